@@ -1,0 +1,34 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.cache;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Loads the value of one key for {@link SingleFlightCache#getOrLoad}.
+ *
+ * <p>The cache invokes a loader while it holds the key's slot, so a loader must only start the work
+ * and return its future: no blocking, no synchronous call back into the same cache. A loader that
+ * throws is treated as one whose future failed.
+ *
+ * @param <K> the key type
+ * @param <V> the value type
+ */
+@FunctionalInterface
+public interface Loader<K, V> {
+
+    /** Starts loading {@code key}; the future must complete with a non-null value or an error. */
+    CompletableFuture<V> load(K key);
+}

@@ -1,0 +1,97 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.cache;
+
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Weigher;
+
+import java.util.concurrent.Executor;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Builds a {@link SingleFlightCache}. A cache is unbounded unless both {@link #maximumBytes} and
+ * {@link #weigher} are set. A builder is not thread-safe; {@link #build()} may be called more than
+ * once and each call returns an independent cache.
+ *
+ * @param <K> the key type
+ * @param <V> the value type
+ */
+public final class SingleFlightCacheBuilder<K, V> {
+
+    private long maximumBytes = -1;
+    private Weigher<? super K, ? super V> weigher;
+    private Executor executor;
+
+    SingleFlightCacheBuilder() {}
+
+    /**
+     * Bounds the total weight of cached values; least valuable entries are evicted past it.
+     *
+     * @throws IllegalArgumentException if {@code maximumBytes} is not positive
+     */
+    public SingleFlightCacheBuilder<K, V> maximumBytes(long maximumBytes) {
+        if (maximumBytes <= 0) {
+            throw new IllegalArgumentException(
+                    "maximumBytes must be positive, but was " + maximumBytes);
+        }
+        this.maximumBytes = maximumBytes;
+        return this;
+    }
+
+    /**
+     * Sets how many bytes an entry weighs. The weigher is called once, when a load completes; it
+     * must be cheap, thread-safe, and return a non-negative value.
+     */
+    public SingleFlightCacheBuilder<K, V> weigher(Weigher<? super K, ? super V> weigher) {
+        this.weigher = requireNonNull(weigher, "weigher");
+        return this;
+    }
+
+    /**
+     * Sets the executor that runs eviction and other maintenance; defaults to {@link
+     * java.util.concurrent.ForkJoinPool#commonPool()}. Loads are never run on it: loaders start
+     * their own work.
+     */
+    public SingleFlightCacheBuilder<K, V> executor(Executor executor) {
+        this.executor = requireNonNull(executor, "executor");
+        return this;
+    }
+
+    /**
+     * Returns a new cache with this builder's settings.
+     *
+     * @throws IllegalStateException if only one of {@code maximumBytes} and {@code weigher} is set
+     */
+    public SingleFlightCache<K, V> build() {
+        if ((maximumBytes > 0) != (weigher != null)) {
+            throw new IllegalStateException(
+                    "maximumBytes and weigher must be set together (maximumBytes="
+                            + (maximumBytes > 0 ? maximumBytes : "unset")
+                            + ", weigher="
+                            + (weigher != null ? "set" : "unset")
+                            + ")");
+        }
+        Caffeine<Object, Object> caffeine = Caffeine.newBuilder().recordStats();
+        if (executor != null) {
+            caffeine.executor(executor);
+        }
+        if (weigher == null) {
+            return new CaffeineSingleFlightCache<>(caffeine.buildAsync());
+        }
+        return new CaffeineSingleFlightCache<>(
+                caffeine.maximumWeight(maximumBytes).weigher(weigher).<K, V>buildAsync());
+    }
+}
