@@ -1,0 +1,39 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.warm;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Makes one generation cheap to query in some cache: the seam Kiln fires before it publishes a
+ * generation (warm before commit) and when a lookup opens a cold one (warm on open).
+ *
+ * <p>Contract: {@code warm} is idempotent and cheap when the generation is already warm; it only
+ * starts the work and returns (no blocking on the calling thread, which may be a Flink task
+ * thread); the future completes when the generation is warm or fails with the reason it is not.
+ * Implementations must be thread-safe. Callers normally go through a {@link WarmGate}, which joins
+ * concurrent warms of one path, bounds concurrency, applies a deadline and never lets a failure
+ * reach the commit path.
+ */
+@FunctionalInterface
+public interface GenerationWarmer {
+
+    /**
+     * Starts warming the generation at {@code path}.
+     *
+     * @param path the generation's path, as the table's manifest and the cache name it
+     */
+    CompletableFuture<Void> warm(String path);
+}

@@ -1,0 +1,27 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.warm;
+
+/** How a {@link WarmGate#warm} request ended. None of them is an error for the caller. */
+public enum WarmOutcome {
+    /** This request (or one it joined) ran the warmer and it completed. */
+    WARMED,
+    /** The path was already warm; the warmer did not run. */
+    ALREADY_WARM,
+    /** The warmer failed or threw; the failure was logged and counted. */
+    FAILED,
+    /** The deadline passed before the warmer completed; the path is not marked warm. */
+    TIMED_OUT
+}
