@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
@@ -200,6 +201,12 @@ final class CaffeineSingleFlightCache<K, V> implements SingleFlightCache<K, V> {
     @Override
     public void invalidate(K key) {
         cache.synchronous().invalidate(requireNonNull(key, "key"));
+    }
+
+    @Override
+    public void invalidateAll(Predicate<? super K> predicate) {
+        requireNonNull(predicate, "predicate");
+        cache.asMap().keySet().removeIf(predicate);
     }
 
     @Override

@@ -16,6 +16,7 @@ package dev.kiln.cache;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
 
 /**
  * A byte-bounded cache of values by key in which every key is loaded by at most one caller at a
@@ -80,6 +81,13 @@ public interface SingleFlightCache<K, V> {
 
     /** Discards {@code key} if it is cached; a load in flight for it completes uncached. */
     void invalidate(K key);
+
+    /**
+     * Discards every entry whose key matches {@code predicate}, visiting each entry once; loads in
+     * flight for matching keys complete for their callers but stay uncached. Runs on the calling
+     * thread in time linear in the number of entries.
+     */
+    void invalidateAll(Predicate<? super K> predicate);
 
     /**
      * Returns the total weight of the cached values in bytes after pending maintenance, or 0 for an

@@ -324,6 +324,22 @@ class SingleFlightCacheTest {
     }
 
     @Test
+    void invalidateAllDiscardsMatchingEntriesAndLeavesInFlightMatchesUncached() {
+        cache.getOrLoadAll(List.of(1, 2, 3, 4), batchLoader).join();
+        CompletableFuture<String> slow = new CompletableFuture<>();
+        CompletableFuture<CachedValue<Integer, String>> inFlight = cache.getOrLoad(6, key -> slow);
+
+        cache.invalidateAll(key -> key % 2 == 0);
+        slow.complete("v6");
+
+        assertThat(inFlight.join()).isEqualTo(new CachedValue<>(6, "v6", true));
+        assertThat(cache.getIfPresent(1)).isEqualTo("v1");
+        assertThat(cache.getIfPresent(3)).isEqualTo("v3");
+        assertNothingCached(2, 4, 6);
+        assertThat(cache.estimatedSize()).isEqualTo(2);
+    }
+
+    @Test
     void builderValidatesItsOptions() {
         assertThatThrownBy(() -> SingleFlightCache.builder().maximumBytes(0))
                 .isInstanceOf(IllegalArgumentException.class)
