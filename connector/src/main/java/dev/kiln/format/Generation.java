@@ -1,0 +1,725 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.format;
+
+import dev.kiln.io.ByteRange;
+import dev.kiln.io.RangeCoalescer;
+import dev.kiln.io.RangeReader;
+
+import org.apache.flink.core.fs.Path;
+
+import org.apache.arrow.flatbuf.Footer;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.VectorLoader;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.ReadChannel;
+import org.apache.arrow.vector.ipc.message.ArrowBlock;
+import org.apache.arrow.vector.ipc.message.ArrowFooter;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.arrow.vector.util.ByteArrayReadableSeekableByteChannel;
+
+import java.io.EOFException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * An open generation: its schema, key index, key filter and page locations, read from the file's
+ * footer with at most two range reads. Pages are then read one range each (or several pages with
+ * coalesced reads) and decoded from their bytes alone; a generation is never read whole.
+ *
+ * <p>An open generation holds no Arrow memory and no open stream, so it needs no closing and may be
+ * cached and shared freely. It keeps the {@link RangeReader} it was opened with for reading pages.
+ *
+ * <p>Threading: thread-safe and immutable. Methods returning futures never block: I/O runs on the
+ * range reader's executor, and decoding in the future-returning conveniences ({@link #loadPage},
+ * {@link #lookup}, ...) runs on the thread that completes the read. Callers that want decoding on
+ * their own executor use {@link #readPages} and {@link #decodePage}, which is pure CPU.
+ *
+ * <p>Errors: a file that cannot be trusted fails the future (or throws, for {@link #decodePage})
+ * with {@link CorruptGenerationException} naming the path and offset; storage failures fail it with
+ * the range reader's {@link java.io.IOException}. Futures fail with a {@link CompletionException}
+ * whose cause is that exception when observed through {@code join()}.
+ */
+public final class Generation {
+
+    /**
+     * Default number of bytes read from the end of the file when opening: 64 KiB, which holds the
+     * footer of a generation of up to a few tens of thousands of rows in one read.
+     */
+    public static final int DEFAULT_TAIL_GUESS_BYTES = 64 * 1024;
+
+    /** Trailer: int32 footer length, then the magic. */
+    private static final int TRAILER_BYTES = 4 + 6;
+
+    /** Leading magic padded to 8 bytes. */
+    private static final int HEADER_BYTES = 8;
+
+    private final RangeReader io;
+    private final Path path;
+    private final long fileLength;
+    private final Schema schema;
+    private final Schema fileSchema;
+    private final KeyCodec keyCodec;
+    private final GenerationFormat.Index index;
+    private final List<ArrowBlock> blocks;
+
+    private Generation(
+            RangeReader io,
+            Path path,
+            long fileLength,
+            Schema schema,
+            Schema fileSchema,
+            KeyCodec keyCodec,
+            GenerationFormat.Index index,
+            List<ArrowBlock> blocks) {
+        this.io = io;
+        this.path = path;
+        this.fileLength = fileLength;
+        this.schema = schema;
+        this.fileSchema = fileSchema;
+        this.keyCodec = keyCodec;
+        this.index = index;
+        this.blocks = blocks;
+    }
+
+    /**
+     * Opens the generation at {@code path}: one length request, then at most two range reads.
+     *
+     * @see #open(RangeReader, Path, long, int)
+     */
+    public static CompletableFuture<Generation> open(RangeReader io, Path path) {
+        requireNonNull(io, "io");
+        requireNonNull(path, "path");
+        return io.length(path).thenCompose(length -> open(io, path, length));
+    }
+
+    /**
+     * Opens the generation at {@code path} of known length (as recorded by the writer's {@link
+     * GenerationStats#fileBytes()}), reading {@value #DEFAULT_TAIL_GUESS_BYTES} bytes from its end.
+     *
+     * @see #open(RangeReader, Path, long, int)
+     */
+    public static CompletableFuture<Generation> open(RangeReader io, Path path, long fileLength) {
+        return open(io, path, fileLength, DEFAULT_TAIL_GUESS_BYTES);
+    }
+
+    /**
+     * Opens the generation at {@code path} of {@code fileLength} bytes: reads the last {@code
+     * tailGuessBytes} bytes (or the whole file if shorter) and, only if the footer begins before
+     * them, one more range with the rest of the footer. No other request is made.
+     *
+     * @throws IllegalArgumentException if {@code fileLength} is negative or {@code tailGuessBytes}
+     *     is less than 16
+     * @return a future of the open generation; it fails with {@link CorruptGenerationException} if
+     *     the file is too short, lacks the Arrow magic, has a bad footer or index, or is shorter
+     *     than {@code fileLength}; with {@link UnsupportedFormatVersionException} if its format
+     *     version is unknown
+     */
+    public static CompletableFuture<Generation> open(
+            RangeReader io, Path path, long fileLength, int tailGuessBytes) {
+        requireNonNull(io, "io");
+        requireNonNull(path, "path");
+        if (fileLength < 0) {
+            throw new IllegalArgumentException(
+                    "fileLength must not be negative, but was " + fileLength);
+        }
+        if (tailGuessBytes < 16) {
+            throw new IllegalArgumentException(
+                    "tailGuessBytes must be at least 16, but was " + tailGuessBytes);
+        }
+        if (fileLength < HEADER_BYTES + TRAILER_BYTES) {
+            return CompletableFuture.failedFuture(
+                    new CorruptGenerationException(
+                            path,
+                            0,
+                            "file of "
+                                    + fileLength
+                                    + " bytes is too short to be an Arrow IPC file"));
+        }
+        long tailStart = Math.max(0, fileLength - tailGuessBytes);
+        return read(io, path, ByteRange.of(tailStart, fileLength - tailStart))
+                .thenCompose(
+                        tail -> {
+                            long footerStart = footerStart(path, fileLength, tailStart, tail);
+                            int footerLength = (int) (fileLength - TRAILER_BYTES - footerStart);
+                            if (footerStart >= tailStart) {
+                                int from = (int) (footerStart - tailStart);
+                                byte[] footer = Arrays.copyOfRange(tail, from, from + footerLength);
+                                return CompletableFuture.completedFuture(footer);
+                            }
+                            ByteRange head = ByteRange.of(footerStart, tailStart - footerStart);
+                            return read(io, path, head)
+                                    .thenApply(
+                                            bytes -> {
+                                                byte[] footer = Arrays.copyOf(bytes, footerLength);
+                                                System.arraycopy(
+                                                        tail,
+                                                        0,
+                                                        footer,
+                                                        bytes.length,
+                                                        footerLength - bytes.length);
+                                                return footer;
+                                            });
+                        })
+                .thenApply(
+                        footer -> {
+                            long footerStart = fileLength - TRAILER_BYTES - footer.length;
+                            try {
+                                return parse(io, path, fileLength, footerStart, footer);
+                            } catch (CorruptGenerationException e) {
+                                throw new CompletionException(e);
+                            }
+                        });
+    }
+
+    /** Checks the trailer in {@code tail} and returns the footer's offset. */
+    private static long footerStart(Path path, long fileLength, long tailStart, byte[] tail) {
+        int magicAt = tail.length - GenerationFormat.MAGIC.length;
+        if (!Arrays.equals(
+                tail,
+                magicAt,
+                tail.length,
+                GenerationFormat.MAGIC,
+                0,
+                GenerationFormat.MAGIC.length)) {
+            throw corrupt(
+                    path,
+                    fileLength - GenerationFormat.MAGIC.length,
+                    "no Arrow magic 'ARROW1' at the end of the file (truncated, or not an Arrow"
+                            + " IPC file)");
+        }
+        if (tailStart == 0
+                && !Arrays.equals(
+                        tail,
+                        0,
+                        GenerationFormat.MAGIC.length,
+                        GenerationFormat.MAGIC,
+                        0,
+                        GenerationFormat.MAGIC.length)) {
+            throw corrupt(path, 0, "no Arrow magic 'ARROW1' at the start of the file");
+        }
+        int footerLength =
+                ByteBuffer.wrap(tail, tail.length - TRAILER_BYTES, 4)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .getInt();
+        long footerStart = fileLength - TRAILER_BYTES - (long) footerLength;
+        if (footerLength <= 0 || footerStart < HEADER_BYTES) {
+            throw corrupt(
+                    path,
+                    fileLength - TRAILER_BYTES,
+                    "invalid footer length " + footerLength + " in a file of " + fileLength);
+        }
+        return footerStart;
+    }
+
+    private static Generation parse(
+            RangeReader io, Path path, long fileLength, long footerStart, byte[] footerBytes)
+            throws CorruptGenerationException {
+        ArrowFooter footer;
+        try {
+            footer = new ArrowFooter(Footer.getRootAsFooter(ByteBuffer.wrap(footerBytes)));
+        } catch (RuntimeException e) {
+            throw new CorruptGenerationException(
+                    path, footerStart, "cannot parse the Arrow footer: " + e, e);
+        }
+        Map<String, String> meta = footer.getMetaData();
+        String version = meta == null ? null : meta.get(GenerationFormat.META_VERSION);
+        if (version == null) {
+            throw new CorruptGenerationException(
+                    path,
+                    footerStart,
+                    "the footer has no "
+                            + GenerationFormat.META_VERSION
+                            + ": not a Kiln generation, or a damaged footer");
+        }
+        if (!version.equals(Integer.toString(GenerationFormat.FORMAT_VERSION))) {
+            throw new UnsupportedFormatVersionException(path, footerStart, version);
+        }
+        GenerationFormat.Index index = parseIndex(path, footerStart, meta);
+
+        Schema fileSchema;
+        Schema schema;
+        KeyCodec codec;
+        try {
+            fileSchema = footer.getSchema();
+            List<Field> fields = fileSchema.getFields();
+            Field kind = fields.isEmpty() ? null : fields.get(fields.size() - 1);
+            if (kind == null || !kind.equals(GenerationFormat.kindField())) {
+                throw new IllegalArgumentException(
+                        "the last column is not " + GenerationFormat.kindField());
+            }
+            schema =
+                    new Schema(
+                            fields.subList(0, fields.size() - 1), fileSchema.getCustomMetadata());
+            codec = KeyCodec.of(schema, index.keyColumns);
+        } catch (RuntimeException e) {
+            throw new CorruptGenerationException(
+                    path, footerStart, "invalid schema in the footer: " + e.getMessage(), e);
+        }
+        List<ArrowBlock> blocks = footer.getRecordBatches();
+        checkBlocks(path, footerStart, footer, index, blocks);
+        return new Generation(
+                io, path, fileLength, schema, fileSchema, codec, index, List.copyOf(blocks));
+    }
+
+    private static GenerationFormat.Index parseIndex(
+            Path path, long footerStart, Map<String, String> meta)
+            throws CorruptGenerationException {
+        String encoded = meta.get(GenerationFormat.META_INDEX);
+        String crc = meta.get(GenerationFormat.META_INDEX_CRC);
+        if (encoded == null || crc == null) {
+            throw new CorruptGenerationException(path, footerStart, "the footer has no key index");
+        }
+        try {
+            byte[] bytes = Base64.getDecoder().decode(encoded);
+            int expected = Integer.parseUnsignedInt(crc);
+            int actual = GenerationFormat.crc32c(bytes);
+            if (expected != actual) {
+                throw new CorruptGenerationException(
+                        path,
+                        footerStart,
+                        "key index checksum mismatch (expected "
+                                + Integer.toUnsignedString(expected)
+                                + ", computed "
+                                + Integer.toUnsignedString(actual)
+                                + ")");
+            }
+            return GenerationFormat.Index.parse(bytes);
+        } catch (CorruptGenerationException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new CorruptGenerationException(path, footerStart, "invalid key index: " + e, e);
+        }
+    }
+
+    private static void checkBlocks(
+            Path path,
+            long footerStart,
+            ArrowFooter footer,
+            GenerationFormat.Index index,
+            List<ArrowBlock> blocks)
+            throws CorruptGenerationException {
+        if (!footer.getDictionaries().isEmpty()) {
+            throw new CorruptGenerationException(
+                    path, footerStart, "generations have no dictionary batches");
+        }
+        int pages = index.pageRows.length;
+        if (blocks.size() != pages) {
+            throw new CorruptGenerationException(
+                    path,
+                    footerStart,
+                    "the footer lists " + blocks.size() + " record batches, the index " + pages);
+        }
+        long previousEnd = HEADER_BYTES;
+        long rows = 0;
+        for (int p = 0; p < pages; p++) {
+            ArrowBlock b = blocks.get(p);
+            long end = b.getOffset() + b.getMetadataLength() + b.getBodyLength();
+            if (b.getOffset() < previousEnd
+                    || b.getMetadataLength() <= 8
+                    || b.getBodyLength() < 0
+                    || end > footerStart
+                    || end - b.getOffset() > ByteRange.MAX_LENGTH) {
+                throw new CorruptGenerationException(
+                        path, footerStart, "record batch block " + p + " is invalid: " + b);
+            }
+            if (p > 0 && KeyCodec.compare(index.firstKeys[p - 1], index.firstKeys[p]) >= 0) {
+                throw new CorruptGenerationException(
+                        path, footerStart, "the key index is not in key order at page " + p);
+            }
+            if (index.pageRows[p] <= 0) {
+                throw new CorruptGenerationException(
+                        path, footerStart, "page " + p + " has " + index.pageRows[p] + " rows");
+            }
+            previousEnd = end;
+            rows += index.pageRows[p];
+        }
+        if (rows != index.rowCount) {
+            throw new CorruptGenerationException(
+                    path,
+                    footerStart,
+                    "pages hold " + rows + " rows, the index says " + index.rowCount);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    /** Returns the path this generation was opened from. */
+    public Path path() {
+        return path;
+    }
+
+    /** Returns the file's length in bytes. */
+    public long fileLength() {
+        return fileLength;
+    }
+
+    /** Returns the format version the file was written in. */
+    public int formatVersion() {
+        return GenerationFormat.FORMAT_VERSION;
+    }
+
+    /** Returns the schema of the rows (without the row-kind column). */
+    public Schema schema() {
+        return schema;
+    }
+
+    /** Returns the codec of the primary key, with which lookup keys must be encoded. */
+    public KeyCodec keyCodec() {
+        return keyCodec;
+    }
+
+    /** Returns the number of rows (distinct keys, tombstones included). */
+    public long rowCount() {
+        return index.rowCount;
+    }
+
+    /** Returns the number of tombstones. */
+    public long tombstoneCount() {
+        return index.tombstoneCount;
+    }
+
+    /** Returns the number of pages. */
+    public int pageCount() {
+        return blocks.size();
+    }
+
+    /** Returns the number of rows of page {@code page}. */
+    public int pageRowCount(int page) {
+        checkPage(page);
+        return index.pageRows[page];
+    }
+
+    /** Returns the byte range of page {@code page} in the file: its whole Arrow block. */
+    public ByteRange pageRange(int page) {
+        checkPage(page);
+        ArrowBlock b = blocks.get(page);
+        return ByteRange.of(b.getOffset(), b.getMetadataLength() + b.getBodyLength());
+    }
+
+    /** Returns the smallest encoded key (a copy), or {@code null} if the generation is empty. */
+    public byte[] minKey() {
+        return blocks.isEmpty() ? null : index.firstKeys[0].clone();
+    }
+
+    /** Returns the largest encoded key (a copy), or {@code null} if the generation is empty. */
+    public byte[] maxKey() {
+        return blocks.isEmpty() ? null : index.maxKey.clone();
+    }
+
+    /**
+     * Returns the only page that can hold encoded key {@code key}, or -1 if the key is outside the
+     * generation's key range. Does not consult the key filter.
+     */
+    public int pageOf(byte[] key) {
+        requireNonNull(key, "key");
+        if (blocks.isEmpty()
+                || KeyCodec.compare(key, index.firstKeys[0]) < 0
+                || KeyCodec.compare(key, index.maxKey) > 0) {
+            return -1;
+        }
+        int low = 0;
+        int high = blocks.size() - 1;
+        while (low < high) {
+            int mid = (low + high + 1) >>> 1;
+            if (KeyCodec.compare(index.firstKeys[mid], key) <= 0) {
+                low = mid;
+            } else {
+                high = mid - 1;
+            }
+        }
+        return low;
+    }
+
+    /**
+     * Returns whether the generation may hold encoded key {@code key}: false if the key is outside
+     * its key range or its key filter rules it out (then it is certainly absent), true otherwise
+     * (present, or a false positive at about the configured rate).
+     */
+    public boolean mightContain(byte[] key) {
+        return pageOf(key) >= 0 && index.filter.mightContain(key);
+    }
+
+    /** Reads the bytes of page {@code page} with one range read. */
+    public CompletableFuture<byte[]> readPage(int page) {
+        return read(io, path, pageRange(page));
+    }
+
+    /**
+     * Reads the bytes of {@code pages} with one range read per range that {@code coalescer} merges
+     * them into, all issued at once.
+     *
+     * @return a future of each page's bytes, in the order of {@code pages}
+     */
+    public CompletableFuture<List<byte[]>> readPages(int[] pages, RangeCoalescer coalescer) {
+        requireNonNull(pages, "pages");
+        requireNonNull(coalescer, "coalescer");
+        List<ByteRange> ranges = new ArrayList<>(pages.length);
+        for (int p : pages) {
+            ranges.add(pageRange(p));
+        }
+        long offset = ranges.isEmpty() ? 0 : ranges.get(0).offset();
+        return coalescer
+                .read(io, path, ranges)
+                .exceptionally(
+                        e -> {
+                            Throwable cause = unwrap(e);
+                            if (cause instanceof EOFException) {
+                                throw corrupt(path, offset, "short read: " + cause.getMessage());
+                            }
+                            throw e instanceof CompletionException
+                                    ? (CompletionException) e
+                                    : new CompletionException(cause);
+                        });
+    }
+
+    /**
+     * Decodes page {@code page} from its block bytes (as read by {@link #readPage}), after checking
+     * their length and CRC32C. Pure CPU; the returned page is owned by the caller.
+     *
+     * @throws CorruptGenerationException if the bytes fail the checksum or cannot be decoded
+     */
+    public Page decodePage(int page, byte[] blockBytes, BufferAllocator allocator)
+            throws CorruptGenerationException {
+        requireNonNull(blockBytes, "blockBytes");
+        requireNonNull(allocator, "allocator");
+        ArrowBlock block = blocks.get(checkPage(page));
+        long length = block.getMetadataLength() + block.getBodyLength();
+        if (blockBytes.length != length) {
+            throw new CorruptGenerationException(
+                    path,
+                    block.getOffset(),
+                    "page " + page + " has " + length + " bytes, but got " + blockBytes.length);
+        }
+        int crc = GenerationFormat.crc32c(blockBytes);
+        if (crc != index.pageCrcs[page]) {
+            throw new CorruptGenerationException(
+                    path,
+                    block.getOffset(),
+                    "checksum mismatch in page "
+                            + page
+                            + " (expected CRC32C "
+                            + Integer.toUnsignedString(index.pageCrcs[page])
+                            + ", computed "
+                            + Integer.toUnsignedString(crc)
+                            + ")");
+        }
+        ArrowBlock local = new ArrowBlock(0, block.getMetadataLength(), block.getBodyLength());
+        VectorSchemaRoot root = VectorSchemaRoot.create(fileSchema, allocator);
+        try {
+            try (ArrowRecordBatch batch =
+                    MessageSerializer.deserializeRecordBatch(
+                            new ReadChannel(new ByteArrayReadableSeekableByteChannel(blockBytes)),
+                            local,
+                            allocator)) {
+                new VectorLoader(root).load(batch);
+            }
+            if (root.getRowCount() != index.pageRows[page]) {
+                throw new CorruptGenerationException(
+                        path,
+                        block.getOffset(),
+                        "page "
+                                + page
+                                + " has "
+                                + root.getRowCount()
+                                + " rows, the index says "
+                                + index.pageRows[page]);
+            }
+            return new Page(page, root, keyCodec, length);
+        } catch (CorruptGenerationException e) {
+            root.close();
+            throw e;
+        } catch (Exception e) {
+            root.close();
+            throw new CorruptGenerationException(
+                    path, block.getOffset(), "cannot decode page " + page + ": " + e, e);
+        }
+    }
+
+    /** Reads (one range read) and decodes page {@code page}; the page is owned by the caller. */
+    public CompletableFuture<Page> loadPage(int page, BufferAllocator allocator) {
+        requireNonNull(allocator, "allocator");
+        return readPage(page).thenApply(bytes -> decode(page, bytes, allocator));
+    }
+
+    /**
+     * Reads {@code pages} with coalesced range reads ({@link #readPages}) and decodes them; the
+     * pages, in the order of {@code pages}, are owned by the caller. If any page fails, the pages
+     * already decoded are closed and the future fails.
+     */
+    public CompletableFuture<List<Page>> loadPages(
+            int[] pages, RangeCoalescer coalescer, BufferAllocator allocator) {
+        requireNonNull(allocator, "allocator");
+        return readPages(pages, coalescer)
+                .thenApply(
+                        bytes -> {
+                            List<Page> decoded = new ArrayList<>(pages.length);
+                            try {
+                                for (int i = 0; i < pages.length; i++) {
+                                    decoded.add(decode(pages[i], bytes.get(i), allocator));
+                                }
+                                return decoded;
+                            } catch (RuntimeException e) {
+                                decoded.forEach(Page::close);
+                                throw e;
+                            }
+                        });
+    }
+
+    /**
+     * Looks encoded key {@code key} up: no read if the key range or the key filter rules the key
+     * out, otherwise one range read of the key's page, which is decoded into {@code allocator} and
+     * released before the future completes.
+     */
+    public CompletableFuture<LookupResult> lookup(byte[] key, BufferAllocator allocator) {
+        requireNonNull(allocator, "allocator");
+        int page = pageOf(key);
+        if (page < 0 || !index.filter.mightContain(key)) {
+            return CompletableFuture.completedFuture(LookupResult.absent());
+        }
+        return loadPage(page, allocator)
+                .thenApply(
+                        p -> {
+                            try (p) {
+                                return p.lookup(key);
+                            }
+                        });
+    }
+
+    /**
+     * Hands every page to {@code consumer} in key order, reading consecutive pages together in
+     * ranges of up to {@code coalescer}'s range size limit, one range at a time. Each page is lent:
+     * it is closed when {@code consumer} returns. The future fails (and no further page is read) if
+     * a read, a decode or {@code consumer} fails.
+     */
+    public CompletableFuture<Void> scan(
+            BufferAllocator allocator, RangeCoalescer coalescer, Consumer<Page> consumer) {
+        requireNonNull(allocator, "allocator");
+        requireNonNull(coalescer, "coalescer");
+        requireNonNull(consumer, "consumer");
+        List<int[]> chunks = new ArrayList<>();
+        List<Integer> current = new ArrayList<>();
+        long currentBytes = 0;
+        for (int p = 0; p < blocks.size(); p++) {
+            long size = pageRange(p).length();
+            if (!current.isEmpty() && currentBytes + size > coalescer.rangeSizeLimit()) {
+                chunks.add(current.stream().mapToInt(Integer::intValue).toArray());
+                current.clear();
+                currentBytes = 0;
+            }
+            current.add(p);
+            currentBytes += size;
+        }
+        if (!current.isEmpty()) {
+            chunks.add(current.stream().mapToInt(Integer::intValue).toArray());
+        }
+        CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
+        for (int[] chunk : chunks) {
+            done =
+                    done.thenCompose(ignored -> readPages(chunk, coalescer))
+                            .thenAccept(
+                                    bytes -> {
+                                        for (int i = 0; i < chunk.length; i++) {
+                                            try (Page page =
+                                                    decode(chunk[i], bytes.get(i), allocator)) {
+                                                consumer.accept(page);
+                                            }
+                                        }
+                                    });
+        }
+        return done;
+    }
+
+    @Override
+    public String toString() {
+        return "Generation{" + path + ", rows=" + index.rowCount + ", pages=" + blocks.size() + "}";
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private Page decode(int page, byte[] bytes, BufferAllocator allocator) {
+        try {
+            return decodePage(page, bytes, allocator);
+        } catch (CorruptGenerationException e) {
+            throw new CompletionException(e);
+        }
+    }
+
+    private int checkPage(int page) {
+        if (page < 0 || page >= blocks.size()) {
+            throw new IndexOutOfBoundsException(
+                    "page " + page + " of a generation of " + blocks.size() + " pages");
+        }
+        return page;
+    }
+
+    /** One range read whose short or past-the-end result is reported as corruption. */
+    private static CompletableFuture<byte[]> read(RangeReader io, Path path, ByteRange range) {
+        return io.read(path, range)
+                .handle(
+                        (bytes, error) -> {
+                            if (error != null) {
+                                Throwable cause = unwrap(error);
+                                if (cause instanceof EOFException) {
+                                    throw corrupt(
+                                            path,
+                                            range.offset(),
+                                            "the file ends before range "
+                                                    + range
+                                                    + " (truncated): "
+                                                    + cause.getMessage());
+                                }
+                                throw error instanceof CompletionException
+                                        ? (CompletionException) error
+                                        : new CompletionException(cause);
+                            }
+                            if (bytes.length != range.length()) {
+                                throw corrupt(
+                                        path,
+                                        range.offset(),
+                                        "short read: range "
+                                                + range
+                                                + " returned "
+                                                + bytes.length
+                                                + " bytes");
+                            }
+                            return bytes;
+                        });
+    }
+
+    private static CompletionException corrupt(Path path, long offset, String detail) {
+        return new CompletionException(new CorruptGenerationException(path, offset, detail));
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        while (e instanceof CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+}

@@ -1,0 +1,392 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.format;
+
+import org.apache.flink.core.fs.FSDataOutputStream;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.BaseFixedWidthVector;
+import org.apache.arrow.vector.BaseLargeVariableWidthVector;
+import org.apache.arrow.vector.BitVector;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.TinyIntVector;
+import org.apache.arrow.vector.ValueVector;
+import org.apache.arrow.vector.VariableWidthFieldVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.ArrowFileWriter;
+import org.apache.arrow.vector.ipc.message.ArrowBlock;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Writes generations: immutable Arrow IPC files of rows sorted and de-duplicated by primary key.
+ *
+ * <p>{@link #write} takes a memtable (a {@link VectorSchemaRoot} of the writer's schema) and the
+ * row kind of each row, sorts the rows by encoded key ({@link KeyCodec}), keeps the last row
+ * written for each key, and writes them as pages (record batches) of about {@link
+ * Builder#targetPageBytes} each, followed by the Arrow footer, whose custom metadata holds the
+ * format version, the key index (first key of each page), a CRC32C per page and a Bloom filter of
+ * the keys. The file is a standard Arrow IPC file; see {@code docs/format.md}.
+ *
+ * <p>Threading: a writer is immutable and thread-safe; concurrent {@link #write} calls must use
+ * distinct paths. {@link #write} blocks on I/O: call it from a thread that may block (a Flink
+ * operator's flush), not from an async callback.
+ *
+ * <p>Ownership: the caller owns the input root and the allocator, and closes both; the writer only
+ * reads the root and releases everything it allocates before {@link #write} returns or throws.
+ */
+public final class GenerationWriter {
+
+    /**
+     * Default {@link Builder#targetPageBytes}: 128 KiB, a cheap unit to fetch, decode and cache.
+     */
+    public static final long DEFAULT_TARGET_PAGE_BYTES = 128 * 1024;
+
+    /** Default {@link Builder#filterFalsePositiveRate}: 1%, about 9.6 bits per key. */
+    public static final double DEFAULT_FILTER_FALSE_POSITIVE_RATE = 0.01;
+
+    private final Schema schema;
+    private final Schema fileSchema;
+    private final KeyCodec keyCodec;
+    private final long targetPageBytes;
+    private final double falsePositiveRate;
+
+    private GenerationWriter(Builder builder) {
+        this.schema = builder.schema;
+        List<Field> fields = new ArrayList<>(schema.getFields());
+        fields.add(GenerationFormat.kindField());
+        this.fileSchema = new Schema(fields, schema.getCustomMetadata());
+        this.keyCodec = KeyCodec.of(schema, builder.keyColumns);
+        this.targetPageBytes = builder.targetPageBytes;
+        this.falsePositiveRate = builder.falsePositiveRate;
+    }
+
+    /**
+     * Returns a builder of writers of rows of {@code schema} keyed by {@code keyColumns}.
+     *
+     * @throws IllegalArgumentException if {@code schema} has a column named {@code _kiln_kind}
+     *     (reserved for the row kind), or the key columns are not valid for {@link KeyCodec#of}
+     */
+    public static Builder builder(Schema schema, List<String> keyColumns) {
+        return new Builder(schema, keyColumns);
+    }
+
+    /** Returns the schema of the rows this writer takes (without the row-kind column). */
+    public Schema schema() {
+        return schema;
+    }
+
+    /** Returns the codec of this writer's primary key. */
+    public KeyCodec keyCodec() {
+        return keyCodec;
+    }
+
+    /**
+     * Writes the rows of {@code rows} as a new generation at {@code path}, which must not exist
+     * (the file is created with {@link FileSystem.WriteMode#NO_OVERWRITE} on the path's Flink file
+     * system, flushed and synced). Row {@code i} is a tombstone if {@code deletes.get(i)}, else an
+     * upsert. Where several rows have one key, the one with the highest row index wins. If writing
+     * fails after the file was created, the partial file is deleted (best-effort).
+     *
+     * @param rows the rows, of exactly this writer's schema; not modified
+     * @param deletes the rows that are deletes; bits at or past the row count are ignored
+     * @param allocator where page buffers are allocated while writing; all are released on return
+     * @return what was written
+     * @throws NullKeyException if a row has a null key column
+     * @throws IllegalArgumentException if {@code rows} does not have this writer's schema
+     * @throws IOException if the file exists already or cannot be written
+     */
+    public GenerationStats write(
+            Path path, VectorSchemaRoot rows, BitSet deletes, BufferAllocator allocator)
+            throws IOException {
+        requireNonNull(path, "path");
+        requireNonNull(rows, "rows");
+        requireNonNull(deletes, "deletes");
+        requireNonNull(allocator, "allocator");
+        if (!rows.getSchema().getFields().equals(schema.getFields())) {
+            throw new IllegalArgumentException(
+                    "rows have schema " + rows.getSchema() + ", but this writer writes " + schema);
+        }
+        int n = rows.getRowCount();
+        byte[][] keys = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            keys[i] = keyCodec.encode(rows, i);
+        }
+        int[] kept = sortAndDeduplicate(keys);
+
+        FileSystem fs = path.getFileSystem();
+        FSDataOutputStream stream = fs.create(path, FileSystem.WriteMode.NO_OVERWRITE);
+        boolean done = false;
+        try (VectorSchemaRoot page = VectorSchemaRoot.create(fileSchema, allocator)) {
+            GenerationStats stats = writePages(stream, page, rows, deletes, keys, kept);
+            stream.flush();
+            stream.sync();
+            stream.close();
+            done = true;
+            return stats;
+        } finally {
+            if (!done) {
+                try {
+                    stream.close();
+                } catch (IOException | RuntimeException e) {
+                    // the write failed already; that error is the one to report
+                }
+                try {
+                    fs.delete(path, false);
+                } catch (IOException | RuntimeException e) {
+                    // best-effort: an orphan file is harmless, a cleanup removes it
+                }
+            }
+        }
+    }
+
+    /** Returns the row indexes to write: by key, and of each key only the last row written. */
+    private static int[] sortAndDeduplicate(byte[][] keys) {
+        Integer[] order = new Integer[keys.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(
+                order,
+                (a, b) -> {
+                    int c = KeyCodec.compare(keys[a], keys[b]);
+                    return c != 0 ? c : Integer.compare(a, b);
+                });
+        int[] kept = new int[keys.length];
+        int count = 0;
+        for (int i = 0; i < order.length; i++) {
+            boolean lastOfKey =
+                    i + 1 == order.length
+                            || KeyCodec.compare(keys[order[i]], keys[order[i + 1]]) != 0;
+            if (lastOfKey) {
+                kept[count++] = order[i];
+            }
+        }
+        return Arrays.copyOf(kept, count);
+    }
+
+    private GenerationStats writePages(
+            FSDataOutputStream stream,
+            VectorSchemaRoot page,
+            VectorSchemaRoot rows,
+            BitSet deletes,
+            byte[][] keys,
+            int[] kept)
+            throws IOException {
+        ChecksummingChannel channel = new ChecksummingChannel(stream);
+        // ArrowFileWriter reads this map when it writes the footer in end(): it is filled below,
+        // once the pages are written and their checksums known.
+        Map<String, String> footerMetadata = new HashMap<>();
+        ArrowFileWriter writer = new ArrowFileWriter(page, null, channel, footerMetadata);
+        writer.start();
+
+        List<FieldVector> sources = rows.getFieldVectors();
+        List<FieldVector> targets = page.getFieldVectors();
+        int columns = sources.size();
+        TinyIntVector kinds = (TinyIntVector) targets.get(columns);
+        RowSizer sizer = new RowSizer(sources, rows.getRowCount());
+
+        BloomFilter filter = BloomFilter.create(kept.length, falsePositiveRate);
+        List<Integer> pageRows = new ArrayList<>();
+        List<Integer> pageCrcs = new ArrayList<>();
+        List<byte[]> firstKeys = new ArrayList<>();
+        long tombstones = 0;
+
+        int next = 0;
+        while (next < kept.length) {
+            for (FieldVector v : targets) {
+                v.reset();
+            }
+            int count = 0;
+            long bytes = 0;
+            firstKeys.add(keys[kept[next]]);
+            while (next < kept.length && (count == 0 || bytes < targetPageBytes)) {
+                int src = kept[next++];
+                for (int c = 0; c < columns; c++) {
+                    targets.get(c).copyFromSafe(src, count, sources.get(c));
+                }
+                RowKind kind = deletes.get(src) ? RowKind.DELETE : RowKind.UPSERT;
+                if (kind == RowKind.DELETE) {
+                    tombstones++;
+                }
+                kinds.setSafe(count, kind.code());
+                filter.put(keys[src]);
+                bytes += sizer.bytes(src);
+                count++;
+            }
+            page.setRowCount(count);
+            channel.resetChecksum();
+            long start = channel.position();
+            writer.writeBatch();
+            ArrowBlock block = writer.getRecordBlocks().get(pageRows.size());
+            long length = block.getMetadataLength() + block.getBodyLength();
+            if (block.getOffset() != start || channel.position() - start != length) {
+                throw new IllegalStateException(
+                        "page block "
+                                + block
+                                + " is not the "
+                                + (channel.position() - start)
+                                + " bytes written from "
+                                + start);
+            }
+            pageRows.add(count);
+            pageCrcs.add(channel.checksum());
+        }
+
+        byte[] maxKey = kept.length == 0 ? new byte[0] : keys[kept[kept.length - 1]];
+        GenerationFormat.Index index =
+                new GenerationFormat.Index(
+                        keyCodec.keyColumns(),
+                        kept.length,
+                        tombstones,
+                        pageRows.stream().mapToInt(Integer::intValue).toArray(),
+                        pageCrcs.stream().mapToInt(Integer::intValue).toArray(),
+                        firstKeys.toArray(new byte[0][]),
+                        maxKey,
+                        filter);
+        byte[] indexBytes = index.serialize();
+        footerMetadata.put(
+                GenerationFormat.META_VERSION, Integer.toString(GenerationFormat.FORMAT_VERSION));
+        footerMetadata.put(
+                GenerationFormat.META_INDEX, Base64.getEncoder().encodeToString(indexBytes));
+        footerMetadata.put(
+                GenerationFormat.META_INDEX_CRC,
+                Integer.toUnsignedString(GenerationFormat.crc32c(indexBytes)));
+        writer.end();
+        return new GenerationStats(
+                kept.length,
+                tombstones,
+                kept.length == 0 ? null : keys[kept[0]].clone(),
+                kept.length == 0 ? null : maxKey.clone(),
+                channel.position(),
+                pageRows.size());
+    }
+
+    /** Estimates the bytes a row adds to a page, from the row's values in the input vectors. */
+    private static final class RowSizer {
+        private final List<FieldVector> vectors;
+        private final long fixedBytes;
+        private final int[] variable;
+        private final int[] largeVariable;
+
+        RowSizer(List<FieldVector> vectors, int rowCount) {
+            this.vectors = vectors;
+            long fixed = 1; // the row-kind column
+            List<Integer> var = new ArrayList<>();
+            List<Integer> large = new ArrayList<>();
+            for (int c = 0; c < vectors.size(); c++) {
+                ValueVector v = vectors.get(c);
+                if (v instanceof BitVector) {
+                    fixed += 1;
+                } else if (v instanceof BaseFixedWidthVector) {
+                    fixed += ((BaseFixedWidthVector) v).getTypeWidth();
+                } else if (v instanceof BaseLargeVariableWidthVector) {
+                    large.add(c);
+                } else if (v instanceof VariableWidthFieldVector) {
+                    var.add(c);
+                } else {
+                    // nested and other vectors: their average row size in the memtable
+                    fixed += v.getBufferSize() / Math.max(1, rowCount);
+                }
+            }
+            this.fixedBytes = fixed;
+            this.variable = var.stream().mapToInt(Integer::intValue).toArray();
+            this.largeVariable = large.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        long bytes(int row) {
+            long total = fixedBytes;
+            for (int c : variable) {
+                total += 4 + ((VariableWidthFieldVector) vectors.get(c)).getValueLength(row);
+            }
+            for (int c : largeVariable) {
+                total += 8 + ((VariableWidthFieldVector) vectors.get(c)).getValueLength(row);
+            }
+            return total;
+        }
+    }
+
+    /**
+     * Builds a {@link GenerationWriter}. Not thread-safe; each {@link #build()} returns an
+     * independent writer.
+     */
+    public static final class Builder {
+        private final Schema schema;
+        private final List<String> keyColumns;
+        private long targetPageBytes = DEFAULT_TARGET_PAGE_BYTES;
+        private double falsePositiveRate = DEFAULT_FILTER_FALSE_POSITIVE_RATE;
+
+        private Builder(Schema schema, List<String> keyColumns) {
+            this.schema = requireNonNull(schema, "schema");
+            this.keyColumns = List.copyOf(requireNonNull(keyColumns, "keyColumns"));
+            for (Field f : schema.getFields()) {
+                if (f.getName().equals(GenerationFormat.KIND_COLUMN)) {
+                    throw new IllegalArgumentException(
+                            "column name '"
+                                    + GenerationFormat.KIND_COLUMN
+                                    + "' is reserved for the row kind");
+                }
+            }
+            KeyCodec.of(schema, this.keyColumns); // validates the key columns now
+        }
+
+        /**
+         * Sets the size a page should reach before the next row starts a new page, in bytes of
+         * Arrow buffers (estimated from the rows' values); a page holds at least one row.
+         *
+         * @throws IllegalArgumentException if {@code bytes} is not positive
+         */
+        public Builder targetPageBytes(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException(
+                        "targetPageBytes must be positive, but was " + bytes);
+            }
+            this.targetPageBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Sets the false-positive rate the key filter is sized for.
+         *
+         * @throws IllegalArgumentException if {@code rate} is not in (0, 1)
+         */
+        public Builder filterFalsePositiveRate(double rate) {
+            if (!(rate > 0 && rate < 1)) {
+                throw new IllegalArgumentException(
+                        "filterFalsePositiveRate must be in (0, 1), but was " + rate);
+            }
+            this.falsePositiveRate = rate;
+            return this;
+        }
+
+        /** Returns a writer with this builder's settings. */
+        public GenerationWriter build() {
+            return new GenerationWriter(this);
+        }
+    }
+}

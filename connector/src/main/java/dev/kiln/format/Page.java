@@ -1,0 +1,147 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.format;
+
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.TinyIntVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * One decoded page (record batch) of a generation: its rows in key order, in Arrow memory from the
+ * allocator it was decoded with.
+ *
+ * <p>Ownership: the page owns its Arrow buffers; whoever obtained it (from {@link
+ * Generation#decodePage} or {@link Generation#loadPage}) closes it, which releases them. A cache
+ * that shares pages between readers must not close a page while a reader uses it.
+ *
+ * <p>Threading: reads ({@link #find}, {@link #lookup}, {@link #values}, ...) are thread-safe and
+ * may run concurrently; {@link #close()} must happen after all of them.
+ */
+public final class Page implements AutoCloseable {
+
+    private final int index;
+    private final VectorSchemaRoot root;
+    private final KeyCodec keyCodec;
+    private final TinyIntVector kinds;
+    private final int userColumns;
+    private final long sizeBytes;
+
+    Page(int index, VectorSchemaRoot root, KeyCodec keyCodec, long sizeBytes) {
+        this.index = index;
+        this.root = root;
+        this.keyCodec = keyCodec;
+        List<FieldVector> vectors = root.getFieldVectors();
+        this.userColumns = vectors.size() - 1;
+        this.kinds = (TinyIntVector) vectors.get(userColumns);
+        this.sizeBytes = sizeBytes;
+    }
+
+    /** Returns this page's position in its generation, from 0. */
+    public int index() {
+        return index;
+    }
+
+    /** Returns the number of rows. */
+    public int rowCount() {
+        return root.getRowCount();
+    }
+
+    /**
+     * Returns the page's rows: the generation's columns, then the row-kind column {@code
+     * _kiln_kind} (int8, {@link RowKind#code()}). The root belongs to the page: do not modify or
+     * close it, and do not use it after the page is closed.
+     */
+    public VectorSchemaRoot root() {
+        return root;
+    }
+
+    /** Returns the bytes of Arrow memory this page holds (its block's size), for cache weighers. */
+    public long sizeBytes() {
+        return sizeBytes;
+    }
+
+    /**
+     * Returns the row holding encoded key {@code key} (binary search), or -1 if this page has no
+     * such row.
+     */
+    public int find(byte[] key) {
+        int low = 0;
+        int high = root.getRowCount() - 1;
+        while (low <= high) {
+            int mid = (low + high) >>> 1;
+            int c = KeyCodec.compare(key(mid), key);
+            if (c < 0) {
+                low = mid + 1;
+            } else if (c > 0) {
+                high = mid - 1;
+            } else {
+                return mid;
+            }
+        }
+        return -1;
+    }
+
+    /** Returns the encoded key of row {@code row}. */
+    public byte[] key(int row) {
+        return keyCodec.encode(root, row);
+    }
+
+    /** Returns the kind of row {@code row}. */
+    public RowKind kind(int row) {
+        return RowKind.ofCode(kinds.get(row));
+    }
+
+    /**
+     * Returns the values of row {@code row}, one per column of the generation's schema (without the
+     * row kind), as the vectors' {@code getObject} returns them. Unmodifiable.
+     */
+    public List<Object> values(int row) {
+        if (row < 0 || row >= root.getRowCount()) {
+            throw new IndexOutOfBoundsException("row " + row + " of " + root.getRowCount());
+        }
+        List<Object> values = new ArrayList<>(userColumns);
+        List<FieldVector> vectors = root.getFieldVectors();
+        for (int c = 0; c < userColumns; c++) {
+            values.add(vectors.get(c).getObject(row));
+        }
+        return Collections.unmodifiableList(values);
+    }
+
+    /** Returns what this page says about encoded key {@code key}. */
+    public LookupResult lookup(byte[] key) {
+        int row = find(key);
+        if (row < 0) {
+            return LookupResult.absent();
+        }
+        return kind(row) == RowKind.DELETE
+                ? LookupResult.deleted()
+                : LookupResult.found(values(row));
+    }
+
+    /** Releases the page's Arrow memory. Idempotent. */
+    @Override
+    public void close() {
+        root.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Page{index=" + index + ", rows=" + root.getRowCount() + "}";
+    }
+}

@@ -1,0 +1,526 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.format;
+
+import dev.kiln.io.ByteRange;
+import dev.kiln.io.InstrumentedRangeReader;
+import dev.kiln.io.RangeCoalescer;
+import dev.kiln.io.RangeReader;
+
+import org.apache.flink.core.fs.Path;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.ArrowFileReader;
+import org.apache.arrow.vector.ipc.message.ArrowBlock;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Schema;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.LongStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class GenerationTest {
+
+    private final BufferAllocator allocator = new RootAllocator();
+    private final ExecutorService ioExecutor = Executors.newFixedThreadPool(4);
+    private final InstrumentedRangeReader io =
+            InstrumentedRangeReader.wrap(RangeReader.onFileSystem(ioExecutor));
+
+    @TempDir java.nio.file.Path dir;
+
+    @AfterEach
+    void closeAndCheckForLeaks() {
+        ioExecutor.shutdownNow();
+        assertThat(allocator.getAllocatedMemory()).as("leaked Arrow memory").isZero();
+        allocator.close();
+    }
+
+    private Path path(String name) {
+        return new Path(dir.resolve(name).toUri());
+    }
+
+    private static GenerationWriter allTypesWriter() {
+        return GenerationWriter.builder(Memtables.ALL_TYPES, List.of("id")).build();
+    }
+
+    private List<List<Object>> scanRows(Generation g) {
+        List<List<Object>> rows = new ArrayList<>();
+        g.scan(
+                        allocator,
+                        RangeCoalescer.defaults(),
+                        page -> {
+                            for (int r = 0; r < page.rowCount(); r++) {
+                                List<Object> values = new ArrayList<>(page.values(r));
+                                values.add(page.kind(r));
+                                rows.add(values);
+                            }
+                        })
+                .join();
+        return rows;
+    }
+
+    @Test
+    void roundTripsEveryTypeInKeyOrderWithNullValues() throws Exception {
+        long[] ids = LongStream.range(-500, 500).toArray();
+        List<Long> shuffled = new ArrayList<>();
+        for (long id : ids) {
+            shuffled.add(id);
+        }
+        Collections.shuffle(shuffled, new Random(1));
+        Path path = path("all-types.arrow");
+        GenerationStats stats;
+        try (VectorSchemaRoot memtable =
+                        Memtables.allTypes(
+                                allocator, shuffled.stream().mapToLong(Long::longValue).toArray());
+                VectorSchemaRoot expected = Memtables.allTypes(allocator, ids)) {
+            stats =
+                    GenerationWriter.builder(Memtables.ALL_TYPES, List.of("id"))
+                            .targetPageBytes(8 * 1024)
+                            .build()
+                            .write(path, memtable, new BitSet(), allocator);
+            assertThat(stats.rowCount()).isEqualTo(1000);
+            assertThat(stats.tombstoneCount()).isZero();
+            assertThat(stats.pageCount()).isGreaterThan(5);
+            assertThat(stats.fileBytes()).isEqualTo(Files.size(dir.resolve("all-types.arrow")));
+            KeyCodec codec = KeyCodec.of(Memtables.ALL_TYPES, List.of("id"));
+            assertThat(stats.minKey()).isEqualTo(codec.encode(-500L));
+            assertThat(stats.maxKey()).isEqualTo(codec.encode(499L));
+
+            Generation g = Generation.open(io, path, stats.fileBytes()).join();
+            assertThat(g.schema()).isEqualTo(Memtables.ALL_TYPES);
+            assertThat(g.rowCount()).isEqualTo(1000);
+            assertThat(g.pageCount()).isEqualTo(stats.pageCount());
+
+            List<List<Object>> rows = scanRows(g);
+            assertThat(rows).hasSize(1000);
+            int columns = Memtables.ALL_TYPES.getFields().size();
+            int nullRows = 0;
+            for (int i = 0; i < ids.length; i++) {
+                List<Object> row = rows.get(i);
+                assertThat(row.get(columns)).isEqualTo(RowKind.UPSERT);
+                assertThat(Memtables.comparable(row.subList(0, columns)))
+                        .isEqualTo(Memtables.row(expected, i, columns));
+                if (row.get(1) == null) {
+                    nullRows++;
+                }
+            }
+            assertThat(nullRows).isGreaterThan(50);
+
+            for (int i = 0; i < ids.length; i += 37) {
+                LookupResult result = g.lookup(codec.encode(ids[i]), allocator).join();
+                assertThat(result.status()).isEqualTo(LookupResult.Status.FOUND);
+                assertThat(Memtables.comparable(result.values()))
+                        .isEqualTo(Memtables.row(expected, i, columns));
+            }
+            assertThat(g.lookup(codec.encode(500L), allocator).join().status())
+                    .isEqualTo(LookupResult.Status.ABSENT);
+            assertThat(g.lookup(codec.encode(Long.MIN_VALUE), allocator).join().status())
+                    .isEqualTo(LookupResult.Status.ABSENT);
+        }
+    }
+
+    @Test
+    void plainArrowFileReaderReadsTheSchemaAndEveryPage() throws Exception {
+        Path path = path("plain.arrow");
+        long[] ids = LongStream.range(0, 3000).toArray();
+        GenerationStats stats;
+        try (VectorSchemaRoot memtable = Memtables.allTypes(allocator, ids)) {
+            BitSet deletes = new BitSet();
+            deletes.set(10);
+            stats =
+                    GenerationWriter.builder(Memtables.ALL_TYPES, List.of("id"))
+                            .targetPageBytes(16 * 1024)
+                            .build()
+                            .write(path, memtable, deletes, allocator);
+        }
+        Generation g = Generation.open(io, path, stats.fileBytes()).join();
+        try (SeekableByteChannel channel = Files.newByteChannel(dir.resolve("plain.arrow"));
+                ArrowFileReader reader = new ArrowFileReader(channel, allocator)) {
+            VectorSchemaRoot root = reader.getVectorSchemaRoot();
+            assertThat(root.getSchema().getFields())
+                    .hasSize(Memtables.ALL_TYPES.getFields().size() + 1);
+            assertThat(
+                            root.getSchema()
+                                    .getFields()
+                                    .subList(0, Memtables.ALL_TYPES.getFields().size()))
+                    .isEqualTo(Memtables.ALL_TYPES.getFields());
+            assertThat(
+                            root.getSchema()
+                                    .getFields()
+                                    .get(Memtables.ALL_TYPES.getFields().size())
+                                    .getName())
+                    .isEqualTo("_kiln_kind");
+            assertThat(reader.getMetaData()).containsEntry("kiln.format.version", "1");
+            List<ArrowBlock> blocks = reader.getRecordBlocks();
+            assertThat(blocks).hasSize(g.pageCount());
+            long rows = 0;
+            for (int p = 0; p < blocks.size(); p++) {
+                assertThat(reader.loadRecordBatch(blocks.get(p))).isTrue();
+                assertThat(
+                                ByteRange.of(
+                                        blocks.get(p).getOffset(),
+                                        blocks.get(p).getMetadataLength()
+                                                + blocks.get(p).getBodyLength()))
+                        .isEqualTo(g.pageRange(p));
+                try (Page page = g.loadPage(p, allocator).join()) {
+                    assertThat(page.rowCount()).isEqualTo(root.getRowCount());
+                    int columns = root.getFieldVectors().size();
+                    for (int r = 0; r < root.getRowCount(); r++) {
+                        assertThat(Memtables.row(page.root(), r, columns))
+                                .isEqualTo(Memtables.row(root, r, columns));
+                    }
+                }
+                rows += root.getRowCount();
+            }
+            assertThat(rows).isEqualTo(3000);
+        }
+    }
+
+    @Test
+    void compositeKeysKeepTheLastWritePerKeyIncludingTombstones() throws Exception {
+        Schema schema =
+                new Schema(
+                        List.of(
+                                Memtables.notNull("tenant", ArrowType.Utf8.INSTANCE),
+                                Memtables.notNull("seq", new ArrowType.Int(32, true)),
+                                Memtables.nullable("v", ArrowType.Utf8.INSTANCE)));
+        GenerationWriter writer =
+                GenerationWriter.builder(schema, List.of("tenant", "seq"))
+                        .targetPageBytes(2048)
+                        .build();
+        KeyCodec codec = writer.keyCodec();
+        Random random = new Random(99);
+        int writes = 5000;
+        BitSet deletes = new BitSet();
+        // key -> {kind, value} of the last write, in encoded-key order
+        TreeMap<byte[], Object[]> model = new TreeMap<>(KeyCodec::compare);
+        Path path = path("composite.arrow");
+        GenerationStats stats;
+        try (VectorSchemaRoot memtable = VectorSchemaRoot.create(schema, allocator)) {
+            VarCharVector tenant = (VarCharVector) memtable.getVector("tenant");
+            IntVector seq = (IntVector) memtable.getVector("seq");
+            VarCharVector v = (VarCharVector) memtable.getVector("v");
+            for (int i = 0; i < writes; i++) {
+                String t = List.of("", "a", "a\0", "ab", "b").get(random.nextInt(5));
+                int s = random.nextInt(400) - 200;
+                tenant.setSafe(i, t.getBytes(StandardCharsets.UTF_8));
+                seq.setSafe(i, s);
+                String value = "w" + i;
+                v.setSafe(i, value.getBytes(StandardCharsets.UTF_8));
+                boolean delete = random.nextInt(5) == 0;
+                if (delete) {
+                    deletes.set(i);
+                }
+                model.put(
+                        codec.encode(t, s),
+                        new Object[] {delete ? RowKind.DELETE : RowKind.UPSERT, value, t, s});
+            }
+            memtable.setRowCount(writes);
+            stats = writer.write(path, memtable, deletes, allocator);
+        }
+        long tombstones = model.values().stream().filter(x -> x[0] == RowKind.DELETE).count();
+        assertThat(stats.rowCount()).isEqualTo(model.size());
+        assertThat(stats.tombstoneCount()).isEqualTo(tombstones);
+        assertThat(tombstones).isPositive();
+
+        Generation g = Generation.open(io, path).join();
+        assertThat(g.tombstoneCount()).isEqualTo(tombstones);
+        List<List<Object>> rows = scanRows(g);
+        List<List<Object>> expected = new ArrayList<>();
+        for (Object[] last : model.values()) {
+            expected.add(List.of(last[2], last[3], last[1], last[0]));
+        }
+        assertThat(
+                        Memtables.comparable(
+                                new ArrayList<>(rows.stream().map(Object::toString).toList())))
+                .isEqualTo(
+                        Memtables.comparable(
+                                new ArrayList<>(expected.stream().map(Object::toString).toList())));
+
+        for (Map.Entry<byte[], Object[]> e : model.entrySet()) {
+            LookupResult result = g.lookup(e.getKey(), allocator).join();
+            if (e.getValue()[0] == RowKind.DELETE) {
+                assertThat(result.status()).isEqualTo(LookupResult.Status.DELETED);
+            } else {
+                assertThat(result.status()).isEqualTo(LookupResult.Status.FOUND);
+                assertThat(result.values().get(2).toString()).isEqualTo(e.getValue()[1]);
+            }
+        }
+    }
+
+    @Test
+    void anEmptyGenerationOpensAndAnswersAbsent() throws Exception {
+        Path path = path("empty.arrow");
+        GenerationStats stats;
+        try (VectorSchemaRoot memtable = Memtables.allTypes(allocator)) {
+            stats = allTypesWriter().write(path, memtable, new BitSet(), allocator);
+        }
+        assertThat(stats.rowCount()).isZero();
+        assertThat(stats.pageCount()).isZero();
+        assertThat(stats.minKey()).isNull();
+        assertThat(stats.maxKey()).isNull();
+
+        Generation g = Generation.open(io, path, stats.fileBytes()).join();
+        assertThat(g.pageCount()).isZero();
+        assertThat(g.minKey()).isNull();
+        io.resetCounters();
+        byte[] key = g.keyCodec().encode(1L);
+        assertThat(g.pageOf(key)).isEqualTo(-1);
+        assertThat(g.mightContain(key)).isFalse();
+        assertThat(g.lookup(key, allocator).join().status()).isEqualTo(LookupResult.Status.ABSENT);
+        assertThat(scanRows(g)).isEmpty();
+        assertThat(io.requests(path)).isZero();
+
+        try (SeekableByteChannel channel = Files.newByteChannel(dir.resolve("empty.arrow"));
+                ArrowFileReader reader = new ArrowFileReader(channel, allocator)) {
+            assertThat(reader.getVectorSchemaRoot().getSchema().getFields()).hasSize(16);
+            assertThat(reader.getRecordBlocks()).isEmpty();
+        }
+    }
+
+    @Test
+    void aSingleRowGenerationRoundTrips() throws Exception {
+        Path path = path("one.arrow");
+        try (VectorSchemaRoot memtable = Memtables.allTypes(allocator, 7L)) {
+            GenerationStats stats = allTypesWriter().write(path, memtable, new BitSet(), allocator);
+            assertThat(stats.rowCount()).isEqualTo(1);
+            assertThat(stats.pageCount()).isEqualTo(1);
+            assertThat(stats.minKey()).isEqualTo(stats.maxKey());
+            Generation g = Generation.open(io, path, stats.fileBytes()).join();
+            LookupResult found = g.lookup(g.keyCodec().encode(7L), allocator).join();
+            assertThat(Memtables.comparable(found.values()))
+                    .isEqualTo(Memtables.row(memtable, 0, 15));
+            assertThat(g.lookup(g.keyCodec().encode(8L), allocator).join().status())
+                    .isEqualTo(LookupResult.Status.ABSENT);
+            assertThat(g.lookup(g.keyCodec().encode(6L), allocator).join().status())
+                    .isEqualTo(LookupResult.Status.ABSENT);
+        }
+    }
+
+    @Test
+    void aMultiMiBGenerationIsOpenedLookedUpAndBatchReadWithExactRequestCounts() throws Exception {
+        int rows = 120_000;
+        Path path = path("big.arrow");
+        Schema schema =
+                new Schema(
+                        List.of(
+                                Memtables.notNull("id", new ArrowType.Int(64, true)),
+                                Memtables.nullable("payload", ArrowType.Utf8.INSTANCE)));
+        GenerationWriter writer =
+                GenerationWriter.builder(schema, List.of("id")).targetPageBytes(64 * 1024).build();
+        GenerationStats stats;
+        try (VectorSchemaRoot memtable = VectorSchemaRoot.create(schema, allocator)) {
+            org.apache.arrow.vector.BigIntVector id =
+                    (org.apache.arrow.vector.BigIntVector) memtable.getVector("id");
+            VarCharVector payload = (VarCharVector) memtable.getVector("payload");
+            for (int i = 0; i < rows; i++) {
+                id.setSafe(i, rows - 1 - i);
+                payload.setSafe(
+                        i,
+                        ("payload of row " + i + " padded to some length")
+                                .getBytes(StandardCharsets.UTF_8));
+            }
+            memtable.setRowCount(rows);
+            stats = writer.write(path, memtable, new BitSet(), allocator);
+        }
+        assertThat(stats.fileBytes()).isGreaterThan(5L << 20);
+        assertThat(stats.pageCount()).isGreaterThan(80);
+
+        // Open with the length known from the writer: the footer (index and filter) is larger
+        // than the 64 KiB tail guess, so exactly one more read.
+        Generation g = Generation.open(io, path, stats.fileBytes()).join();
+        assertThat(io.requests(path)).isEqualTo(2);
+        assertThat(io.lengthRequests(path)).isZero();
+        assertThat(g.pageCount()).isEqualTo(stats.pageCount());
+
+        // Open without a length: one length request, still two reads.
+        io.resetCounters();
+        Generation.open(io, path).join();
+        assertThat(io.lengthRequests(path)).isEqualTo(1);
+        assertThat(io.requests(path)).isEqualTo(2);
+
+        // A tail guess that holds the footer: one read.
+        io.resetCounters();
+        Generation.open(io, path, stats.fileBytes(), 1 << 20).join();
+        assertThat(io.requests(path)).isEqualTo(1);
+
+        // A point lookup in the open generation: one read, of exactly the key's page.
+        KeyCodec codec = g.keyCodec();
+        for (long key : new long[] {0, 1, 60_000, rows - 1}) {
+            io.resetCounters();
+            LookupResult result = g.lookup(codec.encode(key), allocator).join();
+            assertThat(result.status()).isEqualTo(LookupResult.Status.FOUND);
+            assertThat(result.values().get(1).toString())
+                    .isEqualTo("payload of row " + (rows - 1 - key) + " padded to some length");
+            assertThat(io.requests(path)).isEqualTo(1);
+            assertThat(io.ranges(path)).containsExactly(g.pageRange(g.pageOf(codec.encode(key))));
+        }
+        // Outside the key range: no read at all.
+        io.resetCounters();
+        assertThat(g.lookup(codec.encode(-1L), allocator).join().status())
+                .isEqualTo(LookupResult.Status.ABSENT);
+        assertThat(io.requests(path)).isZero();
+
+        // A batch of missing pages: pages are contiguous, so with no hole allowed the runs
+        // {3,4,5}, {20,21}, {50} and {80} are read with exactly 4 requests.
+        int[] pages = {21, 4, 50, 3, 80, 5, 20};
+        io.resetCounters();
+        List<Page> loaded = g.loadPages(pages, RangeCoalescer.of(0, 32L << 20), allocator).join();
+        try {
+            assertThat(io.requests(path)).isEqualTo(4);
+            for (int i = 0; i < pages.length; i++) {
+                Page page = loaded.get(i);
+                assertThat(page.index()).isEqualTo(pages[i]);
+                assertThat(page.rowCount()).isEqualTo(g.pageRowCount(pages[i]));
+                assertThat(g.pageOf(page.key(0))).isEqualTo(pages[i]);
+                assertThat(g.pageOf(page.key(page.rowCount() - 1))).isEqualTo(pages[i]);
+            }
+        } finally {
+            loaded.forEach(Page::close);
+        }
+        // The same batch with the default (1 MiB hole) coalescer: as many requests as merged
+        // ranges, and at least the three runs that are more than 1 MiB apart stay apart.
+        List<ByteRange> ranges = new ArrayList<>();
+        for (int p : pages) {
+            ranges.add(g.pageRange(p));
+        }
+        int merged = RangeCoalescer.defaults().plan(ranges).merged().size();
+        io.resetCounters();
+        g.readPages(pages, RangeCoalescer.defaults()).join();
+        assertThat(io.requests(path)).isEqualTo(merged);
+        assertThat(merged).isBetween(2, 4);
+        // Without coalescing: one request per page.
+        io.resetCounters();
+        for (int p : pages) {
+            g.readPage(p).join();
+        }
+        assertThat(io.requests(path)).isEqualTo(pages.length);
+
+        // A scan reads everything, in key order, in ranges of up to the range size limit.
+        io.resetCounters();
+        long[] previous = {-1};
+        long[] count = {0};
+        g.scan(
+                        allocator,
+                        RangeCoalescer.of(0, 1 << 20),
+                        page -> {
+                            for (int r = 0; r < page.rowCount(); r++) {
+                                long id = (Long) page.values(r).get(0);
+                                assertThat(id).isEqualTo(previous[0] + 1);
+                                previous[0] = id;
+                                count[0]++;
+                            }
+                        })
+                .join();
+        assertThat(count[0]).isEqualTo(rows);
+        assertThat(io.requests(path)).isBetween(5L, (long) stats.pageCount() / 2);
+    }
+
+    @Test
+    void theWriterRejectsBadInputAndNeverOverwrites() throws Exception {
+        GenerationWriter writer = allTypesWriter();
+        Path path = path("g.arrow");
+        try (VectorSchemaRoot memtable = Memtables.allTypes(allocator, 1L, 2L)) {
+            writer.write(path, memtable, new BitSet(), allocator);
+            assertThatThrownBy(() -> writer.write(path, memtable, new BitSet(), allocator))
+                    .isInstanceOf(IOException.class);
+            // The first file is intact.
+            assertThat(Generation.open(io, path).join().rowCount()).isEqualTo(2);
+
+            memtable.getVector("id").setNull(1);
+            Path nullKey = path("null-key.arrow");
+            assertThatThrownBy(() -> writer.write(nullKey, memtable, new BitSet(), allocator))
+                    .isInstanceOf(NullKeyException.class)
+                    .hasMessageContaining("'id'");
+            assertThat(dir.resolve("null-key.arrow")).doesNotExist();
+        }
+        Schema other = new Schema(List.of(Memtables.notNull("id", new ArrowType.Int(64, true))));
+        try (VectorSchemaRoot memtable = VectorSchemaRoot.create(other, allocator)) {
+            assertThatThrownBy(
+                            () ->
+                                    writer.write(
+                                            path("other.arrow"), memtable, new BitSet(), allocator))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("schema");
+        }
+        Schema reserved =
+                new Schema(
+                        List.of(
+                                Memtables.notNull("id", new ArrowType.Int(64, true)),
+                                Memtables.notNull("_kiln_kind", new ArrowType.Int(8, true))));
+        assertThatThrownBy(() -> GenerationWriter.builder(reserved, List.of("id")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("_kiln_kind");
+        assertThatThrownBy(() -> GenerationWriter.builder(other, List.of("id")).targetPageBytes(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("targetPageBytes");
+        assertThatThrownBy(
+                        () ->
+                                GenerationWriter.builder(other, List.of("id"))
+                                        .filterFalsePositiveRate(1.0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("filterFalsePositiveRate");
+        assertThatThrownBy(() -> GenerationWriter.builder(other, List.of("nope")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'nope'");
+    }
+
+    @Test
+    void theKeyFilterRulesOutMostAbsentKeysWithoutARead() throws Exception {
+        Path path = path("filter.arrow");
+        long[] ids = LongStream.range(0, 20_000).map(i -> i * 2).toArray();
+        GenerationStats stats;
+        try (VectorSchemaRoot memtable = Memtables.allTypes(allocator, ids)) {
+            stats = allTypesWriter().write(path, memtable, new BitSet(), allocator);
+        }
+        Generation g = Generation.open(io, path, stats.fileBytes()).join();
+        io.resetCounters();
+        int maybe = 0;
+        for (long odd = 1; odd < 39_998; odd += 2) {
+            byte[] key = g.keyCodec().encode(odd);
+            assertThat(g.pageOf(key)).isNotNegative();
+            if (g.mightContain(key)) {
+                maybe++;
+            }
+            assertThat(g.lookup(key, allocator).join().status())
+                    .isEqualTo(LookupResult.Status.ABSENT);
+        }
+        // 19,999 absent keys inside the key range at a 1% filter: about 200 reads, not 20,000.
+        assertThat(maybe).isBetween(50, 400);
+        assertThat(io.requests(path)).isEqualTo(maybe);
+    }
+}
