@@ -15,6 +15,7 @@
 package dev.kiln.cache;
 
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalListener;
 import com.github.benmanes.caffeine.cache.Weigher;
 
 import java.util.concurrent.Executor;
@@ -34,6 +35,7 @@ public final class SingleFlightCacheBuilder<K, V> {
     private long maximumBytes = -1;
     private Weigher<? super K, ? super V> weigher;
     private Executor executor;
+    private RemovalListener<? super K, ? super V> removalListener;
 
     SingleFlightCacheBuilder() {}
 
@@ -71,6 +73,18 @@ public final class SingleFlightCacheBuilder<K, V> {
     }
 
     /**
+     * Sets a listener told of every value that leaves the cache: evicted, invalidated, or loaded
+     * after its key was invalidated while in flight. It runs on the {@link #executor}, after the
+     * removal; callers that obtained the value before may still hold it. Use it to release
+     * resources a value owns.
+     */
+    public SingleFlightCacheBuilder<K, V> removalListener(
+            RemovalListener<? super K, ? super V> removalListener) {
+        this.removalListener = requireNonNull(removalListener, "removalListener");
+        return this;
+    }
+
+    /**
      * Returns a new cache with this builder's settings.
      *
      * @throws IllegalStateException if only one of {@code maximumBytes} and {@code weigher} is set
@@ -84,14 +98,18 @@ public final class SingleFlightCacheBuilder<K, V> {
                             + (weigher != null ? "set" : "unset")
                             + ")");
         }
-        Caffeine<Object, Object> caffeine = Caffeine.newBuilder().recordStats();
+        @SuppressWarnings("unchecked")
+        Caffeine<K, V> caffeine = (Caffeine<K, V>) (Caffeine<?, ?>) Caffeine.newBuilder();
+        caffeine.recordStats();
         if (executor != null) {
             caffeine.executor(executor);
         }
-        if (weigher == null) {
-            return new CaffeineSingleFlightCache<>(caffeine.buildAsync());
+        if (weigher != null) {
+            caffeine = caffeine.maximumWeight(maximumBytes).weigher(weigher);
         }
-        return new CaffeineSingleFlightCache<>(
-                caffeine.maximumWeight(maximumBytes).weigher(weigher).<K, V>buildAsync());
+        if (removalListener != null) {
+            caffeine = caffeine.removalListener(removalListener);
+        }
+        return new CaffeineSingleFlightCache<>(caffeine.buildAsync());
     }
 }

@@ -340,6 +340,32 @@ class SingleFlightCacheTest {
     }
 
     @Test
+    void removalListenerHearsOfEvictedInvalidatedAndInFlightInvalidatedValues() {
+        List<String> removed = new CopyOnWriteArrayList<>();
+        SingleFlightCache<Integer, String> listened =
+                SingleFlightCache.<Integer, String>builder()
+                        .maximumBytes(2)
+                        .weigher((k, v) -> 1)
+                        .executor(Runnable::run)
+                        .removalListener((k, v, cause) -> removed.add(v + ":" + cause))
+                        .build();
+        listened.getOrLoadAll(List.of(1, 2), batchLoader).join();
+        listened.invalidate(1);
+        CompletableFuture<String> slow = new CompletableFuture<>();
+        listened.getOrLoad(5, key -> slow);
+        listened.invalidateAll(key -> key == 5);
+        assertThat(removed).containsExactly("v1:EXPLICIT");
+
+        slow.complete("v5");
+        listened.getOrLoadAll(List.of(3, 4, 6), batchLoader).join();
+        listened.cleanUp();
+
+        assertThat(removed).hasSize(4).startsWith("v1:EXPLICIT", "v5:EXPLICIT");
+        assertThat(removed.subList(2, 4)).allMatch(r -> r.endsWith(":SIZE"));
+        assertThat(listened.estimatedSize()).isEqualTo(2);
+    }
+
+    @Test
     void builderValidatesItsOptions() {
         assertThatThrownBy(() -> SingleFlightCache.builder().maximumBytes(0))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -363,6 +389,9 @@ class SingleFlightCacheTest {
         assertThatThrownBy(() -> SingleFlightCache.builder().executor(null))
                 .isInstanceOf(NullPointerException.class)
                 .hasMessageContaining("executor");
+        assertThatThrownBy(() -> SingleFlightCache.builder().removalListener(null))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("removalListener");
     }
 
     private void assertNothingCached(Integer... keys) {
