@@ -80,8 +80,9 @@ import static java.util.Objects.requireNonNull;
  * {@code Instant}, or {@code LocalDateTime} (read as UTC, as Arrow stores zone-less timestamps);
  * duration: {@code Long} in the column's unit or {@code java.time.Duration}; decimal: {@code
  * BigDecimal} (rescaled exactly to the column's scale); string: {@code CharSequence}, Arrow {@code
- * Text} or {@code byte[]} UTF-8; binary: {@code byte[]} or {@code ByteBuffer}. The values Arrow
- * vectors return from {@code getObject} are all accepted and encode as the row they came from.
+ * Text} or {@code byte[]} UTF-8; binary: {@code byte[]} or {@code ByteBuffer}. Unsigned integers
+ * take non-negative Java integers. For every other supported type the values Arrow vectors return
+ * from {@code getObject} are accepted and encode as the row they came from.
  *
  * <p>Instances are immutable and thread-safe.
  */
