@@ -43,7 +43,8 @@ public final class LookupResult {
         this.values = values;
     }
 
-    static LookupResult absent() {
+    /** Returns the answer of a generation that says nothing about a key. */
+    public static LookupResult absent() {
         return ABSENT;
     }
 

@@ -1,0 +1,393 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.warm;
+
+import dev.kiln.format.Generation;
+import dev.kiln.format.GenerationStats;
+import dev.kiln.format.LookupResult;
+import dev.kiln.io.ByteRange;
+import dev.kiln.io.InstrumentedRangeReader;
+import dev.kiln.io.RangeCoalescer;
+import dev.kiln.io.RangeReader;
+
+import org.apache.flink.core.fs.Path;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import static dev.kiln.warm.TestGenerations.key;
+import static dev.kiln.warm.TestGenerations.name;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The generation cache over real generation files on the local file system, read through an
+ * instrumented reader whose exact counters say how many storage requests each step made.
+ */
+class GenerationCacheTest {
+
+    private static final int ROWS = 3000;
+
+    @TempDir java.nio.file.Path dir;
+
+    private BufferAllocator allocator;
+    private ExecutorService ioPool;
+    private ExecutorService callers;
+    private InstrumentedRangeReader io;
+    private final List<GenerationCache> caches = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        allocator = new RootAllocator();
+        ioPool = Executors.newFixedThreadPool(4);
+        callers = Executors.newFixedThreadPool(8);
+        io = InstrumentedRangeReader.wrap(RangeReader.onFileSystem(ioPool));
+    }
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        caches.forEach(GenerationCache::close);
+        callers.shutdownNow();
+        ioPool.shutdownNow();
+        assertThat(ioPool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        // Fails if any page's Arrow memory was not released.
+        allocator.close();
+    }
+
+    @Test
+    void afterAWarmTheFirstLookupOfAnyKeyMakesNoStorageRequest() throws Exception {
+        Path gen = write("gen-1", 0, ROWS, 7);
+        GenerationCache cache = cache(builder().warmOnOpen(false));
+
+        assertThat(cache.warmGate().warm(gen.toString()).get(10, TimeUnit.SECONDS))
+                .isEqualTo(WarmOutcome.WARMED);
+        io.resetCounters();
+
+        for (long id = -10; id < ROWS + 10; id++) {
+            LookupResult result = cache.lookup(gen, key(id)).get(10, TimeUnit.SECONDS);
+            assertAnswer(id, result, 0, ROWS, 7);
+        }
+        assertThat(io.totalRequests()).isZero();
+        assertThat(io.lengthRequests(gen)).isZero();
+    }
+
+    @Test
+    void aWarmOpensOnceAndLoadsItsPagesWithMergedRanges() throws Exception {
+        Path gen = write("gen-1", 0, ROWS, 0);
+        RangeCoalescer coalescer = RangeCoalescer.of(0, 16 * TestGenerations.PAGE_BYTES);
+        GenerationCache cache = cache(builder().coalescer(coalescer).warmOnOpen(false));
+        Generation opened = cache.open(gen).get(10, TimeUnit.SECONDS);
+        long openRequests = io.requests(gen);
+        assertThat(openRequests).isBetween(1L, 2L);
+
+        cache.warmGate().warm(gen.toString()).get(10, TimeUnit.SECONDS);
+
+        List<ByteRange> pageRanges = new ArrayList<>();
+        for (int p = 0; p < opened.pageCount(); p++) {
+            pageRanges.add(opened.pageRange(p));
+        }
+        int merged = coalescer.plan(pageRanges).merged().size();
+        assertThat(opened.pageCount()).isGreaterThan(merged).isGreaterThan(20);
+        assertThat(io.requests(gen)).isEqualTo(openRequests + merged);
+        assertThat(cache.cachedPages()).isEqualTo(opened.pageCount());
+        assertThat(cache.generationStats().missCount()).isEqualTo(1);
+    }
+
+    @Test
+    void theWarmBudgetBoundsThePagesLoaded() throws Exception {
+        Path gen = write("gen-1", 0, ROWS, 0);
+        Generation opened = cache(builder()).open(gen).get(10, TimeUnit.SECONDS);
+        long budget = opened.pageRange(0).length() + opened.pageRange(1).length();
+        GenerationCache cache = cache(builder().warmPageBudgetBytes(budget).warmOnOpen(false));
+
+        cache.warmGate().warm(gen.toString()).get(10, TimeUnit.SECONDS);
+
+        assertThat(cache.cachedPages()).isEqualTo(2);
+        assertThat(cache.cachedPageBytes()).isLessThanOrEqualTo(budget);
+    }
+
+    @Test
+    void concurrentWarmsAndLookupsOpenAGenerationOnceAndLoadEachPageOnce() throws Exception {
+        for (int iteration = 0; iteration < 20; iteration++) {
+            Path gen = write("gen-" + iteration, 0, 600, 0);
+            io.latency(Duration.ofMillis(5));
+            io.resetCounters();
+            GenerationCache cache = cache(builder().warmOnOpen(true));
+            CountDownLatch start = new CountDownLatch(1);
+            List<CompletableFuture<?>> work = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int caller = t;
+                work.add(
+                        CompletableFuture.supplyAsync(
+                                        () -> {
+                                            await(start);
+                                            return caller % 2 == 0
+                                                    ? cache.warmGate().warm(gen.toString())
+                                                    : cache.lookup(gen, key(caller * 70L));
+                                        },
+                                        callers)
+                                .thenCompose(f -> f));
+            }
+            start.countDown();
+            CompletableFuture.allOf(work.toArray(new CompletableFuture<?>[0]))
+                    .get(30, TimeUnit.SECONDS);
+            // Warm-on-open may still be running; wait for it through the gate.
+            cache.warmGate().warm(gen.toString()).get(30, TimeUnit.SECONDS);
+
+            assertThat(io.lengthRequests(gen)).isEqualTo(1);
+            assertThat(cache.generationStats().missCount()).isEqualTo(1);
+            assertThat(cache.warmGate().stats().started()).isEqualTo(1);
+            assertThat(cache.pageStats().missCount()).isEqualTo(cache.cachedPages());
+            cache.close();
+        }
+    }
+
+    @Test
+    void aLookupThatOpensAColdGenerationFiresOneBackgroundWarm() throws Exception {
+        Path gen = write("gen-1", 0, ROWS, 0);
+        GenerationCache cache = cache(builder().warmOnOpen(true));
+
+        LookupResult first = cache.lookup(gen, key(5)).get(10, TimeUnit.SECONDS);
+        assertThat(first.values().get(1).toString()).isEqualTo(name(5));
+        cache.lookup(gen, key(6)).get(10, TimeUnit.SECONDS);
+        WarmOutcome joined = cache.warmGate().warm(gen.toString()).get(10, TimeUnit.SECONDS);
+
+        assertThat(joined).isIn(WarmOutcome.WARMED, WarmOutcome.ALREADY_WARM);
+        assertThat(cache.warmGate().stats().started()).isEqualTo(1);
+        io.resetCounters();
+        for (long id = 0; id < ROWS; id += 13) {
+            cache.lookup(gen, key(id)).get(10, TimeUnit.SECONDS);
+        }
+        assertThat(io.totalRequests()).isZero();
+    }
+
+    @Test
+    void lookupAllFetchesThePagesOneFileMissesWithMergedRanges() throws Exception {
+        Path gen = write("gen-1", 0, ROWS, 5);
+        RangeCoalescer coalescer = RangeCoalescer.of(0, 1 << 20);
+        GenerationCache cache = cache(builder().coalescer(coalescer).warmOnOpen(false));
+        Generation opened = cache.open(gen).get(10, TimeUnit.SECONDS);
+        io.resetCounters();
+
+        List<byte[]> keys = new ArrayList<>();
+        List<Long> ids = List.of(2999L, 3L, 5L, 900L, 901L, 1500L, -1L, 4000L, 2500L);
+        ids.forEach(id -> keys.add(key(id)));
+        List<LookupResult> results = cache.lookupAll(gen, keys).get(10, TimeUnit.SECONDS);
+
+        for (int i = 0; i < ids.size(); i++) {
+            assertAnswer(ids.get(i), results.get(i), 0, ROWS, 5);
+        }
+        List<ByteRange> missed = new ArrayList<>();
+        ids.stream()
+                .filter(id -> id >= 0 && id < ROWS)
+                .map(id -> opened.pageOf(key(id)))
+                .distinct()
+                .forEach(p -> missed.add(opened.pageRange(p)));
+        assertThat(io.requests(gen)).isEqualTo(coalescer.plan(missed).merged().size());
+        assertThat(cache.cachedPages()).isEqualTo(missed.size());
+    }
+
+    @Test
+    void retainPathsLeavesNothingOfRetiredGenerations() throws Exception {
+        Path retired = write("retired", 0, ROWS, 0);
+        Path live = write("live", ROWS, 2 * ROWS, 0);
+        GenerationCache cache = cache(builder().warmOnOpen(false));
+        cache.warmGate().warm(live.toString()).get(10, TimeUnit.SECONDS);
+        long livePages = cache.cachedPages();
+        long livePageBytes = cache.cachedPageBytes();
+        long liveMemory = allocator.getAllocatedMemory();
+        cache.warmGate().warm(retired.toString()).get(10, TimeUnit.SECONDS);
+        assertThat(cache.cachedPages()).isGreaterThan(livePages);
+        assertThat(allocator.getAllocatedMemory()).isGreaterThan(liveMemory);
+
+        cache.retainPaths(Set.of(live)).get(10, TimeUnit.SECONDS);
+
+        assertThat(cache.cachedGenerations()).isEqualTo(1);
+        assertThat(cache.cachedPages()).isEqualTo(livePages);
+        assertThat(cache.cachedPageBytes()).isEqualTo(livePageBytes);
+        assertThat(allocator.getAllocatedMemory()).isEqualTo(liveMemory);
+        assertThat(cache.warmGate().isWarm(retired.toString())).isFalse();
+        assertThat(cache.warmGate().isWarm(live.toString())).isTrue();
+        io.resetCounters();
+        cache.lookup(live, key(ROWS + 1)).get(10, TimeUnit.SECONDS);
+        assertThat(io.totalRequests()).isZero();
+        cache.lookup(retired, key(1)).get(10, TimeUnit.SECONDS);
+        assertThat(io.requests(retired)).isPositive();
+    }
+
+    @Test
+    void pagesEvictedUnderReadersAreReleasedOnlyAfterTheirReadsAndAnswersStayRight()
+            throws Exception {
+        Path gen = write("gen-1", 0, ROWS, 3);
+        Generation opened = cache(builder()).open(gen).get(10, TimeUnit.SECONDS);
+        // Room for about two pages: nearly every read evicts another reader's page.
+        GenerationCache cache =
+                cache(
+                        builder()
+                                .maximumPageBytes(2 * opened.pageRange(0).length() + 1)
+                                .warmOnOpen(false));
+        for (int iteration = 0; iteration < 20; iteration++) {
+            Random random = new Random(iteration);
+            CountDownLatch start = new CountDownLatch(1);
+            List<CompletableFuture<Void>> work = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                long[] ids = random.longs(40, 0, ROWS).toArray();
+                work.add(
+                        CompletableFuture.runAsync(() -> await(start), callers)
+                                .thenCompose(
+                                        x -> {
+                                            List<CompletableFuture<Void>> lookups =
+                                                    new ArrayList<>();
+                                            for (long id : ids) {
+                                                lookups.add(
+                                                        cache.lookup(gen, key(id))
+                                                                .thenAccept(
+                                                                        r ->
+                                                                                assertAnswer(
+                                                                                        id, r, 0,
+                                                                                        ROWS, 3)));
+                                            }
+                                            return CompletableFuture.allOf(
+                                                    lookups.toArray(new CompletableFuture<?>[0]));
+                                        }));
+            }
+            start.countDown();
+            CompletableFuture.allOf(work.toArray(new CompletableFuture<?>[0]))
+                    .get(60, TimeUnit.SECONDS);
+            assertThat(cache.cachedPages()).isLessThanOrEqualTo(2);
+        }
+        assertThat(cache.pageStats().evictionCount()).isPositive();
+        cache.close();
+        assertThat(allocator.getAllocatedMemory()).isZero();
+    }
+
+    @Test
+    void aFailedWarmIsCountedAndLookupsStillWork() throws Exception {
+        Path gen = write("gen-1", 0, ROWS, 0);
+        GenerationCache cache = cache(builder().warmOnOpen(false));
+        io.failNextReads(1);
+
+        assertThat(cache.warmGate().warm(gen.toString()).get(10, TimeUnit.SECONDS))
+                .isEqualTo(WarmOutcome.FAILED);
+        assertThat(cache.cachedGenerations()).isZero();
+        assertThat(cache.lookup(gen, key(42)).get(10, TimeUnit.SECONDS).values().get(1).toString())
+                .isEqualTo(name(42));
+        assertThat(cache.warmGate().stats().failed()).isEqualTo(1);
+    }
+
+    @Test
+    void aCorruptGenerationFailsLookupsAndCachesNothing() throws Exception {
+        Path gen = new Path(dir.resolve("not-a-generation.arrow").toUri());
+        java.nio.file.Files.write(dir.resolve("not-a-generation.arrow"), new byte[100]);
+        GenerationCache cache = cache(builder().warmOnOpen(false));
+
+        assertThatThrownBy(() -> cache.lookup(gen, key(1)).join())
+                .isInstanceOf(CompletionException.class)
+                .cause()
+                .isInstanceOf(dev.kiln.format.CorruptGenerationException.class)
+                .hasMessageContaining("not-a-generation.arrow");
+        assertThat(cache.cachedGenerations()).isZero();
+    }
+
+    @Test
+    void closedCacheRefusesWork() throws Exception {
+        Path gen = write("gen-1", 0, 10, 0);
+        GenerationCache cache = cache(builder());
+        cache.lookup(gen, key(1)).get(10, TimeUnit.SECONDS);
+        cache.warmGate().warm(gen.toString()).get(10, TimeUnit.SECONDS);
+        cache.close();
+
+        assertThat(allocator.getAllocatedMemory()).isZero();
+        assertThatThrownBy(() -> cache.lookup(gen, key(1)).join())
+                .cause()
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
+    }
+
+    @Test
+    void builderValidatesOptions() {
+        assertThatThrownBy(() -> builder().maximumPageBytes(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maximumPageBytes must be positive");
+        assertThatThrownBy(() -> builder().maximumGenerationBytes(-1))
+                .hasMessageContaining("maximumGenerationBytes must be positive");
+        assertThatThrownBy(() -> builder().warmPageBudgetBytes(-1))
+                .hasMessageContaining("warmPageBudgetBytes must not be negative");
+        assertThatThrownBy(() -> builder().maxConcurrentWarms(0))
+                .hasMessageContaining("maxConcurrentWarms must be positive");
+        assertThatThrownBy(() -> builder().warmDeadline(Duration.ofSeconds(-1)))
+                .hasMessageContaining("warmDeadline must be positive");
+        assertThatThrownBy(() -> GenerationCache.builder(null, allocator))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("io");
+    }
+
+    private GenerationCache.Builder builder() {
+        return GenerationCache.builder(io, allocator);
+    }
+
+    private GenerationCache cache(GenerationCache.Builder builder) {
+        GenerationCache cache = builder.build();
+        caches.add(cache);
+        return cache;
+    }
+
+    private Path write(String name, long from, long to, int deleteEvery) throws IOException {
+        Path path = new Path(dir.resolve(name + ".arrow").toUri());
+        GenerationStats stats = TestGenerations.write(path, from, to, deleteEvery, allocator);
+        assertThat(stats.rowCount()).isEqualTo(to - from);
+        return path;
+    }
+
+    private static void assertAnswer(
+            long id, LookupResult result, long from, long to, int deleteEvery) {
+        if (id < from || id >= to) {
+            assertThat(result.status()).as("id %s", id).isEqualTo(LookupResult.Status.ABSENT);
+        } else if (deleteEvery > 0 && id % deleteEvery == 0) {
+            assertThat(result.status()).as("id %s", id).isEqualTo(LookupResult.Status.DELETED);
+        } else {
+            assertThat(result.status()).as("id %s", id).isEqualTo(LookupResult.Status.FOUND);
+            assertThat(result.values().get(0)).isEqualTo(id);
+            assertThat(result.values().get(1).toString()).isEqualTo(name(id));
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
