@@ -16,6 +16,7 @@ package dev.kiln.benchmarks;
 
 import dev.kiln.format.GenerationStats;
 import dev.kiln.format.GenerationWriter;
+import dev.kiln.format.KeyCodec;
 
 import org.apache.flink.core.fs.Path;
 
@@ -66,6 +67,10 @@ final class GenerationFixture {
                     .build()
                     .write(path, memtable, new BitSet(), allocator);
         }
+    }
+
+    static KeyCodec codec() {
+        return KeyCodec.of(SCHEMA, List.of("id"));
     }
 
     static void deleteRecursively(java.nio.file.Path dir) throws IOException {
