@@ -1,0 +1,40 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.table;
+
+import java.util.List;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * What one commit publishes: generations added (in the order they were flushed, so later ones win)
+ * and generations retired, on behalf of a committer for a checkpoint. The pair (committer,
+ * checkpoint) makes the commit idempotent: a commit whose checkpoint the committer has already
+ * committed is a no-op. Immutable.
+ *
+ * @param committerId who commits, stable across restarts (e.g. the committer operator's uid)
+ * @param checkpointId the checkpoint whose data this is; increasing per committer
+ * @param added generations to publish, oldest first
+ * @param retired paths (relative to the root) of live generations to retire
+ */
+public record Commit(
+        String committerId, long checkpointId, List<GenerationRef> added, List<String> retired) {
+
+    public Commit {
+        requireNonNull(committerId, "committerId");
+        added = List.copyOf(requireNonNull(added, "added"));
+        retired = List.copyOf(requireNonNull(retired, "retired"));
+    }
+}

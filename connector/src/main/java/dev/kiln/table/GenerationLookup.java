@@ -1,0 +1,71 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.table;
+
+import dev.kiln.format.Generation;
+import dev.kiln.format.LookupResult;
+import dev.kiln.io.RangeReader;
+
+import org.apache.flink.core.fs.Path;
+
+import org.apache.arrow.memory.BufferAllocator;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Answers point lookups in one generation file: what a {@link Snapshot} reads generations through.
+ * Kiln's cached implementation is {@code dev.kiln.warm.GenerationCache}; {@link #direct} reads
+ * without caching.
+ *
+ * <p>Implementations are thread-safe and non-blocking: futures complete when the answers are known,
+ * and fail with the format layer's {@code CorruptGenerationException} or a storage {@link
+ * java.io.IOException}.
+ */
+public interface GenerationLookup {
+
+    /**
+     * Looks encoded {@code keys} up in the generation at {@code path}.
+     *
+     * @return one answer per key, in the order of {@code keys}
+     */
+    CompletableFuture<List<LookupResult>> lookupAll(Path path, List<byte[]> keys);
+
+    /**
+     * Returns a lookup that opens the generation and reads the key's page on every call, caching
+     * nothing; pages are decoded into {@code allocator} and released before the future completes.
+     * The caller owns {@code io} and {@code allocator}.
+     */
+    static GenerationLookup direct(RangeReader io, BufferAllocator allocator) {
+        return (path, keys) ->
+                Generation.open(io, path)
+                        .thenCompose(
+                                generation -> {
+                                    List<CompletableFuture<LookupResult>> answers =
+                                            new ArrayList<>(keys.size());
+                                    for (byte[] key : keys) {
+                                        answers.add(generation.lookup(key, allocator));
+                                    }
+                                    return CompletableFuture.allOf(
+                                                    answers.toArray(new CompletableFuture<?>[0]))
+                                            .thenApply(
+                                                    done ->
+                                                            answers.stream()
+                                                                    .map(CompletableFuture::join)
+                                                                    .toList());
+                                });
+    }
+}

@@ -1,0 +1,71 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.table;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Version {@code N} of a table: its live generations, oldest first (so the last one that holds a
+ * key wins), what this version retired, and the last checkpoint each committer has committed (how a
+ * replayed commit is recognised). Published once, never rewritten. Immutable.
+ *
+ * @param version the version, from 0 (the empty table)
+ * @param generations the live generations, oldest first
+ * @param retired the paths this version removed from the live set
+ * @param committed for each committer id, the highest checkpoint id it committed
+ */
+public record Manifest(
+        long version,
+        List<GenerationRef> generations,
+        List<String> retired,
+        Map<String, Long> committed) {
+
+    public Manifest {
+        if (version < 0) {
+            throw new IllegalArgumentException("version must not be negative, but was " + version);
+        }
+        generations = List.copyOf(requireNonNull(generations, "generations"));
+        retired = List.copyOf(requireNonNull(retired, "retired"));
+        committed = Map.copyOf(requireNonNull(committed, "committed"));
+    }
+
+    /** Returns version 0 of a new table: nothing live. */
+    static Manifest empty() {
+        return new Manifest(0, List.of(), List.of(), Map.of());
+    }
+
+    /** Returns the live generations of {@code bucket}, newest first. */
+    public List<GenerationRef> newestFirst(int bucket) {
+        List<GenerationRef> result = new ArrayList<>();
+        for (int i = generations.size() - 1; i >= 0; i--) {
+            if (generations.get(i).bucket() == bucket) {
+                result.add(generations.get(i));
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Returns whether committer {@code committerId} has committed checkpoint {@code checkpointId}.
+     */
+    public boolean hasCommitted(String committerId, long checkpointId) {
+        Long last = committed.get(committerId);
+        return last != null && last >= checkpointId;
+    }
+}

@@ -1,0 +1,129 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.table;
+
+import dev.kiln.format.LookupResult;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Point lookups against one manifest version. A key is looked for in the live generations of its
+ * bucket, newest first, skipping those whose key range excludes it (no I/O for them); the first
+ * generation that holds the key answers, and a tombstone answers "absent" without looking further.
+ * The generations' key filters prune further inside the {@link GenerationLookup}.
+ *
+ * <p>Immutable and thread-safe; lookups never block and may run concurrently. A snapshot pins its
+ * version: later commits are seen by a new snapshot.
+ */
+public final class Snapshot {
+
+    private final KilnTable table;
+    private final Manifest manifest;
+    private final GenerationLookup lookup;
+
+    Snapshot(KilnTable table, Manifest manifest, GenerationLookup lookup) {
+        this.table = table;
+        this.manifest = manifest;
+        this.lookup = requireNonNull(lookup, "lookup");
+    }
+
+    /** Returns the manifest this snapshot reads. */
+    public Manifest manifest() {
+        return manifest;
+    }
+
+    /**
+     * Looks encoded {@code key} up.
+     *
+     * @return {@link LookupResult.Status#FOUND} with the newest row, or {@link
+     *     LookupResult.Status#ABSENT} if no generation holds the key or the newest that does holds
+     *     a tombstone
+     */
+    public CompletableFuture<LookupResult> lookup(byte[] key) {
+        return lookupAll(List.of(requireNonNull(key, "key"))).thenApply(results -> results.get(0));
+    }
+
+    /**
+     * Looks encoded {@code keys} up, asking each generation once for all the keys still open that
+     * its key range admits.
+     *
+     * @return one answer per key, in the order of {@code keys}
+     */
+    public CompletableFuture<List<LookupResult>> lookupAll(List<byte[]> keys) {
+        LookupResult[] results = new LookupResult[keys.size()];
+        Map<Integer, List<Integer>> byBucket = new LinkedHashMap<>();
+        for (int i = 0; i < keys.size(); i++) {
+            byte[] key = requireNonNull(keys.get(i), "keys must not contain null");
+            byBucket.computeIfAbsent(table.options().bucketOf(key), b -> new ArrayList<>()).add(i);
+        }
+        List<CompletableFuture<Void>> buckets = new ArrayList<>();
+        byBucket.forEach(
+                (bucket, open) ->
+                        buckets.add(resolve(manifest.newestFirst(bucket), 0, open, keys, results)));
+        return CompletableFuture.allOf(buckets.toArray(new CompletableFuture<?>[0]))
+                .thenApply(done -> Arrays.asList(results));
+    }
+
+    /** Answers the keys in {@code open} from the generations from {@code next} on. */
+    private CompletableFuture<Void> resolve(
+            List<GenerationRef> newestFirst,
+            int next,
+            List<Integer> open,
+            List<byte[]> keys,
+            LookupResult[] results) {
+        for (int g = next; g < newestFirst.size(); g++) {
+            GenerationRef generation = newestFirst.get(g);
+            List<Integer> admitted = new ArrayList<>();
+            for (int i : open) {
+                if (generation.mayContain(keys.get(i))) {
+                    admitted.add(i);
+                }
+            }
+            if (admitted.isEmpty()) {
+                continue;
+            }
+            int following = g + 1;
+            List<byte[]> asked = admitted.stream().map(keys::get).toList();
+            return lookup.lookupAll(table.resolve(generation.path()), asked)
+                    .thenCompose(
+                            answers -> {
+                                List<Integer> stillOpen = new ArrayList<>(open);
+                                for (int a = 0; a < admitted.size(); a++) {
+                                    LookupResult answer = answers.get(a);
+                                    if (answer.status() != LookupResult.Status.ABSENT) {
+                                        int i = admitted.get(a);
+                                        results[i] =
+                                                answer.status() == LookupResult.Status.FOUND
+                                                        ? answer
+                                                        : LookupResult.absent();
+                                        stillOpen.remove(Integer.valueOf(i));
+                                    }
+                                }
+                                return resolve(newestFirst, following, stillOpen, keys, results);
+                            });
+        }
+        for (int i : open) {
+            results[i] = LookupResult.absent();
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+}

@@ -1,0 +1,157 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.table;
+
+import org.apache.flink.core.fs.Path;
+
+import org.apache.arrow.vector.types.pojo.Schema;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The JSON forms of the table metadata and of manifests, and the checks a file must pass before
+ * anything is read from it. Thread-safe.
+ */
+final class TableJson {
+
+    static final int FORMAT_VERSION = 1;
+
+    private static final ObjectMapper MAPPER =
+            new ObjectMapper().enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+
+    private TableJson() {}
+
+    record TableFile(
+            int formatVersion,
+            String schema,
+            List<String> primaryKey,
+            int bucketCount,
+            long targetPageBytes,
+            double filterFalsePositiveRate) {}
+
+    record ManifestFile(int formatVersion, Manifest manifest) {}
+
+    static byte[] writeTable(TableOptions options) throws JsonProcessingException {
+        return MAPPER.writerWithDefaultPrettyPrinter()
+                .writeValueAsBytes(
+                        new TableFile(
+                                FORMAT_VERSION,
+                                options.schemaJson(),
+                                options.primaryKey(),
+                                options.bucketCount(),
+                                options.targetPageBytes(),
+                                options.filterFalsePositiveRate()));
+    }
+
+    static TableOptions readTable(Path path, byte[] bytes) throws InvalidManifestException {
+        try {
+            TableFile file = MAPPER.readValue(bytes, TableFile.class);
+            checkFormatVersion(path, file.formatVersion());
+            return TableOptions.builder(Schema.fromJSON(file.schema()), file.primaryKey())
+                    .bucketCount(file.bucketCount())
+                    .targetPageBytes(file.targetPageBytes())
+                    .filterFalsePositiveRate(file.filterFalsePositiveRate())
+                    .build();
+        } catch (IOException | RuntimeException e) {
+            throw new InvalidManifestException(
+                    "table metadata " + path + " is unreadable: " + e.getMessage(), e);
+        }
+    }
+
+    static byte[] writeManifest(Manifest manifest) throws JsonProcessingException {
+        return MAPPER.writerWithDefaultPrettyPrinter()
+                .writeValueAsBytes(new ManifestFile(FORMAT_VERSION, manifest));
+    }
+
+    /**
+     * Parses the manifest at {@code path} and checks it: complete JSON, the version its name says,
+     * every generation under the table's data folder, in a bucket of the table, listed once.
+     */
+    static Manifest readManifest(Path path, byte[] bytes, int bucketCount)
+            throws InvalidManifestException {
+        Manifest manifest;
+        try {
+            ManifestFile file = MAPPER.readValue(bytes, ManifestFile.class);
+            checkFormatVersion(path, file.formatVersion());
+            manifest = file.manifest();
+            if (manifest == null) {
+                throw new IOException("no manifest in the file");
+            }
+        } catch (InvalidManifestException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new InvalidManifestException(
+                    "manifest " + path + " is unreadable: " + e.getMessage(), e);
+        }
+        long named = TablePaths.manifestVersion(path);
+        if (named != manifest.version()) {
+            throw new InvalidManifestException(
+                    "manifest " + path + " holds version " + manifest.version());
+        }
+        Set<String> seen = new HashSet<>();
+        for (GenerationRef ref : manifest.generations()) {
+            checkGeneration(path, ref.path());
+            if (ref.bucket() >= bucketCount) {
+                throw new InvalidManifestException(
+                        "manifest "
+                                + path
+                                + " puts "
+                                + ref.path()
+                                + " in bucket "
+                                + ref.bucket()
+                                + " of a table with "
+                                + bucketCount
+                                + " buckets");
+            }
+            if (!seen.add(ref.path())) {
+                throw new InvalidManifestException(
+                        "manifest " + path + " lists " + ref.path() + " twice");
+            }
+        }
+        for (String retired : manifest.retired()) {
+            checkGeneration(path, retired);
+        }
+        return manifest;
+    }
+
+    private static void checkGeneration(Path manifest, String generation)
+            throws InvalidManifestException {
+        try {
+            TablePaths.checkRelative(generation);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidManifestException(
+                    "manifest " + manifest + " names a path outside the table: " + e.getMessage(),
+                    e);
+        }
+    }
+
+    private static void checkFormatVersion(Path path, int version) throws InvalidManifestException {
+        if (version != FORMAT_VERSION) {
+            throw new InvalidManifestException(
+                    path
+                            + " has format version "
+                            + version
+                            + "; this Kiln reads "
+                            + FORMAT_VERSION);
+        }
+    }
+}

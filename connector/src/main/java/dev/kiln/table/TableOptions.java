@@ -1,0 +1,201 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.table;
+
+import dev.kiln.format.GenerationWriter;
+import dev.kiln.format.KeyCodec;
+
+import org.apache.arrow.vector.types.pojo.Schema;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Objects;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * What a table is, fixed when it is created: the row schema, the primary key, the bucket count, and
+ * how generations are written (page size, key filter false-positive rate).
+ *
+ * <p>Immutable, thread-safe and {@link Serializable} (Flink ships it to tasks): the schema is held
+ * as Arrow's JSON form. Built and validated by {@link #builder}; every error names the option.
+ */
+public final class TableOptions implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private final String schemaJson;
+    private final List<String> primaryKey;
+    private final int bucketCount;
+    private final long targetPageBytes;
+    private final double filterFalsePositiveRate;
+    private transient Schema schema;
+
+    private TableOptions(Builder builder) {
+        this.schemaJson = builder.schema.toJson();
+        this.schema = builder.schema;
+        this.primaryKey = List.copyOf(builder.primaryKey);
+        this.bucketCount = builder.bucketCount;
+        this.targetPageBytes = builder.targetPageBytes;
+        this.filterFalsePositiveRate = builder.filterFalsePositiveRate;
+    }
+
+    /**
+     * Returns a builder of options for rows of {@code schema} keyed by {@code primaryKey} (one or
+     * more columns, in key order).
+     */
+    public static Builder builder(Schema schema, List<String> primaryKey) {
+        return new Builder(schema, primaryKey);
+    }
+
+    /** Returns the schema of the table's rows. */
+    public Schema schema() {
+        if (schema == null) {
+            try {
+                schema = Schema.fromJSON(schemaJson);
+            } catch (IOException e) {
+                throw new UncheckedIOException("unreadable schema JSON in table options", e);
+            }
+        }
+        return schema;
+    }
+
+    /** Returns the primary-key columns, in key order. */
+    public List<String> primaryKey() {
+        return primaryKey;
+    }
+
+    /** Returns the number of buckets: a key's bucket is {@code KeyCodec.bucket(key, count)}. */
+    public int bucketCount() {
+        return bucketCount;
+    }
+
+    /** Returns the page size generations are written with. */
+    public long targetPageBytes() {
+        return targetPageBytes;
+    }
+
+    /** Returns the false-positive rate generation key filters are sized for. */
+    public double filterFalsePositiveRate() {
+        return filterFalsePositiveRate;
+    }
+
+    /** Returns the codec of the primary key. */
+    public KeyCodec keyCodec() {
+        return KeyCodec.of(schema(), primaryKey);
+    }
+
+    /** Returns the bucket of encoded key {@code key}. */
+    public int bucketOf(byte[] key) {
+        return KeyCodec.bucket(key, bucketCount);
+    }
+
+    /** Returns a writer of generations of this table. */
+    public GenerationWriter newWriter() {
+        return GenerationWriter.builder(schema(), primaryKey)
+                .targetPageBytes(targetPageBytes)
+                .filterFalsePositiveRate(filterFalsePositiveRate)
+                .build();
+    }
+
+    String schemaJson() {
+        return schemaJson;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TableOptions other
+                && schemaJson.equals(other.schemaJson)
+                && primaryKey.equals(other.primaryKey)
+                && bucketCount == other.bucketCount
+                && targetPageBytes == other.targetPageBytes
+                && Double.compare(filterFalsePositiveRate, other.filterFalsePositiveRate) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(
+                schemaJson, primaryKey, bucketCount, targetPageBytes, filterFalsePositiveRate);
+    }
+
+    @Override
+    public String toString() {
+        return "TableOptions{primaryKey="
+                + primaryKey
+                + ", bucketCount="
+                + bucketCount
+                + ", targetPageBytes="
+                + targetPageBytes
+                + ", filterFalsePositiveRate="
+                + filterFalsePositiveRate
+                + ", schema="
+                + schema()
+                + "}";
+    }
+
+    /** Builds {@link TableOptions}; validates each option as it is set. Not thread-safe. */
+    public static final class Builder {
+        private final Schema schema;
+        private final List<String> primaryKey;
+        private int bucketCount = 1;
+        private long targetPageBytes = GenerationWriter.DEFAULT_TARGET_PAGE_BYTES;
+        private double filterFalsePositiveRate =
+                GenerationWriter.DEFAULT_FILTER_FALSE_POSITIVE_RATE;
+
+        private Builder(Schema schema, List<String> primaryKey) {
+            this.schema = requireNonNull(schema, "schema");
+            this.primaryKey = List.copyOf(requireNonNull(primaryKey, "primaryKey"));
+            // Validates the key columns (present, non-empty, key-able types), naming the column.
+            GenerationWriter.builder(schema, primaryKey);
+        }
+
+        /** Sets the number of buckets (default 1); must be positive. */
+        public Builder bucketCount(int count) {
+            if (count <= 0) {
+                throw new IllegalArgumentException(
+                        "bucketCount must be positive, but was " + count);
+            }
+            this.bucketCount = count;
+            return this;
+        }
+
+        /** Sets the target page size of generations (default 128 KiB); must be positive. */
+        public Builder targetPageBytes(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException(
+                        "targetPageBytes must be positive, but was " + bytes);
+            }
+            this.targetPageBytes = bytes;
+            return this;
+        }
+
+        /** Sets the key filter's false-positive rate (default 1%); must be in (0, 1). */
+        public Builder filterFalsePositiveRate(double rate) {
+            if (!(rate > 0 && rate < 1)) {
+                throw new IllegalArgumentException(
+                        "filterFalsePositiveRate must be in (0, 1), but was " + rate);
+            }
+            this.filterFalsePositiveRate = rate;
+            return this;
+        }
+
+        /** Returns the options. */
+        public TableOptions build() {
+            return new TableOptions(this);
+        }
+    }
+}
