@@ -22,6 +22,7 @@ import dev.kiln.format.LookupResult;
 import dev.kiln.format.Page;
 import dev.kiln.io.RangeCoalescer;
 import dev.kiln.io.RangeReader;
+import dev.kiln.table.GenerationLookup;
 
 import org.apache.flink.core.fs.Path;
 
@@ -70,7 +71,7 @@ import static java.util.Objects.requireNonNull;
  * Nothing of a failed open or page load is cached; the next call tries again. Warming never fails a
  * caller (see {@link WarmGate}).
  */
-public final class GenerationCache implements AutoCloseable {
+public final class GenerationCache implements GenerationLookup, AutoCloseable {
 
     /** Default {@link Builder#maximumPageBytes}: 256 MiB of decoded pages. */
     public static final long DEFAULT_MAXIMUM_PAGE_BYTES = 256L << 20;
@@ -166,6 +167,7 @@ public final class GenerationCache implements AutoCloseable {
      *
      * @return the answers, in the order of {@code keys}
      */
+    @Override
     public CompletableFuture<List<LookupResult>> lookupAll(Path path, List<byte[]> keys) {
         requireNonNull(keys, "keys");
         return openForLookup(path).thenCompose(generation -> lookupAll(generation, keys));

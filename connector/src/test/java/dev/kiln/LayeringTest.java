@@ -1,0 +1,82 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+
+/**
+ * The layering of {@code ../shared/DESIGN.md}: lower layers never use higher ones, and the core
+ * (everything below the Flink layers) uses nothing of Flink but its file systems.
+ */
+@AnalyzeClasses(packages = "dev.kiln", importOptions = ImportOption.DoNotIncludeTests.class)
+class LayeringTest {
+
+    @ArchTest
+    static final ArchRule LAYERS =
+            layeredArchitecture()
+                    .consideringOnlyDependenciesInLayers()
+                    .layer("cache")
+                    .definedBy("dev.kiln.cache..")
+                    .layer("io")
+                    .definedBy("dev.kiln.io..")
+                    .layer("format")
+                    .definedBy("dev.kiln.format..")
+                    .layer("table")
+                    .definedBy("dev.kiln.table..")
+                    .layer("warm")
+                    .definedBy("dev.kiln.warm..")
+                    .whereLayer("warm")
+                    .mayNotBeAccessedByAnyLayer()
+                    .whereLayer("table")
+                    .mayOnlyBeAccessedByLayers("warm")
+                    .whereLayer("format")
+                    .mayOnlyBeAccessedByLayers("table", "warm")
+                    .whereLayer("io")
+                    .mayOnlyBeAccessedByLayers("format", "table", "warm")
+                    .whereLayer("cache")
+                    .mayOnlyBeAccessedByLayers("warm");
+
+    @ArchTest
+    static final ArchRule CORE_USES_ONLY_FLINK_FILE_SYSTEMS =
+            noClasses()
+                    .that()
+                    .resideInAnyPackage(
+                            "dev.kiln.cache..",
+                            "dev.kiln.io..",
+                            "dev.kiln.format..",
+                            "dev.kiln.table..",
+                            "dev.kiln.warm..")
+                    .should()
+                    .dependOnClassesThat(
+                            resideInAPackage("org.apache.flink..")
+                                    .and(not(resideInAPackage("org.apache.flink.core.fs.."))));
+
+    @ArchTest
+    static final ArchRule CACHE_IS_PLAIN_JAVA_ON_CAFFEINE =
+            noClasses()
+                    .that()
+                    .resideInAPackage("dev.kiln.cache..")
+                    .should()
+                    .dependOnClassesThat()
+                    .resideInAnyPackage("org.apache.flink..", "org.apache.arrow..");
+}
