@@ -147,10 +147,14 @@ public final class TableOptions implements Serializable {
                 + "}";
     }
 
-    /** Builds {@link TableOptions}; validates each option as it is set. Not thread-safe. */
+    /**
+     * Builds {@link TableOptions}; validates each option as it is set (the writer options by the
+     * {@link GenerationWriter.Builder} that will use them). Not thread-safe.
+     */
     public static final class Builder {
         private final Schema schema;
         private final List<String> primaryKey;
+        private final GenerationWriter.Builder writer;
         private int bucketCount = 1;
         private long targetPageBytes = GenerationWriter.DEFAULT_TARGET_PAGE_BYTES;
         private double filterFalsePositiveRate =
@@ -160,7 +164,7 @@ public final class TableOptions implements Serializable {
             this.schema = requireNonNull(schema, "schema");
             this.primaryKey = List.copyOf(requireNonNull(primaryKey, "primaryKey"));
             // Validates the key columns (present, non-empty, key-able types), naming the column.
-            GenerationWriter.builder(schema, primaryKey);
+            this.writer = GenerationWriter.builder(schema, primaryKey);
         }
 
         /** Sets the number of buckets (default 1); must be positive. */
@@ -175,20 +179,14 @@ public final class TableOptions implements Serializable {
 
         /** Sets the target page size of generations (default 128 KiB); must be positive. */
         public Builder targetPageBytes(long bytes) {
-            if (bytes <= 0) {
-                throw new IllegalArgumentException(
-                        "targetPageBytes must be positive, but was " + bytes);
-            }
+            writer.targetPageBytes(bytes);
             this.targetPageBytes = bytes;
             return this;
         }
 
         /** Sets the key filter's false-positive rate (default 1%); must be in (0, 1). */
         public Builder filterFalsePositiveRate(double rate) {
-            if (!(rate > 0 && rate < 1)) {
-                throw new IllegalArgumentException(
-                        "filterFalsePositiveRate must be in (0, 1), but was " + rate);
-            }
+            writer.filterFalsePositiveRate(rate);
             this.filterFalsePositiveRate = rate;
             return this;
         }

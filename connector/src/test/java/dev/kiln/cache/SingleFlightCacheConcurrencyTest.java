@@ -39,6 +39,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
+import static dev.kiln.Latches.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -209,12 +210,7 @@ class SingleFlightCacheConcurrencyTest {
             Loader<Integer, String> loader,
             CountDownLatch start,
             CountDownLatch issued) {
-        try {
-            start.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        await(start);
         List<CompletableFuture<List<CachedValue<Integer, String>>>> requests = new ArrayList<>();
         for (List<Integer> keys : plan) {
             requests.add(

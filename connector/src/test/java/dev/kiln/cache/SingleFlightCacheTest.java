@@ -267,12 +267,7 @@ class SingleFlightCacheTest {
 
     @Test
     void evictsByWeightToStayUnderTheByteBound() {
-        SingleFlightCache<Integer, byte[]> bounded =
-                SingleFlightCache.<Integer, byte[]>builder()
-                        .maximumBytes(100)
-                        .weigher((key, value) -> value.length)
-                        .executor(Runnable::run)
-                        .build();
+        SingleFlightCache<Integer, byte[]> bounded = byteBoundedCache(100);
         List<Integer> keys = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             keys.add(i);
@@ -296,12 +291,7 @@ class SingleFlightCacheTest {
 
     @Test
     void valueHeavierThanTheBoundIsNotKept() {
-        SingleFlightCache<Integer, byte[]> bounded =
-                SingleFlightCache.<Integer, byte[]>builder()
-                        .maximumBytes(100)
-                        .weigher((key, value) -> value.length)
-                        .executor(Runnable::run)
-                        .build();
+        SingleFlightCache<Integer, byte[]> bounded = byteBoundedCache(100);
 
         CachedValue<Integer, byte[]> big =
                 bounded.getOrLoad(1, key -> CompletableFuture.completedFuture(new byte[101]))
@@ -392,6 +382,14 @@ class SingleFlightCacheTest {
         assertThatThrownBy(() -> SingleFlightCache.builder().removalListener(null))
                 .isInstanceOf(NullPointerException.class)
                 .hasMessageContaining("removalListener");
+    }
+
+    private static SingleFlightCache<Integer, byte[]> byteBoundedCache(long maximumBytes) {
+        return SingleFlightCache.<Integer, byte[]>builder()
+                .maximumBytes(maximumBytes)
+                .weigher((key, value) -> value.length)
+                .executor(Runnable::run)
+                .build();
     }
 
     private void assertNothingCached(Integer... keys) {

@@ -45,6 +45,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
+import static dev.kiln.Latches.await;
 import static dev.kiln.warm.TestGenerations.key;
 import static dev.kiln.warm.TestGenerations.name;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -379,15 +380,6 @@ class GenerationCacheTest {
             assertThat(result.status()).as("id %s", id).isEqualTo(LookupResult.Status.FOUND);
             assertThat(result.values().get(0)).isEqualTo(id);
             assertThat(result.values().get(1).toString()).isEqualTo(name(id));
-        }
-    }
-
-    private static void await(CountDownLatch latch) {
-        try {
-            latch.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 }
