@@ -61,8 +61,9 @@ import java.util.concurrent.TimeUnit;
  * store, so that the requests are counted exactly.
  *
  * <p>Run it with {@code mvn -q -pl examples -am -DskipTests compile exec:java}; pass a directory
- * with {@code -Dexec.args=/some/dir} (default: a new temporary directory). It grows into the
- * end-to-end Flink job (embedded MiniCluster) as the Flink layers land.
+ * with {@code -Dexec.args=/some/dir} (default: a new temporary directory), under which each run
+ * creates a new table. It grows into the end-to-end Flink job (embedded MiniCluster) as the Flink
+ * layers land.
  */
 public final class TableTour {
 
@@ -82,7 +83,7 @@ public final class TableTour {
     public static void main(String[] args) throws Exception {
         java.nio.file.Path dir =
                 args.length > 0 ? Paths.get(args[0]) : Files.createTempDirectory("kiln-table-tour");
-        Path root = new Path(dir.resolve("users").toUri());
+        Path root = new Path(dir.resolve("users-" + System.currentTimeMillis()).toUri());
         ExecutorService ioPool = Executors.newFixedThreadPool(16);
         try (BufferAllocator allocator = new RootAllocator()) {
             InstrumentedRangeReader io =
