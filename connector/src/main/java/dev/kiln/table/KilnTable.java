@@ -160,16 +160,33 @@ public final class KilnTable {
      * Publishes {@code commit} on the latest version, retrying on the newer latest when another
      * committer wins, up to {@link #MAX_COMMIT_ATTEMPTS} times.
      *
+     * @see #commit(Commit, int)
+     */
+    public Manifest commit(Commit commit) throws IOException {
+        return commit(commit, MAX_COMMIT_ATTEMPTS);
+    }
+
+    /**
+     * Publishes {@code commit} on the latest version, retrying on the newer latest when another
+     * committer wins, up to {@code maxAttempts} times. Every lost attempt means another commit was
+     * published, so with {@code n} committers making {@code k} commits in all, {@code k} attempts
+     * always suffice.
+     *
      * @return the manifest that holds the commit: the one published, or the latest one if it
      *     already recorded this (committer, checkpoint)
      * @throws ManifestConflictException if every attempt lost a race
      * @throws IllegalArgumentException naming the path if the commit adds a path outside the data
-     *     folder or in a bucket the table lacks, adds a live path, or retires one that is not live
+     *     folder or in a bucket the table lacks, adds a live path, or retires one that is not live;
+     *     or if {@code maxAttempts} is not positive
      */
-    public Manifest commit(Commit commit) throws IOException {
+    public Manifest commit(Commit commit, int maxAttempts) throws IOException {
         requireNonNull(commit, "commit");
+        if (maxAttempts <= 0) {
+            throw new IllegalArgumentException(
+                    "maxAttempts must be positive, but was " + maxAttempts);
+        }
         ManifestConflictException lost = null;
-        for (int attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
+        for (int attempt = 0; attempt < maxAttempts; attempt++) {
             Manifest base = latestManifest();
             if (base.hasCommitted(commit.committerId(), commit.checkpointId())) {
                 return base;

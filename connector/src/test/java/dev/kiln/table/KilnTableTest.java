@@ -209,6 +209,8 @@ class KilnTableTest {
 
     @Test
     void losersRetryOnTheNewBaseAndEveryGenerationIsCommittedOnce() throws Exception {
+        // Each lost attempt means another commit landed, so committers * commitsEach attempts
+        // always suffice: no commit can fail for lack of retries.
         KilnTable table = KilnTable.create(root, options(4));
         int committers = 8;
         int commitsEach = 6;
@@ -235,7 +237,8 @@ class KilnTableTest {
                                                         committer,
                                                         k,
                                                         List.of(ref(path, k % 4)),
-                                                        List.of()));
+                                                        List.of()),
+                                                committers * commitsEach);
                                     } catch (IOException e) {
                                         throw new IllegalStateException(e);
                                     }
