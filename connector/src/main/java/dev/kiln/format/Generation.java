@@ -17,10 +17,13 @@ package dev.kiln.format;
 import dev.kiln.io.ByteRange;
 import dev.kiln.io.RangeCoalescer;
 import dev.kiln.io.RangeReader;
+import dev.kiln.io.ShortReadException;
 
 import org.apache.flink.core.fs.Path;
 
 import org.apache.arrow.flatbuf.Footer;
+import org.apache.arrow.flatbuf.MessageHeader;
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -28,12 +31,14 @@ import org.apache.arrow.vector.ipc.ReadChannel;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
 import org.apache.arrow.vector.ipc.message.ArrowFooter;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.ipc.message.MessageMetadataResult;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.arrow.vector.util.ByteArrayReadableSeekableByteChannel;
 
 import java.io.EOFException;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -136,9 +141,11 @@ public final class Generation {
      * @throws IllegalArgumentException if {@code fileLength} is negative or {@code tailGuessBytes}
      *     is less than 16
      * @return a future of the open generation; it fails with {@link CorruptGenerationException} if
-     *     the file is too short, lacks the Arrow magic, has a bad footer or index, or is shorter
-     *     than {@code fileLength}; with {@link UnsupportedFormatVersionException} if its format
-     *     version is unknown
+     *     the file is too short, lacks the trailing Arrow magic (the leading one is checked only
+     *     when the tail read covers the whole file: a third read is not worth it, and page
+     *     checksums catch a damaged start), has a bad footer or index, or is shorter than {@code
+     *     fileLength}; with {@link UnsupportedFormatVersionException} if its format version is
+     *     unknown
      */
     public static CompletableFuture<Generation> open(
             RangeReader io, Path path, long fileLength, int tailGuessBytes) {
@@ -339,10 +346,17 @@ public final class Generation {
         long rows = 0;
         for (int p = 0; p < pages; p++) {
             ArrowBlock b = blocks.get(p);
-            long end = b.getOffset() + b.getMetadataLength() + b.getBodyLength();
-            if (b.getOffset() < previousEnd
+            // Each part is bounded by footerStart before they are added, so the sum cannot
+            // overflow.
+            boolean partsFit =
+                    b.getOffset() >= 0
+                            && b.getMetadataLength() <= footerStart
+                            && b.getBodyLength() >= 0
+                            && b.getBodyLength() <= footerStart;
+            long end = partsFit ? b.getOffset() + b.getMetadataLength() + b.getBodyLength() : -1;
+            if (!partsFit
+                    || b.getOffset() < previousEnd
                     || b.getMetadataLength() <= 8
-                    || b.getBodyLength() < 0
                     || end > footerStart
                     || end - b.getOffset() > ByteRange.MAX_LENGTH) {
                 throw new CorruptGenerationException(
@@ -483,14 +497,16 @@ public final class Generation {
         for (int p : pages) {
             ranges.add(pageRange(p));
         }
-        long offset = ranges.isEmpty() ? 0 : ranges.get(0).offset();
         return coalescer
                 .read(io, path, ranges)
                 .exceptionally(
                         e -> {
                             Throwable cause = unwrap(e);
-                            if (cause instanceof EOFException) {
-                                throw corrupt(path, offset, "short read: " + cause.getMessage());
+                            if (cause instanceof ShortReadException shortRead) {
+                                throw corrupt(
+                                        path,
+                                        shortRead.endOffset(),
+                                        "short read: " + cause.getMessage());
                             }
                             throw e instanceof CompletionException
                                     ? (CompletionException) e
@@ -529,14 +545,26 @@ public final class Generation {
                             + Integer.toUnsignedString(crc)
                             + ")");
         }
-        ArrowBlock local = new ArrowBlock(0, block.getMetadataLength(), block.getBodyLength());
         VectorSchemaRoot root = VectorSchemaRoot.create(fileSchema, allocator);
         try {
-            try (ArrowRecordBatch batch =
-                    MessageSerializer.deserializeRecordBatch(
-                            new ReadChannel(new ByteArrayReadableSeekableByteChannel(blockBytes)),
-                            local,
-                            allocator)) {
+            // The header is parsed on the heap first, so a bad header allocates nothing; the body
+            // buffer is released by the batch, or here if no batch could be made of it.
+            ReadChannel in = new ReadChannel(new ByteArrayReadableSeekableByteChannel(blockBytes));
+            MessageMetadataResult header = MessageSerializer.readMessage(in);
+            if (header == null || header.getMessage().headerType() != MessageHeader.RecordBatch) {
+                throw new CorruptGenerationException(
+                        path, block.getOffset(), "page " + page + " is not a record batch");
+            }
+            ArrowBuf body = MessageSerializer.readMessageBody(in, block.getBodyLength(), allocator);
+            ArrowRecordBatch batch;
+            try {
+                // Takes over the body's reference when it succeeds.
+                batch = MessageSerializer.deserializeRecordBatch(header.getMessage(), body);
+            } catch (IOException | RuntimeException e) {
+                body.close();
+                throw e;
+            }
+            try (batch) {
                 new VectorLoader(root).load(batch);
             }
             if (root.getRowCount() != index.pageRows[page]) {

@@ -17,7 +17,6 @@ package dev.kiln.io;
 import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.Path;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.CompletableFuture;
@@ -67,13 +66,7 @@ final class FileSystemRangeReader implements RangeReader {
             while (filled < bytes.length) {
                 int n = in.read(bytes, filled, bytes.length - filled);
                 if (n < 0) {
-                    throw new EOFException(
-                            "file "
-                                    + path
-                                    + " ended at offset "
-                                    + (range.offset() + filled)
-                                    + " while reading range "
-                                    + range);
+                    throw new ShortReadException(path.toString(), range, filled);
                 }
                 filled += n;
             }

@@ -16,7 +16,6 @@ package dev.kiln.io;
 
 import org.apache.flink.core.fs.Path;
 
-import java.io.EOFException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -157,8 +156,8 @@ public final class RangeCoalescer {
      * per merged range, all issued at once, and returns the bytes of each requested range in input
      * order.
      *
-     * @return a future that fails with the first failed read's error, or with {@link EOFException}
-     *     if a read returned fewer bytes than its range
+     * @return a future that fails with the first failed read's error, or with {@link
+     *     ShortReadException} if a read returned fewer bytes than its range
      */
     public CompletableFuture<List<byte[]>> read(
             RangeReader reader, Path path, List<ByteRange> requested) {
@@ -178,14 +177,8 @@ public final class RangeCoalescer {
                                 ByteRange range = plan.merged().get(i);
                                 if (b.length != range.length()) {
                                     throw new CompletionException(
-                                            new EOFException(
-                                                    "read of range "
-                                                            + range
-                                                            + " of "
-                                                            + path
-                                                            + " returned "
-                                                            + b.length
-                                                            + " bytes"));
+                                            new ShortReadException(
+                                                    path.toString(), range, b.length));
                                 }
                                 bytes.add(b);
                             }
