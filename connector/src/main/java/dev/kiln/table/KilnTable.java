@@ -19,6 +19,7 @@ import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -175,6 +176,8 @@ public final class KilnTable {
      * @return the manifest that holds the commit: the one published, or the latest one if it
      *     already recorded this (committer, checkpoint)
      * @throws ManifestConflictException if every attempt lost a race
+     * @throws MissingGenerationException if an added generation's file is missing or has another
+     *     size than its reference says
      * @throws IllegalArgumentException naming the path if the commit adds a path outside the data
      *     folder or in a bucket the table lacks, adds a live path, or retires one that is not live;
      *     or if {@code maxAttempts} is not positive
@@ -232,6 +235,9 @@ public final class KilnTable {
                         "cannot add " + added.path() + ": it is live already");
             }
         }
+        for (GenerationRef added : commit.added()) {
+            checkStored(added);
+        }
         Map<String, Long> committed = new HashMap<>(base.committed());
         committed.merge(commit.committerId(), commit.checkpointId(), Math::max);
         Manifest next =
@@ -287,6 +293,27 @@ public final class KilnTable {
             }
         }
         return removed;
+    }
+
+    /** A manifest must never name a file that is not there, whole. */
+    private void checkStored(GenerationRef ref) throws IOException {
+        Path file = paths.resolve(ref.path());
+        long length;
+        try {
+            length = fs.getFileStatus(file).getLen();
+        } catch (FileNotFoundException e) {
+            throw new MissingGenerationException(
+                    "cannot commit " + ref.path() + ": there is no file at " + file, e);
+        }
+        if (length != ref.sizeBytes()) {
+            throw new MissingGenerationException(
+                    "cannot commit "
+                            + ref.path()
+                            + ": the file has "
+                            + length
+                            + " bytes, its reference says "
+                            + ref.sizeBytes());
+        }
     }
 
     private void publish(Path target, byte[] content) throws IOException {

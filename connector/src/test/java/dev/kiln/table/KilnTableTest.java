@@ -31,7 +31,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
@@ -84,8 +83,19 @@ class KilnTableTest {
         return TableOptions.builder(SCHEMA, List.of("id")).bucketCount(buckets).build();
     }
 
+    /** A reference to a generation of 100 bytes, without writing it. */
     static GenerationRef ref(String path, int bucket) {
         return new GenerationRef(path, bucket, new byte[] {1}, new byte[] {9}, 10, 100);
+    }
+
+    /** Writes a 100-byte file at {@code path} and returns its reference. */
+    private GenerationRef stored(String path, int bucket) {
+        try {
+            touch(path);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return ref(path, bucket);
     }
 
     static Commit commit(
@@ -126,9 +136,9 @@ class KilnTableTest {
     @Test
     void commitsPublishVersionsOldestFirstAndRetire() throws IOException {
         KilnTable table = KilnTable.create(root, options(2));
-        GenerationRef a = ref("data/bucket-0/a.arrow", 0);
-        GenerationRef b = ref("data/bucket-1/b.arrow", 1);
-        GenerationRef c = ref("data/bucket-0/c.arrow", 0);
+        GenerationRef a = stored("data/bucket-0/a.arrow", 0);
+        GenerationRef b = stored("data/bucket-1/b.arrow", 1);
+        GenerationRef c = stored("data/bucket-0/c.arrow", 0);
 
         Manifest v1 = table.commit(commit("writer", 1, List.of(a, b), List.of()));
         Manifest v2 = table.commit(commit("writer", 2, List.of(c), List.of()));
@@ -149,14 +159,26 @@ class KilnTableTest {
         KilnTable table = KilnTable.create(root, options(1));
         Manifest first =
                 table.commit(
-                        commit("writer", 7, List.of(ref("data/bucket-0/a.arrow", 0)), List.of()));
+                        commit(
+                                "writer",
+                                7,
+                                List.of(stored("data/bucket-0/a.arrow", 0)),
+                                List.of()));
 
         Manifest replay =
                 table.commit(
-                        commit("writer", 7, List.of(ref("data/bucket-0/a.arrow", 0)), List.of()));
+                        commit(
+                                "writer",
+                                7,
+                                List.of(stored("data/bucket-0/a.arrow", 0)),
+                                List.of()));
         Manifest older =
                 table.commit(
-                        commit("writer", 5, List.of(ref("data/bucket-0/z.arrow", 0)), List.of()));
+                        commit(
+                                "writer",
+                                5,
+                                List.of(stored("data/bucket-0/z.arrow", 0)),
+                                List.of()));
 
         assertThat(replay).isEqualTo(first);
         assertThat(older).isEqualTo(first);
@@ -172,7 +194,7 @@ class KilnTableTest {
             CountDownLatch start = new CountDownLatch(1);
             List<CompletableFuture<Boolean>> won = new ArrayList<>();
             for (int r = 0; r < racers; r++) {
-                GenerationRef mine = ref("data/bucket-0/i" + iteration + "-r" + r + ".arrow", 0);
+                GenerationRef mine = stored("data/bucket-0/i" + iteration + "-r" + r + ".arrow", 0);
                 won.add(
                         CompletableFuture.supplyAsync(
                                 () -> {
@@ -236,7 +258,7 @@ class KilnTableTest {
                                                 commit(
                                                         committer,
                                                         k,
-                                                        List.of(ref(path, k % 4)),
+                                                        List.of(stored(path, k % 4)),
                                                         List.of()),
                                                 committers * commitsEach);
                                     } catch (IOException e) {
@@ -288,7 +310,11 @@ class KilnTableTest {
                         threads);
         for (int k = 1; k <= 200; k++) {
             table.commit(
-                    commit("w", k, List.of(ref("data/bucket-0/g" + k + ".arrow", 0)), List.of()));
+                    commit(
+                            "w",
+                            k,
+                            List.of(stored("data/bucket-0/g" + k + ".arrow", 0)),
+                            List.of()));
         }
         committing.set(false);
         reader.get(60, TimeUnit.SECONDS);
@@ -300,7 +326,8 @@ class KilnTableTest {
         TornWriteFileSystem fs = new TornWriteFileSystem();
         KilnTable table = KilnTable.create(fs, root, options(1));
         Manifest v1 =
-                table.commit(commit("w", 1, List.of(ref("data/bucket-0/a.arrow", 0)), List.of()));
+                table.commit(
+                        commit("w", 1, List.of(stored("data/bucket-0/a.arrow", 0)), List.of()));
 
         fs.tearNextCreates(1, 40);
         assertThatThrownBy(
@@ -309,7 +336,7 @@ class KilnTableTest {
                                         commit(
                                                 "w",
                                                 2,
-                                                List.of(ref("data/bucket-0/b.arrow", 0)),
+                                                List.of(stored("data/bucket-0/b.arrow", 0)),
                                                 List.of())))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("injected crash");
@@ -319,7 +346,7 @@ class KilnTableTest {
         assertThat(reopened.latestManifest()).isEqualTo(v1);
         Manifest v2 =
                 reopened.commit(
-                        commit("w", 2, List.of(ref("data/bucket-0/b.arrow", 0)), List.of()));
+                        commit("w", 2, List.of(stored("data/bucket-0/b.arrow", 0)), List.of()));
         assertThat(v2.version()).isEqualTo(2);
         assertThat(reopened.latestManifest().generations()).hasSize(2);
     }
@@ -327,7 +354,7 @@ class KilnTableTest {
     @Test
     void aTruncatedManifestUnderAFinalNameIsRejectedNamingIt() throws IOException {
         KilnTable table = KilnTable.create(root, options(1));
-        table.commit(commit("w", 1, List.of(ref("data/bucket-0/a.arrow", 0)), List.of()));
+        table.commit(commit("w", 1, List.of(stored("data/bucket-0/a.arrow", 0)), List.of()));
         java.nio.file.Path v1 = manifestFile(1);
         byte[] whole = Files.readAllBytes(v1);
         Files.write(manifestFile(2), java.util.Arrays.copyOf(whole, whole.length / 2));
@@ -364,13 +391,13 @@ class KilnTableTest {
                                         commit(
                                                 "w",
                                                 1,
-                                                List.of(ref("data/bucket-5/x.arrow", 5)),
+                                                List.of(stored("data/bucket-5/x.arrow", 5)),
                                                 List.of())))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("bucket 5");
         assertThat(table.latestManifest().version()).isZero();
 
-        table.commit(commit("w", 1, List.of(ref("data/bucket-0/a.arrow", 0)), List.of()));
+        table.commit(commit("w", 1, List.of(stored("data/bucket-0/a.arrow", 0)), List.of()));
         String edited =
                 Files.readString(manifestFile(1))
                         .replace("data/bucket-0/a.arrow", "../../outside.arrow");
@@ -382,9 +409,33 @@ class KilnTableTest {
     }
 
     @Test
+    void aGenerationWhoseFileIsMissingOrOfAnotherSizeIsNotCommitted() throws IOException {
+        KilnTable table = KilnTable.create(root, options(1));
+
+        assertThatThrownBy(
+                        () ->
+                                table.commit(
+                                        commit(
+                                                "w",
+                                                1,
+                                                List.of(ref("data/bucket-0/gone.arrow", 0)),
+                                                List.of())))
+                .isInstanceOf(MissingGenerationException.class)
+                .hasMessageContaining("data/bucket-0/gone.arrow");
+        touch("data/bucket-0/short.arrow");
+        GenerationRef wrongSize =
+                new GenerationRef(
+                        "data/bucket-0/short.arrow", 0, new byte[] {1}, new byte[] {2}, 1, 99);
+        assertThatThrownBy(() -> table.commit(commit("w", 1, List.of(wrongSize), List.of())))
+                .isInstanceOf(MissingGenerationException.class)
+                .hasMessageContaining("100 bytes, its reference says 99");
+        assertThat(table.latestManifest().version()).isZero();
+    }
+
+    @Test
     void retiringWhatIsNotLiveOrAddingWhatIsFails() throws IOException {
         KilnTable table = KilnTable.create(root, options(1));
-        table.commit(commit("w", 1, List.of(ref("data/bucket-0/a.arrow", 0)), List.of()));
+        table.commit(commit("w", 1, List.of(stored("data/bucket-0/a.arrow", 0)), List.of()));
 
         assertThatThrownBy(
                         () ->
@@ -402,7 +453,7 @@ class KilnTableTest {
                                         commit(
                                                 "w",
                                                 2,
-                                                List.of(ref("data/bucket-0/a.arrow", 0)),
+                                                List.of(stored("data/bucket-0/a.arrow", 0)),
                                                 List.of())))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("live already");
@@ -429,7 +480,7 @@ class KilnTableTest {
                                         commit(
                                                 "w",
                                                 3,
-                                                List.of(ref(table.newGenerationPath(0), 0)),
+                                                List.of(stored(table.newGenerationPath(0), 0)),
                                                 List.of())))
                 .isInstanceOf(IOException.class);
 
@@ -492,7 +543,7 @@ class KilnTableTest {
     private void touch(String relative) throws IOException {
         java.nio.file.Path file = local(relative);
         Files.createDirectories(file.getParent());
-        Files.write(file, relative.getBytes(StandardCharsets.UTF_8));
+        Files.write(file, new byte[100]);
     }
 
     private java.nio.file.Path local(String relative) {
