@@ -20,12 +20,15 @@ import org.apache.arrow.vector.types.pojo.Schema;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.zip.CRC32C;
 
 /**
  * The JSON forms of the table metadata and of manifests, and the checks a file must pass before
@@ -51,26 +54,27 @@ final class TableJson {
     record ManifestFile(int formatVersion, Manifest manifest) {}
 
     static byte[] writeTable(TableOptions options) throws JsonProcessingException {
-        return MAPPER.writerWithDefaultPrettyPrinter()
-                .writeValueAsBytes(
-                        new TableFile(
-                                FORMAT_VERSION,
-                                options.schemaJson(),
-                                options.primaryKey(),
-                                options.bucketCount(),
-                                options.targetPageBytes(),
-                                options.filterFalsePositiveRate()));
+        return checksummed(
+                new TableFile(
+                        FORMAT_VERSION,
+                        options.schemaJson(),
+                        options.primaryKey(),
+                        options.bucketCount(),
+                        options.targetPageBytes(),
+                        options.filterFalsePositiveRate()));
     }
 
     static TableOptions readTable(Path path, byte[] bytes) throws InvalidManifestException {
         try {
-            TableFile file = MAPPER.readValue(bytes, TableFile.class);
+            TableFile file = MAPPER.treeToValue(verified(path, bytes), TableFile.class);
             checkFormatVersion(path, file.formatVersion());
             return TableOptions.builder(Schema.fromJSON(file.schema()), file.primaryKey())
                     .bucketCount(file.bucketCount())
                     .targetPageBytes(file.targetPageBytes())
                     .filterFalsePositiveRate(file.filterFalsePositiveRate())
                     .build();
+        } catch (InvalidManifestException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             throw new InvalidManifestException(
                     "table metadata " + path + " is unreadable: " + e.getMessage(), e);
@@ -78,8 +82,46 @@ final class TableJson {
     }
 
     static byte[] writeManifest(Manifest manifest) throws JsonProcessingException {
-        return MAPPER.writerWithDefaultPrettyPrinter()
-                .writeValueAsBytes(new ManifestFile(FORMAT_VERSION, manifest));
+        return checksummed(new ManifestFile(FORMAT_VERSION, manifest));
+    }
+
+    /**
+     * Returns {@code {"crc32c": <CRC32C of the body>, "body": <value>}}, pretty-printed. The CRC is
+     * taken over the body's compact form as this mapper writes a JSON tree, which a reader can
+     * reproduce from the parsed file.
+     */
+    private static byte[] checksummed(Object value) throws JsonProcessingException {
+        JsonNode body = MAPPER.valueToTree(value);
+        ObjectNode file = MAPPER.createObjectNode();
+        file.put("crc32c", crc32c(body));
+        file.set("body", body);
+        return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(file);
+    }
+
+    /** Parses a checksummed file and returns its body, if the checksum matches. */
+    private static JsonNode verified(Path path, byte[] bytes) throws IOException {
+        JsonNode file = MAPPER.readTree(bytes);
+        JsonNode body = file == null ? null : file.get("body");
+        JsonNode crc = file == null ? null : file.get("crc32c");
+        if (body == null || crc == null || !crc.canConvertToLong()) {
+            throw new InvalidManifestException(path + " is not a checksummed Kiln file");
+        }
+        if (crc.asLong() != crc32c(body)) {
+            throw new InvalidManifestException(
+                    path
+                            + " fails its checksum (CRC32C "
+                            + crc.asLong()
+                            + " recorded, "
+                            + crc32c(body)
+                            + " computed)");
+        }
+        return body;
+    }
+
+    private static long crc32c(JsonNode body) throws JsonProcessingException {
+        CRC32C crc = new CRC32C();
+        crc.update(MAPPER.writeValueAsBytes(body));
+        return crc.getValue();
     }
 
     /**
@@ -90,7 +132,7 @@ final class TableJson {
             throws InvalidManifestException {
         Manifest manifest;
         try {
-            ManifestFile file = MAPPER.readValue(bytes, ManifestFile.class);
+            ManifestFile file = MAPPER.treeToValue(verified(path, bytes), ManifestFile.class);
             checkFormatVersion(path, file.formatVersion());
             manifest = file.manifest();
             if (manifest == null) {

@@ -398,10 +398,9 @@ class KilnTableTest {
         assertThat(table.latestManifest().version()).isZero();
 
         table.commit(commit("w", 1, List.of(stored("data/bucket-0/a.arrow", 0)), List.of()));
-        String edited =
-                Files.readString(manifestFile(1))
-                        .replace("data/bucket-0/a.arrow", "../../outside.arrow");
-        Files.writeString(manifestFile(2), edited.replace("\"version\" : 1", "\"version\" : 2"));
+        Manifest outside =
+                new Manifest(2, List.of(ref("../../outside.arrow", 0)), List.of(), Map.of("w", 2L));
+        Files.write(manifestFile(2), TableJson.writeManifest(outside));
         assertThatThrownBy(table::latestManifest)
                 .isInstanceOf(InvalidManifestException.class)
                 .hasMessageContaining("../../outside.arrow")
@@ -430,6 +429,20 @@ class KilnTableTest {
                 .isInstanceOf(MissingGenerationException.class)
                 .hasMessageContaining("100 bytes, its reference says 99");
         assertThat(table.latestManifest().version()).isZero();
+    }
+
+    @Test
+    void aFlippedByteInAManifestFailsItsChecksumNamingIt() throws IOException {
+        KilnTable table = KilnTable.create(root, options(1));
+        table.commit(commit("w", 1, List.of(stored("data/bucket-0/a.arrow", 0)), List.of()));
+        String text = Files.readString(manifestFile(1));
+        // "rowCount" : 10 becomes 11: still valid JSON, silently wrong without the checksum.
+        Files.writeString(manifestFile(1), text.replace("\"rowCount\" : 10", "\"rowCount\" : 11"));
+
+        assertThatThrownBy(table::latestManifest)
+                .isInstanceOf(InvalidManifestException.class)
+                .hasMessageContaining("manifest-00000000000000000001.json")
+                .hasMessageContaining("fails its checksum");
     }
 
     @Test
