@@ -21,8 +21,9 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * A generation as a manifest lists it: its path relative to the table root, its bucket, its key
- * range (encoded keys, inclusive) and its size. Immutable; the key arrays are not copied and must
- * not be modified.
+ * range (encoded keys, inclusive) and its size. Two references are equal when they name the same
+ * path (a path names one immutable file). Immutable; the key arrays are not copied and must not be
+ * modified.
  *
  * @param path the path relative to the table root, e.g. {@code data/bucket-3/g-....arrow}
  * @param bucket the bucket all its rows belong to
