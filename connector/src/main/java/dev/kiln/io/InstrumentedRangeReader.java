@@ -55,6 +55,7 @@ import static java.util.Objects.requireNonNull;
  */
 public final class InstrumentedRangeReader implements RangeReader {
 
+    private final ThreadLocal<Boolean> draining = ThreadLocal.withInitial(() -> false);
     private final RangeReader delegate;
     private final Map<Path, FileCounters> files = new ConcurrentHashMap<>();
     private final AtomicInteger failuresToInject = new AtomicInteger();
@@ -224,12 +225,12 @@ public final class InstrumentedRangeReader implements RangeReader {
                             .whenComplete(
                                     (value, error) -> {
                                         inFlight.decrementAndGet();
-                                        drain();
                                         if (error != null) {
                                             result.completeExceptionally(unwrap(error));
                                         } else {
                                             result.complete(value);
                                         }
+                                        drain();
                                     });
                 };
         waiting.add(start);
@@ -237,8 +238,24 @@ public final class InstrumentedRangeReader implements RangeReader {
         return result;
     }
 
-    /** Starts waiting requests while slots are free. */
+    /**
+     * Starts waiting requests while slots are free. A request that completes at once calls back
+     * into drain on the same stack; that inner call returns and the outer loop carries on, so a
+     * long queue never deepens the stack.
+     */
     private void drain() {
+        if (draining.get()) {
+            return;
+        }
+        draining.set(true);
+        try {
+            startWaiting();
+        } finally {
+            draining.set(false);
+        }
+    }
+
+    private void startWaiting() {
         while (!waiting.isEmpty()) {
             int current = inFlight.get();
             if (current >= maxConcurrentRequests) {

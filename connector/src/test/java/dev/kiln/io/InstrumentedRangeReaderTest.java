@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -74,6 +75,44 @@ class InstrumentedRangeReaderTest {
         reader.resetCounters();
         assertThat(reader.totalRequests()).isZero();
         assertThat(reader.requests(a)).isZero();
+    }
+
+    @Test
+    void aLongQueueOfRequestsThatFailAtOnceDrainsWithoutDeepeningTheStack() throws Exception {
+        Path a = file("a", RangeCoalescerTest.bytes(1000, 1));
+        RangeReader real = RangeReader.onFileSystem(io);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        RangeReader heldUntilGate =
+                new RangeReader() {
+                    @Override
+                    public CompletableFuture<byte[]> read(Path path, ByteRange range) {
+                        return gate.thenCompose(x -> real.read(path, range));
+                    }
+
+                    @Override
+                    public CompletableFuture<Long> length(Path path) {
+                        return real.length(path);
+                    }
+                };
+        InstrumentedRangeReader reader =
+                InstrumentedRangeReader.wrap(heldUntilGate).maxConcurrentRequests(1);
+        CompletableFuture<byte[]> first = reader.read(a, ByteRange.of(0, 10));
+        int queued = 20_000;
+        reader.failNextReads(queued);
+        List<CompletableFuture<byte[]>> failing = new ArrayList<>();
+        for (int i = 0; i < queued; i++) {
+            failing.add(reader.read(a, ByteRange.of(0, 10)));
+        }
+
+        // Each queued request fails at once as the one before it completes: with recursive
+        // draining this overflowed the stack and left the rest incomplete.
+        gate.complete(null);
+
+        assertThat(first.get(30, TimeUnit.SECONDS)).hasSize(10);
+        for (CompletableFuture<byte[]> f : failing) {
+            assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(IOException.class);
+        }
     }
 
     @Test
