@@ -155,7 +155,9 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                                 generation.mightContain(key)
                                         ? readPage(
                                                 generation,
-                                                generation.pageOf(key),
+                                                new PageKey(
+                                                        generation.path().toString(),
+                                                        generation.pageOf(key)),
                                                 page -> page.lookup(key),
                                                 0)
                                         : CompletableFuture.completedFuture(LookupResult.absent()));
@@ -208,7 +210,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                                         };
                                 if (cached.value().read(answer) == null) {
                                     rereads.add(
-                                            readPage(generation, page, answer, 1)
+                                            readPage(generation, cached.key(), answer, 1)
                                                     .thenAccept(done -> {}));
                                 }
                             }
@@ -309,11 +311,11 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     }
 
     private <T> CompletableFuture<T> readPage(
-            Generation generation, int page, Function<Page, T> read, int attempt) {
+            Generation generation, PageKey key, Function<Page, T> read, int attempt) {
         if (attempt >= CACHED_READ_ATTEMPTS) {
             uncachedPageReads.increment();
             return generation
-                    .loadPage(page, allocator)
+                    .loadPage(key.page(), allocator)
                     .thenApply(
                             loaded -> {
                                 try (Page p = loaded) {
@@ -322,14 +324,14 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                             });
         }
         return pages.getOrLoad(
-                        new PageKey(generation.path().toString(), page),
-                        key -> generation.loadPage(page, allocator).thenApply(SharedPage::new))
+                        key,
+                        k -> generation.loadPage(k.page(), allocator).thenApply(SharedPage::new))
                 .thenCompose(
                         cached -> {
                             T result = cached.value().read(read);
                             return result != null
                                     ? CompletableFuture.completedFuture(result)
-                                    : readPage(generation, page, read, attempt + 1);
+                                    : readPage(generation, key, read, attempt + 1);
                         });
     }
 
