@@ -45,6 +45,16 @@ public interface GenerationLookup {
     CompletableFuture<List<LookupResult>> lookupAll(Path path, List<byte[]> keys);
 
     /**
+     * Like {@link #lookupAll(Path, List)} for a generation whose file length is known (from its
+     * manifest entry), which saves an implementation that opens it the length request. The default
+     * ignores the length.
+     */
+    default CompletableFuture<List<LookupResult>> lookupAll(
+            Path path, long fileLength, List<byte[]> keys) {
+        return lookupAll(path, keys);
+    }
+
+    /**
      * Returns a lookup that opens the generation and reads the key's page on every call, caching
      * nothing; pages are decoded into {@code allocator} and released before the future completes.
      * The caller owns {@code io} and {@code allocator}.

@@ -103,7 +103,7 @@ public final class Snapshot {
             }
             int following = g + 1;
             List<byte[]> asked = admitted.stream().map(keys::get).toList();
-            return lookup.lookupAll(table.resolve(generation.path()), asked)
+            return lookup.lookupAll(table.resolve(generation.path()), generation.sizeBytes(), asked)
                     .thenCompose(
                             answers -> {
                                 List<Integer> stillOpen = new ArrayList<>(open);

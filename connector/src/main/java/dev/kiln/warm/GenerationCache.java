@@ -89,6 +89,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     public static final Duration DEFAULT_WARM_DEADLINE = Duration.ofSeconds(30);
 
     private static final int CACHED_READ_ATTEMPTS = 2;
+    private static final long UNKNOWN_LENGTH = -1;
 
     private final RangeReader io;
     private final BufferAllocator allocator;
@@ -140,7 +141,15 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
 
     /** Returns the open generation at {@code path}, opening it (once) if it is not cached. */
     public CompletableFuture<Generation> open(Path path) {
-        return openCached(path).thenApply(CachedValue::value);
+        return openCached(path, UNKNOWN_LENGTH).thenApply(CachedValue::value);
+    }
+
+    /**
+     * Returns the open generation at {@code path}, whose file is {@code fileLength} bytes long (as
+     * its manifest entry says), opening it (once) without a length request if it is not cached.
+     */
+    public CompletableFuture<Generation> open(Path path, long fileLength) {
+        return openCached(path, checkLength(fileLength)).thenApply(CachedValue::value);
     }
 
     /**
@@ -149,7 +158,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
      */
     public CompletableFuture<LookupResult> lookup(Path path, byte[] key) {
         requireNonNull(key, "key");
-        return openForLookup(path)
+        return openForLookup(path, UNKNOWN_LENGTH)
                 .thenCompose(
                         generation ->
                                 generation.mightContain(key)
@@ -172,7 +181,17 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     @Override
     public CompletableFuture<List<LookupResult>> lookupAll(Path path, List<byte[]> keys) {
         requireNonNull(keys, "keys");
-        return openForLookup(path).thenCompose(generation -> lookupAll(generation, keys));
+        return openForLookup(path, UNKNOWN_LENGTH)
+                .thenCompose(generation -> lookupAll(generation, keys));
+    }
+
+    /** Like {@link #lookupAll(Path, List)}, opening a cold generation without a length request. */
+    @Override
+    public CompletableFuture<List<LookupResult>> lookupAll(
+            Path path, long fileLength, List<byte[]> keys) {
+        requireNonNull(keys, "keys");
+        return openForLookup(path, checkLength(fileLength))
+                .thenCompose(generation -> lookupAll(generation, keys));
     }
 
     private CompletableFuture<List<LookupResult>> lookupAll(
@@ -290,17 +309,31 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         pages.invalidateAll(page -> true);
     }
 
-    private CompletableFuture<CachedValue<String, Generation>> openCached(Path path) {
+    private CompletableFuture<CachedValue<String, Generation>> openCached(
+            Path path, long fileLength) {
         requireNonNull(path, "path");
         if (closed) {
             return CompletableFuture.failedFuture(
                     new IllegalStateException("generation cache is closed"));
         }
-        return generations.getOrLoad(path.toString(), key -> Generation.open(io, path));
+        return generations.getOrLoad(
+                path.toString(),
+                key ->
+                        fileLength == UNKNOWN_LENGTH
+                                ? Generation.open(io, path)
+                                : Generation.open(io, path, fileLength));
     }
 
-    private CompletableFuture<Generation> openForLookup(Path path) {
-        return openCached(path)
+    private static long checkLength(long fileLength) {
+        if (fileLength < 0) {
+            throw new IllegalArgumentException(
+                    "fileLength must not be negative, but was " + fileLength);
+        }
+        return fileLength;
+    }
+
+    private CompletableFuture<Generation> openForLookup(Path path, long fileLength) {
+        return openCached(path, fileLength)
                 .thenApply(
                         opened -> {
                             if (opened.loaded() && warmOnOpen) {
@@ -354,7 +387,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     }
 
     private CompletableFuture<Void> warmPages(String pathKey) {
-        return openCached(new Path(pathKey))
+        return openCached(new Path(pathKey), UNKNOWN_LENGTH)
                 .thenCompose(
                         opened -> {
                             Generation generation = opened.value();

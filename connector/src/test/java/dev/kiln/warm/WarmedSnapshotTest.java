@@ -112,6 +112,29 @@ class WarmedSnapshotTest {
         assertThat(v1.version()).isEqualTo(1);
     }
 
+    @Test
+    void aColdSnapshotLookupOpensWithTheManifestsLengthInAtMostTwoReads() throws Exception {
+        KilnTable table =
+                KilnTable.create(
+                        new Path(dir.resolve("t").toUri()),
+                        TableOptions.builder(TestGenerations.SCHEMA, List.of("id"))
+                                .targetPageBytes(TestGenerations.PAGE_BYTES)
+                                .build());
+        String relative = table.newGenerationPath(0);
+        Path path = table.resolve(relative);
+        GenerationStats stats = TestGenerations.write(path, 0, 2000, 0, allocator);
+        table.commit(new Commit("w", 1, List.of(GenerationRef.of(relative, 0, stats)), List.of()));
+        io.resetCounters();
+
+        LookupResult result =
+                table.snapshot(cache).lookup(TestGenerations.key(1234)).get(10, TimeUnit.SECONDS);
+
+        assertThat(result.values().get(1).toString()).isEqualTo(TestGenerations.name(1234));
+        assertThat(io.lengthRequests(path)).isZero();
+        // At most two tail reads to open, then one page read.
+        assertThat(io.requests(path)).isBetween(2L, 3L);
+    }
+
     private GenerationRef flushAndWarm(KilnTable table, long from, long to) throws Exception {
         String relative = table.newGenerationPath(0);
         Path path = table.resolve(relative);
