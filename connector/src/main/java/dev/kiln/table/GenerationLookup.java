@@ -60,22 +60,27 @@ public interface GenerationLookup {
      * The caller owns {@code io} and {@code allocator}.
      */
     static GenerationLookup direct(RangeReader io, BufferAllocator allocator) {
-        return (path, keys) ->
-                Generation.open(io, path)
-                        .thenCompose(
-                                generation -> {
-                                    List<CompletableFuture<LookupResult>> answers =
-                                            new ArrayList<>(keys.size());
-                                    for (byte[] key : keys) {
-                                        answers.add(generation.lookup(key, allocator));
-                                    }
-                                    return CompletableFuture.allOf(
-                                                    answers.toArray(new CompletableFuture<?>[0]))
-                                            .thenApply(
-                                                    done ->
-                                                            answers.stream()
-                                                                    .map(CompletableFuture::join)
-                                                                    .toList());
-                                });
+        return new GenerationLookup() {
+            @Override
+            public CompletableFuture<List<LookupResult>> lookupAll(Path path, List<byte[]> keys) {
+                return Generation.open(io, path).thenCompose(g -> lookupEach(g, keys));
+            }
+
+            @Override
+            public CompletableFuture<List<LookupResult>> lookupAll(
+                    Path path, long fileLength, List<byte[]> keys) {
+                return Generation.open(io, path, fileLength).thenCompose(g -> lookupEach(g, keys));
+            }
+
+            private CompletableFuture<List<LookupResult>> lookupEach(
+                    Generation generation, List<byte[]> keys) {
+                List<CompletableFuture<LookupResult>> answers = new ArrayList<>(keys.size());
+                for (byte[] key : keys) {
+                    answers.add(generation.lookup(key, allocator));
+                }
+                return CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0]))
+                        .thenApply(done -> answers.stream().map(CompletableFuture::join).toList());
+            }
+        };
     }
 }
