@@ -75,12 +75,7 @@ class WarmedSnapshotTest {
 
     @Test
     void theFirstLookupsAfterAWarmedCommitMakeNoStorageRequest() throws Exception {
-        KilnTable table =
-                KilnTable.create(
-                        new Path(dir.resolve("t").toUri()),
-                        TableOptions.builder(TestGenerations.SCHEMA, List.of("id"))
-                                .targetPageBytes(TestGenerations.PAGE_BYTES)
-                                .build());
+        KilnTable table = newTable();
         GenerationRef first = flushAndWarm(table, 0, 2000);
         Manifest v1 = table.commit(new Commit("w", 1, List.of(first), List.of()));
         GenerationRef second = flushAndWarm(table, 1000, 3000);
@@ -114,12 +109,7 @@ class WarmedSnapshotTest {
 
     @Test
     void aColdSnapshotLookupOpensWithTheManifestsLengthInAtMostTwoReads() throws Exception {
-        KilnTable table =
-                KilnTable.create(
-                        new Path(dir.resolve("t").toUri()),
-                        TableOptions.builder(TestGenerations.SCHEMA, List.of("id"))
-                                .targetPageBytes(TestGenerations.PAGE_BYTES)
-                                .build());
+        KilnTable table = newTable();
         String relative = table.newGenerationPath(0);
         Path path = table.resolve(relative);
         GenerationStats stats = TestGenerations.write(path, 0, 2000, 0, allocator);
@@ -133,6 +123,14 @@ class WarmedSnapshotTest {
         assertThat(io.lengthRequests(path)).isZero();
         // At most two tail reads to open, then one page read.
         assertThat(io.requests(path)).isBetween(2L, 3L);
+    }
+
+    private KilnTable newTable() throws java.io.IOException {
+        return KilnTable.create(
+                new Path(dir.resolve("t").toUri()),
+                TableOptions.builder(TestGenerations.SCHEMA, List.of("id"))
+                        .targetPageBytes(TestGenerations.PAGE_BYTES)
+                        .build());
     }
 
     private GenerationRef flushAndWarm(KilnTable table, long from, long to) throws Exception {
