@@ -258,7 +258,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         Set<String> keep = live.stream().map(Path::toString).collect(Collectors.toSet());
         return CompletableFuture.runAsync(
                 () -> {
-                    warmGate.retainPaths(keep);
+                    warmGate.retainPaths(live);
                     generations.invalidateAll(path -> !keep.contains(path));
                     pages.invalidateAll(page -> !keep.contains(page.path()));
                 },
@@ -337,7 +337,10 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                 .thenApply(
                         opened -> {
                             if (opened.loaded() && warmOnOpen) {
-                                warmGate.warm(opened.key());
+                                warmGate.warm(
+                                        new GenerationFile(
+                                                opened.value().path(),
+                                                opened.value().fileLength()));
                             }
                             return opened.value();
                         });
@@ -386,8 +389,9 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                         });
     }
 
-    private CompletableFuture<Void> warmPages(String pathKey) {
-        return openCached(new Path(pathKey), UNKNOWN_LENGTH)
+    private CompletableFuture<Void> warmPages(GenerationFile file) {
+        String pathKey = file.key();
+        return openCached(file.path(), file.length())
                 .thenCompose(
                         opened -> {
                             Generation generation = opened.value();

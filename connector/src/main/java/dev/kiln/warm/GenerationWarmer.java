@@ -31,9 +31,10 @@ import java.util.concurrent.CompletableFuture;
 public interface GenerationWarmer {
 
     /**
-     * Starts warming the generation at {@code path}.
+     * Starts warming {@code file}. The file's length is known, so a warmer never needs a length
+     * request (a HEAD on object storage) before it reads.
      *
-     * @param path the generation's path, as the table's manifest and the cache name it
+     * @param file the generation's resolved path and length
      */
-    CompletableFuture<Void> warm(String path);
+    CompletableFuture<Void> warm(GenerationFile file);
 }

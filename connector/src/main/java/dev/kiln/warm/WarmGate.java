@@ -14,6 +14,8 @@
 
 package dev.kiln.warm;
 
+import org.apache.flink.core.fs.Path;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
 
@@ -93,12 +96,12 @@ public final class WarmGate {
     }
 
     /**
-     * Warms {@code path} unless it is warm, joining a warm of it already requested.
+     * Warms {@code file} unless it is warm, joining a warm of its path already requested.
      *
      * @return a future that always completes normally, with how the request ended
      */
-    public CompletableFuture<WarmOutcome> warm(String path) {
-        requireNonNull(path, "path");
+    public CompletableFuture<WarmOutcome> warm(GenerationFile file) {
+        String path = requireNonNull(file, "file").key();
         requested.increment();
         if (warmPaths.contains(path)) {
             return count(WarmOutcome.ALREADY_WARM);
@@ -109,7 +112,7 @@ public final class WarmGate {
                         path,
                         p -> {
                             created[0] = true;
-                            return new Attempt(p);
+                            return new Attempt(file);
                         });
         if (!created[0]) {
             joined.increment();
@@ -127,16 +130,20 @@ public final class WarmGate {
     }
 
     /** Returns whether {@code path} warmed successfully and has not been forgotten since. */
-    public boolean isWarm(String path) {
-        return warmPaths.contains(path);
+    public boolean isWarm(Path path) {
+        return warmPaths.contains(path.toString());
     }
 
     /**
      * Forgets the warm state of every path not in {@code live} (retired generations), so that
      * memory stays bounded by the live set.
      */
-    public void retainPaths(Set<String> live) {
-        warmPaths.retainAll(requireNonNull(live, "live"));
+    public void retainPaths(Set<Path> live) {
+        Set<String> keep =
+                requireNonNull(live, "live").stream()
+                        .map(Path::toString)
+                        .collect(Collectors.toSet());
+        warmPaths.retainAll(keep);
     }
 
     /** Returns a snapshot of this gate's counters. */
@@ -179,7 +186,7 @@ public final class WarmGate {
         started.increment();
         CompletableFuture<Void> warming;
         try {
-            warming = warmer.warm(attempt.path);
+            warming = warmer.warm(attempt.file);
         } catch (RuntimeException e) {
             warming = CompletableFuture.failedFuture(e);
         }
@@ -244,14 +251,16 @@ public final class WarmGate {
      * completes once the attempt is unregistered and its slot freed.
      */
     private final class Attempt {
+        final GenerationFile file;
         final String path;
         final CompletableFuture<WarmOutcome> outcome = new CompletableFuture<>();
         final CompletableFuture<WarmOutcome> settled;
         final AtomicBoolean holdsSlot = new AtomicBoolean();
         volatile Throwable error;
 
-        Attempt(String path) {
-            this.path = path;
+        Attempt(GenerationFile file) {
+            this.file = file;
+            this.path = file.key();
             this.settled =
                     outcome.completeOnTimeout(
                                     WarmOutcome.TIMED_OUT, deadline.toNanos(), TimeUnit.NANOSECONDS)

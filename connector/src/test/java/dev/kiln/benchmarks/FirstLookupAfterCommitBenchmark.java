@@ -20,6 +20,7 @@ import dev.kiln.format.LookupResult;
 import dev.kiln.io.InstrumentedRangeReader;
 import dev.kiln.io.RangeReader;
 import dev.kiln.warm.GenerationCache;
+import dev.kiln.warm.GenerationFile;
 import dev.kiln.warm.WarmOutcome;
 
 import org.apache.flink.core.fs.Path;
@@ -83,6 +84,7 @@ public class FirstLookupAfterCommitBenchmark {
     private byte[] key;
     private long firstLookupRequests;
     private long lookups;
+    private long fileBytes;
 
     @Setup(Level.Trial)
     public void writeGeneration() throws Exception {
@@ -92,6 +94,7 @@ public class FirstLookupAfterCommitBenchmark {
         io = InstrumentedRangeReader.wrap(RangeReader.onFileSystem(ioPool));
         path = new Path(dir.resolve("g.arrow").toUri());
         GenerationStats stats = GenerationFixture.write(path, ROWS, allocator);
+        fileBytes = stats.fileBytes();
         codec = GenerationFixture.codec();
         io.latency(Duration.ofMillis(storageLatencyMillis));
         System.out.println("generation: " + stats);
@@ -105,7 +108,8 @@ public class FirstLookupAfterCommitBenchmark {
                         .warmDeadline(Duration.ofMinutes(1))
                         .build();
         if (cache.equals("warmed")) {
-            WarmOutcome outcome = generations.warmGate().warm(path.toString()).join();
+            WarmOutcome outcome =
+                    generations.warmGate().warm(new GenerationFile(path, fileBytes)).join();
             if (outcome != WarmOutcome.WARMED) {
                 throw new IllegalStateException("warm did not complete: " + outcome);
             }

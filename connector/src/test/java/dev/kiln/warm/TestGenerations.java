@@ -78,6 +78,11 @@ final class TestGenerations {
         }
     }
 
+    /** Returns the generation file at {@code path}, with its length as stored. */
+    static GenerationFile fileOf(Path path) throws IOException {
+        return new GenerationFile(path, path.getFileSystem().getFileStatus(path).getLen());
+    }
+
     static String name(long id) {
         return "name of " + id;
     }

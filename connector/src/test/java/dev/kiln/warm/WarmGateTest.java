@@ -14,6 +14,8 @@
 
 package dev.kiln.warm;
 
+import org.apache.flink.core.fs.Path;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -43,10 +45,14 @@ class WarmGateTest {
 
     private final Map<String, AtomicInteger> invocations = new ConcurrentHashMap<>();
     private final GenerationWarmer heldWarmer =
-            path -> {
-                invocations.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
-                return pending.computeIfAbsent(path, p -> new CompletableFuture<>());
+            file -> {
+                invocations.computeIfAbsent(file.key(), p -> new AtomicInteger()).incrementAndGet();
+                return pending.computeIfAbsent(file.key(), p -> new CompletableFuture<>());
             };
+
+    private static GenerationFile file(String path) {
+        return new GenerationFile(new Path(path), 1024);
+    }
 
     private final ExecutorService callers = Executors.newFixedThreadPool(8);
 
@@ -69,7 +75,7 @@ class WarmGateTest {
                         CompletableFuture.supplyAsync(
                                 () -> {
                                     await(start);
-                                    return gate.warm("gen-1");
+                                    return gate.warm(file("gen-1"));
                                 },
                                 callers));
             }
@@ -94,12 +100,12 @@ class WarmGateTest {
     @Test
     void warmPathIsANoOp() {
         WarmGate gate = new WarmGate(heldWarmer, 1, LONG);
-        CompletableFuture<WarmOutcome> first = gate.warm("gen-1");
+        CompletableFuture<WarmOutcome> first = gate.warm(file("gen-1"));
         pending.get("gen-1").complete(null);
 
         assertThat(first.join()).isEqualTo(WarmOutcome.WARMED);
-        assertThat(gate.warm("gen-1").join()).isEqualTo(WarmOutcome.ALREADY_WARM);
-        assertThat(gate.isWarm("gen-1")).isTrue();
+        assertThat(gate.warm(file("gen-1")).join()).isEqualTo(WarmOutcome.ALREADY_WARM);
+        assertThat(gate.isWarm(new Path("gen-1"))).isTrue();
         assertThat(invocations.get("gen-1")).hasValue(1);
         assertThat(gate.stats().alreadyWarm()).isEqualTo(1);
     }
@@ -119,11 +125,11 @@ class WarmGateTest {
                         };
         WarmGate gate = new WarmGate(flaky, 1, LONG);
 
-        assertThat(gate.warm("gen-1").join()).isEqualTo(WarmOutcome.FAILED);
-        assertThat(gate.warm("gen-1").join()).isEqualTo(WarmOutcome.FAILED);
-        assertThat(gate.warm("gen-1").join()).isEqualTo(WarmOutcome.FAILED);
-        assertThat(gate.isWarm("gen-1")).isFalse();
-        assertThat(gate.warm("gen-1").join()).isEqualTo(WarmOutcome.WARMED);
+        assertThat(gate.warm(file("gen-1")).join()).isEqualTo(WarmOutcome.FAILED);
+        assertThat(gate.warm(file("gen-1")).join()).isEqualTo(WarmOutcome.FAILED);
+        assertThat(gate.warm(file("gen-1")).join()).isEqualTo(WarmOutcome.FAILED);
+        assertThat(gate.isWarm(new Path("gen-1"))).isFalse();
+        assertThat(gate.warm(file("gen-1")).join()).isEqualTo(WarmOutcome.WARMED);
         assertThat(calls).hasValue(4);
         assertThat(gate.stats()).isEqualTo(new WarmStats(4, 4, 0, 1, 0, 3, 0));
     }
@@ -132,24 +138,24 @@ class WarmGateTest {
     void aWarmerThatNeverCompletesTimesOutAndFreesItsSlot() throws Exception {
         WarmGate gate = new WarmGate(heldWarmer, 1, Duration.ofMillis(50));
 
-        CompletableFuture<WarmOutcome> hung = gate.warm("hung");
-        CompletableFuture<WarmOutcome> queuedBehind = gate.warm("next");
+        CompletableFuture<WarmOutcome> hung = gate.warm(file("hung"));
+        CompletableFuture<WarmOutcome> queuedBehind = gate.warm(file("next"));
 
         assertThat(hung.get(10, TimeUnit.SECONDS)).isEqualTo(WarmOutcome.TIMED_OUT);
         // "next" was queued behind "hung": it timed out while queued, or started once the slot
         // was freed and then timed out itself.
         assertThat(queuedBehind.get(10, TimeUnit.SECONDS)).isEqualTo(WarmOutcome.TIMED_OUT);
-        assertThat(gate.isWarm("hung")).isFalse();
+        assertThat(gate.isWarm(new Path("hung"))).isFalse();
 
         // The slot of the hung warm is free again: a new path starts at once.
-        CompletableFuture<WarmOutcome> later = gate.warm("later");
+        CompletableFuture<WarmOutcome> later = gate.warm(file("later"));
         assertThat(invocations.get("later")).hasValue(1);
         pending.get("later").complete(null);
         assertThat(later.get(10, TimeUnit.SECONDS)).isEqualTo(WarmOutcome.WARMED);
 
         // A late completion of the hung warm still marks its path warm.
         pending.get("hung").complete(null);
-        assertThat(gate.isWarm("hung")).isTrue();
+        assertThat(gate.isWarm(new Path("hung"))).isTrue();
         assertThat(gate.stats().timedOut()).isEqualTo(2);
     }
 
@@ -158,7 +164,7 @@ class WarmGateTest {
         WarmGate gate = new WarmGate(heldWarmer, 2, LONG);
         List<CompletableFuture<WarmOutcome>> outcomes = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            outcomes.add(gate.warm("gen-" + i));
+            outcomes.add(gate.warm(file("gen-" + i)));
         }
         assertThat(invocations.keySet()).containsExactlyInAnyOrder("gen-0", "gen-1");
 
@@ -184,14 +190,14 @@ class WarmGateTest {
     @Test
     void retainPathsForgetsRetiredGenerations() {
         WarmGate gate = new WarmGate(path -> CompletableFuture.completedFuture(null), 1, LONG);
-        gate.warm("old").join();
-        gate.warm("live").join();
+        gate.warm(file("old")).join();
+        gate.warm(file("live")).join();
 
-        gate.retainPaths(Set.of("live"));
+        gate.retainPaths(Set.of(new Path("live")));
 
-        assertThat(gate.isWarm("old")).isFalse();
-        assertThat(gate.isWarm("live")).isTrue();
-        assertThat(gate.warm("old").join()).isEqualTo(WarmOutcome.WARMED);
+        assertThat(gate.isWarm(new Path("old"))).isFalse();
+        assertThat(gate.isWarm(new Path("live"))).isTrue();
+        assertThat(gate.warm(file("old")).join()).isEqualTo(WarmOutcome.WARMED);
     }
 
     @Test

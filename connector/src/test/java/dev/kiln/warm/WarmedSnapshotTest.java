@@ -103,7 +103,7 @@ class WarmedSnapshotTest {
                                 .collect(Collectors.toSet()))
                 .get(10, TimeUnit.SECONDS);
         assertThat(cache.cachedGenerations()).isEqualTo(1);
-        assertThat(cache.warmGate().isWarm(table.resolve(first.path()).toString())).isFalse();
+        assertThat(cache.warmGate().isWarm(table.resolve(first.path()))).isFalse();
         assertThat(v1.version()).isEqualTo(1);
     }
 
@@ -137,7 +137,7 @@ class WarmedSnapshotTest {
         String relative = table.newGenerationPath(0);
         Path path = table.resolve(relative);
         GenerationStats stats = TestGenerations.write(path, from, to, 0, allocator);
-        assertThat(cache.warmGate().warm(path.toString()).get(10, TimeUnit.SECONDS))
+        assertThat(cache.warmGate().warm(TestGenerations.fileOf(path)).get(10, TimeUnit.SECONDS))
                 .isEqualTo(WarmOutcome.WARMED);
         return GenerationRef.of(relative, 0, stats);
     }

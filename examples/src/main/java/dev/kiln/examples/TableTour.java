@@ -25,6 +25,7 @@ import dev.kiln.table.KilnTable;
 import dev.kiln.table.Manifest;
 import dev.kiln.table.TableOptions;
 import dev.kiln.warm.GenerationCache;
+import dev.kiln.warm.GenerationFile;
 import dev.kiln.warm.WarmOutcome;
 
 import org.apache.flink.core.fs.Path;
@@ -175,8 +176,7 @@ public final class TableTour {
 
     private static void warmAll(KilnTable table, GenerationCache cache, List<GenerationRef> refs) {
         for (GenerationRef ref : refs) {
-            WarmOutcome outcome =
-                    cache.warmGate().warm(table.resolve(ref.path()).toString()).join();
+            WarmOutcome outcome = cache.warmGate().warm(GenerationFile.of(table, ref)).join();
             if (outcome != WarmOutcome.WARMED) {
                 System.out.printf("warming %s: %s (committing anyway)%n", ref.path(), outcome);
             }
