@@ -158,6 +158,15 @@ public final class KilnTable {
     }
 
     /**
+     * Returns a snapshot of {@code manifest}, a version of this table already read, that reads
+     * generations through {@code lookup}. No I/O: a reader that follows versions reads each
+     * manifest once and then makes as many snapshots of it as it needs.
+     */
+    public Snapshot snapshot(Manifest manifest, GenerationLookup lookup) {
+        return new Snapshot(this, requireNonNull(manifest, "manifest"), lookup);
+    }
+
+    /**
      * Publishes {@code commit} on the latest version, retrying on the newer latest when another
      * committer wins, up to {@link #MAX_COMMIT_ATTEMPTS} times.
      *

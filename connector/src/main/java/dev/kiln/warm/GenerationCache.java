@@ -89,6 +89,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     public static final Duration DEFAULT_WARM_DEADLINE = Duration.ofSeconds(30);
 
     private static final int CACHED_READ_ATTEMPTS = 2;
+    private static final ColdReadListener NO_COLD_READS = key -> {};
     private static final long UNKNOWN_LENGTH = -1;
 
     private final RangeReader io;
@@ -189,13 +190,37 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     @Override
     public CompletableFuture<List<LookupResult>> lookupAll(
             Path path, long fileLength, List<byte[]> keys) {
+        return lookupAll(path, fileLength, keys, NO_COLD_READS);
+    }
+
+    /**
+     * Like {@link #lookupAll(Path, long, List)}, telling {@code coldReads} of every key of {@code
+     * keys} whose answer needed a storage read that this call ran itself: the generation's open, or
+     * its key's page (not a load another caller had in flight, which this call joined). The
+     * listener is called before the returned future completes, on any thread, possibly more than
+     * once per key; keys are the very instances of {@code keys}.
+     */
+    public CompletableFuture<List<LookupResult>> lookupAll(
+            Path path, long fileLength, List<byte[]> keys, ColdReadListener coldReads) {
         requireNonNull(keys, "keys");
-        return openForLookup(path, checkLength(fileLength))
-                .thenCompose(generation -> lookupAll(generation, keys));
+        requireNonNull(coldReads, "coldReads");
+        return openCached(path, checkLength(fileLength))
+                .thenCompose(
+                        opened -> {
+                            if (opened.loaded()) {
+                                keys.forEach(coldReads::coldRead);
+                            }
+                            return lookupAll(warmIfOpened(opened), keys, coldReads);
+                        });
     }
 
     private CompletableFuture<List<LookupResult>> lookupAll(
             Generation generation, List<byte[]> keys) {
+        return lookupAll(generation, keys, NO_COLD_READS);
+    }
+
+    private CompletableFuture<List<LookupResult>> lookupAll(
+            Generation generation, List<byte[]> keys, ColdReadListener coldReads) {
         LookupResult[] results = new LookupResult[keys.size()];
         Map<Integer, List<Integer>> keysByPage = new LinkedHashMap<>();
         for (int i = 0; i < keys.size(); i++) {
@@ -220,6 +245,11 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                             List<CompletableFuture<Void>> rereads = new ArrayList<>();
                             for (CachedValue<PageKey, SharedPage> cached : loaded) {
                                 int page = cached.key().page();
+                                if (cached.loaded()) {
+                                    for (int i : keysByPage.get(page)) {
+                                        coldReads.coldRead(keys.get(i));
+                                    }
+                                }
                                 Function<Page, Boolean> answer =
                                         p -> {
                                             for (int i : keysByPage.get(page)) {
@@ -228,6 +258,9 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                                             return Boolean.TRUE;
                                         };
                                 if (cached.value().read(answer) == null) {
+                                    for (int i : keysByPage.get(page)) {
+                                        coldReads.coldRead(keys.get(i));
+                                    }
                                     rereads.add(
                                             readPage(generation, cached.key(), answer, 1)
                                                     .thenAccept(done -> {}));
@@ -261,6 +294,27 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                     warmGate.retainPaths(live);
                     generations.invalidateAll(path -> !keep.contains(path));
                     pages.invalidateAll(page -> !keep.contains(page.path()));
+                },
+                maintenance);
+    }
+
+    /**
+     * Evicts everything of the generations in {@code retired}, and nothing else: open handles,
+     * pages and warm state. Unlike {@link #retainPaths}, it leaves alone what others sharing the
+     * cache hold (generations warmed for a commit not yet published, other readers' generations).
+     * Runs on the maintenance executor; pages that lookups are reading are released when those
+     * lookups finish.
+     */
+    public CompletableFuture<Void> evictPaths(Set<Path> retired) {
+        Set<String> drop =
+                requireNonNull(retired, "retired").stream()
+                        .map(Path::toString)
+                        .collect(Collectors.toSet());
+        return CompletableFuture.runAsync(
+                () -> {
+                    warmGate.forgetPaths(retired);
+                    generations.invalidateAll(drop::contains);
+                    pages.invalidateAll(page -> drop.contains(page.path()));
                 },
                 maintenance);
     }
@@ -333,17 +387,14 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     }
 
     private CompletableFuture<Generation> openForLookup(Path path, long fileLength) {
-        return openCached(path, fileLength)
-                .thenApply(
-                        opened -> {
-                            if (opened.loaded() && warmOnOpen) {
-                                warmGate.warm(
-                                        new GenerationFile(
-                                                opened.value().path(),
-                                                opened.value().fileLength()));
-                            }
-                            return opened.value();
-                        });
+        return openCached(path, fileLength).thenApply(this::warmIfOpened);
+    }
+
+    private Generation warmIfOpened(CachedValue<String, Generation> opened) {
+        if (opened.loaded() && warmOnOpen) {
+            warmGate.warm(new GenerationFile(opened.value().path(), opened.value().fileLength()));
+        }
+        return opened.value();
     }
 
     private <T> CompletableFuture<T> readPage(
@@ -419,6 +470,16 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
             pageBytes += generation.pageRange(p).length();
         }
         return (int) Math.min(Integer.MAX_VALUE, Math.max(1, generation.fileLength() - pageBytes));
+    }
+
+    /**
+     * Told which keys of a lookup needed a storage read that the lookup ran itself (see {@link
+     * GenerationCache#lookupAll(Path, long, List, ColdReadListener)}). Must be thread-safe and
+     * cheap: it runs on I/O threads, inside the lookup.
+     */
+    @FunctionalInterface
+    public interface ColdReadListener {
+        void coldRead(byte[] key);
     }
 
     /**

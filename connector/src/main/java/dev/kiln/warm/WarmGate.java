@@ -146,6 +146,15 @@ public final class WarmGate {
         warmPaths.retainAll(keep);
     }
 
+    /**
+     * Forgets the warm state of the paths in {@code retired}, and only those: what a reader that
+     * shares this gate with others (a sink warming generations not yet committed, readers of other
+     * buckets) calls when a manifest retires generations.
+     */
+    public void forgetPaths(Set<Path> retired) {
+        requireNonNull(retired, "retired").forEach(path -> warmPaths.remove(path.toString()));
+    }
+
     /** Returns a snapshot of this gate's counters. */
     public WarmStats stats() {
         return new WarmStats(
