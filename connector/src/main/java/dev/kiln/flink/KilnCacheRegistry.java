@@ -14,6 +14,7 @@
 
 package dev.kiln.flink;
 
+import dev.kiln.io.ByteRange;
 import dev.kiln.io.RangeReader;
 import dev.kiln.warm.GenerationCache;
 
@@ -31,9 +32,11 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 
 import static java.util.Objects.requireNonNull;
 
@@ -119,6 +122,7 @@ public final class KilnCacheRegistry {
         final ExecutorService io;
         final BufferAllocator allocator;
         final GenerationCache cache;
+        final LongAdder storageRequests = new LongAdder();
         int leases;
 
         Entry(String key, CacheSettings settings) {
@@ -128,11 +132,22 @@ public final class KilnCacheRegistry {
                     Executors.newFixedThreadPool(
                             settings.ioThreads(), new ExecutorThreadFactory("kiln-io"));
             this.allocator = new RootAllocator();
-            this.cache =
-                    settings.configure(
-                                    GenerationCache.builder(
-                                            RangeReader.onFileSystem(io), allocator))
-                            .build();
+            RangeReader storage = RangeReader.onFileSystem(io);
+            RangeReader counted =
+                    new RangeReader() {
+                        @Override
+                        public CompletableFuture<byte[]> read(Path path, ByteRange range) {
+                            storageRequests.increment();
+                            return storage.read(path, range);
+                        }
+
+                        @Override
+                        public CompletableFuture<Long> length(Path path) {
+                            storageRequests.increment();
+                            return storage.length(path);
+                        }
+                    };
+            this.cache = settings.configure(GenerationCache.builder(counted, allocator)).build();
         }
 
         void close() {
@@ -169,6 +184,14 @@ public final class KilnCacheRegistry {
                 throw new IllegalStateException("the lease on " + entry.key + " is closed");
             }
             return entry.cache;
+        }
+
+        /**
+         * Returns the storage requests (range reads and length requests) the shared cache made
+         * since it was built, for every user of the table in this TaskManager.
+         */
+        public long storageRequests() {
+            return entry.storageRequests.sum();
         }
 
         @Override
