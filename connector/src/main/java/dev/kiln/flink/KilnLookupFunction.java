@@ -14,7 +14,6 @@
 
 package dev.kiln.flink;
 
-import dev.kiln.cache.CacheStats;
 import dev.kiln.format.LookupResult;
 import dev.kiln.table.KilnTable;
 import dev.kiln.warm.GenerationCache;
@@ -197,17 +196,11 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
         gauge(group, "warmsTimedOut", f, SnapshotFollower::warmTimeouts);
         gauge(group, "coldGenerations", f, SnapshotFollower::coldGenerations);
         GenerationCache cache = lease.cache();
-        gauge(group, "cacheLoads", cache, c -> loads(c.pageStats(), c.generationStats()));
-        gauge(group, "cacheJoins", cache, c -> joins(c.pageStats(), c.generationStats()));
+        gauge(group, "pageLoads", cache, c -> c.pageStats().missCount());
+        gauge(group, "pageJoins", cache, c -> c.pageStats().joinCount());
+        gauge(group, "pageHits", cache, c -> c.pageStats().hitCount());
+        gauge(group, "generationOpens", cache, c -> c.generationStats().missCount());
         gauge(group, "storageRequests", lease, KilnCacheRegistry.Lease::storageRequests);
-    }
-
-    private static long loads(CacheStats pages, CacheStats generations) {
-        return pages.loadCount() + generations.loadCount();
-    }
-
-    private static long joins(CacheStats pages, CacheStats generations) {
-        return pages.joinCount() + generations.joinCount();
     }
 
     private static <T> void gauge(MetricGroup group, String name, T source, ToLongFunction<T> f) {
