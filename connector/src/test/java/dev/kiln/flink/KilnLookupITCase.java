@@ -1,0 +1,197 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink;
+
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple3;
+import org.apache.flink.api.java.tuple.Tuple4;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Lookups in a MiniCluster job (RocksDB, checkpoints) interleaved with commits to the table: a map
+ * before the lookup commits a new version every {@value #COMMIT_EVERY} probes.
+ */
+class KilnLookupITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension CLUSTER =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(4)
+                            .setConfiguration(clusterConfig())
+                            .build());
+
+    private static final int COMMIT_EVERY = 50;
+    private static final long PROBES = 3_000;
+
+    /**
+     * Keys 0..99 never change; 100..139 change at every commit; 140..149 are deleted at commit 5;
+     * 150..159 never exist.
+     */
+    private static final long KEYS = 160;
+
+    private static volatile TestTable table;
+
+    @TempDir java.nio.file.Path dir;
+
+    @Test
+    void lookupsThroughCommitsAreExactForStableKeysAndMonotonicForChangingOnes() throws Exception {
+        table = TestTable.create(dir.resolve("t"), 4);
+        try {
+            for (long id = 0; id < 100; id++) {
+                table.upsert(1000 + id, id);
+            }
+            table.upsert(0, LongStream.range(100, 140).toArray());
+            table.upsert(7, LongStream.range(140, 150).toArray());
+
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.setParallelism(2);
+            env.enableCheckpointing(100);
+            DataStream<Tuple3<Long, Long, Long>> probes =
+                    env.fromSequence(0, PROBES - 1)
+                            .setParallelism(1)
+                            .map(new CommittingProbes())
+                            .setParallelism(1)
+                            .returns(Types.TUPLE(Types.LONG, Types.LONG, Types.LONG));
+            KilnLookup.KeyFunction<Tuple3<Long, Long, Long>> keyOf = probe -> probe.f1;
+            LookupOptions options =
+                    LookupOptions.builder()
+                            .pollInterval(Duration.ofMillis(5))
+                            .batchMaxSize(16)
+                            .build();
+            DataStream<Tuple4<Long, Long, Long, Long>> answers =
+                    AsyncDataStream.orderedWait(
+                            KilnLookup.partitionByBucket(probes, keyOf, table.root()),
+                            KilnLookup.builder(table.root())
+                                    .options(options)
+                                    .partitionedByBucket()
+                                    .keyOf(keyOf)
+                                    .build(
+                                            (probe, row) ->
+                                                    Tuple4.of(
+                                                            probe.f0,
+                                                            probe.f1,
+                                                            probe.f2,
+                                                            row == null ? -1L : row.getLong(2)),
+                                            Types.TUPLE(
+                                                    Types.LONG,
+                                                    Types.LONG,
+                                                    Types.LONG,
+                                                    Types.LONG)),
+                            30,
+                            TimeUnit.SECONDS,
+                            100);
+            List<Tuple4<Long, Long, Long, Long>> results = new ArrayList<>();
+            answers.executeAndCollect().forEachRemaining(results::add);
+
+            assertThat(results).hasSize((int) PROBES);
+            results.sort(Comparator.comparing(r -> r.f0));
+            long commits = PROBES / COMMIT_EVERY;
+            Map<Long, Long> lastValue = new HashMap<>();
+            for (Tuple4<Long, Long, Long, Long> r : results) {
+                long id = r.f1;
+                long value = r.f3;
+                if (id < 100) {
+                    assertThat(value).as("stable key %d", id).isEqualTo(1000 + id);
+                } else if (id < 140) {
+                    assertThat(value).as("changing key %d", id).isBetween(0L, commits);
+                } else if (id < 150) {
+                    assertThat(value).as("deleted key %d", id).isIn(7L, -1L);
+                } else {
+                    assertThat(value).as("missing key %d", id).isEqualTo(-1L);
+                }
+                if (id >= 100 && id < 150) {
+                    Long last = lastValue.put(id, value);
+                    if (last != null) {
+                        // Never backwards: a deleted key stays deleted, a changing key only grows.
+                        if (id >= 140 && last == -1L) {
+                            assertThat(value).as("key %d", id).isEqualTo(-1L);
+                        } else if (id < 140) {
+                            assertThat(value).as("key %d", id).isGreaterThanOrEqualTo(last);
+                        }
+                    }
+                }
+            }
+            assertThat(KilnCacheRegistry.instance().openCaches()).isZero();
+        } finally {
+            table.close();
+            table = null;
+        }
+    }
+
+    /**
+     * Emits probe {@code (seq, key, commits so far)}, committing a new version every {@value
+     * #COMMIT_EVERY} probes: keys 100..139 take the commit's number, keys 140..149 go at commit 5.
+     */
+    private static final class CommittingProbes
+            extends RichMapFunction<Long, Tuple3<Long, Long, Long>> {
+        private long commits;
+
+        @Override
+        public Tuple3<Long, Long, Long> map(Long seq) throws IOException {
+            if (seq > 0 && seq % COMMIT_EVERY == 0) {
+                commits++;
+                table.upsert(commits, LongStream.range(100, 140).toArray());
+                if (commits == 5) {
+                    table.delete(LongStream.range(140, 150).toArray());
+                }
+            }
+            return Tuple3.of(seq, seq % KEYS, commits);
+        }
+    }
+
+    private static Configuration clusterConfig() {
+        Configuration config = new Configuration();
+        config.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        config.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        try {
+            config.set(
+                    CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                    Files.createTempDirectory("kiln-lookup-checkpoints").toUri().toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        config.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        return config;
+    }
+}
