@@ -163,6 +163,49 @@ class LookupEngineTest {
     }
 
     @Test
+    void noLookupIssuedAfterASwapIsAColdRead() throws Exception {
+        assertThat(coldReadsAfterSwaps(true)).isZero();
+    }
+
+    @Test
+    void withoutWarmBeforeSwapLookupsAfterASwapAreColdReads() throws Exception {
+        assertThat(coldReadsAfterSwaps(false)).isPositive();
+    }
+
+    /** Commits 15 versions; after each swap looks every key up; returns the cold reads. */
+    private long coldReadsAfterSwaps(boolean warm) throws Exception {
+        LookupEngine.Metrics metrics = new LookupEngine.Metrics();
+        useInstrumentedCache();
+        SnapshotFollower follower = follower(cache, b -> true, warm);
+        follower.initialize();
+        LookupEngine engine =
+                new LookupEngine(
+                        table.table, cache, follower, b -> true, 32, Duration.ZERO, metrics);
+        closeables.add(engine);
+        long requests = 0;
+        for (int v = 1; v <= 15; v++) {
+            Manifest written = table.upsert(v, LongStream.range(v * 10L, v * 10L + 40).toArray());
+            assertThat(follower.poll()).isTrue();
+            storage.resetCounters();
+            List<CompletableFuture<LookupResult>> answers = new ArrayList<>();
+            for (long id = 0; id < v * 10L + 40; id++) {
+                answers.add(engine.lookup(table.key(id)));
+            }
+            for (long id = 0; id < v * 10L + 40; id++) {
+                LookupResult answer = answers.get((int) id).get();
+                if (id < 10) {
+                    assertThat(answer.status()).isEqualTo(LookupResult.Status.ABSENT);
+                } else {
+                    assertFound(answer, written.version(), id);
+                }
+            }
+            requests += storage.totalRequests();
+        }
+        assertThat(metrics.coldReads.getCount() > 0).isEqualTo(requests > 0);
+        return metrics.coldReads.getCount();
+    }
+
+    @Test
     void aFullBatchGoesAtOnceAndAWindowHoldsTheRest() throws Exception {
         Manifest written = table.upsert(1, LongStream.range(0, 20).toArray());
         LookupEngine.Metrics metrics = new LookupEngine.Metrics();
