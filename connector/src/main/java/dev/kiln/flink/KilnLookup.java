@@ -23,6 +23,8 @@ import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
+import org.apache.flink.table.types.logical.RowType;
 
 import javax.annotation.Nullable;
 
@@ -146,19 +148,23 @@ public final class KilnLookup {
 
         /**
          * Returns a function that emits the row found for each input, and nothing when there is
-         * none. Its rows are typed {@code TypeInformation.of(RowData.class)}; see {@link
-         * #build(TypeInformation)} for a faster serializer.
+         * none, typed {@code InternalTypeInfo.of(rowType)} of the table's row type, which this
+         * reads (blocking) from the table now. The function checks when it opens that the table
+         * still has that row type.
+         *
+         * @throws IOException if the table cannot be opened
          */
-        public KilnLookupFunction<IN, RowData> build() {
-            return build(TypeInformation.of(RowData.class));
-        }
-
-        /**
-         * Like {@link #build()}, with the rows' type information given (for example {@code
-         * InternalTypeInfo.of(rowType)} from {@code flink-table-runtime}).
-         */
-        public KilnLookupFunction<IN, RowData> build(TypeInformation<RowData> rowTypeInfo) {
-            return build((input, row) -> row, rowTypeInfo);
+        public KilnLookupFunction<IN, RowData> build() throws IOException {
+            RowType rowType =
+                    FlinkArrowTypes.toRowType(KilnTable.open(builder.tablePath).options().schema());
+            return new KilnLookupFunction<>(
+                    builder.tablePath,
+                    builder.options,
+                    builder.partitionedByBucket,
+                    keyOf,
+                    (input, row) -> row,
+                    InternalTypeInfo.of(rowType),
+                    rowType);
         }
 
         /**
@@ -173,7 +179,8 @@ public final class KilnLookup {
                     builder.partitionedByBucket,
                     keyOf,
                     requireNonNull(result, "result"),
-                    requireNonNull(outputType, "outputType"));
+                    requireNonNull(outputType, "outputType"),
+                    null);
         }
     }
 

@@ -29,6 +29,9 @@ import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.types.logical.RowType;
+
+import javax.annotation.Nullable;
 
 import java.util.List;
 import java.util.function.IntPredicate;
@@ -69,6 +72,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
     private final KilnLookup.KeyFunction<IN> keyOf;
     private final KilnLookup.ResultFunction<IN, OUT> result;
     private final TypeInformation<OUT> outputType;
+    @Nullable private final RowType emittedRowType;
 
     private transient KilnCacheRegistry.Lease lease;
     private transient SnapshotFollower follower;
@@ -82,20 +86,32 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
             boolean partitionedByBucket,
             KilnLookup.KeyFunction<IN> keyOf,
             KilnLookup.ResultFunction<IN, OUT> result,
-            TypeInformation<OUT> outputType) {
+            TypeInformation<OUT> outputType,
+            @Nullable RowType emittedRowType) {
         this.tablePath = tablePath;
         this.options = options;
         this.partitionedByBucket = partitionedByBucket;
         this.keyOf = keyOf;
         this.result = result;
         this.outputType = outputType;
+        this.emittedRowType = emittedRowType;
     }
 
     @Override
     public void open(OpenContext openContext) throws Exception {
         KilnTable table = KilnTable.open(tablePath);
         keys = new KeyEncoder(table.options());
-        rows = new RowDataReader(FlinkArrowTypes.toRowType(table.options().schema()));
+        RowType rowType = FlinkArrowTypes.toRowType(table.options().schema());
+        if (emittedRowType != null && !emittedRowType.equals(rowType)) {
+            throw new IllegalStateException(
+                    "Kiln table "
+                            + tablePath
+                            + " has rows of "
+                            + rowType.asSummaryString()
+                            + ", but the job was built for "
+                            + emittedRowType.asSummaryString());
+        }
+        rows = new RowDataReader(rowType);
         TaskInfo task = getRuntimeContext().getTaskInfo();
         IntPredicate owns =
                 ownedBuckets(

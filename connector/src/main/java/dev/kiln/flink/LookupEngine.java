@@ -114,10 +114,13 @@ final class LookupEngine implements AutoCloseable {
         queue.add(request);
         int size = queued.incrementAndGet();
         try {
-            if (windowNanos == 0 || size >= batchMaxSize) {
-                if (drainScheduled.compareAndSet(false, true) || size >= batchMaxSize) {
+            if (windowNanos == 0) {
+                if (drainScheduled.compareAndSet(false, true)) {
                     dispatcher.execute(this::drain);
                 }
+            } else if (size >= batchMaxSize) {
+                // A full batch goes at once; a timer already set finds less (or nothing) to do.
+                dispatcher.execute(this::drain);
             } else if (drainScheduled.compareAndSet(false, true)) {
                 dispatcher.schedule(this::drain, windowNanos, TimeUnit.NANOSECONDS);
             }

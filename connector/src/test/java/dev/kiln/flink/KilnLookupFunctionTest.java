@@ -26,6 +26,9 @@ import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
 import org.apache.flink.util.ExceptionUtils;
 
 import org.junit.jupiter.api.AfterEach;
@@ -98,6 +101,59 @@ class KilnLookupFunctionTest {
             harness.endInput();
             assertThat(outputs(harness)).containsExactlyInAnyOrderElementsOf(expected(inputs));
         }
+    }
+
+    @Test
+    void rowDataKeysAndRowOutputs() throws Exception {
+        KilnLookupFunction<Long, RowData> function =
+                KilnLookup.builder(table.root()).keyOf((Long id) -> GenericRowData.of(id)).build();
+        assertThat(function.getProducedType()).isEqualTo(InternalTypeInfo.of(TestTable.TYPE));
+        AsyncWaitOperatorFactory<Long, RowData> factory =
+                new AsyncWaitOperatorFactory<>(
+                        function, TIMEOUT_MS, 100, AsyncDataStream.OutputMode.ORDERED);
+        try (OneInputStreamOperatorTestHarness<Long, RowData> harness =
+                new OneInputStreamOperatorTestHarness<>(factory, LongSerializer.INSTANCE)) {
+            // As a job does: outputs are copied with the serializer of the produced type.
+            harness.setup(
+                    function.getProducedType()
+                            .createSerializer(harness.getExecutionConfig().getSerializerConfig()));
+            harness.open();
+            for (long id : List.of(1L, 7L, 120L, 130L, 500L)) {
+                harness.processElement(id, id);
+            }
+            harness.endInput();
+            List<String> rows = new ArrayList<>();
+            for (Object element : harness.getOutput()) {
+                if (element instanceof StreamRecord<?> record) {
+                    RowData row = (RowData) record.getValue();
+                    rows.add(row.getLong(0) + ":" + row.getString(1) + ":" + row.getLong(2));
+                }
+            }
+            // 7 and 120 were deleted and 500 never written: nothing is emitted for them.
+            assertThat(rows).containsExactly("1:n1:1", "130:n130:2");
+        }
+    }
+
+    @Test
+    void aKeyFunctionThatFailsFailsTheJobWithItsError() throws Exception {
+        KilnLookupFunction<Long, RowData> function =
+                KilnLookup.builder(table.root())
+                        .keyOf((Long id) -> GenericRowData.of((Object) null))
+                        .build();
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        AsyncWaitOperatorFactory<Long, RowData> factory =
+                new AsyncWaitOperatorFactory<>(
+                        function, TIMEOUT_MS, 100, AsyncDataStream.OutputMode.ORDERED);
+        try (OneInputStreamOperatorTestHarness<Long, RowData> harness =
+                new OneInputStreamOperatorTestHarness<>(factory, LongSerializer.INSTANCE)) {
+            harness.getEnvironment().setExternalFailureCauseConsumer(failures::add);
+            harness.open();
+            harness.processElement(1L, 1);
+            harness.endInput();
+        }
+        assertThat(failures).hasSize(1);
+        assertThat(ExceptionUtils.findThrowable(failures.get(0), InvalidRowException.class))
+                .hasValueSatisfying(e -> assertThat(e).hasMessageContaining("'id'"));
     }
 
     @Test
