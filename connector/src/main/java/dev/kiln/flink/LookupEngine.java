@@ -20,6 +20,7 @@ import dev.kiln.table.KilnTable;
 import dev.kiln.table.Snapshot;
 import dev.kiln.warm.GenerationCache;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.ThreadSafeSimpleCounter;
@@ -57,9 +58,10 @@ import static java.util.Objects.requireNonNull;
  * page misses go through the cache's single flight, so concurrent batches load a page once.
  *
  * <p>Thread-safe; {@link #lookup} never blocks. Futures complete on the cache's I/O threads or the
- * dispatcher thread.
+ * dispatcher thread. Public for Kiln's SQL lookup source and benchmarks; not an API.
  */
-final class LookupEngine implements AutoCloseable {
+@Internal
+public final class LookupEngine implements AutoCloseable {
 
     private final KilnTable table;
     private final GenerationCache cache;
@@ -75,7 +77,16 @@ final class LookupEngine implements AutoCloseable {
     private final ScheduledExecutorService dispatcher;
     private volatile boolean closed;
 
-    LookupEngine(
+    /**
+     * @param table the table looked up
+     * @param cache the cache snapshots read through
+     * @param follower the follower whose current snapshot each batch reads; initialized
+     * @param ownsBucket which buckets count as owned (the rest are counted as not owned)
+     * @param batchMaxSize most lookups per batch; positive
+     * @param batchWindow how long a first queued lookup waits for others; zero or positive
+     * @param metrics where the engine counts
+     */
+    public LookupEngine(
             KilnTable table,
             GenerationCache cache,
             SnapshotFollower follower,
@@ -87,6 +98,10 @@ final class LookupEngine implements AutoCloseable {
         this.cache = requireNonNull(cache, "cache");
         this.follower = requireNonNull(follower, "follower");
         this.ownsBucket = requireNonNull(ownsBucket, "ownsBucket");
+        if (batchMaxSize <= 0) {
+            throw new IllegalArgumentException(
+                    LookupOptions.BATCH_MAX_SIZE + " must be positive, but was " + batchMaxSize);
+        }
         this.batchMaxSize = batchMaxSize;
         this.windowNanos = batchWindow.toNanos();
         this.metrics = requireNonNull(metrics, "metrics");
@@ -101,7 +116,7 @@ final class LookupEngine implements AutoCloseable {
      * @return FOUND with the newest row, or ABSENT; failed with the storage's {@code IOException}
      *     or a {@code CorruptGenerationException}, unwrapped
      */
-    CompletableFuture<LookupResult> lookup(byte[] key) {
+    public CompletableFuture<LookupResult> lookup(byte[] key) {
         Request request = new Request(requireNonNull(key, "key"));
         metrics.lookups.inc();
         if (!ownsBucket.test(table.options().bucketOf(key))) {
@@ -162,7 +177,8 @@ final class LookupEngine implements AutoCloseable {
             keys.add(request.key);
         }
         GenerationCache.ColdReadListener coldReads = key -> byKey.get(key).cold = true;
-        Snapshot snapshot = table.snapshot(follower.current().manifest(), traced(coldReads));
+        SnapshotFollower.Pin pin = follower.pin();
+        Snapshot snapshot = table.snapshot(pin.snapshot().manifest(), traced(coldReads));
         CompletableFuture<List<LookupResult>> answers;
         try {
             answers = snapshot.lookupAll(keys);
@@ -171,6 +187,7 @@ final class LookupEngine implements AutoCloseable {
         }
         answers.whenComplete(
                 (results, error) -> {
+                    pin.release();
                     for (int i = 0; i < batch.size(); i++) {
                         Request request = batch.get(i);
                         if (error != null) {
@@ -231,12 +248,27 @@ final class LookupEngine implements AutoCloseable {
     }
 
     /** The engine's counters; {@link KilnLookupFunction} registers them as Flink metrics. */
-    static final class Metrics {
+    public static final class Metrics {
         final Counter lookups = new ThreadSafeSimpleCounter();
         final Counter hits = new ThreadSafeSimpleCounter();
         final Counter coldReads = new ThreadSafeSimpleCounter();
         final Counter notOwned = new ThreadSafeSimpleCounter();
         final Counter batches = new ThreadSafeSimpleCounter();
         final Counter failures = new ThreadSafeSimpleCounter();
+
+        /** Returns the lookups received. */
+        public long lookups() {
+            return lookups.getCount();
+        }
+
+        /** Returns the lookups whose answer needed a storage read their batch ran. */
+        public long coldReads() {
+            return coldReads.getCount();
+        }
+
+        /** Returns the lookups answered without one. */
+        public long hits() {
+            return hits.getCount();
+        }
     }
 }

@@ -42,6 +42,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntPredicate;
 
@@ -89,7 +90,7 @@ public final class SnapshotFollower implements AutoCloseable {
     private final boolean warmBeforeSwap;
     private final Duration warmDeadline;
 
-    private volatile Snapshot current;
+    private volatile Pin current;
     private volatile long latestSeenVersion = -1;
     private volatile long lastWarmNanos;
     private volatile ScheduledExecutorService poller;
@@ -204,13 +205,33 @@ public final class SnapshotFollower implements AutoCloseable {
 
     /** Returns the snapshot lookups read now; {@code null} before {@link #initialize()}. */
     public Snapshot current() {
-        return current;
+        Pin pin = current;
+        return pin == null ? null : pin.snapshot;
+    }
+
+    /**
+     * Returns the current snapshot, pinned: the generations a later version retires stay in the
+     * cache until every pin of this snapshot is {@link Pin#release released}, so a lookup that
+     * started before a swap does not lose its pages to the swap.
+     *
+     * @throws IllegalStateException before {@link #initialize()}
+     */
+    public Pin pin() {
+        while (true) {
+            Pin pin = current;
+            if (pin == null) {
+                throw new IllegalStateException("initialize() the follower of " + table.root());
+            }
+            if (pin.tryAcquire()) {
+                return pin;
+            }
+        }
     }
 
     /** Returns the version of {@link #current()}, or -1 before the first. */
     public long version() {
-        Snapshot snapshot = current;
-        return snapshot == null ? -1 : snapshot.manifest().version();
+        Pin pin = current;
+        return pin == null ? -1 : pin.snapshot.manifest().version();
     }
 
     /** Returns the newest version read, swapped to or not yet. */
@@ -298,18 +319,18 @@ public final class SnapshotFollower implements AutoCloseable {
     private boolean swapTo(Manifest latest) {
         requireNonNull(latest, "the version source returned null");
         latestSeenVersion = Math.max(latestSeenVersion, latest.version());
-        Snapshot previous = current;
-        if (previous != null && latest.version() <= previous.manifest().version()) {
+        Pin previous = current;
+        if (previous != null && latest.version() <= previous.snapshot.manifest().version()) {
             return false;
         }
         Set<String> before = new HashSet<>();
         if (previous != null) {
-            previous.manifest().generations().forEach(g -> before.add(g.path()));
+            previous.snapshot.manifest().generations().forEach(g -> before.add(g.path()));
         }
         if (warmBeforeSwap && !warm(latest, before)) {
             return false;
         }
-        current = table.snapshot(latest, cache);
+        current = new Pin(table.snapshot(latest, cache));
         swaps.incrementAndGet();
         Set<String> live = new HashSet<>();
         latest.generations().forEach(g -> live.add(g.path()));
@@ -319,14 +340,14 @@ public final class SnapshotFollower implements AutoCloseable {
                 retired.add(table.resolve(path));
             }
         }
-        if (!retired.isEmpty()) {
-            cache.evictPaths(retired);
+        if (previous != null) {
+            previous.retire(retired);
         }
         LOG.debug(
                 "Kiln table {}: now reading version {} (was {}), {} generations retired.",
                 table.root(),
                 latest.version(),
-                previous == null ? -1 : previous.manifest().version(),
+                previous == null ? -1 : previous.snapshot.manifest().version(),
                 retired.size());
         return true;
     }
@@ -382,5 +403,53 @@ public final class SnapshotFollower implements AutoCloseable {
                     warmDeadline);
         }
         return true;
+    }
+
+    /**
+     * A snapshot held by the follower (while current) and by the lookups reading it. When the
+     * follower has moved on and the last reader releases it, the generations the next version
+     * retired are evicted. Thread-safe.
+     */
+    public final class Pin {
+        private final Snapshot snapshot;
+
+        /** The follower's reference (while current) plus one per reader; 0 once evicted. */
+        private final AtomicInteger users = new AtomicInteger(1);
+
+        private volatile Set<Path> retired = Set.of();
+
+        private Pin(Snapshot snapshot) {
+            this.snapshot = snapshot;
+        }
+
+        /** Returns the pinned snapshot. */
+        public Snapshot snapshot() {
+            return snapshot;
+        }
+
+        /** Ends one reader's use; call exactly once per {@link SnapshotFollower#pin()}. */
+        public void release() {
+            if (users.decrementAndGet() == 0 && !retired.isEmpty()) {
+                cache.evictPaths(retired);
+            }
+        }
+
+        private boolean tryAcquire() {
+            while (true) {
+                int n = users.get();
+                if (n == 0) {
+                    return false;
+                }
+                if (users.compareAndSet(n, n + 1)) {
+                    return true;
+                }
+            }
+        }
+
+        /** Called once, by the follower, when it swaps this snapshot out. */
+        private void retire(Set<Path> retiredByNext) {
+            this.retired = retiredByNext;
+            release();
+        }
     }
 }

@@ -305,6 +305,46 @@ class SnapshotFollowerTest {
     }
 
     @Test
+    void retiredGenerationsStayUntilTheLastLookupOfTheOldSnapshotReleasesIt() throws Exception {
+        SnapshotFollower follower = follower(cache.warmGate(), b -> true, true, LONG);
+        follower.initialize();
+        Manifest first = table.upsert(1, LongStream.range(0, 100).toArray());
+        follower.poll();
+        SnapshotFollower.Pin reading = follower.pin();
+        SnapshotFollower.Pin alsoReading = follower.pin();
+        int bucket = table.bucketOf(0);
+        Path retiring = null;
+        for (GenerationRef ref : first.generations()) {
+            if (ref.bucket() == bucket) {
+                retiring = table.table.resolve(ref.path());
+            }
+        }
+        Manifest compacted = table.compact(bucket);
+        assertThat(follower.poll()).isTrue();
+        assertThat(follower.version()).isEqualTo(compacted.version());
+
+        // Lookups that pinned version 1 before the swap still read it from the cache.
+        storage.resetCounters();
+        List<byte[]> keys = new ArrayList<>();
+        for (long id = 0; id < 100; id++) {
+            keys.add(table.key(id));
+        }
+        assertThat(reading.snapshot().lookupAll(keys).join()).hasSize(100);
+        assertThat(storage.totalRequests()).isZero();
+        assertThat(cache.warmGate().isWarm(retiring)).isTrue();
+
+        reading.release();
+        assertThat(cache.warmGate().isWarm(retiring)).isTrue();
+        alsoReading.release();
+        assertThat(cache.warmGate().isWarm(retiring)).isFalse();
+        // The current snapshot is pinned by the follower itself: nothing of it goes.
+        SnapshotFollower.Pin now = follower.pin();
+        now.release();
+        assertAnswers(follower, compacted.version(), 0, 100);
+        assertThat(storage.totalRequests()).isZero();
+    }
+
+    @Test
     void aGenerationWarmedForACommitNotYetPublishedSurvivesASwap() throws Exception {
         SnapshotFollower follower = follower(cache.warmGate(), b -> true, true, LONG);
         follower.initialize();
