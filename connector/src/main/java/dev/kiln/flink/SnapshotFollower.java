@@ -287,10 +287,9 @@ public final class SnapshotFollower implements AutoCloseable {
     /** Stops polling; a warm wait in progress is interrupted and its version not swapped. */
     @Override
     public void close() {
-        ScheduledExecutorService running;
-        synchronized (this) {
-            running = poller;
-        }
+        // Not synchronized: a poll holds the monitor while it waits for warms, and closing (a task
+        // being cancelled) must not wait for that.
+        ScheduledExecutorService running = poller;
         if (running != null) {
             running.shutdownNow();
         }

@@ -49,6 +49,7 @@ import java.util.stream.LongStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** {@link SnapshotFollower} on real tables in a temporary folder, without Flink. */
 class SnapshotFollowerTest {
@@ -401,6 +402,37 @@ class SnapshotFollowerTest {
         Latches.await(twoReadsOfIt);
         assertThat(follower.version()).isEqualTo(later.version());
         assertAnswers(follower, later.version(), 0, 6);
+    }
+
+    @Test
+    void closeDoesNotWaitForAPollWaitingOnItsWarms() throws Exception {
+        CountDownLatch warming = new CountDownLatch(1);
+        WarmGate hanging =
+                new WarmGate(
+                        file -> {
+                            warming.countDown();
+                            return new CompletableFuture<>();
+                        },
+                        2,
+                        Duration.ofHours(1));
+        // Not closed again in tearDown: with the defect, that close would block too.
+        SnapshotFollower follower =
+                new SnapshotFollower(
+                        table.table,
+                        table.table::latestManifest,
+                        cache,
+                        hanging,
+                        b -> true,
+                        true,
+                        Duration.ofHours(1));
+        follower.initialize();
+        follower.start(Duration.ofMillis(1));
+        table.upsert(1, 1, 2, 3);
+        Latches.await(warming);
+
+        assertTimeoutPreemptively(Duration.ofSeconds(30), follower::close);
+        assertThat(follower.version()).isZero();
+        assertThat(follower.swaps()).isOne();
     }
 
     @Test
