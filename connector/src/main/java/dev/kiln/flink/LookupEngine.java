@@ -53,8 +53,8 @@ import static java.util.Objects.requireNonNull;
  * <p>Batching: {@link #lookup} queues the key; a dispatcher thread takes what is queued, up to
  * {@code batchMaxSize} at a time, and answers each batch with one {@link Snapshot#lookupAll} on the
  * snapshot current when the batch is dispatched. With a zero window a batch is whatever queued
- * while the previous one was being dispatched (no timer); with a positive window the first queued
- * key waits at most the window for others, and a full batch goes at once. Dispatch never blocks:
+ * while the previous one was being dispatched (no timer); with a positive window a batch goes when
+ * it is full, and the rest when the window of the first of them has passed. Dispatch never blocks:
  * page misses go through the cache's single flight, so concurrent batches load a page once.
  *
  * <p>Thread-safe; {@link #lookup} never blocks. Futures complete on the cache's I/O threads or the
@@ -131,13 +131,15 @@ public final class LookupEngine implements AutoCloseable {
         try {
             if (windowNanos == 0) {
                 if (drainScheduled.compareAndSet(false, true)) {
-                    dispatcher.execute(this::drain);
+                    dispatcher.execute(this::drainAll);
                 }
-            } else if (size >= batchMaxSize) {
-                // A full batch goes at once; a timer already set finds less (or nothing) to do.
-                dispatcher.execute(this::drain);
-            } else if (drainScheduled.compareAndSet(false, true)) {
-                dispatcher.schedule(this::drain, windowNanos, TimeUnit.NANOSECONDS);
+            } else {
+                if (drainScheduled.compareAndSet(false, true)) {
+                    dispatcher.schedule(this::drainAll, windowNanos, TimeUnit.NANOSECONDS);
+                }
+                if (size >= batchMaxSize) {
+                    dispatcher.execute(this::drainFull);
+                }
             }
         } catch (RejectedExecutionException e) {
             failQueued();
@@ -152,9 +154,19 @@ public final class LookupEngine implements AutoCloseable {
         failQueued();
     }
 
-    private void drain() {
+    /** Dispatches everything queued: the window has passed (or is zero). */
+    private void drainAll() {
         drainScheduled.set(false);
-        while (true) {
+        drain(true);
+    }
+
+    /** Dispatches full batches only; the rest waits for its window. */
+    private void drainFull() {
+        drain(false);
+    }
+
+    private void drain(boolean all) {
+        while (all || queued.get() >= batchMaxSize) {
             List<Request> batch = new ArrayList<>(Math.min(batchMaxSize, queued.get()));
             Request next;
             while (batch.size() < batchMaxSize && (next = queue.poll()) != null) {

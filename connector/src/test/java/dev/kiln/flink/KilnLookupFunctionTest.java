@@ -24,8 +24,11 @@ import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
+import org.apache.flink.streaming.util.retryable.RetryPredicates;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
@@ -175,6 +178,54 @@ class KilnLookupFunctionTest {
         assertThat(failures).isNotEmpty();
         assertThat(ExceptionUtils.findThrowable(failures.get(0), CorruptGenerationException.class))
                 .hasValueSatisfying(e -> assertThat(e).hasMessageContaining(ref.path()));
+    }
+
+    @Test
+    void aCorruptionRetriedByFlinksRetryStrategyIsAnsweredOnceTheFileIsGood() throws Exception {
+        GenerationRef ref = written.generations().get(0);
+        long id =
+                LongStream.range(0, 200)
+                        .filter(k -> table.bucketOf(k) == ref.bucket())
+                        .filter(k -> table.valueAt(written.version(), k) != null)
+                        .findFirst()
+                        .getAsLong();
+        java.nio.file.Path file = java.nio.file.Path.of(table.table.resolve(ref.path()).getPath());
+        byte[] good = java.nio.file.Files.readAllBytes(file);
+        // Every page of the file: whichever holds the key is corrupt.
+        byte[] bad = good.clone();
+        for (int at = 8; at < bad.length - 1024; at += 64) {
+            bad[at] ^= (byte) 0xFF;
+        }
+
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        AsyncWaitOperatorFactory<Long, String> factory =
+                new AsyncWaitOperatorFactory<>(
+                        function(LookupOptions.defaults(), false),
+                        TIMEOUT_MS,
+                        10,
+                        AsyncDataStream.OutputMode.ORDERED,
+                        new AsyncRetryStrategies.FixedDelayRetryStrategyBuilder<String>(3, 10)
+                                .ifException(RetryPredicates.HAS_EXCEPTION_PREDICATE)
+                                .build());
+        try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                new OneInputStreamOperatorTestHarness<>(factory, LongSerializer.INSTANCE)) {
+            harness.getEnvironment().setExternalFailureCauseConsumer(failures::add);
+            harness.open();
+            harness.setProcessingTime(0);
+            java.nio.file.Files.write(file, bad);
+            harness.processElement(id, 0);
+            int timers = harness.getProcessingTimeService().getNumActiveTimers();
+            // Run the operator's mails until the failed attempt has scheduled its retry.
+            while (harness.getProcessingTimeService().getNumActiveTimers() <= timers) {
+                harness.getTaskMailbox().take(TaskMailbox.MIN_PRIORITY).run();
+            }
+            java.nio.file.Files.write(file, good);
+            harness.setProcessingTime(10);
+            harness.endInput();
+            assertThat(outputs(harness))
+                    .containsExactly(id + "=" + table.valueAt(written.version(), id));
+        }
+        assertThat(failures).isEmpty();
     }
 
     @Test
