@@ -210,15 +210,19 @@ class KilnLookupFunctionTest {
         try (OneInputStreamOperatorTestHarness<Long, String> harness =
                 new OneInputStreamOperatorTestHarness<>(factory, LongSerializer.INSTANCE)) {
             harness.getEnvironment().setExternalFailureCauseConsumer(failures::add);
+            // Corrupt before open: open warms the table, and a warm page would hide it.
+            java.nio.file.Files.write(file, bad);
             harness.open();
             harness.setProcessingTime(0);
-            java.nio.file.Files.write(file, bad);
             harness.processElement(id, 0);
-            int timers = harness.getProcessingTimeService().getNumActiveTimers();
-            // Run the operator's mails until the failed attempt has scheduled its retry.
-            while (harness.getProcessingTimeService().getNumActiveTimers() <= timers) {
+            // Run the operator's mails until the failed attempt has scheduled its retry at 10 (its
+            // timeout timer is at TIMEOUT_MS); an answer or a failure instead ends the wait too.
+            while (!harness.getProcessingTimeService().getActiveTimerTimestamps().contains(10L)
+                    && harness.getOutput().isEmpty()
+                    && failures.isEmpty()) {
                 harness.getTaskMailbox().take(TaskMailbox.MIN_PRIORITY).run();
             }
+            assertThat(harness.getOutput()).as("the first attempt must fail").isEmpty();
             java.nio.file.Files.write(file, good);
             harness.setProcessingTime(10);
             harness.endInput();

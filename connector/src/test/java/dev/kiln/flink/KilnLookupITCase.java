@@ -22,6 +22,7 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.core.fs.Path;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -156,6 +157,50 @@ class KilnLookupITCase {
         } finally {
             table.close();
             table = null;
+        }
+    }
+
+    /** The snippet of {@code docs/lookup.md}, run. */
+    @Test
+    void theDocumentedSnippetRuns() throws Exception {
+        TestTable written = TestTable.create(dir.resolve("customers"), 4);
+        try {
+            written.upsert(1, LongStream.range(0, 500).toArray());
+            Path customers = written.root();
+
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            DataStream<Long> customerIds = env.fromSequence(0, 999);
+
+            KilnLookup.KeyFunction<Long> keyOf = id -> id;
+            DataStream<String> names =
+                    AsyncDataStream.orderedWait(
+                            KilnLookup.partitionByBucket(customerIds, keyOf, customers),
+                            KilnLookup.builder(customers)
+                                    .options(
+                                            LookupOptions.builder()
+                                                    .pollInterval(Duration.ofMillis(200))
+                                                    .build())
+                                    .partitionedByBucket()
+                                    .keyOf(keyOf)
+                                    .build(
+                                            (id, row) ->
+                                                    row == null
+                                                            ? id + ": none"
+                                                            : id + ": " + row.getString(1),
+                                            Types.STRING),
+                            5,
+                            TimeUnit.SECONDS,
+                            1000);
+
+            List<String> out = new ArrayList<>();
+            names.executeAndCollect().forEachRemaining(out::add);
+            List<String> expected = new ArrayList<>();
+            for (long id = 0; id < 1000; id++) {
+                expected.add(id + ": " + (id < 500 ? "n" + id : "none"));
+            }
+            assertThat(out).containsExactlyInAnyOrderElementsOf(expected);
+        } finally {
+            written.close();
         }
     }
 
