@@ -14,6 +14,7 @@
 
 package dev.kiln.flink;
 
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple3;
@@ -22,12 +23,18 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.fs.Path;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.CloseableIterator;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -53,13 +60,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class KilnLookupITCase {
 
+    private static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
+
     @RegisterExtension
     static final MiniClusterExtension CLUSTER =
             new MiniClusterExtension(
                     new MiniClusterResourceConfiguration.Builder()
                             .setNumberTaskManagers(1)
                             .setNumberSlotsPerTaskManager(4)
-                            .setConfiguration(clusterConfig())
+                            .setConfiguration(METRICS.addToConfiguration(clusterConfig()))
                             .build());
 
     private static final int COMMIT_EVERY = 50;
@@ -123,7 +132,10 @@ class KilnLookupITCase {
                             TimeUnit.SECONDS,
                             100);
             List<Tuple4<Long, Long, Long, Long>> results = new ArrayList<>();
-            answers.executeAndCollect().forEachRemaining(results::add);
+            CloseableIterator<Tuple4<Long, Long, Long, Long>> collected = answers.collectAsync();
+            JobClient job = env.executeAsync("lookups through commits");
+            collected.forEachRemaining(results::add);
+            job.getJobExecutionResult().get();
 
             assertThat(results).hasSize((int) PROBES);
             results.sort(Comparator.comparing(r -> r.f0));
@@ -154,6 +166,17 @@ class KilnLookupITCase {
                 }
             }
             assertThat(KilnCacheRegistry.instance().openCaches()).isZero();
+
+            // Warm before swap, exactly: not one lookup of the job needed a storage read, though
+            // every one of its 60 commits added generations while lookups ran.
+            JobID id = job.getJobID();
+            assertThat(sum(id, "lookups")).isEqualTo(PROBES);
+            assertThat(sum(id, "coldReads")).isZero();
+            assertThat(sum(id, "hits")).isEqualTo(PROBES);
+            assertThat(sum(id, "coldGenerations")).isZero();
+            assertThat(sum(id, "followerFailures")).isZero();
+            assertThat(sum(id, "swaps")).isGreaterThan(2);
+            assertThat(sum(id, "warmsWarmed") + sum(id, "warmsAlreadyWarm")).isPositive();
         } finally {
             table.close();
             table = null;
@@ -223,6 +246,22 @@ class KilnLookupITCase {
             }
             return Tuple3.of(seq, seq % KEYS, commits);
         }
+    }
+
+    /** Sums metric {@code kiln.<name>} over the subtasks of {@code job}. */
+    private static long sum(JobID job, String name) {
+        Map<String, Metric> metrics =
+                METRICS.findMetrics(job, KilnLookupFunction.METRIC_GROUP + "\\." + name + "$");
+        assertThat(metrics).as(name).isNotEmpty();
+        long total = 0;
+        for (Metric metric : metrics.values()) {
+            total +=
+                    metric instanceof Counter counter
+                            ? counter.getCount()
+                            : ((Number) ((Gauge<?>) metric).getValue()).longValue();
+        }
+        System.out.println("kiln." + name + " = " + total);
+        return total;
     }
 
     private static Configuration clusterConfig() {
