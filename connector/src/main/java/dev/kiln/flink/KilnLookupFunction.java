@@ -30,6 +30,7 @@ import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.util.ExceptionUtils;
 
 import javax.annotation.Nullable;
 
@@ -142,6 +143,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
         try {
             key = keys.encode(keyOf.keyOf(input));
         } catch (Throwable t) {
+            ExceptionUtils.rethrowIfFatalErrorOrOOM(t);
             resultFuture.completeExceptionally(t);
             return;
         }
@@ -160,6 +162,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
                                                 : null;
                                 out = result.apply(input, row);
                             } catch (Throwable t) {
+                                ExceptionUtils.rethrowIfFatalErrorOrOOM(t);
                                 resultFuture.completeExceptionally(t);
                                 return;
                             }
