@@ -209,8 +209,15 @@ public final class KilnTable {
      * @throws ManifestConflictException if that version exists already
      */
     public Manifest commitOn(Manifest base, Commit commit) throws IOException {
+        List<GenerationRef> compacted = base.generations();
+        List<String> retiredPaths = new ArrayList<>();
+        for (Compaction compaction : commit.compactions()) {
+            compacted = Compactions.apply(compacted, compaction, base.version());
+            retiredPaths.addAll(compaction.inputs());
+        }
+        retiredPaths.addAll(commit.retired());
         Map<String, GenerationRef> live = new LinkedHashMap<>();
-        base.generations().forEach(g -> live.put(g.path(), g));
+        compacted.forEach(g -> live.put(g.path(), g));
         for (String retired : commit.retired()) {
             if (live.remove(retired) == null) {
                 throw new IllegalArgumentException(
@@ -238,13 +245,18 @@ public final class KilnTable {
         for (GenerationRef added : commit.added()) {
             checkStored(added);
         }
+        for (Compaction compaction : commit.compactions()) {
+            if (compaction.output() != null) {
+                checkStored(compaction.output());
+            }
+        }
         Map<String, Long> committed = new HashMap<>(base.committed());
         committed.merge(commit.committerId(), commit.checkpointId(), Math::max);
         Manifest next =
                 new Manifest(
                         base.version() + 1,
                         new ArrayList<>(live.values()),
-                        commit.retired(),
+                        retiredPaths,
                         committed);
         publish(paths.manifest(next.version()), TableJson.writeManifest(next));
         return next;
