@@ -137,6 +137,27 @@ class LatestVersionTest {
     }
 
     @Test
+    void aFailedHintWriteNeverFailsTheCommit() throws IOException {
+        KilnTable table = KilnTable.create(fs, root, options(1));
+        commitUpTo(table, 2);
+        fs.hook(
+                (call, path) -> {
+                    if (call.equals("create") && path.getName().contains("version-hint")) {
+                        throw new IOException("injected: cannot write " + path);
+                    }
+                });
+
+        assertThat(table.commit(commit("w", 3, List.of(), List.of())).version()).isEqualTo(3);
+        assertThat(table.commit(commit("w", 4, List.of(), List.of())).version()).isEqualTo(4);
+
+        assertThat(Files.readString(hint()).trim()).isEqualTo("2");
+        fs.reset();
+        assertThat(table.latestVersion()).isEqualTo(4);
+        assertThat(fs.calls("listStatus")).isZero();
+        assertThat(fs.calls("exists")).as("3 and 4 present, 5 absent").isEqualTo(3);
+    }
+
+    @Test
     void aSnapshotOfAGivenVersionPinsIt() throws IOException {
         KilnTable table = KilnTable.create(fs, root, options(1));
         commitUpTo(table, 5);
