@@ -157,6 +157,75 @@ class OrphanCleanupTest {
     }
 
     @Test
+    void lateCommitsRacingCleanupsNeverLeaveAManifestNamingALostFile() throws Exception {
+        KilnTable table = KilnTable.create(root, options(1));
+        AtomicInteger committed = new AtomicInteger();
+        AtomicInteger refused = new AtomicInteger();
+        long checkpoint = 0;
+        for (int round = 0; round < 6; round++) {
+            List<GenerationRef> late = new java.util.ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                late.add(
+                        stored(
+                                "data/bucket-0/late-" + round + "-" + i + ".arrow",
+                                0,
+                                Duration.ofHours(2)));
+            }
+            long first = checkpoint + 1;
+            checkpoint += late.size();
+            AtomicBoolean committing = new AtomicBoolean(true);
+            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+            CompletableFuture<Void> committer =
+                    CompletableFuture.runAsync(
+                            () -> {
+                                dev.kiln.Latches.await(start);
+                                try {
+                                    for (int i = 0; i < late.size(); i++) {
+                                        try {
+                                            table.commit(
+                                                    commit(
+                                                            "w",
+                                                            first + i,
+                                                            List.of(late.get(i)),
+                                                            List.of()));
+                                            committed.incrementAndGet();
+                                        } catch (MissingGenerationException e) {
+                                            refused.incrementAndGet();
+                                        }
+                                    }
+                                } catch (IOException e) {
+                                    throw new IllegalStateException(e);
+                                } finally {
+                                    committing.set(false);
+                                }
+                            },
+                            threads);
+            CompletableFuture<Integer> cleaner =
+                    CompletableFuture.supplyAsync(
+                            () -> {
+                                dev.kiln.Latches.await(start);
+                                int runs = 0;
+                                try {
+                                    while (committing.get() || runs == 0) {
+                                        removeOrphans(table);
+                                        runs++;
+                                    }
+                                } catch (IOException e) {
+                                    throw new IllegalStateException(e);
+                                }
+                                return runs;
+                            },
+                            threads);
+            start.countDown();
+            committer.get(60, TimeUnit.SECONDS);
+            assertThat(cleaner.get(60, TimeUnit.SECONDS)).isPositive();
+
+            assertEveryNamedFileIsStored(table);
+        }
+        assertThat(committed.get() + refused.get()).isEqualTo(120);
+    }
+
+    @Test
     void aListingThatFailsOnAVanishedEntryIsRetried() throws IOException {
         ObservedFileSystem fs = ObservedFileSystem.remote();
         KilnTable table = KilnTable.create(fs, root, options(1));
