@@ -231,7 +231,8 @@ public final class KilnTable {
      * Returns version {@code version}.
      *
      * @throws InvalidManifestException if it is unreadable or names a path outside the table
-     * @throws java.io.FileNotFoundException naming its file if it does not exist
+     * @throws VersionExpiredException if it was removed by {@link #expireVersions}
+     * @throws java.io.FileNotFoundException naming its file if it does not exist (yet)
      * @throws IllegalArgumentException if {@code version} is negative
      */
     public Manifest manifest(long version) throws IOException {
@@ -239,7 +240,81 @@ public final class KilnTable {
             throw new IllegalArgumentException("version must not be negative, but was " + version);
         }
         Path path = paths.manifest(version);
-        return TableJson.readManifest(path, readAll(fs, path), options.bucketCount());
+        byte[] content;
+        try {
+            content = readAll(fs, path);
+        } catch (FileNotFoundException e) {
+            long oldest = oldestVersion();
+            if (oldest > version) {
+                throw new VersionExpiredException(version, oldest, e);
+            }
+            throw e;
+        }
+        return TableJson.readManifest(path, content, options.bucketCount());
+    }
+
+    /**
+     * Removes the manifests of old versions: a version is kept if it is one of the newest {@code
+     * keepLast}, or was published less than {@code keepFor} before {@code clock}'s now; the latest
+     * is always kept. Versions are removed oldest first, so the retained ones are always the newest
+     * run. Generation files only expired versions named become orphans, which {@link
+     * #removeOrphans} deletes once they are older than its grace period; a file a retained version
+     * names is never touched. A reader that then asks for an expired version gets {@link
+     * VersionExpiredException}.
+     *
+     * <p>Costs one listing, a status request per candidate version and a delete per expired one.
+     *
+     * @param keepLast how many of the newest versions to keep whatever their age; at least 1
+     * @param keepFor how long a version is kept whatever the count; not negative
+     * @return the versions removed, oldest first
+     * @throws IllegalArgumentException naming the option if {@code keepLast} or {@code keepFor} is
+     *     out of range
+     */
+    public List<Long> expireVersions(int keepLast, Duration keepFor, Clock clock)
+            throws IOException {
+        if (keepLast < 1) {
+            throw new IllegalArgumentException("keepLast must be at least 1, but was " + keepLast);
+        }
+        if (requireNonNull(keepFor, "keepFor").isNegative()) {
+            throw new IllegalArgumentException("keepFor must not be negative, but was " + keepFor);
+        }
+        List<Long> versions = new ArrayList<>();
+        for (TableFiles.Entry entry : files.list(paths.root(), TablePaths.MANIFEST_DIR)) {
+            long version = TablePaths.manifestVersion(entry.name());
+            if (version >= 0) {
+                versions.add(version);
+            }
+        }
+        versions.sort(null);
+        long cutoff = clock.millis() - keepFor.toMillis();
+        List<Long> removed = new ArrayList<>();
+        for (int i = 0; i < versions.size() - keepLast; i++) {
+            Path manifest = paths.manifest(versions.get(i));
+            long modified;
+            try {
+                modified = fs.getFileStatus(manifest).getModificationTime();
+            } catch (FileNotFoundException e) {
+                continue;
+            }
+            if (modified >= cutoff) {
+                break;
+            }
+            files.delete(manifest);
+            removed.add(versions.get(i));
+        }
+        return removed;
+    }
+
+    /** Returns the oldest version whose manifest is present, or -1 if none is. */
+    private long oldestVersion() throws IOException {
+        long oldest = -1;
+        for (TableFiles.Entry entry : files.list(paths.root(), TablePaths.MANIFEST_DIR)) {
+            long version = TablePaths.manifestVersion(entry.name());
+            if (version >= 0 && (oldest < 0 || version < oldest)) {
+                oldest = version;
+            }
+        }
+        return oldest;
     }
 
     /**
@@ -431,7 +506,13 @@ public final class KilnTable {
         for (TableFiles.Entry entry : files.list(paths.root(), TablePaths.MANIFEST_DIR)) {
             long version = TablePaths.manifestVersion(entry.name());
             if (version >= 0) {
-                manifest(version).generations().forEach(g -> named.add(g.path()));
+                Manifest present;
+                try {
+                    present = manifest(version);
+                } catch (VersionExpiredException e) {
+                    continue;
+                }
+                present.generations().forEach(g -> named.add(g.path()));
                 read = Math.max(read, version);
             }
         }
