@@ -293,6 +293,32 @@ class SingleFlightCacheHardeningTest {
         assertThat(bounded.estimatedSize()).isZero();
     }
 
+    @Test
+    void callersResumeOnlyOnceTheirEntryIsWeighedAgainstTheBound() {
+        SingleFlightCache<Integer, String> bounded =
+                SingleFlightCache.<Integer, String>builder()
+                        .maximumBytes(100)
+                        .weigher((key, value) -> value.length())
+                        .executor(Runnable::run)
+                        .build();
+        CompletableFuture<String> single = new CompletableFuture<>();
+        CompletableFuture<Map<Integer, String>> batch = new CompletableFuture<>();
+
+        CompletableFuture<Long> seenBySingle =
+                bounded.getOrLoad(1, key -> single).thenApply(v -> bounded.weightedSizeBytes());
+        CompletableFuture<Long> seenByJoiner =
+                bounded.getOrLoad(1, loader).thenApply(v -> bounded.weightedSizeBytes());
+        CompletableFuture<Long> seenByBatch =
+                bounded.getOrLoadAll(List.of(2, 3), keys -> batch)
+                        .thenApply(v -> bounded.weightedSizeBytes());
+        single.complete("abc");
+        batch.complete(Map.of(2, "de", 3, "f"));
+
+        assertThat(seenBySingle.join()).isEqualTo(3);
+        assertThat(seenByJoiner.join()).isEqualTo(3);
+        assertThat(seenByBatch.join()).isEqualTo(6);
+    }
+
     // Item 7
 
     @Test
