@@ -307,11 +307,16 @@ final class CaffeineSingleFlightCache<K, V> implements SingleFlightCache<K, V> {
             return;
         }
         recordLoad(start);
-        int i = 0;
-        for (Load<V> load : owned.values()) {
-            Weighed<V> entry = weighed.get(i++);
-            load.complete(entry);
-            load.result.complete(entry.value());
+        LoadFrame suspended = suspendLoads();
+        try {
+            int i = 0;
+            for (Load<V> load : owned.values()) {
+                Weighed<V> entry = weighed.get(i++);
+                load.complete(entry);
+                load.result.complete(entry.value());
+            }
+        } finally {
+            resumeLoads(suspended);
         }
     }
 
@@ -339,12 +344,17 @@ final class CaffeineSingleFlightCache<K, V> implements SingleFlightCache<K, V> {
         recordLoad(start);
         loadFailures.increment();
         failureLog.failed(owned.keySet(), cause);
-        owned.forEach(
-                (key, load) -> {
-                    cache.asMap().remove(key, load);
-                    load.complete(null);
-                    load.result.completeExceptionally(cause);
-                });
+        LoadFrame suspended = suspendLoads();
+        try {
+            owned.forEach(
+                    (key, load) -> {
+                        cache.asMap().remove(key, load);
+                        load.complete(null);
+                        load.result.completeExceptionally(cause);
+                    });
+        } finally {
+            resumeLoads(suspended);
+        }
     }
 
     private void recordLoad(long start) {
@@ -369,6 +379,25 @@ final class CaffeineSingleFlightCache<K, V> implements SingleFlightCache<K, V> {
             runningLoads.remove();
         } else {
             runningLoads.set(outer);
+        }
+    }
+
+    /**
+     * Hides this thread's running loaders from the callbacks that completing a load runs: those
+     * belong to other callers (a load may complete inside another load's loader), whose calls are
+     * no cycle.
+     */
+    private LoadFrame suspendLoads() {
+        LoadFrame running = runningLoads.get();
+        if (running != null) {
+            runningLoads.remove();
+        }
+        return running;
+    }
+
+    private void resumeLoads(LoadFrame suspended) {
+        if (suspended != null) {
+            runningLoads.set(suspended);
         }
     }
 

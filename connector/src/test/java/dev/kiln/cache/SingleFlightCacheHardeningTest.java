@@ -196,6 +196,28 @@ class SingleFlightCacheHardeningTest {
                 .containsExactly(true, true, true);
     }
 
+    @Test
+    void anotherCallersCallbackRunInsideALoaderIsNoCycle() {
+        CompletableFuture<String> two = new CompletableFuture<>();
+        cache.getOrLoad(2, key -> two);
+        // This caller's callback runs on whichever thread completes key 2's load: here, inside the
+        // loader of key 1, which completes it. Its request for key 1 joins that load.
+        CompletableFuture<CachedValue<Integer, String>> joiner =
+                cache.getOrLoad(2, loader).thenCompose(v -> cache.getOrLoad(1, loader));
+
+        CompletableFuture<CachedValue<Integer, String>> owner =
+                cache.getOrLoad(
+                        1,
+                        key -> {
+                            two.complete("v2");
+                            return CompletableFuture.completedFuture("v1");
+                        });
+
+        assertThat(owner.join()).isEqualTo(new CachedValue<>(1, "v1", true));
+        assertThat(joiner.join()).isEqualTo(new CachedValue<>(1, "v1", false));
+        assertThat(singleCalls).hasValue(0);
+    }
+
     // Item 5
 
     @Test
