@@ -393,14 +393,16 @@ class SingleFlightCacheHardeningTest {
 
     /**
      * Captures what the cache logs through SLF4J (to Log4j 2 in tests), at every level, and what
-     * Caffeine logs through {@link System.Logger} (to java.util.logging by default).
+     * Caffeine logs through {@link System.Logger}: to java.util.logging by default, or to Log4j 2
+     * should a bridge join the classpath.
      */
     private static final class LogCapture extends AbstractAppender implements AutoCloseable {
 
         final List<LogEvent> kiln = new CopyOnWriteArrayList<>();
-        final List<LogRecord> caffeine = new CopyOnWriteArrayList<>();
+        final List<Object> caffeine = new CopyOnWriteArrayList<>();
 
         private final String kilnLogger = SingleFlightCache.class.getName();
+        private final String caffeineLoggers = "com.github.benmanes.caffeine";
         private final java.util.logging.Logger caffeineLogger =
                 java.util.logging.Logger.getLogger("com.github.benmanes.caffeine");
         private final Handler caffeineHandler =
@@ -422,16 +424,22 @@ class SingleFlightCacheHardeningTest {
             start();
             LoggerContext context = (LoggerContext) LogManager.getContext(false);
             Configuration config = context.getConfiguration();
-            LoggerConfig logger = new LoggerConfig(kilnLogger, Level.ALL, false);
-            logger.addAppender(this, Level.ALL, null);
-            config.addLogger(kilnLogger, logger);
+            for (String name : List.of(kilnLogger, caffeineLoggers)) {
+                LoggerConfig logger = new LoggerConfig(name, Level.ALL, false);
+                logger.addAppender(this, Level.ALL, null);
+                config.addLogger(name, logger);
+            }
             context.updateLoggers();
             caffeineLogger.addHandler(caffeineHandler);
         }
 
         @Override
         public void append(LogEvent event) {
-            kiln.add(event.toImmutable());
+            if (event.getLoggerName().startsWith(caffeineLoggers)) {
+                caffeine.add(event.toImmutable());
+            } else {
+                kiln.add(event.toImmutable());
+            }
         }
 
         @Override
@@ -439,6 +447,7 @@ class SingleFlightCacheHardeningTest {
             caffeineLogger.removeHandler(caffeineHandler);
             LoggerContext context = (LoggerContext) LogManager.getContext(false);
             context.getConfiguration().removeLogger(kilnLogger);
+            context.getConfiguration().removeLogger(caffeineLoggers);
             context.updateLoggers();
             stop();
         }
