@@ -184,7 +184,7 @@ class GenerationTest {
                                     .get(Memtables.ALL_TYPES.getFields().size())
                                     .getName())
                     .isEqualTo("_kiln_kind");
-            assertThat(reader.getMetaData()).containsEntry("kiln.format.version", "1");
+            assertThat(reader.getMetaData()).containsEntry("kiln.format.version", "2");
             List<ArrowBlock> blocks = reader.getRecordBlocks();
             assertThat(blocks).hasSize(g.pageCount());
             long rows = 0;
