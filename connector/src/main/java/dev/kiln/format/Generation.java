@@ -148,9 +148,11 @@ public final class Generation {
      * @return a future of the open generation; it fails with {@link CorruptGenerationException} if
      *     the file is too short, lacks the trailing Arrow magic (the leading one is checked only
      *     when the tail read covers the whole file: a third read is not worth it, and page
-     *     checksums catch a damaged start), has a bad footer or index, or is shorter than {@code
-     *     fileLength}; with {@link UnsupportedFormatVersionException} if its format version is
-     *     unknown
+     *     checksums catch a damaged start), has a bad footer or index (the index's checksum, the
+     *     footer's schema and record-batch blocks against the fingerprint in the index, blocks
+     *     within the file before the footer, a schema of types generations hold), or is shorter
+     *     than {@code fileLength}; with {@link UnsupportedFormatVersionException} if its format
+     *     version is not this reader's (only {@value GenerationFormat#FORMAT_VERSION} is read)
      */
     public static CompletableFuture<Generation> open(
             RangeReader io, Path path, long fileLength, int tailGuessBytes) {
@@ -557,6 +559,12 @@ public final class Generation {
     /**
      * Decodes page {@code page} from its block bytes (as read by {@link #readPage}), after checking
      * their length and CRC32C. Pure CPU; the returned page is owned by the caller.
+     *
+     * <p>Even bytes whose checksum matches (a writer bug, a hostile file) are not trusted: the
+     * record batch's header is checked against the block, the index and the schema before any Arrow
+     * memory is allocated (so allocation is bounded by the block's size), the decoded vectors are
+     * validated, and every row must have a valid row kind and a non-null key. On any failure,
+     * everything allocated is released before this method throws.
      *
      * @throws CorruptGenerationException if the bytes fail the checksum or cannot be decoded
      */
