@@ -28,7 +28,10 @@ import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
+import org.apache.arrow.vector.types.TimeUnit;
 import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 import org.junit.jupiter.api.AfterEach;
@@ -522,5 +525,39 @@ class GenerationTest {
         // 19,999 absent keys inside the key range at a 1% filter: about 200 reads, not 20,000.
         assertThat(maybe).isBetween(50, 400);
         assertThat(io.requests(path)).isEqualTo(maybe);
+    }
+
+    @Test
+    void theWriterRefusesSchemasTheReaderWouldRefuseNamingTheColumn() {
+        Field id = Memtables.notNull("id", new ArrowType.Int(64, true));
+        List<List<Field>> refused =
+                List.of(
+                        List.of(id, Memtables.nullable("id", ArrowType.Utf8.INSTANCE)),
+                        List.of(
+                                id,
+                                new Field(
+                                        "tags",
+                                        FieldType.nullable(ArrowType.List.INSTANCE),
+                                        List.of(
+                                                Memtables.nullable(
+                                                        "item", ArrowType.Utf8.INSTANCE)))),
+                        List.of(id, Memtables.nullable("n", new ArrowType.Int(65, true))),
+                        List.of(
+                                id,
+                                Memtables.nullable(
+                                        "t", new ArrowType.Time(TimeUnit.MICROSECOND, 32))),
+                        List.of(id, Memtables.nullable("z", ArrowType.Null.INSTANCE)));
+        for (List<Field> fields : refused) {
+            String column = fields.get(1).getName();
+            assertThatThrownBy(() -> GenerationWriter.builder(new Schema(fields), List.of("id")))
+                    .as("schema %s", fields)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("'" + column + "'");
+        }
+        // A key column of an invalid width is refused by KeyCodec itself, naming the column.
+        Schema wide = new Schema(List.of(Memtables.notNull("k", new ArrowType.Int(65, true))));
+        assertThatThrownBy(() -> KeyCodec.of(wide, List.of("k")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'k'");
     }
 }
