@@ -29,6 +29,7 @@ import org.apache.arrow.flatbuf.MessageHeader;
 import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.OutOfMemoryException;
 import org.apache.arrow.vector.BufferLayout;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.TinyIntVector;
@@ -567,6 +568,8 @@ public final class Generation {
      * everything allocated is released before this method throws.
      *
      * @throws CorruptGenerationException if the bytes fail the checksum or cannot be decoded
+     * @throws OutOfMemoryException (Arrow's, unchecked) if {@code allocator} cannot hold the page:
+     *     a limit of the caller's allocator, not damage, so it is passed on as it is
      */
     public Page decodePage(int page, byte[] blockBytes, BufferAllocator allocator)
             throws CorruptGenerationException {
@@ -615,7 +618,7 @@ public final class Generation {
             Page decoded = new Page(page, root, keyCodec, length);
             root = null;
             return decoded;
-        } catch (CorruptGenerationException e) {
+        } catch (CorruptGenerationException | OutOfMemoryException e) {
             throw e;
         } catch (Exception e) {
             throw new CorruptGenerationException(

@@ -311,6 +311,16 @@ class CorruptionTest {
     }
 
     @Test
+    void aFullAllocatorIsNotCorruption() throws Exception {
+        Generation g = Generation.open(io, path(file)).join();
+        try (BufferAllocator small = allocator.newChildAllocator("small", 0, 1024)) {
+            assertThat(catchCause(g.loadPage(0, small)))
+                    .isInstanceOf(org.apache.arrow.memory.OutOfMemoryException.class);
+            assertThat(small.getAllocatedMemory()).isZero();
+        }
+    }
+
+    @Test
     void aStorageFailureIsPassedOnAsIs() throws Exception {
         Path path = path(file);
         Generation g = Generation.open(io, path).join();
