@@ -44,6 +44,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import static dev.kiln.Latches.await;
 import static dev.kiln.warm.TestGenerations.key;
@@ -484,6 +485,36 @@ class GenerationCacheTest {
                 assertThat(measured.getAllocatedMemory()).isZero();
             }
         }
+    }
+
+    @Test
+    void theDefaultWarmerStopsLoadingPagesOnceItsFutureIsCompleted() throws Exception {
+        // Issue 7, item 11: a warm the gate timed out went on loading its whole budget.
+        Path gen = write("gen-1", 0, ROWS, 0);
+        GenerationFile file = TestGenerations.fileOf(gen);
+        // Reads complete on the thread that issues (or releases) them: the test sees every step.
+        InstrumentedRangeReader direct =
+                InstrumentedRangeReader.wrap(RangeReader.onFileSystem(Runnable::run));
+        HeldReader held = new HeldReader(direct);
+        Generation opened = cache(builder()).open(gen).get(10, TimeUnit.SECONDS);
+        GenerationCache cache =
+                cache(
+                        GenerationCache.builder(held, allocator)
+                                .coalescer(RangeCoalescer.of(0, opened.pageRange(0).length()))
+                                .warmOnOpen(false));
+        cache.open(gen, file.length()).get(10, TimeUnit.SECONDS);
+        long openReads = direct.requests(gen);
+        HeldReader.Hold firstPage = held.holdRead(1);
+
+        CompletableFuture<Void> warming = cache.warmer().warm(file);
+        firstPage.reached.get(10, TimeUnit.SECONDS);
+        // What a gate does at the deadline.
+        warming.completeExceptionally(new TimeoutException("deadline"));
+        firstPage.release();
+
+        assertThat(direct.requests(gen)).isEqualTo(openReads + 1);
+        assertThat(cache.cachedPages()).isEqualTo(1);
+        assertThat(opened.pageCount()).isGreaterThan(10);
     }
 
     @Test
