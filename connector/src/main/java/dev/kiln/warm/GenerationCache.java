@@ -954,7 +954,11 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
             return this;
         }
 
-        /** Bounds the bytes of decoded pages held; must be positive. */
+        /**
+         * Bounds the Arrow memory of cached pages plus pages being loaded into the cache (the limit
+         * of the cache's child allocator): three quarters for cached pages, one for loads in
+         * flight; must be positive. Pages lookups read privately are not covered.
+         */
         public Builder maximumPageBytes(long bytes) {
             this.maximumPageBytes = positive("maximumPageBytes", bytes);
             return this;
@@ -979,13 +983,16 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
             return this;
         }
 
-        /** Sets how many warms may run at once; must be positive. */
+        /** Sets how many warmer invocations may run at once; must be positive. */
         public Builder maxConcurrentWarms(int warms) {
             this.maxConcurrentWarms = (int) positive("maxConcurrentWarms", warms);
             return this;
         }
 
-        /** Sets how long a warm may take before its requesters stop waiting; must be positive. */
+        /**
+         * Sets how long a warm request waits at most (from its call) and how long a warm may run
+         * (from its start) before the gate stops it; must be positive. See {@link WarmGate}.
+         */
         public Builder warmDeadline(Duration deadline) {
             requireNonNull(deadline, "warmDeadline");
             if (deadline.isNegative() || deadline.isZero()) {
