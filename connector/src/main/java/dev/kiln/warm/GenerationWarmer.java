@@ -28,10 +28,11 @@ import java.util.concurrent.CompletableFuture;
  * reach the commit path.
  *
  * <p>Stopping: the caller may complete the returned future itself (a {@link WarmGate} does so at
- * its deadline, with a {@link java.util.concurrent.TimeoutException}, and cancels it when the path
- * is retired). A warmer must then stop starting new work as soon as it notices (it checks {@code
- * isDone()} between steps); work already started may finish. The gate's concurrency bound holds on
- * work that actually runs only for warmers that honour this.
+ * its deadline, with a {@link java.util.concurrent.TimeoutException}, and with a {@link
+ * java.util.concurrent.CancellationException} when the path is retired). A warmer must then stop
+ * starting new work as soon as it notices (it checks {@code isDone()} between steps); work already
+ * started may finish. The gate's concurrency bound holds on work that actually runs only for
+ * warmers that honour this.
  */
 @FunctionalInterface
 public interface GenerationWarmer {

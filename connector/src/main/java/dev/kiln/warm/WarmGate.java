@@ -82,6 +82,9 @@ public final class WarmGate {
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger drainRequests = new AtomicInteger();
 
+    /** Orders retirement against marking a path warm. */
+    private final Object lock = new Object();
+
     private final LongAdder requested = new LongAdder();
     private final LongAdder started = new LongAdder();
     private final LongAdder joined = new LongAdder();
@@ -161,7 +164,7 @@ public final class WarmGate {
                         .map(Path::toString)
                         .collect(Collectors.toSet());
         List<Attempt> retired = new ArrayList<>();
-        synchronized (this) {
+        synchronized (lock) {
             warmPaths.retainAll(keep);
             for (Attempt attempt : attempts.values()) {
                 if (!keep.contains(attempt.path)) {
@@ -270,8 +273,11 @@ public final class WarmGate {
             // Retired between the poll and the publication of its future.
             stop(attempt, new CancellationException("generation retired"));
         } else if (!warming.isDone()) {
-            CompletableFuture.delayedExecutor(deadline.toNanos(), TimeUnit.NANOSECONDS)
-                    .execute(() -> stop(attempt, new TimeoutException("warm deadline passed")));
+            CompletableFuture<Void> timer = new CompletableFuture<>();
+            timer.completeOnTimeout(null, deadline.toNanos(), TimeUnit.NANOSECONDS)
+                    .thenRun(() -> stop(attempt, new TimeoutException("warm deadline passed")));
+            // Cancelling the timer when the warm completes first also unschedules it.
+            warming.whenComplete((ignored, error) -> timer.cancel(false));
         }
     }
 
@@ -295,7 +301,7 @@ public final class WarmGate {
     private void finish(Attempt attempt, Throwable error) {
         boolean markedWarm = false;
         if (error == null) {
-            synchronized (this) {
+            synchronized (lock) {
                 if (!attempt.retired) {
                     warmPaths.add(attempt.path);
                     markedWarm = true;
