@@ -254,7 +254,8 @@ public final class WarmGate {
         CompletableFuture<Void> warming;
         try {
             warming = warmer.warm(attempt.file);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // Errors too: one escaping here would leave the drain loop claimed and stall the gate.
             warming = CompletableFuture.failedFuture(e);
         }
         if (warming == null) {

@@ -363,6 +363,25 @@ class WarmGateTest {
     }
 
     @Test
+    void aWarmerThatThrowsAnErrorFailsItsWarmAndTheGateGoesOn() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        GenerationWarmer broken =
+                file -> {
+                    if (calls.incrementAndGet() == 1) {
+                        throw new LinkageError("broken warmer");
+                    }
+                    return CompletableFuture.completedFuture(null);
+                };
+        WarmGate gate = new WarmGate(broken, 1, LONG);
+
+        assertThat(gate.warm(file("gen-1")).get(10, TimeUnit.SECONDS))
+                .isEqualTo(WarmOutcome.FAILED);
+        assertThat(gate.warm(file("gen-2")).get(10, TimeUnit.SECONDS))
+                .isEqualTo(WarmOutcome.WARMED);
+        assertThat(gate.runningWarms()).isZero();
+    }
+
+    @Test
     void optionsAreValidated() {
         assertThatThrownBy(() -> new WarmGate(heldWarmer, 0, LONG))
                 .isInstanceOf(IllegalArgumentException.class)
