@@ -419,6 +419,34 @@ class GenerationCacheTest {
     }
 
     @Test
+    void aLookupInFlightDuringRetainPathsGetsItsAnswerButCachesNothing() throws Exception {
+        Path retired = write("retired", 0, ROWS, 3);
+        HeldReader held = new HeldReader(io);
+        GenerationCache cache =
+                cache(
+                        GenerationCache.builder(held, allocator)
+                                .warmOnOpen(false)
+                                .maintenanceExecutor(Runnable::run));
+        for (int iteration = 0; iteration < 30; iteration++) {
+            long id = (iteration * 97L) % ROWS;
+            // The open's read: the lookup loads its page after the retirement.
+            HeldReader.Hold open = held.holdRead(1);
+            CompletableFuture<LookupResult> lookup = cache.lookup(retired, key(id));
+            open.reached.get(10, TimeUnit.SECONDS);
+
+            CompletableFuture<Void> retained = cache.retainPaths(Set.of());
+            open.release();
+
+            assertAnswer(id, lookup.get(10, TimeUnit.SECONDS), 0, ROWS, 3);
+            retained.get(10, TimeUnit.SECONDS);
+            assertThat(cache.cachedGenerations()).isZero();
+            assertThat(cache.cachedPages()).isZero();
+            assertThat(cache.pageAllocator().getAllocatedMemory()).isZero();
+        }
+        assertThat(cache.uncachedPageReads()).isEqualTo(30);
+    }
+
+    @Test
     void theArrowMemoryOfPagesStaysWithinTheBoundUnderConcurrentLookupsAndWarms() throws Exception {
         // Issue 7, item 12: pages were weighed by their block size (the decoded buffers are
         // larger) and loads in flight were not counted: the Arrow peak was 8-14x the bound.
