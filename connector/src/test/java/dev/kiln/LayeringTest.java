@@ -45,16 +45,20 @@ class LayeringTest {
                     .definedBy("dev.kiln.table..")
                     .layer("warm")
                     .definedBy("dev.kiln.warm..")
-                    .whereLayer("warm")
+                    .layer("flink")
+                    .definedBy("dev.kiln.flink..")
+                    .whereLayer("flink")
                     .mayNotBeAccessedByAnyLayer()
+                    .whereLayer("warm")
+                    .mayOnlyBeAccessedByLayers("flink")
                     .whereLayer("table")
-                    .mayOnlyBeAccessedByLayers("warm")
+                    .mayOnlyBeAccessedByLayers("warm", "flink")
                     .whereLayer("format")
-                    .mayOnlyBeAccessedByLayers("table", "warm")
+                    .mayOnlyBeAccessedByLayers("table", "warm", "flink")
                     .whereLayer("io")
-                    .mayOnlyBeAccessedByLayers("format", "table", "warm")
+                    .mayOnlyBeAccessedByLayers("format", "table", "warm", "flink")
                     .whereLayer("cache")
-                    .mayOnlyBeAccessedByLayers("warm");
+                    .mayOnlyBeAccessedByLayers("warm", "flink");
 
     @ArchTest
     static final ArchRule CORE_USES_ONLY_FLINK_FILE_SYSTEMS =
