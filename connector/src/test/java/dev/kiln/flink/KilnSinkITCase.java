@@ -1,0 +1,87 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink;
+
+import dev.kiln.table.KilnTable;
+
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+
+import static dev.kiln.flink.SinkTestData.KEY;
+import static dev.kiln.flink.SinkTestData.ROW_TYPE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Exactly once through failures injected in the writer and the committer. */
+class KilnSinkITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension CLUSTER =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(4)
+                            .setConfiguration(SinkTestData.clusterConfig(checkpoints()))
+                            .build());
+
+    @TempDir java.nio.file.Path dir;
+
+    private static java.nio.file.Path checkpoints() {
+        try {
+            return Files.createTempDirectory("kiln-checkpoints");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @BeforeEach
+    void reset() {
+        FaultInjectingFileSystem.reset();
+    }
+
+    @Test
+    void exactlyOnceThroughWriterAndCommitterFailures() throws Exception {
+        Path table = FaultInjectingFileSystem.path(dir.resolve("t"));
+        long n = 6_000;
+        FaultInjectingFileSystem.tearDataFileCreate(9);
+        FaultInjectingFileSystem.failManifestRenameBefore(3);
+        FaultInjectingFileSystem.failManifestRenameAfter(6);
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        env.enableCheckpointing(100);
+        SinkTestData.events(env, 0, n, 400, SinkTestData.from(0))
+                .sinkTo(
+                        KilnSink.forType(table, ROW_TYPE, KEY, new SinkTestData.Converter())
+                                .bucketCount(4)
+                                .build())
+                .uid("kiln-it");
+        env.execute("exactly once");
+
+        assertThat(FaultInjectingFileSystem.injectedFaults()).isEqualTo(3);
+        SinkTestData.assertTableHoldsLastWrites(table, n);
+        assertThat(KilnTable.open(table).latestManifest().version()).isGreaterThan(6);
+    }
+}
