@@ -16,6 +16,10 @@ package dev.kiln.flink;
 
 import dev.kiln.table.KilnTable;
 
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -29,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.util.concurrent.CountDownLatch;
 
 import static dev.kiln.flink.SinkTestData.KEY;
 import static dev.kiln.flink.SinkTestData.ROW_TYPE;
@@ -83,5 +88,66 @@ class KilnSinkITCase {
         assertThat(FaultInjectingFileSystem.injectedFaults()).isEqualTo(3);
         SinkTestData.assertTableHoldsLastWrites(table, n);
         assertThat(KilnTable.open(table).latestManifest().version()).isGreaterThan(6);
+    }
+
+    private static volatile long stopAt = Long.MAX_VALUE;
+    private static volatile CountDownLatch reached = new CountDownLatch(1);
+
+    @Test
+    void savepointRedeployAtAnotherParallelismLosesAndRepeatsNothing() throws Exception {
+        Path table = new Path(dir.resolve("t").toUri());
+        long n = 6_000;
+        String savepoint = runUntil(table, n, 2, null, 2_000);
+        savepoint = runUntil(table, n, 3, savepoint, 4_000);
+        runUntil(table, n, 1, savepoint, Long.MAX_VALUE);
+
+        SinkTestData.assertTableHoldsLastWrites(table, n);
+        assertThat(KilnTable.open(table).latestManifest().committed())
+                .as("one committer id across savepoint redeploys")
+                .hasSize(1);
+    }
+
+    /**
+     * Runs the job at {@code parallelism} (from {@code savepoint} if not null) until event {@code
+     * stop} is generated, then stops it with a savepoint and returns that; or to its end.
+     */
+    private String runUntil(Path table, long n, int parallelism, String savepoint, long stop)
+            throws Exception {
+        Configuration config = new Configuration();
+        if (savepoint != null) {
+            config.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
+        env.setParallelism(parallelism);
+        env.enableCheckpointing(100);
+        stopAt = stop;
+        reached = new CountDownLatch(1);
+        SinkTestData.events(
+                        env,
+                        0,
+                        n,
+                        250,
+                        index -> {
+                            if (index == stopAt) {
+                                reached.countDown();
+                            }
+                            return SinkTestData.event(index);
+                        })
+                .sinkTo(
+                        KilnSink.forType(table, ROW_TYPE, KEY, new SinkTestData.Converter())
+                                .bucketCount(6)
+                                .build())
+                .uid("kiln-it");
+        JobClient job = env.executeAsync("redeploy at " + parallelism);
+        if (stop == Long.MAX_VALUE) {
+            job.getJobExecutionResult().get();
+            return null;
+        }
+        dev.kiln.Latches.await(reached);
+        return job.stopWithSavepoint(
+                        false,
+                        dir.resolve("savepoints").toUri().toString(),
+                        SavepointFormatType.CANONICAL)
+                .get();
     }
 }
