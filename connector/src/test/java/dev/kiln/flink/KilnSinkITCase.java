@@ -16,6 +16,7 @@ package dev.kiln.flink;
 
 import dev.kiln.table.KilnTable;
 
+import org.apache.flink.api.java.tuple.Tuple3;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -33,6 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 import static dev.kiln.flink.SinkTestData.KEY;
@@ -149,5 +152,29 @@ class KilnSinkITCase {
                         dir.resolve("savepoints").toUri().toString(),
                         SavepointFormatType.CANONICAL)
                 .get();
+    }
+
+    @Test
+    void aBoundedJobWithoutCheckpointsCommitsEverythingAtTheEnd() throws Exception {
+        Path table = new Path(dir.resolve("t").toUri());
+        long n = 2_000;
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        List<Tuple3<Long, Long, Boolean>> events = new ArrayList<>();
+        for (long i = 0; i < n; i++) {
+            events.add(SinkTestData.event(i));
+        }
+        env.fromData(events)
+                .sinkTo(
+                        KilnSink.forType(table, ROW_TYPE, KEY, new SinkTestData.Converter())
+                                .bucketCount(4)
+                                .build())
+                .uid("kiln-it");
+        env.execute("no checkpoints");
+
+        SinkTestData.assertTableHoldsLastWrites(table, n);
+        assertThat(KilnTable.open(table).latestManifest().committed().values())
+                .as("the end of input commits under checkpoint 1, not an end-of-input marker")
+                .containsExactly(1L);
     }
 }
