@@ -134,13 +134,14 @@ final class CommitAggregator extends AbstractStreamOperator<CommittableMessage<K
         }
         pending.sort(COMMIT_ORDER);
         List<GenerationRef> generations = new ArrayList<>(pending.size());
+        long flushedAt = 0;
         for (CommittableWithLineage<WrittenGeneration> generation : pending) {
             generations.add(generation.getCommittable().generation());
+            flushedAt = Math.max(flushedAt, generation.getCommittable().flushedAtMillis());
         }
         pending.clear();
         KilnCommittable committable =
-                new KilnCommittable(
-                        committerId, checkpointId, System.currentTimeMillis(), generations);
+                new KilnCommittable(committerId, checkpointId, flushedAt, generations);
         output.collect(new StreamRecord<>(new CommittableSummary<>(0, 1, checkpointId, 1, 0)));
         output.collect(
                 new StreamRecord<>(new CommittableWithLineage<>(committable, checkpointId, 0)));

@@ -31,15 +31,16 @@ import static java.util.Objects.requireNonNull;
  * @param committerId the sink's committer id, stable across failover and savepoint restore
  * @param checkpointId the checkpoint that carries it; commits are idempotent per (committer id,
  *     checkpoint id)
- * @param createdAtMillis when the commit aggregator emitted it (the checkpoint's barrier), for the
- *     commit latency metric
+ * @param flushedAtMillis when the newest of its generations was written (epoch milliseconds): for
+ *     generations flushed at the barrier, when the checkpoint reached the writer; the commit
+ *     latency metric counts from it
  * @param generations the generations to add, oldest first
  */
 @Internal
 public record KilnCommittable(
         String committerId,
         long checkpointId,
-        long createdAtMillis,
+        long flushedAtMillis,
         List<GenerationRef> generations) {
 
     public KilnCommittable {

@@ -29,8 +29,8 @@ import java.util.List;
 
 /**
  * Versioned serializer of {@link KilnCommittable}s, which live in the committer's state between a
- * checkpoint and its commit. Version 1: committer id, checkpoint id, creation time, then the count
- * and the generation references in commit order. Thread-safe (stateless).
+ * checkpoint and its commit. Version 1: committer id, checkpoint id, flush time, then the count and
+ * the generation references in commit order. Thread-safe (stateless).
  */
 @Internal
 public final class KilnCommittableSerializer implements SimpleVersionedSerializer<KilnCommittable> {
@@ -49,7 +49,7 @@ public final class KilnCommittableSerializer implements SimpleVersionedSerialize
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeUTF(committable.committerId());
             out.writeLong(committable.checkpointId());
-            out.writeLong(committable.createdAtMillis());
+            out.writeLong(committable.flushedAtMillis());
             out.writeInt(committable.generations().size());
             for (GenerationRef ref : committable.generations()) {
                 Serialization.writeRef(out, ref);

@@ -114,7 +114,7 @@ final class KilnCommitter implements Committer<KilnCommittable> {
             manifestVersion = manifest.version();
             generationsCommitted.inc(committable.generations().size());
             commitLatency.update(
-                    Math.max(0, System.currentTimeMillis() - committable.createdAtMillis()));
+                    Math.max(0, System.currentTimeMillis() - committable.flushedAtMillis()));
         }
     }
 

@@ -123,7 +123,11 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
     private void flush(int bucket, RowDataMemtable memtable) throws IOException {
         String path = table.newGenerationPath(bucket);
         GenerationStats stats = memtable.flush(table.resolve(path));
-        written.add(new WrittenGeneration(GenerationRef.of(path, bucket, stats), flushSequence++));
+        written.add(
+                new WrittenGeneration(
+                        GenerationRef.of(path, bucket, stats),
+                        flushSequence++,
+                        System.currentTimeMillis()));
         generationsWritten.inc();
         bytesFlushed.inc(stats.fileBytes());
     }

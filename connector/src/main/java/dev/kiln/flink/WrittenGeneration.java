@@ -21,16 +21,19 @@ import org.apache.flink.annotation.Internal;
 import static java.util.Objects.requireNonNull;
 
 /**
- * What a {@link KilnSink}'s writer emits for each generation it flushed: the generation and the
- * writer's flush sequence number. A bucket is written by one writer subtask, whose sequence only
- * grows, so among the generations of one bucket and checkpoint the higher sequence is the newer one
- * and must come later in the manifest (newer generations win per key). Immutable.
+ * What a {@link KilnSink}'s writer emits for each generation it flushed: the generation, the
+ * writer's flush sequence number and the time of the flush. A bucket is written by one writer
+ * subtask, whose sequence only grows, so among the generations of one bucket and checkpoint the
+ * higher sequence is the newer one and must come later in the manifest (newer generations win per
+ * key). Immutable.
  *
  * @param generation the flushed generation
  * @param flushSequence the writer's flush counter at the flush, increasing per writer subtask
+ * @param flushedAtMillis when the file was written (epoch milliseconds), for the commit latency
  */
 @Internal
-public record WrittenGeneration(GenerationRef generation, long flushSequence) {
+public record WrittenGeneration(
+        GenerationRef generation, long flushSequence, long flushedAtMillis) {
 
     public WrittenGeneration {
         requireNonNull(generation, "generation");

@@ -26,7 +26,7 @@ import java.io.IOException;
 /**
  * Versioned serializer of {@link WrittenGeneration}s (what travels from the writer to the warm
  * step). Version 1: the generation reference (path, bucket, key range, rows, size), then the flush
- * sequence. Thread-safe (stateless).
+ * sequence and the flush time. Thread-safe (stateless).
  */
 @Internal
 public final class WrittenGenerationSerializer
@@ -45,6 +45,7 @@ public final class WrittenGenerationSerializer
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             Serialization.writeRef(out, written.generation());
             out.writeLong(written.flushSequence());
+            out.writeLong(written.flushedAtMillis());
         }
         return bytes.toByteArray();
     }
@@ -55,7 +56,7 @@ public final class WrittenGenerationSerializer
             throw Serialization.unknownVersion("written generation", version, VERSION);
         }
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(serialized))) {
-            return new WrittenGeneration(Serialization.readRef(in), in.readLong());
+            return new WrittenGeneration(Serialization.readRef(in), in.readLong(), in.readLong());
         }
     }
 }

@@ -73,6 +73,7 @@ class CommitAggregatorTest {
                     ((CommittableWithLineage<KilnCommittable>) out.get(1)).getCommittable();
             assertThat(committable.checkpointId()).isEqualTo(5);
             assertThat(committable.committerId()).startsWith("orders-");
+            assertThat(committable.flushedAtMillis()).as("the newest flush").isEqualTo(1009);
             assertThat(committable.generations())
                     .extracting(GenerationRef::path)
                     .containsExactly(

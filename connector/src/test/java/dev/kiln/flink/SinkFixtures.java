@@ -65,7 +65,8 @@ final class SinkFixtures {
 
     static CommittableWithLineage<WrittenGeneration> lineage(
             GenerationRef ref, long sequence, long checkpointId) {
-        return new CommittableWithLineage<>(new WrittenGeneration(ref, sequence), checkpointId, 0);
+        return new CommittableWithLineage<>(
+                new WrittenGeneration(ref, sequence, 1000 + sequence), checkpointId, 0);
     }
 
     /** Sink settings over {@code table} with {@code warmers} and {@code deadline}. */

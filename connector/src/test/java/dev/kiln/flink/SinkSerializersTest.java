@@ -36,10 +36,11 @@ class SinkSerializersTest {
     @Test
     void writtenGenerationsRoundTrip() throws IOException {
         WrittenGenerationSerializer serializer = new WrittenGenerationSerializer();
-        WrittenGeneration written = new WrittenGeneration(REF, 17);
+        WrittenGeneration written = new WrittenGeneration(REF, 17, 1234567L);
         WrittenGeneration back =
                 serializer.deserialize(serializer.getVersion(), serializer.serialize(written));
         assertThat(back.flushSequence()).isEqualTo(17);
+        assertThat(back.flushedAtMillis()).isEqualTo(1234567L);
         assertSameRef(back.generation(), REF);
     }
 
@@ -52,7 +53,7 @@ class SinkSerializersTest {
                 serializer.deserialize(serializer.getVersion(), serializer.serialize(committable));
         assertThat(back.committerId()).isEqualTo("kiln-\u00e9-1");
         assertThat(back.checkpointId()).isEqualTo(8);
-        assertThat(back.createdAtMillis()).isEqualTo(99L);
+        assertThat(back.flushedAtMillis()).isEqualTo(99L);
         assertThat(back.generations()).hasSize(2);
         assertSameRef(back.generations().get(0), REF);
         assertSameRef(back.generations().get(1), EMPTY);
