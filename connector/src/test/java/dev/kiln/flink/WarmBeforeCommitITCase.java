@@ -170,6 +170,10 @@ class WarmBeforeCommitITCase {
                 keys.add(table.options().keyCodec().encode(k));
             }
             table.snapshot(cache).lookupAll(keys).get(1, TimeUnit.MINUTES);
+            for (GenerationRef ref : latest.generations()) {
+                cache.lookupAll(table.resolve(ref.path()), ref.sizeBytes(), keys)
+                        .get(1, TimeUnit.MINUTES);
+            }
             assertThat(cache.pageStats().missCount()).isEqualTo(pagesBefore.missCount());
             assertThat(cache.generationStats().missCount())
                     .isEqualTo(generationsBefore.missCount());
