@@ -18,13 +18,17 @@ import dev.kiln.table.KilnTable;
 
 import org.apache.flink.api.java.tuple.Tuple3;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.ExceptionUtils;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,6 +45,7 @@ import java.util.concurrent.CountDownLatch;
 import static dev.kiln.flink.SinkTestData.KEY;
 import static dev.kiln.flink.SinkTestData.ROW_TYPE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Exactly once through failures injected in the writer and the committer. */
 class KilnSinkITCase {
@@ -176,5 +181,62 @@ class KilnSinkITCase {
         assertThat(KilnTable.open(table).latestManifest().committed().values())
                 .as("the end of input commits under checkpoint 1, not an end-of-input marker")
                 .containsExactly(1L);
+    }
+
+    @Test
+    void aNullKeyFailsTheJobNamingTheColumnAndLosesNothingCommitted() throws Exception {
+        Path table = new Path(dir.resolve("t").toUri());
+        long n = 1_000;
+        List<Tuple3<Long, Long, Boolean>> events = new ArrayList<>();
+        for (long i = 0; i < n; i++) {
+            events.add(SinkTestData.event(i));
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        env.fromData(events)
+                .sinkTo(
+                        KilnSink.forType(table, ROW_TYPE, KEY, new SinkTestData.Converter())
+                                .bucketCount(4)
+                                .build())
+                .uid("kiln-it");
+        env.execute("good rows");
+        long version = KilnTable.open(table).latestManifest().version();
+
+        Configuration noRestarts = new Configuration();
+        noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment bad =
+                StreamExecutionEnvironment.getExecutionEnvironment(noRestarts);
+        bad.setParallelism(2);
+        bad.fromData(List.of(Tuple3.of(1L, 5L, false), Tuple3.of(-1L, 6L, false)))
+                .sinkTo(KilnSink.forType(table, ROW_TYPE, KEY, new NullKeyForMinusOne()).build())
+                .uid("kiln-it");
+        assertThatThrownBy(() -> bad.execute("a null key"))
+                .satisfies(
+                        e ->
+                                assertThat(
+                                                ExceptionUtils.findThrowable(
+                                                        e, InvalidRowException.class))
+                                        .hasValueSatisfying(
+                                                invalid ->
+                                                        assertThat(invalid.getMessage())
+                                                                .contains("id")));
+
+        assertThat(KilnTable.open(table).latestManifest().version()).isEqualTo(version);
+        SinkTestData.assertTableHoldsLastWrites(table, n);
+    }
+
+    /** The test converter, with key -1 written as a null key. */
+    private static final class NullKeyForMinusOne
+            implements RowDataConverter<Tuple3<Long, Long, Boolean>> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public RowData convert(Tuple3<Long, Long, Boolean> event) {
+            RowData row = SinkTestData.toRow(event);
+            if (event.f0 == -1L) {
+                ((GenericRowData) row).setField(0, null);
+            }
+            return row;
+        }
     }
 }
