@@ -148,6 +148,12 @@ final class WarmBeforeCommitOperator
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         super.prepareSnapshotPreBarrier(checkpointId);
         emitAll();
+        // A path reaches this operator once, so the gates this operator owns need not remember
+        // what they warmed; forgetting keeps their memory bounded. The shared cache's gate is
+        // left alone: lookups in this TaskManager rely on its marks.
+        for (int i = 1; i < gates.size(); i++) {
+            gates.get(i).retainPaths(Set.of());
+        }
     }
 
     @Override

@@ -45,6 +45,9 @@ class WarmBeforeCommitOperatorTest {
     /** Per test: the future each generation's controllable warm returns, by resolved path. */
     private static final Map<String, CompletableFuture<Void>> WARMS = new ConcurrentHashMap<>();
 
+    private static final Map<String, java.util.concurrent.atomic.AtomicInteger> INVOCATIONS =
+            new ConcurrentHashMap<>();
+
     @TempDir java.nio.file.Path dir;
 
     private KilnTable table;
@@ -168,5 +171,28 @@ class WarmBeforeCommitOperatorTest {
                                         .generation()
                                         .path())
                 .toList();
+    }
+
+    @Test
+    void gatesOfExtraWarmersForgetWhatTheyWarmedAtEachBarrier() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger invocations =
+                new java.util.concurrent.atomic.AtomicInteger();
+        INVOCATIONS.put("forget", invocations);
+        try (var harness =
+                harness(
+                        Duration.ofMinutes(1),
+                        cache ->
+                                file -> {
+                                    INVOCATIONS.get("forget").incrementAndGet();
+                                    return CompletableFuture.completedFuture(null);
+                                })) {
+            harness.processElement(SinkFixtures.lineage(first, 0, 1), 0);
+            harness.processElement(SinkFixtures.lineage(first, 0, 1), 0);
+            assertThat(invocations).as("warmed once, then already warm").hasValue(1);
+            harness.prepareSnapshotPreBarrier(1);
+            harness.processElement(SinkFixtures.lineage(first, 0, 2), 0);
+            assertThat(invocations).as("forgotten at the barrier").hasValue(2);
+            harness.prepareSnapshotPreBarrier(2);
+        }
     }
 }
