@@ -23,9 +23,11 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>The set is immutable, non-empty, and holds each key once. The returned map must hold exactly
  * those keys, each with a non-null value; anything else fails the owned keys with {@link
- * InvalidLoadResultException}. A loader must only start the work and return its future: no
- * blocking, no synchronous call back into the same cache. A loader that throws is treated as one
- * whose future failed.
+ * InvalidLoadResultException}. The loader runs under the same rules as a {@link Loader}: on the
+ * calling thread, outside any lock, starting work rather than doing it; it may call the cache for
+ * other keys, and a call for one of its own keys made on its thread fails at once with {@link
+ * LoadCycleException} instead of waiting for itself. A loader that throws anything is treated as
+ * one whose future failed with it.
  *
  * @param <K> the key type
  * @param <V> the value type

@@ -18,11 +18,13 @@ package dev.kiln.cache;
  * A snapshot of a {@link SingleFlightCache}'s counters. Every key asked for counts once as a hit, a
  * join or a miss; a batch call counts once per key.
  *
- * @param hitCount keys served from a completed cached value
- * @param joinCount keys whose load was in flight for another caller, which this caller awaited
+ * @param hitCount keys whose load had completed when asked for
+ * @param joinCount keys whose load was in flight for another caller when asked for, which this
+ *     caller awaited
  * @param missCount keys this cache's callers loaded themselves (their call ran the loader)
  * @param loadCount loader invocations, single or batch, that completed (successfully or not)
- * @param loadFailureCount loader invocations that failed or broke the loader contract
+ * @param loadFailureCount loader invocations that failed: the loader threw or its future failed, it
+ *     broke the loader contract, or the weigher rejected or could not weigh a value
  * @param totalLoadTimeNanos time spent in loader invocations, from start to completion
  * @param evictionCount entries evicted to stay within the byte bound
  * @param evictionWeightBytes bytes evicted to stay within the byte bound

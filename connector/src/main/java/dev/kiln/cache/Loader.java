@@ -19,9 +19,14 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Loads the value of one key for {@link SingleFlightCache#getOrLoad}.
  *
- * <p>The cache invokes a loader while it holds the key's slot, so a loader must only start the work
- * and return its future: no blocking, no synchronous call back into the same cache. A loader that
- * throws is treated as one whose future failed.
+ * <p>The cache invokes a loader on the calling thread, once it has registered the key as in flight
+ * and outside any lock. A loader should only start the work and return its future. It may call the
+ * same cache for other keys (returning or composing those futures); it must not ask for its own
+ * key: such a call made on the loader's thread, directly or through a nested load, fails at once
+ * with {@link LoadCycleException}, but one made from another thread or from a callback that runs
+ * after the loader returned cannot be detected and never completes. It should not block: waiting
+ * for a load that in turn waits for this one deadlocks. A loader that throws anything, an {@link
+ * Error} or a checked exception included, is treated as one whose future failed with it.
  *
  * @param <K> the key type
  * @param <V> the value type

@@ -28,11 +28,18 @@ import java.util.function.Predicate;
  * in flight when the call was made, each once. A load that fails fails every caller waiting for its
  * keys, caches nothing, and leaves the keys absent so that a later call loads them again.
  *
- * <p>Threading: all methods are thread-safe and non-blocking. They return futures that complete on
- * the thread that completes the underlying load (or on the calling thread when the answer is
- * already cached), so dependent stages should be cheap or use an async variant with an executor.
- * Argument errors (a {@code null} key or loader, a duplicate key in a batch) are thrown
- * synchronously, before anything is loaded; load errors complete the returned future exceptionally.
+ * <p>Threading: all methods are thread-safe and non-blocking. Loaders run on the calling thread,
+ * after the keys they load are registered as in flight and outside any lock, so a loader may call
+ * the cache for other keys (see {@link Loader}). Returned futures complete on the thread that
+ * completes the underlying load (or on the calling thread when the answer is already cached), so
+ * dependent stages should be cheap or use an async variant with an executor. Argument errors (a
+ * {@code null} key or loader, a duplicate key in a batch) are thrown synchronously, before anything
+ * is loaded; every other error, whatever a loader or weigher throws included, completes the
+ * returned future exceptionally.
+ *
+ * <p>Failed loads are counted in {@link #stats()} and logged sparingly, whatever their number: at
+ * WARN (with a stack trace) for the first failure and then at most once a minute per cache, naming
+ * how many failures went unreported; at DEBUG one line per failure. Callers get every error.
  *
  * <p>Instances are created with {@link #builder()}.
  *
@@ -52,8 +59,9 @@ public interface SingleFlightCache<K, V> {
      *
      * @throws NullPointerException if {@code key} or {@code loader} is {@code null}
      * @return a future of the value, which says whether this call ran the loader; it fails with the
-     *     loader's error, or with {@link InvalidLoadResultException} if the loader broke its
-     *     contract, also for callers that joined this load
+     *     loader's error, or with {@link InvalidLoadResultException} if the loader or the weigher
+     *     broke its contract, also for callers that joined this load; or with {@link
+     *     LoadCycleException} if a loader of {@code key} made this call on its own thread
      */
     CompletableFuture<CachedValue<K, V>> getOrLoad(K key, Loader<K, V> loader);
 
@@ -71,7 +79,9 @@ public interface SingleFlightCache<K, V> {
      * @throws IllegalArgumentException if a key occurs more than once in {@code keys}; nothing is
      *     loaded then
      * @return a future of one {@link CachedValue} per input key, in input order; it fails if any
-     *     key fails to load
+     *     key fails to load, or with {@link LoadCycleException} if a loader of one of {@code keys}
+     *     made this call on its own thread. {@code keys} is copied: the caller may reuse the list
+     *     once this method returns
      */
     CompletableFuture<List<CachedValue<K, V>>> getOrLoadAll(
             List<? extends K> keys, BatchLoader<K, V> loader);

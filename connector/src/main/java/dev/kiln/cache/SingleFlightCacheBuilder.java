@@ -14,11 +14,8 @@
 
 package dev.kiln.cache;
 
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.RemovalListener;
-import com.github.benmanes.caffeine.cache.Weigher;
-
 import java.util.concurrent.Executor;
+import java.util.function.LongSupplier;
 
 import static java.util.Objects.requireNonNull;
 
@@ -33,9 +30,10 @@ import static java.util.Objects.requireNonNull;
 public final class SingleFlightCacheBuilder<K, V> {
 
     private long maximumBytes = -1;
-    private Weigher<? super K, ? super V> weigher;
+    private ByteWeigher<? super K, ? super V> weigher;
     private Executor executor;
     private RemovalListener<? super K, ? super V> removalListener;
+    private LongSupplier nanoClock = System::nanoTime;
 
     SingleFlightCacheBuilder() {}
 
@@ -54,10 +52,11 @@ public final class SingleFlightCacheBuilder<K, V> {
     }
 
     /**
-     * Sets how many bytes an entry weighs. The weigher is called once, when a load completes; it
-     * must be cheap, thread-safe, and return a non-negative value.
+     * Sets how many bytes an entry weighs. The weigher is called once per loaded value, before the
+     * value is cached or handed to a caller; see {@link ByteWeigher} for the weights it may return
+     * (an entry weighs at least one byte; a negative weight fails the load).
      */
-    public SingleFlightCacheBuilder<K, V> weigher(Weigher<? super K, ? super V> weigher) {
+    public SingleFlightCacheBuilder<K, V> weigher(ByteWeigher<? super K, ? super V> weigher) {
         this.weigher = requireNonNull(weigher, "weigher");
         return this;
     }
@@ -74,13 +73,19 @@ public final class SingleFlightCacheBuilder<K, V> {
 
     /**
      * Sets a listener told of every value that leaves the cache: evicted, invalidated, or loaded
-     * after its key was invalidated while in flight. It runs on the {@link #executor}, after the
-     * removal; callers that obtained the value before may still hold it. Use it to release
-     * resources a value owns.
+     * after its key was invalidated while in flight; see {@link RemovalListener}. It runs on the
+     * {@link #executor}, after the removal; callers that obtained the value before may still hold
+     * it. Use it to release resources a value owns.
      */
     public SingleFlightCacheBuilder<K, V> removalListener(
             RemovalListener<? super K, ? super V> removalListener) {
         this.removalListener = requireNonNull(removalListener, "removalListener");
+        return this;
+    }
+
+    /** Sets the clock that times loads and paces failure reports; for tests. */
+    SingleFlightCacheBuilder<K, V> nanoClock(LongSupplier nanoClock) {
+        this.nanoClock = requireNonNull(nanoClock, "nanoClock");
         return this;
     }
 
@@ -98,18 +103,7 @@ public final class SingleFlightCacheBuilder<K, V> {
                             + (weigher != null ? "set" : "unset")
                             + ")");
         }
-        @SuppressWarnings("unchecked")
-        Caffeine<K, V> caffeine = (Caffeine<K, V>) (Caffeine<?, ?>) Caffeine.newBuilder();
-        caffeine.recordStats();
-        if (executor != null) {
-            caffeine.executor(executor);
-        }
-        if (weigher != null) {
-            caffeine = caffeine.maximumWeight(maximumBytes).weigher(weigher);
-        }
-        if (removalListener != null) {
-            caffeine = caffeine.removalListener(removalListener);
-        }
-        return new CaffeineSingleFlightCache<>(caffeine.buildAsync());
+        return CaffeineSingleFlightCache.create(
+                maximumBytes, weigher, executor, removalListener, nanoClock);
     }
 }

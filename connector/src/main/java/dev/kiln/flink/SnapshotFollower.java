@@ -30,6 +30,8 @@ import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.annotation.Nullable;
+
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -79,7 +81,26 @@ public final class SnapshotFollower implements AutoCloseable {
     /** Reads the table's latest version. The follower's only read of the table. */
     @FunctionalInterface
     public interface VersionSource {
-        Manifest latest() throws IOException;
+        /**
+         * Returns the latest version, or {@code current} itself if it is still the latest (so an
+         * idle poll need not read a manifest).
+         *
+         * @param current the follower's current version, {@code null} before the first
+         */
+        Manifest latest(@Nullable Manifest current) throws IOException;
+
+        /**
+         * Returns the source of {@code table}: its version hint ({@link KilnTable#latestVersion}, a
+         * few metadata requests), and the manifest only when the version grew.
+         */
+        static VersionSource of(KilnTable table) {
+            return current -> {
+                long latest = table.latestVersion();
+                return current != null && latest <= current.version()
+                        ? current
+                        : table.manifest(latest);
+            };
+        }
     }
 
     private final KilnTable table;
@@ -105,7 +126,7 @@ public final class SnapshotFollower implements AutoCloseable {
 
     /**
      * @param table the table followed; snapshots read it through {@code cache}
-     * @param source where the latest version is read ({@code table::latestManifest} normally)
+     * @param source where the latest version is read ({@link VersionSource#of} normally)
      * @param cache the cache snapshots read and retired generations are evicted from
      * @param gate the gate new generations are warmed through ({@code cache.warmGate()} normally)
      * @param ownsBucket which buckets' new generations this reader warms
@@ -141,7 +162,7 @@ public final class SnapshotFollower implements AutoCloseable {
             LookupOptions options) {
         return new SnapshotFollower(
                 table,
-                table::latestManifest,
+                VersionSource.of(table),
                 cache,
                 cache.warmGate(),
                 ownsBucket,
@@ -155,7 +176,7 @@ public final class SnapshotFollower implements AutoCloseable {
      */
     public synchronized void initialize() throws IOException {
         if (current == null) {
-            swapTo(source.latest());
+            swapTo(source.latest(null));
         }
     }
 
@@ -195,7 +216,8 @@ public final class SnapshotFollower implements AutoCloseable {
         }
         Manifest latest;
         try {
-            latest = source.latest();
+            Pin pin = current;
+            latest = source.latest(pin.snapshot.manifest());
         } catch (IOException | RuntimeException e) {
             readFailed(e);
             return false;

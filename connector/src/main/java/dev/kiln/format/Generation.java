@@ -21,24 +21,34 @@ import dev.kiln.io.ShortReadException;
 
 import org.apache.flink.core.fs.Path;
 
+import org.apache.arrow.flatbuf.Buffer;
+import org.apache.arrow.flatbuf.FieldNode;
 import org.apache.arrow.flatbuf.Footer;
+import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.MessageHeader;
+import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.OutOfMemoryException;
+import org.apache.arrow.vector.BufferLayout;
+import org.apache.arrow.vector.Decimal256Vector;
+import org.apache.arrow.vector.DecimalVector;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.TinyIntVector;
+import org.apache.arrow.vector.TypeLayout;
 import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.ipc.ReadChannel;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
 import org.apache.arrow.vector.ipc.message.ArrowFooter;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
-import org.apache.arrow.vector.ipc.message.MessageMetadataResult;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
+import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.apache.arrow.vector.util.ByteArrayReadableSeekableByteChannel;
+import org.apache.arrow.vector.util.ValueVectorUtility;
 
 import java.io.EOFException;
-import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -143,9 +153,11 @@ public final class Generation {
      * @return a future of the open generation; it fails with {@link CorruptGenerationException} if
      *     the file is too short, lacks the trailing Arrow magic (the leading one is checked only
      *     when the tail read covers the whole file: a third read is not worth it, and page
-     *     checksums catch a damaged start), has a bad footer or index, or is shorter than {@code
-     *     fileLength}; with {@link UnsupportedFormatVersionException} if its format version is
-     *     unknown
+     *     checksums catch a damaged start), has a bad footer or index (the index's checksum, the
+     *     footer's schema and record-batch blocks against the fingerprint in the index, blocks
+     *     within the file before the footer, a schema of types generations hold), or is shorter
+     *     than {@code fileLength}; with {@link UnsupportedFormatVersionException} if its format
+     *     version is not this reader's (only {@value GenerationFormat#FORMAT_VERSION} is read)
      */
     public static CompletableFuture<Generation> open(
             RangeReader io, Path path, long fileLength, int tailGuessBytes) {
@@ -270,10 +282,26 @@ public final class Generation {
         GenerationFormat.Index index = parseIndex(path, footerStart, meta);
 
         Schema fileSchema;
+        List<ArrowBlock> blocks;
+        long fingerprint;
+        try {
+            fileSchema = footer.getSchema();
+            blocks = List.copyOf(footer.getRecordBatches());
+            fingerprint = GenerationFormat.footerFingerprint(fileSchema, index.keyColumns, blocks);
+        } catch (RuntimeException e) {
+            throw new CorruptGenerationException(
+                    path, footerStart, "cannot read the footer's schema: " + e, e);
+        }
+        if (fingerprint != index.footerFingerprint) {
+            throw new CorruptGenerationException(
+                    path,
+                    footerStart,
+                    "the footer's schema and record batch blocks do not match the fingerprint in"
+                            + " the checksummed index (a damaged footer)");
+        }
         Schema schema;
         KeyCodec codec;
         try {
-            fileSchema = footer.getSchema();
             List<Field> fields = fileSchema.getFields();
             Field kind = fields.isEmpty() ? null : fields.get(fields.size() - 1);
             if (kind == null || !kind.equals(GenerationFormat.kindField())) {
@@ -283,15 +311,14 @@ public final class Generation {
             schema =
                     new Schema(
                             fields.subList(0, fields.size() - 1), fileSchema.getCustomMetadata());
+            GenerationFormat.checkSchema(schema);
             codec = KeyCodec.of(schema, index.keyColumns);
         } catch (RuntimeException e) {
             throw new CorruptGenerationException(
                     path, footerStart, "invalid schema in the footer: " + e.getMessage(), e);
         }
-        List<ArrowBlock> blocks = footer.getRecordBatches();
         checkBlocks(path, footerStart, footer, index, blocks);
-        return new Generation(
-                io, path, fileLength, schema, fileSchema, codec, index, List.copyOf(blocks));
+        return new Generation(io, path, fileLength, schema, fileSchema, codec, index, blocks);
     }
 
     private static GenerationFormat.Index parseIndex(
@@ -346,31 +373,51 @@ public final class Generation {
         long rows = 0;
         for (int p = 0; p < pages; p++) {
             ArrowBlock b = blocks.get(p);
-            // Each part is bounded by footerStart before they are added, so the sum cannot
-            // overflow.
-            boolean partsFit =
-                    b.getOffset() >= 0
-                            && b.getMetadataLength() <= footerStart
-                            && b.getBodyLength() >= 0
-                            && b.getBodyLength() <= footerStart;
-            long end = partsFit ? b.getOffset() + b.getMetadataLength() + b.getBodyLength() : -1;
-            if (!partsFit
-                    || b.getOffset() < previousEnd
-                    || b.getMetadataLength() <= 8
-                    || end > footerStart
-                    || end - b.getOffset() > ByteRange.MAX_LENGTH) {
+            // Every part is compared with what remains before the footer, so nothing overflows.
+            long offset = b.getOffset();
+            long metadataLength = b.getMetadataLength();
+            long bodyLength = b.getBodyLength();
+            if (offset < previousEnd
+                    || offset > footerStart
+                    || metadataLength <= 8
+                    || metadataLength > footerStart - offset
+                    || bodyLength < 0
+                    || bodyLength > footerStart - offset - metadataLength
+                    || metadataLength + bodyLength > ByteRange.MAX_LENGTH) {
                 throw new CorruptGenerationException(
-                        path, footerStart, "record batch block " + p + " is invalid: " + b);
+                        path,
+                        footerStart,
+                        "record batch block "
+                                + p
+                                + " (offset "
+                                + offset
+                                + ", metadata length "
+                                + metadataLength
+                                + ", body length "
+                                + bodyLength
+                                + ") does not lie between the previous block's end "
+                                + previousEnd
+                                + " and the footer");
             }
             if (p > 0 && KeyCodec.compare(index.firstKeys[p - 1], index.firstKeys[p]) >= 0) {
                 throw new CorruptGenerationException(
                         path, footerStart, "the key index is not in key order at page " + p);
             }
-            if (index.pageRows[p] <= 0) {
+            // Every row has a row kind of one byte in the body: a page cannot hold more rows than
+            // its body has bytes, which bounds what decoding may allocate by the block's size.
+            if (index.pageRows[p] <= 0 || index.pageRows[p] > bodyLength) {
                 throw new CorruptGenerationException(
-                        path, footerStart, "page " + p + " has " + index.pageRows[p] + " rows");
+                        path,
+                        footerStart,
+                        "page "
+                                + p
+                                + " has "
+                                + index.pageRows[p]
+                                + " rows in the index, which a body of "
+                                + bodyLength
+                                + " bytes cannot hold");
             }
-            previousEnd = end;
+            previousEnd = offset + metadataLength + bodyLength;
             rows += index.pageRows[p];
         }
         if (rows != index.rowCount) {
@@ -518,7 +565,15 @@ public final class Generation {
      * Decodes page {@code page} from its block bytes (as read by {@link #readPage}), after checking
      * their length and CRC32C. Pure CPU; the returned page is owned by the caller.
      *
+     * <p>Even bytes whose checksum matches (a writer bug, a hostile file) are not trusted: the
+     * record batch's header is checked against the block, the index and the schema before any Arrow
+     * memory is allocated (so allocation is bounded by the block's size), the decoded vectors are
+     * validated, and every row must have a valid row kind and a non-null key. On any failure,
+     * everything allocated is released before this method throws.
+     *
      * @throws CorruptGenerationException if the bytes fail the checksum or cannot be decoded
+     * @throws OutOfMemoryException (Arrow's, unchecked) if {@code allocator} cannot hold the page:
+     *     a limit of the caller's allocator, not damage, so it is passed on as it is
      */
     public Page decodePage(int page, byte[] blockBytes, BufferAllocator allocator)
             throws CorruptGenerationException {
@@ -545,47 +600,257 @@ public final class Generation {
                             + Integer.toUnsignedString(crc)
                             + ")");
         }
-        VectorSchemaRoot root = VectorSchemaRoot.create(fileSchema, allocator);
+        RecordBatch batch = recordBatch(page, block, blockBytes);
+        int rows = index.pageRows[page];
+        int metadataLength = block.getMetadataLength();
+        int bodyLength = (int) block.getBodyLength();
+        // Every structural fact Arrow would trust (row count, nodes, buffer bounds) was checked
+        // against the block above, so what Arrow allocates below is bounded by the block's size.
+        VectorSchemaRoot root = null;
+        ArrowBuf body = null;
         try {
-            // The header is parsed on the heap first, so a bad header allocates nothing; the body
-            // buffer is released by the batch, or here if no batch could be made of it.
-            ReadChannel in = new ReadChannel(new ByteArrayReadableSeekableByteChannel(blockBytes));
-            MessageMetadataResult header = MessageSerializer.readMessage(in);
-            if (header == null || header.getMessage().headerType() != MessageHeader.RecordBatch) {
-                throw new CorruptGenerationException(
-                        path, block.getOffset(), "page " + page + " is not a record batch");
+            root = VectorSchemaRoot.create(fileSchema, allocator);
+            body = allocator.buffer(bodyLength);
+            body.setBytes(0, blockBytes, metadataLength, bodyLength);
+            ArrowRecordBatch arrowBatch = MessageSerializer.deserializeRecordBatch(batch, body);
+            body = null; // the batch holds the body now
+            try (arrowBatch) {
+                new VectorLoader(root).load(arrowBatch);
             }
-            ArrowBuf body = MessageSerializer.readMessageBody(in, block.getBodyLength(), allocator);
-            ArrowRecordBatch batch;
-            try {
-                // Takes over the body's reference when it succeeds.
-                batch = MessageSerializer.deserializeRecordBatch(header.getMessage(), body);
-            } catch (IOException | RuntimeException e) {
+            validate(root);
+            checkRows(page, block, root, rows);
+            Page decoded = new Page(page, root, keyCodec, length);
+            root = null;
+            return decoded;
+        } catch (CorruptGenerationException | OutOfMemoryException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new CorruptGenerationException(
+                    path, block.getOffset(), "cannot decode page " + page + ": " + e, e);
+        } finally {
+            if (body != null) {
                 body.close();
-                throw e;
             }
-            try (batch) {
-                new VectorLoader(root).load(batch);
+            if (root != null) {
+                root.close();
             }
-            if (root.getRowCount() != index.pageRows[page]) {
+        }
+    }
+
+    /**
+     * Validates every vector fully, as {@link ValueVectorUtility#validateFull} does, except the
+     * values of decimals: Arrow 19 rejects a decimal whose precision equals its column's (its
+     * {@code DecimalUtility.checkPrecisionAndScaleNoThrow} compares with {@code <}), so 999.99
+     * would not pass in a DECIMAL(5, 2). Decimals get Arrow's structural checks and Kiln's own
+     * value check instead.
+     */
+    private static void validate(VectorSchemaRoot root) {
+        for (FieldVector vector : root.getFieldVectors()) {
+            if (vector instanceof DecimalVector decimal) {
+                ValueVectorUtility.validate(decimal);
+                for (int i = 0; i < decimal.getValueCount(); i++) {
+                    checkDecimal(decimal, decimal.getObject(i), i);
+                }
+            } else if (vector instanceof Decimal256Vector decimal) {
+                ValueVectorUtility.validate(decimal);
+                for (int i = 0; i < decimal.getValueCount(); i++) {
+                    checkDecimal(decimal, decimal.getObject(i), i);
+                }
+            } else {
+                ValueVectorUtility.validateFull(vector);
+            }
+        }
+    }
+
+    private static void checkDecimal(FieldVector vector, BigDecimal value, int row) {
+        ArrowType.Decimal type = (ArrowType.Decimal) vector.getField().getType();
+        if (value != null
+                && (value.scale() != type.getScale() || value.precision() > type.getPrecision())) {
+            throw new IllegalArgumentException(
+                    "value "
+                            + value
+                            + " at row "
+                            + row
+                            + " does not fit column '"
+                            + vector.getName()
+                            + "' of "
+                            + type);
+        }
+    }
+
+    /**
+     * Reads the record batch header of page {@code page} from its block bytes, on the heap, and
+     * checks it against the block, the index and the schema before anything is allocated: the
+     * metadata length prefix fits the block's metadata; the row count is the index's; one node per
+     * column, each of that many rows with at most that many nulls; and every buffer lies within the
+     * body and is long enough for the rows (so that Arrow neither reads past a buffer nor grows
+     * one).
+     */
+    private RecordBatch recordBatch(int page, ArrowBlock block, byte[] blockBytes)
+            throws CorruptGenerationException {
+        long offset = block.getOffset();
+        int metadataLength = block.getMetadataLength();
+        long bodyLength = block.getBodyLength();
+        int rows = index.pageRows[page];
+        ByteBuffer bytes = ByteBuffer.wrap(blockBytes).order(ByteOrder.LITTLE_ENDIAN);
+        int prefix = 4;
+        int messageLength = bytes.getInt(0);
+        if (messageLength == MessageSerializer.IPC_CONTINUATION_TOKEN) {
+            prefix = 8;
+            messageLength = bytes.getInt(4);
+        }
+        if (messageLength <= 0 || messageLength > metadataLength - prefix) {
+            throw new CorruptGenerationException(
+                    path,
+                    offset,
+                    "page "
+                            + page
+                            + " has a metadata length prefix of "
+                            + messageLength
+                            + " in a block with "
+                            + metadataLength
+                            + " bytes of metadata");
+        }
+        String problem;
+        try {
+            Message message =
+                    Message.getRootAsMessage(
+                            ByteBuffer.wrap(blockBytes, prefix, messageLength).slice());
+            if (message.headerType() != MessageHeader.RecordBatch) {
+                throw new CorruptGenerationException(
+                        path, offset, "page " + page + " is not a record batch");
+            }
+            RecordBatch batch = (RecordBatch) message.header(new RecordBatch());
+            problem =
+                    message.bodyLength() != bodyLength
+                            ? "a body of "
+                                    + message.bodyLength()
+                                    + " bytes, its block "
+                                    + bodyLength
+                            : checkBatch(batch, rows, bodyLength);
+            if (problem == null) {
+                return batch;
+            }
+        } catch (CorruptGenerationException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            problem = "an unreadable header: " + e;
+        }
+        throw new CorruptGenerationException(
+                path, offset, "page " + page + "'s record batch has " + problem);
+    }
+
+    /** Returns what is wrong with {@code batch}, or null. */
+    private String checkBatch(RecordBatch batch, int rows, long bodyLength) {
+        if (batch.length() != rows) {
+            return batch.length() + " rows, the index says " + rows;
+        }
+        if (batch.compression() != null) {
+            return "compressed buffers, which generations do not use";
+        }
+        if (batch.variadicBufferCountsLength() != 0) {
+            return "variadic buffers, which generations do not use";
+        }
+        List<Field> fields = fileSchema.getFields();
+        if (batch.nodesLength() != fields.size()) {
+            return batch.nodesLength() + " field nodes for " + fields.size() + " columns";
+        }
+        int buffer = 0;
+        for (int c = 0; c < fields.size(); c++) {
+            FieldNode node = batch.nodes(c);
+            if (node.length() != rows || node.nullCount() < 0 || node.nullCount() > rows) {
+                return "a node of "
+                        + node.length()
+                        + " rows with "
+                        + node.nullCount()
+                        + " nulls for column '"
+                        + fields.get(c).getName()
+                        + "'";
+            }
+            List<BufferLayout> layouts =
+                    TypeLayout.getTypeLayout(fields.get(c).getType()).getBufferLayouts();
+            boolean variableWidth =
+                    layouts.stream().anyMatch(l -> l.getType() == BufferLayout.BufferType.OFFSET);
+            for (BufferLayout layout : layouts) {
+                if (buffer >= batch.buffersLength()) {
+                    return batch.buffersLength() + " buffers, fewer than its columns need";
+                }
+                Buffer b = batch.buffers(buffer++);
+                long needed = neededBytes(layout, variableWidth, rows, node.nullCount() == 0);
+                if (b.offset() < 0
+                        || b.length() < needed
+                        || b.offset() > bodyLength
+                        || b.length() > bodyLength - b.offset()) {
+                    return "buffer "
+                            + (buffer - 1)
+                            + " (offset "
+                            + b.offset()
+                            + ", length "
+                            + b.length()
+                            + ") outside its body of "
+                            + bodyLength
+                            + " bytes or too short for "
+                            + rows
+                            + " rows of column '"
+                            + fields.get(c).getName()
+                            + "'";
+                }
+            }
+        }
+        if (buffer != batch.buffersLength()) {
+            return batch.buffersLength() + " buffers, its columns need " + buffer;
+        }
+        return null;
+    }
+
+    /** The fewest bytes a buffer of {@code layout} holds for {@code rows} rows. */
+    private static long neededBytes(
+            BufferLayout layout, boolean variableWidth, int rows, boolean noNulls) {
+        long bits = layout.getTypeBitWidth();
+        switch (layout.getType()) {
+            case VALIDITY:
+                return noNulls ? 0 : (rows + 7L) / 8;
+            case OFFSET:
+                return (rows + 1L) * bits / 8;
+            case DATA:
+                return variableWidth ? 0 : (rows * bits + 7) / 8;
+            default:
+                return 0;
+        }
+    }
+
+    /** Checks what Arrow does not: a valid row kind in every row, and no null key. */
+    private void checkRows(int page, ArrowBlock block, VectorSchemaRoot root, int rows)
+            throws CorruptGenerationException {
+        if (root.getRowCount() != rows) {
+            throw new CorruptGenerationException(
+                    path,
+                    block.getOffset(),
+                    "page "
+                            + page
+                            + " has "
+                            + root.getRowCount()
+                            + " rows, the index says "
+                            + rows);
+        }
+        List<FieldVector> vectors = root.getFieldVectors();
+        TinyIntVector kinds = (TinyIntVector) vectors.get(vectors.size() - 1);
+        for (int r = 0; r < rows; r++) {
+            byte kind = kinds.isNull(r) ? -1 : kinds.get(r);
+            if (kind != RowKind.UPSERT.code() && kind != RowKind.DELETE.code()) {
                 throw new CorruptGenerationException(
                         path,
                         block.getOffset(),
-                        "page "
-                                + page
-                                + " has "
-                                + root.getRowCount()
-                                + " rows, the index says "
-                                + index.pageRows[page]);
+                        "page " + page + " row " + r + " has an invalid row kind");
             }
-            return new Page(page, root, keyCodec, length);
-        } catch (CorruptGenerationException e) {
-            root.close();
-            throw e;
-        } catch (Exception e) {
-            root.close();
-            throw new CorruptGenerationException(
-                    path, block.getOffset(), "cannot decode page " + page + ": " + e, e);
+        }
+        for (String key : keyCodec.keyColumns()) {
+            if (root.getVector(key).getNullCount() != 0) {
+                throw new CorruptGenerationException(
+                        path,
+                        block.getOffset(),
+                        "page " + page + " has a null in key column '" + key + "'");
+            }
         }
     }
 

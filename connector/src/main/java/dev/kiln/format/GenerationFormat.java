@@ -14,9 +14,12 @@
 
 package dev.kiln.format;
 
+import org.apache.arrow.vector.ipc.message.ArrowBlock;
 import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.DictionaryEncoding;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.arrow.vector.types.pojo.Schema;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -24,22 +27,31 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
 /**
  * Constants of the generation file format and the codec of its index, which is stored (Base64) in
  * the Arrow footer's custom metadata. See {@code docs/format.md}.
  *
- * <p>Index layout (big-endian), format version 1: int version; int key column count, then each name
- * (modified UTF-8); long row count; long tombstone count; int page count, then per page: int row
- * count, int CRC32C of the page's block bytes, int length and bytes of the page's first encoded
- * key; int length and bytes of the largest encoded key; the Bloom filter ({@link BloomFilter}).
+ * <p>Index layout (big-endian), format version 2: int version; int key column count, then each name
+ * (modified UTF-8); long footer fingerprint ({@link #footerFingerprint}); long row count; long
+ * tombstone count; int page count, then per page: int row count, int CRC32C of the page's block
+ * bytes, int length and bytes of the page's first encoded key; int length and bytes of the largest
+ * encoded key; the Bloom filter ({@link BloomFilter}).
+ *
+ * <p>Version 1 (no fingerprint: the footer's schema and record-batch blocks were covered by no
+ * checksum) is not read: there were no users of it.
  */
 final class GenerationFormat {
 
-    static final int FORMAT_VERSION = 1;
+    static final int FORMAT_VERSION = 2;
 
     static final String KIND_COLUMN = "_kiln_kind";
     static final String META_VERSION = "kiln.format.version";
@@ -61,9 +73,235 @@ final class GenerationFormat {
         return (int) crc.getValue();
     }
 
+    /**
+     * Returns the fingerprint that binds a footer to its checksummed index: XXH64 (seed 0) of a
+     * canonical serialization of the file's schema (every field's name, nullability, type with all
+     * its parameters, dictionary encoding, metadata and children, in order, and the schema's
+     * metadata), the key columns and every record-batch block (offset, metadata length, body
+     * length). The footer itself carries no checksum; with this fingerprint in the index, any
+     * change to what the reader takes from the footer fails the open.
+     */
+    static long footerFingerprint(
+            Schema fileSchema, List<String> keyColumns, List<ArrowBlock> blocks) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(bytes);
+            writeFields(out, fileSchema.getFields());
+            writeMetadata(out, fileSchema.getCustomMetadata());
+            out.writeInt(keyColumns.size());
+            for (String c : keyColumns) {
+                writeString(out, c);
+            }
+            out.writeInt(blocks.size());
+            for (ArrowBlock b : blocks) {
+                out.writeLong(b.getOffset());
+                out.writeInt(b.getMetadataLength());
+                out.writeLong(b.getBodyLength());
+            }
+            out.flush();
+            return XxHash64.hash(bytes.toByteArray(), 0);
+        } catch (IOException e) {
+            throw new IllegalStateException("writing to memory cannot fail", e);
+        }
+    }
+
+    private static void writeFields(DataOutputStream out, List<Field> fields) throws IOException {
+        out.writeInt(fields.size());
+        for (Field f : fields) {
+            writeString(out, f.getName());
+            out.writeBoolean(f.isNullable());
+            writeType(out, f.getType());
+            DictionaryEncoding dictionary = f.getDictionary();
+            out.writeBoolean(dictionary != null);
+            if (dictionary != null) {
+                out.writeLong(dictionary.getId());
+                out.writeBoolean(dictionary.isOrdered());
+                writeType(out, dictionary.getIndexType());
+            }
+            writeMetadata(out, f.getMetadata());
+            writeFields(out, f.getChildren());
+        }
+    }
+
+    private static void writeType(DataOutputStream out, ArrowType type) throws IOException {
+        ArrowType.ArrowTypeID id = type.getTypeID();
+        writeString(out, id.name());
+        switch (id) {
+            case Int:
+                out.writeInt(((ArrowType.Int) type).getBitWidth());
+                out.writeBoolean(((ArrowType.Int) type).getIsSigned());
+                break;
+            case FloatingPoint:
+                writeString(out, ((ArrowType.FloatingPoint) type).getPrecision().name());
+                break;
+            case FixedSizeBinary:
+                out.writeInt(((ArrowType.FixedSizeBinary) type).getByteWidth());
+                break;
+            case Decimal:
+                {
+                    ArrowType.Decimal d = (ArrowType.Decimal) type;
+                    out.writeInt(d.getPrecision());
+                    out.writeInt(d.getScale());
+                    out.writeInt(d.getBitWidth());
+                    break;
+                }
+            case Date:
+                writeString(out, ((ArrowType.Date) type).getUnit().name());
+                break;
+            case Time:
+                writeString(out, ((ArrowType.Time) type).getUnit().name());
+                out.writeInt(((ArrowType.Time) type).getBitWidth());
+                break;
+            case Timestamp:
+                {
+                    ArrowType.Timestamp t = (ArrowType.Timestamp) type;
+                    writeString(out, t.getUnit().name());
+                    out.writeBoolean(t.getTimezone() != null);
+                    if (t.getTimezone() != null) {
+                        writeString(out, t.getTimezone());
+                    }
+                    break;
+                }
+            case Duration:
+                writeString(out, ((ArrowType.Duration) type).getUnit().name());
+                break;
+            case Interval:
+                writeString(out, ((ArrowType.Interval) type).getUnit().name());
+                break;
+            case Bool:
+            case Utf8:
+            case LargeUtf8:
+            case Binary:
+            case LargeBinary:
+                break;
+            default:
+                // Types generations cannot hold: the open fails on them anyway (checkSchema).
+                writeString(out, type.toString());
+        }
+    }
+
+    private static void writeMetadata(DataOutputStream out, Map<String, String> metadata)
+            throws IOException {
+        // Arrow reads absent metadata as an empty map: both are written as no entries.
+        Map<String, String> sorted = metadata == null ? Map.of() : new TreeMap<>(metadata);
+        out.writeInt(sorted.size());
+        for (Map.Entry<String, String> e : sorted.entrySet()) {
+            writeString(out, e.getKey());
+            writeString(out, e.getValue());
+        }
+    }
+
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    /**
+     * Checks that generations can hold rows of {@code schema} (the user's columns, without the
+     * row-kind column): column names are unique and not {@value #KIND_COLUMN}, and every column is
+     * of a flat type with valid parameters: integers of 8, 16, 32 or 64 bits, floating point,
+     * boolean, string and binary (also large), fixed-size binary, decimal (128 or 256 bits), date,
+     * time, timestamp, duration, interval; no dictionary encoding, no nested types.
+     *
+     * @throws IllegalArgumentException naming the first column that does not fit
+     */
+    static void checkSchema(Schema schema) {
+        Set<String> names = new HashSet<>();
+        for (Field f : schema.getFields()) {
+            String name = f.getName();
+            if (name == null) {
+                throw new IllegalArgumentException("a column has no name");
+            }
+            if (name.equals(KIND_COLUMN)) {
+                throw new IllegalArgumentException(
+                        "column name '" + KIND_COLUMN + "' is reserved for the row kind");
+            }
+            if (!names.add(name)) {
+                throw new IllegalArgumentException("column '" + name + "' appears twice");
+            }
+            if (f.getDictionary() != null) {
+                throw new IllegalArgumentException(
+                        "column '"
+                                + name
+                                + "' is dictionary-encoded, which generations do not hold");
+            }
+            if (!f.getChildren().isEmpty() || !isSupported(f.getType())) {
+                throw new IllegalArgumentException(
+                        "column '"
+                                + name
+                                + "' has type "
+                                + f.getType()
+                                + (f.getChildren().isEmpty() ? "" : " with children")
+                                + ", which generations do not hold (supported: integers of 8,"
+                                + " 16, 32 or 64 bits, floating point, boolean, string, binary,"
+                                + " fixed-size binary, decimal of 128 or 256 bits, date, time,"
+                                + " timestamp, duration, interval; no nested types)");
+            }
+        }
+    }
+
+    private static boolean isSupported(ArrowType type) {
+        switch (type.getTypeID()) {
+            case Int:
+                return isIntWidth(((ArrowType.Int) type).getBitWidth());
+            case FloatingPoint:
+                return ((ArrowType.FloatingPoint) type).getPrecision() != null;
+            case FixedSizeBinary:
+                return ((ArrowType.FixedSizeBinary) type).getByteWidth() > 0;
+            case Decimal:
+                {
+                    ArrowType.Decimal d = (ArrowType.Decimal) type;
+                    int maxPrecision = d.getBitWidth() == 128 ? 38 : 76;
+                    return (d.getBitWidth() == 128 || d.getBitWidth() == 256)
+                            && d.getPrecision() >= 1
+                            && d.getPrecision() <= maxPrecision
+                            && d.getScale() <= d.getPrecision();
+                }
+            case Date:
+                return ((ArrowType.Date) type).getUnit() != null;
+            case Time:
+                return isTimeWidth((ArrowType.Time) type);
+            case Timestamp:
+                return ((ArrowType.Timestamp) type).getUnit() != null;
+            case Duration:
+                return ((ArrowType.Duration) type).getUnit() != null;
+            case Interval:
+                return ((ArrowType.Interval) type).getUnit() != null;
+            case Bool:
+            case Utf8:
+            case LargeUtf8:
+            case Binary:
+            case LargeBinary:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /** Whether {@code bits} is the width of an integer type Arrow has vectors for. */
+    static boolean isIntWidth(int bits) {
+        return bits == 8 || bits == 16 || bits == 32 || bits == 64;
+    }
+
+    /** Whether a time type's width fits its unit (32 bits for s and ms, 64 for us and ns). */
+    static boolean isTimeWidth(ArrowType.Time type) {
+        if (type.getUnit() == null) {
+            return false;
+        }
+        switch (type.getUnit()) {
+            case SECOND:
+            case MILLISECOND:
+                return type.getBitWidth() == 32;
+            default:
+                return type.getBitWidth() == 64;
+        }
+    }
+
     /** The parsed index of a generation. */
     static final class Index {
         final List<String> keyColumns;
+        final long footerFingerprint;
         final long rowCount;
         final long tombstoneCount;
         final int[] pageRows;
@@ -74,6 +312,7 @@ final class GenerationFormat {
 
         Index(
                 List<String> keyColumns,
+                long footerFingerprint,
                 long rowCount,
                 long tombstoneCount,
                 int[] pageRows,
@@ -82,6 +321,7 @@ final class GenerationFormat {
                 byte[] maxKey,
                 BloomFilter filter) {
             this.keyColumns = keyColumns;
+            this.footerFingerprint = footerFingerprint;
             this.rowCount = rowCount;
             this.tombstoneCount = tombstoneCount;
             this.pageRows = pageRows;
@@ -100,6 +340,7 @@ final class GenerationFormat {
                 for (String c : keyColumns) {
                     out.writeUTF(c);
                 }
+                out.writeLong(footerFingerprint);
                 out.writeLong(rowCount);
                 out.writeLong(tombstoneCount);
                 out.writeInt(pageRows.length);
@@ -139,6 +380,7 @@ final class GenerationFormat {
             for (int i = 0; i < columns; i++) {
                 keyColumns.add(in.readUTF());
             }
+            long fingerprint = in.readLong();
             long rowCount = in.readLong();
             long tombstones = in.readLong();
             int pages = in.readInt();
@@ -160,6 +402,7 @@ final class GenerationFormat {
             }
             return new Index(
                     List.copyOf(keyColumns),
+                    fingerprint,
                     rowCount,
                     tombstones,
                     pageRows,

@@ -90,7 +90,10 @@ public final class GenerationWriter {
      * Returns a builder of writers of rows of {@code schema} keyed by {@code keyColumns}.
      *
      * @throws IllegalArgumentException if {@code schema} has a column named {@code _kiln_kind}
-     *     (reserved for the row kind), or the key columns are not valid for {@link KeyCodec#of}
+     *     (reserved for the row kind), two columns of one name, a column of a type generations do
+     *     not hold (nested, dictionary-encoded, or invalid parameters such as an integer width
+     *     other than 8, 16, 32 or 64 bits; see {@code docs/format.md}), or the key columns are not
+     *     valid for {@link KeyCodec#of}; the message names the column
      */
     public static Builder builder(Schema schema, List<String> keyColumns) {
         return new Builder(schema, keyColumns);
@@ -262,6 +265,8 @@ public final class GenerationWriter {
         GenerationFormat.Index index =
                 new GenerationFormat.Index(
                         keyCodec.keyColumns(),
+                        GenerationFormat.footerFingerprint(
+                                fileSchema, keyCodec.keyColumns(), writer.getRecordBlocks()),
                         kept.length,
                         tombstones,
                         pageRows.stream().mapToInt(Integer::intValue).toArray(),
@@ -344,14 +349,7 @@ public final class GenerationWriter {
         private Builder(Schema schema, List<String> keyColumns) {
             this.schema = requireNonNull(schema, "schema");
             this.keyColumns = List.copyOf(requireNonNull(keyColumns, "keyColumns"));
-            for (Field f : schema.getFields()) {
-                if (f.getName().equals(GenerationFormat.KIND_COLUMN)) {
-                    throw new IllegalArgumentException(
-                            "column name '"
-                                    + GenerationFormat.KIND_COLUMN
-                                    + "' is reserved for the row kind");
-                }
-            }
+            GenerationFormat.checkSchema(schema);
             KeyCodec.of(schema, this.keyColumns); // validates the key columns now
         }
 

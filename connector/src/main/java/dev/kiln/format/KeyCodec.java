@@ -267,6 +267,9 @@ public final class KeyCodec {
             case Int:
                 {
                     ArrowType.Int t = (ArrowType.Int) type;
+                    if (!GenerationFormat.isIntWidth(t.getBitWidth())) {
+                        throw invalidType(column, type);
+                    }
                     int width = t.getBitWidth() / 8;
                     return new IntegerCodec(width, t.getIsSigned(), v -> integer(v, width, t));
                 }
@@ -279,6 +282,9 @@ public final class KeyCodec {
             case Time:
                 {
                     ArrowType.Time t = (ArrowType.Time) type;
+                    if (!GenerationFormat.isTimeWidth(t)) {
+                        throw invalidType(column, type);
+                    }
                     return new IntegerCodec(
                             t.getBitWidth() / 8, true, v -> timeOfDay(v, t.getUnit()));
                 }
@@ -295,6 +301,9 @@ public final class KeyCodec {
             case Decimal:
                 {
                     ArrowType.Decimal t = (ArrowType.Decimal) type;
+                    if (t.getBitWidth() != 128 && t.getBitWidth() != 256) {
+                        throw invalidType(column, type);
+                    }
                     return new DecimalCodec(t.getPrecision(), t.getScale(), t.getBitWidth() / 8);
                 }
             case Utf8:
@@ -304,7 +313,13 @@ public final class KeyCodec {
             case LargeBinary:
                 return new VariableCodec(false);
             case FixedSizeBinary:
-                return new FixedBinaryCodec(((ArrowType.FixedSizeBinary) type).getByteWidth());
+                {
+                    int width = ((ArrowType.FixedSizeBinary) type).getByteWidth();
+                    if (width <= 0) {
+                        throw invalidType(column, type);
+                    }
+                    return new FixedBinaryCodec(width);
+                }
             default:
                 throw new IllegalArgumentException(
                         "key column '"
@@ -314,6 +329,11 @@ public final class KeyCodec {
                                 + ", which cannot be a key (supported: integers, boolean,"
                                 + " date, time, timestamp, duration, decimal, string, binary)");
         }
+    }
+
+    private static IllegalArgumentException invalidType(String column, ArrowType type) {
+        return new IllegalArgumentException(
+                "key column '" + column + "' has type " + type + ", whose width is not valid");
     }
 
     private static long integer(Object v, int width, ArrowType.Int type) {

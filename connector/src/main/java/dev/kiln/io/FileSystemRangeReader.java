@@ -19,6 +19,7 @@ import org.apache.flink.core.fs.Path;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -28,8 +29,18 @@ import static java.util.Objects.requireNonNull;
 /**
  * {@link RangeReader} on Flink's {@link org.apache.flink.core.fs.FileSystem}: every request opens
  * its own stream, so concurrent requests share nothing.
+ *
+ * <p>A range is never trusted to fit the file: memory grows with the bytes actually read (from at
+ * most {@value #INITIAL_BUFFER_BYTES} bytes), and a range that starts or ends past the end of the
+ * file fails with {@link ShortReadException}, however large its offset or length.
  */
 final class FileSystemRangeReader implements RangeReader {
+
+    /**
+     * The buffer a read starts with (or the range's length, if smaller); it doubles as bytes
+     * arrive, up to the range's length.
+     */
+    static final int INITIAL_BUFFER_BYTES = 1 << 20;
 
     private final Executor ioExecutor;
 
@@ -59,11 +70,19 @@ final class FileSystemRangeReader implements RangeReader {
     }
 
     private static byte[] readBlocking(Path path, ByteRange range) {
-        byte[] bytes = new byte[(int) range.length()];
+        // ByteRange has checked offset and length (non-negative, no overflow); the file's length
+        // is unknown without a metadata request, so the buffer grows with the bytes that arrive
+        // instead of trusting the stated length: a huge range over a short file costs the file's
+        // bytes, not an OutOfMemoryError.
+        int length = (int) range.length();
+        byte[] bytes = new byte[Math.min(length, INITIAL_BUFFER_BYTES)];
         try (FSDataInputStream in = path.getFileSystem().open(path)) {
-            in.seek(range.offset());
+            seek(in, path, range);
             int filled = 0;
-            while (filled < bytes.length) {
+            while (filled < length) {
+                if (filled == bytes.length) {
+                    bytes = Arrays.copyOf(bytes, (int) Math.min(length, 2L * bytes.length));
+                }
                 int n = in.read(bytes, filled, bytes.length - filled);
                 if (n < 0) {
                     throw new ShortReadException(path.toString(), range, filled);
@@ -75,6 +94,31 @@ final class FileSystemRangeReader implements RangeReader {
             throw new CompletionException(e);
         } catch (UncheckedIOException e) {
             throw new CompletionException(e.getCause());
+        }
+    }
+
+    /**
+     * Seeks to the range's offset. Some file systems refuse offsets far past the end of the file
+     * (local files: {@code EINVAL} beyond the largest possible file); only then is the file's
+     * length asked for, to report such a range as the short read it is.
+     */
+    private static void seek(FSDataInputStream in, Path path, ByteRange range) throws IOException {
+        try {
+            in.seek(range.offset());
+        } catch (IOException e) {
+            long fileLength;
+            try {
+                fileLength = path.getFileSystem().getFileStatus(path).getLen();
+            } catch (IOException lengthFailure) {
+                e.addSuppressed(lengthFailure);
+                throw e;
+            }
+            if (range.offset() > fileLength) {
+                ShortReadException shortRead = new ShortReadException(path.toString(), range, 0);
+                shortRead.initCause(e);
+                throw shortRead;
+            }
+            throw e;
         }
     }
 }

@@ -46,6 +46,11 @@ public interface RangeReader {
      * requests never share stream state. The executor is owned by the caller, who shuts it down;
      * size it for the number of requests that should be in flight at once (each request blocks one
      * of its threads while it waits for storage).
+     *
+     * <p>A range's length is not trusted to fit the file: the buffer grows with the bytes that
+     * arrive (from at most 1 MiB), so a huge range over a short file fails with {@link
+     * ShortReadException} instead of allocating its stated length, and so does an offset past the
+     * end that the file system refuses to seek to (such as {@link Long#MAX_VALUE}).
      */
     static RangeReader onFileSystem(Executor ioExecutor) {
         return new FileSystemRangeReader(ioExecutor);

@@ -19,22 +19,38 @@ import java.util.List;
 import static java.util.Objects.requireNonNull;
 
 /**
- * What one commit publishes: generations added (in the order they were flushed, so later ones win)
- * and generations retired, on behalf of a committer for a checkpoint. The pair (committer,
- * checkpoint) makes the commit idempotent: a commit whose checkpoint the committer has already
- * committed is a no-op. Immutable.
+ * What one commit publishes: generations added (in the order they were flushed, so later ones win),
+ * generations retired, and compactions (runs of generations replaced in place by their merge), on
+ * behalf of a committer for a checkpoint. The pair (committer, checkpoint) makes the commit
+ * idempotent: a commit whose checkpoint the committer has already committed is a no-op. Compactions
+ * are applied first, then retirements, then additions (appended, newest). Immutable.
  *
  * @param committerId who commits, stable across restarts (e.g. the committer operator's uid)
  * @param checkpointId the checkpoint whose data this is; increasing per committer
  * @param added generations to publish, oldest first
  * @param retired paths (relative to the root) of live generations to retire
+ * @param compactions runs of live generations to replace by their merged output
  */
 public record Commit(
-        String committerId, long checkpointId, List<GenerationRef> added, List<String> retired) {
+        String committerId,
+        long checkpointId,
+        List<GenerationRef> added,
+        List<String> retired,
+        List<Compaction> compactions) {
 
     public Commit {
         requireNonNull(committerId, "committerId");
         added = List.copyOf(requireNonNull(added, "added"));
         retired = List.copyOf(requireNonNull(retired, "retired"));
+        compactions = List.copyOf(requireNonNull(compactions, "compactions"));
+    }
+
+    /** A commit that adds and retires generations and compacts nothing. */
+    public Commit(
+            String committerId,
+            long checkpointId,
+            List<GenerationRef> added,
+            List<String> retired) {
+        this(committerId, checkpointId, added, retired, List.of());
     }
 }

@@ -19,8 +19,12 @@ import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,9 +42,12 @@ import static java.util.Objects.requireNonNull;
  * that publishes version {@code N+1}.
  *
  * <p>Layout under the root: {@code _kiln/table.json} (the {@link TableOptions}, written once),
- * {@code _kiln/manifests/manifest-<N>.json} (version {@code N}, written once, never rewritten), and
- * {@code data/bucket-<b>/} (generation files). Manifests name generations by path relative to the
- * root; a manifest naming anything outside {@code data/} is rejected.
+ * {@code _kiln/manifests/manifest-<N>.json} (version {@code N}, written once, never rewritten),
+ * {@code _kiln/version-hint} (a recent version's number, rewritten after each publish, never
+ * trusted blindly) and {@code data/bucket-<b>/} (generation files). Manifests name generations by
+ * path relative to the root; a manifest naming anything outside {@code data/} is rejected. Kiln
+ * never follows a symbolic link under the root (on {@code file://}; see {@link
+ * LinkedPathException}).
  *
  * <p>Commit: {@link #commit} reads the latest version {@code N}, builds {@code N+1} and publishes
  * it with create-if-absent semantics (see {@code docs/table.md} for what each file system
@@ -48,25 +55,66 @@ import static java.util.Objects.requireNonNull;
  * commit whose (committer, checkpoint) the latest manifest already records is a no-op, so a
  * replayed checkpoint commits nothing twice.
  *
- * <p>Threading: thread-safe; every method blocks on storage I/O, so call it from a thread that may
- * block (a committer's or a maintenance thread), not from a Flink mailbox thread or an async
- * callback. Holds no open resources.
+ * <p>Threading and blocking: thread-safe, holds no open resources and no locks; concurrent calls,
+ * from this and other processes, are safe. Every method except {@link #root}, {@link #options},
+ * {@link #newGenerationPath} and {@link #resolve} blocks its caller on storage round trips (below,
+ * "requests": one metadata call or one small read or write each; a few milliseconds on a local
+ * disk, tens on an object store), never on another thread, lock or timer, and never longer than its
+ * requests take:
+ *
+ * <ul>
+ *   <li>{@link #latestVersion}: 3 requests in the common case (read the hint, check that the next
+ *       version is absent and the hinted one present); one more per version the hint lags, and a
+ *       listing of the manifests folder if the hint is missing, wrong or lags by more than {@value
+ *       #MAX_HINT_PROBES} versions.
+ *   <li>{@link #snapshot(GenerationLookup)} and {@link #latestManifest}: as many, with the hinted
+ *       version read instead of checked. {@link #snapshot(long, GenerationLookup)} and {@link
+ *       #manifest}: 1 read.
+ *   <li>{@link #commit(Commit)}: per attempt, the latest manifest as above, 1 metadata request per
+ *       added generation (on {@code file://} also a few local {@code lstat} calls for links), then
+ *       the publish: about 5 requests (folder, temporary write, link or rename, temporary delete;
+ *       plus an existence check off {@code file://}) and 1 or 2 for the hint. A lost race costs
+ *       another attempt (at most {@code maxAttempts}); a replayed checkpoint costs only the read of
+ *       the latest manifest.
+ *   <li>{@link #removeOrphans}: lists and reads every manifest present, lists the bucket folders,
+ *       publishes one version if it will delete generations, and deletes; a maintenance call,
+ *       proportional to the table's history.
+ * </ul>
+ *
+ * <p>So calling {@link #commit} from a Flink Sink V2 committer (its {@code commit} runs on the
+ * task's mailbox thread on checkpoint completion) is fine: it holds that thread for a handful of
+ * requests per commit, as Flink's own file sink does when it commits. Do not call it from an async
+ * I/O callback or a {@code CompletableFuture} stage running on a shared pool. {@link Snapshot}
+ * lookups never block on the table; see its documentation.
  */
 public final class KilnTable {
 
     /** How many times {@link #commit} retries on a newer base before it gives up. */
     public static final int MAX_COMMIT_ATTEMPTS = 16;
 
+    /**
+     * How many versions past the version hint {@link #latestVersion} probes before it lists the
+     * manifests folder instead.
+     */
+    public static final int MAX_HINT_PROBES = 8;
+
+    private static final Logger LOG = LoggerFactory.getLogger(KilnTable.class);
+
+    /** Longer than any version's decimal form: a hint this long is not one. */
+    private static final int MAX_HINT_BYTES = 32;
+
     private final FileSystem fs;
     private final TablePaths paths;
     private final TableOptions options;
     private final ManifestPublisher publisher;
+    private final TableFiles files;
 
     private KilnTable(FileSystem fs, Path root, TableOptions options) {
         this.fs = fs;
         this.paths = new TablePaths(root);
         this.options = options;
         this.publisher = ManifestPublisher.forScheme(root.toUri().getScheme());
+        this.files = TableFiles.of(fs);
     }
 
     /**
@@ -87,6 +135,7 @@ public final class KilnTable {
             throw new TableAlreadyExistsException("a table exists at " + root, e);
         }
         table.publish(table.paths.manifest(0), TableJson.writeManifest(Manifest.empty()));
+        table.writeHint(0);
         return table;
     }
 
@@ -136,25 +185,158 @@ public final class KilnTable {
         return paths.resolve(requireNonNull(relativePath, "relativePath"));
     }
 
-    /** Returns the latest published version. */
+    /**
+     * Returns the latest published version: a version that was the latest at some moment during the
+     * call. Cheap enough to poll (3 requests in the common case, see the class documentation): it
+     * reads the version hint {@code N}, then probes {@code N+1, N+2, ...} until one is absent, and
+     * lists the manifests folder only if the hint is missing, unreadable, names a version that does
+     * not exist, or lags by more than {@value #MAX_HINT_PROBES} versions.
+     *
+     * @throws InvalidManifestException if the table has no manifest
+     */
+    public long latestVersion() throws IOException {
+        long hinted = readHint();
+        if (hinted >= 0) {
+            long probed = probe(hinted);
+            if (probed > hinted || (probed == hinted && fs.exists(paths.manifest(hinted)))) {
+                return probed;
+            }
+        }
+        return listLatestVersion();
+    }
+
+    /**
+     * Returns the latest published version's manifest, found as {@link #latestVersion} finds its
+     * number (the hinted manifest is read rather than checked).
+     *
+     * @throws InvalidManifestException if it is unreadable or names a path outside the table, or if
+     *     the table has no manifest
+     */
     public Manifest latestManifest() throws IOException {
-        return manifest(latestVersion());
+        long hinted = readHint();
+        if (hinted >= 0) {
+            long probed = probe(hinted);
+            if (probed >= 0) {
+                try {
+                    return manifest(probed);
+                } catch (FileNotFoundException e) {
+                    LOG.debug("The version hint names {}, which is missing: listing", probed);
+                }
+            }
+        }
+        return manifest(listLatestVersion());
     }
 
     /**
      * Returns version {@code version}.
      *
      * @throws InvalidManifestException if it is unreadable or names a path outside the table
-     * @throws java.io.FileNotFoundException if it does not exist
+     * @throws VersionExpiredException if it was removed by {@link #expireVersions}
+     * @throws java.io.FileNotFoundException naming its file if it does not exist (yet)
+     * @throws IllegalArgumentException if {@code version} is negative
      */
     public Manifest manifest(long version) throws IOException {
+        if (version < 0) {
+            throw new IllegalArgumentException("version must not be negative, but was " + version);
+        }
         Path path = paths.manifest(version);
-        return TableJson.readManifest(path, readAll(fs, path), options.bucketCount());
+        byte[] content;
+        try {
+            content = readAll(fs, path);
+        } catch (FileNotFoundException e) {
+            long oldest = oldestVersion();
+            if (oldest > version) {
+                throw new VersionExpiredException(version, oldest, e);
+            }
+            throw e;
+        }
+        return TableJson.readManifest(path, content, options.bucketCount());
     }
 
-    /** Returns a snapshot of the latest version that reads generations through {@code lookup}. */
+    /**
+     * Removes the manifests of old versions: a version is kept if it is one of the newest {@code
+     * keepLast}, or was published less than {@code keepFor} before {@code clock}'s now; the latest
+     * is always kept. Versions are removed oldest first, so the retained ones are always the newest
+     * run. Generation files only expired versions named become orphans, which {@link
+     * #removeOrphans} deletes once they are older than its grace period; a file a retained version
+     * names is never touched. A reader that then asks for an expired version gets {@link
+     * VersionExpiredException}.
+     *
+     * <p>Costs one listing, a status request per candidate version and a delete per expired one.
+     *
+     * @param keepLast how many of the newest versions to keep whatever their age; at least 1
+     * @param keepFor how long a version is kept whatever the count; not negative
+     * @return the versions removed, oldest first
+     * @throws IllegalArgumentException naming the option if {@code keepLast} or {@code keepFor} is
+     *     out of range
+     */
+    public List<Long> expireVersions(int keepLast, Duration keepFor, Clock clock)
+            throws IOException {
+        if (keepLast < 1) {
+            throw new IllegalArgumentException("keepLast must be at least 1, but was " + keepLast);
+        }
+        if (requireNonNull(keepFor, "keepFor").isNegative()) {
+            throw new IllegalArgumentException("keepFor must not be negative, but was " + keepFor);
+        }
+        List<Long> versions = new ArrayList<>();
+        for (TableFiles.Entry entry : files.list(paths.root(), TablePaths.MANIFEST_DIR)) {
+            long version = TablePaths.manifestVersion(entry.name());
+            if (version >= 0) {
+                versions.add(version);
+            }
+        }
+        versions.sort(null);
+        long cutoff = clock.millis() - keepFor.toMillis();
+        List<Long> removed = new ArrayList<>();
+        for (int i = 0; i < versions.size() - keepLast; i++) {
+            Path manifest = paths.manifest(versions.get(i));
+            long modified;
+            try {
+                modified = fs.getFileStatus(manifest).getModificationTime();
+            } catch (FileNotFoundException e) {
+                continue;
+            }
+            if (modified >= cutoff) {
+                break;
+            }
+            files.delete(manifest);
+            removed.add(versions.get(i));
+        }
+        return removed;
+    }
+
+    /** Returns the oldest version whose manifest is present, or -1 if none is. */
+    private long oldestVersion() throws IOException {
+        long oldest = -1;
+        for (TableFiles.Entry entry : files.list(paths.root(), TablePaths.MANIFEST_DIR)) {
+            long version = TablePaths.manifestVersion(entry.name());
+            if (version >= 0 && (oldest < 0 || version < oldest)) {
+                oldest = version;
+            }
+        }
+        return oldest;
+    }
+
+    /**
+     * Returns a snapshot of the latest version that reads generations through {@code lookup}.
+     *
+     * @see #latestManifest()
+     */
     public Snapshot snapshot(GenerationLookup lookup) throws IOException {
         return new Snapshot(this, latestManifest(), lookup);
+    }
+
+    /**
+     * Returns a snapshot of version {@code version} that reads generations through {@code lookup}:
+     * for readers that must pin a version (a restore, time travel, a follower that found a new
+     * version with {@link #latestVersion}). Costs one read.
+     *
+     * @throws java.io.FileNotFoundException naming its file if the version does not exist
+     * @throws InvalidManifestException if it is unreadable
+     * @throws IllegalArgumentException if {@code version} is negative
+     */
+    public Snapshot snapshot(long version, GenerationLookup lookup) throws IOException {
+        return new Snapshot(this, manifest(version), lookup);
     }
 
     /**
@@ -179,14 +361,17 @@ public final class KilnTable {
     /**
      * Publishes {@code commit} on the latest version, retrying on the newer latest when another
      * committer wins, up to {@code maxAttempts} times. Every lost attempt means another commit was
-     * published, so with {@code n} committers making {@code k} commits in all, {@code k} attempts
-     * always suffice.
+     * published, so with {@code n} committers making {@code k} commits in all (orphan cleanups that
+     * delete generations count as commits), {@code k} attempts always suffice.
      *
      * @return the manifest that holds the commit: the one published, or the latest one if it
      *     already recorded this (committer, checkpoint)
      * @throws ManifestConflictException if every attempt lost a race
-     * @throws MissingGenerationException if an added generation's file is missing or has another
-     *     size than its reference says
+     * @throws MissingGenerationException if an added generation's file is missing, has another size
+     *     than its reference says, or was last modified before the orphan cutoff of the version it
+     *     would follow (an orphan cleanup may be deleting it: see {@link #removeOrphans})
+     * @throws LinkedPathException naming the path if an added generation's file, or a folder
+     *     between it and the root, is a symbolic link
      * @throws IllegalArgumentException naming the path if the commit adds a path outside the data
      *     folder or in a bucket the table lacks, adds a live path, or retires one that is not live;
      *     or if {@code maxAttempts} is not positive
@@ -213,13 +398,21 @@ public final class KilnTable {
     }
 
     /**
-     * Publishes {@code commit} as version {@code base.version() + 1}, once.
+     * Publishes {@code commit} as version {@code base.version() + 1}, once. Checks and throws as
+     * {@link #commit(Commit, int)} does.
      *
      * @throws ManifestConflictException if that version exists already
      */
     public Manifest commitOn(Manifest base, Commit commit) throws IOException {
+        List<GenerationRef> compacted = base.generations();
+        List<String> retiredPaths = new ArrayList<>();
+        for (Compaction compaction : commit.compactions()) {
+            compacted = Compactions.apply(compacted, compaction, base.version());
+            retiredPaths.addAll(compaction.inputs());
+        }
+        retiredPaths.addAll(commit.retired());
         Map<String, GenerationRef> live = new LinkedHashMap<>();
-        base.generations().forEach(g -> live.put(g.path(), g));
+        compacted.forEach(g -> live.put(g.path(), g));
         for (String retired : commit.retired()) {
             if (live.remove(retired) == null) {
                 throw new IllegalArgumentException(
@@ -245,28 +438,47 @@ public final class KilnTable {
             }
         }
         for (GenerationRef added : commit.added()) {
-            checkStored(added);
+            checkStored(added, base);
+        }
+        for (Compaction compaction : commit.compactions()) {
+            if (compaction.output() != null) {
+                checkStored(compaction.output(), base);
+            }
         }
         Map<String, Long> committed = new HashMap<>(base.committed());
         committed.merge(commit.committerId(), commit.checkpointId(), Math::max);
         Manifest next =
                 new Manifest(
-                        base.version() + 1,
+                        nextVersion(base),
                         new ArrayList<>(live.values()),
-                        commit.retired(),
-                        committed);
-        publish(paths.manifest(next.version()), TableJson.writeManifest(next));
+                        retiredPaths,
+                        committed,
+                        base.orphanCutoffMillis());
+        publishVersion(next);
         return next;
     }
 
     /**
-     * Removes files under the data folders that no manifest names and that were last modified more
-     * than {@code gracePeriod} before {@code clock}'s now, and temporary files of publishes that
-     * never completed, equally old. Live files and files of any version still present are never
-     * removed. The grace period must exceed the longest time between writing a generation and
-     * committing it (a checkpoint's duration), or a file about to be committed could go.
+     * Removes orphans: regular files directly in the bucket folders ({@code data/bucket-<n>/}) that
+     * no manifest present names and that were last modified more than {@code gracePeriod} before
+     * {@code clock}'s now, and temporary files of publishes that never completed, equally old.
+     * Files any present version names, live or retired later, are never removed; nor is anything
+     * elsewhere (files directly in {@code data/}, other folders, nested folders), nor a symbolic
+     * link or anything reached through one (on {@code file://}). Files that vanish meanwhile
+     * (another cleanup, a publish's temporary file) are skipped.
+     *
+     * <p>Before it deletes a generation, a cleanup publishes a version that records its cutoff
+     * ({@link Manifest#orphanCutoffMillis}), unless the latest already records one as high; a
+     * commit on that version or a later one refuses files older than the cutoff, and every commit
+     * on an earlier version was read by the cleanup. So a racing commit either names the file in a
+     * version the cleanup reads (the file is kept) or fails with {@link
+     * MissingGenerationException}: no manifest ever names a file a cleanup deleted. The grace
+     * period must still exceed the longest time between writing a generation and committing it
+     * (plus the skew between {@code clock} and the storage's clock), or such commits fail.
      *
      * @return the removed files
+     * @throws ManifestConflictException if every attempt to publish the cutoff lost a race
+     * @throws IllegalArgumentException if {@code gracePeriod} is negative
      */
     public List<Path> removeOrphans(Duration gracePeriod, Clock clock) throws IOException {
         if (gracePeriod.isNegative()) {
@@ -274,55 +486,155 @@ public final class KilnTable {
                     "gracePeriod must not be negative, but was " + gracePeriod);
         }
         long cutoff = clock.millis() - gracePeriod.toMillis();
-        Set<String> named = new HashSet<>();
         List<Path> removed = new ArrayList<>();
-        for (FileStatus status : list(paths.manifestDir())) {
-            long version = TablePaths.manifestVersion(status.getPath());
+        for (TableFiles.Entry temporary : files.list(paths.root(), TablePaths.TEMP_DIR)) {
+            if (temporary.kind() == TableFiles.Kind.FILE
+                    && temporary.modificationTime() < cutoff
+                    && files.delete(temporary.path())) {
+                removed.add(temporary.path());
+            }
+        }
+        Map<String, Path> candidates = new LinkedHashMap<>();
+        for (TableFiles.Entry bucket : files.list(paths.root(), TablePaths.DATA_DIR)) {
+            if (bucket.kind() != TableFiles.Kind.DIRECTORY
+                    || !TablePaths.isBucketFolder(bucket.name())) {
+                continue;
+            }
+            String folder = TablePaths.DATA_DIR + "/" + bucket.name();
+            for (TableFiles.Entry file : files.list(paths.root(), folder)) {
+                if (file.kind() == TableFiles.Kind.FILE && file.modificationTime() < cutoff) {
+                    candidates.put(folder + "/" + file.name(), file.path());
+                }
+            }
+        }
+        if (candidates.isEmpty()) {
+            return removed;
+        }
+        Set<String> named = new HashSet<>();
+        long read = -1;
+        for (TableFiles.Entry entry : files.list(paths.root(), TablePaths.MANIFEST_DIR)) {
+            long version = TablePaths.manifestVersion(entry.name());
             if (version >= 0) {
-                for (GenerationRef ref : manifest(version).generations()) {
-                    named.add(ref.path());
+                Manifest present;
+                try {
+                    present = manifest(version);
+                } catch (VersionExpiredException e) {
+                    continue;
                 }
+                present.generations().forEach(g -> named.add(g.path()));
+                read = Math.max(read, version);
             }
         }
-        for (FileStatus temporary : list(paths.tempDir())) {
-            if (temporary.getModificationTime() < cutoff && fs.delete(temporary.getPath(), false)) {
-                removed.add(temporary.getPath());
-            }
+        candidates.keySet().removeAll(named);
+        if (candidates.isEmpty()) {
+            return removed;
         }
-        for (FileStatus bucket : list(paths.dataDir())) {
-            for (FileStatus file : list(bucket.getPath())) {
-                String relative = paths.relativize(file.getPath());
-                if (!file.isDir()
-                        && relative != null
-                        && !named.contains(relative)
-                        && file.getModificationTime() < cutoff
-                        && fs.delete(file.getPath(), false)) {
-                    removed.add(file.getPath());
-                }
+        claimCutoff(cutoff, named, read);
+        for (Map.Entry<String, Path> candidate : candidates.entrySet()) {
+            if (!named.contains(candidate.getKey()) && files.delete(candidate.getValue())) {
+                removed.add(candidate.getValue());
             }
         }
         return removed;
     }
 
-    /** A manifest must never name a file that is not there, whole. */
-    private void checkStored(GenerationRef ref) throws IOException {
+    /**
+     * Makes sure the latest version records an orphan cutoff of at least {@code cutoff}, publishing
+     * one if needed, and adds to {@code named} the generations of every version up to it ({@code
+     * read} is the highest version already in {@code named}).
+     */
+    private void claimCutoff(long cutoff, Set<String> named, long read) throws IOException {
+        ManifestConflictException lost = null;
+        for (int attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
+            Manifest latest = latestManifest();
+            for (long v = read + 1; v < latest.version(); v++) {
+                try {
+                    manifest(v).generations().forEach(g -> named.add(g.path()));
+                } catch (FileNotFoundException e) {
+                    // Only a manifest that was removed; it names nothing any more.
+                }
+            }
+            latest.generations().forEach(g -> named.add(g.path()));
+            read = Math.max(read, latest.version());
+            if (latest.orphanCutoffMillis() >= cutoff) {
+                return;
+            }
+            Manifest claim =
+                    new Manifest(
+                            nextVersion(latest),
+                            latest.generations(),
+                            List.of(),
+                            latest.committed(),
+                            cutoff);
+            try {
+                publishVersion(claim);
+                return;
+            } catch (ManifestConflictException e) {
+                lost = e;
+            }
+        }
+        throw lost;
+    }
+
+    /**
+     * A manifest must never name a file that is not there, whole, reached without links, and safe
+     * from a running orphan cleanup.
+     */
+    private void checkStored(GenerationRef ref, Manifest base) throws IOException {
+        files.checkNoLinks(paths.root(), ref.path());
         Path file = paths.resolve(ref.path());
-        long length;
+        FileStatus status;
         try {
-            length = fs.getFileStatus(file).getLen();
+            status = fs.getFileStatus(file);
         } catch (FileNotFoundException e) {
             throw new MissingGenerationException(
                     "cannot commit " + ref.path() + ": there is no file at " + file, e);
         }
-        if (length != ref.sizeBytes()) {
+        if (status.isDir()) {
+            throw new MissingGenerationException(
+                    "cannot commit " + ref.path() + ": " + file + " is a folder");
+        }
+        if (status.getLen() != ref.sizeBytes()) {
             throw new MissingGenerationException(
                     "cannot commit "
                             + ref.path()
                             + ": the file has "
-                            + length
+                            + status.getLen()
                             + " bytes, its reference says "
                             + ref.sizeBytes());
         }
+        if (status.getModificationTime() < base.orphanCutoffMillis()) {
+            throw new MissingGenerationException(
+                    "cannot commit "
+                            + ref.path()
+                            + ": it was last modified at "
+                            + status.getModificationTime()
+                            + ", before the orphan cutoff "
+                            + base.orphanCutoffMillis()
+                            + " of version "
+                            + base.version()
+                            + ", so an orphan cleanup may be removing it (the cleanup's grace"
+                            + " period must exceed the time between writing and committing a"
+                            + " generation)");
+        }
+    }
+
+    /** Throws {@link LinkedPathException} if a generation's path passes through a link. */
+    void checkNoLinks(String relativePath) throws IOException {
+        files.checkNoLinks(paths.root(), relativePath);
+    }
+
+    private static long nextVersion(Manifest base) throws KilnTableException {
+        if (base.version() == Long.MAX_VALUE) {
+            throw new InvalidManifestException(
+                    "version " + base.version() + " is the last a table can have");
+        }
+        return base.version() + 1;
+    }
+
+    private void publishVersion(Manifest manifest) throws IOException {
+        publish(paths.manifest(manifest.version()), TableJson.writeManifest(manifest));
+        writeHint(manifest.version());
     }
 
     private void publish(Path target, byte[] content) throws IOException {
@@ -330,23 +642,69 @@ public final class KilnTable {
         publisher.publish(fs, target, paths.temporary(target), content);
     }
 
-    private long latestVersion() throws IOException {
+    /** Rewrites the version hint; best effort, since readers check it. */
+    private void writeHint(long version) {
+        Path hint = paths.versionHint();
+        try {
+            publisher.replace(
+                    fs,
+                    hint,
+                    paths.temporary(hint),
+                    (version + "\n").getBytes(StandardCharsets.US_ASCII));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Could not update the version hint {} to {}: {}", hint, version, e.toString());
+        }
+    }
+
+    /** Returns the version the hint names, or -1 if it is missing or holds no version. */
+    private long readHint() {
+        byte[] bytes;
+        try (FSDataInputStream in = fs.open(paths.versionHint())) {
+            bytes = in.readNBytes(MAX_HINT_BYTES + 1);
+        } catch (FileNotFoundException e) {
+            return -1;
+        } catch (IOException e) {
+            LOG.debug("Could not read the version hint {}: listing", paths.versionHint(), e);
+            return -1;
+        }
+        String text = new String(bytes, StandardCharsets.US_ASCII).trim();
+        if (bytes.length > MAX_HINT_BYTES
+                || text.isEmpty()
+                || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Returns the first version from {@code hinted} on whose successor is absent, or -1 if it did
+     * not find one within {@link #MAX_HINT_PROBES} probes. Versions are published in order, so an
+     * absent successor means that no later version existed when it was probed.
+     */
+    private long probe(long hinted) throws IOException {
+        long version = hinted;
+        for (int probes = 0; probes <= MAX_HINT_PROBES; probes++) {
+            if (version == Long.MAX_VALUE || !fs.exists(paths.manifest(version + 1))) {
+                return version;
+            }
+            version++;
+        }
+        return -1;
+    }
+
+    private long listLatestVersion() throws IOException {
         long latest = -1;
-        for (FileStatus status : list(paths.manifestDir())) {
-            latest = Math.max(latest, TablePaths.manifestVersion(status.getPath()));
+        for (TableFiles.Entry entry : files.list(paths.root(), TablePaths.MANIFEST_DIR)) {
+            latest = Math.max(latest, TablePaths.manifestVersion(entry.name()));
         }
         if (latest < 0) {
             throw new InvalidManifestException("no manifest under " + paths.manifestDir());
         }
         return latest;
-    }
-
-    private List<FileStatus> list(Path dir) throws IOException {
-        if (!fs.exists(dir)) {
-            return List.of();
-        }
-        FileStatus[] statuses = fs.listStatus(dir);
-        return statuses == null ? List.of() : List.of(statuses);
     }
 
     private static byte[] readAll(FileSystem fs, Path path) throws IOException {

@@ -29,12 +29,17 @@ import static java.util.Objects.requireNonNull;
  * @param generations the live generations, oldest first
  * @param retired the paths this version removed from the live set
  * @param committed for each committer id, the highest checkpoint id it committed
+ * @param orphanCutoffMillis the highest cutoff (epoch milliseconds of storage modification times)
+ *     of an orphan cleanup that may delete unnamed files from this version on: a commit on this
+ *     version refuses to add a file last modified before it, since cleanup may be deleting it; 0 if
+ *     no cleanup has claimed one (see {@link KilnTable#removeOrphans})
  */
 public record Manifest(
         long version,
         List<GenerationRef> generations,
         List<String> retired,
-        Map<String, Long> committed) {
+        Map<String, Long> committed,
+        long orphanCutoffMillis) {
 
     public Manifest {
         if (version < 0) {
@@ -43,6 +48,15 @@ public record Manifest(
         generations = List.copyOf(requireNonNull(generations, "generations"));
         retired = List.copyOf(requireNonNull(retired, "retired"));
         committed = Map.copyOf(requireNonNull(committed, "committed"));
+    }
+
+    /** Returns a manifest that no orphan cleanup has claimed a cutoff in. */
+    public Manifest(
+            long version,
+            List<GenerationRef> generations,
+            List<String> retired,
+            Map<String, Long> committed) {
+        this(version, generations, retired, committed, 0);
     }
 
     /** Returns version 0 of a new table: nothing live. */

@@ -23,11 +23,12 @@ import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
 
 /**
  * Publishes a file under a name that must not exist yet, so that readers see either nothing or the
- * whole file. Both implementations write the content to a temporary file first (whose name readers
- * ignore) and then make it appear under the final name in one step:
+ * whole file. Both forms write the content to a temporary file first (whose name readers ignore)
+ * and then make it appear under the final name in one step:
  *
  * <ul>
  *   <li>{@code file://}: a hard link ({@code link(2)}), which fails if the name exists: atomic
@@ -36,8 +37,21 @@ import java.nio.file.Paths;
  *       (atomic); on object stores (S3) it is a copy that silently overwrites, so there the table
  *       needs a single committer (Kiln's Flink committer runs at parallelism 1).
  * </ul>
+ *
+ * <p>It also rewrites files that readers never trust blindly (the version hint), as cheaply as the
+ * file system allows. Thread-safe.
  */
-interface ManifestPublisher {
+final class ManifestPublisher {
+
+    private final boolean local;
+
+    private ManifestPublisher(boolean local) {
+        this.local = local;
+    }
+
+    static ManifestPublisher forScheme(String scheme) {
+        return new ManifestPublisher("file".equals(scheme));
+    }
 
     /**
      * Publishes {@code content} as {@code target}.
@@ -45,12 +59,36 @@ interface ManifestPublisher {
      * @throws ManifestConflictException if {@code target} exists already (another committer won)
      * @throws IOException if the storage fails; {@code target} then does not exist
      */
-    void publish(FileSystem fs, Path target, Path temporary, byte[] content) throws IOException;
+    void publish(FileSystem fs, Path target, Path temporary, byte[] content) throws IOException {
+        if (local) {
+            publishByLink(fs, target, temporary, content);
+        } else {
+            publishByRename(fs, target, temporary, content);
+        }
+    }
 
-    static ManifestPublisher forScheme(String scheme) {
-        return "file".equals(scheme)
-                ? ManifestPublisher::publishByLink
-                : ManifestPublisher::publishByRename;
+    /**
+     * Writes {@code content} as {@code target}, replacing what is there. On {@code file://} through
+     * {@code temporary} and an atomic rename, so a reader sees the old or the new file; elsewhere
+     * by overwriting in place (one request; atomic on object stores, where an object appears whole;
+     * a reader on HDFS may see a partial file), so the content must be checked by its reader.
+     */
+    void replace(FileSystem fs, Path target, Path temporary, byte[] content) throws IOException {
+        if (!local) {
+            try (OutputStream out = fs.create(target, WriteMode.OVERWRITE)) {
+                out.write(content);
+            }
+            return;
+        }
+        writeTemporary(fs, temporary, content);
+        try {
+            Files.move(
+                    Paths.get(temporary.toUri()),
+                    Paths.get(target.toUri()),
+                    StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            fs.delete(temporary, false);
+        }
     }
 
     private static void writeTemporary(FileSystem fs, Path temporary, byte[] content)

@@ -16,12 +16,16 @@ package dev.kiln.table;
 
 import dev.kiln.format.LookupResult;
 
+import org.apache.flink.core.fs.Path;
+
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static java.util.Objects.requireNonNull;
 
@@ -31,14 +35,21 @@ import static java.util.Objects.requireNonNull;
  * generation that holds the key answers, and a tombstone answers "absent" without looking further.
  * The generations' key filters prune further inside the {@link GenerationLookup}.
  *
- * <p>Immutable and thread-safe; lookups never block and may run concurrently. A snapshot pins its
- * version: later commits are seen by a new snapshot.
+ * <p>A lookup never reads a generation through a symbolic link: on {@code file://} the first lookup
+ * of a snapshot that reaches a generation checks its path under the root without following links (a
+ * few local {@code lstat} calls, once per generation and snapshot), and a link fails the lookup
+ * with {@link LinkedPathException} naming the path. Other file systems report no links.
+ *
+ * <p>Thread-safe; its answers are fixed, and lookups never block on storage (only those local
+ * checks) and may run concurrently. A snapshot pins its version: later commits are seen by a new
+ * snapshot.
  */
 public final class Snapshot {
 
     private final KilnTable table;
     private final Manifest manifest;
     private final GenerationLookup lookup;
+    private final Map<String, Path> checked = new ConcurrentHashMap<>();
 
     Snapshot(KilnTable table, Manifest manifest, GenerationLookup lookup) {
         this.table = table;
@@ -83,6 +94,17 @@ public final class Snapshot {
                 .thenApply(done -> Arrays.asList(results));
     }
 
+    /** Resolves {@code generation}'s path, checked for links once per snapshot. */
+    private Path checked(GenerationRef generation) throws IOException {
+        Path path = checked.get(generation.path());
+        if (path == null) {
+            table.checkNoLinks(generation.path());
+            path = table.resolve(generation.path());
+            checked.put(generation.path(), path);
+        }
+        return path;
+    }
+
     /** Answers the keys in {@code open} from the generations from {@code next} on. */
     private CompletableFuture<Void> resolve(
             List<GenerationRef> newestFirst,
@@ -103,7 +125,13 @@ public final class Snapshot {
             }
             int following = g + 1;
             List<byte[]> asked = admitted.stream().map(keys::get).toList();
-            return lookup.lookupAll(table.resolve(generation.path()), generation.sizeBytes(), asked)
+            Path path;
+            try {
+                path = checked(generation);
+            } catch (IOException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+            return lookup.lookupAll(path, generation.sizeBytes(), asked)
                     .thenCompose(
                             answers -> {
                                 List<Integer> stillOpen = new ArrayList<>(open);

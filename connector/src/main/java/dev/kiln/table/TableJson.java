@@ -132,7 +132,13 @@ final class TableJson {
             throws InvalidManifestException {
         Manifest manifest;
         try {
-            ManifestFile file = MAPPER.treeToValue(verified(path, bytes), ManifestFile.class);
+            JsonNode body = verified(path, bytes);
+            if (body.get("manifest") instanceof ObjectNode fields
+                    && !fields.has("orphanCutoffMillis")) {
+                // Written before cleanups claimed cutoffs: none was claimed.
+                fields.put("orphanCutoffMillis", 0L);
+            }
+            ManifestFile file = MAPPER.treeToValue(body, ManifestFile.class);
             checkFormatVersion(path, file.formatVersion());
             manifest = file.manifest();
             if (manifest == null) {

@@ -29,6 +29,9 @@ final class TablePaths {
     static final String MANIFEST_DIR = META_DIR + "/manifests";
     static final String TEMP_DIR = META_DIR + "/tmp";
     static final String DATA_DIR = "data";
+    static final String VERSION_HINT = META_DIR + "/version-hint";
+
+    private static final Pattern BUCKET_DIR_NAME = Pattern.compile("bucket-\\d{1,10}");
 
     private static final Pattern MANIFEST_NAME = Pattern.compile("manifest-(\\d{20})\\.json");
     private static final String TEMP_PREFIX = ".tmp-";
@@ -67,14 +70,37 @@ final class TablePaths {
         return new Path(root, TEMP_DIR);
     }
 
-    /** Returns the version a manifest file name holds, or -1 if it is not a manifest's name. */
-    static long manifestVersion(Path path) {
-        Matcher m = MANIFEST_NAME.matcher(path.getName());
-        return m.matches() ? Long.parseLong(m.group(1)) : -1;
+    /**
+     * The version hint: the decimal number of a recent version, rewritten after each publish. Never
+     * trusted blindly (see {@link KilnTable#latestVersion()}).
+     */
+    Path versionHint() {
+        return new Path(root, VERSION_HINT);
     }
 
-    Path dataDir() {
-        return new Path(root, DATA_DIR);
+    /**
+     * Returns the version a manifest file name holds, or -1 if it is not a manifest's name (wrong
+     * pattern, or a number no version can have).
+     */
+    static long manifestVersion(Path path) {
+        return manifestVersion(path.getName());
+    }
+
+    static long manifestVersion(String name) {
+        Matcher m = MANIFEST_NAME.matcher(name);
+        if (!m.matches()) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Returns whether {@code name} is the name of a bucket folder under the data folder. */
+    static boolean isBucketFolder(String name) {
+        return BUCKET_DIR_NAME.matcher(name).matches();
     }
 
     static String newGenerationPath(int bucket) {
@@ -107,13 +133,5 @@ final class TablePaths {
             }
         }
         return relative;
-    }
-
-    /** Returns the path of {@code absolute} relative to the root, if it lies under it. */
-    String relativize(Path absolute) {
-        String rootUri = root.toUri().getPath();
-        String path = absolute.toUri().getPath();
-        String prefix = rootUri.endsWith("/") ? rootUri : rootUri + "/";
-        return path.startsWith(prefix) ? path.substring(prefix.length()) : null;
     }
 }

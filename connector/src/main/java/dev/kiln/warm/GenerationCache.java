@@ -17,9 +17,11 @@ package dev.kiln.warm;
 import dev.kiln.cache.CacheStats;
 import dev.kiln.cache.CachedValue;
 import dev.kiln.cache.SingleFlightCache;
+import dev.kiln.format.CorruptGenerationException;
 import dev.kiln.format.Generation;
 import dev.kiln.format.LookupResult;
 import dev.kiln.format.Page;
+import dev.kiln.io.ByteRange;
 import dev.kiln.io.RangeCoalescer;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.GenerationLookup;
@@ -27,6 +29,10 @@ import dev.kiln.table.GenerationLookup;
 import org.apache.flink.core.fs.Path;
 
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.OutOfMemoryException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,10 +43,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
@@ -52,24 +66,39 @@ import static java.util.Objects.requireNonNull;
  * #lookupAll} (or one warm) misses in a file are fetched together, with one range read per range
  * the {@link RangeCoalescer} merges them into.
  *
+ * <p>Memory: pages are decoded into a child allocator of the caller's allocator whose limit is
+ * {@code maximumPageBytes}, so the Arrow memory of cached pages and of pages being loaded into the
+ * cache never exceeds it. Three quarters of it hold cached pages, weighed by the Arrow memory they
+ * occupy; loads in flight reserve their estimated size in the last quarter first. A lookup whose
+ * page cannot be cached (no room to reserve, the allocator full, or its generation retired while it
+ * ran) reads the page privately: decoded into the caller's allocator and released before its future
+ * completes. Open generations are heap objects, bounded by {@code maximumGenerationBytes}.
+ *
  * <p>Warming: {@link #warmer()} is the default {@link GenerationWarmer}: it opens the generation
- * and loads its pages, in key order, within a byte budget. {@link #warmGate()} runs it best-effort
- * (joined per path, bounded, with a deadline); with warm-on-open enabled, a lookup that opens a
- * cold generation fires one warm of it through that gate.
+ * and loads its pages, in key order, within a byte budget, a chunk at a time; it stops loading when
+ * its future is completed by someone else (a {@link WarmGate}'s deadline). {@link #warmGate()} runs
+ * it best-effort (joined per path, bounded, with a deadline); with warm-on-open enabled, a lookup
+ * that opens a cold generation fires one warm of it through that gate.
+ *
+ * <p>Lifecycle: {@link #retainPaths} and {@link #close} win over work in flight: a page or
+ * generation of a retired path (or of a closed cache) loaded after the call is not cached, and the
+ * path is not marked warm again. Both return (or offer) a future that completes when the work in
+ * flight has settled.
  *
  * <p>Ownership: the caller owns the {@link RangeReader} and the {@link BufferAllocator} pages are
- * decoded into, and closes the allocator after {@link #close()}. The cache owns the pages it holds:
- * a page is released when it leaves the cache and no lookup is reading it.
+ * decoded into, and closes the allocator after {@link #close()} (or after {@link #closeAsync()}
+ * completes). The cache owns the pages it holds: a page is released when it leaves the cache and no
+ * lookup is reading it.
  *
- * <p>Threading: thread-safe. No method blocks; futures complete on the range reader's threads (or
- * the calling thread when the answer is cached). Lookups that lose a page to eviction between its
- * load and their read retry once through the cache, then read the page privately.
+ * <p>Threading: thread-safe. No method blocks but {@link #close()}; futures complete on the range
+ * reader's threads (or the calling thread when the answer is cached). Lookups that lose a page to
+ * eviction between its load and their read retry once through the cache, then read the page
+ * privately.
  *
- * <p>Errors: futures fail with the format layer's {@link
- * dev.kiln.format.CorruptGenerationException} (naming path and offset) or the reader's {@link
- * java.io.IOException}, wrapped in {@link java.util.concurrent.CompletionException} when joined.
- * Nothing of a failed open or page load is cached; the next call tries again. Warming never fails a
- * caller (see {@link WarmGate}).
+ * <p>Errors: futures fail with the format layer's {@link CorruptGenerationException} (naming path
+ * and offset) or the reader's {@link java.io.IOException}, wrapped in {@link CompletionException}
+ * when joined. Nothing of a failed open or page load is cached; the next call tries again. Warming
+ * never fails a caller (see {@link WarmGate}).
  */
 public final class GenerationCache implements GenerationLookup, AutoCloseable {
 
@@ -88,14 +117,26 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     /** Default {@link Builder#warmDeadline}. */
     public static final Duration DEFAULT_WARM_DEADLINE = Duration.ofSeconds(30);
 
+    /** How long {@link #close()} waits for work in flight before it returns. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
+
+    private static final Logger LOG = LoggerFactory.getLogger(GenerationCache.class);
+
     private static final int CACHED_READ_ATTEMPTS = 2;
     private static final ColdReadListener NO_COLD_READS = key -> {};
+    private static final Runnable NOTHING = () -> {};
     private static final long UNKNOWN_LENGTH = -1;
+
+    /** The share of {@code maximumPageBytes} that loads in flight reserve from: a quarter. */
+    private static final int LOAD_SHARE_DIVISOR = 4;
 
     private final RangeReader io;
     private final BufferAllocator allocator;
+    private final BufferAllocator pageAllocator;
     private final RangeCoalescer coalescer;
     private final long warmPageBudgetBytes;
+    private final long loadBudgetBytes;
+    private final long warmChunkBytes;
     private final boolean warmOnOpen;
     private final Executor maintenance;
 
@@ -104,6 +145,12 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     private final GenerationWarmer warmer;
     private final WarmGate warmGate;
     private final LongAdder uncachedPageReads = new LongAdder();
+
+    private final Map<String, PathState> paths = new ConcurrentHashMap<>();
+    private final AtomicLong reservedBytes = new AtomicLong();
+    private final AtomicInteger loadsInFlight = new AtomicInteger();
+    private final AtomicInteger livePages = new AtomicInteger();
+    private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
     private volatile boolean closed;
 
     private GenerationCache(Builder builder) {
@@ -113,6 +160,13 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         this.warmPageBudgetBytes = builder.warmPageBudgetBytes;
         this.warmOnOpen = builder.warmOnOpen;
         this.maintenance = builder.maintenance;
+        this.loadBudgetBytes = Math.max(1, builder.maximumPageBytes / LOAD_SHARE_DIVISOR);
+        long cachedBytes = Math.max(1, builder.maximumPageBytes - loadBudgetBytes);
+        // A warm chunk reserves at most a quarter of the load budget, so lookups keep room.
+        this.warmChunkBytes =
+                Math.max(1, Math.min(coalescer.rangeSizeLimit(), loadBudgetBytes / 8));
+        this.pageAllocator =
+                allocator.newChildAllocator("kiln-page-cache", 0, builder.maximumPageBytes);
         // Eviction runs inline (it only releases Arrow buffers), so close() and retainPaths()
         // have released every page they removed by the time they complete.
         this.generations =
@@ -123,7 +177,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                         .build();
         this.pages =
                 SingleFlightCache.<PageKey, SharedPage>builder()
-                        .maximumBytes(builder.maximumPageBytes)
+                        .maximumBytes(cachedBytes)
                         .weigher((key, page) -> (int) Math.min(Integer.MAX_VALUE, page.sizeBytes()))
                         .executor(Runnable::run)
                         .removalListener((key, page, cause) -> page.release())
@@ -142,7 +196,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
 
     /** Returns the open generation at {@code path}, opening it (once) if it is not cached. */
     public CompletableFuture<Generation> open(Path path) {
-        return openCached(path, UNKNOWN_LENGTH).thenApply(CachedValue::value);
+        return openGeneration(path, UNKNOWN_LENGTH, state(path), false);
     }
 
     /**
@@ -150,7 +204,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
      * its manifest entry says), opening it (once) without a length request if it is not cached.
      */
     public CompletableFuture<Generation> open(Path path, long fileLength) {
-        return openCached(path, checkLength(fileLength)).thenApply(CachedValue::value);
+        return openGeneration(path, checkLength(fileLength), state(path), false);
     }
 
     /**
@@ -159,15 +213,15 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
      */
     public CompletableFuture<LookupResult> lookup(Path path, byte[] key) {
         requireNonNull(key, "key");
-        return openForLookup(path, UNKNOWN_LENGTH)
+        PathState state = state(path);
+        return openGeneration(path, UNKNOWN_LENGTH, state, warmOnOpen)
                 .thenCompose(
                         generation ->
                                 generation.mightContain(key)
                                         ? readPage(
                                                 generation,
-                                                new PageKey(
-                                                        generation.path().toString(),
-                                                        generation.pageOf(key)),
+                                                state,
+                                                new PageKey(state.path, generation.pageOf(key)),
                                                 page -> page.lookup(key),
                                                 0)
                                         : CompletableFuture.completedFuture(LookupResult.absent()));
@@ -182,8 +236,9 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     @Override
     public CompletableFuture<List<LookupResult>> lookupAll(Path path, List<byte[]> keys) {
         requireNonNull(keys, "keys");
-        return openForLookup(path, UNKNOWN_LENGTH)
-                .thenCompose(generation -> lookupAll(generation, keys));
+        PathState state = state(path);
+        return openGeneration(path, UNKNOWN_LENGTH, state, warmOnOpen)
+                .thenCompose(generation -> lookupAll(generation, state, keys));
     }
 
     /** Like {@link #lookupAll(Path, List)}, opening a cold generation without a length request. */
@@ -204,23 +259,23 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
             Path path, long fileLength, List<byte[]> keys, ColdReadListener coldReads) {
         requireNonNull(keys, "keys");
         requireNonNull(coldReads, "coldReads");
-        return openCached(path, checkLength(fileLength))
-                .thenCompose(
-                        opened -> {
-                            if (opened.loaded()) {
-                                keys.forEach(coldReads::coldRead);
-                            }
-                            return lookupAll(warmIfOpened(opened), keys, coldReads);
-                        });
+        PathState state = state(path);
+        return openGeneration(
+                        path,
+                        checkLength(fileLength),
+                        state,
+                        warmOnOpen,
+                        () -> keys.forEach(coldReads::coldRead))
+                .thenCompose(generation -> lookupAll(generation, state, keys, coldReads));
     }
 
     private CompletableFuture<List<LookupResult>> lookupAll(
-            Generation generation, List<byte[]> keys) {
-        return lookupAll(generation, keys, NO_COLD_READS);
+            Generation generation, PathState state, List<byte[]> keys) {
+        return lookupAll(generation, state, keys, NO_COLD_READS);
     }
 
     private CompletableFuture<List<LookupResult>> lookupAll(
-            Generation generation, List<byte[]> keys, ColdReadListener coldReads) {
+            Generation generation, PathState state, List<byte[]> keys, ColdReadListener coldReads) {
         LookupResult[] results = new LookupResult[keys.size()];
         Map<Integer, List<Integer>> keysByPage = new LinkedHashMap<>();
         for (int i = 0; i < keys.size(); i++) {
@@ -234,42 +289,71 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         if (keysByPage.isEmpty()) {
             return CompletableFuture.completedFuture(Arrays.asList(results));
         }
-        String pathKey = generation.path().toString();
         List<PageKey> pageKeys =
                 keysByPage.keySet().stream()
-                        .map(p -> new PageKey(pathKey, p))
+                        .map(p -> new PageKey(state.path, p))
                         .collect(Collectors.toList());
-        return pages.getOrLoadAll(pageKeys, owned -> loadPages(generation, owned))
-                .thenCompose(
-                        loaded -> {
-                            List<CompletableFuture<Void>> rereads = new ArrayList<>();
-                            for (CachedValue<PageKey, SharedPage> cached : loaded) {
-                                int page = cached.key().page();
-                                if (cached.loaded()) {
-                                    for (int i : keysByPage.get(page)) {
-                                        coldReads.coldRead(keys.get(i));
-                                    }
+        Function<PageKey, Function<Page, Boolean>> answers =
+                key ->
+                        p -> {
+                            for (int i : keysByPage.get(key.page())) {
+                                results[i] = p.lookup(keys.get(i));
+                            }
+                            return Boolean.TRUE;
+                        };
+        Function<PageKey, Runnable> cold =
+                key ->
+                        () -> {
+                            for (int i : keysByPage.get(key.page())) {
+                                coldReads.coldRead(keys.get(i));
+                            }
+                        };
+        long reservation = reservationFor(generation, pageKeys);
+        if (!reserve(reservation)) {
+            // No room for all of them in flight: page by page, each reserving for itself.
+            List<CompletableFuture<Boolean>> reads = new ArrayList<>();
+            for (PageKey key : pageKeys) {
+                reads.add(readPage(generation, state, key, answers.apply(key), 0, cold.apply(key)));
+            }
+            return allOf(reads).thenApply(done -> Arrays.asList(results));
+        }
+        return pages.getOrLoadAll(pageKeys, owned -> loadPages(generation, state, owned))
+                .handle(
+                        (loaded, error) -> {
+                            unreserve(reservation);
+                            List<CompletableFuture<Boolean>> reads = new ArrayList<>();
+                            if (error != null) {
+                                if (!uncacheable(error)) {
+                                    return CompletableFuture.<List<LookupResult>>failedFuture(
+                                            unwrap(error));
                                 }
-                                Function<Page, Boolean> answer =
-                                        p -> {
-                                            for (int i : keysByPage.get(page)) {
-                                                results[i] = p.lookup(keys.get(i));
-                                            }
-                                            return Boolean.TRUE;
-                                        };
-                                if (cached.value().read(answer) == null) {
-                                    for (int i : keysByPage.get(page)) {
-                                        coldReads.coldRead(keys.get(i));
+                                for (PageKey key : pageKeys) {
+                                    cold.apply(key).run();
+                                    reads.add(
+                                            readPrivately(
+                                                    generation, key.page(), answers.apply(key)));
+                                }
+                            } else {
+                                for (CachedValue<PageKey, SharedPage> cached : loaded) {
+                                    if (cached.loaded()) {
+                                        cold.apply(cached.key()).run();
                                     }
-                                    rereads.add(
-                                            readPage(generation, cached.key(), answer, 1)
-                                                    .thenAccept(done -> {}));
+                                    Function<Page, Boolean> answer = answers.apply(cached.key());
+                                    if (cached.value().read(answer) == null) {
+                                        reads.add(
+                                                readPage(
+                                                        generation,
+                                                        state,
+                                                        cached.key(),
+                                                        answer,
+                                                        1,
+                                                        cold.apply(cached.key())));
+                                    }
                                 }
                             }
-                            return CompletableFuture.allOf(
-                                            rereads.toArray(new CompletableFuture<?>[0]))
-                                    .thenApply(done -> Arrays.asList(results));
-                        });
+                            return allOf(reads).thenApply(done -> Arrays.asList(results));
+                        })
+                .thenCompose(f -> f);
     }
 
     /** Returns the default warmer: open, then load pages in key order within the budget. */
@@ -283,40 +367,68 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     }
 
     /**
-     * Evicts everything of the generations not in {@code live}: open handles, pages and warm state.
-     * Runs on the maintenance executor; pages that lookups are reading are released when those
-     * lookups finish.
+     * Evicts everything of the generations not in {@code live}: open handles, pages and warm state,
+     * and wins over work in flight for them: what a lookup or warm that started before this call
+     * loads for a retired generation afterwards is not cached (a lookup still gets its answer), and
+     * a warm of it does not mark it warm again. Work that starts after this call treats the path as
+     * new.
+     *
+     * <p>Runs on the maintenance executor. The future completes once the retired generations are
+     * removed, every load of them that was in flight has completed, and every page of them has been
+     * released (pages that lookups were reading, when those reads finished): all their Arrow memory
+     * is free then.
      */
     public CompletableFuture<Void> retainPaths(Set<Path> live) {
         Set<String> keep = live.stream().map(Path::toString).collect(Collectors.toSet());
-        return CompletableFuture.runAsync(
-                () -> {
-                    warmGate.retainPaths(live);
-                    generations.invalidateAll(path -> !keep.contains(path));
-                    pages.invalidateAll(page -> !keep.contains(page.path()));
-                },
-                maintenance);
+        return CompletableFuture.supplyAsync(
+                        () -> {
+                            warmGate.retainPaths(live);
+                            List<CompletableFuture<Void>> drained = new ArrayList<>();
+                            for (PathState state : paths.values()) {
+                                if (!keep.contains(state.path)) {
+                                    paths.remove(state.path, state);
+                                    state.retire();
+                                    drained.add(state.drained);
+                                }
+                            }
+                            // After the states are retired: a load registered later sees it.
+                            generations.invalidateAll(path -> !keep.contains(path));
+                            pages.invalidateAll(page -> !keep.contains(page.path()));
+                            return allOf(drained);
+                        },
+                        maintenance)
+                .thenCompose(drained -> drained);
     }
 
     /**
-     * Evicts everything of the generations in {@code retired}, and nothing else: open handles,
-     * pages and warm state. Unlike {@link #retainPaths}, it leaves alone what others sharing the
-     * cache hold (generations warmed for a commit not yet published, other readers' generations).
-     * Runs on the maintenance executor; pages that lookups are reading are released when those
-     * lookups finish.
+     * Evicts everything of the generations in {@code retired}, and nothing else, as {@link
+     * #retainPaths} evicts the generations it does not keep (winning over work in flight for them
+     * alike). Unlike {@code retainPaths}, it leaves alone what others sharing the cache hold:
+     * generations warmed for a commit not yet published, other readers' generations. The future
+     * completes as {@code retainPaths}'s does.
      */
     public CompletableFuture<Void> evictPaths(Set<Path> retired) {
         Set<String> drop =
                 requireNonNull(retired, "retired").stream()
                         .map(Path::toString)
                         .collect(Collectors.toSet());
-        return CompletableFuture.runAsync(
-                () -> {
-                    warmGate.forgetPaths(retired);
-                    generations.invalidateAll(drop::contains);
-                    pages.invalidateAll(page -> drop.contains(page.path()));
-                },
-                maintenance);
+        return CompletableFuture.supplyAsync(
+                        () -> {
+                            warmGate.forgetPaths(retired);
+                            List<CompletableFuture<Void>> drained = new ArrayList<>();
+                            for (String path : drop) {
+                                PathState state = paths.get(path);
+                                if (state != null && paths.remove(path, state)) {
+                                    state.retire();
+                                    drained.add(state.drained);
+                                }
+                            }
+                            generations.invalidateAll(drop::contains);
+                            pages.invalidateAll(page -> drop.contains(page.path()));
+                            return allOf(drained);
+                        },
+                        maintenance)
+                .thenCompose(drained -> drained);
     }
 
     /** Returns the counters of the open-generation cache. */
@@ -329,7 +441,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         return pages.stats();
     }
 
-    /** Returns the bytes of decoded pages the cache holds. */
+    /** Returns the Arrow memory of the decoded pages the cache holds, in bytes. */
     public long cachedPageBytes() {
         return pages.weightedSizeBytes();
     }
@@ -345,37 +457,120 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     }
 
     /**
-     * Returns how many page reads bypassed the cache because the page was evicted between its load
-     * and its read twice in a row (a sign that {@code maximumPageBytes} is too small).
+     * Returns how many page reads bypassed the cache: the page was evicted between its load and its
+     * read twice in a row, or there was no room to load it into the cache, or its generation was
+     * retired meanwhile (a sign, but for the last, that {@code maximumPageBytes} is too small).
      */
     public long uncachedPageReads() {
         return uncachedPageReads.sum();
     }
 
     /**
-     * Drops every cached generation and page; pages being read are released when their readers
-     * finish. Later calls fail with {@link IllegalStateException}. Idempotent.
+     * Closes the cache: drops every cached generation and page, stops the warms in flight (as
+     * {@link WarmGate#retainPaths} does for retired paths), and makes later calls fail with {@link
+     * IllegalStateException}; loads in flight complete uncached. Idempotent.
+     *
+     * @return a future that completes when every page the cache decoded has been released (loads in
+     *     flight have completed, lookups reading pages have finished) and the cache's child
+     *     allocator is closed: the caller may close its allocator then. It fails with {@link
+     *     IllegalStateException} if the child allocator reports a leak.
+     */
+    public CompletableFuture<Void> closeAsync() {
+        if (!closed) {
+            closed = true;
+            warmGate.retainPaths(Set.of());
+            generations.invalidateAll(path -> true);
+            pages.invalidateAll(page -> true);
+            settleClose();
+        }
+        return closedFuture.copy();
+    }
+
+    /**
+     * {@link #closeAsync() Closes} the cache and waits up to 30 seconds for the work in flight to
+     * settle; if it has not by then, logs a warning and returns (the caller's allocator will then
+     * report the pages still in use when it is closed).
+     *
+     * @throws IllegalStateException if the cache's child allocator reports a leak
      */
     @Override
     public void close() {
-        closed = true;
-        generations.invalidateAll(path -> true);
-        pages.invalidateAll(page -> true);
+        try {
+            closeAsync().get(CLOSE_WAIT.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn(
+                    "Generation cache closed with work in flight after {}: {} loads, {} pages.",
+                    CLOSE_WAIT,
+                    loadsInFlight.get(),
+                    livePages.get());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("generation cache did not close cleanly", e.getCause());
+        }
+    }
+
+    /** Returns the child allocator cached pages are decoded into, for tests. */
+    BufferAllocator pageAllocator() {
+        return pageAllocator;
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private PathState state(Path path) {
+        return paths.computeIfAbsent(requireNonNull(path, "path").toString(), PathState::new);
+    }
+
+    /**
+     * Opens through the generation cache; if {@code state} was retired meanwhile, opens privately
+     * (uncached). Fires a warm of a generation this call opened if {@code warm}.
+     */
+    private CompletableFuture<Generation> openGeneration(
+            Path path, long fileLength, PathState state, boolean warm) {
+        return openGeneration(path, fileLength, state, warm, NOTHING);
+    }
+
+    /** Like the above, running {@code openedHere} if this call read the file (cached or not). */
+    private CompletableFuture<Generation> openGeneration(
+            Path path, long fileLength, PathState state, boolean warm, Runnable openedHere) {
+        if (closed) {
+            return CompletableFuture.failedFuture(closedException());
+        }
+        return openCached(path, fileLength, state)
+                .handle(
+                        (opened, error) -> {
+                            if (error == null) {
+                                if (opened.loaded()) {
+                                    openedHere.run();
+                                    if (warm) {
+                                        Generation g = opened.value();
+                                        warmGate.warm(new GenerationFile(g.path(), g.fileLength()));
+                                    }
+                                }
+                                return CompletableFuture.completedFuture(opened.value());
+                            }
+                            if (uncacheable(error)) {
+                                openedHere.run();
+                                return tracked(() -> openFile(path, fileLength));
+                            }
+                            return CompletableFuture.<Generation>failedFuture(unwrap(error));
+                        })
+                .thenCompose(f -> f);
     }
 
     private CompletableFuture<CachedValue<String, Generation>> openCached(
-            Path path, long fileLength) {
-        requireNonNull(path, "path");
+            Path path, long fileLength, PathState state) {
         if (closed) {
-            return CompletableFuture.failedFuture(
-                    new IllegalStateException("generation cache is closed"));
+            return CompletableFuture.failedFuture(closedException());
         }
         return generations.getOrLoad(
-                path.toString(),
-                key ->
-                        fileLength == UNKNOWN_LENGTH
-                                ? Generation.open(io, path)
-                                : Generation.open(io, path, fileLength));
+                state.path, key -> load(state, () -> openFile(path, fileLength)));
+    }
+
+    private CompletableFuture<Generation> openFile(Path path, long fileLength) {
+        return fileLength == UNKNOWN_LENGTH
+                ? Generation.open(io, path)
+                : Generation.open(io, path, fileLength);
     }
 
     private static long checkLength(long fileLength) {
@@ -386,81 +581,366 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         return fileLength;
     }
 
-    private CompletableFuture<Generation> openForLookup(Path path, long fileLength) {
-        return openCached(path, fileLength).thenApply(this::warmIfOpened);
-    }
-
-    private Generation warmIfOpened(CachedValue<String, Generation> opened) {
-        if (opened.loaded() && warmOnOpen) {
-            warmGate.warm(new GenerationFile(opened.value().path(), opened.value().fileLength()));
-        }
-        return opened.value();
-    }
-
+    /**
+     * Reads one page through the page cache (reserving room for it first), or privately if it
+     * cannot be cached.
+     */
     private <T> CompletableFuture<T> readPage(
-            Generation generation, PageKey key, Function<Page, T> read, int attempt) {
+            Generation generation,
+            PathState state,
+            PageKey key,
+            Function<Page, T> read,
+            int attempt) {
+        return readPage(generation, state, key, read, attempt, NOTHING);
+    }
+
+    /** Like the above, running {@code loadedHere} if this call read the page from storage. */
+    private <T> CompletableFuture<T> readPage(
+            Generation generation,
+            PathState state,
+            PageKey key,
+            Function<Page, T> read,
+            int attempt,
+            Runnable loadedHere) {
         if (attempt >= CACHED_READ_ATTEMPTS) {
-            uncachedPageReads.increment();
-            return generation
-                    .loadPage(key.page(), allocator)
-                    .thenApply(
-                            loaded -> {
-                                try (Page p = loaded) {
-                                    return read.apply(p);
-                                }
-                            });
+            loadedHere.run();
+            return readPrivately(generation, key.page(), read);
         }
-        return pages.getOrLoad(
-                        key,
-                        k -> generation.loadPage(k.page(), allocator).thenApply(SharedPage::new))
-                .thenCompose(
-                        cached -> {
-                            T result = cached.value().read(read);
+        long reservation = reservationFor(generation, List.of(key));
+        if (!reserve(reservation)) {
+            loadedHere.run();
+            return readPrivately(generation, key.page(), read);
+        }
+        CompletableFuture<CachedValue<PageKey, SharedPage>> cached;
+        try {
+            cached = pages.getOrLoad(key, k -> load(state, () -> loadPage(generation, state, k)));
+        } catch (RuntimeException e) {
+            unreserve(reservation);
+            throw e;
+        }
+        return cached.handle(
+                        (value, error) -> {
+                            unreserve(reservation);
+                            if (error != null) {
+                                if (uncacheable(error)) {
+                                    loadedHere.run();
+                                    return readPrivately(generation, key.page(), read);
+                                }
+                                return CompletableFuture.<T>failedFuture(unwrap(error));
+                            }
+                            if (value.loaded()) {
+                                loadedHere.run();
+                            }
+                            T result = value.value().read(read);
                             return result != null
                                     ? CompletableFuture.completedFuture(result)
-                                    : readPage(generation, key, read, attempt + 1);
-                        });
+                                    : readPage(
+                                            generation, state, key, read, attempt + 1, loadedHere);
+                        })
+                .thenCompose(f -> f);
+    }
+
+    /**
+     * Reads and decodes one page into the caller's allocator, applies {@code read}, releases it.
+     */
+    private <T> CompletableFuture<T> readPrivately(
+            Generation generation, int page, Function<Page, T> read) {
+        uncachedPageReads.increment();
+        return tracked(
+                () ->
+                        generation
+                                .readPage(page)
+                                .thenApply(
+                                        bytes -> {
+                                            Page decoded =
+                                                    decode(generation, page, bytes, allocator);
+                                            try {
+                                                return read.apply(decoded);
+                                            } finally {
+                                                decoded.close();
+                                                pageReleased();
+                                            }
+                                        }));
+    }
+
+    private CompletableFuture<SharedPage> loadPage(
+            Generation generation, PathState state, PageKey key) {
+        return generation
+                .readPage(key.page())
+                .thenApply(
+                        bytes ->
+                                share(decode(generation, key.page(), bytes, pageAllocator), state));
     }
 
     private CompletableFuture<Map<PageKey, SharedPage>> loadPages(
-            Generation generation, Set<PageKey> owned) {
-        int[] pageNumbers = owned.stream().mapToInt(PageKey::page).toArray();
-        return generation
-                .loadPages(pageNumbers, coalescer, allocator)
-                .thenApply(
-                        loaded -> {
-                            Map<PageKey, SharedPage> byKey = new HashMap<>();
-                            String pathKey = generation.path().toString();
-                            for (int i = 0; i < pageNumbers.length; i++) {
-                                byKey.put(
-                                        new PageKey(pathKey, pageNumbers[i]),
-                                        new SharedPage(loaded.get(i)));
-                            }
-                            return byKey;
-                        });
+            Generation generation, PathState state, Set<PageKey> owned) {
+        int[] pageNumbers = owned.stream().mapToInt(PageKey::page).sorted().toArray();
+        return load(
+                state,
+                () ->
+                        generation
+                                .readPages(pageNumbers, coalescer)
+                                .thenApply(
+                                        bytes -> {
+                                            Map<PageKey, SharedPage> byKey = new HashMap<>();
+                                            try {
+                                                for (int i = 0; i < pageNumbers.length; i++) {
+                                                    Page page =
+                                                            decode(
+                                                                    generation,
+                                                                    pageNumbers[i],
+                                                                    bytes.get(i),
+                                                                    pageAllocator);
+                                                    byKey.put(
+                                                            new PageKey(state.path, pageNumbers[i]),
+                                                            share(page, state));
+                                                }
+                                                return byKey;
+                                            } catch (RuntimeException e) {
+                                                byKey.values().forEach(SharedPage::release);
+                                                throw e;
+                                            }
+                                        }));
+    }
+
+    /**
+     * Decodes a page into {@code target}, counting it as live until it is closed. A page that does
+     * not fit in the page allocator is {@linkplain Uncacheable uncacheable}, not corrupt.
+     */
+    private Page decode(Generation generation, int page, byte[] bytes, BufferAllocator target) {
+        Page decoded;
+        try {
+            decoded = generation.decodePage(page, bytes, target);
+        } catch (CorruptGenerationException | RuntimeException e) {
+            if (target == pageAllocator && causedBy(e, OutOfMemoryException.class)) {
+                throw new Uncacheable(
+                        "no room in the page cache for page " + page + " of " + generation.path());
+            }
+            throw e instanceof CompletionException c ? c : new CompletionException(e);
+        }
+        livePages.incrementAndGet();
+        return decoded;
+    }
+
+    /** Shares a page decoded into the page allocator, counting it as {@code state}'s work. */
+    private SharedPage share(Page page, PathState state) {
+        state.begin();
+        return new SharedPage(
+                page,
+                () -> {
+                    state.end();
+                    pageReleased();
+                });
+    }
+
+    private void pageReleased() {
+        livePages.decrementAndGet();
+        settleClose();
+    }
+
+    /**
+     * Runs a load for the page or generation cache, registered under {@code state}: refused (not
+     * run) if the cache is closed or the path retired, so that nothing loaded after {@link #close}
+     * or {@link #retainPaths} is cached. The caller has registered the load in its cache before
+     * this runs, so a close or retirement after this check sees the load in flight.
+     */
+    private <T> CompletableFuture<T> load(PathState state, Supplier<CompletableFuture<T>> load) {
+        state.begin();
+        CompletableFuture<T> loading;
+        if (state.retired) {
+            loading =
+                    CompletableFuture.failedFuture(
+                            new Uncacheable("generation " + state.path + " was retired"));
+        } else {
+            loading = tracked(load);
+        }
+        loading.whenComplete((value, error) -> state.end());
+        return loading;
+    }
+
+    /** Runs {@code work} counted as in flight, unless the cache is closed. */
+    private <T> CompletableFuture<T> tracked(Supplier<CompletableFuture<T>> work) {
+        loadsInFlight.incrementAndGet();
+        CompletableFuture<T> running;
+        if (closed) {
+            running = CompletableFuture.failedFuture(closedException());
+        } else {
+            try {
+                running = requireNonNull(work.get(), "load");
+            } catch (RuntimeException e) {
+                running = CompletableFuture.failedFuture(e);
+            }
+        }
+        running.whenComplete(
+                (value, error) -> {
+                    loadsInFlight.decrementAndGet();
+                    settleClose();
+                });
+        return running;
+    }
+
+    /** Completes the close once closed, with no load in flight and no decoded page left. */
+    private void settleClose() {
+        if (closed && loadsInFlight.get() == 0 && livePages.get() == 0 && !closedFuture.isDone()) {
+            synchronized (closedFuture) {
+                if (closedFuture.isDone()) {
+                    return;
+                }
+                try {
+                    pageAllocator.close();
+                    closedFuture.complete(null);
+                } catch (RuntimeException e) {
+                    closedFuture.completeExceptionally(e);
+                }
+            }
+        }
+    }
+
+    /** Estimates the Arrow memory of the pages of {@code keys} that are not cached. */
+    private long reservationFor(Generation generation, List<PageKey> keys) {
+        long bytes = 0;
+        for (PageKey key : keys) {
+            if (pages.getIfPresent(key) == null) {
+                bytes += decodedEstimate(generation.pageRange(key.page()));
+            }
+        }
+        return bytes;
+    }
+
+    /**
+     * An estimate, on the high side, of the Arrow memory a page of this block decodes into: its
+     * body rounded up to a power of two, plus the validity buffers Arrow allocates for columns
+     * without nulls (no more than the block itself).
+     */
+    static long decodedEstimate(ByteRange block) {
+        long length = Math.max(1, block.length());
+        long roundedUp = Long.highestOneBit(length);
+        return (roundedUp == length ? length : roundedUp << 1) + length;
+    }
+
+    /**
+     * Reserves {@code bytes} of the load budget for loads about to start; always succeeds when
+     * nothing else is reserved, so that one load at a time can proceed whatever its size.
+     */
+    private boolean reserve(long bytes) {
+        if (bytes == 0) {
+            return true;
+        }
+        while (true) {
+            long reserved = reservedBytes.get();
+            if (reserved > 0 && reserved + bytes > loadBudgetBytes) {
+                return false;
+            }
+            if (reservedBytes.compareAndSet(reserved, reserved + bytes)) {
+                return true;
+            }
+        }
+    }
+
+    private void unreserve(long bytes) {
+        if (bytes != 0) {
+            reservedBytes.addAndGet(-bytes);
+        }
     }
 
     private CompletableFuture<Void> warmPages(GenerationFile file) {
-        String pathKey = file.key();
-        return openCached(file.path(), file.length())
-                .thenCompose(
-                        opened -> {
-                            Generation generation = opened.value();
-                            List<PageKey> budgeted = new ArrayList<>();
-                            long bytes = 0;
-                            for (int p = 0; p < generation.pageCount(); p++) {
-                                bytes += generation.pageRange(p).length();
-                                if (bytes > warmPageBudgetBytes) {
-                                    break;
-                                }
-                                budgeted.add(new PageKey(pathKey, p));
+        PathState state = state(file.path());
+        CompletableFuture<Void> warming = new CompletableFuture<>();
+        openCached(file.path(), file.length(), state)
+                .whenComplete(
+                        (opened, error) -> {
+                            if (error != null) {
+                                warming.completeExceptionally(unwrap(error));
+                            } else {
+                                new PageWarm(opened.value(), state, warming).run();
                             }
-                            return budgeted.isEmpty()
-                                    ? CompletableFuture.completedFuture(null)
-                                    : pages.getOrLoadAll(
-                                                    budgeted, owned -> loadPages(generation, owned))
-                                            .thenApply(loaded -> null);
                         });
+        return warming;
+    }
+
+    /**
+     * Loads a generation's budgeted pages, one chunk (a coalesced read) at a time, each chunk
+     * reserving its room first. Stops (completing normally) when a chunk finds no room, and stops
+     * starting chunks once {@code warming} is completed by someone else (a gate's deadline). Loops
+     * over chunks that complete at once, so the stack stays flat however many there are.
+     */
+    private final class PageWarm {
+        private final Generation generation;
+        private final PathState state;
+        private final CompletableFuture<Void> warming;
+        private final List<List<PageKey>> chunks = new ArrayList<>();
+        private int next;
+
+        PageWarm(Generation generation, PathState state, CompletableFuture<Void> warming) {
+            this.generation = generation;
+            this.state = state;
+            this.warming = warming;
+            List<PageKey> chunk = new ArrayList<>();
+            long budget = 0;
+            long chunkStart = 0;
+            for (int p = 0; p < generation.pageCount(); p++) {
+                ByteRange range = generation.pageRange(p);
+                budget += range.length();
+                if (budget > warmPageBudgetBytes) {
+                    break;
+                }
+                if (!chunk.isEmpty() && range.end() - chunkStart > warmChunkBytes) {
+                    chunks.add(chunk);
+                    chunk = new ArrayList<>();
+                }
+                if (chunk.isEmpty()) {
+                    chunkStart = range.offset();
+                }
+                chunk.add(new PageKey(state.path, p));
+            }
+            if (!chunk.isEmpty()) {
+                chunks.add(chunk);
+            }
+        }
+
+        void run() {
+            while (!warming.isDone()) {
+                if (next == chunks.size()) {
+                    warming.complete(null);
+                    return;
+                }
+                List<PageKey> chunk = chunks.get(next++);
+                long reservation = reservationFor(generation, chunk);
+                if (!reserve(reservation)) {
+                    warming.complete(null);
+                    return;
+                }
+                CompletableFuture<?> loaded;
+                try {
+                    loaded =
+                            pages.getOrLoadAll(chunk, owned -> loadPages(generation, state, owned));
+                } catch (RuntimeException e) {
+                    unreserve(reservation);
+                    warming.completeExceptionally(e);
+                    return;
+                }
+                loaded.whenComplete((value, error) -> unreserve(reservation));
+                if (!loaded.isDone()) {
+                    loaded.whenComplete((value, error) -> resume(error));
+                    return;
+                }
+                if (loaded.isCompletedExceptionally()) {
+                    loaded.whenComplete((value, error) -> resume(error));
+                    return;
+                }
+            }
+        }
+
+        private void resume(Throwable error) {
+            if (error == null) {
+                run();
+            } else if (uncacheable(error) && !state.retired && !closed) {
+                // The page allocator is full: warm as far as it got.
+                warming.complete(null);
+            } else {
+                warming.completeExceptionally(unwrap(error));
+            }
+        }
     }
 
     /** The bytes of a generation's footer (schema, key index, key filter): what an open holds. */
@@ -470,6 +950,79 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
             pageBytes += generation.pageRange(p).length();
         }
         return (int) Math.min(Integer.MAX_VALUE, Math.max(1, generation.fileLength() - pageBytes));
+    }
+
+    private static <T> CompletableFuture<Void> allOf(List<CompletableFuture<T>> futures) {
+        return CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]));
+    }
+
+    private static boolean uncacheable(Throwable error) {
+        return unwrap(error) instanceof Uncacheable;
+    }
+
+    private static boolean causedBy(Throwable error, Class<? extends Throwable> type) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null
+                ? error.getCause()
+                : error;
+    }
+
+    private static IllegalStateException closedException() {
+        return new IllegalStateException("generation cache is closed");
+    }
+
+    /**
+     * The lifetime of one path in this cache, from its first use until {@link #retainPaths} retires
+     * it: work captures it when it starts, and a load refuses to cache anything for a retired one.
+     */
+    private static final class PathState {
+        final String path;
+
+        /** Loads in flight plus decoded pages not yet released. */
+        final AtomicInteger work = new AtomicInteger();
+
+        final CompletableFuture<Void> drained = new CompletableFuture<>();
+        volatile boolean retired;
+
+        PathState(String path) {
+            this.path = path;
+        }
+
+        void retire() {
+            retired = true;
+            if (work.get() == 0) {
+                drained.complete(null);
+            }
+        }
+
+        void begin() {
+            work.incrementAndGet();
+        }
+
+        void end() {
+            if (work.decrementAndGet() == 0 && retired) {
+                drained.complete(null);
+            }
+        }
+    }
+
+    /**
+     * A load that must not be cached (its generation was retired, or the page allocator is full):
+     * the lookup that needed it reads privately instead, a warm stops. Not an error of the storage
+     * or of the file, hence a {@link java.util.concurrent.CancellationException}.
+     */
+    static final class Uncacheable extends java.util.concurrent.CancellationException {
+        Uncacheable(String message) {
+            super(message);
+        }
     }
 
     /**
@@ -509,7 +1062,11 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
             return this;
         }
 
-        /** Bounds the bytes of decoded pages held; must be positive. */
+        /**
+         * Bounds the Arrow memory of cached pages plus pages being loaded into the cache (the limit
+         * of the cache's child allocator): three quarters for cached pages, one for loads in
+         * flight; must be positive. Pages lookups read privately are not covered.
+         */
         public Builder maximumPageBytes(long bytes) {
             this.maximumPageBytes = positive("maximumPageBytes", bytes);
             return this;
@@ -534,13 +1091,16 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
             return this;
         }
 
-        /** Sets how many warms may run at once; must be positive. */
+        /** Sets how many warmer invocations may run at once; must be positive. */
         public Builder maxConcurrentWarms(int warms) {
             this.maxConcurrentWarms = (int) positive("maxConcurrentWarms", warms);
             return this;
         }
 
-        /** Sets how long a warm may take before its requesters stop waiting; must be positive. */
+        /**
+         * Sets how long a warm request waits at most (from its call) and how long a warm may run
+         * (from its start) before the gate stops it; must be positive. See {@link WarmGate}.
+         */
         public Builder warmDeadline(Duration deadline) {
             requireNonNull(deadline, "warmDeadline");
             if (deadline.isNegative() || deadline.isZero()) {

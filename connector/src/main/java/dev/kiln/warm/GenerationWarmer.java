@@ -26,6 +26,13 @@ import java.util.concurrent.CompletableFuture;
  * Implementations must be thread-safe. Callers normally go through a {@link WarmGate}, which joins
  * concurrent warms of one path, bounds concurrency, applies a deadline and never lets a failure
  * reach the commit path.
+ *
+ * <p>Stopping: the caller may complete the returned future itself (a {@link WarmGate} does so at
+ * its deadline, with a {@link java.util.concurrent.TimeoutException}, and with a {@link
+ * java.util.concurrent.CancellationException} when the path is retired). A warmer must then stop
+ * starting new work as soon as it notices (it checks {@code isDone()} between steps); work already
+ * started may finish. The gate's concurrency bound holds on work that actually runs only for
+ * warmers that honour this.
  */
 @FunctionalInterface
 public interface GenerationWarmer {

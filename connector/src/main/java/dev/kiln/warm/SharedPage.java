@@ -16,6 +16,13 @@ package dev.kiln.warm;
 
 import dev.kiln.format.Page;
 
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.ReferenceManager;
+import org.apache.arrow.vector.FieldVector;
+
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
@@ -23,19 +30,24 @@ import java.util.function.Function;
  * A decoded page shared by the page cache and the lookups that read it. The cache holds one
  * reference from the load until the entry leaves the cache; each read holds one for its duration.
  * The page's Arrow memory is released when the last reference goes, so eviction never frees a page
- * under a reader.
+ * under a reader; {@code onClose} runs once, after the page is closed.
  */
 final class SharedPage {
 
     private final Page page;
+    private final long sizeBytes;
+    private final Runnable onClose;
     private final AtomicInteger references = new AtomicInteger(1);
 
-    SharedPage(Page page) {
+    SharedPage(Page page, Runnable onClose) {
         this.page = page;
+        this.sizeBytes = arrowBytes(page);
+        this.onClose = onClose;
     }
 
+    /** Returns the Arrow memory the page occupies, as its allocator accounts it. */
     long sizeBytes() {
-        return page.sizeBytes();
+        return sizeBytes;
     }
 
     /**
@@ -58,7 +70,11 @@ final class SharedPage {
     /** Drops the cache's reference. */
     void release() {
         if (references.decrementAndGet() == 0) {
-            page.close();
+            try {
+                page.close();
+            } finally {
+                onClose.run();
+            }
         }
     }
 
@@ -69,5 +85,24 @@ final class SharedPage {
             }
         }
         return false;
+    }
+
+    /**
+     * The bytes the allocator accounts for {@code page}'s buffers: each underlying allocation once
+     * (a decoded page's vectors are slices of one body buffer, plus the validity buffers Arrow
+     * allocates for columns without nulls), at its rounded-up size.
+     */
+    static long arrowBytes(Page page) {
+        Set<ReferenceManager> allocations = Collections.newSetFromMap(new IdentityHashMap<>());
+        long bytes = 0;
+        for (FieldVector vector : page.root().getFieldVectors()) {
+            for (ArrowBuf buffer : vector.getBuffers(false)) {
+                ReferenceManager allocation = buffer.getReferenceManager();
+                if (allocations.add(allocation)) {
+                    bytes += allocation.getAccountedSize();
+                }
+            }
+        }
+        return bytes;
     }
 }

@@ -20,16 +20,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
@@ -40,19 +44,30 @@ import static java.util.Objects.requireNonNull;
  * <ul>
  *   <li>Concurrent requests for one path join one warm; a path that warmed successfully is not
  *       warmed again until {@link #retainPaths} forgets it.
- *   <li>At most {@code maxConcurrentWarms} warmer invocations run at once; further requests queue
- *       in arrival order.
- *   <li>Every warm has a deadline, counted from its first request; past it the request completes
- *       {@link WarmOutcome#TIMED_OUT} and its concurrency slot is freed (a warmer that never
- *       completes cannot starve others). A warmer that completes later still marks its path warm.
+ *   <li><b>Concurrency</b>: at most {@code maxConcurrentWarms} warmer invocations are running at
+ *       any moment, where an invocation runs from the call of {@link GenerationWarmer#warm} until
+ *       its future completes (normally, exceptionally, or because the gate completed it, see
+ *       below). Further warms queue, in arrival order, and start as slots free up.
+ *   <li><b>Deadlines</b>: the {@code deadline} bounds two things separately. (1) Every request's
+ *       future completes at the latest {@code deadline} after {@link #warm} was called, with {@link
+ *       WarmOutcome#TIMED_OUT} if the warm has not finished by then, whether it was queued or
+ *       running; the warm itself carries on. (2) A running warm gets {@code deadline} from the
+ *       moment its warmer is invoked; then the gate completes the warmer's future exceptionally
+ *       with a {@link TimeoutException}, which tells a cooperative warmer to stop (see {@link
+ *       GenerationWarmer}), and frees its slot once the stages the warmer attached to that future
+ *       have run. So a warm queued behind slow ones still gets its full deadline once it runs, and
+ *       a hung warmer holds its slot for at most {@code deadline}.
+ *   <li>A warm that finished after its requests timed out still marks its path warm (unless the
+ *       path was retired meanwhile); one whose warmer was timed out does not.
  *   <li>Failures and timeouts are logged and counted; the returned future never completes
  *       exceptionally, so a caller may always proceed to commit when it completes.
  * </ul>
  *
- * <p>Thread-safe and non-blocking: {@link #warm} only registers the request and, when a slot is
- * free, invokes the warmer on the calling thread (which must therefore only start its work).
- * Completions, including timeouts, run on the thread that completes the warmer's future or on the
- * JDK's delay scheduler.
+ * <p>Thread-safe and non-blocking: {@link #warm} registers the request and, when a slot is free,
+ * invokes the warmer on the calling thread (which must therefore only start its work). Starting
+ * queued warms never recurses: one thread at a time starts warms, in a loop, and a warm that
+ * completes on that thread only adds to its work. Completions, including timeouts, run on the
+ * thread that completes the warmer's future or on the JDK's delay scheduler.
  */
 public final class WarmGate {
 
@@ -66,6 +81,10 @@ public final class WarmGate {
     private final Set<String> warmPaths = ConcurrentHashMap.newKeySet();
     private final Queue<Attempt> queued = new ConcurrentLinkedQueue<>();
     private final AtomicInteger running = new AtomicInteger();
+    private final AtomicInteger drainRequests = new AtomicInteger();
+
+    /** Orders retirement against marking a path warm. */
+    private final Object lock = new Object();
 
     private final LongAdder requested = new LongAdder();
     private final LongAdder started = new LongAdder();
@@ -78,7 +97,8 @@ public final class WarmGate {
     /**
      * @param warmer the warmer to run
      * @param maxConcurrentWarms how many warmer invocations may run at once; positive
-     * @param deadline how long a request may wait for its warm; positive
+     * @param deadline how long a request waits for its warm, and how long a warmer may run;
+     *     positive
      * @throws IllegalArgumentException naming the option if a bound is not positive
      */
     public WarmGate(GenerationWarmer warmer, int maxConcurrentWarms, Duration deadline) {
@@ -98,7 +118,8 @@ public final class WarmGate {
     /**
      * Warms {@code file} unless it is warm, joining a warm of its path already requested.
      *
-     * @return a future that always completes normally, with how the request ended
+     * @return a future that always completes normally, at the latest {@code deadline} from now,
+     *     with how the request ended
      */
     public CompletableFuture<WarmOutcome> warm(GenerationFile file) {
         String path = requireNonNull(file, "file").key();
@@ -106,27 +127,24 @@ public final class WarmGate {
         if (warmPaths.contains(path)) {
             return count(WarmOutcome.ALREADY_WARM);
         }
-        boolean[] created = {false};
-        Attempt attempt =
-                attempts.computeIfAbsent(
-                        path,
-                        p -> {
-                            created[0] = true;
-                            return new Attempt(file);
-                        });
-        if (!created[0]) {
+        // Built outside the map: nothing that can complete (and unregister) an attempt runs
+        // inside the map's compute.
+        Attempt fresh = new Attempt(file);
+        Attempt attempt = attempts.putIfAbsent(path, fresh);
+        if (attempt != null) {
             joined.increment();
-            return attempt.settled.thenApply(this::record);
+            return request(attempt);
         }
         if (warmPaths.contains(path)) {
             // An earlier attempt succeeded between the first check and the registration.
-            attempts.remove(path, attempt);
-            attempt.outcome.complete(WarmOutcome.ALREADY_WARM);
+            attempts.remove(path, fresh);
+            fresh.settle(WarmOutcome.ALREADY_WARM);
             return count(WarmOutcome.ALREADY_WARM);
         }
-        queued.add(attempt);
+        CompletableFuture<WarmOutcome> request = request(fresh);
+        queued.add(fresh);
         drain();
-        return attempt.settled.thenApply(this::record);
+        return request;
     }
 
     /** Returns whether {@code path} warmed successfully and has not been forgotten since. */
@@ -135,24 +153,66 @@ public final class WarmGate {
     }
 
     /**
-     * Forgets the warm state of every path not in {@code live} (retired generations), so that
-     * memory stays bounded by the live set.
+     * Forgets every path not in {@code live} (retired generations), so that memory stays bounded by
+     * the live set, and wins over warms of those paths already requested: a queued one will not
+     * start, a running one has its warmer's future cancelled (a cooperative warmer stops), and
+     * neither marks its path warm. Their requests complete {@link WarmOutcome#FAILED}. A later
+     * {@link #warm} of a retired path starts afresh.
      */
     public void retainPaths(Set<Path> live) {
         Set<String> keep =
                 requireNonNull(live, "live").stream()
                         .map(Path::toString)
                         .collect(Collectors.toSet());
-        warmPaths.retainAll(keep);
+        retire(path -> !keep.contains(path));
     }
 
     /**
-     * Forgets the warm state of the paths in {@code retired}, and only those: what a reader that
-     * shares this gate with others (a sink warming generations not yet committed, readers of other
-     * buckets) calls when a manifest retires generations.
+     * Forgets the paths in {@code retired}, and only those, as {@link #retainPaths} forgets the
+     * paths it does not keep: what a reader that shares this gate with others (a sink warming
+     * generations not yet committed, readers of other buckets) calls when a manifest retires
+     * generations.
      */
     public void forgetPaths(Set<Path> retired) {
-        requireNonNull(retired, "retired").forEach(path -> warmPaths.remove(path.toString()));
+        Set<String> drop =
+                requireNonNull(retired, "retired").stream()
+                        .map(Path::toString)
+                        .collect(Collectors.toSet());
+        retire(drop::contains);
+    }
+
+    private void retire(Predicate<String> retiredPath) {
+        List<Attempt> retired = new ArrayList<>();
+        synchronized (lock) {
+            warmPaths.removeIf(retiredPath);
+            for (Attempt attempt : attempts.values()) {
+                if (retiredPath.test(attempt.path)) {
+                    attempt.retired = true;
+                    attempts.remove(attempt.path, attempt);
+                    retired.add(attempt);
+                }
+            }
+        }
+        for (Attempt attempt : retired) {
+            if (attempt.warming != null) {
+                stop(attempt, new CancellationException("generation retired"));
+            } else if (queued.remove(attempt)) {
+                attempt.settle(WarmOutcome.FAILED);
+            }
+        }
+    }
+
+    /**
+     * Returns the number of warmer invocations running now (invoked, their future not completed),
+     * never more than {@code maxConcurrentWarms}.
+     */
+    public int runningWarms() {
+        return running.get();
+    }
+
+    /** Returns the number of warms registered (queued or running), for tests. */
+    int registeredWarms() {
+        return attempts.size();
     }
 
     /** Returns a snapshot of this gate's counters. */
@@ -167,26 +227,43 @@ public final class WarmGate {
                 timedOut.sum());
     }
 
+    /** One request of {@code attempt}: its outcome, or {@code TIMED_OUT} at the deadline. */
+    private CompletableFuture<WarmOutcome> request(Attempt attempt) {
+        CompletableFuture<WarmOutcome> request = new CompletableFuture<>();
+        attempt.outcome.thenAccept(request::complete);
+        return request.completeOnTimeout(
+                        WarmOutcome.TIMED_OUT, deadline.toNanos(), TimeUnit.NANOSECONDS)
+                .thenApply(this::record);
+    }
+
+    /**
+     * Starts queued warms while slots are free. One thread at a time does it, in a loop; a call
+     * made meanwhile (by a warm that completed on the starting thread, or by another thread) only
+     * makes that loop go round once more, so the stack never grows with the queue.
+     */
     private void drain() {
-        while (!queued.isEmpty()) {
-            int slots = running.get();
-            if (slots >= maxConcurrentWarms) {
-                return;
-            }
-            if (!running.compareAndSet(slots, slots + 1)) {
-                continue;
-            }
+        if (drainRequests.getAndIncrement() != 0) {
+            return;
+        }
+        int missed = 1;
+        do {
+            startQueued();
+            missed = drainRequests.addAndGet(-missed);
+        } while (missed != 0);
+    }
+
+    private void startQueued() {
+        while (running.get() < maxConcurrentWarms) {
             Attempt next = queued.poll();
             if (next == null) {
-                running.decrementAndGet();
+                return;
+            }
+            if (next.retired) {
+                next.settle(WarmOutcome.FAILED);
                 continue;
             }
-            next.holdsSlot.set(true);
-            if (next.outcome.isDone()) {
-                // It timed out while queued.
-                releaseSlot(next);
-                continue;
-            }
+            // Only this loop takes slots, so the check above still holds.
+            running.incrementAndGet();
             start(next);
         }
     }
@@ -196,7 +273,8 @@ public final class WarmGate {
         CompletableFuture<Void> warming;
         try {
             warming = warmer.warm(attempt.file);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // Errors too: one escaping here would leave the drain loop claimed and stall the gate.
             warming = CompletableFuture.failedFuture(e);
         }
         if (warming == null) {
@@ -204,40 +282,78 @@ public final class WarmGate {
                     CompletableFuture.failedFuture(
                             new IllegalStateException("warmer returned a null future"));
         }
+        attempt.warming = warming;
         warming.whenComplete(
                 (ignored, error) -> {
-                    if (error == null) {
-                        warmPaths.add(attempt.path);
-                    } else {
-                        attempt.error = error;
+                    if (error == null || unwrap(error) != attempt.stopCause) {
+                        finish(attempt, error);
                     }
-                    releaseSlot(attempt);
-                    attempt.outcome.complete(
-                            error == null ? WarmOutcome.WARMED : WarmOutcome.FAILED);
                 });
+        if (attempt.retired) {
+            // Retired between the poll and the publication of its future.
+            stop(attempt, new CancellationException("generation retired"));
+        } else if (!warming.isDone()) {
+            CompletableFuture<Void> timer = new CompletableFuture<>();
+            timer.completeOnTimeout(null, deadline.toNanos(), TimeUnit.NANOSECONDS)
+                    .thenRun(() -> stop(attempt, new TimeoutException("warm deadline passed")));
+            // Cancelling the timer when the warm completes first also unschedules it.
+            warming.whenComplete((ignored, error) -> timer.cancel(false));
+        }
     }
 
-    private void finish(Attempt attempt, WarmOutcome outcome) {
+    /**
+     * Completes a running warmer's future with {@code cause} unless it completed already, and then
+     * finishes the attempt: only after the warmer's own stages, which run inside that completion,
+     * have seen it, so a cooperative warmer has stopped before its slot is given to another.
+     */
+    private void stop(Attempt attempt, Exception cause) {
+        synchronized (attempt) {
+            if (attempt.stopCause != null) {
+                return;
+            }
+            attempt.stopCause = cause;
+        }
+        if (attempt.warming.completeExceptionally(cause)) {
+            finish(attempt, cause);
+        }
+    }
+
+    private void finish(Attempt attempt, Throwable error) {
+        boolean markedWarm = false;
+        if (error == null) {
+            synchronized (lock) {
+                if (!attempt.retired) {
+                    warmPaths.add(attempt.path);
+                    markedWarm = true;
+                }
+            }
+        }
         attempts.remove(attempt.path, attempt);
-        if (outcome == WarmOutcome.FAILED) {
-            LOG.warn(
-                    "Warming generation {} failed; it will be served cold.",
-                    attempt.path,
-                    attempt.error);
-        } else if (outcome == WarmOutcome.TIMED_OUT) {
+        running.decrementAndGet();
+        WarmOutcome outcome;
+        if (markedWarm) {
+            outcome = WarmOutcome.WARMED;
+        } else if (attempt.retired) {
+            LOG.debug("Warming generation {} stopped: it was retired.", attempt.path);
+            outcome = WarmOutcome.FAILED;
+        } else if (unwrap(error) instanceof TimeoutException) {
             LOG.warn(
                     "Warming generation {} did not finish within {}; it will be served cold.",
                     attempt.path,
                     deadline);
-            releaseSlot(attempt);
+            outcome = WarmOutcome.TIMED_OUT;
+        } else {
+            LOG.warn("Warming generation {} failed; it will be served cold.", attempt.path, error);
+            outcome = WarmOutcome.FAILED;
         }
+        attempt.settle(outcome);
+        drain();
     }
 
-    private void releaseSlot(Attempt attempt) {
-        if (attempt.holdsSlot.compareAndSet(true, false)) {
-            running.decrementAndGet();
-            drain();
-        }
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause()
+                : error;
     }
 
     private CompletableFuture<WarmOutcome> count(WarmOutcome outcome) {
@@ -255,25 +371,25 @@ public final class WarmGate {
     }
 
     /**
-     * One warm of one path, shared by the requests that join it. {@code outcome} is completed by
-     * the warmer or the deadline, whichever comes first; requests see {@code settled}, which
-     * completes once the attempt is unregistered and its slot freed.
+     * One warm of one path, shared by the requests that join it. It is registered in {@code
+     * attempts} from its creation until it settles (or is retired), and settles exactly once: when
+     * its warmer's future completes, or without running if it was retired while queued.
      */
-    private final class Attempt {
+    private static final class Attempt {
         final GenerationFile file;
         final String path;
         final CompletableFuture<WarmOutcome> outcome = new CompletableFuture<>();
-        final CompletableFuture<WarmOutcome> settled;
-        final AtomicBoolean holdsSlot = new AtomicBoolean();
-        volatile Throwable error;
+        volatile CompletableFuture<Void> warming;
+        volatile Exception stopCause;
+        volatile boolean retired;
 
         Attempt(GenerationFile file) {
             this.file = file;
             this.path = file.key();
-            this.settled =
-                    outcome.completeOnTimeout(
-                                    WarmOutcome.TIMED_OUT, deadline.toNanos(), TimeUnit.NANOSECONDS)
-                            .whenComplete((result, ignored) -> finish(this, result));
+        }
+
+        void settle(WarmOutcome result) {
+            outcome.complete(result);
         }
     }
 }

@@ -20,8 +20,14 @@ public enum WarmOutcome {
     WARMED,
     /** The path was already warm; the warmer did not run. */
     ALREADY_WARM,
-    /** The warmer failed or threw; the failure was logged and counted. */
+    /**
+     * The warmer failed or threw (logged and counted), or the path was retired while its warm was
+     * queued or running; the path is not marked warm.
+     */
     FAILED,
-    /** The deadline passed before the warmer completed; the path is not marked warm. */
+    /**
+     * The request's deadline passed before its warm finished. The warm goes on (queued or running)
+     * and may still mark the path warm, unless the gate stopped it at its own deadline.
+     */
     TIMED_OUT
 }

@@ -87,7 +87,7 @@ public class LookupBenchmark {
         follower =
                 new SnapshotFollower(
                         table.table,
-                        table.table::latestManifest,
+                        SnapshotFollower.VersionSource.of(table.table),
                         cache,
                         cache.warmGate(),
                         b -> true,

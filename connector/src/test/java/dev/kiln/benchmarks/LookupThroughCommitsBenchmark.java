@@ -100,7 +100,7 @@ public class LookupThroughCommitsBenchmark {
         follower =
                 new SnapshotFollower(
                         table.table,
-                        table.table::latestManifest,
+                        SnapshotFollower.VersionSource.of(table.table),
                         cache,
                         cache.warmGate(),
                         b -> true,

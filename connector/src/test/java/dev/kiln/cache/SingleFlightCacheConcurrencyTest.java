@@ -16,11 +16,13 @@ package dev.kiln.cache;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -67,17 +69,20 @@ class SingleFlightCacheConcurrencyTest {
 
     private static ExecutorService callers;
     private static ExecutorService loadPool;
+    private static ExecutorService callers16;
 
     @BeforeAll
     static void startPools() {
         callers = Executors.newFixedThreadPool(CALLERS);
         loadPool = Executors.newFixedThreadPool(4);
+        callers16 = Executors.newFixedThreadPool(16);
     }
 
     @AfterAll
     static void stopPools() throws InterruptedException {
         callers.shutdownNow();
         loadPool.shutdownNow();
+        callers16.shutdownNow();
         assertThat(callers.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
         assertThat(loadPool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
     }
@@ -200,6 +205,77 @@ class SingleFlightCacheConcurrencyTest {
         if (completion == Completion.HELD) {
             assertThat(stats.hitCount()).isZero();
             assertThat(stats.joinCount()).isEqualTo(requested - distinct.size());
+        }
+    }
+
+    /**
+     * Issue 7, item 3: a loader that calls the cache for another key, from 16 threads asking for
+     * the same 500 keys in different orders while Caffeine's table grows. Every call completes
+     * (none hangs, none fails with "Recursive update"), and every key is loaded once.
+     */
+    @Test
+    void loadersThatCallTheCacheForOtherKeysNeverHangOrFail() throws Exception {
+        int threads = 16;
+        int keys = 500;
+        for (int iteration = 0; iteration < 20; iteration++) {
+            SingleFlightCache<Integer, String> cache =
+                    SingleFlightCache.<Integer, String>builder()
+                            .maximumBytes(1 << 20)
+                            .weigher((k, v) -> v.length())
+                            .executor(ForkJoinPool.commonPool())
+                            .build();
+            Map<Integer, AtomicInteger> loadsPerKey = new ConcurrentHashMap<>();
+            Loader<Integer, String> dependency =
+                    key -> {
+                        loadsPerKey
+                                .computeIfAbsent(key, x -> new AtomicInteger())
+                                .incrementAndGet();
+                        return key % 2 == 0
+                                ? CompletableFuture.completedFuture(
+                                        SingleFlightCacheTest.value(key))
+                                : CompletableFuture.supplyAsync(
+                                        () -> SingleFlightCacheTest.value(key), loadPool);
+                    };
+            Loader<Integer, String> dependent =
+                    key -> {
+                        loadsPerKey
+                                .computeIfAbsent(key, x -> new AtomicInteger())
+                                .incrementAndGet();
+                        return cache.getOrLoad(key + keys, dependency)
+                                .thenApply(d -> "via " + d.value());
+                    };
+            CountDownLatch start = new CountDownLatch(1);
+            List<CompletableFuture<List<CachedValue<Integer, String>>>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                List<Integer> order = new ArrayList<>();
+                for (int k = 0; k < keys; k++) {
+                    order.add(k);
+                }
+                Collections.shuffle(order, new Random(iteration * 31L + t));
+                done.add(
+                        CompletableFuture.supplyAsync(
+                                        () -> {
+                                            await(start);
+                                            List<CompletableFuture<CachedValue<Integer, String>>>
+                                                    requests = new ArrayList<>();
+                                            for (int key : order) {
+                                                requests.add(cache.getOrLoad(key, dependent));
+                                            }
+                                            return requests;
+                                        },
+                                        callers16)
+                                .thenCompose(SingleFlightCacheConcurrencyTest::allOf));
+            }
+            start.countDown();
+            for (CompletableFuture<List<CachedValue<Integer, String>>> caller : done) {
+                for (CachedValue<Integer, String> value : caller.get(60, TimeUnit.SECONDS)) {
+                    assertThat(value.value())
+                            .isEqualTo("via " + SingleFlightCacheTest.value(value.key() + keys));
+                }
+            }
+            assertThat(loadsPerKey).hasSize(2 * keys);
+            assertThat(loadsPerKey.values()).allSatisfy(n -> assertThat(n).hasValue(1));
+            assertThat(cache.stats().loadFailureCount()).isZero();
         }
     }
 

@@ -344,14 +344,14 @@ class SingleFlightCacheTest {
         CompletableFuture<String> slow = new CompletableFuture<>();
         listened.getOrLoad(5, key -> slow);
         listened.invalidateAll(key -> key == 5);
-        assertThat(removed).containsExactly("v1:EXPLICIT");
+        assertThat(removed).containsExactly("v1:INVALIDATED");
 
         slow.complete("v5");
         listened.getOrLoadAll(List.of(3, 4, 6), batchLoader).join();
         listened.cleanUp();
 
-        assertThat(removed).hasSize(4).startsWith("v1:EXPLICIT", "v5:EXPLICIT");
-        assertThat(removed.subList(2, 4)).allMatch(r -> r.endsWith(":SIZE"));
+        assertThat(removed).hasSize(4).startsWith("v1:INVALIDATED", "v5:INVALIDATED");
+        assertThat(removed.subList(2, 4)).allMatch(r -> r.endsWith(":EVICTED"));
         assertThat(listened.estimatedSize()).isEqualTo(2);
     }
 

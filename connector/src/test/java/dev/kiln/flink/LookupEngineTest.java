@@ -364,7 +364,7 @@ class LookupEngineTest {
         SnapshotFollower follower =
                 new SnapshotFollower(
                         table.table,
-                        table.table::latestManifest,
+                        SnapshotFollower.VersionSource.of(table.table),
                         c,
                         c.warmGate(),
                         owned,

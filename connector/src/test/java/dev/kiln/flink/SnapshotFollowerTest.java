@@ -152,11 +152,11 @@ class SnapshotFollowerTest {
         SnapshotFollower follower =
                 new SnapshotFollower(
                         table.table,
-                        () -> {
+                        current -> {
                             if (failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                                 throw new IOException("injected manifest read failure");
                             }
-                            return table.table.latestManifest();
+                            return SnapshotFollower.VersionSource.of(table.table).latest(current);
                         },
                         cache,
                         cache.warmGate(),
@@ -261,7 +261,13 @@ class SnapshotFollowerTest {
         AtomicReference<Manifest> next = new AtomicReference<>(third);
         SnapshotFollower follower =
                 new SnapshotFollower(
-                        table.table, next::get, cache, cache.warmGate(), b -> true, true, LONG);
+                        table.table,
+                        current -> next.get(),
+                        cache,
+                        cache.warmGate(),
+                        b -> true,
+                        true,
+                        LONG);
         follower.initialize();
         assertThat(follower.version()).isEqualTo(3);
 
@@ -380,8 +386,9 @@ class SnapshotFollowerTest {
         SnapshotFollower follower =
                 new SnapshotFollower(
                         table.table,
-                        () -> {
-                            Manifest latest = table.table.latestManifest();
+                        current -> {
+                            Manifest latest =
+                                    SnapshotFollower.VersionSource.of(table.table).latest(current);
                             if (latest.version() >= written.version() + 1) {
                                 twoReadsOfIt.countDown();
                             }
@@ -419,7 +426,7 @@ class SnapshotFollowerTest {
         SnapshotFollower follower =
                 new SnapshotFollower(
                         table.table,
-                        table.table::latestManifest,
+                        SnapshotFollower.VersionSource.of(table.table),
                         cache,
                         hanging,
                         b -> true,
@@ -440,7 +447,7 @@ class SnapshotFollowerTest {
         SnapshotFollower follower =
                 new SnapshotFollower(
                         table.table,
-                        () -> {
+                        current -> {
                             throw new IOException("injected");
                         },
                         cache,
@@ -459,7 +466,7 @@ class SnapshotFollowerTest {
         SnapshotFollower follower =
                 new SnapshotFollower(
                         table.table,
-                        table.table::latestManifest,
+                        SnapshotFollower.VersionSource.of(table.table),
                         cache,
                         gate,
                         owned,

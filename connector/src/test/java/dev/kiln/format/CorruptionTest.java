@@ -252,14 +252,23 @@ class CorruptionTest {
 
     @Test
     void anUnknownFormatVersionIsItsOwnType() throws Exception {
-        Path path = plainArrowFile("v2.arrow", Map.of("kiln.format.version", "2"));
+        Path path = plainArrowFile("v3.arrow", Map.of("kiln.format.version", "3"));
         Throwable e = catchCause(Generation.open(io, path));
         assertThat(e)
                 .isInstanceOf(UnsupportedFormatVersionException.class)
                 .hasMessageContaining(path.toString())
                 .hasMessageContaining("at offset ")
-                .hasMessageContaining("format version 2");
-        assertThat(((UnsupportedFormatVersionException) e).version()).isEqualTo("2");
+                .hasMessageContaining("format version 3");
+        assertThat(((UnsupportedFormatVersionException) e).version()).isEqualTo("3");
+    }
+
+    @Test
+    void formatVersion1IsNoLongerRead() throws Exception {
+        // Version 1 bound no checksum to the footer's schema; it had no users, so it is not read.
+        Path path = plainArrowFile("v1.arrow", Map.of("kiln.format.version", "1"));
+        assertThat(catchCause(Generation.open(io, path)))
+                .isInstanceOf(UnsupportedFormatVersionException.class)
+                .hasMessageContaining("format version 1 is not supported (this reader supports 2)");
     }
 
     @Test
@@ -299,6 +308,16 @@ class CorruptionTest {
                 Generation.open(io, path),
                 path,
                 Math.max(0, good.length - Generation.DEFAULT_TAIL_GUESS_BYTES));
+    }
+
+    @Test
+    void aFullAllocatorIsNotCorruption() throws Exception {
+        Generation g = Generation.open(io, path(file)).join();
+        try (BufferAllocator small = allocator.newChildAllocator("small", 0, 1024)) {
+            assertThat(catchCause(g.loadPage(0, small)))
+                    .isInstanceOf(org.apache.arrow.memory.OutOfMemoryException.class);
+            assertThat(small.getAllocatedMemory()).isZero();
+        }
     }
 
     @Test

@@ -23,12 +23,17 @@ import org.apache.flink.core.fs.Path;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.DecimalVector;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
+import org.apache.arrow.vector.types.TimeUnit;
 import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 import org.junit.jupiter.api.AfterEach;
@@ -36,6 +41,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -91,6 +97,44 @@ class GenerationTest {
                         })
                 .join();
         return rows;
+    }
+
+    /**
+     * Arrow 19's full validation rejects a decimal whose precision equals its column's; a page of
+     * such values must still decode (it did not once decoding validated with Arrow's check).
+     */
+    @Test
+    void decimalsOfTheColumnsFullPrecisionDecode() throws Exception {
+        Schema schema =
+                new Schema(
+                        List.of(
+                                Memtables.notNull("id", new ArrowType.Int(64, true)),
+                                Memtables.nullable("amount", new ArrowType.Decimal(5, 2, 128))));
+        Path path = path("decimals.arrow");
+        BigDecimal[] values = {
+            new BigDecimal("999.99"), new BigDecimal("-999.99"), new BigDecimal("0.01"), null
+        };
+        try (VectorSchemaRoot rows = VectorSchemaRoot.create(schema, allocator)) {
+            for (int i = 0; i < values.length; i++) {
+                ((BigIntVector) rows.getVector("id")).setSafe(i, i);
+                DecimalVector amount = (DecimalVector) rows.getVector("amount");
+                if (values[i] == null) {
+                    amount.setNull(i);
+                } else {
+                    amount.setSafe(i, values[i]);
+                }
+            }
+            rows.setRowCount(values.length);
+            GenerationWriter.builder(schema, List.of("id"))
+                    .build()
+                    .write(path, rows, new BitSet(), allocator);
+        }
+        Generation g = Generation.open(io, path).join();
+        KeyCodec codec = g.keyCodec();
+        for (int i = 0; i < values.length; i++) {
+            LookupResult result = g.lookup(codec.encode((long) i), allocator).join();
+            assertThat(result.values().get(1)).isEqualTo(values[i]);
+        }
     }
 
     @Test
@@ -184,7 +228,7 @@ class GenerationTest {
                                     .get(Memtables.ALL_TYPES.getFields().size())
                                     .getName())
                     .isEqualTo("_kiln_kind");
-            assertThat(reader.getMetaData()).containsEntry("kiln.format.version", "1");
+            assertThat(reader.getMetaData()).containsEntry("kiln.format.version", "2");
             List<ArrowBlock> blocks = reader.getRecordBlocks();
             assertThat(blocks).hasSize(g.pageCount());
             long rows = 0;
@@ -522,5 +566,39 @@ class GenerationTest {
         // 19,999 absent keys inside the key range at a 1% filter: about 200 reads, not 20,000.
         assertThat(maybe).isBetween(50, 400);
         assertThat(io.requests(path)).isEqualTo(maybe);
+    }
+
+    @Test
+    void theWriterRefusesSchemasTheReaderWouldRefuseNamingTheColumn() {
+        Field id = Memtables.notNull("id", new ArrowType.Int(64, true));
+        List<List<Field>> refused =
+                List.of(
+                        List.of(id, Memtables.nullable("id", ArrowType.Utf8.INSTANCE)),
+                        List.of(
+                                id,
+                                new Field(
+                                        "tags",
+                                        FieldType.nullable(ArrowType.List.INSTANCE),
+                                        List.of(
+                                                Memtables.nullable(
+                                                        "item", ArrowType.Utf8.INSTANCE)))),
+                        List.of(id, Memtables.nullable("n", new ArrowType.Int(65, true))),
+                        List.of(
+                                id,
+                                Memtables.nullable(
+                                        "t", new ArrowType.Time(TimeUnit.MICROSECOND, 32))),
+                        List.of(id, Memtables.nullable("z", ArrowType.Null.INSTANCE)));
+        for (List<Field> fields : refused) {
+            String column = fields.get(1).getName();
+            assertThatThrownBy(() -> GenerationWriter.builder(new Schema(fields), List.of("id")))
+                    .as("schema %s", fields)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("'" + column + "'");
+        }
+        // A key column of an invalid width is refused by KeyCodec itself, naming the column.
+        Schema wide = new Schema(List.of(Memtables.notNull("k", new ArrowType.Int(65, true))));
+        assertThatThrownBy(() -> KeyCodec.of(wide, List.of("k")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'k'");
     }
 }

@@ -113,6 +113,62 @@ class FileSystemRangeReaderTest {
     }
 
     @Test
+    void aHugeStatedLengthIsAShortReadNotAnOutOfMemoryError() throws Exception {
+        Path path = file(new byte[100]);
+        CompletableFuture<byte[]> read =
+                RangeReader.onFileSystem(io).read(path, ByteRange.of(10, ByteRange.MAX_LENGTH));
+        assertThatThrownBy(read::join)
+                .isInstanceOf(CompletionException.class)
+                .cause()
+                .isInstanceOf(ShortReadException.class)
+                .hasMessageContaining(path.toString());
+        assertThat(((ShortReadException) catchCause(read)).endOffset()).isEqualTo(100);
+    }
+
+    @Test
+    void aRangeLongerThanTheInitialBufferIsReadWhole() throws Exception {
+        int size = 3 * FileSystemRangeReader.INITIAL_BUFFER_BYTES + 123;
+        byte[] content = RangeCoalescerTest.bytes(size, 7);
+        Path path = file(content);
+        RangeReader reader = RangeReader.onFileSystem(io);
+        assertThat(reader.read(path, ByteRange.of(5, size - 5)).join())
+                .isEqualTo(Arrays.copyOfRange(content, 5, size));
+        assertThat(
+                        ((ShortReadException) catchCause(reader.read(path, ByteRange.of(5, size))))
+                                .endOffset())
+                .isEqualTo(size);
+    }
+
+    @Test
+    void anOffsetNearLongMaxValueIsAShortRead() throws Exception {
+        Path path = file(new byte[100]);
+        RangeReader reader = RangeReader.onFileSystem(io);
+        for (ByteRange range :
+                new ByteRange[] {
+                    ByteRange.of(Long.MAX_VALUE, 0),
+                    ByteRange.of(Long.MAX_VALUE - 1, 1),
+                    ByteRange.of(Long.MAX_VALUE - ByteRange.MAX_LENGTH, ByteRange.MAX_LENGTH),
+                    ByteRange.of(1L << 40, 16)
+                }) {
+            assertThat(catchCause(reader.read(path, range)))
+                    .as("read of %s", range)
+                    .isInstanceOf(ShortReadException.class)
+                    .hasMessageContaining(path.toString());
+        }
+        // The end of the file is a valid place for an empty range.
+        assertThat(reader.read(path, ByteRange.of(100, 0)).join()).isEmpty();
+    }
+
+    private static Throwable catchCause(CompletableFuture<?> future) {
+        try {
+            future.join();
+        } catch (CompletionException e) {
+            return e.getCause();
+        }
+        throw new AssertionError("expected the future to fail");
+    }
+
+    @Test
     void aMissingFileFails() {
         Path path = new Path(dir.resolve("missing.bin").toUri());
         assertThatThrownBy(() -> RangeReader.onFileSystem(io).read(path, ByteRange.of(0, 1)).join())

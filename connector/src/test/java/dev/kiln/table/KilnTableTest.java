@@ -446,6 +446,29 @@ class KilnTableTest {
     }
 
     @Test
+    void aManifestWrittenBeforeOrphanCutoffsReadsWithNone() throws IOException {
+        KilnTable table = KilnTable.create(root, options(1));
+        table.commit(commit("w", 1, List.of(stored("data/bucket-0/a.arrow", 0)), List.of()));
+        com.fasterxml.jackson.databind.ObjectMapper mapper =
+                new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode file =
+                (com.fasterxml.jackson.databind.node.ObjectNode)
+                        mapper.readTree(Files.readAllBytes(manifestFile(1)));
+        com.fasterxml.jackson.databind.JsonNode body = file.get("body");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) body.get("manifest"))
+                .remove("orphanCutoffMillis");
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(mapper.writeValueAsBytes(body));
+        file.put("crc32c", crc.getValue());
+        Files.write(manifestFile(1), mapper.writeValueAsBytes(file));
+
+        Manifest v1 = table.manifest(1);
+
+        assertThat(v1.orphanCutoffMillis()).isZero();
+        assertThat(v1.generations()).hasSize(1);
+    }
+
+    @Test
     void retiringWhatIsNotLiveOrAddingWhatIsFails() throws IOException {
         KilnTable table = KilnTable.create(root, options(1));
         table.commit(commit("w", 1, List.of(stored("data/bucket-0/a.arrow", 0)), List.of()));

@@ -156,6 +156,26 @@ class SnapshotTest {
         assertThat(before.manifest().version()).isEqualTo(1);
     }
 
+    @Test
+    void aGenerationSwappedForALinkIsNotReadThrough() throws IOException {
+        KilnTable table = KilnTable.create(root(), KilnTableTest.options(1));
+        GenerationRef g = write(table, 0, 0, 10, id -> "v-" + id);
+        table.commit(new Commit("w", 1, List.of(g), List.of()));
+        java.nio.file.Path file = dir.resolve("table").resolve(g.path());
+        java.nio.file.Path elsewhere = dir.resolve("elsewhere.arrow");
+        java.nio.file.Files.move(file, elsewhere);
+        java.nio.file.Files.createSymbolicLink(file, elsewhere);
+        io.resetCounters();
+
+        assertThat(table.snapshot(direct).lookup(key(table, 3L)))
+                .failsWithin(java.time.Duration.ofSeconds(10))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .havingCause()
+                .isInstanceOf(LinkedPathException.class)
+                .withMessageContaining(g.path());
+        assertThat(io.requests(table.resolve(g.path()))).isZero();
+    }
+
     private Path root() {
         return new Path(dir.resolve("table").toUri());
     }

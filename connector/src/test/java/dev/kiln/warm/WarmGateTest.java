@@ -44,11 +44,20 @@ class WarmGateTest {
     private final Map<String, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
 
     private final Map<String, AtomicInteger> invocations = new ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<Void>> started = new ConcurrentHashMap<>();
     private final GenerationWarmer heldWarmer =
             file -> {
                 invocations.computeIfAbsent(file.key(), p -> new AtomicInteger()).incrementAndGet();
-                return pending.computeIfAbsent(file.key(), p -> new CompletableFuture<>());
+                CompletableFuture<Void> warm =
+                        pending.computeIfAbsent(file.key(), p -> new CompletableFuture<>());
+                started(file.key()).complete(null);
+                return warm;
             };
+
+    /** Completes when the held warmer has been invoked for {@code path}. */
+    private CompletableFuture<Void> started(String path) {
+        return started.computeIfAbsent(path, p -> new CompletableFuture<>());
+    }
 
     private static GenerationFile file(String path) {
         return new GenerationFile(new Path(path), 1024);
@@ -136,26 +145,32 @@ class WarmGateTest {
 
     @Test
     void aWarmerThatNeverCompletesTimesOutAndFreesItsSlot() throws Exception {
+        // Semantics changed on purpose (issue 7, item 11): at its deadline a running warm's future
+        // is completed by the gate (the warmer is told to stop), which frees the slot; a later
+        // completion of the warmer's own work no longer marks the path warm.
         WarmGate gate = new WarmGate(heldWarmer, 1, Duration.ofMillis(50));
 
         CompletableFuture<WarmOutcome> hung = gate.warm(file("hung"));
         CompletableFuture<WarmOutcome> queuedBehind = gate.warm(file("next"));
 
         assertThat(hung.get(10, TimeUnit.SECONDS)).isEqualTo(WarmOutcome.TIMED_OUT);
-        // "next" was queued behind "hung": it timed out while queued, or started once the slot
-        // was freed and then timed out itself.
+        // "next" was queued behind "hung": its request timed out while it waited.
         assertThat(queuedBehind.get(10, TimeUnit.SECONDS)).isEqualTo(WarmOutcome.TIMED_OUT);
         assertThat(gate.isWarm(new Path("hung"))).isFalse();
 
-        // The slot of the hung warm is free again: a new path starts at once.
+        // The hung warmer's future was timed out by the gate, which freed the slot for "next",
+        // which was timed out in turn.
+        assertThat(pending.get("hung")).failsWithin(10, TimeUnit.SECONDS);
+        started("next").get(10, TimeUnit.SECONDS);
+        assertThat(pending.get("next")).failsWithin(10, TimeUnit.SECONDS);
+        assertThat(invocations.get("next")).hasValue(1);
+
+        // The slot is free again: a new path starts and warms.
         CompletableFuture<WarmOutcome> later = gate.warm(file("later"));
-        assertThat(invocations.get("later")).hasValue(1);
+        started("later").get(10, TimeUnit.SECONDS);
         pending.get("later").complete(null);
         assertThat(later.get(10, TimeUnit.SECONDS)).isEqualTo(WarmOutcome.WARMED);
-
-        // A late completion of the hung warm still marks its path warm.
-        pending.get("hung").complete(null);
-        assertThat(gate.isWarm(new Path("hung"))).isTrue();
+        assertThat(gate.isWarm(new Path("hung"))).isFalse();
         assertThat(gate.stats().timedOut()).isEqualTo(2);
     }
 
@@ -198,6 +213,172 @@ class WarmGateTest {
         assertThat(gate.isWarm(new Path("old"))).isFalse();
         assertThat(gate.isWarm(new Path("live"))).isTrue();
         assertThat(gate.warm(file("old")).join()).isEqualTo(WarmOutcome.WARMED);
+    }
+
+    @Test
+    void thousandsOfQueuedWarmsThatCompleteAtOnceStartWithAFlatStack() {
+        // Issue 7, item 8: each warm that completed on the starting thread recursed into the
+        // drain; past ~900 queued warms the stack overflowed and the gate stalled.
+        int queuedWarms = 5000;
+        CompletableFuture<Void> first = new CompletableFuture<>();
+        AtomicInteger calls = new AtomicInteger();
+        int[] depths = new int[queuedWarms + 1];
+        GenerationWarmer warmer =
+                file -> {
+                    int call = calls.getAndIncrement();
+                    depths[call] = Thread.currentThread().getStackTrace().length;
+                    return call == 0 ? first : CompletableFuture.completedFuture(null);
+                };
+        WarmGate gate = new WarmGate(warmer, 1, LONG);
+        List<CompletableFuture<WarmOutcome>> outcomes = new ArrayList<>();
+        for (int i = 0; i <= queuedWarms; i++) {
+            outcomes.add(gate.warm(file("gen-" + i)));
+        }
+        assertThat(calls).hasValue(1);
+
+        first.complete(null);
+
+        assertThat(calls).hasValue(queuedWarms + 1);
+        assertThat(outcomes).allMatch(f -> f.getNow(null) == WarmOutcome.WARMED);
+        assertThat(gate.stats().warmed()).isEqualTo(queuedWarms + 1);
+        assertThat(gate.runningWarms()).isZero();
+        int deepest = 0;
+        for (int i = 1; i <= queuedWarms; i++) {
+            deepest = Math.max(deepest, depths[i]);
+        }
+        assertThat(deepest)
+                .as("stack depth of the last warm vs. the first queued one")
+                .isLessThanOrEqualTo(depths[1] + 10);
+    }
+
+    @Test
+    void aTinyDeadlineNeverFailsARequestNorLeavesItsPathRegistered() throws Exception {
+        // Issue 7, item 9: an attempt whose 1 ns deadline fired during its construction inside
+        // the map's compute failed with "Recursive update" and left its path registered.
+        AtomicInteger calls = new AtomicInteger();
+        GenerationWarmer instant =
+                file -> {
+                    calls.incrementAndGet();
+                    return CompletableFuture.completedFuture(null);
+                };
+        WarmGate gate = new WarmGate(instant, 2, Duration.ofNanos(1));
+        int iterations = 20_000;
+        for (int i = 0; i < iterations; i++) {
+            GenerationFile file = file("gen-" + (i % 16));
+            CompletableFuture<WarmOutcome> outcome = gate.warm(file);
+            assertThat(outcome.get(10, TimeUnit.SECONDS))
+                    .isIn(WarmOutcome.WARMED, WarmOutcome.TIMED_OUT, WarmOutcome.ALREADY_WARM);
+            assertThat(gate.registeredWarms()).isZero();
+            if (i % 16 == 15) {
+                gate.retainPaths(Set.of());
+            }
+        }
+        WarmStats stats = gate.stats();
+        assertThat(stats.failed()).isZero();
+        assertThat(stats.warmed() + stats.alreadyWarm() + stats.timedOut()).isEqualTo(iterations);
+        assertThat(stats.started()).isEqualTo(calls.get());
+    }
+
+    @Test
+    void runningWarmerInvocationsNeverExceedTheBoundEvenWhenTheyTimeOut() throws Exception {
+        // Issue 7, item 11: a timed-out warm freed its slot while its warmer kept running, so
+        // hung warmers piled up past maxConcurrentWarms.
+        int bound = 2;
+        int paths = 8;
+        for (int iteration = 0; iteration < 30; iteration++) {
+            AtomicInteger running = new AtomicInteger();
+            AtomicInteger mostRunning = new AtomicInteger();
+            CountDownLatch allStopped = new CountDownLatch(paths);
+            GenerationWarmer hung =
+                    file -> {
+                        mostRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+                        CompletableFuture<Void> work = new CompletableFuture<>();
+                        // Cooperative: it stops when its future is completed by the gate.
+                        work.whenComplete(
+                                (ignored, error) -> {
+                                    running.decrementAndGet();
+                                    allStopped.countDown();
+                                });
+                        return work;
+                    };
+            WarmGate gate = new WarmGate(hung, bound, Duration.ofMillis(2));
+            List<CompletableFuture<WarmOutcome>> outcomes = new ArrayList<>();
+            for (int i = 0; i < paths; i++) {
+                outcomes.add(gate.warm(file("gen-" + i)));
+            }
+            for (CompletableFuture<WarmOutcome> outcome : outcomes) {
+                assertThat(outcome.get(10, TimeUnit.SECONDS)).isEqualTo(WarmOutcome.TIMED_OUT);
+            }
+            assertThat(allStopped.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(mostRunning.get()).isLessThanOrEqualTo(bound);
+            assertThat(gate.stats().started()).isEqualTo(paths);
+        }
+    }
+
+    @Test
+    void aRequestCompletesAtItsDeadlineWhileItsWarmStillHoldsTheSlot() throws Exception {
+        // The margin between a request's end and its warm's is one deadline: make it ample.
+        Duration deadline = Duration.ofSeconds(1);
+        WarmGate tracked = new WarmGate(heldWarmer, 1, deadline);
+
+        long start = System.nanoTime();
+        CompletableFuture<WarmOutcome> first = tracked.warm(file("first"));
+        CompletableFuture<WarmOutcome> second = tracked.warm(file("second"));
+
+        // "first" hangs: its request ends TIMED_OUT at its deadline, and so does the request of
+        // "second", which waited in the queue; neither waits any longer.
+        assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo(WarmOutcome.TIMED_OUT);
+        assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo(WarmOutcome.TIMED_OUT);
+        assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(deadline.toNanos());
+        // "second" started when the gate timed "first" out, and it runs on with its own deadline
+        // counted from its start: the request ended while the warm holds the slot.
+        started("second").get(10, TimeUnit.SECONDS);
+        assertThat(tracked.runningWarms()).isEqualTo(1);
+        pending.get("second").complete(null);
+        assertThat(tracked.isWarm(new Path("second"))).isTrue();
+        assertThat(tracked.runningWarms()).isZero();
+    }
+
+    @Test
+    void retainPathsWinsOverQueuedAndRunningWarms() throws Exception {
+        WarmGate gate = new WarmGate(heldWarmer, 1, LONG);
+        CompletableFuture<WarmOutcome> running = gate.warm(file("running"));
+        CompletableFuture<WarmOutcome> queued = gate.warm(file("queued"));
+
+        gate.retainPaths(Set.of());
+
+        assertThat(running.get(10, TimeUnit.SECONDS)).isEqualTo(WarmOutcome.FAILED);
+        assertThat(queued.get(10, TimeUnit.SECONDS)).isEqualTo(WarmOutcome.FAILED);
+        assertThat(pending.get("running")).isCancelled();
+        assertThat(invocations).containsOnlyKeys("running");
+        assertThat(gate.runningWarms()).isZero();
+        assertThat(gate.registeredWarms()).isZero();
+        // The warmer's own completion after retirement does not mark the path warm.
+        assertThat(gate.isWarm(new Path("running"))).isFalse();
+        // A later request starts afresh.
+        pending.clear();
+        CompletableFuture<WarmOutcome> again = gate.warm(file("running"));
+        pending.get("running").complete(null);
+        assertThat(again.get(10, TimeUnit.SECONDS)).isEqualTo(WarmOutcome.WARMED);
+    }
+
+    @Test
+    void aWarmerThatThrowsAnErrorFailsItsWarmAndTheGateGoesOn() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        GenerationWarmer broken =
+                file -> {
+                    if (calls.incrementAndGet() == 1) {
+                        throw new LinkageError("broken warmer");
+                    }
+                    return CompletableFuture.completedFuture(null);
+                };
+        WarmGate gate = new WarmGate(broken, 1, LONG);
+
+        assertThat(gate.warm(file("gen-1")).get(10, TimeUnit.SECONDS))
+                .isEqualTo(WarmOutcome.FAILED);
+        assertThat(gate.warm(file("gen-2")).get(10, TimeUnit.SECONDS))
+                .isEqualTo(WarmOutcome.WARMED);
+        assertThat(gate.runningWarms()).isZero();
     }
 
     @Test

@@ -1,0 +1,149 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink;
+
+import dev.kiln.table.GenerationRef;
+
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
+import org.apache.flink.streaming.api.connector.sink2.CommittableSummary;
+import org.apache.flink.streaming.api.connector.sink2.CommittableWithLineage;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.util.SimpleVersionedListState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Gathers every generation of a checkpoint into one {@link KilnCommittable} (parallelism 1). Before
+ * it forwards checkpoint {@code c}'s barrier it emits one committable for {@code c} holding all the
+ * generations that arrived since the previous barrier (all of them tagged {@code <= c}: sink
+ * topologies use aligned checkpoints), sorted by (checkpoint of origin, bucket, flush sequence), as
+ * {@code CommittableSummary(0, 1, c, 1, 0)} plus one {@code CommittableWithLineage}: Flink's
+ * committer then commits it when {@code c} completes. At the end of input it emits what is left
+ * under the id the writers used for it ({@code last checkpoint + 1}), which the final checkpoint
+ * commits. A checkpoint without generations emits nothing.
+ *
+ * <p>State: the committer id, {@code <prefix>-<UUID>}, created when the job starts without state
+ * and restored on failover, rescale and savepoint restore. A new job (no state) gets a new id, so
+ * its checkpoint ids, which start again at 1, are never taken for replays of the old job's.
+ */
+final class CommitAggregator extends AbstractStreamOperator<CommittableMessage<KilnCommittable>>
+        implements OneInputStreamOperator<
+                        CommittableMessage<WrittenGeneration>, CommittableMessage<KilnCommittable>>,
+                BoundedOneInput {
+
+    private static final long serialVersionUID = 1L;
+
+    static final String STATE_NAME = "kiln-committer-id";
+
+    private static final Comparator<CommittableWithLineage<WrittenGeneration>> COMMIT_ORDER =
+            Comparator.<CommittableWithLineage<WrittenGeneration>>comparingLong(
+                            CommittableWithLineage::getCheckpointId)
+                    .thenComparingInt(g -> g.getCommittable().generation().bucket())
+                    .thenComparingLong(g -> g.getCommittable().flushSequence());
+
+    private final String committerIdPrefix;
+
+    private transient ListState<String> committerIdState;
+    private transient String committerId;
+    private transient List<CommittableWithLineage<WrittenGeneration>> pending;
+    private transient long lastCheckpointId;
+
+    CommitAggregator(String committerIdPrefix) {
+        this.committerIdPrefix = committerIdPrefix;
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        pending = new ArrayList<>();
+        committerIdState =
+                new SimpleVersionedListState<>(
+                        context.getOperatorStateStore()
+                                .getUnionListState(
+                                        new ListStateDescriptor<>(
+                                                STATE_NAME, BytePrimitiveArraySerializer.INSTANCE)),
+                        new CommitterIdSerializer());
+        Iterator<String> restored = committerIdState.get().iterator();
+        committerId =
+                restored.hasNext() ? restored.next() : committerIdPrefix + "-" + UUID.randomUUID();
+        lastCheckpointId = context.getRestoredCheckpointId().orElse(0L);
+        LOG.info("Kiln commit aggregator commits as {}.", committerId);
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        committerIdState.update(List.of(committerId));
+    }
+
+    @Override
+    public void processElement(StreamRecord<CommittableMessage<WrittenGeneration>> element) {
+        if (element.getValue() instanceof CommittableWithLineage) {
+            pending.add((CommittableWithLineage<WrittenGeneration>) element.getValue());
+        }
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        emit(checkpointId);
+    }
+
+    @Override
+    public void endInput() {
+        long checkpointId = lastCheckpointId + 1;
+        for (CommittableWithLineage<WrittenGeneration> generation : pending) {
+            checkpointId = Math.max(checkpointId, generation.getCheckpointId());
+        }
+        emit(checkpointId);
+    }
+
+    /** Returns the committer id (for tests). */
+    String committerId() {
+        return committerId;
+    }
+
+    private void emit(long checkpointId) {
+        lastCheckpointId = Math.max(lastCheckpointId, checkpointId);
+        if (pending.isEmpty()) {
+            return;
+        }
+        pending.sort(COMMIT_ORDER);
+        List<GenerationRef> generations = new ArrayList<>(pending.size());
+        long flushedAt = 0;
+        for (CommittableWithLineage<WrittenGeneration> generation : pending) {
+            generations.add(generation.getCommittable().generation());
+            flushedAt = Math.max(flushedAt, generation.getCommittable().flushedAtMillis());
+        }
+        pending.clear();
+        KilnCommittable committable =
+                new KilnCommittable(committerId, checkpointId, flushedAt, generations);
+        output.collect(new StreamRecord<>(new CommittableSummary<>(0, 1, checkpointId, 1, 0)));
+        output.collect(
+                new StreamRecord<>(new CommittableWithLineage<>(committable, checkpointId, 0)));
+    }
+}

@@ -1,0 +1,61 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink;
+
+import dev.kiln.table.GenerationRef;
+
+import org.apache.flink.annotation.Internal;
+
+import java.util.List;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * What a {@link KilnSink} commits for one checkpoint: every generation written for it, in commit
+ * order (by checkpoint of origin, bucket and flush sequence, so newer generations of a bucket come
+ * later and win), on behalf of one committer id. {@link KilnCommitter} publishes it as one
+ * manifest. Immutable.
+ *
+ * @param committerId the sink's committer id, stable across failover and savepoint restore
+ * @param checkpointId the checkpoint that carries it; commits are idempotent per (committer id,
+ *     checkpoint id)
+ * @param flushedAtMillis when the newest of its generations was written (epoch milliseconds): for
+ *     generations flushed at the barrier, when the checkpoint reached the writer; the commit
+ *     latency metric counts from it
+ * @param generations the generations to add, oldest first
+ */
+@Internal
+public record KilnCommittable(
+        String committerId,
+        long checkpointId,
+        long flushedAtMillis,
+        List<GenerationRef> generations) {
+
+    public KilnCommittable {
+        requireNonNull(committerId, "committerId");
+        generations = List.copyOf(requireNonNull(generations, "generations"));
+    }
+
+    @Override
+    public String toString() {
+        return "KilnCommittable{committer="
+                + committerId
+                + ", checkpoint="
+                + checkpointId
+                + ", generations="
+                + generations.size()
+                + "}";
+    }
+}

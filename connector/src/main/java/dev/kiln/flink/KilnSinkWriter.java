@@ -1,0 +1,149 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink;
+
+import dev.kiln.format.GenerationStats;
+import dev.kiln.table.GenerationRef;
+import dev.kiln.table.KilnTable;
+import dev.kiln.table.TableOptions;
+
+import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.types.logical.RowType;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The writer of a {@link KilnSink}: an Arrow memtable per bucket, flushed to a new generation file
+ * when it passes the size bound and, for every bucket, when a checkpoint barrier (or the end of
+ * input) asks for the committables. Memtables are not state: after a failure the source replays
+ * what they held. A generation written but never committed (the job failed before its checkpoint
+ * completed) is an orphan that {@link KilnTable#removeOrphans} removes.
+ *
+ * <p>Not thread-safe: the writer operator's task thread owns it. Rows the table cannot hold fail
+ * {@link #write} with an {@link InvalidRowException} naming the column; storage failures fail with
+ * the file system's {@link IOException}; both fail the job, and nothing committed is touched.
+ */
+final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGeneration> {
+
+    private final KilnTable table;
+    private final TableOptions writeOptions;
+    private final RowType rowType;
+    private final RowDataConverter<IN> converter;
+    private final RowKeyExtractor keys;
+    private final long memtableBytes;
+    private final BufferAllocator allocator;
+    private final RowDataMemtable[] memtables;
+    private final BufferAllocator[] memtableAllocators;
+    private final List<WrittenGeneration> written = new ArrayList<>();
+    private long flushSequence;
+
+    private final Counter rowsWritten;
+    private final Counter generationsWritten;
+    private final Counter bytesFlushed;
+
+    KilnSinkWriter(
+            KilnTable table,
+            TableOptions writeOptions,
+            RowType rowType,
+            RowDataConverter<IN> converter,
+            long memtableBytes,
+            MetricGroup metrics) {
+        this.table = table;
+        this.writeOptions = writeOptions;
+        this.rowType = rowType;
+        this.converter = converter;
+        this.keys = new RowKeyExtractor(rowType, writeOptions.primaryKey());
+        this.memtableBytes = memtableBytes;
+        this.allocator = new RootAllocator();
+        this.memtables = new RowDataMemtable[writeOptions.bucketCount()];
+        this.memtableAllocators = new BufferAllocator[memtables.length];
+        this.rowsWritten = metrics.counter(KilnSinkMetrics.ROWS_WRITTEN);
+        this.generationsWritten = metrics.counter(KilnSinkMetrics.GENERATIONS_WRITTEN);
+        this.bytesFlushed = metrics.counter(KilnSinkMetrics.BYTES_FLUSHED);
+    }
+
+    @Override
+    public void write(IN element, Context context) throws IOException {
+        RowData row = converter.convert(element);
+        int bucket = keys.bucket(row, memtables.length);
+        RowDataMemtable memtable = memtables[bucket];
+        if (memtable == null) {
+            BufferAllocator child =
+                    allocator.newChildAllocator("bucket-" + bucket, 0, Long.MAX_VALUE);
+            memtableAllocators[bucket] = child;
+            memtable = new RowDataMemtable(rowType, writeOptions, child);
+            memtables[bucket] = memtable;
+        }
+        if (memtable.add(row)) {
+            rowsWritten.inc();
+            if (memtable.sizeBytes() >= memtableBytes) {
+                flush(bucket, memtable);
+            }
+        }
+    }
+
+    /** Nothing to do here: {@link #prepareCommit}, which the operator calls next, flushes. */
+    @Override
+    public void flush(boolean endOfInput) {}
+
+    @Override
+    public Collection<WrittenGeneration> prepareCommit() throws IOException {
+        for (int bucket = 0; bucket < memtables.length; bucket++) {
+            RowDataMemtable memtable = memtables[bucket];
+            if (memtable != null && !memtable.isEmpty()) {
+                flush(bucket, memtable);
+            }
+        }
+        List<WrittenGeneration> result = new ArrayList<>(written);
+        written.clear();
+        return result;
+    }
+
+    private void flush(int bucket, RowDataMemtable memtable) throws IOException {
+        String path = table.newGenerationPath(bucket);
+        GenerationStats stats = memtable.flush(table.resolve(path));
+        written.add(
+                new WrittenGeneration(
+                        GenerationRef.of(path, bucket, stats),
+                        flushSequence++,
+                        System.currentTimeMillis()));
+        generationsWritten.inc();
+        bytesFlushed.inc(stats.fileBytes());
+    }
+
+    @Override
+    public void close() {
+        for (int bucket = 0; bucket < memtables.length; bucket++) {
+            if (memtables[bucket] != null) {
+                memtables[bucket].close();
+                memtables[bucket] = null;
+            }
+            if (memtableAllocators[bucket] != null) {
+                memtableAllocators[bucket].close();
+                memtableAllocators[bucket] = null;
+            }
+        }
+        allocator.close();
+    }
+}

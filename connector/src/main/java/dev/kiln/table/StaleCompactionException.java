@@ -1,0 +1,29 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.table;
+
+/**
+ * Thrown when a commit compacts generations that are no longer live, or no longer consecutive in
+ * their bucket, in the version it would build on: another commit (another compactor, say) changed
+ * them first. Nothing is published; the compactor plans again on the latest version.
+ */
+public final class StaleCompactionException extends KilnTableException {
+
+    private static final long serialVersionUID = 1L;
+
+    StaleCompactionException(String message) {
+        super(message);
+    }
+}

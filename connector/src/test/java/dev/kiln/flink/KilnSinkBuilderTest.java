@@ -1,0 +1,145 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink;
+
+import dev.kiln.table.KilnTable;
+
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
+import org.apache.flink.streaming.api.graph.StreamNode;
+import org.apache.flink.table.api.DataTypes;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.types.logical.RowType;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The sink's builder: table creation, checks against an existing table, options, uids. */
+class KilnSinkBuilderTest {
+
+    @TempDir java.nio.file.Path dir;
+
+    private Path path() {
+        return new Path(dir.resolve("t").toUri());
+    }
+
+    @Test
+    void createsTheTableAndAcceptsItAgain() throws Exception {
+        KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY).bucketCount(5).build();
+        KilnTable table = KilnTable.open(path());
+        assertThat(table.options().bucketCount()).isEqualTo(5);
+        assertThat(table.options().primaryKey()).isEqualTo(SinkTestData.KEY);
+
+        KilnSink<RowData> again =
+                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY).build();
+        assertThat(again.settings().writeOptions().bucketCount()).isEqualTo(5);
+    }
+
+    @Test
+    void anExistingTableOfAnotherShapeIsATypedErrorNamingTheDifference() {
+        KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY).bucketCount(4).build();
+
+        assertThatThrownBy(
+                        () ->
+                                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
+                                        .bucketCount(8)
+                                        .build())
+                .isInstanceOf(TableMismatchException.class)
+                .hasMessageContaining(path().toString())
+                .hasMessageContaining("4 buckets")
+                .hasMessageContaining("8");
+        RowType otherType =
+                (RowType)
+                        DataTypes.ROW(
+                                        DataTypes.FIELD("id", DataTypes.BIGINT().notNull()),
+                                        DataTypes.FIELD("v", DataTypes.INT()),
+                                        DataTypes.FIELD("s", DataTypes.STRING()))
+                                .getLogicalType();
+        assertThatThrownBy(() -> KilnSink.forRowData(path(), otherType, SinkTestData.KEY).build())
+                .isInstanceOf(TableMismatchException.class)
+                .hasMessageContaining("'v'");
+        RowType keyedByS =
+                (RowType)
+                        DataTypes.ROW(
+                                        DataTypes.FIELD("id", DataTypes.BIGINT().notNull()),
+                                        DataTypes.FIELD("v", DataTypes.BIGINT()),
+                                        DataTypes.FIELD("s", DataTypes.STRING().notNull()))
+                                .getLogicalType();
+        assertThatThrownBy(() -> KilnSink.forRowData(path(), keyedByS, List.of("id", "s")).build())
+                .isInstanceOf(TableMismatchException.class)
+                .hasMessageContaining("'s'");
+    }
+
+    @Test
+    void optionsAreValidatedNamingThem() {
+        var builder = KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY);
+        assertThatThrownBy(() -> builder.bucketCount(0)).hasMessageContaining("bucketCount");
+        assertThatThrownBy(() -> builder.memtableBytes(-1)).hasMessageContaining("memtableBytes");
+        assertThatThrownBy(() -> builder.warmDeadline(java.time.Duration.ZERO))
+                .hasMessageContaining("warmDeadline");
+        assertThatThrownBy(() -> builder.warmConcurrency(0))
+                .hasMessageContaining("warmConcurrency");
+        assertThatThrownBy(() -> builder.filterFalsePositiveRate(1))
+                .hasMessageContaining("filterFalsePositiveRate");
+        assertThatThrownBy(() -> builder.name(" ")).hasMessageContaining("name");
+        assertThatThrownBy(
+                        () ->
+                                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, List.of("nope"))
+                                        .build())
+                .hasMessageContaining("nope");
+    }
+
+    @Test
+    void everyAddedOperatorHasAUidDerivedFromTheSinks() {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(3);
+        env.enableCheckpointing(1_000);
+        SinkTestData.events(env, 0, 10, 10, SinkTestData.from(0))
+                .sinkTo(
+                        KilnSink.forType(
+                                        path(),
+                                        SinkTestData.ROW_TYPE,
+                                        SinkTestData.KEY,
+                                        new SinkTestData.Converter())
+                                .build())
+                .uid("orders-kiln");
+        StreamGraph graph = env.getStreamGraph();
+        List<String> uids =
+                graph.getStreamNodes().stream().map(StreamNode::getTransformationUID).toList();
+        assertThat(uids)
+                .contains(
+                        "orders-kiln",
+                        "orders-kiln: " + KilnSink.GENERATIONS_UID,
+                        "orders-kiln: " + KilnSink.WARM_UID,
+                        "orders-kiln: " + KilnSink.AGGREGATOR_UID,
+                        "Sink Committer: orders-kiln");
+        StreamNode aggregator =
+                graph.getStreamNodes().stream()
+                        .filter(
+                                n ->
+                                        ("orders-kiln: " + KilnSink.AGGREGATOR_UID)
+                                                .equals(n.getTransformationUID()))
+                        .findFirst()
+                        .orElseThrow();
+        assertThat(aggregator.getParallelism()).isOne();
+        assertThat(aggregator.getMaxParallelism()).isOne();
+    }
+}

@@ -1,0 +1,242 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink;
+
+import dev.kiln.table.KilnTable;
+
+import org.apache.flink.api.java.tuple.Tuple3;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.ExceptionUtils;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+import static dev.kiln.flink.SinkTestData.KEY;
+import static dev.kiln.flink.SinkTestData.ROW_TYPE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Exactly once through failures injected in the writer and the committer. */
+class KilnSinkITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension CLUSTER =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(4)
+                            .setConfiguration(SinkTestData.clusterConfig(checkpoints()))
+                            .build());
+
+    @TempDir java.nio.file.Path dir;
+
+    private static java.nio.file.Path checkpoints() {
+        try {
+            return Files.createTempDirectory("kiln-checkpoints");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @BeforeEach
+    void reset() {
+        FaultInjectingFileSystem.reset();
+    }
+
+    @Test
+    void exactlyOnceThroughWriterAndCommitterFailures() throws Exception {
+        Path table = FaultInjectingFileSystem.path(dir.resolve("t"));
+        long n = 6_000;
+        FaultInjectingFileSystem.tearDataFileCreate(9);
+        FaultInjectingFileSystem.failManifestRenameBefore(3);
+        FaultInjectingFileSystem.failManifestRenameAfter(6);
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        env.enableCheckpointing(100);
+        SinkTestData.events(env, 0, n, 400, SinkTestData.from(0))
+                .sinkTo(
+                        KilnSink.forType(table, ROW_TYPE, KEY, new SinkTestData.Converter())
+                                .bucketCount(4)
+                                .build())
+                .uid("kiln-it");
+        env.execute("exactly once");
+
+        assertThat(FaultInjectingFileSystem.injectedFaults()).isEqualTo(3);
+        SinkTestData.assertTableHoldsLastWrites(table, n);
+        assertThat(KilnTable.open(table).latestManifest().version()).isGreaterThan(6);
+    }
+
+    private static volatile long stopAt = Long.MAX_VALUE;
+    private static volatile CountDownLatch reached = new CountDownLatch(1);
+
+    @Test
+    void savepointRedeployAtAnotherParallelismLosesAndRepeatsNothing() throws Exception {
+        Path table = new Path(dir.resolve("t").toUri());
+        long n = 6_000;
+        String savepoint = runUntil(table, n, 2, null, 2_000);
+        savepoint = runUntil(table, n, 3, savepoint, 4_000);
+        runUntil(table, n, 1, savepoint, Long.MAX_VALUE);
+
+        SinkTestData.assertTableHoldsLastWrites(table, n);
+        assertThat(KilnTable.open(table).latestManifest().committed())
+                .as("one committer id across savepoint redeploys")
+                .hasSize(1);
+    }
+
+    /**
+     * Runs the job at {@code parallelism} (from {@code savepoint} if not null) until event {@code
+     * stop} is generated, then stops it with a savepoint and returns that; or to its end.
+     */
+    private String runUntil(Path table, long n, int parallelism, String savepoint, long stop)
+            throws Exception {
+        Configuration config = new Configuration();
+        if (savepoint != null) {
+            config.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
+        env.setParallelism(parallelism);
+        env.enableCheckpointing(100);
+        stopAt = stop;
+        reached = new CountDownLatch(1);
+        SinkTestData.events(
+                        env,
+                        0,
+                        n,
+                        250,
+                        index -> {
+                            if (index == stopAt) {
+                                reached.countDown();
+                            }
+                            return SinkTestData.event(index);
+                        })
+                .sinkTo(
+                        KilnSink.forType(table, ROW_TYPE, KEY, new SinkTestData.Converter())
+                                .bucketCount(6)
+                                .build())
+                .uid("kiln-it");
+        JobClient job = env.executeAsync("redeploy at " + parallelism);
+        if (stop == Long.MAX_VALUE) {
+            job.getJobExecutionResult().get();
+            return null;
+        }
+        dev.kiln.Latches.await(reached);
+        return job.stopWithSavepoint(
+                        false,
+                        dir.resolve("savepoints").toUri().toString(),
+                        SavepointFormatType.CANONICAL)
+                .get();
+    }
+
+    @Test
+    void aBoundedJobWithoutCheckpointsCommitsEverythingAtTheEnd() throws Exception {
+        Path table = new Path(dir.resolve("t").toUri());
+        long n = 2_000;
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        List<Tuple3<Long, Long, Boolean>> events = new ArrayList<>();
+        for (long i = 0; i < n; i++) {
+            events.add(SinkTestData.event(i));
+        }
+        env.fromData(events)
+                .sinkTo(
+                        KilnSink.forType(table, ROW_TYPE, KEY, new SinkTestData.Converter())
+                                .bucketCount(4)
+                                .build())
+                .uid("kiln-it");
+        env.execute("no checkpoints");
+
+        SinkTestData.assertTableHoldsLastWrites(table, n);
+        assertThat(KilnTable.open(table).latestManifest().committed().values())
+                .as("the end of input commits under checkpoint 1, not an end-of-input marker")
+                .containsExactly(1L);
+    }
+
+    @Test
+    void aNullKeyFailsTheJobNamingTheColumnAndLosesNothingCommitted() throws Exception {
+        Path table = new Path(dir.resolve("t").toUri());
+        long n = 1_000;
+        List<Tuple3<Long, Long, Boolean>> events = new ArrayList<>();
+        for (long i = 0; i < n; i++) {
+            events.add(SinkTestData.event(i));
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        env.fromData(events)
+                .sinkTo(
+                        KilnSink.forType(table, ROW_TYPE, KEY, new SinkTestData.Converter())
+                                .bucketCount(4)
+                                .build())
+                .uid("kiln-it");
+        env.execute("good rows");
+        long version = KilnTable.open(table).latestManifest().version();
+
+        Configuration noRestarts = new Configuration();
+        noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment bad =
+                StreamExecutionEnvironment.getExecutionEnvironment(noRestarts);
+        bad.setParallelism(2);
+        bad.fromData(List.of(Tuple3.of(1L, 5L, false), Tuple3.of(-1L, 6L, false)))
+                .sinkTo(KilnSink.forType(table, ROW_TYPE, KEY, new NullKeyForMinusOne()).build())
+                .uid("kiln-it");
+        assertThatThrownBy(() -> bad.execute("a null key"))
+                .satisfies(
+                        e ->
+                                assertThat(
+                                                ExceptionUtils.findThrowable(
+                                                        e, InvalidRowException.class))
+                                        .hasValueSatisfying(
+                                                invalid ->
+                                                        assertThat(invalid.getMessage())
+                                                                .contains("id")));
+
+        assertThat(KilnTable.open(table).latestManifest().version()).isEqualTo(version);
+        SinkTestData.assertTableHoldsLastWrites(table, n);
+    }
+
+    /** The test converter, with key -1 written as a null key. */
+    private static final class NullKeyForMinusOne
+            implements RowDataConverter<Tuple3<Long, Long, Boolean>> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public RowData convert(Tuple3<Long, Long, Boolean> event) {
+            RowData row = SinkTestData.toRow(event);
+            if (event.f0 == -1L) {
+                ((GenericRowData) row).setField(0, null);
+            }
+            return row;
+        }
+    }
+}
