@@ -14,15 +14,20 @@
 
 package dev.kiln.flink;
 
+import dev.kiln.table.KilnTable;
+
 import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
 import org.apache.flink.api.java.tuple.Tuple3;
 import org.apache.flink.api.java.tuple.Tuple4;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.metrics.Counter;
@@ -181,6 +186,98 @@ class KilnLookupITCase {
             table.close();
             table = null;
         }
+    }
+
+    /**
+     * One job writes the table with the Kiln sink (a version per checkpoint, warm before commit in
+     * the TaskManager's shared cache) while it looks keys up: every answer is a row the sink wrote
+     * for that key, a key's answers never go back in time, and no lookup reads storage.
+     */
+    @Test
+    void lookupsOfATableTheSameJobWritesWithTheKilnSinkMakeNoColdRead() throws Exception {
+        Path path = new Path(dir.resolve("sunk").toUri());
+        long writes = 6_000;
+        long probes = 3_000;
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        env.enableCheckpointing(100);
+        SinkTestData.events(env, 0, writes, 300, SinkTestData.from(0))
+                .sinkTo(
+                        KilnSink.forType(
+                                        path,
+                                        SinkTestData.ROW_TYPE,
+                                        SinkTestData.KEY,
+                                        new SinkTestData.Converter())
+                                .bucketCount(4)
+                                .build())
+                .uid("kiln-sink");
+
+        DataStream<Long> probeStream =
+                env.fromSource(
+                                new DataGeneratorSource<>(
+                                        seq -> seq,
+                                        probes,
+                                        RateLimiterStrategy.perSecond(1_000),
+                                        Types.LONG),
+                                WatermarkStrategy.noWatermarks(),
+                                "probes")
+                        .setParallelism(1);
+        KilnLookup.KeyFunction<Long> keyOf = seq -> seq % SinkTestData.KEYS;
+        DataStream<Tuple3<Long, Long, Long>> answers =
+                AsyncDataStream.orderedWait(
+                        KilnLookup.partitionByBucket(probeStream, keyOf, path),
+                        KilnLookup.builder(path)
+                                .options(
+                                        LookupOptions.builder()
+                                                .pollInterval(Duration.ofMillis(5))
+                                                .batchMaxSize(16)
+                                                .build())
+                                .partitionedByBucket()
+                                .keyOf(keyOf)
+                                .build(
+                                        (seq, row) ->
+                                                Tuple3.of(
+                                                        seq,
+                                                        seq % SinkTestData.KEYS,
+                                                        row == null ? -1L : row.getLong(1)),
+                                        Types.TUPLE(Types.LONG, Types.LONG, Types.LONG)),
+                        30,
+                        TimeUnit.SECONDS,
+                        100);
+        List<Tuple3<Long, Long, Long>> results = new ArrayList<>();
+        CloseableIterator<Tuple3<Long, Long, Long>> collected = answers.collectAsync();
+        JobClient job = env.executeAsync("kiln sink and lookups");
+        collected.forEachRemaining(results::add);
+        job.getJobExecutionResult().get();
+
+        assertThat(results).hasSize((int) probes);
+        results.sort(Comparator.comparing(r -> r.f0));
+        Map<Long, Long> last = new HashMap<>();
+        long found = 0;
+        for (Tuple3<Long, Long, Long> r : results) {
+            long value = r.f2;
+            if (value >= 0) {
+                found++;
+                // A row the sink wrote for this key: event value has key value mod KEYS.
+                assertThat(value % SinkTestData.KEYS).as("probe %d", r.f0).isEqualTo(r.f1);
+                assertThat(SinkTestData.event(value).f2).as("probe %d", r.f0).isFalse();
+                Long previous = last.put(r.f1, value);
+                if (previous != null) {
+                    assertThat(value).as("key %d", r.f1).isGreaterThanOrEqualTo(previous);
+                }
+            }
+        }
+        assertThat(found).isPositive();
+        JobID id = job.getJobID();
+        assertThat(sum(id, "lookups")).isEqualTo(probes);
+        assertThat(sum(id, "coldReads")).isZero();
+        assertThat(sum(id, "coldGenerations")).isZero();
+        assertThat(sum(id, "swaps")).isGreaterThan(2);
+        // The sink warmed every generation in the shared cache before committing it: the
+        // follower's warms found them all warm.
+        assertThat(sum(id, "warmsWarmed")).isZero();
+        assertThat(sum(id, "warmsAlreadyWarm")).isPositive();
+        assertThat(KilnTable.open(path).latestManifest().version()).isGreaterThan(5);
     }
 
     /** The snippet of {@code docs/lookup.md}, run. */
