@@ -190,10 +190,11 @@ public final class LookupEngine implements AutoCloseable {
         }
         GenerationCache.ColdReadListener coldReads = key -> byKey.get(key).cold = true;
         SnapshotFollower.Pin pin = follower.pin();
-        Snapshot snapshot = table.snapshot(pin.snapshot().manifest(), traced(coldReads));
         CompletableFuture<List<LookupResult>> answers;
         try {
-            answers = snapshot.lookupAll(keys);
+            // The pinned snapshot itself (its path checks are made once per version), read
+            // through this batch's cold-read tracing.
+            answers = pin.snapshot().lookupAll(keys, traced(coldReads));
         } catch (RuntimeException e) {
             answers = CompletableFuture.failedFuture(e);
         }
