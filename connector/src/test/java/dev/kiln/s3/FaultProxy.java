@@ -33,6 +33,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -124,6 +125,8 @@ public final class FaultProxy implements Closeable {
                     });
     private final List<Request> log = new CopyOnWriteArrayList<>();
     private final List<Rule> rules = new CopyOnWriteArrayList<>();
+    private volatile Predicate<Request> observed = r -> false;
+    private volatile Consumer<Request> observer = r -> {};
     private final AtomicInteger inDelay = new AtomicInteger();
     private final AtomicInteger peakInDelay = new AtomicInteger();
     private final AtomicInteger injected = new AtomicInteger();
@@ -174,8 +177,21 @@ public final class FaultProxy implements Closeable {
         rules.add(new Rule(fault, when, new AtomicInteger(times), delay, dropAfter));
     }
 
+    /**
+     * Runs {@code action} for each request {@code when} accepts that the server answered with 2xx,
+     * after the server answered and before the client gets the answer: the moment a write becomes
+     * visible to others while its writer still waits.
+     */
+    public void afterSuccess(Predicate<Request> when, Consumer<Request> action) {
+        observed = when;
+        observer = action;
+    }
+
+    /** Forgets the fault rules and the {@link #afterSuccess} action. */
     public void clearFaults() {
         rules.clear();
+        observed = r -> false;
+        observer = r -> {};
     }
 
     /** How many faults were injected since the last {@link #clear()}. */
@@ -290,6 +306,9 @@ public final class FaultProxy implements Closeable {
             }
             if (status == null) {
                 return;
+            }
+            if (status.startsWith("HTTP/1.1 2") && observed.test(request)) {
+                observer.accept(request);
             }
             responseHead.append(status).append("\r\n");
             String responseHeader;
