@@ -108,6 +108,7 @@ public final class S3Loopback implements BeforeAllCallback, AfterAllCallback {
         c.setString("fs.s3a.retry.limit", "3");
         c.setString("fs.s3a.retry.interval", "10ms");
         c.setString("fs.s3a.retry.throttle.interval", "10ms");
+        c.setString("fs.s3a.retry.throttle.limit", "3");
         c.setString("fs.s3a.connection.timeout", "5000");
         c.setString("fs.s3a.buffer.dir", bufferDir.toString());
         c.setString("fs.s3a.directory.marker.retention", "keep");
