@@ -81,7 +81,7 @@ final class FileSystemRangeReader implements RangeReader {
     private static byte[] readBlocking(Path path, ByteRange range) {
         try (FSDataInputStream in = path.getFileSystem().open(path)) {
             if (in instanceof ByteBufferReadable positioned && range.length() > 0) {
-                return readPositioned(positioned, path, range);
+                return readPositioned(positioned, available(in), path, range);
             }
             seek(in, path, range);
             return readFrom(in, path, range);
@@ -116,14 +116,19 @@ final class FileSystemRangeReader implements RangeReader {
     }
 
     /**
-     * Reads by position. Implementations differ: local streams read what is there and return -1 at
-     * the end; Hadoop's read fully and throw {@link EOFException} when the file ends first (then
-     * the file's length, asked on that failure path only, says where the data stopped).
+     * Reads by position, given the fresh stream's {@code available()}. Implementations differ:
+     * local streams read what is there and return -1 at the end; Hadoop's read fully and throw
+     * {@link EOFException} when the file ends first (then the file's length, asked on that failure
+     * path only, says where the data stopped).
      */
-    private static byte[] readPositioned(ByteBufferReadable in, Path path, ByteRange range)
-            throws IOException {
+    private static byte[] readPositioned(
+            ByteBufferReadable in, int available, Path path, ByteRange range) throws IOException {
         int length = (int) range.length();
-        byte[] bytes = new byte[Math.min(length, INITIAL_BUFFER_BYTES)];
+        // A fresh stream's available() is the file's length on local and S3 streams (known from
+        // the open, no request), at most 0 elsewhere: bytes that exist, so the buffer may start
+        // that large and a range inside the file is one positioned read (one GET on S3).
+        long inFile = available - range.offset();
+        byte[] bytes = new byte[(int) Math.min(length, Math.max(INITIAL_BUFFER_BYTES, inFile))];
         int filled = 0;
         while (filled < length) {
             if (filled == bytes.length) {
@@ -144,6 +149,14 @@ final class FileSystemRangeReader implements RangeReader {
             filled += n;
         }
         return bytes;
+    }
+
+    private static int available(FSDataInputStream in) {
+        try {
+            return in.available();
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     private static IOException shortRead(Path path, ByteRange range, EOFException e) {

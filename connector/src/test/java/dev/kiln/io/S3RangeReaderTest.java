@@ -107,6 +107,21 @@ class S3RangeReaderTest {
     }
 
     @Test
+    void aRangeLongerThanTheInitialBufferIsStillOneGet() {
+        // The buffer grows with the bytes that arrive (a range is never trusted to fit the file);
+        // each growth step was a positioned read of its own, a GET each. The stream knows the
+        // object's length from its open, so a range inside the file is read in one.
+        InstrumentedRangeReader reader = InstrumentedRangeReader.wrap(RangeReader.onFileSystem(io));
+        ByteRange range = ByteRange.of(100_000, (5 << 20) / 2);
+
+        assertThat(reader.read(file, range).join())
+                .isEqualTo(slice(range.offset(), range.length()));
+
+        assertThat(proxy().requests().stream().filter(Request::isGet).map(Request::range))
+                .containsExactly(rangeHeader(range));
+    }
+
+    @Test
     void eachRangeIsOneRangedGetOfExactlyItsBytes() {
         InstrumentedRangeReader reader = InstrumentedRangeReader.wrap(RangeReader.onFileSystem(io));
         List<ByteRange> ranges = new ArrayList<>();
