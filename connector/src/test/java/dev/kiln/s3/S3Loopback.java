@@ -15,8 +15,12 @@
 package dev.kiln.s3;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
+import org.apache.flink.core.plugin.DefaultPluginManager;
+import org.apache.flink.core.plugin.PluginDescriptor;
+import org.apache.flink.core.plugin.PluginManager;
 
 import org.gaul.s3proxy.BlobStores;
 import org.gaul.s3proxy.S3Proxy;
@@ -27,7 +31,9 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.net.URI;
+import java.net.URL;
 import java.nio.file.Files;
+import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
 
@@ -58,6 +64,7 @@ public final class S3Loopback implements BeforeAllCallback, AfterAllCallback {
     public static final String NO_RETRY_BUCKET = "kiln-noretry";
 
     private final int connections;
+    private final boolean plugin;
     private S3Proxy server;
     private FaultProxy proxy;
     private java.nio.file.Path bufferDir;
@@ -68,7 +75,20 @@ public final class S3Loopback implements BeforeAllCallback, AfterAllCallback {
 
     /** {@code connections}: the S3A connection pool ({@code s3.connection.maximum}). */
     public S3Loopback(int connections) {
+        this(connections, false);
+    }
+
+    private S3Loopback(int connections, boolean plugin) {
         this.connections = connections;
+        this.plugin = plugin;
+    }
+
+    /**
+     * As production runs it: the S3 file system loaded as a Flink plugin, in its own (child-first)
+     * class loader, so its classes are not the ones on the test's class path.
+     */
+    public static S3Loopback asPlugin() {
+        return new S3Loopback(8, true);
     }
 
     @Override
@@ -91,7 +111,19 @@ public final class S3Loopback implements BeforeAllCallback, AfterAllCallback {
         }
         proxy = new FaultProxy(server.getPort());
         bufferDir = Files.createTempDirectory("kiln-s3a-buffer");
-        FileSystem.initialize(configuration(), null);
+        Configuration configuration = configuration();
+        FileSystem.initialize(configuration, plugin ? pluginManager(configuration) : null);
+    }
+
+    private static PluginManager pluginManager(Configuration configuration) throws Exception {
+        URL jar =
+                Class.forName("org.apache.flink.fs.s3hadoop.S3FileSystemFactory")
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation();
+        return new DefaultPluginManager(
+                List.of(new PluginDescriptor("s3-fs-hadoop", new URL[] {jar}, new String[0])),
+                CoreOptions.getPluginParentFirstLoaderPatterns(configuration));
     }
 
     private Configuration configuration() {
