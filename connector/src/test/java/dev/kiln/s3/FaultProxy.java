@@ -45,7 +45,9 @@ import java.util.function.Predicate;
  * Connection: close} (SigV4 does not sign it; {@code Host} is forwarded unchanged, so signatures
  * verify). {@code Expect: 100-continue} is answered by the proxy itself and forwarded, so uploads
  * do not wait for the client's continue timeout. A request is logged before anything is forwarded
- * or answered, so once a client call returns, its requests are in the log. Thread-safe.
+ * or answered, so once a client call returns, its requests are in the log. Request bodies must
+ * carry {@code Content-Length} (the AWS SDK v1 always sends it; chunked requests are not
+ * understood). Thread-safe.
  */
 public final class FaultProxy implements Closeable {
 

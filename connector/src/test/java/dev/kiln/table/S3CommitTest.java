@@ -34,6 +34,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -258,6 +260,24 @@ class S3CommitTest {
         assertThat(S3.proxy().count(manifestPut(1))).isEqualTo(3);
         assertThat(table.latestVersion()).isEqualTo(1);
         assertThat(table.manifest(1).generations()).containsExactly(g);
+    }
+
+    @Test
+    void orphanCleanupOnS3RemovesOnlyUnnamedFiles() throws IOException {
+        Path root = S3.root("orphans");
+        KilnTable table = KilnTable.create(root, options(2));
+        GenerationRef live = stored(root, "data/bucket-0/live.arrow", 0);
+        table.commit(commit("w", 1, List.of(live), List.of()));
+        stored(root, "data/bucket-1/orphan.arrow", 1);
+        Clock later = Clock.offset(Clock.systemUTC(), Duration.ofHours(1));
+
+        List<Path> removed = table.removeOrphans(Duration.ofMinutes(1), later);
+
+        assertThat(removed).containsExactly(new Path(root, "data/bucket-1/orphan.arrow"));
+        FileSystem fs = root.getFileSystem();
+        assertThat(fs.exists(new Path(root, "data/bucket-1/orphan.arrow"))).isFalse();
+        assertThat(fs.exists(new Path(root, live.path()))).isTrue();
+        assertThat(table.latestManifest().generations()).containsExactly(live);
     }
 
     @Test
