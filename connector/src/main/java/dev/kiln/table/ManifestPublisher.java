@@ -118,7 +118,10 @@ final class ManifestPublisher {
      * Publishes {@code content} as {@code target}.
      *
      * @throws ManifestConflictException if {@code target} exists already (another committer won)
-     * @throws IOException if the storage fails; {@code target} then does not exist
+     * @throws ConcurrentCommitterException if, on a store without create-if-absent, {@code target}
+     *     holds another committer's content after this publish
+     * @throws IOException if the storage fails; {@code target} may still have been written (a PUT
+     *     whose answer was lost), so a caller that must know reads it
      */
     void publish(FileSystem fs, Path target, Path temporary, byte[] content) throws IOException {
         switch (mode) {
