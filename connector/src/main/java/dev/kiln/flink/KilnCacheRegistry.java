@@ -82,6 +82,7 @@ public final class KilnCacheRegistry {
         requireNonNull(settings, "settings");
         Entry entry = entries.get(key);
         if (entry == null) {
+            S3ConnectionPool.warnIfSmaller(fileSystem(tableRoot), key, settings.ioThreads());
             entry = new Entry(key, settings);
             entries.put(key, entry);
         } else if (!entry.settings.equals(settings)) {

@@ -663,8 +663,7 @@ class GenerationCacheTest {
         }
     }
 
-    private static void assertAnswer(
-            long id, LookupResult result, long from, long to, int deleteEvery) {
+    static void assertAnswer(long id, LookupResult result, long from, long to, int deleteEvery) {
         if (id < from || id >= to) {
             assertThat(result.status()).as("id %s", id).isEqualTo(LookupResult.Status.ABSENT);
         } else if (deleteEvery > 0 && id % deleteEvery == 0) {
