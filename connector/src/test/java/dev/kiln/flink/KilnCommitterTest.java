@@ -72,7 +72,8 @@ class KilnCommitterTest {
         KilnCommittable committable =
                 new KilnCommittable("w", 1, 0, List.of(flushed), List.of(writers));
 
-        KilnCommitter committer = new KilnCommitter(table.root(), new UnregisteredMetricsGroup());
+        RecordingMetricGroup metrics = new RecordingMetricGroup();
+        KilnCommitter committer = new KilnCommitter(table.root(), metrics);
         Request request = new Request(committable);
         committer.commit(List.of(request));
 
@@ -84,6 +85,9 @@ class KilnCommitterTest {
         Path output = table.resolve(writers.output().path());
         assertThat(output.getFileSystem().exists(output)).as("dropped output deleted").isFalse();
         SinkTestData.assertTableHoldsLastWrites(table.root(), 500);
+        assertThat(metrics.count(KilnSinkMetrics.STALE_COMPACTIONS_DROPPED)).isEqualTo(1);
+        assertThat(metrics.count(KilnSinkMetrics.COMPACTIONS_COMMITTED)).isZero();
+        assertThat(metrics.count(KilnSinkMetrics.GENERATIONS_COMMITTED)).isEqualTo(1);
 
         // A replay publishes nothing.
         Request replay = new Request(committable);

@@ -133,18 +133,26 @@ class WriterCompactionTest {
         assertThat(WriterCompaction.ownedBuckets(4, 1, 2)).containsExactly(1, 3);
         HeldExecutor held = new HeldExecutor();
         held.release.countDown();
+        RecordingMetricGroup metrics = new RecordingMetricGroup();
+        Manifest base = table.latestManifest();
         try (WriterCompaction compaction =
                 new WriterCompaction(
-                        table,
-                        ALL,
-                        WriterCompaction.ownedBuckets(4, 1, 2),
-                        held,
-                        new UnregisteredMetricsGroup())) {
+                        table, ALL, WriterCompaction.ownedBuckets(4, 1, 2), held, metrics)) {
             assertThat(compaction.poll(false)).isEmpty();
             held.drain();
-            assertThat(compaction.poll(false))
-                    .extracting(Compaction::bucket)
-                    .containsExactlyInAnyOrder(1, 3);
+            List<Compaction> done = compaction.poll(false);
+            assertThat(done).extracting(Compaction::bucket).containsExactlyInAnyOrder(1, 3);
+            assertThat(metrics.count(KilnSinkMetrics.COMPACTIONS_RUN)).isEqualTo(2);
+            long read = 0;
+            for (int bucket : List.of(1, 3)) {
+                for (GenerationRef input : base.newestFirst(bucket)) {
+                    read += input.sizeBytes();
+                }
+            }
+            assertThat(metrics.count(KilnSinkMetrics.COMPACTION_BYTES_READ)).isEqualTo(read);
+            assertThat(metrics.count(KilnSinkMetrics.COMPACTION_BYTES_WRITTEN))
+                    .isEqualTo(done.stream().mapToLong(c -> c.output().sizeBytes()).sum());
+            assertThat(metrics.count(KilnSinkMetrics.COMPACTIONS_FAILED)).isZero();
         }
     }
 
