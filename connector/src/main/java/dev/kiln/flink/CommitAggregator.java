@@ -64,7 +64,7 @@ final class CommitAggregator extends AbstractStreamOperator<CommittableMessage<K
     private static final Comparator<CommittableWithLineage<WrittenGeneration>> COMMIT_ORDER =
             Comparator.<CommittableWithLineage<WrittenGeneration>>comparingLong(
                             CommittableWithLineage::getCheckpointId)
-                    .thenComparingInt(g -> g.getCommittable().generation().bucket())
+                    .thenComparingInt(g -> g.getCommittable().bucket())
                     .thenComparingLong(g -> g.getCommittable().flushSequence());
 
     private final String committerIdPrefix;

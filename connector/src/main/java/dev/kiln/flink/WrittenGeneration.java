@@ -61,6 +61,11 @@ public record WrittenGeneration(
         return new WrittenGeneration(compaction.output(), sequence, writtenAtMillis, compaction);
     }
 
+    /** Returns the bucket of the generation, or of the compaction. */
+    public int bucket() {
+        return compaction != null ? compaction.bucket() : generation.bucket();
+    }
+
     /** Returns whether this is a compaction rather than a flush. */
     public boolean isCompaction() {
         return compaction != null;
