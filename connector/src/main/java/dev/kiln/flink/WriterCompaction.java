@@ -21,6 +21,7 @@ import dev.kiln.table.Compactor;
 import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.Manifest;
+import dev.kiln.table.VersionExpiredException;
 
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
@@ -64,8 +65,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A bucket whose compaction was handed out but is not resolved yet in the latest version (its
  * output not live, its inputs all still live) is not planned again, so the writer does not race
- * itself; it is forgotten after {@value #MAX_UNRESOLVED_ROUNDS} rounds (the committer may have
- * dropped it), which at worst costs one compaction that the committer drops as stale.
+ * itself; it is forgotten after {@value #MAX_UNRESOLVED_ROUNDS} rounds that planned on a new
+ * version (the committer may have dropped it), which at worst costs one compaction that the
+ * committer drops as stale.
  *
  * <p>Not state: after a failover the writer starts over and plans again; outputs of an unfinished
  * round are orphans. A failed round is logged and counted, never thrown: the next poll starts
@@ -164,9 +166,11 @@ final class WriterCompaction implements AutoCloseable {
             Round round = await(running);
             running = null;
             if (round != null) {
-                unresolved.keySet().removeAll(round.resolved);
-                unresolved.replaceAll((c, rounds) -> rounds + 1);
-                unresolved.values().removeIf(rounds -> rounds > MAX_UNRESOLVED_ROUNDS);
+                if (round.planned) {
+                    unresolved.keySet().removeAll(round.resolved);
+                    unresolved.replaceAll((c, rounds) -> rounds + 1);
+                    unresolved.values().removeIf(rounds -> rounds > MAX_UNRESOLVED_ROUNDS);
+                }
                 for (Compaction compaction : round.compactions) {
                     unresolved.put(compaction, 0);
                 }
@@ -206,10 +210,16 @@ final class WriterCompaction implements AutoCloseable {
         try {
             long version = table.latestVersion();
             if (version == plannedVersion) {
-                return new Round(List.of(), Set.of());
+                return new Round(List.of(), Set.of(), false);
             }
             long start = System.nanoTime();
-            Manifest base = table.manifest(version);
+            Manifest base;
+            try {
+                base = table.manifest(version);
+            } catch (VersionExpiredException e) {
+                base = table.latestManifest();
+                version = base.version();
+            }
             Set<Compaction> resolved = new HashSet<>();
             Set<Integer> buckets = new HashSet<>(ownedBuckets);
             for (Compaction compaction : pending) {
@@ -235,7 +245,7 @@ final class WriterCompaction implements AutoCloseable {
                 compactionsRun.inc(compactions.size());
                 duration.update(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
             }
-            return new Round(compactions, resolved);
+            return new Round(compactions, resolved, true);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -270,6 +280,9 @@ final class WriterCompaction implements AutoCloseable {
         }
     }
 
-    /** What a round produced, and which handed-out compactions it saw resolved. */
-    private record Round(List<Compaction> compactions, Set<Compaction> resolved) {}
+    /**
+     * What a round produced, which handed-out compactions it saw resolved, and whether it planned
+     * at all (it does not when the latest version is the one it planned on last).
+     */
+    private record Round(List<Compaction> compactions, Set<Compaction> resolved, boolean planned) {}
 }

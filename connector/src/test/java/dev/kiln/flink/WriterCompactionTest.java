@@ -157,6 +157,43 @@ class WriterCompactionTest {
     }
 
     @Test
+    void checkpointsWithoutANewVersionDoNotAgeAnUnresolvedCompaction() throws Exception {
+        KilnTable table = SinkFixtures.createTable(new Path(dir.resolve("t").toUri()), 1);
+        for (int i = 0; i < 3; i++) {
+            table.commit(
+                    new Commit(
+                            "setup",
+                            i + 1,
+                            List.of(SinkFixtures.writeGeneration(table, 0, i * 10, i * 10 + 10)),
+                            List.of()));
+        }
+        HeldExecutor held = new HeldExecutor();
+        held.release.countDown();
+        try (WriterCompaction compaction =
+                new WriterCompaction(table, ALL, Set.of(0), held, new UnregisteredMetricsGroup())) {
+            compaction.poll(false);
+            held.drain();
+            assertThat(compaction.poll(false)).hasSize(1);
+            // Many checkpoints while the compaction waits for its commit: no new version.
+            for (int i = 0; i < 3 * WriterCompaction.MAX_UNRESOLVED_ROUNDS; i++) {
+                held.drain();
+                assertThat(compaction.poll(false)).isEmpty();
+            }
+            // A new version that does not resolve it (another checkpoint's flush).
+            table.commit(
+                    new Commit(
+                            "w",
+                            1,
+                            List.of(SinkFixtures.writeGeneration(table, 0, 30, 40)),
+                            List.of()));
+            held.drain();
+            assertThat(compaction.poll(false)).isEmpty();
+            held.drain();
+            assertThat(compaction.poll(false)).as("the bucket is still taken").isEmpty();
+        }
+    }
+
+    @Test
     void theEndOfInputWaitsForTheRunningRoundAndStartsNoOther() throws Exception {
         KilnTable table = SinkFixtures.createTable(new Path(dir.resolve("t").toUri()), 1);
         for (int i = 0; i < 3; i++) {
