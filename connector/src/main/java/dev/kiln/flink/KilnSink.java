@@ -70,8 +70,9 @@ import static java.util.Objects.requireNonNull;
  * buckets before each checkpoint barrier; the generations are keyed by path into the
  * warm-before-commit step, which emits each one only after its warm settled or the deadline passed;
  * one aggregator (parallelism 1) makes one {@link KilnCommittable} per checkpoint; Flink's
- * committer publishes it with {@link KilnCommitter} when the checkpoint completes. See {@code
- * docs/sink.md}.
+ * committer publishes it with {@link KilnCommitter} when the checkpoint completes. With compaction
+ * on (the default), each writer also compacts the buckets it owns in the background; the outputs
+ * take the same path, warm before the commit that retires their inputs. See {@code docs/sink.md}.
  *
  * <p>The sink adds operators with uids ({@code kiln-generations}, {@code kiln-warm-before-commit},
  * {@code kiln-commit-aggregator}, which Flink prefixes with the sink's uid), so the sink itself
