@@ -130,7 +130,7 @@ class CompactionITCase {
 
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.setParallelism(2);
-            env.enableCheckpointing(100);
+            env.enableCheckpointing(200);
             SinkTestData.events(env, 0, n, 400, CompactionITCase::randomEvent)
                     .map(new FailOverDuringCompaction())
                     .uid("fail-over")
@@ -166,15 +166,23 @@ class CompactionITCase {
                             + liveAtEnd
                             + ", at most "
                             + worst);
-            // The writers plan on the latest version at each barrier; the outputs of a plan are
-            // committed a checkpoint or two later, and those checkpoints' flushes come on top.
+            // A growth bound, not the policy's exact one (that holds after Compactor.compact,
+            // CompactorTest): a writer plans at a barrier on the latest version, its outputs are
+            // committed with a later checkpoint, and the flushes of the checkpoints in between
+            // (more of them when rounds are slow or a failover restarts the writers) come on top.
+            // Without compaction a bucket would hold one generation per version.
+            // Around the failover (the held round stalls that writer's compaction, the restart
+            // replans from scratch) a bucket grows further for a few checkpoints; at the end the
+            // writers have compacted normally for many checkpoints.
             assertThat(worst)
                     .as("live generations of a bucket in any version")
-                    .isLessThanOrEqualTo(MAX_GENERATIONS + 2);
+                    .isLessThanOrEqualTo(3 * MAX_GENERATIONS);
+            assertThat(liveAtEnd.values())
+                    .as("live generations per bucket at the end")
+                    .allMatch(count -> count <= MAX_GENERATIONS + 2);
             assertThat(latest.version())
-                    .as("versions, each adding to every bucket")
-                    .isGreaterThan(2L * (MAX_GENERATIONS + 2));
-
+                    .as("versions, each adding a generation to every bucket")
+                    .isGreaterThan(4L * MAX_GENERATIONS);
             CacheStats pagesBefore = cache.pageStats();
             CacheStats generationsBefore = cache.generationStats();
             List<byte[]> keys = new ArrayList<>();
