@@ -217,6 +217,11 @@ public final class ExampleRun {
                 latest.version(),
                 latest.generations().size());
         System.out.printf(
+                "  compactions committed %,d (%,d bytes rewritten), stale ones dropped %,d%n",
+                InJvmMetrics.count("kilnCompactionsCommitted"),
+                InJvmMetrics.count("kilnCompactionBytesWritten"),
+                InJvmMetrics.count("kilnStaleCompactionsDropped"));
+        System.out.printf(
                 "  warm before commit: %,d warmed, %,d already warm, %,d failed, %,d timed out;"
                         + " held back %s%n",
                 InJvmMetrics.count("kilnWarmsWarmed"),
