@@ -14,6 +14,7 @@
 
 package dev.kiln.flink;
 
+import dev.kiln.io.ByteRange;
 import dev.kiln.io.RangeReader;
 import dev.kiln.warm.GenerationCache;
 
@@ -31,9 +32,11 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 
 import static java.util.Objects.requireNonNull;
 
@@ -79,6 +82,7 @@ public final class KilnCacheRegistry {
         requireNonNull(settings, "settings");
         Entry entry = entries.get(key);
         if (entry == null) {
+            S3ConnectionPool.warnIfSmaller(fileSystem(tableRoot), key, settings.ioThreads());
             entry = new Entry(key, settings);
             entries.put(key, entry);
         } else if (!entry.settings.equals(settings)) {
@@ -119,6 +123,7 @@ public final class KilnCacheRegistry {
         final ExecutorService io;
         final BufferAllocator allocator;
         final GenerationCache cache;
+        final LongAdder storageRequests = new LongAdder();
         int leases;
 
         Entry(String key, CacheSettings settings) {
@@ -128,11 +133,22 @@ public final class KilnCacheRegistry {
                     Executors.newFixedThreadPool(
                             settings.ioThreads(), new ExecutorThreadFactory("kiln-io"));
             this.allocator = new RootAllocator();
-            this.cache =
-                    settings.configure(
-                                    GenerationCache.builder(
-                                            RangeReader.onFileSystem(io), allocator))
-                            .build();
+            RangeReader storage = RangeReader.onFileSystem(io);
+            RangeReader counted =
+                    new RangeReader() {
+                        @Override
+                        public CompletableFuture<byte[]> read(Path path, ByteRange range) {
+                            storageRequests.increment();
+                            return storage.read(path, range);
+                        }
+
+                        @Override
+                        public CompletableFuture<Long> length(Path path) {
+                            storageRequests.increment();
+                            return storage.length(path);
+                        }
+                    };
+            this.cache = settings.configure(GenerationCache.builder(counted, allocator)).build();
         }
 
         void close() {
@@ -169,6 +185,14 @@ public final class KilnCacheRegistry {
                 throw new IllegalStateException("the lease on " + entry.key + " is closed");
             }
             return entry.cache;
+        }
+
+        /**
+         * Returns the storage requests (range reads and length requests) the shared cache made
+         * since it was built, for every user of the table in this TaskManager.
+         */
+        public long storageRequests() {
+            return entry.storageRequests.sum();
         }
 
         @Override

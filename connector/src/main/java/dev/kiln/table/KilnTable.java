@@ -113,7 +113,7 @@ public final class KilnTable {
         this.fs = fs;
         this.paths = new TablePaths(root);
         this.options = options;
-        this.publisher = ManifestPublisher.forScheme(root.toUri().getScheme());
+        this.publisher = ManifestPublisher.forFileSystem(fs, root);
         this.files = TableFiles.of(fs);
     }
 
@@ -340,6 +340,15 @@ public final class KilnTable {
     }
 
     /**
+     * Returns a snapshot of {@code manifest}, a version of this table already read, that reads
+     * generations through {@code lookup}. No I/O: a reader that follows versions reads each
+     * manifest once and then makes as many snapshots of it as it needs.
+     */
+    public Snapshot snapshot(Manifest manifest, GenerationLookup lookup) {
+        return new Snapshot(this, requireNonNull(manifest, "manifest"), lookup);
+    }
+
+    /**
      * Publishes {@code commit} on the latest version, retrying on the newer latest when another
      * committer wins, up to {@link #MAX_COMMIT_ATTEMPTS} times.
      *
@@ -358,6 +367,10 @@ public final class KilnTable {
      * @return the manifest that holds the commit: the one published, or the latest one if it
      *     already recorded this (committer, checkpoint)
      * @throws ManifestConflictException if every attempt lost a race
+     * @throws ConcurrentCommitterException if the store has no create-if-absent and the published
+     *     manifest holds another committer's content (see {@link ManifestPublisher})
+     * @throws IOException if the storage fails and the latest version, read again, does not record
+     *     the commit (a publish whose answer was lost but that landed is recognised and returned)
      * @throws MissingGenerationException if an added generation's file is missing, has another size
      *     than its reference says, or was last modified before the orphan cutoff of the version it
      *     would follow (an orphan cleanup may be deleting it: see {@link #removeOrphans})
@@ -383,9 +396,38 @@ public final class KilnTable {
                 return commitOn(base, commit);
             } catch (ManifestConflictException e) {
                 lost = e;
+            } catch (KilnTableException e) {
+                throw e;
+            } catch (IOException e) {
+                return recognise(commit, e);
             }
         }
         throw lost;
+    }
+
+    /**
+     * After a storage failure (the publish may have written the manifest and lost its answer),
+     * returns the latest manifest if it records {@code commit}, else throws {@code failure}.
+     */
+    private Manifest recognise(Commit commit, IOException failure) throws IOException {
+        Manifest latest;
+        try {
+            latest = latestManifest();
+        } catch (IOException readFailure) {
+            failure.addSuppressed(readFailure);
+            throw failure;
+        }
+        if (!latest.hasCommitted(commit.committerId(), commit.checkpointId())) {
+            throw failure;
+        }
+        LOG.info(
+                "Commit of checkpoint {} by {} failed with {}, but version {} records it: it was"
+                        + " published",
+                commit.checkpointId(),
+                commit.committerId(),
+                failure.toString(),
+                latest.version());
+        return latest;
     }
 
     /**
@@ -629,7 +671,9 @@ public final class KilnTable {
     }
 
     private void publish(Path target, byte[] content) throws IOException {
-        fs.mkdirs(target.getParent());
+        if (publisher.needsFolders()) {
+            fs.mkdirs(target.getParent());
+        }
         publisher.publish(fs, target, paths.temporary(target), content);
     }
 

@@ -80,6 +80,18 @@ public final class Snapshot {
      * @return one answer per key, in the order of {@code keys}
      */
     public CompletableFuture<List<LookupResult>> lookupAll(List<byte[]> keys) {
+        return lookupAll(keys, lookup);
+    }
+
+    /**
+     * Like {@link #lookupAll(List)}, reading the generations through {@code through} instead of
+     * this snapshot's lookup: same version, same path checks (made once per snapshot, whichever
+     * lookup asks). For a reader that wraps its cache per call (to count its reads, say) without
+     * making a snapshot per call.
+     */
+    public CompletableFuture<List<LookupResult>> lookupAll(
+            List<byte[]> keys, GenerationLookup through) {
+        requireNonNull(through, "through");
         LookupResult[] results = new LookupResult[keys.size()];
         Map<Integer, List<Integer>> byBucket = new LinkedHashMap<>();
         for (int i = 0; i < keys.size(); i++) {
@@ -89,7 +101,14 @@ public final class Snapshot {
         List<CompletableFuture<Void>> buckets = new ArrayList<>();
         byBucket.forEach(
                 (bucket, open) ->
-                        buckets.add(resolve(manifest.newestFirst(bucket), 0, open, keys, results)));
+                        buckets.add(
+                                resolve(
+                                        through,
+                                        manifest.newestFirst(bucket),
+                                        0,
+                                        open,
+                                        keys,
+                                        results)));
         return CompletableFuture.allOf(buckets.toArray(new CompletableFuture<?>[0]))
                 .thenApply(done -> Arrays.asList(results));
     }
@@ -107,6 +126,7 @@ public final class Snapshot {
 
     /** Answers the keys in {@code open} from the generations from {@code next} on. */
     private CompletableFuture<Void> resolve(
+            GenerationLookup through,
             List<GenerationRef> newestFirst,
             int next,
             List<Integer> open,
@@ -131,7 +151,7 @@ public final class Snapshot {
             } catch (IOException e) {
                 return CompletableFuture.failedFuture(e);
             }
-            return lookup.lookupAll(path, generation.sizeBytes(), asked)
+            return through.lookupAll(path, generation.sizeBytes(), asked)
                     .thenCompose(
                             answers -> {
                                 List<Integer> stillOpen = new ArrayList<>(open);
@@ -146,7 +166,8 @@ public final class Snapshot {
                                         stillOpen.remove(Integer.valueOf(i));
                                     }
                                 }
-                                return resolve(newestFirst, following, stillOpen, keys, results);
+                                return resolve(
+                                        through, newestFirst, following, stillOpen, keys, results);
                             });
         }
         for (int i : open) {

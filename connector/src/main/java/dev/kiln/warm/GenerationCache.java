@@ -123,6 +123,8 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GenerationCache.class);
 
     private static final int CACHED_READ_ATTEMPTS = 2;
+    private static final ColdReadListener NO_COLD_READS = key -> {};
+    private static final Runnable NOTHING = () -> {};
     private static final long UNKNOWN_LENGTH = -1;
 
     /** The share of {@code maximumPageBytes} that loads in flight reserve from: a quarter. */
@@ -243,14 +245,37 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     @Override
     public CompletableFuture<List<LookupResult>> lookupAll(
             Path path, long fileLength, List<byte[]> keys) {
+        return lookupAll(path, fileLength, keys, NO_COLD_READS);
+    }
+
+    /**
+     * Like {@link #lookupAll(Path, long, List)}, telling {@code coldReads} of every key of {@code
+     * keys} whose answer needed a storage read that this call ran itself: the generation's open, or
+     * its key's page (not a load another caller had in flight, which this call joined). The
+     * listener is called before the returned future completes, on any thread, possibly more than
+     * once per key; keys are the very instances of {@code keys}.
+     */
+    public CompletableFuture<List<LookupResult>> lookupAll(
+            Path path, long fileLength, List<byte[]> keys, ColdReadListener coldReads) {
         requireNonNull(keys, "keys");
+        requireNonNull(coldReads, "coldReads");
         PathState state = state(path);
-        return openGeneration(path, checkLength(fileLength), state, warmOnOpen)
-                .thenCompose(generation -> lookupAll(generation, state, keys));
+        return openGeneration(
+                        path,
+                        checkLength(fileLength),
+                        state,
+                        warmOnOpen,
+                        () -> keys.forEach(coldReads::coldRead))
+                .thenCompose(generation -> lookupAll(generation, state, keys, coldReads));
     }
 
     private CompletableFuture<List<LookupResult>> lookupAll(
             Generation generation, PathState state, List<byte[]> keys) {
+        return lookupAll(generation, state, keys, NO_COLD_READS);
+    }
+
+    private CompletableFuture<List<LookupResult>> lookupAll(
+            Generation generation, PathState state, List<byte[]> keys, ColdReadListener coldReads) {
         LookupResult[] results = new LookupResult[keys.size()];
         Map<Integer, List<Integer>> keysByPage = new LinkedHashMap<>();
         for (int i = 0; i < keys.size(); i++) {
@@ -276,12 +301,19 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                             }
                             return Boolean.TRUE;
                         };
+        Function<PageKey, Runnable> cold =
+                key ->
+                        () -> {
+                            for (int i : keysByPage.get(key.page())) {
+                                coldReads.coldRead(keys.get(i));
+                            }
+                        };
         long reservation = reservationFor(generation, pageKeys);
         if (!reserve(reservation)) {
             // No room for all of them in flight: page by page, each reserving for itself.
             List<CompletableFuture<Boolean>> reads = new ArrayList<>();
             for (PageKey key : pageKeys) {
-                reads.add(readPage(generation, state, key, answers.apply(key), 0));
+                reads.add(readPage(generation, state, key, answers.apply(key), 0, cold.apply(key)));
             }
             return allOf(reads).thenApply(done -> Arrays.asList(results));
         }
@@ -296,12 +328,16 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                                             unwrap(error));
                                 }
                                 for (PageKey key : pageKeys) {
+                                    cold.apply(key).run();
                                     reads.add(
                                             readPrivately(
                                                     generation, key.page(), answers.apply(key)));
                                 }
                             } else {
                                 for (CachedValue<PageKey, SharedPage> cached : loaded) {
+                                    if (cached.loaded()) {
+                                        cold.apply(cached.key()).run();
+                                    }
                                     Function<Page, Boolean> answer = answers.apply(cached.key());
                                     if (cached.value().read(answer) == null) {
                                         reads.add(
@@ -310,7 +346,8 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                                                         state,
                                                         cached.key(),
                                                         answer,
-                                                        1));
+                                                        1,
+                                                        cold.apply(cached.key())));
                                     }
                                 }
                             }
@@ -357,6 +394,37 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                             // After the states are retired: a load registered later sees it.
                             generations.invalidateAll(path -> !keep.contains(path));
                             pages.invalidateAll(page -> !keep.contains(page.path()));
+                            return allOf(drained);
+                        },
+                        maintenance)
+                .thenCompose(drained -> drained);
+    }
+
+    /**
+     * Evicts everything of the generations in {@code retired}, and nothing else, as {@link
+     * #retainPaths} evicts the generations it does not keep (winning over work in flight for them
+     * alike). Unlike {@code retainPaths}, it leaves alone what others sharing the cache hold:
+     * generations warmed for a commit not yet published, other readers' generations. The future
+     * completes as {@code retainPaths}'s does.
+     */
+    public CompletableFuture<Void> evictPaths(Set<Path> retired) {
+        Set<String> drop =
+                requireNonNull(retired, "retired").stream()
+                        .map(Path::toString)
+                        .collect(Collectors.toSet());
+        return CompletableFuture.supplyAsync(
+                        () -> {
+                            warmGate.forgetPaths(retired);
+                            List<CompletableFuture<Void>> drained = new ArrayList<>();
+                            for (String path : drop) {
+                                PathState state = paths.get(path);
+                                if (state != null && paths.remove(path, state)) {
+                                    state.retire();
+                                    drained.add(state.drained);
+                                }
+                            }
+                            generations.invalidateAll(drop::contains);
+                            pages.invalidateAll(page -> drop.contains(page.path()));
                             return allOf(drained);
                         },
                         maintenance)
@@ -459,6 +527,12 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
      */
     private CompletableFuture<Generation> openGeneration(
             Path path, long fileLength, PathState state, boolean warm) {
+        return openGeneration(path, fileLength, state, warm, NOTHING);
+    }
+
+    /** Like the above, running {@code openedHere} if this call read the file (cached or not). */
+    private CompletableFuture<Generation> openGeneration(
+            Path path, long fileLength, PathState state, boolean warm, Runnable openedHere) {
         if (closed) {
             return CompletableFuture.failedFuture(closedException());
         }
@@ -466,15 +540,20 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                 .handle(
                         (opened, error) -> {
                             if (error == null) {
-                                if (opened.loaded() && warm) {
-                                    Generation g = opened.value();
-                                    warmGate.warm(new GenerationFile(g.path(), g.fileLength()));
+                                if (opened.loaded()) {
+                                    openedHere.run();
+                                    if (warm) {
+                                        Generation g = opened.value();
+                                        warmGate.warm(new GenerationFile(g.path(), g.fileLength()));
+                                    }
                                 }
                                 return CompletableFuture.completedFuture(opened.value());
                             }
-                            return uncacheable(error)
-                                    ? tracked(() -> openFile(path, fileLength))
-                                    : CompletableFuture.<Generation>failedFuture(unwrap(error));
+                            if (uncacheable(error)) {
+                                openedHere.run();
+                                return tracked(() -> openFile(path, fileLength));
+                            }
+                            return CompletableFuture.<Generation>failedFuture(unwrap(error));
                         })
                 .thenCompose(f -> f);
     }
@@ -512,11 +591,24 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
             PageKey key,
             Function<Page, T> read,
             int attempt) {
+        return readPage(generation, state, key, read, attempt, NOTHING);
+    }
+
+    /** Like the above, running {@code loadedHere} if this call read the page from storage. */
+    private <T> CompletableFuture<T> readPage(
+            Generation generation,
+            PathState state,
+            PageKey key,
+            Function<Page, T> read,
+            int attempt,
+            Runnable loadedHere) {
         if (attempt >= CACHED_READ_ATTEMPTS) {
+            loadedHere.run();
             return readPrivately(generation, key.page(), read);
         }
         long reservation = reservationFor(generation, List.of(key));
         if (!reserve(reservation)) {
+            loadedHere.run();
             return readPrivately(generation, key.page(), read);
         }
         CompletableFuture<CachedValue<PageKey, SharedPage>> cached;
@@ -530,14 +622,20 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                         (value, error) -> {
                             unreserve(reservation);
                             if (error != null) {
-                                return uncacheable(error)
-                                        ? readPrivately(generation, key.page(), read)
-                                        : CompletableFuture.<T>failedFuture(unwrap(error));
+                                if (uncacheable(error)) {
+                                    loadedHere.run();
+                                    return readPrivately(generation, key.page(), read);
+                                }
+                                return CompletableFuture.<T>failedFuture(unwrap(error));
+                            }
+                            if (value.loaded()) {
+                                loadedHere.run();
                             }
                             T result = value.value().read(read);
                             return result != null
                                     ? CompletableFuture.completedFuture(result)
-                                    : readPage(generation, state, key, read, attempt + 1);
+                                    : readPage(
+                                            generation, state, key, read, attempt + 1, loadedHere);
                         })
                 .thenCompose(f -> f);
     }
@@ -925,6 +1023,16 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         Uncacheable(String message) {
             super(message);
         }
+    }
+
+    /**
+     * Told which keys of a lookup needed a storage read that the lookup ran itself (see {@link
+     * GenerationCache#lookupAll(Path, long, List, ColdReadListener)}). Must be thread-safe and
+     * cheap: it runs on I/O threads, inside the lookup.
+     */
+    @FunctionalInterface
+    public interface ColdReadListener {
+        void coldRead(byte[] key);
     }
 
     /**

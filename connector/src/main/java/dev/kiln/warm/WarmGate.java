@@ -33,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
@@ -163,11 +164,29 @@ public final class WarmGate {
                 requireNonNull(live, "live").stream()
                         .map(Path::toString)
                         .collect(Collectors.toSet());
+        retire(path -> !keep.contains(path));
+    }
+
+    /**
+     * Forgets the paths in {@code retired}, and only those, as {@link #retainPaths} forgets the
+     * paths it does not keep: what a reader that shares this gate with others (a sink warming
+     * generations not yet committed, readers of other buckets) calls when a manifest retires
+     * generations.
+     */
+    public void forgetPaths(Set<Path> retired) {
+        Set<String> drop =
+                requireNonNull(retired, "retired").stream()
+                        .map(Path::toString)
+                        .collect(Collectors.toSet());
+        retire(drop::contains);
+    }
+
+    private void retire(Predicate<String> retiredPath) {
         List<Attempt> retired = new ArrayList<>();
         synchronized (lock) {
-            warmPaths.retainAll(keep);
+            warmPaths.removeIf(retiredPath);
             for (Attempt attempt : attempts.values()) {
-                if (!keep.contains(attempt.path)) {
+                if (retiredPath.test(attempt.path)) {
                     attempt.retired = true;
                     attempts.remove(attempt.path, attempt);
                     retired.add(attempt);

@@ -14,6 +14,9 @@
 
 package dev.kiln.flink;
 
+import dev.kiln.s3.FaultProxy.Fault;
+import dev.kiln.s3.FaultProxy.Request;
+import dev.kiln.s3.S3Loopback;
 import dev.kiln.table.KilnTable;
 
 import org.apache.flink.api.java.tuple.Tuple3;
@@ -41,6 +44,8 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 import static dev.kiln.flink.SinkTestData.KEY;
 import static dev.kiln.flink.SinkTestData.ROW_TYPE;
@@ -49,6 +54,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Exactly once through failures injected in the writer and the committer. */
 class KilnSinkITCase {
+
+    @RegisterExtension static final S3Loopback S3 = new S3Loopback();
 
     @RegisterExtension
     static final MiniClusterExtension CLUSTER =
@@ -72,6 +79,46 @@ class KilnSinkITCase {
     @BeforeEach
     void reset() {
         FaultInjectingFileSystem.reset();
+        S3.proxy().clearFaults();
+        S3.proxy().clear();
+    }
+
+    /** Requests {@code which} accepts, from the {@code n}-th on (counting from 1). */
+    private static Predicate<Request> fromThe(int n, Predicate<Request> which) {
+        AtomicInteger seen = new AtomicInteger();
+        return r -> which.test(r) && seen.incrementAndGet() >= n;
+    }
+
+    @Test
+    void exactlyOnceOnS3ThroughFaultsOnTheWire() throws Exception {
+        // The bucket without client retries: every fault reaches Kiln. A throttled generation
+        // upload fails the writer, a throttled manifest PUT fails the committer (both restart
+        // from the last checkpoint), a manifest PUT whose answer is lost is recognised, and a
+        // connection dropped mid-body fails a warm (best effort) or is resumed.
+        Path table = S3.root(S3Loopback.NO_RETRY_BUCKET, "sink");
+        long n = 3_000;
+        Predicate<Request> dataPut = r -> r.isPut() && r.path().contains("/data/bucket-");
+        Predicate<Request> manifestPut =
+                r -> r.isPut() && r.path().contains("/_kiln/manifests/manifest-");
+        S3.proxy().inject(Fault.SLOW_DOWN_503, fromThe(5, dataPut), 1);
+        S3.proxy().inject(Fault.LOSE_RESPONSE, fromThe(3, manifestPut), 1);
+        S3.proxy().inject(Fault.SLOW_DOWN_503, fromThe(6, manifestPut), 1);
+        S3.proxy().dropMidBody(fromThe(2, r -> r.isGet() && r.path().contains("/data/")), 1, 100);
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        env.enableCheckpointing(100);
+        SinkTestData.events(env, 0, n, 300, SinkTestData.from(0))
+                .sinkTo(
+                        KilnSink.forType(table, ROW_TYPE, KEY, new SinkTestData.Converter())
+                                .bucketCount(4)
+                                .build())
+                .uid("kiln-it");
+        env.execute("exactly once on s3");
+
+        assertThat(S3.proxy().injected()).isEqualTo(4);
+        SinkTestData.assertTableHoldsLastWrites(table, n);
+        assertThat(KilnTable.open(table).latestManifest().version()).isGreaterThan(6);
     }
 
     @Test

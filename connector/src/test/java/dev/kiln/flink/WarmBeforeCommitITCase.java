@@ -15,6 +15,7 @@
 package dev.kiln.flink;
 
 import dev.kiln.cache.CacheStats;
+import dev.kiln.s3.S3Loopback;
 import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.Manifest;
@@ -30,6 +31,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -43,14 +46,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongConsumer;
 
 import static dev.kiln.flink.SinkTestData.KEY;
 import static dev.kiln.flink.SinkTestData.KEYS;
 import static dev.kiln.flink.SinkTestData.ROW_TYPE;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Warm before commit, observed exactly in a running job. */
+/** Warm before commit, observed exactly in a running job, on {@code file://} and {@code s3://}. */
 class WarmBeforeCommitITCase {
+
+    @RegisterExtension static final S3Loopback S3 = new S3Loopback();
 
     @RegisterExtension
     static final MiniClusterExtension CLUSTER =
@@ -80,14 +86,47 @@ class WarmBeforeCommitITCase {
     @BeforeEach
     void reset() {
         FaultInjectingFileSystem.reset();
+        S3.proxy().clearFaults();
         WARM_ENDS.clear();
         THROWN.set(0);
         NEVER_STARTED.set(0);
     }
 
-    @Test
-    void everyGenerationIsWarmInTheSharedCacheBeforeItsManifestIsPublished() throws Exception {
-        Path tablePath = FaultInjectingFileSystem.path(dir.resolve("t"));
+    /**
+     * The table's root on {@code store}, and how to hear of each manifest publish at the moment it
+     * becomes visible (the publisher still waiting): the local fault-injecting file system's
+     * rename, or the S3 server's answer to the manifest's PUT, held back while the listener runs.
+     */
+    private Path root(String store) {
+        return store.equals("s3")
+                ? S3.root("warm")
+                : FaultInjectingFileSystem.path(dir.resolve("t"));
+    }
+
+    private static void onPublish(String store, LongConsumer listener) {
+        if (!store.equals("s3")) {
+            FaultInjectingFileSystem.onPublish(listener);
+            return;
+        }
+        S3.proxy()
+                .afterSuccess(
+                        r -> r.isPut() && r.path().contains("/_kiln/manifests/manifest-"),
+                        r -> {
+                            String name = r.path().substring(r.path().lastIndexOf('-') + 1);
+                            long version = Long.parseLong(name.substring(0, name.indexOf('.')));
+                            FaultInjectingFileSystem.PUBLISHED.add(
+                                    new long[] {
+                                        version, FaultInjectingFileSystem.TICKS.incrementAndGet()
+                                    });
+                            listener.accept(version);
+                        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"file", "s3"})
+    void everyGenerationIsWarmInTheSharedCacheBeforeItsManifestIsPublished(String store)
+            throws Exception {
+        Path tablePath = root(store);
         long n = 4_000;
         KilnSink<org.apache.flink.api.java.tuple.Tuple3<Long, Long, Boolean>> sink =
                 KilnSink.forType(tablePath, ROW_TYPE, KEY, new SinkTestData.Converter())
@@ -123,7 +162,8 @@ class WarmBeforeCommitITCase {
         try (KilnCacheRegistry.Lease lease =
                 KilnCacheRegistry.instance().acquire(tablePath, CacheSettings.defaults())) {
             GenerationCache cache = lease.cache();
-            FaultInjectingFileSystem.onPublish(
+            onPublish(
+                    store,
                     version -> {
                         try {
                             for (GenerationRef ref : table.manifest(version).generations()) {

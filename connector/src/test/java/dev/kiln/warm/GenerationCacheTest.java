@@ -266,6 +266,60 @@ class GenerationCacheTest {
     }
 
     @Test
+    void evictPathsLeavesNothingOfTheGivenGenerationsAndEverythingElse() throws Exception {
+        Path retired = write("retired", 0, ROWS, 0);
+        Path live = write("live", ROWS, 2 * ROWS, 0);
+        // Warm for a commit not yet published: no manifest names it, and it must stay.
+        Path pending = write("pending", 2 * ROWS, 3 * ROWS, 0);
+        GenerationCache cache = cache(builder().warmOnOpen(false));
+        cache.warmGate().warm(TestGenerations.fileOf(live)).get(10, TimeUnit.SECONDS);
+        cache.warmGate().warm(TestGenerations.fileOf(pending)).get(10, TimeUnit.SECONDS);
+        long keptPages = cache.cachedPages();
+        long keptMemory = allocator.getAllocatedMemory();
+        cache.warmGate().warm(TestGenerations.fileOf(retired)).get(10, TimeUnit.SECONDS);
+        assertThat(cache.cachedPages()).isGreaterThan(keptPages);
+
+        cache.evictPaths(Set.of(retired)).get(10, TimeUnit.SECONDS);
+
+        assertThat(cache.cachedGenerations()).isEqualTo(2);
+        assertThat(cache.cachedPages()).isEqualTo(keptPages);
+        assertThat(allocator.getAllocatedMemory()).isEqualTo(keptMemory);
+        assertThat(cache.warmGate().isWarm(retired)).isFalse();
+        assertThat(cache.warmGate().isWarm(live)).isTrue();
+        assertThat(cache.warmGate().isWarm(pending)).isTrue();
+        io.resetCounters();
+        cache.lookup(live, key(ROWS + 1)).get(10, TimeUnit.SECONDS);
+        cache.lookup(pending, key(2 * ROWS + 1)).get(10, TimeUnit.SECONDS);
+        assertThat(io.totalRequests()).isZero();
+        cache.lookup(retired, key(1)).get(10, TimeUnit.SECONDS);
+        assertThat(io.requests(retired)).isPositive();
+    }
+
+    @Test
+    void theColdReadListenerNamesTheKeysWhoseReadsTheCallRan() throws Exception {
+        Path path = write("g", 0, ROWS, 0);
+        long length = TestGenerations.fileOf(path).length();
+        GenerationCache cache = cache(builder().warmOnOpen(false));
+        byte[] first = key(1);
+        byte[] far = key(ROWS - 1);
+        Set<byte[]> cold = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        // Opening the generation is a read for every key of the call.
+        cache.lookupAll(path, length, List.of(first), cold::add).get(10, TimeUnit.SECONDS);
+        assertThat(cold).containsExactly(first);
+
+        cold.clear();
+        byte[] again = key(1);
+        cache.lookupAll(path, length, List.of(again, far), cold::add).get(10, TimeUnit.SECONDS);
+        // key 1's page is cached now; the far key's page is not.
+        assertThat(cold).containsExactly(far);
+
+        cold.clear();
+        cache.lookupAll(path, length, List.of(key(1), key(ROWS - 1)), cold::add)
+                .get(10, TimeUnit.SECONDS);
+        assertThat(cold).isEmpty();
+    }
+
+    @Test
     void pagesEvictedUnderReadersAreReleasedOnlyAfterTheirReadsAndAnswersStayRight()
             throws Exception {
         Path gen = write("gen-1", 0, ROWS, 3);
@@ -609,8 +663,7 @@ class GenerationCacheTest {
         }
     }
 
-    private static void assertAnswer(
-            long id, LookupResult result, long from, long to, int deleteEvery) {
+    static void assertAnswer(long id, LookupResult result, long from, long to, int deleteEvery) {
         if (id < from || id >= to) {
             assertThat(result.status()).as("id %s", id).isEqualTo(LookupResult.Status.ABSENT);
         } else if (deleteEvery > 0 && id % deleteEvery == 0) {

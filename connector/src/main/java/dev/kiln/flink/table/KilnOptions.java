@@ -16,6 +16,7 @@ package dev.kiln.flink.table;
 
 import dev.kiln.flink.CacheSettings;
 import dev.kiln.flink.KilnSink;
+import dev.kiln.flink.LookupOptions;
 import dev.kiln.format.GenerationWriter;
 import dev.kiln.warm.GenerationCache;
 
@@ -34,8 +35,9 @@ import java.util.List;
 /**
  * Every option of the {@code 'kiln'} SQL connector, with its type, default and description. The
  * defaults are those of the Java builders ({@link KilnSink.Builder}, {@link CacheSettings}, {@link
- * GenerationWriter}), read from their constants so that SQL and DataStream users get the same
- * table. {@code docs/sql.md} lists them (a test checks that it lists each with its default).
+ * GenerationWriter}, {@link LookupOptions}), read from their constants so that SQL and DataStream
+ * users get the same table. {@code docs/sql.md} lists them (a test checks that it lists each with
+ * its default).
  *
  * <p>Stateless; the options are immutable constants.
  */
@@ -158,6 +160,58 @@ public final class KilnOptions {
                     .withDescription(
                             "Threads that run the shared cache's blocking storage requests.");
 
+    /** Lookup joins: asynchronous (the default) or synchronous lookup function. */
+    public static final ConfigOption<Boolean> LOOKUP_ASYNC =
+            ConfigOptions.key("lookup.async")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Serve lookup joins with an asynchronous lookup function (micro-batched"
+                                    + " lookups in flight); false for a synchronous one.");
+
+    /** How often a lookup subtask reads the table's latest version. */
+    public static final ConfigOption<Duration> LOOKUP_POLL_INTERVAL =
+            ConfigOptions.key(LookupOptions.POLL_INTERVAL)
+                    .durationType()
+                    .defaultValue(LookupOptions.defaults().pollInterval())
+                    .withDescription(
+                            "How often each lookup subtask reads the table's latest version; a new"
+                                    + " version is warmed, then swapped in.");
+
+    /** Warm a new version before lookups see it. */
+    public static final ConfigOption<Boolean> LOOKUP_WARM_BEFORE_SWAP =
+            ConfigOptions.key(LookupOptions.WARM_BEFORE_SWAP)
+                    .booleanType()
+                    .defaultValue(LookupOptions.defaults().warmBeforeSwap())
+                    .withDescription(
+                            "Warm a new version's generations (of the buckets the subtask serves)"
+                                    + " before lookups see it.");
+
+    /** How long a swap waits for its warms. */
+    public static final ConfigOption<Duration> LOOKUP_WARM_DEADLINE =
+            ConfigOptions.key(LookupOptions.WARM_DEADLINE)
+                    .durationType()
+                    .defaultValue(LookupOptions.defaults().warmDeadline())
+                    .withDescription(
+                            "How long a lookup subtask waits for a new version's warms before it"
+                                    + " swaps anyway (what is not warm yet is then served cold).");
+
+    /** Most lookups per micro-batch. */
+    public static final ConfigOption<Integer> LOOKUP_BATCH_MAX_SIZE =
+            ConfigOptions.key(LookupOptions.BATCH_MAX_SIZE)
+                    .intType()
+                    .defaultValue(LookupOptions.defaults().batchMaxSize())
+                    .withDescription("Most lookups answered by one micro-batch.");
+
+    /** How long a first queued lookup waits for others. */
+    public static final ConfigOption<Duration> LOOKUP_BATCH_WINDOW =
+            ConfigOptions.key(LookupOptions.BATCH_WINDOW)
+                    .durationType()
+                    .defaultValue(LookupOptions.defaults().batchWindow())
+                    .withDescription(
+                            "How long the first queued lookup waits for others to join its batch;"
+                                    + " 0 batches what queued meanwhile, with no timer.");
+
     /** The options that need no value (the factory's {@code optionalOptions}), in docs order. */
     static List<ConfigOption<?>> optional() {
         return List.of(
@@ -172,7 +226,13 @@ public final class KilnOptions {
                 WARM_PAGE_BUDGET,
                 CACHE_PAGE_BYTES,
                 CACHE_GENERATION_BYTES,
-                CACHE_IO_THREADS);
+                CACHE_IO_THREADS,
+                LOOKUP_ASYNC,
+                LOOKUP_POLL_INTERVAL,
+                LOOKUP_WARM_BEFORE_SWAP,
+                LOOKUP_WARM_DEADLINE,
+                LOOKUP_BATCH_MAX_SIZE,
+                LOOKUP_BATCH_WINDOW);
     }
 
     /** Every option, required first, in the order {@code docs/sql.md} lists them. */
@@ -210,9 +270,13 @@ public final class KilnOptions {
         if (!(fpp > 0 && fpp < 1)) {
             throw invalid(WRITE_FILTER_FPP, fpp, "must be in (0, 1)");
         }
-        Duration deadline = config.get(WARM_DEADLINE);
-        if (deadline.isNegative() || deadline.isZero()) {
-            throw invalid(WARM_DEADLINE, deadline, "must be positive");
+        positive(config, WARM_DEADLINE);
+        positive(config, LOOKUP_POLL_INTERVAL);
+        positive(config, LOOKUP_WARM_DEADLINE);
+        positive(config, LOOKUP_BATCH_MAX_SIZE);
+        Duration window = config.get(LOOKUP_BATCH_WINDOW);
+        if (window.isNegative()) {
+            throw invalid(LOOKUP_BATCH_WINDOW, window, "must not be negative");
         }
         positive(config, WARM_CONCURRENCY);
         positive(CACHE_PAGE_BYTES, config.get(CACHE_PAGE_BYTES).getBytes());
@@ -232,8 +296,28 @@ public final class KilnOptions {
                 .build();
     }
 
-    private static void positive(ReadableConfig config, ConfigOption<Integer> option) {
-        positive(option, config.get(option));
+    /** Returns the lookup functions' options the options describe. */
+    static LookupOptions lookupOptions(ReadableConfig config) {
+        return LookupOptions.builder()
+                .pollInterval(config.get(LOOKUP_POLL_INTERVAL))
+                .warmBeforeSwap(config.get(LOOKUP_WARM_BEFORE_SWAP))
+                .warmDeadline(config.get(LOOKUP_WARM_DEADLINE))
+                .batchMaxSize(config.get(LOOKUP_BATCH_MAX_SIZE))
+                .batchWindow(config.get(LOOKUP_BATCH_WINDOW))
+                .cacheSettings(cacheSettings(config))
+                .build();
+    }
+
+    private static void positive(ReadableConfig config, ConfigOption<?> option) {
+        Object value = config.get(option);
+        if (value instanceof Duration duration) {
+            if (duration.isNegative() || duration.isZero()) {
+                throw invalid(
+                        option, TimeUtils.formatWithHighestUnit(duration), "must be positive");
+            }
+        } else {
+            positive(option, ((Number) value).longValue());
+        }
     }
 
     private static void positive(ConfigOption<?> option, long value) {

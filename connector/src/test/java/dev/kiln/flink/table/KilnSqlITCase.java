@@ -225,6 +225,17 @@ class KilnSqlITCase {
                 "'cache.page-bytes' = '0 b'",
                 "Invalid value for option 'cache.page-bytes' of the 'kiln' connector");
 
+        assertBadTable(
+                "'lookup.async' = 'maybe'", "Could not parse value 'maybe' for key 'lookup.async'");
+        assertBadTable(
+                "'lookup.batch.max-size' = '0'",
+                "Invalid value for option 'lookup.batch.max-size' of the 'kiln' connector: must be"
+                        + " positive, but was 0");
+        assertBadTable(
+                "'lookup.poll-interval' = '0 ms'",
+                "Invalid value for option 'lookup.poll-interval' of the 'kiln' connector: must be"
+                        + " positive, but was 0 ms");
+
         sql.executeSql(
                 "CREATE TABLE no_path (id BIGINT, PRIMARY KEY (id) NOT ENFORCED)"
                         + " WITH ('connector' = 'kiln')");
@@ -307,7 +318,89 @@ class KilnSqlITCase {
         assertThat(query("SELECT id FROM same_without_bucket")).containsExactly(Row.of(1L));
     }
 
+    @Test
+    void lookupJoinAnswersPresentDeletedAndNeverWrittenKeys() throws Exception {
+        createCustomers("customers", "'bucket' = '4', 'lookup.poll-interval' = '50 ms'");
+        insertChanges(
+                "customers",
+                customer(RowKind.INSERT, 1, "ann", 1),
+                customer(RowKind.INSERT, 2, "bob", 1),
+                customer(RowKind.INSERT, 3, "cid", 2));
+        insertChanges(
+                "customers",
+                customer(RowKind.UPDATE_BEFORE, 2, "bob", 1),
+                customer(RowKind.UPDATE_AFTER, 2, "bob", 9),
+                customer(RowKind.DELETE, 3, "cid", 2),
+                customer(RowKind.INSERT, 7, "gus", 7));
+        createOrders(1L, 2L, 3L, 7L, 99L, null, 1L);
+
+        // Left join, asynchronous (the default): every order, with its customer or nulls.
+        assertThat(
+                        query(
+                                "SELECT o.order_id, o.customer_id, c.name, c.tier FROM orders AS o"
+                                        + " LEFT JOIN customers FOR SYSTEM_TIME AS OF o.proc_time"
+                                        + " AS c ON o.customer_id = c.id"))
+                .containsExactly(
+                        Row.of(0, 1L, "ann", 1),
+                        Row.of(1, 2L, "bob", 9),
+                        Row.of(2, 3L, null, null),
+                        Row.of(3, 7L, "gus", 7),
+                        Row.of(4, 99L, null, null),
+                        Row.of(5, null, null, null),
+                        Row.of(6, 1L, "ann", 1));
+
+        // Inner join, synchronous, input shuffled by bucket (the LOOKUP hint asks for it), and a
+        // lookup key beyond the primary key (a constant) filters what is found.
+        createCustomers("customers_sync", "'lookup.async' = 'false'", tablePath("customers"));
+        String shuffled =
+                "SELECT /*+ LOOKUP('table'='c', 'shuffle'='true') */ o.order_id, c.name"
+                        + " FROM orders AS o JOIN customers_sync FOR SYSTEM_TIME AS OF"
+                        + " o.proc_time AS c ON o.customer_id = c.id";
+        assertThat(query(shuffled))
+                .containsExactly(
+                        Row.of(0, "ann"), Row.of(1, "bob"), Row.of(3, "gus"), Row.of(6, "ann"));
+        assertThat(query(shuffled + " AND c.tier = 9")).containsExactly(Row.of(1, "bob"));
+        assertThat(
+                        sql.explainSql(
+                                shuffled,
+                                org.apache.flink.table.api.ExplainDetail.JSON_EXECUTION_PLAN))
+                .as("the planner partitions the lookup input with the connector's partitioner")
+                .contains("\"ship_strategy\" : \"CUSTOM\"");
+    }
+
+    @Test
+    void aLookupJoinMustUseTheWholePrimaryKey() throws Exception {
+        createCustomers("customers", "");
+        insertChanges("customers", customer(RowKind.INSERT, 1, "ann", 1));
+        createOrders(1L);
+        assertPlanningFails(
+                "SELECT o.order_id, c.name FROM orders AS o JOIN customers FOR SYSTEM_TIME AS OF"
+                        + " o.proc_time AS c ON o.order_id = c.tier",
+                "Table default_catalog.default_database.customers: a lookup join on a 'kiln'"
+                        + " table must look up its whole primary key [id], but it looks up"
+                        + " [tier]");
+    }
+
     // ------------------------------------------------------------------------------------------
+
+    private void createOrders(Long... customerIds) {
+        List<Row> orders = new ArrayList<>();
+        for (int i = 0; i < customerIds.length; i++) {
+            orders.add(Row.of(i, customerIds[i]));
+        }
+        sql.createTemporaryView(
+                "orders",
+                sql.fromDataStream(
+                        env.fromData(
+                                orders,
+                                Types.ROW_NAMED(
+                                        new String[] {"order_id", "customer_id"},
+                                        Types.INT,
+                                        Types.LONG)),
+                        org.apache.flink.table.api.Schema.newBuilder()
+                                .columnByExpression("proc_time", "PROCTIME()")
+                                .build()));
+    }
 
     private void createCustomers(String name, String options) {
         createCustomers(name, options, tablePath(name));

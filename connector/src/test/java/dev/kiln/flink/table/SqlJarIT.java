@@ -38,11 +38,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SqlJarIT {
 
-    /** Jars that the SQL jar carries relocated: kept off the child's class path. */
+    /**
+     * Jars the SQL jar carries relocated, and the S3 tests' jars: kept off the child's class path.
+     */
     private static final Pattern BUNDLED =
             Pattern.compile(
                     ".*/(org/apache/arrow|com/github/ben-manes/caffeine|com/fasterxml/jackson"
-                            + "|com/google/flatbuffers)/.*");
+                            + "|com/google/flatbuffers|org/gaul|org/apache/flink/flink-s3-fs-hadoop)/.*");
 
     @TempDir Path dir;
 

@@ -1,0 +1,287 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink;
+
+import dev.kiln.format.LookupResult;
+import dev.kiln.table.GenerationLookup;
+import dev.kiln.table.KilnTable;
+import dev.kiln.table.Snapshot;
+import dev.kiln.warm.GenerationCache;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.ThreadSafeSimpleCounter;
+import org.apache.flink.util.concurrent.ExecutorThreadFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntPredicate;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The lookup path of one subtask, without Flink's operator around it: encoded keys in, answers of
+ * the follower's current snapshot out, in micro-batches.
+ *
+ * <p>Batching: {@link #lookup} queues the key; a dispatcher thread takes what is queued, up to
+ * {@code batchMaxSize} at a time, and answers each batch with one {@link Snapshot#lookupAll} on the
+ * snapshot current when the batch is dispatched. With a zero window a batch is whatever queued
+ * while the previous one was being dispatched (no timer); with a positive window a batch goes when
+ * it is full, and the rest when the window of the first of them has passed. Dispatch never blocks:
+ * page misses go through the cache's single flight, so concurrent batches load a page once.
+ *
+ * <p>Thread-safe; {@link #lookup} never blocks. Futures complete on the cache's I/O threads or the
+ * dispatcher thread. Public for Kiln's SQL lookup source and benchmarks; not an API.
+ */
+@Internal
+public final class LookupEngine implements AutoCloseable {
+
+    private final KilnTable table;
+    private final GenerationCache cache;
+    private final SnapshotFollower follower;
+    private final IntPredicate ownsBucket;
+    private final int batchMaxSize;
+    private final long windowNanos;
+    private final Metrics metrics;
+
+    private final Queue<Request> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queued = new AtomicInteger();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final ScheduledExecutorService dispatcher;
+    private volatile boolean closed;
+
+    /**
+     * @param table the table looked up
+     * @param cache the cache snapshots read through
+     * @param follower the follower whose current snapshot each batch reads; initialized
+     * @param ownsBucket which buckets count as owned (the rest are counted as not owned)
+     * @param batchMaxSize most lookups per batch; positive
+     * @param batchWindow how long a first queued lookup waits for others; zero or positive
+     * @param metrics where the engine counts
+     */
+    public LookupEngine(
+            KilnTable table,
+            GenerationCache cache,
+            SnapshotFollower follower,
+            IntPredicate ownsBucket,
+            int batchMaxSize,
+            Duration batchWindow,
+            Metrics metrics) {
+        this.table = requireNonNull(table, "table");
+        this.cache = requireNonNull(cache, "cache");
+        this.follower = requireNonNull(follower, "follower");
+        this.ownsBucket = requireNonNull(ownsBucket, "ownsBucket");
+        if (batchMaxSize <= 0) {
+            throw new IllegalArgumentException(
+                    LookupOptions.BATCH_MAX_SIZE + " must be positive, but was " + batchMaxSize);
+        }
+        this.batchMaxSize = batchMaxSize;
+        this.windowNanos = batchWindow.toNanos();
+        this.metrics = requireNonNull(metrics, "metrics");
+        this.dispatcher =
+                Executors.newSingleThreadScheduledExecutor(
+                        new ExecutorThreadFactory("kiln-lookup-batch"));
+    }
+
+    /**
+     * Looks encoded {@code key} up in the snapshot current when its batch is dispatched.
+     *
+     * @return FOUND with the newest row, or ABSENT; failed with the storage's {@code IOException}
+     *     or a {@code CorruptGenerationException}, unwrapped
+     */
+    public CompletableFuture<LookupResult> lookup(byte[] key) {
+        Request request = new Request(requireNonNull(key, "key"));
+        metrics.lookups.inc();
+        if (!ownsBucket.test(table.options().bucketOf(key))) {
+            metrics.notOwned.inc();
+        }
+        if (closed) {
+            request.result.completeExceptionally(closedError());
+            return request.result;
+        }
+        queue.add(request);
+        int size = queued.incrementAndGet();
+        try {
+            if (windowNanos == 0) {
+                if (drainScheduled.compareAndSet(false, true)) {
+                    dispatcher.execute(this::drainAll);
+                }
+            } else {
+                if (drainScheduled.compareAndSet(false, true)) {
+                    dispatcher.schedule(this::drainAll, windowNanos, TimeUnit.NANOSECONDS);
+                }
+                if (size >= batchMaxSize) {
+                    dispatcher.execute(this::drainFull);
+                }
+            }
+        } catch (RejectedExecutionException e) {
+            failQueued();
+        }
+        return request.result;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        dispatcher.shutdownNow();
+        failQueued();
+    }
+
+    /** Dispatches everything queued: the window has passed (or is zero). */
+    private void drainAll() {
+        drainScheduled.set(false);
+        drain(true);
+    }
+
+    /** Dispatches full batches only; the rest waits for its window. */
+    private void drainFull() {
+        drain(false);
+    }
+
+    private void drain(boolean all) {
+        while (all || queued.get() >= batchMaxSize) {
+            List<Request> batch = new ArrayList<>(Math.min(batchMaxSize, queued.get()));
+            Request next;
+            while (batch.size() < batchMaxSize && (next = queue.poll()) != null) {
+                batch.add(next);
+            }
+            if (batch.isEmpty()) {
+                return;
+            }
+            queued.addAndGet(-batch.size());
+            dispatch(batch);
+        }
+    }
+
+    private void dispatch(List<Request> batch) {
+        metrics.batches.inc();
+        Map<byte[], Request> byKey = new IdentityHashMap<>(batch.size() * 2);
+        List<byte[]> keys = new ArrayList<>(batch.size());
+        for (Request request : batch) {
+            byKey.put(request.key, request);
+            keys.add(request.key);
+        }
+        GenerationCache.ColdReadListener coldReads = key -> byKey.get(key).cold = true;
+        SnapshotFollower.Pin pin = follower.pin();
+        CompletableFuture<List<LookupResult>> answers;
+        try {
+            // The pinned snapshot itself (its path checks are made once per version), read
+            // through this batch's cold-read tracing.
+            answers = pin.snapshot().lookupAll(keys, traced(coldReads));
+        } catch (RuntimeException e) {
+            answers = CompletableFuture.failedFuture(e);
+        }
+        answers.whenComplete(
+                (results, error) -> {
+                    pin.release();
+                    for (int i = 0; i < batch.size(); i++) {
+                        Request request = batch.get(i);
+                        if (error != null) {
+                            metrics.failures.inc();
+                            request.result.completeExceptionally(unwrap(error));
+                        } else {
+                            (request.cold ? metrics.coldReads : metrics.hits).inc();
+                            request.result.complete(results.get(i));
+                        }
+                    }
+                });
+    }
+
+    private GenerationLookup traced(GenerationCache.ColdReadListener coldReads) {
+        return new GenerationLookup() {
+            @Override
+            public CompletableFuture<List<LookupResult>> lookupAll(Path path, List<byte[]> keys) {
+                throw new UnsupportedOperationException("snapshots pass the file length");
+            }
+
+            @Override
+            public CompletableFuture<List<LookupResult>> lookupAll(
+                    Path path, long fileLength, List<byte[]> keys) {
+                return cache.lookupAll(path, fileLength, keys, coldReads);
+            }
+        };
+    }
+
+    private void failQueued() {
+        Request request;
+        while ((request = queue.poll()) != null) {
+            queued.decrementAndGet();
+            request.result.completeExceptionally(closedError());
+        }
+    }
+
+    private IllegalStateException closedError() {
+        return new IllegalStateException("the Kiln lookup of " + table.root() + " is closed");
+    }
+
+    static Throwable unwrap(Throwable error) {
+        while ((error instanceof CompletionException || error instanceof ExecutionException)
+                && error.getCause() != null) {
+            error = error.getCause();
+        }
+        return error;
+    }
+
+    /** One queued lookup. */
+    private static final class Request {
+        final byte[] key;
+        final CompletableFuture<LookupResult> result = new CompletableFuture<>();
+        volatile boolean cold;
+
+        Request(byte[] key) {
+            this.key = key;
+        }
+    }
+
+    /** The engine's counters; {@link KilnLookupFunction} registers them as Flink metrics. */
+    public static final class Metrics {
+        final Counter lookups = new ThreadSafeSimpleCounter();
+        final Counter hits = new ThreadSafeSimpleCounter();
+        final Counter coldReads = new ThreadSafeSimpleCounter();
+        final Counter notOwned = new ThreadSafeSimpleCounter();
+        final Counter batches = new ThreadSafeSimpleCounter();
+        final Counter failures = new ThreadSafeSimpleCounter();
+
+        /** Returns the lookups received. */
+        public long lookups() {
+            return lookups.getCount();
+        }
+
+        /** Returns the lookups whose answer needed a storage read their batch ran. */
+        public long coldReads() {
+            return coldReads.getCount();
+        }
+
+        /** Returns the lookups answered without one. */
+        public long hits() {
+            return hits.getCount();
+        }
+    }
+}

@@ -1,0 +1,476 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink;
+
+import dev.kiln.table.GenerationRef;
+import dev.kiln.table.KilnTable;
+import dev.kiln.table.Manifest;
+import dev.kiln.table.Snapshot;
+import dev.kiln.warm.GenerationCache;
+import dev.kiln.warm.GenerationFile;
+import dev.kiln.warm.WarmGate;
+import dev.kiln.warm.WarmOutcome;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.util.concurrent.ExecutorThreadFactory;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.annotation.Nullable;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntPredicate;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Keeps a reader's {@link Snapshot} on the table's latest version: warm before swap.
+ *
+ * <p>Each {@link #poll()} reads the latest version ({@link VersionSource}, one small seam). If it
+ * is newer than the current one it (1) warms, through the {@link WarmGate}, every generation live
+ * in the new version and not in the current one whose bucket this reader owns, waiting at most the
+ * warm deadline; (2) swaps the current snapshot in one volatile write; (3) evicts from the cache
+ * the generations the new version retired ({@link GenerationCache#evictPaths}, which leaves what
+ * others sharing the cache hold alone). A jump of several versions at once warms the union of their
+ * new generations that are still live, so no version's generations go unwarmed: the follower never
+ * skips a version silently and never goes backwards (an older or equal version read is ignored).
+ *
+ * <p>Faults: a failed read is logged, counted ({@link #readFailures()}) and retried at the next
+ * poll; the follower keeps its current version meanwhile and never swaps to anything it could not
+ * read. A warm that fails or does not finish by the deadline never stops the swap; each such
+ * generation is counted in {@link #coldGenerations()} and served cold (the cache then warms it on
+ * open).
+ *
+ * <p>Threading: {@link #current()} and the counters may be read from any thread without locking.
+ * {@link #poll()} is serialised (one at a time); {@link #start} runs it on a thread of its own at a
+ * fixed delay. {@link #close()} stops that thread, interrupting a warm wait (nothing is swapped
+ * then).
+ */
+@Internal
+public final class SnapshotFollower implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotFollower.class);
+
+    /** Reads the table's latest version. The follower's only read of the table. */
+    @FunctionalInterface
+    public interface VersionSource {
+        /**
+         * Returns the latest version, or {@code current} itself if it is still the latest (so an
+         * idle poll need not read a manifest).
+         *
+         * @param current the follower's current version, {@code null} before the first
+         */
+        Manifest latest(@Nullable Manifest current) throws IOException;
+
+        /**
+         * Returns the source of {@code table}: its version hint ({@link KilnTable#latestVersion}, a
+         * few metadata requests), and the manifest only when the version grew.
+         */
+        static VersionSource of(KilnTable table) {
+            return current -> {
+                long latest = table.latestVersion();
+                return current != null && latest <= current.version()
+                        ? current
+                        : table.manifest(latest);
+            };
+        }
+    }
+
+    private final KilnTable table;
+    private final VersionSource source;
+    private final GenerationCache cache;
+    private final WarmGate gate;
+    private final IntPredicate ownsBucket;
+    private final boolean warmBeforeSwap;
+    private final Duration warmDeadline;
+
+    private volatile Pin current;
+    private volatile long latestSeenVersion = -1;
+    private volatile long lastWarmNanos;
+    private volatile ScheduledExecutorService poller;
+
+    private final AtomicLong swaps = new AtomicLong();
+    private final AtomicLong readFailures = new AtomicLong();
+    private final AtomicLong warmed = new AtomicLong();
+    private final AtomicLong alreadyWarm = new AtomicLong();
+    private final AtomicLong warmFailures = new AtomicLong();
+    private final AtomicLong warmTimeouts = new AtomicLong();
+    private final AtomicLong coldGenerations = new AtomicLong();
+
+    /**
+     * @param table the table followed; snapshots read it through {@code cache}
+     * @param source where the latest version is read ({@link VersionSource#of} normally)
+     * @param cache the cache snapshots read and retired generations are evicted from
+     * @param gate the gate new generations are warmed through ({@code cache.warmGate()} normally)
+     * @param ownsBucket which buckets' new generations this reader warms
+     * @param warmBeforeSwap whether to warm before swapping at all
+     * @param warmDeadline how long a swap waits for its warms; positive
+     */
+    public SnapshotFollower(
+            KilnTable table,
+            VersionSource source,
+            GenerationCache cache,
+            WarmGate gate,
+            IntPredicate ownsBucket,
+            boolean warmBeforeSwap,
+            Duration warmDeadline) {
+        this.table = requireNonNull(table, "table");
+        this.source = requireNonNull(source, "source");
+        this.cache = requireNonNull(cache, "cache");
+        this.gate = requireNonNull(gate, "gate");
+        this.ownsBucket = requireNonNull(ownsBucket, "ownsBucket");
+        this.warmBeforeSwap = warmBeforeSwap;
+        if (warmDeadline.isNegative() || warmDeadline.isZero()) {
+            throw new IllegalArgumentException(
+                    LookupOptions.WARM_DEADLINE + " must be positive, but was " + warmDeadline);
+        }
+        this.warmDeadline = warmDeadline;
+    }
+
+    /** Returns a follower of {@code table} with the options' warm settings and the cache's gate. */
+    static SnapshotFollower of(
+            KilnTable table,
+            GenerationCache cache,
+            IntPredicate ownsBucket,
+            LookupOptions options) {
+        return new SnapshotFollower(
+                table,
+                VersionSource.of(table),
+                cache,
+                cache.warmGate(),
+                ownsBucket,
+                options.warmBeforeSwap(),
+                options.warmDeadline());
+    }
+
+    /**
+     * Reads, warms and swaps to the latest version for the first time. Unlike {@link #poll()}, a
+     * failed read is thrown: a reader that cannot read its table at all should not start.
+     */
+    public synchronized void initialize() throws IOException {
+        if (current == null) {
+            swapTo(source.latest(null));
+        }
+    }
+
+    /**
+     * Starts polling every {@code interval} on a thread of its own, after {@link #initialize()}.
+     *
+     * @throws IllegalStateException if not initialized, or already started
+     */
+    public synchronized void start(Duration interval) {
+        if (current == null) {
+            throw new IllegalStateException("initialize() the follower of " + table.root());
+        }
+        if (poller != null) {
+            throw new IllegalStateException("the follower of " + table.root() + " is started");
+        }
+        poller =
+                Executors.newSingleThreadScheduledExecutor(
+                        new ExecutorThreadFactory("kiln-follower"));
+        long nanos = interval.toNanos();
+        poller.scheduleWithFixedDelay(this::pollQuietly, nanos, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Reads the latest version and, if it is newer than the current one, warms, swaps and evicts.
+     *
+     * @return whether the current snapshot changed
+     */
+    public synchronized boolean poll() {
+        if (current == null) {
+            try {
+                initialize();
+                return true;
+            } catch (IOException | RuntimeException e) {
+                readFailed(e);
+                return false;
+            }
+        }
+        Manifest latest;
+        try {
+            Pin pin = current;
+            latest = source.latest(pin.snapshot.manifest());
+        } catch (IOException | RuntimeException e) {
+            readFailed(e);
+            return false;
+        }
+        return swapTo(latest);
+    }
+
+    /** Returns the snapshot lookups read now; {@code null} before {@link #initialize()}. */
+    public Snapshot current() {
+        Pin pin = current;
+        return pin == null ? null : pin.snapshot;
+    }
+
+    /**
+     * Returns the current snapshot, pinned: the generations a later version retires stay in the
+     * cache until every pin of this snapshot is {@link Pin#release released}, so a lookup that
+     * started before a swap does not lose its pages to the swap.
+     *
+     * @throws IllegalStateException before {@link #initialize()}
+     */
+    public Pin pin() {
+        while (true) {
+            Pin pin = current;
+            if (pin == null) {
+                throw new IllegalStateException("initialize() the follower of " + table.root());
+            }
+            if (pin.tryAcquire()) {
+                return pin;
+            }
+        }
+    }
+
+    /** Returns the version of {@link #current()}, or -1 before the first. */
+    public long version() {
+        Pin pin = current;
+        return pin == null ? -1 : pin.snapshot.manifest().version();
+    }
+
+    /** Returns the newest version read, swapped to or not yet. */
+    public long latestSeenVersion() {
+        return latestSeenVersion;
+    }
+
+    /** Returns how many versions the current snapshot is behind the newest version read. */
+    public long versionLag() {
+        return Math.max(0, latestSeenVersion - version());
+    }
+
+    /** Returns how many times the snapshot was swapped (the first version included). */
+    public long swaps() {
+        return swaps.get();
+    }
+
+    /** Returns how many reads of the latest version failed (each retried at the next poll). */
+    public long readFailures() {
+        return readFailures.get();
+    }
+
+    /** Returns how many generations this follower's warms warmed. */
+    public long warmed() {
+        return warmed.get();
+    }
+
+    /** Returns how many generations were warm already when the follower asked. */
+    public long alreadyWarm() {
+        return alreadyWarm.get();
+    }
+
+    /** Returns how many warms failed. */
+    public long warmFailures() {
+        return warmFailures.get();
+    }
+
+    /** Returns how many warms passed the gate's or the follower's deadline. */
+    public long warmTimeouts() {
+        return warmTimeouts.get();
+    }
+
+    /** Returns how many owned generations were not warm when their version was swapped in. */
+    public long coldGenerations() {
+        return coldGenerations.get();
+    }
+
+    /** Returns how long the last warm before swap took, in nanoseconds. */
+    public long lastWarmNanos() {
+        return lastWarmNanos;
+    }
+
+    /** Stops polling; a warm wait in progress is interrupted and its version not swapped. */
+    @Override
+    public void close() {
+        // Not synchronized: a poll holds the monitor while it waits for warms, and closing (a task
+        // being cancelled) must not wait for that.
+        ScheduledExecutorService running = poller;
+        if (running != null) {
+            running.shutdownNow();
+        }
+    }
+
+    private void pollQuietly() {
+        try {
+            poll();
+        } catch (Throwable t) {
+            // A scheduled task that throws is never run again: log and keep following.
+            readFailed(t);
+        }
+    }
+
+    private void readFailed(Throwable error) {
+        long failures = readFailures.incrementAndGet();
+        LOG.warn(
+                "Reading the latest version of Kiln table {} failed ({} failures so far); staying"
+                        + " on version {} and retrying at the next poll.",
+                table.root(),
+                failures,
+                version(),
+                error);
+    }
+
+    private boolean swapTo(Manifest latest) {
+        requireNonNull(latest, "the version source returned null");
+        latestSeenVersion = Math.max(latestSeenVersion, latest.version());
+        Pin previous = current;
+        if (previous != null && latest.version() <= previous.snapshot.manifest().version()) {
+            return false;
+        }
+        Set<String> before = new HashSet<>();
+        if (previous != null) {
+            previous.snapshot.manifest().generations().forEach(g -> before.add(g.path()));
+        }
+        if (warmBeforeSwap && !warm(latest, before)) {
+            return false;
+        }
+        current = new Pin(table.snapshot(latest, cache));
+        swaps.incrementAndGet();
+        Set<String> live = new HashSet<>();
+        latest.generations().forEach(g -> live.add(g.path()));
+        Set<Path> retired = new HashSet<>();
+        for (String path : before) {
+            if (!live.contains(path)) {
+                retired.add(table.resolve(path));
+            }
+        }
+        if (previous != null) {
+            previous.retire(retired);
+        }
+        LOG.debug(
+                "Kiln table {}: now reading version {} (was {}), {} generations retired.",
+                table.root(),
+                latest.version(),
+                previous == null ? -1 : previous.snapshot.manifest().version(),
+                retired.size());
+        return true;
+    }
+
+    /**
+     * Warms the owned generations of {@code latest} not in {@code before}, waiting at most the
+     * deadline. Returns {@code false} only if interrupted (the follower is closing).
+     */
+    private boolean warm(Manifest latest, Set<String> before) {
+        List<CompletableFuture<WarmOutcome>> warms = new ArrayList<>();
+        for (GenerationRef ref : latest.generations()) {
+            if (!before.contains(ref.path()) && ownsBucket.test(ref.bucket())) {
+                warms.add(gate.warm(GenerationFile.of(table, ref)));
+            }
+        }
+        if (warms.isEmpty()) {
+            lastWarmNanos = 0;
+            return true;
+        }
+        long start = System.nanoTime();
+        try {
+            CompletableFuture.allOf(warms.toArray(new CompletableFuture<?>[0]))
+                    .get(warmDeadline.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (TimeoutException | ExecutionException e) {
+            // Counted below, per generation.
+        }
+        lastWarmNanos = System.nanoTime() - start;
+        long cold = 0;
+        for (CompletableFuture<WarmOutcome> warm : warms) {
+            WarmOutcome outcome = warm.getNow(WarmOutcome.TIMED_OUT);
+            switch (outcome) {
+                case WARMED -> warmed.incrementAndGet();
+                case ALREADY_WARM -> alreadyWarm.incrementAndGet();
+                case FAILED -> warmFailures.incrementAndGet();
+                case TIMED_OUT -> warmTimeouts.incrementAndGet();
+            }
+            if (outcome == WarmOutcome.FAILED || outcome == WarmOutcome.TIMED_OUT) {
+                cold++;
+            }
+        }
+        if (cold > 0) {
+            coldGenerations.addAndGet(cold);
+            LOG.warn(
+                    "Kiln table {}: {} of {} new generations of version {} were not warm within"
+                            + " {}; swapping anyway, they are served cold.",
+                    table.root(),
+                    cold,
+                    warms.size(),
+                    latest.version(),
+                    warmDeadline);
+        }
+        return true;
+    }
+
+    /**
+     * A snapshot held by the follower (while current) and by the lookups reading it. When the
+     * follower has moved on and the last reader releases it, the generations the next version
+     * retired are evicted. Thread-safe.
+     */
+    public final class Pin {
+        private final Snapshot snapshot;
+
+        /** The follower's reference (while current) plus one per reader; 0 once evicted. */
+        private final AtomicInteger users = new AtomicInteger(1);
+
+        private volatile Set<Path> retired = Set.of();
+
+        private Pin(Snapshot snapshot) {
+            this.snapshot = snapshot;
+        }
+
+        /** Returns the pinned snapshot. */
+        public Snapshot snapshot() {
+            return snapshot;
+        }
+
+        /** Ends one reader's use; call exactly once per {@link SnapshotFollower#pin()}. */
+        public void release() {
+            if (users.decrementAndGet() == 0 && !retired.isEmpty()) {
+                cache.evictPaths(retired);
+            }
+        }
+
+        private boolean tryAcquire() {
+            while (true) {
+                int n = users.get();
+                if (n == 0) {
+                    return false;
+                }
+                if (users.compareAndSet(n, n + 1)) {
+                    return true;
+                }
+            }
+        }
+
+        /** Called once, by the follower, when it swaps this snapshot out. */
+        private void retire(Set<Path> retiredByNext) {
+            this.retired = retiredByNext;
+            release();
+        }
+    }
+}

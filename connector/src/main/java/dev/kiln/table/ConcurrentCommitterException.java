@@ -1,0 +1,30 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.table;
+
+/**
+ * Thrown when a publish on a store without create-if-absent finds, on reading the manifest back,
+ * another committer's content under the name it published: two committers raced on a table that
+ * needs a single one. The table may have lost that other commit; stop the extra committer and check
+ * the table. Never retried.
+ */
+public final class ConcurrentCommitterException extends KilnTableException {
+
+    private static final long serialVersionUID = 1L;
+
+    ConcurrentCommitterException(String message) {
+        super(message);
+    }
+}

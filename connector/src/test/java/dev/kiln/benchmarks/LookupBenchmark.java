@@ -1,0 +1,153 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.benchmarks;
+
+import dev.kiln.flink.LookupEngine;
+import dev.kiln.flink.SnapshotFollower;
+import dev.kiln.format.LookupResult;
+import dev.kiln.io.RangeReader;
+import dev.kiln.table.Snapshot;
+import dev.kiln.warm.GenerationCache;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Cached lookups per second, one caller thread: through the lookup function's path ({@link
+ * LookupEngine}: queue, dispatcher thread, micro-batch, {@code Snapshot.lookupAll}) with {@value
+ * #IN_FLIGHT} lookups in flight as an async operator keeps them; a single {@code Snapshot.lookup}
+ * at a time (no batching, no hand-off); and Caffeine's own hit path as the anchor. Every page is
+ * cached (the follower warmed the table before the measurement).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class LookupBenchmark {
+
+    static final int KEYS = 20_000;
+    static final int IN_FLIGHT = 1_000;
+
+    private java.nio.file.Path dir;
+    private BufferAllocator allocator;
+    private ExecutorService io;
+    private GenerationCache cache;
+    private SnapshotFollower follower;
+    private LookupEngine engine;
+    private Snapshot snapshot;
+    private byte[][] keys;
+    private Cache<Integer, Integer> caffeine;
+    private int next;
+    private final LookupEngine.Metrics metrics = new LookupEngine.Metrics();
+
+    @Setup
+    public void setUp() throws Exception {
+        dir = Files.createTempDirectory("kiln-lookup-bench");
+        allocator = new RootAllocator();
+        io = Executors.newFixedThreadPool(4);
+        LookupTable table = new LookupTable(dir, 4, KEYS, allocator);
+        table.rewrite(1);
+        cache = GenerationCache.builder(RangeReader.onFileSystem(io), allocator).build();
+        follower =
+                new SnapshotFollower(
+                        table.table,
+                        SnapshotFollower.VersionSource.of(table.table),
+                        cache,
+                        cache.warmGate(),
+                        b -> true,
+                        true,
+                        Duration.ofMinutes(1));
+        follower.initialize();
+        engine =
+                new LookupEngine(
+                        table.table, cache, follower, b -> true, 128, Duration.ZERO, metrics);
+        snapshot = follower.current();
+        keys = new byte[KEYS][];
+        for (int id = 0; id < KEYS; id++) {
+            keys[id] = table.key(id);
+        }
+        caffeine = Caffeine.newBuilder().maximumSize(KEYS).build();
+        for (int id = 0; id < KEYS; id++) {
+            caffeine.put(id, id);
+        }
+    }
+
+    @TearDown
+    public void tearDown() throws Exception {
+        System.out.printf(
+                "%n  lookups %,d, cold reads %,d (after the warm: 0 expected)%n",
+                metrics.lookups(), metrics.coldReads());
+        engine.close();
+        follower.close();
+        cache.close();
+        io.shutdownNow();
+        allocator.close();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long engineInFlight() {
+        @SuppressWarnings("unchecked")
+        CompletableFuture<LookupResult>[] answers = new CompletableFuture[IN_FLIGHT];
+        for (int i = 0; i < IN_FLIGHT; i++) {
+            answers[i] = engine.lookup(keys[nextKey()]);
+        }
+        long found = 0;
+        for (CompletableFuture<LookupResult> answer : answers) {
+            found += answer.join().values().size();
+        }
+        return found;
+    }
+
+    @Benchmark
+    public LookupResult snapshotOneAtATime() {
+        return snapshot.lookup(keys[nextKey()]).join();
+    }
+
+    @Benchmark
+    public Integer caffeineHit() {
+        return caffeine.getIfPresent(nextKey());
+    }
+
+    private int nextKey() {
+        int k = next;
+        next = k + 1 == KEYS ? 0 : k + 1;
+        return (k * 7919) % KEYS;
+    }
+}

@@ -1,0 +1,394 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink;
+
+import dev.kiln.Latches;
+import dev.kiln.format.CorruptGenerationException;
+import dev.kiln.format.LookupResult;
+import dev.kiln.io.InstrumentedRangeReader;
+import dev.kiln.io.RangeReader;
+import dev.kiln.table.GenerationRef;
+import dev.kiln.table.Manifest;
+import dev.kiln.warm.GenerationCache;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntPredicate;
+import java.util.stream.LongStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** {@link LookupEngine}: batches, single flight under concurrency, errors, ownership. */
+class LookupEngineTest {
+
+    @TempDir java.nio.file.Path dir;
+
+    private final ExecutorService io = Executors.newFixedThreadPool(8);
+    private final BufferAllocator allocator = new RootAllocator();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private InstrumentedRangeReader storage;
+    private GenerationCache cache;
+    private TestTable table;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        table = TestTable.create(dir.resolve("t"), 2);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+        table.close();
+        io.shutdownNow();
+        allocator.close();
+    }
+
+    @Test
+    void manyLookupsInFlightOnFewHotPagesLoadEachPageOnce() throws Exception {
+        table.upsert(1, LongStream.range(0, 300).toArray());
+        ExecutorService callers = Executors.newFixedThreadPool(8);
+        try {
+            for (int iteration = 0; iteration < 20; iteration++) {
+                InstrumentedRangeReader slow =
+                        InstrumentedRangeReader.wrap(RangeReader.onFileSystem(io))
+                                .latency(Duration.ofMillis(5));
+                try (GenerationCache cold =
+                                GenerationCache.builder(slow, allocator).warmOnOpen(false).build();
+                        SnapshotFollower follower = follower(cold, b -> true, false);
+                        LookupEngine engine =
+                                engine(cold, follower, b -> true, 16, Duration.ZERO)) {
+                    follower.initialize();
+                    CountDownLatch start = new CountDownLatch(1);
+                    List<Future<List<CompletableFuture<LookupResult>>>> calls = new ArrayList<>();
+                    for (int t = 0; t < 8; t++) {
+                        int offset = t;
+                        calls.add(
+                                callers.submit(
+                                        () -> {
+                                            Latches.await(start);
+                                            List<CompletableFuture<LookupResult>> answers =
+                                                    new ArrayList<>();
+                                            // Keys 0..39 (a few pages), in a different order per
+                                            // caller.
+                                            for (int i = 0; i < 40; i++) {
+                                                long id = (i * 7L + offset * 13L) % 40;
+                                                answers.add(engine.lookup(table.key(id)));
+                                            }
+                                            return answers;
+                                        }));
+                    }
+                    start.countDown();
+                    long lookups = 0;
+                    for (Future<List<CompletableFuture<LookupResult>>> call : calls) {
+                        for (CompletableFuture<LookupResult> answer : call.get()) {
+                            LookupResult found = answer.get();
+                            assertThat(found.status()).isEqualTo(LookupResult.Status.FOUND);
+                            lookups++;
+                        }
+                    }
+                    // Every page and generation was loaded by exactly one lookup; the rest hit or
+                    // joined its load.
+                    assertThat(cold.pageStats().missCount())
+                            .as("iteration %d", iteration)
+                            .isEqualTo(cold.cachedPages());
+                    assertThat(cold.generationStats().missCount())
+                            .isEqualTo(cold.cachedGenerations());
+                    assertThat(cold.pageStats().requestCount()).isLessThanOrEqualTo(lookups);
+                    assertThat(cold.pageStats().loadFailureCount()).isZero();
+                    assertThat(lookups).isEqualTo(320);
+                }
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+    }
+
+    @Test
+    void everyLookupIsCountedAsAHitOrAColdRead() throws Exception {
+        Manifest written = table.upsert(1, LongStream.range(0, 100).toArray());
+        LookupEngine.Metrics metrics = new LookupEngine.Metrics();
+        useInstrumentedCache();
+        SnapshotFollower follower = follower(cache, b -> true, false);
+        follower.initialize();
+        LookupEngine engine =
+                new LookupEngine(
+                        table.table, cache, follower, b -> true, 8, Duration.ZERO, metrics);
+        closeables.add(engine);
+        for (long id = 0; id < 100; id++) {
+            assertFound(engine.lookup(table.key(id)).get(), written.version(), id);
+        }
+        long cold = metrics.coldReads.getCount();
+        assertThat(cold).isPositive();
+        storage.resetCounters();
+        for (long id = 0; id < 100; id++) {
+            assertFound(engine.lookup(table.key(id)).get(), written.version(), id);
+        }
+        assertThat(storage.totalRequests()).isZero();
+        assertThat(metrics.coldReads.getCount()).isEqualTo(cold);
+        assertThat(metrics.hits.getCount() + metrics.coldReads.getCount()).isEqualTo(200);
+        assertThat(metrics.lookups.getCount()).isEqualTo(200);
+    }
+
+    @Test
+    void noLookupIssuedAfterASwapIsAColdRead() throws Exception {
+        assertThat(coldReadsAfterSwaps(true)).isZero();
+    }
+
+    @Test
+    void withoutWarmBeforeSwapLookupsAfterASwapAreColdReads() throws Exception {
+        assertThat(coldReadsAfterSwaps(false)).isPositive();
+    }
+
+    /** Commits 15 versions; after each swap looks every key up; returns the cold reads. */
+    private long coldReadsAfterSwaps(boolean warm) throws Exception {
+        LookupEngine.Metrics metrics = new LookupEngine.Metrics();
+        useInstrumentedCache();
+        SnapshotFollower follower = follower(cache, b -> true, warm);
+        follower.initialize();
+        LookupEngine engine =
+                new LookupEngine(
+                        table.table, cache, follower, b -> true, 32, Duration.ZERO, metrics);
+        closeables.add(engine);
+        long requests = 0;
+        for (int v = 1; v <= 15; v++) {
+            Manifest written = table.upsert(v, LongStream.range(v * 10L, v * 10L + 40).toArray());
+            assertThat(follower.poll()).isTrue();
+            storage.resetCounters();
+            List<CompletableFuture<LookupResult>> answers = new ArrayList<>();
+            for (long id = 0; id < v * 10L + 40; id++) {
+                answers.add(engine.lookup(table.key(id)));
+            }
+            for (long id = 0; id < v * 10L + 40; id++) {
+                LookupResult answer = answers.get((int) id).get();
+                if (id < 10) {
+                    assertThat(answer.status()).isEqualTo(LookupResult.Status.ABSENT);
+                } else {
+                    assertFound(answer, written.version(), id);
+                }
+            }
+            requests += storage.totalRequests();
+        }
+        assertThat(metrics.coldReads.getCount() > 0).isEqualTo(requests > 0);
+        return metrics.coldReads.getCount();
+    }
+
+    @Test
+    void aFullBatchGoesAtOnceAndAWindowHoldsTheRest() throws Exception {
+        Manifest written = table.upsert(1, LongStream.range(0, 20).toArray());
+        LookupEngine.Metrics metrics = new LookupEngine.Metrics();
+        useInstrumentedCache();
+        SnapshotFollower follower = follower(cache, b -> true, true);
+        follower.initialize();
+        LookupEngine engine =
+                new LookupEngine(
+                        table.table, cache, follower, b -> true, 10, Duration.ofHours(1), metrics);
+        closeables.add(engine);
+        List<CompletableFuture<LookupResult>> full = new ArrayList<>();
+        for (long id = 0; id < 10; id++) {
+            full.add(engine.lookup(table.key(id)));
+        }
+        for (int id = 0; id < 10; id++) {
+            assertFound(full.get(id).get(), written.version(), id);
+        }
+        assertThat(metrics.batches.getCount()).isOne();
+
+        List<CompletableFuture<LookupResult>> held = new ArrayList<>();
+        for (long id = 10; id < 13; id++) {
+            held.add(engine.lookup(table.key(id)));
+        }
+        assertThat(held).noneMatch(CompletableFuture::isDone);
+        engine.close();
+        for (CompletableFuture<LookupResult> answer : held) {
+            assertThatThrownBy(answer::get)
+                    .isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("closed");
+        }
+        assertThatThrownBy(() -> engine.lookup(table.key(1)).get())
+                .hasCauseInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aBatchReadsOneSnapshotWhileVersionsChange() throws Exception {
+        long[] ids = LongStream.range(0, 20).toArray();
+        table.upsert(0, ids);
+        useInstrumentedCache();
+        SnapshotFollower follower = follower(cache, b -> true, true);
+        follower.initialize();
+        LookupEngine engine = engine(cache, follower, b -> true, ids.length, Duration.ofHours(1));
+        AtomicBoolean stop = new AtomicBoolean();
+        ExecutorService committer = Executors.newSingleThreadExecutor();
+        Future<?> commits =
+                committer.submit(
+                        () -> {
+                            for (int v = 1; v <= 30 && !stop.get(); v++) {
+                                table.upsert(v, ids);
+                                follower.poll();
+                            }
+                            return null;
+                        });
+        try {
+            long previous = -1;
+            for (int batch = 0; batch < 200; batch++) {
+                List<CompletableFuture<LookupResult>> answers = new ArrayList<>();
+                for (long id : ids) {
+                    answers.add(engine.lookup(table.key(id)));
+                }
+                long v = (Long) answers.get(0).get().values().get(2);
+                for (CompletableFuture<LookupResult> answer : answers) {
+                    assertThat(answer.get().values().get(2)).as("batch %d", batch).isEqualTo(v);
+                }
+                assertThat(v).isGreaterThanOrEqualTo(previous);
+                previous = v;
+            }
+        } finally {
+            stop.set(true);
+            commits.get();
+            committer.shutdownNow();
+        }
+    }
+
+    @Test
+    void storageErrorsAndCorruptionFailTheLookupWithTheTypedError() throws Exception {
+        Manifest written = table.upsert(1, LongStream.range(0, 50).toArray());
+        useInstrumentedCache();
+        SnapshotFollower follower = follower(cache, b -> true, false);
+        follower.initialize();
+        LookupEngine engine = engine(cache, follower, b -> true, 8, Duration.ZERO);
+
+        storage.failNextReads(1);
+        assertThatThrownBy(() -> engine.lookup(table.key(1)).get())
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("inject");
+        assertFound(engine.lookup(table.key(1)).get(), written.version(), 1);
+
+        GenerationRef ref = written.generations().get(0);
+        long id =
+                LongStream.range(0, 50)
+                        .filter(k -> table.bucketOf(k) == ref.bucket())
+                        .max()
+                        .getAsLong();
+        try (RandomAccessFile file =
+                new RandomAccessFile(table.table.resolve(ref.path()).getPath(), "rw")) {
+            // Inside the last page, before the footer: the page checksum catches it.
+            long at = ref.sizeBytes() / 2;
+            file.seek(at);
+            int b = file.read();
+            file.seek(at);
+            file.write(b ^ 0xFF);
+        }
+        List<CompletableFuture<LookupResult>> answers = new ArrayList<>();
+        for (long k = 0; k < 50; k++) {
+            if (table.bucketOf(k) == ref.bucket()) {
+                answers.add(engine.lookup(table.key(k)));
+            }
+        }
+        assertThat(id).isNotNegative();
+        assertThat(answers)
+                .anySatisfy(
+                        answer ->
+                                assertThatThrownBy(answer::get)
+                                        .cause()
+                                        .isInstanceOf(CorruptGenerationException.class)
+                                        .hasMessageContaining(ref.path()));
+    }
+
+    @Test
+    void lookupsOfBucketsNotOwnedAreAnsweredAndCounted() throws Exception {
+        Manifest written = table.upsert(1, LongStream.range(0, 40).toArray());
+        LookupEngine.Metrics metrics = new LookupEngine.Metrics();
+        useInstrumentedCache();
+        IntPredicate owned = KilnLookupFunction.ownedBuckets(true, 1, 2);
+        SnapshotFollower follower = follower(cache, owned, true);
+        follower.initialize();
+        LookupEngine engine =
+                new LookupEngine(table.table, cache, follower, owned, 8, Duration.ZERO, metrics);
+        closeables.add(engine);
+        long notOwned = 0;
+        for (long id = 0; id < 40; id++) {
+            assertFound(engine.lookup(table.key(id)).get(), written.version(), id);
+            if (!owned.test(table.bucketOf(id))) {
+                notOwned++;
+            }
+        }
+        assertThat(notOwned).isPositive();
+        assertThat(metrics.notOwned.getCount()).isEqualTo(notOwned);
+    }
+
+    private void useInstrumentedCache() {
+        storage = InstrumentedRangeReader.wrap(RangeReader.onFileSystem(io));
+        cache =
+                GenerationCache.builder(storage, allocator)
+                        .warmOnOpen(false)
+                        .maintenanceExecutor(Runnable::run)
+                        .build();
+        closeables.add(cache);
+    }
+
+    private SnapshotFollower follower(GenerationCache c, IntPredicate owned, boolean warm) {
+        SnapshotFollower follower =
+                new SnapshotFollower(
+                        table.table,
+                        SnapshotFollower.VersionSource.of(table.table),
+                        c,
+                        c.warmGate(),
+                        owned,
+                        warm,
+                        Duration.ofMinutes(1));
+        closeables.add(follower);
+        return follower;
+    }
+
+    private LookupEngine engine(
+            GenerationCache c,
+            SnapshotFollower follower,
+            IntPredicate owned,
+            int batch,
+            Duration window) {
+        LookupEngine engine =
+                new LookupEngine(
+                        table.table, c, follower, owned, batch, window, new LookupEngine.Metrics());
+        closeables.add(engine);
+        return engine;
+    }
+
+    private void assertFound(LookupResult answer, long version, long id) {
+        assertThat(answer.status()).as("id %d", id).isEqualTo(LookupResult.Status.FOUND);
+        assertThat(answer.values().get(2)).as("id %d", id).isEqualTo(table.valueAt(version, id));
+    }
+}
