@@ -14,6 +14,7 @@
 
 package dev.kiln.flink;
 
+import dev.kiln.table.Compaction;
 import dev.kiln.table.GenerationRef;
 
 import org.apache.flink.api.common.state.ListState;
@@ -44,7 +45,8 @@ import java.util.UUID;
  * {@code CommittableSummary(0, 1, c, 1, 0)} plus one {@code CommittableWithLineage}: Flink's
  * committer then commits it when {@code c} completes. At the end of input it emits what is left
  * under the id the writers used for it ({@code last checkpoint + 1}), which the final checkpoint
- * commits. A checkpoint without generations emits nothing.
+ * commits. A checkpoint without generations emits nothing. Compaction outputs go into the
+ * committable's compactions, not its generations: each replaces its inputs in place.
  *
  * <p>State: the committer id, {@code <prefix>-<UUID>}, created when the job starts without state
  * and restored on failover, rescale and savepoint restore. A new job (no state) gets a new id, so
@@ -62,7 +64,7 @@ final class CommitAggregator extends AbstractStreamOperator<CommittableMessage<K
     private static final Comparator<CommittableWithLineage<WrittenGeneration>> COMMIT_ORDER =
             Comparator.<CommittableWithLineage<WrittenGeneration>>comparingLong(
                             CommittableWithLineage::getCheckpointId)
-                    .thenComparingInt(g -> g.getCommittable().generation().bucket())
+                    .thenComparingInt(g -> g.getCommittable().bucket())
                     .thenComparingLong(g -> g.getCommittable().flushSequence());
 
     private final String committerIdPrefix;
@@ -134,14 +136,27 @@ final class CommitAggregator extends AbstractStreamOperator<CommittableMessage<K
         }
         pending.sort(COMMIT_ORDER);
         List<GenerationRef> generations = new ArrayList<>(pending.size());
+        List<Compaction> compactions = new ArrayList<>();
         long flushedAt = 0;
+        long compactedAt = 0;
         for (CommittableWithLineage<WrittenGeneration> generation : pending) {
-            generations.add(generation.getCommittable().generation());
-            flushedAt = Math.max(flushedAt, generation.getCommittable().flushedAtMillis());
+            WrittenGeneration written = generation.getCommittable();
+            if (written.isCompaction()) {
+                compactions.add(written.compaction());
+                compactedAt = Math.max(compactedAt, written.flushedAtMillis());
+            } else {
+                generations.add(written.generation());
+                flushedAt = Math.max(flushedAt, written.flushedAtMillis());
+            }
         }
         pending.clear();
         KilnCommittable committable =
-                new KilnCommittable(committerId, checkpointId, flushedAt, generations);
+                new KilnCommittable(
+                        committerId,
+                        checkpointId,
+                        generations.isEmpty() ? compactedAt : flushedAt,
+                        generations,
+                        compactions);
         output.collect(new StreamRecord<>(new CommittableSummary<>(0, 1, checkpointId, 1, 0)));
         output.collect(
                 new StreamRecord<>(new CommittableWithLineage<>(committable, checkpointId, 0)));

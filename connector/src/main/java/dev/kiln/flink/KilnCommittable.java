@@ -14,6 +14,7 @@
 
 package dev.kiln.flink;
 
+import dev.kiln.table.Compaction;
 import dev.kiln.table.GenerationRef;
 
 import org.apache.flink.annotation.Internal;
@@ -26,7 +27,8 @@ import static java.util.Objects.requireNonNull;
  * What a {@link KilnSink} commits for one checkpoint: every generation written for it, in commit
  * order (by checkpoint of origin, bucket and flush sequence, so newer generations of a bucket come
  * later and win), on behalf of one committer id. {@link KilnCommitter} publishes it as one
- * manifest. Immutable.
+ * manifest, together with the compactions the writers finished for it (each replacing its inputs in
+ * place, atomically with the additions). Immutable.
  *
  * @param committerId the sink's committer id, stable across failover and savepoint restore
  * @param checkpointId the checkpoint that carries it; commits are idempotent per (committer id,
@@ -35,17 +37,29 @@ import static java.util.Objects.requireNonNull;
  *     generations flushed at the barrier, when the checkpoint reached the writer; the commit
  *     latency metric counts from it
  * @param generations the generations to add, oldest first
+ * @param compactions the compactions to apply, at most one per bucket
  */
 @Internal
 public record KilnCommittable(
         String committerId,
         long checkpointId,
         long flushedAtMillis,
-        List<GenerationRef> generations) {
+        List<GenerationRef> generations,
+        List<Compaction> compactions) {
 
     public KilnCommittable {
         requireNonNull(committerId, "committerId");
         generations = List.copyOf(requireNonNull(generations, "generations"));
+        compactions = List.copyOf(requireNonNull(compactions, "compactions"));
+    }
+
+    /** A committable that compacts nothing. */
+    public KilnCommittable(
+            String committerId,
+            long checkpointId,
+            long flushedAtMillis,
+            List<GenerationRef> generations) {
+        this(committerId, checkpointId, flushedAtMillis, generations, List.of());
     }
 
     @Override
@@ -56,6 +70,8 @@ public record KilnCommittable(
                 + checkpointId
                 + ", generations="
                 + generations.size()
+                + ", compactions="
+                + compactions.size()
                 + "}";
     }
 }

@@ -14,6 +14,7 @@
 
 package dev.kiln.flink;
 
+import dev.kiln.table.Compaction;
 import dev.kiln.table.GenerationRef;
 
 import org.apache.flink.annotation.Internal;
@@ -35,7 +36,10 @@ import java.util.List;
 @Internal
 public final class KilnCommittableSerializer implements SimpleVersionedSerializer<KilnCommittable> {
 
-    static final int VERSION = 1;
+    static final int VERSION = 2;
+
+    /** The version before compactions: generations to add only. */
+    static final int VERSION_ADD_ONLY = 1;
 
     @Override
     public int getVersion() {
@@ -54,14 +58,19 @@ public final class KilnCommittableSerializer implements SimpleVersionedSerialize
             for (GenerationRef ref : committable.generations()) {
                 Serialization.writeRef(out, ref);
             }
+            out.writeInt(committable.compactions().size());
+            for (Compaction compaction : committable.compactions()) {
+                Serialization.writeCompaction(out, compaction);
+            }
         }
         return bytes.toByteArray();
     }
 
     @Override
     public KilnCommittable deserialize(int version, byte[] serialized) throws IOException {
-        if (version != VERSION) {
-            throw Serialization.unknownVersion("Kiln committable", version, VERSION);
+        if (version != VERSION && version != VERSION_ADD_ONLY) {
+            throw Serialization.unknownVersion(
+                    "Kiln committable", version, VERSION_ADD_ONLY, VERSION);
         }
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(serialized))) {
             String committerId = in.readUTF();
@@ -75,7 +84,19 @@ public final class KilnCommittableSerializer implements SimpleVersionedSerialize
             for (int i = 0; i < count; i++) {
                 generations.add(Serialization.readRef(in));
             }
-            return new KilnCommittable(committerId, checkpointId, createdAt, generations);
+            List<Compaction> compactions = new ArrayList<>();
+            if (version == VERSION) {
+                int compacted = in.readInt();
+                if (compacted < 0) {
+                    throw new IOException(
+                            "corrupt Kiln committable: " + compacted + " compactions");
+                }
+                for (int i = 0; i < compacted; i++) {
+                    compactions.add(Serialization.readCompaction(in));
+                }
+            }
+            return new KilnCommittable(
+                    committerId, checkpointId, createdAt, generations, compactions);
         }
     }
 }

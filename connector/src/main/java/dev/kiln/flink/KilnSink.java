@@ -14,6 +14,7 @@
 
 package dev.kiln.flink;
 
+import dev.kiln.table.CompactionPolicy;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableAlreadyExistsException;
 import dev.kiln.table.TableNotFoundException;
@@ -47,6 +48,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,8 +70,9 @@ import static java.util.Objects.requireNonNull;
  * buckets before each checkpoint barrier; the generations are keyed by path into the
  * warm-before-commit step, which emits each one only after its warm settled or the deadline passed;
  * one aggregator (parallelism 1) makes one {@link KilnCommittable} per checkpoint; Flink's
- * committer publishes it with {@link KilnCommitter} when the checkpoint completes. See {@code
- * docs/sink.md}.
+ * committer publishes it with {@link KilnCommitter} when the checkpoint completes. With compaction
+ * on (the default), each writer also compacts the buckets it owns in the background; the outputs
+ * take the same path, warm before the commit that retires their inputs. See {@code docs/sink.md}.
  *
  * <p>The sink adds operators with uids ({@code kiln-generations}, {@code kiln-warm-before-commit},
  * {@code kiln-commit-aggregator}, which Flink prefixes with the sink's uid), so the sink itself
@@ -144,18 +147,30 @@ public final class KilnSink<IN>
 
     @Override
     public SinkWriter<IN> createWriter(WriterInitContext context) throws IOException {
+        KilnTable table = KilnTable.open(settings.tablePath());
+        WriterCompaction compaction =
+                settings.compaction() == null
+                        ? null
+                        : new WriterCompaction(
+                                table,
+                                settings.compaction(),
+                                context.getTaskInfo().getIndexOfThisSubtask(),
+                                context.getTaskInfo().getNumberOfParallelSubtasks(),
+                                context.metricGroup());
         return new KilnSinkWriter<>(
-                KilnTable.open(settings.tablePath()),
+                table,
                 settings.writeOptions(),
                 settings.rowType(),
                 converter,
                 settings.memtableBytes(),
+                compaction,
                 context.metricGroup());
     }
 
     @Override
     public Committer<KilnCommittable> createCommitter(CommitterInitContext context) {
-        return new KilnCommitter(settings.tablePath(), context.metricGroup());
+        return new KilnCommitter(
+                settings.tablePath(), settings.expiry(), Clock.systemUTC(), context.metricGroup());
     }
 
     @Override
@@ -225,8 +240,18 @@ public final class KilnSink<IN>
             int warmConcurrency,
             CacheSettings cache,
             String name,
-            boolean operatorUids)
+            boolean operatorUids,
+            CompactionPolicy compaction,
+            Expiry expiry)
             implements Serializable {}
+
+    /**
+     * What the committer keeps after each commit (see {@link KilnTable#expireVersions}).
+     *
+     * @param keepLast the newest versions kept whatever their age
+     * @param keepFor how long a version is kept whatever the count
+     */
+    record Expiry(int keepLast, Duration keepFor) implements Serializable {}
 
     /**
      * Builds a {@link KilnSink}; each option is validated when set, naming it. Not thread-safe.
@@ -250,6 +275,9 @@ public final class KilnSink<IN>
         private CacheSettings cache = CacheSettings.defaults();
         private String name = DEFAULT_NAME;
         private boolean operatorUids = true;
+        private boolean compaction = true;
+        private final CompactionPolicy.Builder policy = CompactionPolicy.builder();
+        private Expiry expiry;
 
         private Builder(
                 Path tablePath,
@@ -378,6 +406,68 @@ public final class KilnSink<IN>
         }
 
         /**
+         * Turns compaction on (default) or off. On, each writer subtask compacts the buckets it
+         * writes in the background, with the policy set by {@link #compactionMaxGenerations} and
+         * {@link #compactionTierFactor}; outputs are warmed before the commit that retires their
+         * inputs. Off, the table grows a generation per bucket and checkpoint until something else
+         * (e.g. {@link CompactAction}) compacts it.
+         */
+        public Builder<IN> compaction(boolean enabled) {
+            this.compaction = enabled;
+            return this;
+        }
+
+        /**
+         * Sets how many live generations a bucket may hold after compaction (default {@value
+         * CompactionPolicy#DEFAULT_MAX_GENERATIONS}); at least 1.
+         */
+        public Builder<IN> compactionMaxGenerations(int generations) {
+            if (generations < 1) {
+                throw new IllegalArgumentException(
+                        "compactionMaxGenerations must be at least 1, but was " + generations);
+            }
+            policy.maxGenerations(generations);
+            return this;
+        }
+
+        /**
+         * Sets how many generations of one size tier merge into one, which is also the size factor
+         * between tiers (default {@value CompactionPolicy#DEFAULT_TIER_FACTOR}); at least 2.
+         */
+        public Builder<IN> compactionTierFactor(int factor) {
+            if (factor < 2) {
+                throw new IllegalArgumentException(
+                        "compactionTierFactor must be at least 2, but was " + factor);
+            }
+            policy.tierFactor(factor);
+            return this;
+        }
+
+        /**
+         * Makes the committer expire old versions after each commit (default: never): a version is
+         * kept if it is one of the newest {@code keepLast} or younger than {@code keepFor}. Best
+         * effort: a failure is logged and retried after the next commit, never failing the job. The
+         * generation files only expired versions named become orphans, which {@link
+         * KilnTable#removeOrphans} deletes.
+         *
+         * @param keepLast at least 1
+         * @param keepFor not negative
+         */
+        public Builder<IN> expireVersions(int keepLast, Duration keepFor) {
+            if (keepLast < 1) {
+                throw new IllegalArgumentException(
+                        "expireVersions keepLast must be at least 1, but was " + keepLast);
+            }
+            requireNonNull(keepFor, "expireVersions keepFor");
+            if (keepFor.isNegative()) {
+                throw new IllegalArgumentException(
+                        "expireVersions keepFor must not be negative, but was " + keepFor);
+            }
+            this.expiry = new Expiry(keepLast, keepFor);
+            return this;
+        }
+
+        /**
          * Creates the table if it is absent, checks it if it exists, and returns the sink.
          *
          * @throws TableMismatchException if the existing table has another schema, primary key or
@@ -443,7 +533,9 @@ public final class KilnSink<IN>
                             warmConcurrency != null ? warmConcurrency : cache.maxConcurrentWarms(),
                             cache,
                             name,
-                            operatorUids);
+                            operatorUids,
+                            compaction ? policy.build() : null,
+                            expiry);
             return new KilnSink<>(settings, converter);
         }
 
@@ -531,10 +623,7 @@ public final class KilnSink<IN>
 
         @Override
         public String getKey(CommittableMessage<WrittenGeneration> message) {
-            return ((CommittableWithLineage<WrittenGeneration>) message)
-                    .getCommittable()
-                    .generation()
-                    .path();
+            return ((CommittableWithLineage<WrittenGeneration>) message).getCommittable().keyPath();
         }
     }
 

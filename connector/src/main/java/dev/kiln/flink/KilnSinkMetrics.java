@@ -27,6 +27,13 @@ final class KilnSinkMetrics {
     static final String GENERATIONS_WRITTEN = "kilnGenerationsWritten";
     static final String BYTES_FLUSHED = "kilnBytesFlushed";
 
+    // Writer: compaction of the buckets it owns.
+    static final String COMPACTIONS_RUN = "kilnCompactionsRun";
+    static final String COMPACTION_BYTES_READ = "kilnCompactionBytesRead";
+    static final String COMPACTION_BYTES_WRITTEN = "kilnCompactionBytesWritten";
+    static final String COMPACTION_DURATION = "kilnCompactionDurationMs";
+    static final String COMPACTIONS_FAILED = "kilnCompactionsFailed";
+
     // Warm before commit.
     static final String WARM_DURATION = "kilnWarmDurationMs";
     static final String WARMED = "kilnWarmsWarmed";
@@ -39,6 +46,9 @@ final class KilnSinkMetrics {
     static final String COMMIT_LATENCY = "kilnCommitLatencyMs";
     static final String MANIFEST_VERSION = "kilnManifestVersion";
     static final String GENERATIONS_COMMITTED = "kilnGenerationsCommitted";
+    static final String COMPACTIONS_COMMITTED = "kilnCompactionsCommitted";
+    static final String STALE_COMPACTIONS_DROPPED = "kilnStaleCompactionsDropped";
+    static final String VERSIONS_EXPIRED = "kilnVersionsExpired";
 
     /** Samples kept by each histogram. */
     static final int HISTOGRAM_WINDOW = 1024;

@@ -15,6 +15,7 @@
 package dev.kiln.flink;
 
 import dev.kiln.format.GenerationStats;
+import dev.kiln.table.Compaction;
 import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableOptions;
@@ -40,6 +41,11 @@ import java.util.List;
  * what they held. A generation written but never committed (the job failed before its checkpoint
  * completed) is an orphan that {@link KilnTable#removeOrphans} removes.
  *
+ * <p>With compaction on, a {@link WriterCompaction} compacts the buckets this subtask owns in the
+ * background; each {@link #prepareCommit} emits the compactions that finished since the last one
+ * beside the flushed generations, and never waits for one that is running (except at the end of
+ * input).
+ *
  * <p>Not thread-safe: the writer operator's task thread owns it. Rows the table cannot hold fail
  * {@link #write} with an {@link InvalidRowException} naming the column; storage failures fail with
  * the file system's {@link IOException}; both fail the job, and nothing committed is touched.
@@ -56,7 +62,9 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
     private final RowDataMemtable[] memtables;
     private final BufferAllocator[] memtableAllocators;
     private final List<WrittenGeneration> written = new ArrayList<>();
+    private final WriterCompaction compaction;
     private long flushSequence;
+    private boolean endOfInput;
 
     private final Counter rowsWritten;
     private final Counter generationsWritten;
@@ -68,6 +76,7 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
             RowType rowType,
             RowDataConverter<IN> converter,
             long memtableBytes,
+            WriterCompaction compaction,
             MetricGroup metrics) {
         this.table = table;
         this.writeOptions = writeOptions;
@@ -75,6 +84,7 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
         this.converter = converter;
         this.keys = new RowKeyExtractor(rowType, writeOptions.primaryKey());
         this.memtableBytes = memtableBytes;
+        this.compaction = compaction;
         this.allocator = new RootAllocator();
         this.memtables = new RowDataMemtable[writeOptions.bucketCount()];
         this.memtableAllocators = new BufferAllocator[memtables.length];
@@ -103,9 +113,13 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
         }
     }
 
-    /** Nothing to do here: {@link #prepareCommit}, which the operator calls next, flushes. */
+    /**
+     * Only notes the end of input: {@link #prepareCommit}, which the operator calls next, flushes.
+     */
     @Override
-    public void flush(boolean endOfInput) {}
+    public void flush(boolean endOfInput) {
+        this.endOfInput |= endOfInput;
+    }
 
     @Override
     public Collection<WrittenGeneration> prepareCommit() throws IOException {
@@ -113,6 +127,12 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
             RowDataMemtable memtable = memtables[bucket];
             if (memtable != null && !memtable.isEmpty()) {
                 flush(bucket, memtable);
+            }
+        }
+        if (compaction != null) {
+            long now = System.currentTimeMillis();
+            for (Compaction finished : compaction.poll(endOfInput)) {
+                written.add(WrittenGeneration.compacted(finished, flushSequence++, now));
             }
         }
         List<WrittenGeneration> result = new ArrayList<>(written);
@@ -134,6 +154,9 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
 
     @Override
     public void close() {
+        if (compaction != null) {
+            compaction.close();
+        }
         for (int bucket = 0; bucket < memtables.length; bucket++) {
             if (memtables[bucket] != null) {
                 memtables[bucket].close();

@@ -14,11 +14,14 @@
 
 package dev.kiln.flink;
 
+import dev.kiln.table.Compaction;
 import dev.kiln.table.GenerationRef;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The binary form of what the sink's serializers share. */
 final class Serialization {
@@ -44,18 +47,55 @@ final class Serialization {
         return new GenerationRef(path, bucket, minKey, maxKey, rowCount, sizeBytes);
     }
 
+    static void writeCompaction(DataOutputStream out, Compaction compaction) throws IOException {
+        out.writeInt(compaction.bucket());
+        out.writeBoolean(compaction.output() != null);
+        if (compaction.output() != null) {
+            writeRef(out, compaction.output());
+        }
+        out.writeInt(compaction.inputs().size());
+        for (String input : compaction.inputs()) {
+            out.writeUTF(input);
+        }
+    }
+
+    static Compaction readCompaction(DataInputStream in) throws IOException {
+        int bucket = in.readInt();
+        GenerationRef output = in.readBoolean() ? readRef(in) : null;
+        int count = in.readInt();
+        if (count < 1) {
+            throw new IOException("corrupt compaction: " + count + " inputs");
+        }
+        List<String> inputs = new ArrayList<>(Math.min(count, 1024));
+        for (int i = 0; i < count; i++) {
+            inputs.add(in.readUTF());
+        }
+        try {
+            return new Compaction(bucket, output, inputs);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("corrupt compaction: " + e.getMessage(), e);
+        }
+    }
+
     /**
      * Throws the error a serializer gives for a version it cannot read, naming what and the
      * versions it knows.
      */
     static IOException unknownVersion(String what, int version, int known) {
+        return unknownVersion(what, version, known, known);
+    }
+
+    /** As {@link #unknownVersion(String, int, int)}, for a serializer that reads several. */
+    static IOException unknownVersion(String what, int version, int oldest, int newest) {
         return new IOException(
                 "cannot read a "
                         + what
                         + " of serialization version "
                         + version
-                        + ": this Kiln version reads version "
-                        + known
+                        + ": this Kiln version reads "
+                        + (oldest == newest
+                                ? "version " + newest
+                                : "versions " + oldest + " to " + newest)
                         + " (was the state written by a newer Kiln?)");
     }
 

@@ -126,7 +126,7 @@ final class WarmBeforeCommitOperator
         }
         CommittableWithLineage<WrittenGeneration> generation =
                 (CommittableWithLineage<WrittenGeneration>) element.getValue();
-        if (gates.isEmpty()) {
+        if (gates.isEmpty() || generation.getCommittable().generation() == null) {
             output.collect(new StreamRecord<>(generation));
             return;
         }

@@ -14,6 +14,8 @@
 
 package dev.kiln.flink;
 
+import dev.kiln.table.Compaction;
+
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 
@@ -32,7 +34,10 @@ import java.io.IOException;
 public final class WrittenGenerationSerializer
         implements SimpleVersionedSerializer<WrittenGeneration> {
 
-    static final int VERSION = 1;
+    static final int VERSION = 2;
+
+    /** The version before compactions: a flush only. */
+    static final int VERSION_FLUSH_ONLY = 1;
 
     @Override
     public int getVersion() {
@@ -43,7 +48,12 @@ public final class WrittenGenerationSerializer
     public byte[] serialize(WrittenGeneration written) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            Serialization.writeRef(out, written.generation());
+            out.writeBoolean(written.isCompaction());
+            if (written.isCompaction()) {
+                Serialization.writeCompaction(out, written.compaction());
+            } else {
+                Serialization.writeRef(out, written.generation());
+            }
             out.writeLong(written.flushSequence());
             out.writeLong(written.flushedAtMillis());
         }
@@ -52,10 +62,15 @@ public final class WrittenGenerationSerializer
 
     @Override
     public WrittenGeneration deserialize(int version, byte[] serialized) throws IOException {
-        if (version != VERSION) {
-            throw Serialization.unknownVersion("written generation", version, VERSION);
+        if (version != VERSION && version != VERSION_FLUSH_ONLY) {
+            throw Serialization.unknownVersion(
+                    "written generation", version, VERSION_FLUSH_ONLY, VERSION);
         }
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(serialized))) {
+            if (version == VERSION && in.readBoolean()) {
+                Compaction compaction = Serialization.readCompaction(in);
+                return WrittenGeneration.compacted(compaction, in.readLong(), in.readLong());
+            }
             return new WrittenGeneration(Serialization.readRef(in), in.readLong(), in.readLong());
         }
     }

@@ -76,6 +76,27 @@ public record Manifest(
     }
 
     /**
+     * Returns the compactions of {@code compactions} that cannot be applied to this version,
+     * applying the others in order: those an input of which is not live here, or whose inputs are
+     * no longer consecutive in their bucket (see {@link Compaction}). A commit of the others on
+     * this version throws no {@link StaleCompactionException}.
+     *
+     * @throws IllegalArgumentException as a commit would, if a compaction is malformed
+     */
+    public List<Compaction> staleCompactions(List<Compaction> compactions) {
+        List<GenerationRef> live = generations;
+        List<Compaction> stale = new ArrayList<>();
+        for (Compaction compaction : requireNonNull(compactions, "compactions")) {
+            try {
+                live = Compactions.apply(live, compaction, version);
+            } catch (StaleCompactionException e) {
+                stale.add(compaction);
+            }
+        }
+        return stale;
+    }
+
+    /**
      * Returns whether committer {@code committerId} has committed checkpoint {@code checkpointId}.
      */
     public boolean hasCommitted(String committerId, long checkpointId) {

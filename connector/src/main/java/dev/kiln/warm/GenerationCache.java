@@ -16,6 +16,7 @@ package dev.kiln.warm;
 
 import dev.kiln.cache.CacheStats;
 import dev.kiln.cache.CachedValue;
+import dev.kiln.cache.RemovalCause;
 import dev.kiln.cache.SingleFlightCache;
 import dev.kiln.format.CorruptGenerationException;
 import dev.kiln.format.Generation;
@@ -174,6 +175,10 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                         .maximumBytes(builder.maximumGenerationBytes)
                         .weigher((path, generation) -> footerBytes(generation))
                         .executor(Runnable::run)
+                        // A generation is warm only while its footer is cached: an evicted one
+                        // loses its mark, so the marks stay bounded by the cache even when no
+                        // reader retires paths (a TaskManager that only writes).
+                        .removalListener((path, generation, cause) -> onEvicted(path, cause))
                         .build();
         this.pages =
                 SingleFlightCache.<PageKey, SharedPage>builder()
@@ -184,6 +189,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                         .build();
         this.warmer = this::warmPages;
         this.warmGate = new WarmGate(warmer, builder.maxConcurrentWarms, builder.warmDeadline);
+        warmGate.stillWarm(path -> generations.getIfPresent(path) != null);
     }
 
     /**
@@ -429,6 +435,12 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                         },
                         maintenance)
                 .thenCompose(drained -> drained);
+    }
+
+    private void onEvicted(String path, RemovalCause cause) {
+        if (cause == RemovalCause.EVICTED) {
+            warmGate.unmark(path);
+        }
     }
 
     /** Returns the counters of the open-generation cache. */

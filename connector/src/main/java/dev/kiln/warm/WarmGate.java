@@ -79,6 +79,7 @@ public final class WarmGate {
 
     private final Map<String, Attempt> attempts = new ConcurrentHashMap<>();
     private final Set<String> warmPaths = ConcurrentHashMap.newKeySet();
+    private volatile Predicate<String> stillWarm = path -> true;
     private final Queue<Attempt> queued = new ConcurrentLinkedQueue<>();
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger drainRequests = new AtomicInteger();
@@ -215,6 +216,22 @@ public final class WarmGate {
         return attempts.size();
     }
 
+    /**
+     * Forgets that {@code path} is warm, without stopping a warm of it in flight: what the cache
+     * that owns this gate does when it evicts the generation for room (it is no longer warm).
+     */
+    void unmark(String path) {
+        warmPaths.remove(path);
+    }
+
+    /**
+     * Sets what says whether a path that just warmed is still warm (for a cache's own gate: still
+     * cached, as a cache may evict what it just loaded). Set once, before the first warm.
+     */
+    void stillWarm(Predicate<String> stillWarm) {
+        this.stillWarm = requireNonNull(stillWarm, "stillWarm");
+    }
+
     /** Returns a snapshot of this gate's counters. */
     public WarmStats stats() {
         return new WarmStats(
@@ -326,6 +343,10 @@ public final class WarmGate {
                     warmPaths.add(attempt.path);
                     markedWarm = true;
                 }
+            }
+            // Marked first, checked after: an eviction either precedes the check or unmarks.
+            if (markedWarm && !stillWarm.test(attempt.path)) {
+                unmark(attempt.path);
             }
         }
         attempts.remove(attempt.path, attempt);

@@ -14,6 +14,7 @@
 
 package dev.kiln.flink;
 
+import dev.kiln.table.Compaction;
 import dev.kiln.table.GenerationRef;
 
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -87,6 +88,33 @@ class CommitAggregatorTest {
             assertThat(harness.extractOutputValues())
                     .as("nothing for an empty checkpoint")
                     .hasSize(2);
+        }
+    }
+
+    @Test
+    void compactionsGoApartFromTheGenerationsEvenWithoutOutput() throws Exception {
+        Compaction emptied = new Compaction(1, null, List.of(ref("x", 1).path()));
+        Compaction merged =
+                new Compaction(0, ref("out", 0), List.of(ref("y", 0).path(), ref("z", 0).path()));
+        try (var harness = harness(null)) {
+            harness.processElement(SinkFixtures.lineage(ref("b0-s3", 0), 3, 5), 0);
+            harness.processElement(
+                    new CommittableWithLineage<>(
+                            WrittenGeneration.compacted(emptied, 4, 2000), 5L, 0),
+                    0);
+            harness.processElement(
+                    new CommittableWithLineage<>(
+                            WrittenGeneration.compacted(merged, 5, 2001), 5L, 0),
+                    0);
+            harness.prepareSnapshotPreBarrier(5);
+            KilnCommittable committable =
+                    ((CommittableWithLineage<KilnCommittable>) harness.extractOutputValues().get(1))
+                            .getCommittable();
+            assertThat(committable.generations())
+                    .extracting(GenerationRef::path)
+                    .containsExactly(ref("b0-s3", 0).path());
+            assertThat(committable.compactions()).containsExactlyInAnyOrder(emptied, merged);
+            assertThat(committable.flushedAtMillis()).as("the flush's").isEqualTo(1003);
         }
     }
 

@@ -27,6 +27,8 @@ import java.io.IOException;
 import java.net.URI;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
@@ -53,6 +55,10 @@ public final class FaultInjectingFileSystem extends FileSystem {
     private static volatile int failRenameBefore = -1;
     private static volatile int failRenameAfter = -1;
     private static volatile LongConsumer onPublish = version -> {};
+    private static final AtomicInteger compactionCreates = new AtomicInteger();
+    private static volatile int holdCompactionCreate = -1;
+    private static volatile CountDownLatch compacting = new CountDownLatch(1);
+    private static volatile CountDownLatch failedOver = new CountDownLatch(1);
 
     /** (manifest version, tick) for every manifest published, in order. */
     public static final List<long[]> PUBLISHED = new CopyOnWriteArrayList<>();
@@ -68,6 +74,36 @@ public final class FaultInjectingFileSystem extends FileSystem {
         failRenameAfter = -1;
         onPublish = version -> {};
         PUBLISHED.clear();
+        compactionCreates.set(0);
+        holdCompactionCreate = -1;
+        compacting = new CountDownLatch(1);
+        failedOver = new CountDownLatch(1);
+    }
+
+    /**
+     * Makes the {@code n}-th (from 1) generation file created by a sink's compaction thread wait,
+     * before it is written, until {@link #failOverOnceDuringCompaction} made the job fail over.
+     */
+    public static void holdCompactionCreate(int n) {
+        holdCompactionCreate = n;
+    }
+
+    /**
+     * Returns {@code true} exactly once, while the held compaction write waits (see {@link
+     * #holdCompactionCreate}), and then lets that write go on: the caller throws to fail the job
+     * over in the middle of a compaction.
+     */
+    public static boolean failOverOnceDuringCompaction() {
+        if (compacting.getCount() == 0 && failedOver.getCount() == 1) {
+            synchronized (FaultInjectingFileSystem.class) {
+                if (failedOver.getCount() == 1) {
+                    injected.incrementAndGet();
+                    failedOver.countDown();
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Makes the {@code n}-th (from 1) generation file created tear after a few bytes and fail. */
@@ -108,6 +144,19 @@ public final class FaultInjectingFileSystem extends FileSystem {
 
     @Override
     public FSDataOutputStream create(Path path, WriteMode mode) throws IOException {
+        if (path.getPath().contains("/data/bucket-")
+                && Thread.currentThread().getName().startsWith("kiln-compaction")
+                && compactionCreates.incrementAndGet() == holdCompactionCreate) {
+            compacting.countDown();
+            try {
+                if (!failedOver.await(2, TimeUnit.MINUTES)) {
+                    throw new IOException("the injected failover never came");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while held", e);
+            }
+        }
         FSDataOutputStream out = LOCAL.create(local(path), mode);
         if (!path.getPath().contains("/data/bucket-")
                 || dataCreates.incrementAndGet() != tearDataCreate) {

@@ -89,6 +89,38 @@ class KilnSinkBuilderTest {
     }
 
     @Test
+    void compactionIsOnByDefaultAndExpiryOff() {
+        KilnSink.Settings defaults =
+                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
+                        .build()
+                        .settings();
+        assertThat(defaults.compaction().maxGenerations())
+                .isEqualTo(dev.kiln.table.CompactionPolicy.DEFAULT_MAX_GENERATIONS);
+        assertThat(defaults.compaction().tierFactor())
+                .isEqualTo(dev.kiln.table.CompactionPolicy.DEFAULT_TIER_FACTOR);
+        assertThat(defaults.expiry()).isNull();
+
+        KilnSink.Settings set =
+                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
+                        .compactionMaxGenerations(3)
+                        .compactionTierFactor(8)
+                        .expireVersions(10, java.time.Duration.ofHours(1))
+                        .build()
+                        .settings();
+        assertThat(set.compaction().maxGenerations()).isEqualTo(3);
+        assertThat(set.compaction().tierFactor()).isEqualTo(8);
+        assertThat(set.expiry()).isEqualTo(new KilnSink.Expiry(10, java.time.Duration.ofHours(1)));
+
+        assertThat(
+                        KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
+                                .compaction(false)
+                                .build()
+                                .settings()
+                                .compaction())
+                .isNull();
+    }
+
+    @Test
     void optionsAreValidatedNamingThem() {
         var builder = KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY);
         assertThatThrownBy(() -> builder.bucketCount(0)).hasMessageContaining("bucketCount");
@@ -100,6 +132,18 @@ class KilnSinkBuilderTest {
         assertThatThrownBy(() -> builder.filterFalsePositiveRate(1))
                 .hasMessageContaining("filterFalsePositiveRate");
         assertThatThrownBy(() -> builder.name(" ")).hasMessageContaining("name");
+        assertThatThrownBy(() -> builder.compactionMaxGenerations(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("compactionMaxGenerations");
+        assertThatThrownBy(() -> builder.compactionTierFactor(1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("compactionTierFactor");
+        assertThatThrownBy(() -> builder.expireVersions(0, java.time.Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("expireVersions keepLast");
+        assertThatThrownBy(() -> builder.expireVersions(1, java.time.Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("expireVersions keepFor");
         assertThatThrownBy(
                         () ->
                                 KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, List.of("nope"))

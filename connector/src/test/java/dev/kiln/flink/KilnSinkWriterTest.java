@@ -43,6 +43,7 @@ class KilnSinkWriterTest {
                 SinkTestData.ROW_TYPE,
                 row -> row,
                 memtableBytes,
+                null,
                 new UnregisteredMetricsGroup());
     }
 

@@ -83,6 +83,8 @@ final class SinkFixtures {
                 2,
                 CacheSettings.defaults(),
                 "test",
-                true);
+                true,
+                null,
+                null);
     }
 }

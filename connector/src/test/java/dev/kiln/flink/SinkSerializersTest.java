@@ -14,10 +14,13 @@
 
 package dev.kiln.flink;
 
+import dev.kiln.table.Compaction;
 import dev.kiln.table.GenerationRef;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.List;
 
@@ -59,6 +62,103 @@ class SinkSerializersTest {
         assertSameRef(back.generations().get(1), EMPTY);
     }
 
+    private static final Compaction COMPACTION =
+            new Compaction(3, REF, List.of("data/bucket-3/a.arrow", "data/bucket-3/b.arrow"));
+    private static final Compaction EMPTIED =
+            new Compaction(0, null, List.of("data/bucket-0/c.arrow"));
+
+    @Test
+    void compactionOutputsRoundTrip() throws IOException {
+        WrittenGenerationSerializer serializer = new WrittenGenerationSerializer();
+        for (Compaction compaction : List.of(COMPACTION, EMPTIED)) {
+            WrittenGeneration written = WrittenGeneration.compacted(compaction, 5, 77L);
+            WrittenGeneration back =
+                    serializer.deserialize(serializer.getVersion(), serializer.serialize(written));
+            assertThat(back.isCompaction()).isTrue();
+            assertThat(back.compaction()).isEqualTo(compaction);
+            assertThat(back.generation()).isEqualTo(compaction.output());
+            assertThat(back.flushSequence()).isEqualTo(5);
+            assertThat(back.flushedAtMillis()).isEqualTo(77L);
+            assertThat(back.keyPath())
+                    .isEqualTo(
+                            compaction.output() != null
+                                    ? compaction.output().path()
+                                    : compaction.inputs().get(0));
+        }
+        assertSameRef(
+                serializer
+                        .deserialize(
+                                serializer.getVersion(),
+                                serializer.serialize(WrittenGeneration.compacted(COMPACTION, 5, 7)))
+                        .generation(),
+                REF);
+    }
+
+    @Test
+    void committablesWithCompactionsRoundTrip() throws IOException {
+        KilnCommittableSerializer serializer = new KilnCommittableSerializer();
+        KilnCommittable committable =
+                new KilnCommittable("kiln-1", 9, 3L, List.of(EMPTY), List.of(COMPACTION, EMPTIED));
+        KilnCommittable back =
+                serializer.deserialize(serializer.getVersion(), serializer.serialize(committable));
+        assertThat(back.generations()).hasSize(1);
+        assertSameRef(back.generations().get(0), EMPTY);
+        assertThat(back.compactions()).containsExactly(COMPACTION, EMPTIED);
+        assertSameRef(back.compactions().get(0).output(), REF);
+    }
+
+    /** Bytes as version 1 (before compactions) wrote them: state of a job run on that version. */
+    @Test
+    void version1IsStillRead() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            writeRefV1(out, REF);
+            out.writeLong(17);
+            out.writeLong(1234567L);
+        }
+        WrittenGeneration written =
+                new WrittenGenerationSerializer().deserialize(1, bytes.toByteArray());
+        assertThat(written.isCompaction()).isFalse();
+        assertThat(written.flushSequence()).isEqualTo(17);
+        assertThat(written.flushedAtMillis()).isEqualTo(1234567L);
+        assertSameRef(written.generation(), REF);
+
+        bytes.reset();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeUTF("kiln-old");
+            out.writeLong(8);
+            out.writeLong(99L);
+            out.writeInt(2);
+            writeRefV1(out, REF);
+            writeRefV1(out, EMPTY);
+        }
+        KilnCommittable committable =
+                new KilnCommittableSerializer().deserialize(1, bytes.toByteArray());
+        assertThat(committable.committerId()).isEqualTo("kiln-old");
+        assertThat(committable.checkpointId()).isEqualTo(8);
+        assertThat(committable.flushedAtMillis()).isEqualTo(99L);
+        assertThat(committable.generations()).hasSize(2);
+        assertSameRef(committable.generations().get(0), REF);
+        assertSameRef(committable.generations().get(1), EMPTY);
+        assertThat(committable.compactions()).isEmpty();
+    }
+
+    private static void writeRefV1(DataOutputStream out, GenerationRef ref) throws IOException {
+        out.writeUTF(ref.path());
+        out.writeInt(ref.bucket());
+        if (ref.minKey() == null) {
+            out.writeInt(-1);
+            out.writeInt(-1);
+        } else {
+            out.writeInt(ref.minKey().length);
+            out.write(ref.minKey());
+            out.writeInt(ref.maxKey().length);
+            out.write(ref.maxKey());
+        }
+        out.writeLong(ref.rowCount());
+        out.writeLong(ref.sizeBytes());
+    }
+
     @Test
     void committerIdsRoundTrip() throws IOException {
         CommitterIdSerializer serializer = new CommitterIdSerializer();
@@ -68,10 +168,11 @@ class SinkSerializersTest {
 
     @Test
     void anUnknownVersionIsAClearError() {
-        assertThatThrownBy(() -> new WrittenGenerationSerializer().deserialize(2, new byte[0]))
+        assertThatThrownBy(() -> new WrittenGenerationSerializer().deserialize(3, new byte[0]))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("written generation")
-                .hasMessageContaining("version 2");
+                .hasMessageContaining("version 3")
+                .hasMessageContaining("versions 1 to 2");
         assertThatThrownBy(() -> new KilnCommittableSerializer().deserialize(7, new byte[0]))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("Kiln committable")

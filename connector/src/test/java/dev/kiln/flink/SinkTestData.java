@@ -54,6 +54,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.LongFunction;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -144,12 +145,19 @@ final class SinkTestData {
      * (and nothing for keys deleted last), and that no generation was ever added twice.
      */
     static void assertTableHoldsLastWrites(Path tablePath, long n) throws Exception {
+        assertTableHoldsLastWrites(tablePath, n, SinkTestData::event);
+    }
+
+    /** As {@link #assertTableHoldsLastWrites(Path, long)}, for events made by {@code events}. */
+    static void assertTableHoldsLastWrites(
+            Path tablePath, long n, LongFunction<Tuple3<Long, Long, Boolean>> events)
+            throws Exception {
         KilnTable table = KilnTable.open(tablePath);
         assertNoGenerationAddedTwice(table);
         Map<Long, Long> expected = new HashMap<>();
         Set<Long> deleted = new HashSet<>();
         for (long i = 0; i < n; i++) {
-            Tuple3<Long, Long, Boolean> event = event(i);
+            Tuple3<Long, Long, Boolean> event = events.apply(i);
             if (event.f2) {
                 expected.remove(event.f0);
                 deleted.add(event.f0);

@@ -235,6 +235,10 @@ class WarmBeforeCommitITCase {
                         KilnSink.forType(tablePath, ROW_TYPE, KEY, new SinkTestData.Converter())
                                 .bucketCount(4)
                                 .warmDeadline(Duration.ofMillis(200))
+                                // Room for every generation a subtask gets between two barriers
+                                // (2 buckets' flushes and compactions): a warm still queued at a
+                                // barrier is cancelled there and would never start.
+                                .warmConcurrency(8)
                                 .addWarmer(
                                         cache ->
                                                 file -> {

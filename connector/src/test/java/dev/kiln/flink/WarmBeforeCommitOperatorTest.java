@@ -112,6 +112,39 @@ class WarmBeforeCommitOperatorTest {
     }
 
     @Test
+    void aCompactionOutputIsHeldForItsWarmAndOneWithoutOutputPassesAtOnce() throws Exception {
+        var merged =
+                WrittenGeneration.compacted(
+                        new dev.kiln.table.Compaction(0, first, List.of("data/bucket-0/a.arrow")),
+                        0,
+                        1);
+        var emptied =
+                WrittenGeneration.compacted(
+                        new dev.kiln.table.Compaction(1, null, List.of("data/bucket-1/b.arrow")),
+                        1,
+                        1);
+        try (var harness = harness(Duration.ofMinutes(1), controlled())) {
+            harness.processElement(new CommittableWithLineage<>(merged, 1L, 0), 0);
+            harness.processElement(new CommittableWithLineage<>(emptied, 1L, 0), 0);
+            assertThat(harness.extractOutputValues())
+                    .singleElement()
+                    .satisfies(
+                            m ->
+                                    assertThat(
+                                                    ((CommittableWithLineage<WrittenGeneration>) m)
+                                                            .getCommittable())
+                                            .isEqualTo(emptied));
+            assertThat(WARMS).containsOnlyKeys(table.resolve(first.path()).toString());
+
+            CompletableFuture.runAsync(
+                    () -> WARMS.get(table.resolve(first.path()).toString()).complete(null));
+            harness.prepareSnapshotPreBarrier(1);
+            assertThat(harness.extractOutputValues()).hasSize(2);
+            harness.snapshot(1, 1);
+        }
+    }
+
+    @Test
     void neverWaitsPastTheDeadlineForAWarmThatNeverCompletes() throws Exception {
         Duration deadline = Duration.ofMillis(300);
         try (var harness = harness(deadline, cache -> file -> new CompletableFuture<>())) {

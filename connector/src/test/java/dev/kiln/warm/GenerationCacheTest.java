@@ -88,6 +88,43 @@ class GenerationCacheTest {
         allocator.close();
     }
 
+    /**
+     * A generation evicted for room is no longer warm: its mark goes with it, so the gate's marks
+     * stay bounded by what the cache holds even when nobody retires paths (a writing TaskManager).
+     */
+    @Test
+    void aGenerationEvictedForRoomLosesItsWarmMark() throws Exception {
+        List<Path> generations = new ArrayList<>();
+        for (int g = 0; g < 12; g++) {
+            generations.add(write("gen-" + g, g * 100L, g * 100L + 100, 0));
+        }
+        GenerationCache cache =
+                cache(
+                        builder()
+                                .warmOnOpen(false)
+                                .maximumGenerationBytes(4096)
+                                .warmPageBudgetBytes(0));
+
+        for (Path generation : generations) {
+            assertThat(
+                            cache.warmGate()
+                                    .warm(TestGenerations.fileOf(generation))
+                                    .get(10, TimeUnit.SECONDS))
+                    .isEqualTo(WarmOutcome.WARMED);
+        }
+
+        long marked = generations.stream().filter(cache.warmGate()::isWarm).count();
+        assertThat(cache.cachedGenerations()).isLessThan(generations.size());
+        assertThat(marked).isEqualTo(cache.cachedGenerations());
+        Path evicted =
+                generations.stream().filter(g -> !cache.warmGate().isWarm(g)).findFirst().get();
+        io.resetCounters();
+        assertThat(cache.warmGate().warm(TestGenerations.fileOf(evicted)).get(10, TimeUnit.SECONDS))
+                .as("an evicted generation is warmed again, not taken for warm")
+                .isEqualTo(WarmOutcome.WARMED);
+        assertThat(io.totalRequests()).isPositive();
+    }
+
     @Test
     void afterAWarmTheFirstLookupOfAnyKeyMakesNoStorageRequest() throws Exception {
         Path gen = write("gen-1", 0, ROWS, 7);

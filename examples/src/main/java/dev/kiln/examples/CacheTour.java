@@ -36,9 +36,8 @@ import java.util.stream.LongStream;
  * through a {@link SingleFlightCache} backed by a slow "store", and the program reports how many
  * times each key was loaded (always once) next to the cache's counters.
  *
- * <p>Run it with {@code mvn -q -pl examples -am -DskipTests compile exec:java
- * -Dexec.mainClass=dev.kiln.examples.CacheTour}. This grows into the end-to-end Flink job as the
- * connector's layers land.
+ * <p>Run it with {@code mvn -q -pl examples -am -DskipTests compile exec:exec
+ * -Dexec.mainClass=dev.kiln.examples.CacheTour}. The end-to-end Flink job is {@link KilnJob}.
  */
 public final class CacheTour {
 

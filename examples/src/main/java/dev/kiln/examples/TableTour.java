@@ -61,10 +61,10 @@ import java.util.concurrent.TimeUnit;
  * go through {@link InstrumentedRangeReader} with an injected latency, standing in for an object
  * store, so that the requests are counted exactly.
  *
- * <p>Run it with {@code mvn -q -pl examples -am -DskipTests compile exec:java}; pass a directory
- * with {@code -Dexec.args=/some/dir} (default: a new temporary directory), under which each run
- * creates a new table. It grows into the end-to-end Flink job (embedded MiniCluster) as the Flink
- * layers land.
+ * <p>Run it with {@code mvn -q -pl examples -am -DskipTests compile exec:exec
+ * -Dexec.mainClass=dev.kiln.examples.TableTour}; pass a directory with {@code
+ * -Dexec.args=/some/dir} (default: a new temporary directory), under which each run creates a new
+ * table. It grows into the end-to-end Flink job (embedded MiniCluster) as the Flink layers land.
  */
 public final class TableTour {
 

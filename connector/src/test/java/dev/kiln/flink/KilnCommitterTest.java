@@ -1,0 +1,194 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink;
+
+import dev.kiln.io.RangeReader;
+import dev.kiln.table.Commit;
+import dev.kiln.table.Compaction;
+import dev.kiln.table.CompactionPolicy;
+import dev.kiln.table.Compactor;
+import dev.kiln.table.GenerationRef;
+import dev.kiln.table.KilnTable;
+import dev.kiln.table.Manifest;
+
+import org.apache.flink.api.connector.sink2.Committer.CommitRequest;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The committer's handling of compactions and expiry, on a real table. */
+class KilnCommitterTest {
+
+    private static final CompactionPolicy ALL =
+            CompactionPolicy.builder().maxGenerations(1).build();
+
+    @TempDir java.nio.file.Path dir;
+
+    @Test
+    void aStaleCompactionIsDroppedAndTheRestOfTheCheckpointIsPublished() throws Exception {
+        KilnTable table = SinkFixtures.createTable(new Path(dir.resolve("t").toUri()), 1);
+        for (int i = 0; i < 4; i++) {
+            table.commit(
+                    new Commit(
+                            "setup",
+                            i + 1,
+                            List.of(SinkFixtures.writeGeneration(table, 0, i * 100, i * 100 + 100)),
+                            List.of()));
+        }
+        Compaction writers;
+        try (BufferAllocator allocator = new RootAllocator()) {
+            writers =
+                    new Compactor(table, RangeReader.onFileSystem(Runnable::run), allocator, ALL)
+                            .rewrite(table.latestManifest(), Set.of(0))
+                            .get(0);
+        }
+        // A standalone compaction takes the same inputs first.
+        assertThat(CompactAction.compact(table.root(), ALL)).isEqualTo(1);
+        GenerationRef flushed = SinkFixtures.writeGeneration(table, 0, 400, 500);
+        KilnCommittable committable =
+                new KilnCommittable("w", 1, 0, List.of(flushed), List.of(writers));
+
+        RecordingMetricGroup metrics = new RecordingMetricGroup();
+        KilnCommitter committer = new KilnCommitter(table.root(), metrics);
+        Request request = new Request(committable);
+        committer.commit(List.of(request));
+
+        assertThat(request.outcome).isNull();
+        Manifest latest = table.latestManifest();
+        assertThat(latest.hasCommitted("w", 1)).isTrue();
+        assertThat(latest.generations()).contains(flushed).doesNotContain(writers.output());
+        assertThat(latest.generations()).hasSize(2);
+        Path output = table.resolve(writers.output().path());
+        assertThat(output.getFileSystem().exists(output)).as("dropped output deleted").isFalse();
+        SinkTestData.assertTableHoldsLastWrites(table.root(), 500);
+        assertThat(metrics.count(KilnSinkMetrics.STALE_COMPACTIONS_DROPPED)).isEqualTo(1);
+        assertThat(metrics.count(KilnSinkMetrics.COMPACTIONS_COMMITTED)).isZero();
+        assertThat(metrics.count(KilnSinkMetrics.GENERATIONS_COMMITTED)).isEqualTo(1);
+
+        // A replay publishes nothing.
+        Request replay = new Request(committable);
+        committer.commit(List.of(replay));
+        assertThat(replay.outcome).isNull();
+        assertThat(table.latestManifest().version()).isEqualTo(latest.version());
+    }
+
+    @Test
+    void aCompactionWhoseOutputIsGoneIsDroppedNotFatal() throws Exception {
+        KilnTable table = SinkFixtures.createTable(new Path(dir.resolve("t").toUri()), 1);
+        for (int i = 0; i < 3; i++) {
+            table.commit(
+                    new Commit(
+                            "setup",
+                            i + 1,
+                            List.of(SinkFixtures.writeGeneration(table, 0, i * 100, i * 100 + 100)),
+                            List.of()));
+        }
+        Compaction compaction;
+        try (BufferAllocator allocator = new RootAllocator()) {
+            compaction =
+                    new Compactor(table, RangeReader.onFileSystem(Runnable::run), allocator, ALL)
+                            .rewrite(table.latestManifest(), Set.of(0))
+                            .get(0);
+        }
+        Path output = table.resolve(compaction.output().path());
+        output.getFileSystem().delete(output, false);
+        GenerationRef flushed = SinkFixtures.writeGeneration(table, 0, 300, 400);
+
+        Request request =
+                new Request(new KilnCommittable("w", 1, 0, List.of(flushed), List.of(compaction)));
+        new KilnCommitter(table.root(), new UnregisteredMetricsGroup()).commit(List.of(request));
+
+        assertThat(request.outcome).isNull();
+        assertThat(table.latestManifest().generations()).hasSize(4).contains(flushed);
+        SinkTestData.assertTableHoldsLastWrites(table.root(), 400);
+    }
+
+    @Test
+    void expiryAfterCommitsKeepsTheNewestVersions() throws Exception {
+        KilnTable table = SinkFixtures.createTable(new Path(dir.resolve("t").toUri()), 1);
+        KilnCommitter committer =
+                new KilnCommitter(
+                        table.root(),
+                        new KilnSink.Expiry(2, Duration.ZERO),
+                        Clock.offset(Clock.systemUTC(), Duration.ofMinutes(1)),
+                        new UnregisteredMetricsGroup());
+        for (int i = 0; i < 5; i++) {
+            GenerationRef g = SinkFixtures.writeGeneration(table, 0, i * 100, i * 100 + 100);
+            committer.commit(List.of(new Request(new KilnCommittable("w", i + 1, 0, List.of(g)))));
+        }
+        assertThat(table.latestManifest().version()).isEqualTo(5);
+        assertThat(table.manifest(4).version()).isEqualTo(4);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> table.manifest(3)))
+                .isInstanceOf(dev.kiln.table.VersionExpiredException.class);
+        assertThat(table.latestManifest().generations()).hasSize(5);
+    }
+
+    /** A commit request that records how it ended ({@code null}: committed). */
+    private static final class Request implements CommitRequest<KilnCommittable> {
+        private final KilnCommittable committable;
+        String outcome;
+
+        Request(KilnCommittable committable) {
+            this.committable = committable;
+        }
+
+        @Override
+        public KilnCommittable getCommittable() {
+            return committable;
+        }
+
+        @Override
+        public int getNumberOfRetries() {
+            return 0;
+        }
+
+        @Override
+        public void signalFailedWithKnownReason(Throwable t) {
+            outcome = "failed: " + t;
+        }
+
+        @Override
+        public void signalFailedWithUnknownReason(Throwable t) {
+            outcome = "failed: " + t;
+        }
+
+        @Override
+        public void retryLater() {
+            outcome = "retry";
+        }
+
+        @Override
+        public void updateAndRetryLater(KilnCommittable committable) {
+            outcome = "retry";
+        }
+
+        @Override
+        public void signalAlreadyCommitted() {
+            outcome = "already committed";
+        }
+    }
+}

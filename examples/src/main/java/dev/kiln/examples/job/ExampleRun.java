@@ -1,0 +1,359 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.examples.job;
+
+import dev.kiln.flink.KilnLookup;
+import dev.kiln.flink.KilnSink;
+import dev.kiln.format.LookupResult;
+import dev.kiln.io.RangeReader;
+import dev.kiln.table.GenerationLookup;
+import dev.kiln.table.KilnTable;
+import dev.kiln.table.Manifest;
+import dev.kiln.table.Snapshot;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.connector.datagen.source.DataGeneratorSource;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.table.data.GenericRowData;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One run of the main example: build the job, run it on an embedded MiniCluster, print progress
+ * every few seconds, then a report; check every lookup answer and the final table.
+ */
+public final class ExampleRun {
+
+    private static final long PROGRESS_MILLIS = 3000;
+
+    /** Lookups of the first seconds (JIT, first opens) are left out of the latency comparison. */
+    private static final long WARM_UP_MILLIS = 5000;
+
+    /** How long after a new version a lookup counts as "right after a commit". */
+    private static final long AFTER_COMMIT_MILLIS = 200;
+
+    private final Flags flags;
+    private final Workload workload;
+    private final Path root;
+    private final long writes;
+    private final Map<Long, Long> commitTimes = new ConcurrentSkipListMap<>();
+
+    public ExampleRun(Flags flags) {
+        this.flags = flags;
+        this.workload = new Workload(flags.keys(), flags.deleteEvery());
+        this.root = new Path(flags.table().toUri());
+        this.writes = flags.rowsPerSecond() * flags.seconds();
+    }
+
+    public void run() throws Exception {
+        LookupStats.reset();
+        System.out.printf(
+                "Kiln example: %,d writes over %,d keys and %,d lookups in %d s, parallelism %d,"
+                        + " a commit every %d ms, table %s%n",
+                writes,
+                flags.keys(),
+                flags.lookupsPerSecond() * flags.seconds(),
+                flags.seconds(),
+                flags.parallelism(),
+                flags.checkpointMillis(),
+                root);
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(
+                        flags.parallelism(), clusterConfig());
+        env.enableCheckpointing(flags.checkpointMillis());
+        build(env);
+        JobClient job = env.executeAsync("kiln-example");
+        KilnTable table = KilnTable.open(root);
+        long started = System.currentTimeMillis();
+        long nextProgress = started + PROGRESS_MILLIS;
+        while (!job.getJobExecutionResult().isDone()) {
+            long version = table.latestVersion();
+            commitTimes.putIfAbsent(version, System.currentTimeMillis());
+            if (System.currentTimeMillis() >= nextProgress) {
+                progress(started, version);
+                nextProgress += PROGRESS_MILLIS;
+            }
+            Thread.sleep(20);
+        }
+        job.getJobExecutionResult().get();
+        commitTimes.putIfAbsent(table.latestVersion(), System.currentTimeMillis());
+        report(table, started);
+    }
+
+    private Configuration clusterConfig() {
+        Configuration config = new Configuration();
+        config.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        config.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        config.set(
+                CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                flags.table().resolveSibling("checkpoints").toUri().toString());
+        config.setString(
+                "metrics.reporter.injvm.factory.class", InJvmMetrics.Factory.class.getName());
+        config.setString("metrics.reporter.injvm.interval", "1 s");
+        return config;
+    }
+
+    private void build(StreamExecutionEnvironment env) throws Exception {
+        Workload w = workload;
+        DataStream<Long> seqs =
+                env.fromSource(
+                                new DataGeneratorSource<>(
+                                        seq -> seq,
+                                        writes,
+                                        RateLimiterStrategy.perSecond(flags.rowsPerSecond()),
+                                        Types.LONG),
+                                WatermarkStrategy.noWatermarks(),
+                                "writes")
+                        .uid("writes")
+                        // One reader, so that writes arrive in sequence order and the last write of
+                        // a key is the one with the highest sequence number.
+                        .setParallelism(1);
+        KilnSink<Long> sink =
+                KilnSink.forType(
+                                root,
+                                Workload.ROW_TYPE,
+                                Workload.PRIMARY_KEY,
+                                (Long seq) -> w.row(seq))
+                        .bucketCount(flags.buckets())
+                        .name("example")
+                        .build();
+        seqs.sinkTo(sink).uid("kiln-sink").name("kiln sink");
+
+        DataStream<Probe> probes =
+                env.fromSource(
+                                new DataGeneratorSource<>(
+                                        i -> new Probe(w.lookupKey(i)),
+                                        flags.lookupsPerSecond() * flags.seconds(),
+                                        RateLimiterStrategy.perSecond(flags.lookupsPerSecond()),
+                                        TypeInformation.of(Probe.class)),
+                                WatermarkStrategy.noWatermarks(),
+                                "lookups")
+                        .uid("lookups")
+                        // Lookups are latency-bound: flush network buffers at once, not every 100
+                        // ms.
+                        .setBufferTimeout(0);
+        AsyncDataStream.unorderedWait(
+                        KilnLookup.partitionByBucket(probes, (Probe p) -> p.key, root),
+                        KilnLookup.builder(root)
+                                .partitionedByBucket()
+                                .keyOf((Probe p) -> p.key)
+                                .build(
+                                        (probe, row) -> Answer.of(probe, row, w),
+                                        TypeInformation.of(Answer.class)),
+                        10,
+                        TimeUnit.SECONDS,
+                        1000)
+                .uid("kiln-lookup")
+                .name("kiln lookup")
+                .map(new RecordAnswers())
+                .uid("check-answers")
+                .name("check answers")
+                .sinkTo(new DiscardingSink<>())
+                .uid("answers");
+    }
+
+    private void progress(long started, long version) {
+        long[] recent =
+                LookupStats.latencies(System.currentTimeMillis() - PROGRESS_MILLIS, Long.MAX_VALUE);
+        System.out.printf(
+                "  %3d s: %,d rows written, version %d, %,d lookups (%,d wrong), cold reads %d,"
+                        + " lookup p99 over the last %d s: %s%n",
+                (System.currentTimeMillis() - started) / 1000,
+                InJvmMetrics.count("kilnRowsWritten"),
+                version,
+                LookupStats.answers(),
+                LookupStats.wrong(),
+                InJvmMetrics.count("coldReads"),
+                PROGRESS_MILLIS / 1000,
+                recent.length == 0 ? "-" : LookupStats.quantile(recent, 0.99) + " µs");
+    }
+
+    private void report(KilnTable table, long started) throws Exception {
+        Manifest latest = table.latestManifest();
+        System.out.println();
+        System.out.printf(
+                "Done in %.1f s. Report%n", (System.currentTimeMillis() - started) / 1000.0);
+        System.out.println("writes");
+        System.out.printf(
+                "  rows written %,d, generations flushed %,d (%,d bytes), commits %d (latest"
+                        + " version %d, %d live generations)%n",
+                InJvmMetrics.count("kilnRowsWritten"),
+                InJvmMetrics.count("kilnGenerationsWritten"),
+                InJvmMetrics.count("kilnBytesFlushed"),
+                commitTimes.size() - 1,
+                latest.version(),
+                latest.generations().size());
+        System.out.printf(
+                "  warm before commit: %,d warmed, %,d already warm, %,d failed, %,d timed out;"
+                        + " held back %s%n",
+                InJvmMetrics.count("kilnWarmsWarmed"),
+                InJvmMetrics.count("kilnWarmsAlreadyWarm"),
+                InJvmMetrics.count("kilnWarmsFailed"),
+                InJvmMetrics.count("kilnWarmsTimedOut"),
+                describe(InJvmMetrics.histograms("kilnWarmDurationMs"), "ms"));
+        System.out.printf(
+                "  commit latency (newest flush to published manifest): %s%n",
+                describe(InJvmMetrics.histograms("kilnCommitLatencyMs"), "ms"));
+        long lookups = InJvmMetrics.count("lookups");
+        long hits = InJvmMetrics.count("hits");
+        System.out.println("lookups");
+        System.out.printf(
+                "  %,d answered (%,d found, %,d absent), %,d wrong%n",
+                LookupStats.answers(),
+                LookupStats.found(),
+                LookupStats.answers() - LookupStats.found(),
+                LookupStats.wrong());
+        System.out.printf(
+                "  answered from cache with no storage read: %,d of %,d (%.2f%%); cold reads %,d;"
+                        + " batches %,d; lookups of buckets not owned %,d%n",
+                hits,
+                lookups,
+                lookups == 0 ? 0.0 : 100.0 * hits / lookups,
+                InJvmMetrics.count("coldReads"),
+                InJvmMetrics.count("batches"),
+                InJvmMetrics.count("notOwnedLookups"));
+        long warmedUp = started + WARM_UP_MILLIS;
+        long[] afterCommits = afterCommits(warmedUp, true);
+        long[] steady = afterCommits(warmedUp, false);
+        System.out.printf("  latency, all lookups: %s%n", LookupStats.describe(LookupStats.all()));
+        System.out.printf(
+                "  latency after the first %d s, in the %d ms after each new version: %s%n",
+                WARM_UP_MILLIS / 1000, AFTER_COMMIT_MILLIS, LookupStats.describe(afterCommits));
+        System.out.printf(
+                "  latency after the first %d s, at other times: %s%n",
+                WARM_UP_MILLIS / 1000, LookupStats.describe(steady));
+        if (steady.length > 0 && afterCommits.length > 0) {
+            System.out.printf(
+                    "  p99 right after commits / p99 at other times: %.2f%n",
+                    (double) LookupStats.quantile(afterCommits, 0.99)
+                            / Math.max(1, LookupStats.quantile(steady, 0.99)));
+        }
+        long mismatches = verifyTable(latest);
+        System.out.println("checks");
+        System.out.printf(
+                "  every answer was a value written for its key: %s%n",
+                LookupStats.wrong() == 0 ? "yes" : "NO: " + LookupStats.FIRST_WRONG);
+        System.out.printf(
+                "  the table equals the last write of each of %,d keys: %s%n",
+                flags.keys() + flags.keys() / 10,
+                mismatches == 0 ? "yes" : "NO, " + mismatches + " keys differ");
+        if (LookupStats.wrong() > 0 || mismatches > 0) {
+            throw new IllegalStateException(
+                    "the example found wrong answers: "
+                            + LookupStats.wrong()
+                            + " lookups, "
+                            + mismatches
+                            + " keys of the final table");
+        }
+    }
+
+    /**
+     * Latencies of lookups issued after {@code from}: within {@link #AFTER_COMMIT_MILLIS} after a
+     * new version appeared if {@code afterCommit}, else outside those windows; sorted.
+     */
+    private long[] afterCommits(long from, boolean afterCommit) {
+        long[] versionTimes = commitTimes.values().stream().mapToLong(Long::longValue).toArray();
+        return LookupStats.samples()
+                .filter(s -> s.issuedAtMillis() >= from)
+                .filter(s -> afterCommit == inWindow(versionTimes, s.issuedAtMillis()))
+                .mapToLong(LookupStats.Sample::latencyMicros)
+                .sorted()
+                .toArray();
+    }
+
+    private static boolean inWindow(long[] versionTimes, long at) {
+        for (long t : versionTimes) {
+            if (at >= t && at < t + AFTER_COMMIT_MILLIS) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Compares the final table with the writes, key by key. */
+    private long verifyTable(Manifest latest) throws Exception {
+        Map<Long, Long> expected = workload.finalState(writes);
+        ExecutorService io = Executors.newFixedThreadPool(4);
+        try (BufferAllocator allocator = new RootAllocator()) {
+            KilnTable table = KilnTable.open(root);
+            Snapshot snapshot =
+                    table.snapshot(
+                            latest.version(),
+                            GenerationLookup.direct(RangeReader.onFileSystem(io), allocator));
+            long mismatches = 0;
+            dev.kiln.flink.RowKeyExtractor keys =
+                    new dev.kiln.flink.RowKeyExtractor(Workload.ROW_TYPE, Workload.PRIMARY_KEY);
+            List<byte[]> encoded = new ArrayList<>();
+            long probeKeys = flags.keys() + flags.keys() / 10;
+            for (long key = 0; key < probeKeys; key++) {
+                encoded.add(keys.key(GenericRowData.of(key, null, null)));
+            }
+            List<LookupResult> results = snapshot.lookupAll(encoded).get(5, TimeUnit.MINUTES);
+            for (long key = 0; key < probeKeys; key++) {
+                LookupResult result = results.get((int) key);
+                Long seq = expected.get(key);
+                boolean found = result.status() == LookupResult.Status.FOUND;
+                if (found != (seq != null) || (found && !seq.equals(result.values().get(1)))) {
+                    mismatches++;
+                }
+            }
+            return mismatches;
+        } finally {
+            io.shutdownNow();
+        }
+    }
+
+    private static String describe(List<Histogram> histograms, String unit) {
+        long count = 0;
+        double mean = 0;
+        long max = 0;
+        double p99 = 0;
+        for (Histogram h : histograms) {
+            long n = h.getCount();
+            if (n == 0 || h.getStatistics().size() == 0) {
+                continue;
+            }
+            mean = (mean * count + h.getStatistics().getMean() * n) / (count + n);
+            count += n;
+            max = Math.max(max, h.getStatistics().getMax());
+            p99 = Math.max(p99, h.getStatistics().getQuantile(0.99));
+        }
+        return count == 0
+                ? "none"
+                : String.format(
+                        "mean %.1f %s, p99 %.0f %s, max %d %s", mean, unit, p99, unit, max, unit);
+    }
+}
