@@ -1,0 +1,335 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink.table;
+
+import dev.kiln.flink.CacheSettings;
+import dev.kiln.flink.KilnSink;
+import dev.kiln.flink.LookupOptions;
+import dev.kiln.format.GenerationWriter;
+import dev.kiln.warm.GenerationCache;
+
+import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.table.api.ValidationException;
+import org.apache.flink.table.factories.FactoryUtil;
+import org.apache.flink.util.TimeUtils;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Every option of the {@code 'kiln'} SQL connector, with its type, default and description. The
+ * defaults are those of the Java builders ({@link KilnSink.Builder}, {@link CacheSettings}, {@link
+ * GenerationWriter}, {@link LookupOptions}), read from their constants so that SQL and DataStream
+ * users get the same table. {@code docs/sql.md} lists them (a test checks that it lists each with
+ * its default).
+ *
+ * <p>Stateless; the options are immutable constants.
+ */
+@PublicEvolving
+public final class KilnOptions {
+
+    private KilnOptions() {}
+
+    /** The table's root directory on any Flink file system. Required. */
+    public static final ConfigOption<String> PATH =
+            ConfigOptions.key("path")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Root directory of the Kiln table on any Flink file system"
+                                    + " (file://, s3://, hdfs://, ...).");
+
+    /**
+     * The table's bucket count: used when the sink creates the table; must match an existing
+     * table's when set.
+     */
+    public static final ConfigOption<Integer> BUCKET =
+            ConfigOptions.key("bucket")
+                    .intType()
+                    .defaultValue(KilnSink.DEFAULT_BUCKET_COUNT)
+                    .withDescription(
+                            "Number of buckets (hash of the primary key modulo this), fixed when"
+                                    + " the table is created. When set, an existing table must"
+                                    + " have this many; when not set, an existing table's count"
+                                    + " is used.");
+
+    /** Parallelism of the sink's writers and warm step (Flink's {@code sink.parallelism}). */
+    public static final ConfigOption<Integer> SINK_PARALLELISM = FactoryUtil.SINK_PARALLELISM;
+
+    /** Memtable size bound per bucket of the sink. */
+    public static final ConfigOption<MemorySize> SINK_MEMTABLE_SIZE =
+            ConfigOptions.key("sink.memtable-size")
+                    .memoryType()
+                    .defaultValue(new MemorySize(KilnSink.DEFAULT_MEMTABLE_BYTES))
+                    .withDescription(
+                            "A bucket's memtable past this size is flushed to a generation at"
+                                    + " once, between checkpoints.");
+
+    /** Target page size of the generations the sink writes. */
+    public static final ConfigOption<MemorySize> WRITE_PAGE_SIZE =
+            ConfigOptions.key("write.page-size")
+                    .memoryType()
+                    .defaultValue(new MemorySize(GenerationWriter.DEFAULT_TARGET_PAGE_BYTES))
+                    .withDescription(
+                            "Target size of a page (the unit of I/O and caching) of the"
+                                    + " generations the sink writes; a new table records it as"
+                                    + " its own.");
+
+    /** Key filter false-positive rate of the generations the sink writes. */
+    public static final ConfigOption<Double> WRITE_FILTER_FPP =
+            ConfigOptions.key("write.filter-fpp")
+                    .doubleType()
+                    .defaultValue(GenerationWriter.DEFAULT_FILTER_FALSE_POSITIVE_RATE)
+                    .withDescription(
+                            "False-positive rate of the key filter of the generations the sink"
+                                    + " writes, in (0, 1).");
+
+    /** Warm before commit on or off. */
+    public static final ConfigOption<Boolean> WARM_ENABLED =
+            ConfigOptions.key("warm.enabled")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Warm each new generation in the TaskManager's shared cache before"
+                                    + " the commit that publishes it.");
+
+    /** Longest a warm may hold a generation back. */
+    public static final ConfigOption<Duration> WARM_DEADLINE =
+            ConfigOptions.key("warm.deadline")
+                    .durationType()
+                    .defaultValue(GenerationCache.DEFAULT_WARM_DEADLINE)
+                    .withDescription(
+                            "Longest a generation is held back by its warm; past it the"
+                                    + " generation is committed (or served) cold.");
+
+    /** Warms running at once in the shared cache. */
+    public static final ConfigOption<Integer> WARM_CONCURRENCY =
+            ConfigOptions.key("warm.concurrency")
+                    .intType()
+                    .defaultValue(GenerationCache.DEFAULT_MAX_CONCURRENT_WARMS)
+                    .withDescription("Warms that run at once in the TaskManager's shared cache.");
+
+    /** Bytes of pages a warm loads per generation. */
+    public static final ConfigOption<MemorySize> WARM_PAGE_BUDGET =
+            ConfigOptions.key("warm.page-budget")
+                    .memoryType()
+                    .defaultValue(new MemorySize(GenerationCache.DEFAULT_WARM_PAGE_BUDGET_BYTES))
+                    .withDescription(
+                            "Bytes of pages a warm loads per generation (0: open the generation"
+                                    + " and load its index and filter only).");
+
+    /** Byte bound of decoded pages in the shared cache. */
+    public static final ConfigOption<MemorySize> CACHE_PAGE_BYTES =
+            ConfigOptions.key("cache.page-bytes")
+                    .memoryType()
+                    .defaultValue(new MemorySize(GenerationCache.DEFAULT_MAXIMUM_PAGE_BYTES))
+                    .withDescription(
+                            "Bytes of decoded pages the TaskManager's shared cache of the table"
+                                    + " holds (Arrow memory, off heap).");
+
+    /** Byte bound of open generations (index and filter) in the shared cache. */
+    public static final ConfigOption<MemorySize> CACHE_GENERATION_BYTES =
+            ConfigOptions.key("cache.generation-bytes")
+                    .memoryType()
+                    .defaultValue(new MemorySize(GenerationCache.DEFAULT_MAXIMUM_GENERATION_BYTES))
+                    .withDescription(
+                            "Bytes of open generations (key index and key filter) the shared"
+                                    + " cache holds.");
+
+    /** I/O threads of the shared cache. */
+    public static final ConfigOption<Integer> CACHE_IO_THREADS =
+            ConfigOptions.key("cache.io-threads")
+                    .intType()
+                    .defaultValue(CacheSettings.DEFAULT_IO_THREADS)
+                    .withDescription(
+                            "Threads that run the shared cache's blocking storage requests.");
+
+    /** Lookup joins: asynchronous (the default) or synchronous lookup function. */
+    public static final ConfigOption<Boolean> LOOKUP_ASYNC =
+            ConfigOptions.key("lookup.async")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Serve lookup joins with an asynchronous lookup function (micro-batched"
+                                    + " lookups in flight); false for a synchronous one.");
+
+    /** How often a lookup subtask reads the table's latest version. */
+    public static final ConfigOption<Duration> LOOKUP_POLL_INTERVAL =
+            ConfigOptions.key(LookupOptions.POLL_INTERVAL)
+                    .durationType()
+                    .defaultValue(LookupOptions.defaults().pollInterval())
+                    .withDescription(
+                            "How often each lookup subtask reads the table's latest version; a new"
+                                    + " version is warmed, then swapped in.");
+
+    /** Warm a new version before lookups see it. */
+    public static final ConfigOption<Boolean> LOOKUP_WARM_BEFORE_SWAP =
+            ConfigOptions.key(LookupOptions.WARM_BEFORE_SWAP)
+                    .booleanType()
+                    .defaultValue(LookupOptions.defaults().warmBeforeSwap())
+                    .withDescription(
+                            "Warm a new version's generations (of the buckets the subtask serves)"
+                                    + " before lookups see it.");
+
+    /** How long a swap waits for its warms. */
+    public static final ConfigOption<Duration> LOOKUP_WARM_DEADLINE =
+            ConfigOptions.key(LookupOptions.WARM_DEADLINE)
+                    .durationType()
+                    .defaultValue(LookupOptions.defaults().warmDeadline())
+                    .withDescription(
+                            "How long a lookup subtask waits for a new version's warms before it"
+                                    + " swaps anyway (what is not warm yet is then served cold).");
+
+    /** Most lookups per micro-batch. */
+    public static final ConfigOption<Integer> LOOKUP_BATCH_MAX_SIZE =
+            ConfigOptions.key(LookupOptions.BATCH_MAX_SIZE)
+                    .intType()
+                    .defaultValue(LookupOptions.defaults().batchMaxSize())
+                    .withDescription("Most lookups answered by one micro-batch.");
+
+    /** How long a first queued lookup waits for others. */
+    public static final ConfigOption<Duration> LOOKUP_BATCH_WINDOW =
+            ConfigOptions.key(LookupOptions.BATCH_WINDOW)
+                    .durationType()
+                    .defaultValue(LookupOptions.defaults().batchWindow())
+                    .withDescription(
+                            "How long the first queued lookup waits for others to join its batch;"
+                                    + " 0 batches what queued meanwhile, with no timer.");
+
+    /** The options that need no value (the factory's {@code optionalOptions}), in docs order. */
+    static List<ConfigOption<?>> optional() {
+        return List.of(
+                BUCKET,
+                SINK_PARALLELISM,
+                SINK_MEMTABLE_SIZE,
+                WRITE_PAGE_SIZE,
+                WRITE_FILTER_FPP,
+                WARM_ENABLED,
+                WARM_DEADLINE,
+                WARM_CONCURRENCY,
+                WARM_PAGE_BUDGET,
+                CACHE_PAGE_BYTES,
+                CACHE_GENERATION_BYTES,
+                CACHE_IO_THREADS,
+                LOOKUP_ASYNC,
+                LOOKUP_POLL_INTERVAL,
+                LOOKUP_WARM_BEFORE_SWAP,
+                LOOKUP_WARM_DEADLINE,
+                LOOKUP_BATCH_MAX_SIZE,
+                LOOKUP_BATCH_WINDOW);
+    }
+
+    /** Every option, required first, in the order {@code docs/sql.md} lists them. */
+    public static List<ConfigOption<?>> all() {
+        List<ConfigOption<?>> all = new java.util.ArrayList<>();
+        all.add(PATH);
+        all.addAll(optional());
+        return List.copyOf(all);
+    }
+
+    /** Returns how {@code docs/sql.md} shows the default of {@code option}. */
+    static String defaultText(ConfigOption<?> option) {
+        if (!option.hasDefaultValue()) {
+            return "(none)";
+        }
+        Object value = option.defaultValue();
+        if (value instanceof Duration duration) {
+            return TimeUtils.formatWithHighestUnit(duration);
+        }
+        return value.toString();
+    }
+
+    /**
+     * Checks the values the types alone do not (ranges); Flink's {@code FactoryUtil} has checked
+     * names and types already.
+     *
+     * @throws ValidationException naming the option and its value
+     */
+    static void validate(ReadableConfig config) {
+        positive(config, BUCKET);
+        config.getOptional(SINK_PARALLELISM).ifPresent(p -> positive(SINK_PARALLELISM, p));
+        positive(SINK_MEMTABLE_SIZE, config.get(SINK_MEMTABLE_SIZE).getBytes());
+        positive(WRITE_PAGE_SIZE, config.get(WRITE_PAGE_SIZE).getBytes());
+        double fpp = config.get(WRITE_FILTER_FPP);
+        if (!(fpp > 0 && fpp < 1)) {
+            throw invalid(WRITE_FILTER_FPP, fpp, "must be in (0, 1)");
+        }
+        positive(config, WARM_DEADLINE);
+        positive(config, LOOKUP_POLL_INTERVAL);
+        positive(config, LOOKUP_WARM_DEADLINE);
+        positive(config, LOOKUP_BATCH_MAX_SIZE);
+        Duration window = config.get(LOOKUP_BATCH_WINDOW);
+        if (window.isNegative()) {
+            throw invalid(LOOKUP_BATCH_WINDOW, window, "must not be negative");
+        }
+        positive(config, WARM_CONCURRENCY);
+        positive(CACHE_PAGE_BYTES, config.get(CACHE_PAGE_BYTES).getBytes());
+        positive(CACHE_GENERATION_BYTES, config.get(CACHE_GENERATION_BYTES).getBytes());
+        positive(config, CACHE_IO_THREADS);
+    }
+
+    /** Returns the shared cache's settings the options describe. */
+    static CacheSettings cacheSettings(ReadableConfig config) {
+        return CacheSettings.builder()
+                .maximumPageBytes(config.get(CACHE_PAGE_BYTES).getBytes())
+                .maximumGenerationBytes(config.get(CACHE_GENERATION_BYTES).getBytes())
+                .warmPageBudgetBytes(config.get(WARM_PAGE_BUDGET).getBytes())
+                .maxConcurrentWarms(config.get(WARM_CONCURRENCY))
+                .warmDeadline(config.get(WARM_DEADLINE))
+                .ioThreads(config.get(CACHE_IO_THREADS))
+                .build();
+    }
+
+    /** Returns the lookup functions' options the options describe. */
+    static LookupOptions lookupOptions(ReadableConfig config) {
+        return LookupOptions.builder()
+                .pollInterval(config.get(LOOKUP_POLL_INTERVAL))
+                .warmBeforeSwap(config.get(LOOKUP_WARM_BEFORE_SWAP))
+                .warmDeadline(config.get(LOOKUP_WARM_DEADLINE))
+                .batchMaxSize(config.get(LOOKUP_BATCH_MAX_SIZE))
+                .batchWindow(config.get(LOOKUP_BATCH_WINDOW))
+                .cacheSettings(cacheSettings(config))
+                .build();
+    }
+
+    private static void positive(ReadableConfig config, ConfigOption<?> option) {
+        Object value = config.get(option);
+        if (value instanceof Duration duration) {
+            if (duration.isNegative() || duration.isZero()) {
+                throw invalid(
+                        option, TimeUtils.formatWithHighestUnit(duration), "must be positive");
+            }
+        } else {
+            positive(option, ((Number) value).longValue());
+        }
+    }
+
+    private static void positive(ConfigOption<?> option, long value) {
+        if (value <= 0) {
+            throw invalid(option, value, "must be positive");
+        }
+    }
+
+    static ValidationException invalid(ConfigOption<?> option, Object value, String rule) {
+        return new ValidationException(
+                String.format(
+                        "Invalid value for option '%s' of the 'kiln' connector: %s, but was %s.",
+                        option.key(), rule, value));
+    }
+}

@@ -1,0 +1,216 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink.table;
+
+import dev.kiln.flink.KilnCacheRegistry;
+import dev.kiln.flink.LookupEngine;
+import dev.kiln.flink.LookupOptions;
+import dev.kiln.flink.RowDataReader;
+import dev.kiln.flink.RowKeyExtractor;
+import dev.kiln.flink.SnapshotFollower;
+import dev.kiln.format.LookupResult;
+import dev.kiln.table.KilnTable;
+import dev.kiln.warm.GenerationCache;
+
+import org.apache.flink.api.common.TaskInfo;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.functions.FunctionContext;
+import org.apache.flink.table.types.logical.RowType;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.function.IntPredicate;
+
+/**
+ * What the SQL lookup functions share: per subtask, a lease on the TaskManager's cache of the
+ * table, a {@link SnapshotFollower} and a {@link LookupEngine} (micro-batched lookups of the
+ * follower's current snapshot), and the conversions between the planner's key rows and Kiln's
+ * encoded keys and rows.
+ *
+ * <p>Serializable (it travels in the job graph); the runtime parts are built in {@link #open}.
+ * {@link #lookup} is thread-safe after {@code open}.
+ */
+final class SqlLookup implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private final Path tablePath;
+    private final RowType keyRowType;
+    private final List<String> primaryKey;
+    private final int[] columns;
+    private final RowType producedType;
+    private final int[][] extraKeyChecks;
+    private final boolean partitionedByBucket;
+    private final LookupOptions options;
+
+    private transient KilnCacheRegistry.Lease lease;
+    private transient SnapshotFollower follower;
+    private transient LookupEngine engine;
+    private transient RowKeyExtractor keys;
+    private transient RowDataReader rows;
+    private transient RowData.FieldGetter[] keyGetters;
+    private transient RowData.FieldGetter[] producedGetters;
+
+    /**
+     * @param keyRowType the planner's key rows: the lookup key columns in the planner's order
+     * @param columns positions in the table of the columns produced
+     * @param producedType the produced rows' type
+     * @param extraKeyChecks pairs (key row field, produced field) of lookup keys that are not part
+     *     of the primary key: a found row must hold the key row's value there
+     */
+    SqlLookup(
+            Path tablePath,
+            RowType keyRowType,
+            List<String> primaryKey,
+            int[] columns,
+            RowType producedType,
+            int[][] extraKeyChecks,
+            boolean partitionedByBucket,
+            LookupOptions options) {
+        this.tablePath = tablePath;
+        this.keyRowType = keyRowType;
+        this.primaryKey = List.copyOf(primaryKey);
+        this.columns = columns.clone();
+        this.producedType = producedType;
+        this.extraKeyChecks = extraKeyChecks;
+        this.partitionedByBucket = partitionedByBucket;
+        this.options = options;
+    }
+
+    void open(FunctionContext context) throws Exception {
+        KilnTable table = KilnTable.open(tablePath);
+        TaskInfo task = context.getTaskInfo();
+        int subtask = task.getIndexOfThisSubtask();
+        int parallelism = task.getNumberOfParallelSubtasks();
+        IntPredicate owns = partitionedByBucket ? b -> b % parallelism == subtask : b -> true;
+        keys = new RowKeyExtractor(keyRowType, primaryKey);
+        rows = new RowDataReader(producedType);
+        keyGetters = getters(keyRowType);
+        producedGetters = getters(producedType);
+        lease = KilnCacheRegistry.instance().acquire(tablePath, options.cacheSettings());
+        GenerationCache cache = lease.cache();
+        follower =
+                new SnapshotFollower(
+                        table,
+                        SnapshotFollower.VersionSource.of(table),
+                        cache,
+                        cache.warmGate(),
+                        owns,
+                        options.warmBeforeSwap(),
+                        options.warmDeadline());
+        follower.initialize();
+        LookupEngine.Metrics metrics = new LookupEngine.Metrics();
+        engine =
+                new LookupEngine(
+                        table,
+                        cache,
+                        follower,
+                        owns,
+                        options.batchMaxSize(),
+                        options.batchWindow(),
+                        metrics);
+        MetricGroup group = context.getMetricGroup().addGroup("kiln");
+        group.gauge("lookups", (Gauge<Long>) metrics::lookups);
+        group.gauge("hits", (Gauge<Long>) metrics::hits);
+        group.gauge("coldReads", (Gauge<Long>) metrics::coldReads);
+        group.gauge("snapshotVersion", (Gauge<Long>) follower::version);
+        follower.start(options.pollInterval());
+    }
+
+    /**
+     * Returns the row of the key in {@code keyRow} (none if it was never written, was deleted, a
+     * key column is null, or a non-key lookup column differs).
+     */
+    CompletableFuture<Collection<RowData>> lookup(RowData keyRow) {
+        for (int i = 0; i < keyGetters.length; i++) {
+            if (keyRow.isNullAt(i)) {
+                return CompletableFuture.completedFuture(List.of()); // NULL equals nothing
+            }
+        }
+        byte[] key;
+        try {
+            key = keys.key(keyRow);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return engine.lookup(key)
+                .handle(
+                        (found, error) -> {
+                            if (error != null) {
+                                throw new CompletionException(unwrap(error));
+                            }
+                            if (found.status() != LookupResult.Status.FOUND) {
+                                return List.<RowData>of();
+                            }
+                            RowData row = rows.read(project(found.values()));
+                            for (int[] check : extraKeyChecks) {
+                                Object wanted = keyGetters[check[0]].getFieldOrNull(keyRow);
+                                Object held = producedGetters[check[1]].getFieldOrNull(row);
+                                if (!Objects.deepEquals(wanted, held)) {
+                                    return List.<RowData>of();
+                                }
+                            }
+                            return List.of(row);
+                        });
+    }
+
+    void close() throws Exception {
+        try {
+            if (engine != null) {
+                engine.close();
+            }
+            if (follower != null) {
+                follower.close();
+            }
+        } finally {
+            if (lease != null) {
+                lease.close();
+            }
+        }
+    }
+
+    private List<Object> project(List<Object> values) {
+        List<Object> projected = new ArrayList<>(columns.length);
+        for (int column : columns) {
+            projected.add(values.get(column));
+        }
+        return projected;
+    }
+
+    private static RowData.FieldGetter[] getters(RowType type) {
+        RowData.FieldGetter[] getters = new RowData.FieldGetter[type.getFieldCount()];
+        for (int i = 0; i < getters.length; i++) {
+            getters[i] = RowData.createFieldGetter(type.getTypeAt(i), i);
+        }
+        return getters;
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        while ((error instanceof CompletionException || error instanceof ExecutionException)
+                && error.getCause() != null) {
+            error = error.getCause();
+        }
+        return error;
+    }
+}

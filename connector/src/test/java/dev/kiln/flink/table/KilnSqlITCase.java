@@ -1,0 +1,486 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink.table;
+
+import dev.kiln.table.KilnTable;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.Table;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.table.connector.ChangelogMode;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.types.Row;
+import org.apache.flink.types.RowKind;
+import org.apache.flink.util.CloseableIterator;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The {@code 'kiln'} connector as a SQL user meets it: scripts of DDL and queries on a {@code
+ * TableEnvironment} over one shared MiniCluster, with bounded inputs.
+ */
+class KilnSqlITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension CLUSTER =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(4)
+                            .build());
+
+    private static final TypeInformation<Row> CUSTOMER =
+            Types.ROW_NAMED(
+                    new String[] {"id", "name", "tier", "updated"},
+                    Types.LONG,
+                    Types.STRING,
+                    Types.INT,
+                    Types.LOCAL_DATE_TIME);
+
+    @TempDir Path dir;
+
+    private StreamExecutionEnvironment env;
+    private StreamTableEnvironment sql;
+
+    @BeforeEach
+    void environment() {
+        env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        sql = StreamTableEnvironment.create(env);
+    }
+
+    @Test
+    void upsertsAndDeletesThenScansTheLatestVersion() throws Exception {
+        createCustomers("customers", "'bucket' = '4'");
+        insertChanges(
+                "customers",
+                customer(RowKind.INSERT, 1, "ann", 1),
+                customer(RowKind.INSERT, 2, "bob", 1),
+                customer(RowKind.INSERT, 3, "cid", 2),
+                customer(RowKind.INSERT, 4, "dan", 2),
+                customer(RowKind.INSERT, 5, "eve", 3),
+                customer(RowKind.INSERT, 6, "fay", 3));
+        // A second job, so the changes below land in newer generations than the rows they change.
+        insertChanges(
+                "customers",
+                customer(RowKind.UPDATE_BEFORE, 2, "bob", 1),
+                customer(RowKind.UPDATE_AFTER, 2, "bob", 9),
+                customer(RowKind.DELETE, 3, "cid", 2),
+                customer(RowKind.DELETE, 5, "eve", 3),
+                customer(RowKind.INSERT, 7, "gus", 1),
+                customer(RowKind.UPDATE_BEFORE, 7, "gus", 1),
+                customer(RowKind.UPDATE_AFTER, 7, "gus", 2),
+                customer(RowKind.DELETE, 8, "hal", 1));
+
+        assertThat(
+                        KilnTable.open(new org.apache.flink.core.fs.Path(tablePath("customers")))
+                                .latestManifest()
+                                .generations()
+                                .size())
+                .as("both jobs committed generations")
+                .isGreaterThan(1);
+        List<Row> rows = query("SELECT * FROM customers");
+        assertThat(rows)
+                .containsExactly(
+                        Row.of(1L, "ann", 1, updated(1)),
+                        Row.of(2L, "bob", 9, updated(2)),
+                        Row.of(4L, "dan", 2, updated(4)),
+                        Row.of(6L, "fay", 3, updated(6)),
+                        Row.of(7L, "gus", 2, updated(7)));
+
+        assertThat(query("SELECT id, tier FROM customers WHERE tier < 3"))
+                .containsExactly(Row.of(1L, 1), Row.of(4L, 2), Row.of(7L, 2));
+        assertThat(query("SELECT name FROM customers"))
+                .containsExactly(
+                        Row.of("ann"), Row.of("bob"), Row.of("dan"), Row.of("fay"), Row.of("gus"));
+        assertThat(sql.explainSql("SELECT tier, name FROM customers"))
+                .as("projection pushed down")
+                .contains("project=[tier, name]");
+    }
+
+    @Test
+    void everyScalarTypeRoundTrips() throws Exception {
+        sql.executeSql(
+                "CREATE TABLE all_types ("
+                        + " k INT, b BOOLEAN, ti TINYINT, si SMALLINT, bi BIGINT, f FLOAT,"
+                        + " d DOUBLE, dc DECIMAL(20, 4), c CHAR(3), vc VARCHAR(10), s STRING,"
+                        + " bin BINARY(2), vb VARBINARY(5), bys BYTES, dt DATE, t TIME,"
+                        + " ts3 TIMESTAMP(3), ts6 TIMESTAMP(6), ts9 TIMESTAMP(9),"
+                        + " ltz TIMESTAMP_LTZ(3), ltz9 TIMESTAMP_LTZ(9),"
+                        + " PRIMARY KEY (k) NOT ENFORCED"
+                        + ") WITH ('connector' = 'kiln', 'path' = '"
+                        + tablePath("all_types")
+                        + "')");
+        sql.executeSql(
+                        "INSERT INTO all_types VALUES (1, TRUE, CAST(-8 AS TINYINT),"
+                                + " CAST(-1600 AS SMALLINT), -9000000000, CAST(1.5 AS FLOAT),"
+                                + " -2.25, CAST('1234567890123456.7891' AS DECIMAL(20, 4)),"
+                                + " 'abc', 'vé', 'a string', X'0102', X'0A0B0C', X'FF00',"
+                                + " DATE '2026-11-23', TIME '12:34:56',"
+                                + " TIMESTAMP '2026-11-23 12:34:56.789',"
+                                + " TIMESTAMP '2026-11-23 12:34:56.123456',"
+                                + " TIMESTAMP '2262-04-11 23:47:16.854775807',"
+                                + " TO_TIMESTAMP_LTZ(1795437296789, 3),"
+                                + " CAST(TO_TIMESTAMP_LTZ(1795437296789, 3) AS TIMESTAMP_LTZ(9))),"
+                                + " (2, CAST(NULL AS BOOLEAN), CAST(NULL AS TINYINT),"
+                                + " CAST(NULL AS SMALLINT), CAST(NULL AS BIGINT),"
+                                + " CAST(NULL AS FLOAT), CAST(NULL AS DOUBLE),"
+                                + " CAST(NULL AS DECIMAL(20, 4)), CAST(NULL AS CHAR(3)),"
+                                + " CAST(NULL AS VARCHAR(10)), CAST(NULL AS STRING),"
+                                + " CAST(NULL AS BINARY(2)), CAST(NULL AS VARBINARY(5)),"
+                                + " CAST(NULL AS BYTES), CAST(NULL AS DATE), CAST(NULL AS TIME),"
+                                + " CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(6)),"
+                                + " CAST(NULL AS TIMESTAMP(9)), CAST(NULL AS TIMESTAMP_LTZ(3)),"
+                                + " CAST(NULL AS TIMESTAMP_LTZ(9)))")
+                .await();
+
+        List<Row> rows = query("SELECT * FROM all_types");
+        assertThat(rows).hasSize(2);
+        assertThat(rows.get(0))
+                .isEqualTo(
+                        Row.of(
+                                1,
+                                true,
+                                (byte) -8,
+                                (short) -1600,
+                                -9_000_000_000L,
+                                1.5f,
+                                -2.25d,
+                                new BigDecimal("1234567890123456.7891"),
+                                "abc",
+                                "vé",
+                                "a string",
+                                new byte[] {1, 2},
+                                new byte[] {10, 11, 12},
+                                new byte[] {(byte) 0xFF, 0},
+                                LocalDate.of(2026, 11, 23),
+                                LocalTime.of(12, 34, 56),
+                                LocalDateTime.of(2026, 11, 23, 12, 34, 56, 789_000_000),
+                                LocalDateTime.of(2026, 11, 23, 12, 34, 56, 123_456_000),
+                                LocalDateTime.of(2262, 4, 11, 23, 47, 16, 854_775_807),
+                                Instant.ofEpochMilli(1795437296789L),
+                                Instant.ofEpochMilli(1795437296789L)));
+        Row nulls = new Row(21);
+        nulls.setField(0, 2);
+        assertThat(rows.get(1)).isEqualTo(nulls);
+    }
+
+    @Test
+    void badOptionsFailNamingTheOption() {
+        assertBadTable("'pth' = 'x'", "Unsupported options found for 'kiln'", "pth");
+        assertBadTable("'bucket' = 'many'", "Could not parse value 'many' for key 'bucket'");
+        assertBadTable(
+                "'bucket' = '0'",
+                "Invalid value for option 'bucket' of the 'kiln' connector: must be positive,"
+                        + " but was 0");
+        assertBadTable(
+                "'write.filter-fpp' = '1.5'",
+                "Invalid value for option 'write.filter-fpp' of the 'kiln' connector: must be in"
+                        + " (0, 1), but was 1.5");
+        assertBadTable(
+                "'warm.deadline' = '0 s'",
+                "Invalid value for option 'warm.deadline' of the 'kiln' connector: must be"
+                        + " positive");
+        assertBadTable(
+                "'sink.memtable-size' = 'lots'",
+                "Could not parse value 'lots' for key 'sink.memtable-size'");
+        assertBadTable(
+                "'sink.parallelism' = '-1'",
+                "Invalid value for option 'sink.parallelism' of the 'kiln' connector");
+        assertBadTable(
+                "'warm.concurrency' = '0'",
+                "Invalid value for option 'warm.concurrency' of the 'kiln' connector");
+        assertBadTable(
+                "'cache.page-bytes' = '0 b'",
+                "Invalid value for option 'cache.page-bytes' of the 'kiln' connector");
+
+        assertBadTable(
+                "'lookup.async' = 'maybe'", "Could not parse value 'maybe' for key 'lookup.async'");
+        assertBadTable(
+                "'lookup.batch.max-size' = '0'",
+                "Invalid value for option 'lookup.batch.max-size' of the 'kiln' connector: must be"
+                        + " positive, but was 0");
+        assertBadTable(
+                "'lookup.poll-interval' = '0 ms'",
+                "Invalid value for option 'lookup.poll-interval' of the 'kiln' connector: must be"
+                        + " positive, but was 0 ms");
+
+        sql.executeSql(
+                "CREATE TABLE no_path (id BIGINT, PRIMARY KEY (id) NOT ENFORCED)"
+                        + " WITH ('connector' = 'kiln')");
+        assertPlanningFails(
+                "INSERT INTO no_path VALUES (1)", "Missing required options are:", "path");
+    }
+
+    @Test
+    void badDeclarationsFailNamingTheDifference() throws Exception {
+        sql.executeSql(
+                "CREATE TABLE no_key (id BIGINT, name STRING) WITH ('connector' = 'kiln',"
+                        + " 'path' = '"
+                        + tablePath("no_key")
+                        + "')");
+        assertPlanningFails(
+                "INSERT INTO no_key VALUES (1, 'a')",
+                "Table default_catalog.default_database.no_key of the 'kiln' connector needs a"
+                        + " primary key");
+
+        sql.executeSql(
+                "CREATE TABLE nested (id BIGINT, tags ARRAY<STRING>, PRIMARY KEY (id) NOT"
+                        + " ENFORCED) WITH ('connector' = 'kiln', 'path' = '"
+                        + tablePath("nested")
+                        + "')");
+        assertPlanningFails(
+                "INSERT INTO nested VALUES (1, ARRAY['a'])",
+                "column 'tags' has type ARRAY<STRING>, which a Kiln table cannot store");
+
+        assertPlanningFails(
+                "SELECT * FROM nested",
+                "column 'tags' has type ARRAY<STRING>, which a Kiln table cannot store");
+
+        createCustomers("absent", "");
+        assertPlanningFails(
+                "SELECT * FROM absent",
+                "no Kiln table at " + shown(tablePath("absent")) + " to read");
+
+        createCustomers("customers", "'bucket' = '4'");
+        insertChanges("customers", customer(RowKind.INSERT, 1, "ann", 1));
+        String path = tablePath("customers");
+
+        sql.executeSql(
+                "CREATE TABLE other_type (id BIGINT, name INT, tier INT, updated TIMESTAMP(3),"
+                        + " PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'kiln', 'path' = '"
+                        + path
+                        + "')");
+        String mismatch = "does not match the Kiln table at " + shown(path) + ": ";
+        assertPlanningFails(
+                "SELECT * FROM other_type",
+                mismatch + "column 'name' has type STRING in the table, but INT is declared");
+        assertPlanningFails(
+                "INSERT INTO other_type VALUES (1, 1, 1, TIMESTAMP '2026-01-01 00:00:00')",
+                mismatch + "column 'name' has type STRING in the table, but INT is declared");
+
+        sql.executeSql(
+                "CREATE TABLE other_key (id BIGINT, name STRING, tier INT, updated TIMESTAMP(3),"
+                        + " PRIMARY KEY (name) NOT ENFORCED) WITH ('connector' = 'kiln', 'path' ="
+                        + " '"
+                        + path
+                        + "')");
+        assertPlanningFails(
+                "SELECT * FROM other_key",
+                mismatch + "the table's primary key is [id], but [name] is declared");
+
+        sql.executeSql(
+                "CREATE TABLE fewer_columns (id BIGINT, name STRING, tier INT, PRIMARY KEY (id)"
+                        + " NOT ENFORCED) WITH ('connector' = 'kiln', 'path' = '"
+                        + path
+                        + "')");
+        assertPlanningFails(
+                "SELECT * FROM fewer_columns",
+                mismatch + "the table's column 'updated' is not declared");
+
+        createCustomers("other_buckets", "'bucket' = '8'", path);
+        assertPlanningFails(
+                "SELECT * FROM other_buckets",
+                mismatch + "the table has 4 buckets, but 'bucket' = '8' is declared");
+
+        createCustomers("same_without_bucket", "", path);
+        assertThat(query("SELECT id FROM same_without_bucket")).containsExactly(Row.of(1L));
+    }
+
+    @Test
+    void lookupJoinAnswersPresentDeletedAndNeverWrittenKeys() throws Exception {
+        createCustomers("customers", "'bucket' = '4', 'lookup.poll-interval' = '50 ms'");
+        insertChanges(
+                "customers",
+                customer(RowKind.INSERT, 1, "ann", 1),
+                customer(RowKind.INSERT, 2, "bob", 1),
+                customer(RowKind.INSERT, 3, "cid", 2));
+        insertChanges(
+                "customers",
+                customer(RowKind.UPDATE_BEFORE, 2, "bob", 1),
+                customer(RowKind.UPDATE_AFTER, 2, "bob", 9),
+                customer(RowKind.DELETE, 3, "cid", 2),
+                customer(RowKind.INSERT, 7, "gus", 7));
+        createOrders(1L, 2L, 3L, 7L, 99L, null, 1L);
+
+        // Left join, asynchronous (the default): every order, with its customer or nulls.
+        assertThat(
+                        query(
+                                "SELECT o.order_id, o.customer_id, c.name, c.tier FROM orders AS o"
+                                        + " LEFT JOIN customers FOR SYSTEM_TIME AS OF o.proc_time"
+                                        + " AS c ON o.customer_id = c.id"))
+                .containsExactly(
+                        Row.of(0, 1L, "ann", 1),
+                        Row.of(1, 2L, "bob", 9),
+                        Row.of(2, 3L, null, null),
+                        Row.of(3, 7L, "gus", 7),
+                        Row.of(4, 99L, null, null),
+                        Row.of(5, null, null, null),
+                        Row.of(6, 1L, "ann", 1));
+
+        // Inner join, synchronous, input shuffled by bucket (the LOOKUP hint asks for it), and a
+        // lookup key beyond the primary key (a constant) filters what is found.
+        createCustomers("customers_sync", "'lookup.async' = 'false'", tablePath("customers"));
+        String shuffled =
+                "SELECT /*+ LOOKUP('table'='c', 'shuffle'='true') */ o.order_id, c.name"
+                        + " FROM orders AS o JOIN customers_sync FOR SYSTEM_TIME AS OF"
+                        + " o.proc_time AS c ON o.customer_id = c.id";
+        assertThat(query(shuffled))
+                .containsExactly(
+                        Row.of(0, "ann"), Row.of(1, "bob"), Row.of(3, "gus"), Row.of(6, "ann"));
+        assertThat(query(shuffled + " AND c.tier = 9")).containsExactly(Row.of(1, "bob"));
+        assertThat(
+                        sql.explainSql(
+                                shuffled,
+                                org.apache.flink.table.api.ExplainDetail.JSON_EXECUTION_PLAN))
+                .as("the planner partitions the lookup input with the connector's partitioner")
+                .contains("\"ship_strategy\" : \"CUSTOM\"");
+    }
+
+    @Test
+    void aLookupJoinMustUseTheWholePrimaryKey() throws Exception {
+        createCustomers("customers", "");
+        insertChanges("customers", customer(RowKind.INSERT, 1, "ann", 1));
+        createOrders(1L);
+        assertPlanningFails(
+                "SELECT o.order_id, c.name FROM orders AS o JOIN customers FOR SYSTEM_TIME AS OF"
+                        + " o.proc_time AS c ON o.order_id = c.tier",
+                "Table default_catalog.default_database.customers: a lookup join on a 'kiln'"
+                        + " table must look up its whole primary key [id], but it looks up"
+                        + " [tier]");
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private void createOrders(Long... customerIds) {
+        List<Row> orders = new ArrayList<>();
+        for (int i = 0; i < customerIds.length; i++) {
+            orders.add(Row.of(i, customerIds[i]));
+        }
+        sql.createTemporaryView(
+                "orders",
+                sql.fromDataStream(
+                        env.fromData(
+                                orders,
+                                Types.ROW_NAMED(
+                                        new String[] {"order_id", "customer_id"},
+                                        Types.INT,
+                                        Types.LONG)),
+                        org.apache.flink.table.api.Schema.newBuilder()
+                                .columnByExpression("proc_time", "PROCTIME()")
+                                .build()));
+    }
+
+    private void createCustomers(String name, String options) {
+        createCustomers(name, options, tablePath(name));
+    }
+
+    private void createCustomers(String name, String options, String path) {
+        sql.executeSql(
+                "CREATE TABLE "
+                        + name
+                        + " (id BIGINT, name STRING, tier INT, updated TIMESTAMP(3),"
+                        + " PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'kiln', 'path' = '"
+                        + path
+                        + "'"
+                        + (options.isEmpty() ? "" : ", " + options)
+                        + ")");
+    }
+
+    private String tablePath(String name) {
+        return dir.resolve(name).toUri().toString();
+    }
+
+    /** How messages show a table path (as Flink's {@code Path} prints it). */
+    private static String shown(String path) {
+        return new org.apache.flink.core.fs.Path(path).toString();
+    }
+
+    private static Row customer(RowKind kind, long id, String name, int tier) {
+        return Row.ofKind(kind, id, name, tier, updated(id));
+    }
+
+    private static LocalDateTime updated(long id) {
+        return LocalDateTime.of(2026, 1, 1, 0, 0).plusMinutes(id);
+    }
+
+    private void insertChanges(String table, Row... changes) throws Exception {
+        Table changelog =
+                sql.fromChangelogStream(
+                        env.fromData(List.of(changes), CUSTOMER).setParallelism(1),
+                        org.apache.flink.table.api.Schema.newBuilder()
+                                .column("id", "BIGINT NOT NULL")
+                                .column("name", "STRING")
+                                .column("tier", "INT")
+                                .column("updated", "TIMESTAMP(3)")
+                                .primaryKey("id")
+                                .build(),
+                        ChangelogMode.all());
+        changelog.executeInsert(table).await();
+    }
+
+    /** Runs {@code query} and returns its rows, sorted by their first column. */
+    private List<Row> query(String query) throws Exception {
+        List<Row> rows = new ArrayList<>();
+        try (CloseableIterator<Row> it = sql.executeSql(query).collect()) {
+            it.forEachRemaining(rows::add);
+        }
+        rows.sort(Comparator.comparing(r -> ((Comparable) r.getField(0))));
+        return rows;
+    }
+
+    private int badTables;
+
+    private void assertBadTable(String options, String... expected) {
+        String name = "bad" + badTables++;
+        createCustomers(name, options);
+        assertPlanningFails(
+                "INSERT INTO "
+                        + name
+                        + " VALUES (CAST(1 AS BIGINT), 'a', 1, TIMESTAMP '2026-01-01 00:00:00')",
+                expected);
+    }
+
+    private void assertPlanningFails(String statement, String... expected) {
+        assertThatThrownBy(() -> sql.explainSql(statement))
+                .satisfies(
+                        e -> {
+                            StringBuilder messages = new StringBuilder();
+                            for (Throwable t = e; t != null; t = t.getCause()) {
+                                messages.append(t.getMessage()).append('\n');
+                            }
+                            assertThat(messages.toString()).contains(expected);
+                        });
+    }
+}
