@@ -74,12 +74,17 @@ final class TestTable implements AutoCloseable {
     }
 
     static TestTable create(java.nio.file.Path dir, int buckets) throws IOException {
+        return create(new Path(dir.toUri()), buckets);
+    }
+
+    /** A table at {@code root} on any file system ({@code s3://} included). */
+    static TestTable create(Path root, int buckets) throws IOException {
         TableOptions options =
                 TableOptions.builder(FlinkArrowTypes.toArrowSchema(TYPE, KEY), KEY)
                         .bucketCount(buckets)
                         .targetPageBytes(512)
                         .build();
-        return new TestTable(KilnTable.create(new Path(dir.toUri()), options));
+        return new TestTable(KilnTable.create(root, options));
     }
 
     Path root() {
