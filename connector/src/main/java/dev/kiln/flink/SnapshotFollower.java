@@ -56,11 +56,14 @@ import static java.util.Objects.requireNonNull;
  * <p>Each {@link #poll()} reads the latest version ({@link VersionSource}, one small seam). If it
  * is newer than the current one it (1) warms, through the {@link WarmGate}, every generation live
  * in the new version and not in the current one whose bucket this reader owns, waiting at most the
- * warm deadline; (2) swaps the current snapshot in one volatile write; (3) evicts from the cache
- * the generations the new version retired ({@link GenerationCache#evictPaths}, which leaves what
- * others sharing the cache hold alone). A jump of several versions at once warms the union of their
- * new generations that are still live, so no version's generations go unwarmed: the follower never
- * skips a version silently and never goes backwards (an older or equal version read is ignored).
+ * warm deadline; (2) swaps the current snapshot in one volatile write; (3) once the last lookup of
+ * the old snapshot is done, evicts from the cache the generations of its owned buckets that the new
+ * version retired ({@link GenerationCache#evictPaths}, which leaves what others sharing the cache
+ * hold alone). A retired generation of a bucket it does not own is left to that bucket's reader,
+ * which may still be on a version in which it is live. A jump of several versions at once warms the
+ * union of their new generations that are still live, so no version's generations go unwarmed: the
+ * follower never skips a version silently and never goes backwards (an older or equal version read
+ * is ignored).
  *
  * <p>Faults: a failed read is logged, counted ({@link #readFailures()}) and retried at the next
  * poll; the follower keeps its current version meanwhile and never swaps to anything it could not
@@ -129,7 +132,7 @@ public final class SnapshotFollower implements AutoCloseable {
      * @param source where the latest version is read ({@link VersionSource#of} normally)
      * @param cache the cache snapshots read and retired generations are evicted from
      * @param gate the gate new generations are warmed through ({@code cache.warmGate()} normally)
-     * @param ownsBucket which buckets' new generations this reader warms
+     * @param ownsBucket which buckets' new generations this reader warms and retired ones it evicts
      * @param warmBeforeSwap whether to warm before swapping at all
      * @param warmDeadline how long a swap waits for its warms; positive
      */
@@ -355,10 +358,14 @@ public final class SnapshotFollower implements AutoCloseable {
         swaps.incrementAndGet();
         Set<String> live = new HashSet<>();
         latest.generations().forEach(g -> live.add(g.path()));
+        // Only the owned buckets' generations: the cache is the TaskManager's, and the reader of
+        // another bucket may still be on (or have pinned) a version in which they are live.
         Set<Path> retired = new HashSet<>();
-        for (String path : before) {
-            if (!live.contains(path)) {
-                retired.add(table.resolve(path));
+        if (previous != null) {
+            for (GenerationRef ref : previous.snapshot.manifest().generations()) {
+                if (!live.contains(ref.path()) && ownsBucket.test(ref.bucket())) {
+                    retired.add(table.resolve(ref.path()));
+                }
             }
         }
         if (previous != null) {

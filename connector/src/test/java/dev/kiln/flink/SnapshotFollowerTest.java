@@ -352,6 +352,50 @@ class SnapshotFollowerTest {
     }
 
     @Test
+    void aFollowerEvictsOnlyTheRetiredGenerationsOfItsOwnBucketsFromTheSharedCache()
+            throws Exception {
+        // Two lookup subtasks of one TaskManager: one cache, buckets partitioned between them.
+        IntPredicate ownedByA = KilnLookupFunction.ownedBuckets(true, 0, 2);
+        IntPredicate ownedByB = KilnLookupFunction.ownedBuckets(true, 1, 2);
+        SnapshotFollower a = follower(cache.warmGate(), ownedByA, true, LONG);
+        SnapshotFollower b = follower(cache.warmGate(), ownedByB, true, LONG);
+        a.initialize();
+        b.initialize();
+        Manifest first = table.upsert(1, LongStream.range(0, 200).toArray());
+        assertThat(a.poll()).isTrue();
+        assertThat(b.poll()).isTrue();
+        long ofB =
+                LongStream.range(0, 200)
+                        .filter(id -> ownedByB.test(table.bucketOf(id)))
+                        .min()
+                        .getAsLong();
+        int bucketOfB = table.bucketOf(ofB);
+        // B's bucket is compacted; A reads the new version first, B (loaded) lags behind.
+        table.compact(bucketOfB);
+        assertThat(a.poll()).isTrue();
+
+        storage.resetCounters();
+        for (long id = 0; id < 200; id++) {
+            if (ownedByB.test(table.bucketOf(id))) {
+                assertAnswers(b, first.version(), id, id + 1);
+            }
+        }
+        assertThat(storage.totalRequests()).as("storage requests of B's lookups").isZero();
+        for (GenerationRef ref : first.generations()) {
+            if (ref.bucket() == bucketOfB) {
+                assertThat(cache.warmGate().isWarm(table.table.resolve(ref.path()))).isTrue();
+            }
+        }
+        // B's own swap retires them.
+        assertThat(b.poll()).isTrue();
+        for (GenerationRef ref : first.generations()) {
+            if (ref.bucket() == bucketOfB) {
+                assertThat(cache.warmGate().isWarm(table.table.resolve(ref.path()))).isFalse();
+            }
+        }
+    }
+
+    @Test
     void aGenerationWarmedForACommitNotYetPublishedSurvivesASwap() throws Exception {
         SnapshotFollower follower = follower(cache.warmGate(), b -> true, true, LONG);
         follower.initialize();
