@@ -14,7 +14,6 @@
 
 package dev.kiln.table;
 
-import dev.kiln.format.GenerationStats;
 import dev.kiln.format.LookupResult;
 import dev.kiln.io.RangeReader;
 
@@ -22,9 +21,6 @@ import org.apache.flink.core.fs.Path;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.BigIntVector;
-import org.apache.arrow.vector.VarCharVector;
-import org.apache.arrow.vector.VectorSchemaRoot;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,9 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -344,35 +338,6 @@ class CompactorTest {
 
     /** Writes the entries of {@code rows} in {@code bucket} (null: delete); null if none. */
     private GenerationRef write(int bucket, Map<Long, String> rows) throws IOException {
-        String path = table.newGenerationPath(bucket);
-        try (VectorSchemaRoot root = VectorSchemaRoot.create(table.options().schema(), allocator)) {
-            BigIntVector id = (BigIntVector) root.getVector("id");
-            VarCharVector name = (VarCharVector) root.getVector("name");
-            BitSet deletes = new BitSet();
-            int row = 0;
-            for (Map.Entry<Long, String> e : rows.entrySet()) {
-                if (table.options().bucketOf(table.options().keyCodec().encode(e.getKey()))
-                        != bucket) {
-                    continue;
-                }
-                id.setSafe(row, e.getKey());
-                if (e.getValue() == null) {
-                    deletes.set(row);
-                    name.setNull(row);
-                } else {
-                    name.setSafe(row, e.getValue().getBytes(StandardCharsets.UTF_8));
-                }
-                row++;
-            }
-            if (row == 0) {
-                return null;
-            }
-            root.setRowCount(row);
-            GenerationStats stats =
-                    table.options()
-                            .newWriter()
-                            .write(table.resolve(path), root, deletes, allocator);
-            return GenerationRef.of(path, bucket, stats);
-        }
+        return GenerationFiles.write(table, allocator, bucket, rows);
     }
 }
