@@ -47,8 +47,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntPredicate;
+import java.util.function.LongSupplier;
 import java.util.stream.LongStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -484,24 +486,8 @@ class SnapshotFollowerTest {
     @Test
     void aStartedFollowerMovesAtOnceWhenToldItsVersionExpired() throws Exception {
         CountDownLatch movedOn = new CountDownLatch(1);
-        AtomicReference<Long> target = new AtomicReference<>(Long.MAX_VALUE);
-        SnapshotFollower follower =
-                new SnapshotFollower(
-                        table.table,
-                        current -> {
-                            Manifest latest =
-                                    SnapshotFollower.VersionSource.of(table.table).latest(current);
-                            if (latest.version() >= target.get()) {
-                                movedOn.countDown();
-                            }
-                            return latest;
-                        },
-                        cache,
-                        cache.warmGate(),
-                        b -> true,
-                        true,
-                        LONG);
-        closeables.add(follower);
+        AtomicLong target = new AtomicLong(Long.MAX_VALUE);
+        SnapshotFollower follower = followerCountingDown(movedOn, target::get);
         follower.initialize();
         Manifest first = table.upsert(1, LongStream.range(0, 100).toArray());
         assertThat(follower.poll()).isTrue();
@@ -550,23 +536,7 @@ class SnapshotFollowerTest {
     void startFollowsOnItsOwnThread() throws Exception {
         Manifest written = table.upsert(1, 1, 2, 3);
         CountDownLatch twoReadsOfIt = new CountDownLatch(2);
-        SnapshotFollower follower =
-                new SnapshotFollower(
-                        table.table,
-                        current -> {
-                            Manifest latest =
-                                    SnapshotFollower.VersionSource.of(table.table).latest(current);
-                            if (latest.version() >= written.version() + 1) {
-                                twoReadsOfIt.countDown();
-                            }
-                            return latest;
-                        },
-                        cache,
-                        cache.warmGate(),
-                        b -> true,
-                        true,
-                        LONG);
-        closeables.add(follower);
+        SnapshotFollower follower = followerCountingDown(twoReadsOfIt, () -> written.version() + 1);
         assertThatThrownBy(() -> follower.start(Duration.ofMillis(1)))
                 .isInstanceOf(IllegalStateException.class);
         follower.initialize();
@@ -626,6 +596,31 @@ class SnapshotFollowerTest {
         assertThat(follower.poll()).isFalse();
         assertThat(follower.readFailures()).isOne();
         assertThat(follower.current()).isNull();
+    }
+
+    /**
+     * A follower of every bucket, warming before swap, that counts {@code reads} down each time it
+     * reads a version at least {@code atLeast}.
+     */
+    private SnapshotFollower followerCountingDown(CountDownLatch reads, LongSupplier atLeast) {
+        SnapshotFollower follower =
+                new SnapshotFollower(
+                        table.table,
+                        current -> {
+                            Manifest latest =
+                                    SnapshotFollower.VersionSource.of(table.table).latest(current);
+                            if (latest.version() >= atLeast.getAsLong()) {
+                                reads.countDown();
+                            }
+                            return latest;
+                        },
+                        cache,
+                        cache.warmGate(),
+                        b -> true,
+                        true,
+                        LONG);
+        closeables.add(follower);
+        return follower;
     }
 
     private SnapshotFollower follower(
