@@ -177,6 +177,10 @@ class ExpiryRaceTest {
         start.countDown();
         CompletableFuture.allOf(writer, reader, cleaner).get(5, TimeUnit.MINUTES);
 
+        System.out.printf(
+                "ExpiryRaceTest: %d reads of retained versions, %d of versions that expired, %d"
+                        + " versions expired, %d files removed during the race%n",
+                retainedReads.get(), expiredReads.get(), expiredVersions.get(), removedFiles.get());
         assertThat(violations).isEmpty();
         assertThat(retainedReads.get()).as("reads of versions retained throughout").isPositive();
         assertThat(expiredVersions.get()).as("versions expired during the race").isPositive();
