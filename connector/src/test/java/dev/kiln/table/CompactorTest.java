@@ -199,10 +199,7 @@ class CompactorTest {
                         .as("generations consulted for key %d after commit %d", id, commit)
                         .isLessThanOrEqualTo(policy.maxGenerations());
                 mostConsulted = Math.max(mostConsulted, consulted.get());
-                assertThat(
-                                result.status() == LookupResult.Status.FOUND
-                                        ? result.values().get(1).toString()
-                                        : null)
+                assertThat(name(result))
                         .as("key %d after commit %d", id, commit)
                         .isEqualTo(reference.get(id));
             }
@@ -217,10 +214,7 @@ class CompactorTest {
                         .get(1, TimeUnit.MINUTES);
         for (int id = 0; id < every.size(); id++) {
             LookupResult result = results.get(id);
-            assertThat(
-                            result.status() == LookupResult.Status.FOUND
-                                    ? result.values().get(1).toString()
-                                    : null)
+            assertThat(name(result))
                     .as("key %d at the end", id)
                     .isEqualTo(reference.get((long) id));
         }
@@ -402,10 +396,7 @@ class CompactorTest {
                 new Snapshot(table, latest, direct).lookupAll(keys).get(30, TimeUnit.SECONDS);
         for (int id = 0; id < KEYS; id++) {
             LookupResult result = results.get(id);
-            assertThat(
-                            result.status() == LookupResult.Status.FOUND
-                                    ? result.values().get(1).toString()
-                                    : null)
+            assertThat(name(result))
                     .as("key %d in version %d", id, latest.version())
                     .isEqualTo(reference.get((long) id));
         }
@@ -415,9 +406,7 @@ class CompactorTest {
         Snapshot snapshot = new Snapshot(table, manifest, direct);
         LookupResult result =
                 snapshot.lookup(table.options().keyCodec().encode(id)).get(10, TimeUnit.SECONDS);
-        return result.status() == LookupResult.Status.FOUND
-                ? result.values().get(1).toString()
-                : null;
+        return name(result);
     }
 
     private long idInBucket(int bucket, long... not) {
@@ -443,5 +432,12 @@ class CompactorTest {
     /** Writes the entries of {@code rows} in {@code bucket} (null: delete); null if none. */
     private GenerationRef write(int bucket, Map<Long, String> rows) throws IOException {
         return GenerationFiles.write(table, allocator, bucket, rows);
+    }
+
+    /** The name a lookup found, or {@code null} for an absent key. */
+    private static String name(LookupResult result) {
+        return result.status() == LookupResult.Status.FOUND
+                ? result.values().get(1).toString()
+                : null;
     }
 }
