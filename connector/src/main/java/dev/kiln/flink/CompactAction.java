@@ -23,12 +23,16 @@ import dev.kiln.table.Manifest;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.util.ParameterTool;
+import org.apache.flink.util.TimeUtils;
 import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
 import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -42,11 +46,19 @@ import java.util.concurrent.Executors;
  *
  * <pre>{@code
  * java -cp flink-connector-kiln.jar:<flink jars> dev.kiln.flink.CompactAction \
- *     --table file:///data/customers [--max-generations 16] [--tier-factor 4]
+ *     --table file:///data/customers [--max-generations 16] [--tier-factor 4] [--compact false] \
+ *     [--keep-last 10] [--keep-for 1h] [--orphans-older-than 1d]
  * }</pre>
  *
  * <p>Runs rounds until no bucket needs compaction; each round is one commit by a committer id
- * unique to this run. Prints each published version.
+ * unique to this run. Prints each published version. Then, if asked, it is the table's maintenance:
+ * {@code --keep-last} / {@code --keep-for} expire old versions ({@link KilnTable#expireVersions}: a
+ * version is kept if it is among the newest {@code keep-last}, 1 if only {@code keep-for} is given,
+ * or younger than {@code keep-for}, 0 if only {@code keep-last} is given), and {@code
+ * --orphans-older-than} removes the generation files no retained version names that are older than
+ * that ({@link KilnTable#removeOrphans}; it must exceed the longest time between writing a
+ * generation and committing it, checkpoint intervals and compaction rounds included). Both are safe
+ * beside running writers and readers.
  */
 @PublicEvolving
 public final class CompactAction {
@@ -57,7 +69,18 @@ public final class CompactAction {
         ParameterTool params = ParameterTool.fromArgs(args);
         if (!params.has("table")) {
             throw new IllegalArgumentException(
-                    "usage: CompactAction --table <path> [--max-generations N] [--tier-factor T]");
+                    "usage: CompactAction --table <path> [--max-generations N] [--tier-factor T]"
+                            + " [--compact true|false] [--keep-last N] [--keep-for <duration>]"
+                            + " [--orphans-older-than <duration>]");
+        }
+        Path root = new Path(params.getRequired("table"));
+        boolean expire = params.has("keep-last") || params.has("keep-for");
+        int keepLast = params.getInt("keep-last", 1);
+        Duration keepFor = duration(params, "keep-for", Duration.ZERO);
+        Duration orphansOlderThan = duration(params, "orphans-older-than", null);
+        if (keepLast < 1) {
+            throw new IllegalArgumentException(
+                    "--keep-last must be at least 1, but was " + keepLast);
         }
         CompactionPolicy policy =
                 CompactionPolicy.builder()
@@ -68,8 +91,36 @@ public final class CompactAction {
                         .tierFactor(
                                 params.getInt("tier-factor", CompactionPolicy.DEFAULT_TIER_FACTOR))
                         .build();
-        int rounds = compact(new Path(params.getRequired("table")), policy);
-        System.out.println("compaction done after " + rounds + " commit(s)");
+        if (params.getBoolean("compact", true)) {
+            int rounds = compact(root, policy);
+            System.out.println("compaction done after " + rounds + " commit(s)");
+        }
+        if (expire) {
+            List<Long> expired =
+                    KilnTable.open(root).expireVersions(keepLast, keepFor, Clock.systemUTC());
+            System.out.println("expired " + expired.size() + " version(s) of " + root);
+        }
+        if (orphansOlderThan != null) {
+            List<Path> removed =
+                    KilnTable.open(root).removeOrphans(orphansOlderThan, Clock.systemUTC());
+            System.out.println("removed " + removed.size() + " orphan file(s) of " + root);
+        }
+    }
+
+    private static Duration duration(ParameterTool params, String key, Duration absent) {
+        if (!params.has(key)) {
+            return absent;
+        }
+        try {
+            return TimeUtils.parseDuration(params.get(key));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    "--"
+                            + key
+                            + " must be a duration (e.g. 30 min, 1h), but was "
+                            + params.get(key),
+                    e);
+        }
     }
 
     /**

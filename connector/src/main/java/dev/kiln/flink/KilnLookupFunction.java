@@ -214,6 +214,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
         gauge(group, "warmsFailed", f, SnapshotFollower::warmFailures);
         gauge(group, "warmsTimedOut", f, SnapshotFollower::warmTimeouts);
         gauge(group, "coldGenerations", f, SnapshotFollower::coldGenerations);
+        gauge(group, "expiredVersions", f, SnapshotFollower::expiredVersions);
         GenerationCache cache = lease.cache();
         gauge(group, "pageLoads", cache, c -> c.pageStats().missCount());
         gauge(group, "pageJoins", cache, c -> c.pageStats().joinCount());

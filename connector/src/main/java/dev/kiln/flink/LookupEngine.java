@@ -18,6 +18,7 @@ import dev.kiln.format.LookupResult;
 import dev.kiln.table.GenerationLookup;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.Snapshot;
+import dev.kiln.table.VersionExpiredException;
 import dev.kiln.warm.GenerationCache;
 
 import org.apache.flink.annotation.Internal;
@@ -114,7 +115,9 @@ public final class LookupEngine implements AutoCloseable {
      * Looks encoded {@code key} up in the snapshot current when its batch is dispatched.
      *
      * @return FOUND with the newest row, or ABSENT; failed with the storage's {@code IOException}
-     *     or a {@code CorruptGenerationException}, unwrapped
+     *     or a {@code CorruptGenerationException}, unwrapped, or with {@link
+     *     VersionExpiredException} naming the version if the snapshot's version expired and lost a
+     *     file (the follower is told, and moves to the latest version)
      */
     public CompletableFuture<LookupResult> lookup(byte[] key) {
         Request request = new Request(requireNonNull(key, "key"));
@@ -201,6 +204,9 @@ public final class LookupEngine implements AutoCloseable {
         answers.whenComplete(
                 (results, error) -> {
                     pin.release();
+                    if (error != null && unwrap(error) instanceof VersionExpiredException expired) {
+                        follower.versionExpired(expired);
+                    }
                     for (int i = 0; i < batch.size(); i++) {
                         Request request = batch.get(i);
                         if (error != null) {

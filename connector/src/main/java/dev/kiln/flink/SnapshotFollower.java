@@ -18,6 +18,7 @@ import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.Manifest;
 import dev.kiln.table.Snapshot;
+import dev.kiln.table.VersionExpiredException;
 import dev.kiln.warm.GenerationCache;
 import dev.kiln.warm.GenerationFile;
 import dev.kiln.warm.WarmGate;
@@ -41,6 +42,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -67,9 +69,13 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Faults: a failed read is logged, counted ({@link #readFailures()}) and retried at the next
  * poll; the follower keeps its current version meanwhile and never swaps to anything it could not
- * read. A warm that fails or does not finish by the deadline never stops the swap; each such
- * generation is counted in {@link #coldGenerations()} and served cold (the cache then warms it on
- * open).
+ * read. A version that expires ({@link dev.kiln.table.KilnTable#expireVersions}) is never a dead
+ * end: the latest version is always retained, a poll that reads a version expiring under it reads
+ * the latest again, and a lookup that finds the current version expired reports it ({@link
+ * #versionExpired}) so that the follower moves on at once; a snapshot of an expired version answers
+ * as it did or fails with {@link VersionExpiredException} naming it, never wrongly. A warm that
+ * fails or does not finish by the deadline never stops the swap; each such generation is counted in
+ * {@link #coldGenerations()} and served cold (the cache then warms it on open).
  *
  * <p>Threading: {@link #current()} and the counters may be read from any thread without locking.
  * {@link #poll()} is serialised (one at a time); {@link #start} runs it on a thread of its own at a
@@ -80,6 +86,12 @@ import static java.util.Objects.requireNonNull;
 public final class SnapshotFollower implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotFollower.class);
+
+    /**
+     * How many times {@link VersionSource#of} reads the latest version again when the one it read
+     * expired before its manifest could be read.
+     */
+    static final int MAX_EXPIRED_READS = 8;
 
     /** Reads the table's latest version. The follower's only read of the table. */
     @FunctionalInterface
@@ -98,10 +110,20 @@ public final class SnapshotFollower implements AutoCloseable {
          */
         static VersionSource of(KilnTable table) {
             return current -> {
-                long latest = table.latestVersion();
-                return current != null && latest <= current.version()
-                        ? current
-                        : table.manifest(latest);
+                for (int attempt = 1; ; attempt++) {
+                    long latest = table.latestVersion();
+                    if (current != null && latest <= current.version()) {
+                        return current;
+                    }
+                    try {
+                        return table.manifest(latest);
+                    } catch (VersionExpiredException e) {
+                        // Expired between the two reads, so a newer version exists: read again.
+                        if (attempt >= MAX_EXPIRED_READS) {
+                            throw e;
+                        }
+                    }
+                }
             };
         }
     }
@@ -126,6 +148,8 @@ public final class SnapshotFollower implements AutoCloseable {
     private final AtomicLong warmFailures = new AtomicLong();
     private final AtomicLong warmTimeouts = new AtomicLong();
     private final AtomicLong coldGenerations = new AtomicLong();
+    private final AtomicLong expiredVersions = new AtomicLong();
+    private final AtomicLong newestExpired = new AtomicLong(-1);
 
     /**
      * @param table the table followed; snapshots read it through {@code cache}
@@ -302,6 +326,48 @@ public final class SnapshotFollower implements AutoCloseable {
     /** Returns how many owned generations were not warm when their version was swapped in. */
     public long coldGenerations() {
         return coldGenerations.get();
+    }
+
+    /**
+     * Returns how many of this follower's versions lookups found expired ({@link #versionExpired};
+     * each version counted once).
+     */
+    public long expiredVersions() {
+        return expiredVersions.get();
+    }
+
+    /**
+     * Reports that a lookup on a snapshot of this follower failed because that snapshot's version
+     * expired ({@link Snapshot} fails with {@link VersionExpiredException} once a file of an
+     * expired version is gone). The first report of a version is logged, naming it, and counted; if
+     * that version is still the current one, the follower polls at once (on its own thread if
+     * {@link #start started}; otherwise the caller's next {@link #poll()} does), moving to the
+     * latest version, which is always retained, and warming it before the swap as usual. Lookups
+     * that started on the expired version are not retried: they fail with the reported error. Never
+     * blocks; callable from any thread.
+     */
+    public void versionExpired(VersionExpiredException error) {
+        long version = error.version();
+        if (newestExpired.getAndAccumulate(version, Math::max) >= version) {
+            return;
+        }
+        expiredVersions.incrementAndGet();
+        boolean current = version() == version;
+        LOG.warn(
+                "Kiln table {}: version {} expired under this reader's lookups (the oldest"
+                        + " retained is {}); {}",
+                table.root(),
+                version,
+                error.oldestRetained(),
+                current ? "moving to the latest version" : "already moved on");
+        ScheduledExecutorService running = poller;
+        if (current && running != null) {
+            try {
+                running.execute(this::pollQuietly);
+            } catch (RejectedExecutionException closed) {
+                // Closing: nothing to move.
+            }
+        }
     }
 
     /** Returns how long the last warm before swap took, in nanoseconds. */

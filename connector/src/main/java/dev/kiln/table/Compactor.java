@@ -38,8 +38,9 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Safe beside writers and other compactors: commits are the table's usual optimistic protocol; a
  * compaction whose inputs another commit retired fails with {@link StaleCompactionException}, its
- * unpublished output is deleted, and the next round plans on the latest version. Blocks on storage
- * I/O; not thread-safe (one compaction at a time per instance).
+ * unpublished output is deleted, and the next round plans on the latest version. So does a round
+ * whose base version expired and lost an input file to orphan cleanup while it was read. Blocks on
+ * storage I/O; not thread-safe (one compaction at a time per instance).
  */
 public final class Compactor {
 
@@ -96,13 +97,30 @@ public final class Compactor {
      * {@code checkpointId}.
      *
      * @return the published manifest, or empty if no bucket needed compaction
-     * @throws StaleCompactionException if other commits took the inputs {@link #MAX_ROUNDS} times
+     * @throws StaleCompactionException if other commits took the inputs (or expiry and orphan
+     *     cleanup removed them) {@link #MAX_ROUNDS} times
      */
     public Optional<Manifest> compact(String committerId, long checkpointId) throws IOException {
         StaleCompactionException lost = null;
         for (int round = 0; round < MAX_ROUNDS; round++) {
             Manifest base = table.latestManifest();
-            List<Compaction> compactions = rewrite(base, null);
+            List<Compaction> compactions;
+            try {
+                compactions = rewrite(base, null);
+            } catch (IOException e) {
+                if (!lostToExpiry(base, e)) {
+                    throw e;
+                }
+                lost =
+                        new StaleCompactionException(
+                                "an input of version " + base.version() + " was removed: " + e, e);
+                LOG.info(
+                        "Compaction of {} found an input of version {} removed (retired by a"
+                                + " later version, which expired); planning again",
+                        table.root(),
+                        base.version());
+                continue;
+            }
             if (compactions.isEmpty()) {
                 return Optional.empty();
             }
@@ -125,6 +143,27 @@ public final class Compactor {
             }
         }
         throw lost;
+    }
+
+    /**
+     * Whether {@code failure} of a rewrite of {@code base} is a generation file gone because a
+     * later version retired it and the versions naming it expired: planning again on the latest
+     * version is then right. A file missing while {@code base} is still retained is a lost file.
+     */
+    private boolean lostToExpiry(Manifest base, IOException failure) throws IOException {
+        Throwable cause = failure;
+        while (cause != null && !(cause instanceof java.io.FileNotFoundException)) {
+            cause = cause.getCause();
+        }
+        if (cause == null) {
+            return false;
+        }
+        try {
+            table.checkRetained(base.version(), cause);
+            return false;
+        } catch (VersionExpiredException expired) {
+            return true;
+        }
     }
 
     private void deleteOutputs(List<Compaction> compactions) {

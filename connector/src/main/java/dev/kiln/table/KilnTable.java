@@ -219,7 +219,9 @@ public final class KilnTable {
             if (probed >= 0) {
                 try {
                     return manifest(probed);
-                } catch (FileNotFoundException e) {
+                } catch (FileNotFoundException | VersionExpiredException e) {
+                    // A stale hint (a slower committer's, written last) may name a version that
+                    // has expired since.
                     LOG.debug("The version hint names {}, which is missing: listing", probed);
                 }
             }
@@ -303,6 +305,17 @@ public final class KilnTable {
             removed.add(versions.get(i));
         }
         return removed;
+    }
+
+    /**
+     * Throws {@link VersionExpiredException} naming {@code version} if its manifest is gone, with
+     * {@code cause} (what the caller found missing) as the cause. One existence check, and a
+     * listing if it is gone.
+     */
+    void checkRetained(long version, Throwable cause) throws IOException {
+        if (!fs.exists(paths.manifest(version))) {
+            throw new VersionExpiredException(version, oldestVersion(), cause);
+        }
     }
 
     /** Returns the oldest version whose manifest is present, or -1 if none is. */
@@ -583,8 +596,8 @@ public final class KilnTable {
             for (long v = read + 1; v < latest.version(); v++) {
                 try {
                     manifest(v).generations().forEach(g -> named.add(g.path()));
-                } catch (FileNotFoundException e) {
-                    // Only a manifest that was removed; it names nothing any more.
+                } catch (FileNotFoundException | VersionExpiredException e) {
+                    // Only a manifest that was removed (expired meanwhile); it names nothing.
                 }
             }
             latest.generations().forEach(g -> named.add(g.path()));

@@ -18,6 +18,7 @@ import dev.kiln.format.LookupResult;
 
 import org.apache.flink.core.fs.Path;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -43,6 +44,13 @@ import static java.util.Objects.requireNonNull;
  * <p>Thread-safe; its answers are fixed, and lookups never block on storage (only those local
  * checks) and may run concurrently. A snapshot pins its version: later commits are seen by a new
  * snapshot.
+ *
+ * <p>Expiry: a snapshot of a version that {@link KilnTable#expireVersions} removed keeps answering
+ * from what it can still read (the same answers as before), but once a generation file it needs is
+ * gone (removed as an orphan), its lookups fail with {@link VersionExpiredException} naming the
+ * version: the reader should move to a retained version. Telling that case apart costs the failed
+ * lookup one existence check of the manifest (and a listing if it is gone), made on the thread that
+ * saw the file missing. While the version is retained, no file it names is ever removed.
  */
 public final class Snapshot {
 
@@ -110,7 +118,30 @@ public final class Snapshot {
                                         keys,
                                         results)));
         return CompletableFuture.allOf(buckets.toArray(new CompletableFuture<?>[0]))
-                .thenApply(done -> Arrays.asList(results));
+                .thenApply(done -> Arrays.<LookupResult>asList(results))
+                .exceptionallyCompose(this::expiredOr);
+    }
+
+    /**
+     * Turns a failure that found a generation file gone into {@link VersionExpiredException} if
+     * this snapshot's version has expired (its files may then be removed as orphans); any other
+     * failure, or a missing file of a version still retained, is passed on as it is.
+     */
+    private CompletableFuture<List<LookupResult>> expiredOr(Throwable error) {
+        Throwable missing = error;
+        while (missing != null && !(missing instanceof FileNotFoundException)) {
+            missing = missing.getCause();
+        }
+        if (missing != null) {
+            try {
+                table.checkRetained(manifest.version(), missing);
+            } catch (VersionExpiredException expired) {
+                return CompletableFuture.failedFuture(expired);
+            } catch (IOException | RuntimeException checkFailed) {
+                error.addSuppressed(checkFailed);
+            }
+        }
+        return CompletableFuture.failedFuture(error);
     }
 
     /** Resolves {@code generation}'s path, checked for links once per snapshot. */

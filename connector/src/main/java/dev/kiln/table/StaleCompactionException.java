@@ -17,7 +17,9 @@ package dev.kiln.table;
 /**
  * Thrown when a commit compacts generations that are no longer live, or no longer consecutive in
  * their bucket, in the version it would build on: another commit (another compactor, say) changed
- * them first. Nothing is published; the compactor plans again on the latest version.
+ * them first, or an input's file was removed (a later version retired it and every version naming
+ * it expired) while the compaction read it. Nothing is published; the compactor plans again on the
+ * latest version.
  */
 public final class StaleCompactionException extends KilnTableException {
 
@@ -25,5 +27,9 @@ public final class StaleCompactionException extends KilnTableException {
 
     StaleCompactionException(String message) {
         super(message);
+    }
+
+    StaleCompactionException(String message, Throwable cause) {
+        super(message, cause);
     }
 }

@@ -18,6 +18,7 @@ import dev.kiln.cache.CacheStats;
 import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.Manifest;
+import dev.kiln.table.VersionExpiredException;
 import dev.kiln.warm.GenerationCache;
 
 import org.apache.flink.api.common.functions.MapFunction;
@@ -35,18 +36,24 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 import static dev.kiln.flink.SinkTestData.KEY;
 import static dev.kiln.flink.SinkTestData.KEYS;
 import static dev.kiln.flink.SinkTestData.ROW_TYPE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Compaction in a running sink: correct, bounded, warm, and exactly once through a failover. */
 class CompactionITCase {
@@ -194,6 +201,96 @@ class CompactionITCase {
             assertThat(cache.generationStats().missCount())
                     .isEqualTo(generationsBefore.missCount());
         }
+    }
+
+    /**
+     * The committer crashes right after publishing a version that applies compactions, before Flink
+     * learns the commit succeeded; the restored job replays that checkpoint's committable. With
+     * expiry on, the replay commits nothing twice, nothing is lost, and once orphan cleanup ran,
+     * storage holds exactly the files of the retained versions.
+     */
+    @Test
+    void aCommitterCrashAfterPublishingACompactionCommitsNothingTwiceWithExpiryOn()
+            throws Exception {
+        Path tablePath = FaultInjectingFileSystem.path(dir.resolve("t"));
+        long n = 6_000;
+        KilnSink<Tuple3<Long, Long, Boolean>> sink =
+                KilnSink.forType(tablePath, ROW_TYPE, KEY, new SinkTestData.Converter())
+                        .bucketCount(4)
+                        .compactionMaxGenerations(MAX_GENERATIONS)
+                        .compactionTierFactor(2)
+                        .expireVersions(3, Duration.ZERO)
+                        .build();
+        KilnTable table = KilnTable.open(tablePath);
+        // Every version as published (expiry removes most of them later).
+        Map<Long, List<String>> published = new java.util.concurrent.ConcurrentHashMap<>();
+        AtomicInteger compactionVersions = new AtomicInteger();
+        AtomicInteger crashes = new AtomicInteger();
+        FaultInjectingFileSystem.onPublish(
+                version -> {
+                    Manifest manifest;
+                    try {
+                        manifest = table.manifest(version);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    published.put(
+                            version,
+                            manifest.generations().stream().map(GenerationRef::path).toList());
+                    if (!manifest.retired().isEmpty()
+                            && compactionVersions.incrementAndGet() == 2
+                            && crashes.getAndIncrement() == 0) {
+                        throw new IllegalStateException(
+                                "injected committer crash after publishing version " + version);
+                    }
+                });
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        env.enableCheckpointing(200);
+        SinkTestData.events(env, 0, n, 400, CompactionITCase::randomEvent)
+                .sinkTo(sink)
+                .uid("kiln-it");
+        env.execute("compaction, committer crash");
+
+        assertThat(crashes.get()).as("one crash after a compaction's publish").isEqualTo(1);
+        SinkTestData.assertLatestVersionHoldsLastWrites(
+                tablePath, n, CompactionITCase::randomEvent);
+        long latest = table.latestVersion();
+        Set<String> seen = new HashSet<>();
+        Set<String> previous = Set.of();
+        for (long v = 1; v <= latest; v++) {
+            assertThat(published)
+                    .as("version %d was published through the file system", v)
+                    .containsKey(v);
+            for (String path : published.get(v)) {
+                if (!previous.contains(path)) {
+                    assertThat(seen.add(path)).as("version %d adds %s again", v, path).isTrue();
+                }
+            }
+            previous = new HashSet<>(published.get(v));
+        }
+        assertThatThrownBy(() -> table.manifest(1))
+                .as("the committer expired old versions")
+                .isInstanceOf(VersionExpiredException.class);
+
+        table.removeOrphans(
+                Duration.ofMinutes(1), Clock.offset(Clock.systemUTC(), Duration.ofHours(1)));
+        Set<String> retained = new HashSet<>();
+        for (long v = table.latestVersion(); v >= 0; v--) {
+            try {
+                table.manifest(v).generations().forEach(g -> retained.add(g.path()));
+            } catch (VersionExpiredException e) {
+                break;
+            }
+        }
+        java.nio.file.Path data = dir.resolve("t").resolve("data");
+        Set<String> stored = new HashSet<>();
+        try (Stream<java.nio.file.Path> files = Files.walk(data)) {
+            files.filter(Files::isRegularFile)
+                    .forEach(f -> stored.add("data/" + data.relativize(f)));
+        }
+        assertThat(stored).as("files left after orphan cleanup").isEqualTo(retained);
     }
 
     /** Fails the job over once, while a compaction write is held. */

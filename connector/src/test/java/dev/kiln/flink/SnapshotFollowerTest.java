@@ -20,6 +20,7 @@ import dev.kiln.io.InstrumentedRangeReader;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.GenerationRef;
 import dev.kiln.table.Manifest;
+import dev.kiln.table.VersionExpiredException;
 import dev.kiln.warm.GenerationCache;
 import dev.kiln.warm.GenerationFile;
 import dev.kiln.warm.WarmGate;
@@ -35,16 +36,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntPredicate;
+import java.util.function.LongSupplier;
 import java.util.stream.LongStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -423,27 +429,114 @@ class SnapshotFollowerTest {
         assertThat(storage.totalRequests()).isZero();
     }
 
+    /**
+     * The follower's version is compacted away, expires and loses its files to orphan cleanup while
+     * the cache no longer holds them: its lookups fail with the typed error naming the version
+     * (never a wrong answer), the follower is told once per version, and its next poll moves it to
+     * the latest version, warmed before the swap.
+     */
+    @Test
+    void aFollowerWhoseVersionExpiredFailsItsLookupsNamingItAndMovesToTheLatestWarm()
+            throws Exception {
+        SnapshotFollower follower = follower(cache.warmGate(), b -> true, true, LONG);
+        follower.initialize();
+        Manifest first = table.upsert(1, LongStream.range(0, 100).toArray());
+        assertThat(follower.poll()).isTrue();
+        Manifest latest = expireAndRemoveTheFilesOf(first);
+        LookupEngine engine =
+                new LookupEngine(
+                        table.table,
+                        cache,
+                        follower,
+                        b -> true,
+                        8,
+                        Duration.ZERO,
+                        new LookupEngine.Metrics());
+        closeables.add(engine);
+
+        for (long id = 0; id < 3; id++) {
+            assertThatThrownBy(() -> engine.lookup(table.key(0)).get())
+                    .cause()
+                    .isInstanceOf(VersionExpiredException.class)
+                    .hasMessageContaining("version " + first.version() + " has expired")
+                    .satisfies(
+                            e ->
+                                    assertThat(((VersionExpiredException) e).version())
+                                            .isEqualTo(first.version()));
+        }
+        assertThat(follower.expiredVersions()).isOne();
+        assertThat(follower.version()).isEqualTo(first.version());
+
+        long warmedBefore = follower.warmed();
+        assertThat(follower.poll()).isTrue();
+        assertThat(follower.version()).isEqualTo(table.table.latestVersion());
+        assertThat(follower.warmed() - warmedBefore).isPositive();
+        assertThat(follower.coldGenerations()).isZero();
+        storage.resetCounters();
+        assertAnswers(follower, latest.version(), 0, 120);
+        for (long id = 0; id < 120; id += 7) {
+            assertThat(engine.lookup(table.key(id)).get().status())
+                    .isEqualTo(LookupResult.Status.FOUND);
+        }
+        assertThat(storage.totalRequests()).as("storage requests after the swap").isZero();
+        assertThat(follower.expiredVersions()).isOne();
+    }
+
+    /** A started follower told of its expired version moves without waiting for its interval. */
+    @Test
+    void aStartedFollowerMovesAtOnceWhenToldItsVersionExpired() throws Exception {
+        CountDownLatch movedOn = new CountDownLatch(1);
+        AtomicLong target = new AtomicLong(Long.MAX_VALUE);
+        SnapshotFollower follower = followerCountingDown(movedOn, target::get);
+        follower.initialize();
+        Manifest first = table.upsert(1, LongStream.range(0, 100).toArray());
+        assertThat(follower.poll()).isTrue();
+        follower.start(Duration.ofHours(1));
+        expireAndRemoveTheFilesOf(first);
+        target.set(table.table.latestVersion());
+
+        assertThatThrownBy(() -> follower.current().lookup(table.key(1)).get())
+                .cause()
+                .isInstanceOf(VersionExpiredException.class)
+                .satisfies(e -> follower.versionExpired((VersionExpiredException) e));
+        Latches.await(movedOn);
+        assertThat(follower.expiredVersions()).isOne();
+    }
+
+    /**
+     * Compacts every bucket (so nothing of {@code old} stays live), writes on, expires every
+     * version but the latest, removes the orphans, and evicts {@code old}'s generations from the
+     * cache (as memory pressure would). Returns the last version written.
+     */
+    private Manifest expireAndRemoveTheFilesOf(Manifest old) throws IOException {
+        for (int b = 0; b < 4; b++) {
+            table.compact(b);
+        }
+        Manifest latest = table.upsert(2, LongStream.range(100, 120).toArray());
+        assertThat(
+                        table.table.expireVersions(
+                                1,
+                                Duration.ZERO,
+                                Clock.offset(Clock.systemUTC(), Duration.ofMinutes(1))))
+                .contains(old.version());
+        List<Path> removed =
+                table.table.removeOrphans(
+                        Duration.ofMinutes(1),
+                        Clock.offset(Clock.systemUTC(), Duration.ofHours(1)));
+        Set<Path> files = new HashSet<>();
+        for (GenerationRef ref : old.generations()) {
+            files.add(table.table.resolve(ref.path()));
+        }
+        assertThat(removed).containsAll(files);
+        cache.evictPaths(files).join();
+        return latest;
+    }
+
     @Test
     void startFollowsOnItsOwnThread() throws Exception {
         Manifest written = table.upsert(1, 1, 2, 3);
         CountDownLatch twoReadsOfIt = new CountDownLatch(2);
-        SnapshotFollower follower =
-                new SnapshotFollower(
-                        table.table,
-                        current -> {
-                            Manifest latest =
-                                    SnapshotFollower.VersionSource.of(table.table).latest(current);
-                            if (latest.version() >= written.version() + 1) {
-                                twoReadsOfIt.countDown();
-                            }
-                            return latest;
-                        },
-                        cache,
-                        cache.warmGate(),
-                        b -> true,
-                        true,
-                        LONG);
-        closeables.add(follower);
+        SnapshotFollower follower = followerCountingDown(twoReadsOfIt, () -> written.version() + 1);
         assertThatThrownBy(() -> follower.start(Duration.ofMillis(1)))
                 .isInstanceOf(IllegalStateException.class);
         follower.initialize();
@@ -503,6 +596,31 @@ class SnapshotFollowerTest {
         assertThat(follower.poll()).isFalse();
         assertThat(follower.readFailures()).isOne();
         assertThat(follower.current()).isNull();
+    }
+
+    /**
+     * A follower of every bucket, warming before swap, that counts {@code reads} down each time it
+     * reads a version at least {@code atLeast}.
+     */
+    private SnapshotFollower followerCountingDown(CountDownLatch reads, LongSupplier atLeast) {
+        SnapshotFollower follower =
+                new SnapshotFollower(
+                        table.table,
+                        current -> {
+                            Manifest latest =
+                                    SnapshotFollower.VersionSource.of(table.table).latest(current);
+                            if (latest.version() >= atLeast.getAsLong()) {
+                                reads.countDown();
+                            }
+                            return latest;
+                        },
+                        cache,
+                        cache.warmGate(),
+                        b -> true,
+                        true,
+                        LONG);
+        closeables.add(follower);
+        return follower;
     }
 
     private SnapshotFollower follower(

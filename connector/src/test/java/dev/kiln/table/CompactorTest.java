@@ -14,7 +14,6 @@
 
 package dev.kiln.table;
 
-import dev.kiln.format.GenerationStats;
 import dev.kiln.format.LookupResult;
 import dev.kiln.io.RangeReader;
 
@@ -22,9 +21,6 @@ import org.apache.flink.core.fs.Path;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.BigIntVector;
-import org.apache.arrow.vector.VarCharVector;
-import org.apache.arrow.vector.VectorSchemaRoot;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,9 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -131,6 +125,104 @@ class CompactorTest {
         }
         // Size-tiered: each row is rewritten a few times, not once per commit.
         assertThat((double) written / ingested).isLessThan(8.0);
+    }
+
+    /**
+     * The sink's cadence at the core: a flush per bucket and commit, {@link Compactor#compact}
+     * after each, over 1,000 commits of new keys and updates (so generations climb several tiers
+     * and the hard bound engages too). After every commit every bucket holds at most {@code
+     * maxGenerations} live generations, and a lookup consults (asks the generation lookup about) at
+     * most that many generations, counted exactly through the lookup it reads with.
+     */
+    @Test
+    void liveAndConsultedGenerationsStayWithinTheBoundAtEveryCommitOfAThousand() throws Exception {
+        CompactionPolicy policy =
+                CompactionPolicy.builder().maxGenerations(8).tierFactor(4).build();
+        Compactor compactor = new Compactor(table, io, allocator, policy);
+        java.util.concurrent.atomic.AtomicInteger consulted =
+                new java.util.concurrent.atomic.AtomicInteger();
+        GenerationLookup counting =
+                new GenerationLookup() {
+                    @Override
+                    public CompletableFuture<List<LookupResult>> lookupAll(
+                            Path path, List<byte[]> keys) {
+                        consulted.incrementAndGet();
+                        return direct.lookupAll(path, keys);
+                    }
+
+                    @Override
+                    public CompletableFuture<List<LookupResult>> lookupAll(
+                            Path path, long fileLength, List<byte[]> keys) {
+                        consulted.incrementAndGet();
+                        return direct.lookupAll(path, fileLength, keys);
+                    }
+                };
+        Map<Long, String> reference = new TreeMap<>();
+        Random random = new Random(5);
+        int mostLive = 0;
+        int mostConsulted = 0;
+        for (int commit = 1; commit <= 1000; commit++) {
+            Map<Long, String> batch = new HashMap<>();
+            for (long id = commit * 8L; id < commit * 8L + 8; id++) {
+                batch.put(id, "c" + commit + "-" + id);
+            }
+            for (int i = 0; i < 4; i++) {
+                long id = random.nextInt(commit * 8);
+                batch.put(id, random.nextInt(2) == 0 ? null : "c" + commit + "-" + id);
+            }
+            List<GenerationRef> added = new ArrayList<>();
+            for (int b = 0; b < BUCKETS; b++) {
+                GenerationRef g = write(b, batch);
+                if (g != null) {
+                    added.add(g);
+                }
+            }
+            table.commit(new Commit("writer", commit, added, List.of()));
+            batch.forEach(reference::put);
+            compactor.compact("compactor", commit);
+
+            Manifest latest = table.latestManifest();
+            for (int b = 0; b < BUCKETS; b++) {
+                int live = latest.newestFirst(b).size();
+                assertThat(live)
+                        .as("live generations of bucket %d after commit %d", b, commit)
+                        .isLessThanOrEqualTo(policy.maxGenerations());
+                mostLive = Math.max(mostLive, live);
+            }
+            Snapshot snapshot = new Snapshot(table, latest, counting);
+            for (long id = commit % 16; id < commit * 8L + 8; id += commit / 2 + 16) {
+                consulted.set(0);
+                LookupResult result =
+                        snapshot.lookup(table.options().keyCodec().encode(id))
+                                .get(30, TimeUnit.SECONDS);
+                assertThat(consulted.get())
+                        .as("generations consulted for key %d after commit %d", id, commit)
+                        .isLessThanOrEqualTo(policy.maxGenerations());
+                mostConsulted = Math.max(mostConsulted, consulted.get());
+                assertThat(name(result))
+                        .as("key %d after commit %d", id, commit)
+                        .isEqualTo(reference.get(id));
+            }
+        }
+        List<byte[]> every = new ArrayList<>();
+        for (long id = 0; id < 1000 * 8L + 8; id++) {
+            every.add(table.options().keyCodec().encode(id));
+        }
+        List<LookupResult> results =
+                new Snapshot(table, table.latestManifest(), direct)
+                        .lookupAll(every)
+                        .get(1, TimeUnit.MINUTES);
+        for (int id = 0; id < every.size(); id++) {
+            LookupResult result = results.get(id);
+            assertThat(name(result))
+                    .as("key %d at the end", id)
+                    .isEqualTo(reference.get((long) id));
+        }
+        System.out.printf(
+                "1,000 commits: at most %d live generations per bucket, %d consulted per lookup"
+                        + " (bound %d)%n",
+                mostLive, mostConsulted, policy.maxGenerations());
+        assertThat(mostLive).as("buckets grew to the bound").isEqualTo(policy.maxGenerations());
     }
 
     @Test
@@ -304,10 +396,7 @@ class CompactorTest {
                 new Snapshot(table, latest, direct).lookupAll(keys).get(30, TimeUnit.SECONDS);
         for (int id = 0; id < KEYS; id++) {
             LookupResult result = results.get(id);
-            assertThat(
-                            result.status() == LookupResult.Status.FOUND
-                                    ? result.values().get(1).toString()
-                                    : null)
+            assertThat(name(result))
                     .as("key %d in version %d", id, latest.version())
                     .isEqualTo(reference.get((long) id));
         }
@@ -317,9 +406,7 @@ class CompactorTest {
         Snapshot snapshot = new Snapshot(table, manifest, direct);
         LookupResult result =
                 snapshot.lookup(table.options().keyCodec().encode(id)).get(10, TimeUnit.SECONDS);
-        return result.status() == LookupResult.Status.FOUND
-                ? result.values().get(1).toString()
-                : null;
+        return name(result);
     }
 
     private long idInBucket(int bucket, long... not) {
@@ -344,35 +431,13 @@ class CompactorTest {
 
     /** Writes the entries of {@code rows} in {@code bucket} (null: delete); null if none. */
     private GenerationRef write(int bucket, Map<Long, String> rows) throws IOException {
-        String path = table.newGenerationPath(bucket);
-        try (VectorSchemaRoot root = VectorSchemaRoot.create(table.options().schema(), allocator)) {
-            BigIntVector id = (BigIntVector) root.getVector("id");
-            VarCharVector name = (VarCharVector) root.getVector("name");
-            BitSet deletes = new BitSet();
-            int row = 0;
-            for (Map.Entry<Long, String> e : rows.entrySet()) {
-                if (table.options().bucketOf(table.options().keyCodec().encode(e.getKey()))
-                        != bucket) {
-                    continue;
-                }
-                id.setSafe(row, e.getKey());
-                if (e.getValue() == null) {
-                    deletes.set(row);
-                    name.setNull(row);
-                } else {
-                    name.setSafe(row, e.getValue().getBytes(StandardCharsets.UTF_8));
-                }
-                row++;
-            }
-            if (row == 0) {
-                return null;
-            }
-            root.setRowCount(row);
-            GenerationStats stats =
-                    table.options()
-                            .newWriter()
-                            .write(table.resolve(path), root, deletes, allocator);
-            return GenerationRef.of(path, bucket, stats);
-        }
+        return GenerationFiles.write(table, allocator, bucket, rows);
+    }
+
+    /** The name a lookup found, or {@code null} for an absent key. */
+    private static String name(LookupResult result) {
+        return result.status() == LookupResult.Status.FOUND
+                ? result.values().get(1).toString()
+                : null;
     }
 }

@@ -97,6 +97,20 @@ class ExpiryTest {
     }
 
     @Test
+    void aStaleVersionHintNamingAnExpiredVersionIsListedPast() throws Exception {
+        commitTenReplacements();
+        table.expireVersions(
+                2, Duration.ZERO, Clock.offset(Clock.systemUTC(), Duration.ofMinutes(1)));
+        // A slower committer's hint, written after the newer ones.
+        Files.writeString(dir.resolve("table").resolve("_kiln").resolve("version-hint"), "5\n");
+
+        assertThat(table.latestManifest().version()).isEqualTo(10);
+        assertThat(table.latestVersion()).isEqualTo(10);
+        assertThat(table.snapshot(GenerationLookup.direct(null, null)).manifest().version())
+                .isEqualTo(10);
+    }
+
+    @Test
     void youngVersionsAreKeptWhateverTheCount() throws Exception {
         commitTenReplacements();
         Clock past = Clock.fixed(Instant.EPOCH, ZoneOffset.UTC);

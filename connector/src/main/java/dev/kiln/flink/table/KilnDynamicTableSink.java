@@ -84,6 +84,7 @@ public final class KilnDynamicTableSink implements DynamicTableSink {
                         .cacheSettings(cache)
                         // The planner gives sinks no uid unless plans are compiled: see sink.md.
                         .operatorUids(false);
+        KilnOptions.compactionAndExpiry(options, builder);
         options.getOptional(KilnOptions.BUCKET).ifPresent(builder::bucketCount);
         options.getOptional(KilnOptions.WRITE_PAGE_SIZE)
                 .ifPresent(size -> builder.targetPageBytes(size.getBytes()));

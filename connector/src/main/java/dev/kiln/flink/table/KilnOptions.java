@@ -18,6 +18,7 @@ import dev.kiln.flink.CacheSettings;
 import dev.kiln.flink.KilnSink;
 import dev.kiln.flink.LookupOptions;
 import dev.kiln.format.GenerationWriter;
+import dev.kiln.table.CompactionPolicy;
 import dev.kiln.warm.GenerationCache;
 
 import org.apache.flink.annotation.PublicEvolving;
@@ -31,6 +32,7 @@ import org.apache.flink.util.TimeUtils;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Every option of the {@code 'kiln'} SQL connector, with its type, default and description. The
@@ -80,6 +82,56 @@ public final class KilnOptions {
                     .withDescription(
                             "A bucket's memtable past this size is flushed to a generation at"
                                     + " once, between checkpoints.");
+
+    /** Compaction in the sink's writers on or off. */
+    public static final ConfigOption<Boolean> SINK_COMPACTION_ENABLED =
+            ConfigOptions.key("sink.compaction.enabled")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Each writer compacts the buckets it writes in the background; the"
+                                    + " outputs are warmed before the commit that retires their"
+                                    + " inputs.");
+
+    /** The compaction policy's bound on a bucket's live generations. */
+    public static final ConfigOption<Integer> SINK_COMPACTION_MAX_GENERATIONS =
+            ConfigOptions.key("sink.compaction.max-generations")
+                    .intType()
+                    .defaultValue(CompactionPolicy.DEFAULT_MAX_GENERATIONS)
+                    .withDescription(
+                            "Live generations a bucket may hold after compaction; at least 1.");
+
+    /** The compaction policy's tier factor. */
+    public static final ConfigOption<Integer> SINK_COMPACTION_TIER_FACTOR =
+            ConfigOptions.key("sink.compaction.tier-factor")
+                    .intType()
+                    .defaultValue(CompactionPolicy.DEFAULT_TIER_FACTOR)
+                    .withDescription(
+                            "Generations of one size tier that merge into one, and the size"
+                                    + " factor between tiers; at least 2.");
+
+    /** Expiry: the newest versions kept whatever their age. */
+    public static final ConfigOption<Integer> SINK_EXPIRE_KEEP_LAST =
+            ConfigOptions.key("sink.expire.keep-last")
+                    .intType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "After each commit, remove the versions that are neither among the"
+                                    + " newest this many nor younger than"
+                                    + " 'sink.expire.keep-for'; at least 1. Not set (and"
+                                    + " 'sink.expire.keep-for' not set): versions never expire;"
+                                    + " not set while 'sink.expire.keep-for' is: 1.");
+
+    /** Expiry: how long a version is kept whatever the count. */
+    public static final ConfigOption<Duration> SINK_EXPIRE_KEEP_FOR =
+            ConfigOptions.key("sink.expire.keep-for")
+                    .durationType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "After each commit, remove the versions older than this that are not"
+                                    + " among the newest 'sink.expire.keep-last' (Flink's"
+                                    + " durations are never negative)."
+                                    + " Not set while 'sink.expire.keep-last' is: 0.");
 
     /** Target page size of the generations the sink writes. */
     public static final ConfigOption<MemorySize> WRITE_PAGE_SIZE =
@@ -218,6 +270,11 @@ public final class KilnOptions {
                 BUCKET,
                 SINK_PARALLELISM,
                 SINK_MEMTABLE_SIZE,
+                SINK_COMPACTION_ENABLED,
+                SINK_COMPACTION_MAX_GENERATIONS,
+                SINK_COMPACTION_TIER_FACTOR,
+                SINK_EXPIRE_KEEP_LAST,
+                SINK_EXPIRE_KEEP_FOR,
                 WRITE_PAGE_SIZE,
                 WRITE_FILTER_FPP,
                 WARM_ENABLED,
@@ -265,6 +322,15 @@ public final class KilnOptions {
         positive(config, BUCKET);
         config.getOptional(SINK_PARALLELISM).ifPresent(p -> positive(SINK_PARALLELISM, p));
         positive(SINK_MEMTABLE_SIZE, config.get(SINK_MEMTABLE_SIZE).getBytes());
+        atLeast(config, SINK_COMPACTION_MAX_GENERATIONS, 1);
+        atLeast(config, SINK_COMPACTION_TIER_FACTOR, 2);
+        config.getOptional(SINK_EXPIRE_KEEP_LAST)
+                .ifPresent(
+                        keep -> {
+                            if (keep < 1) {
+                                throw invalid(SINK_EXPIRE_KEEP_LAST, keep, "must be at least 1");
+                            }
+                        });
         positive(WRITE_PAGE_SIZE, config.get(WRITE_PAGE_SIZE).getBytes());
         double fpp = config.get(WRITE_FILTER_FPP);
         if (!(fpp > 0 && fpp < 1)) {
@@ -306,6 +372,28 @@ public final class KilnOptions {
                 .batchWindow(config.get(LOOKUP_BATCH_WINDOW))
                 .cacheSettings(cacheSettings(config))
                 .build();
+    }
+
+    /**
+     * Sets the sink's compaction and expiry options on {@code builder}: compaction as configured,
+     * expiry only if {@link #SINK_EXPIRE_KEEP_LAST} or {@link #SINK_EXPIRE_KEEP_FOR} is set.
+     */
+    static void compactionAndExpiry(ReadableConfig config, KilnSink.Builder<?> builder) {
+        builder.compaction(config.get(SINK_COMPACTION_ENABLED))
+                .compactionMaxGenerations(config.get(SINK_COMPACTION_MAX_GENERATIONS))
+                .compactionTierFactor(config.get(SINK_COMPACTION_TIER_FACTOR));
+        Optional<Integer> keepLast = config.getOptional(SINK_EXPIRE_KEEP_LAST);
+        Optional<Duration> keepFor = config.getOptional(SINK_EXPIRE_KEEP_FOR);
+        if (keepLast.isPresent() || keepFor.isPresent()) {
+            builder.expireVersions(keepLast.orElse(1), keepFor.orElse(Duration.ZERO));
+        }
+    }
+
+    private static void atLeast(ReadableConfig config, ConfigOption<Integer> option, int least) {
+        int value = config.get(option);
+        if (value < least) {
+            throw invalid(option, value, "must be at least " + least);
+        }
     }
 
     private static void positive(ReadableConfig config, ConfigOption<?> option) {
