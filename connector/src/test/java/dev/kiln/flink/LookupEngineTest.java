@@ -23,6 +23,8 @@ import dev.kiln.table.GenerationRef;
 import dev.kiln.table.Manifest;
 import dev.kiln.warm.GenerationCache;
 
+import org.apache.flink.core.fs.Path;
+
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
@@ -35,7 +37,9 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -225,6 +229,10 @@ class LookupEngineTest {
         }
         assertThat(metrics.batches.getCount()).isOne();
 
+        // Cached keys are answered inline, without a batch: evict, so that these ones miss.
+        Set<Path> live = new HashSet<>();
+        written.generations().forEach(g -> live.add(table.table.resolve(g.path())));
+        cache.evictPaths(live).join();
         List<CompletableFuture<LookupResult>> held = new ArrayList<>();
         for (long id = 10; id < 13; id++) {
             held.add(engine.lookup(table.key(id)));
@@ -287,7 +295,11 @@ class LookupEngineTest {
         useInstrumentedCache();
         SnapshotFollower follower = follower(cache, b -> true, false);
         follower.initialize();
-        LookupEngine engine = engine(cache, follower, b -> true, 8, Duration.ZERO);
+        LookupEngine.Metrics metrics = new LookupEngine.Metrics();
+        LookupEngine engine =
+                new LookupEngine(
+                        table.table, cache, follower, b -> true, 8, Duration.ZERO, metrics);
+        closeables.add(engine);
 
         storage.failNextReads(1);
         assertThatThrownBy(() -> engine.lookup(table.key(1)).get())
@@ -326,6 +338,12 @@ class LookupEngineTest {
                                         .cause()
                                         .isInstanceOf(CorruptGenerationException.class)
                                         .hasMessageContaining(ref.path()));
+        answers.forEach(answer -> answer.handle((result, error) -> null).join());
+        long failed = answers.stream().filter(CompletableFuture::isCompletedExceptionally).count();
+        // Every failed lookup counted once: the injected read failure and the corrupt ones.
+        assertThat(metrics.failures()).isEqualTo(1 + failed);
+        assertThat(metrics.hits() + metrics.coldReads() + metrics.failures())
+                .isEqualTo(metrics.lookups());
     }
 
     @Test
