@@ -394,12 +394,14 @@ public final class SnapshotFollower implements AutoCloseable {
      * and no other reader's snapshot holds it ({@link GenerationCache#releasePaths}).
      */
     private boolean install(Manifest latest, Set<Path> held) {
+        Snapshot snapshot = table.snapshot(latest, cache);
+        snapshot.checkPaths();
         synchronized (swapLock) {
             if (closed) {
                 return false;
             }
             Pin previous = current;
-            current = new Pin(table.snapshot(latest, cache), held);
+            current = new Pin(snapshot, held);
             if (previous != null) {
                 previous.release();
             }

@@ -182,6 +182,21 @@ public final class Snapshot {
         return LookupResult.absent();
     }
 
+    /**
+     * Makes the per-snapshot path checks of every generation now, so that lookups do not make them
+     * (and {@link #lookupIfCached} can answer from the first lookup on). A path that fails its
+     * check is left unchecked: the lookups that reach it fail with the error.
+     */
+    public void checkPaths() {
+        for (GenerationRef generation : manifest.generations()) {
+            try {
+                checked(generation);
+            } catch (IOException e) {
+                // Thrown again, typed, by the first lookup that reaches this generation.
+            }
+        }
+    }
+
     /** Resolves {@code generation}'s path, checked for links once per snapshot. */
     private Path checked(GenerationRef generation) throws IOException {
         Checked path = checked.get(generation.path());

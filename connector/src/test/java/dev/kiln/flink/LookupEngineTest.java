@@ -167,6 +167,56 @@ class LookupEngineTest {
     }
 
     @Test
+    void cachedLookupsAreAnsweredInlineAndOnlyMissesGoToABatch() throws Exception {
+        Manifest written = table.upsert(1, LongStream.range(0, 100).toArray());
+        useInstrumentedCache();
+        SnapshotFollower follower = follower(cache, b -> true, true);
+        follower.initialize();
+        GenerationRef evicted = written.generations().get(0);
+        long[] ofEvicted =
+                LongStream.range(0, 100)
+                        .filter(id -> table.bucketOf(id) == evicted.bucket())
+                        .toArray();
+        LookupEngine.Metrics metrics = new LookupEngine.Metrics();
+        // One batch for exactly the misses; the window never passes.
+        LookupEngine engine =
+                new LookupEngine(
+                        table.table,
+                        cache,
+                        follower,
+                        b -> true,
+                        ofEvicted.length,
+                        Duration.ofHours(1),
+                        metrics);
+        closeables.add(engine);
+
+        storage.resetCounters();
+        for (long id = 0; id < 100; id++) {
+            CompletableFuture<LookupResult> answer = engine.lookup(table.key(id));
+            assertThat(answer).as("id %d answered on the caller's thread", id).isDone();
+            assertFound(answer.get(), written.version(), id);
+        }
+        assertThat(metrics.inlineHits()).isEqualTo(100);
+        assertThat(metrics.hits()).isEqualTo(100);
+        assertThat(metrics.batches()).isZero();
+        assertThat(storage.totalRequests()).isZero();
+
+        cache.evictPaths(Set.of(table.table.resolve(evicted.path()))).join();
+        List<CompletableFuture<LookupResult>> answers = new ArrayList<>();
+        for (long id = 0; id < 100; id++) {
+            answers.add(engine.lookup(table.key(id)));
+        }
+        for (long id = 0; id < 100; id++) {
+            assertFound(answers.get((int) id).get(), written.version(), id);
+        }
+        assertThat(metrics.batches()).isOne();
+        assertThat(metrics.coldReads()).isEqualTo(ofEvicted.length);
+        assertThat(metrics.inlineHits()).isEqualTo(200 - ofEvicted.length);
+        assertThat(metrics.hits() + metrics.coldReads()).isEqualTo(metrics.lookups());
+        assertThat(storage.totalRequests()).isPositive();
+    }
+
+    @Test
     void noLookupIssuedAfterASwapIsAColdRead() throws Exception {
         assertThat(coldReadsAfterSwaps(true)).isZero();
     }
@@ -214,7 +264,7 @@ class LookupEngineTest {
         Manifest written = table.upsert(1, LongStream.range(0, 20).toArray());
         LookupEngine.Metrics metrics = new LookupEngine.Metrics();
         useInstrumentedCache();
-        SnapshotFollower follower = follower(cache, b -> true, true);
+        SnapshotFollower follower = follower(cache, b -> true, false);
         follower.initialize();
         LookupEngine engine =
                 new LookupEngine(
@@ -229,7 +279,8 @@ class LookupEngineTest {
         }
         assertThat(metrics.batches.getCount()).isOne();
 
-        // Cached keys are answered inline, without a batch: evict, so that these ones miss.
+        // Cached keys are answered inline, without a batch (hence no warm before swap here):
+        // evict what the batch loaded, so that these ones miss.
         Set<Path> live = new HashSet<>();
         written.generations().forEach(g -> live.add(table.table.resolve(g.path())));
         cache.evictPaths(live).join();
