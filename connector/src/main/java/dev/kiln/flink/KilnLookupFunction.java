@@ -80,6 +80,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
     private transient LookupEngine engine;
     private transient KeyEncoder keys;
     private transient RowDataReader rows;
+    private transient LookupEngine.Metrics metrics;
 
     KilnLookupFunction(
             Path tablePath,
@@ -123,7 +124,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
         GenerationCache cache = lease.cache();
         follower = SnapshotFollower.of(table, cache, owns, options);
         follower.initialize();
-        LookupEngine.Metrics metrics = new LookupEngine.Metrics();
+        metrics = new LookupEngine.Metrics();
         engine =
                 new LookupEngine(
                         table,
@@ -144,6 +145,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
             key = keys.encode(keyOf.keyOf(input));
         } catch (Throwable t) {
             ExceptionUtils.rethrowIfFatalErrorOrOOM(t);
+            metrics.failures.inc();
             resultFuture.completeExceptionally(t);
             return;
         }
@@ -163,6 +165,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
                                 out = result.apply(input, row);
                             } catch (Throwable t) {
                                 ExceptionUtils.rethrowIfFatalErrorOrOOM(t);
+                                metrics.failures.inc();
                                 resultFuture.completeExceptionally(t);
                                 return;
                             }
@@ -202,6 +205,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
         group.counter("coldReads", metrics.coldReads);
         group.counter("notOwnedLookups", metrics.notOwned);
         group.counter("batches", metrics.batches);
+        group.counter("inlineHits", metrics.inline);
         group.counter("lookupFailures", metrics.failures);
         SnapshotFollower f = follower;
         gauge(group, "snapshotVersion", f, SnapshotFollower::version);

@@ -49,7 +49,14 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The lookup path of one subtask, without Flink's operator around it: encoded keys in, answers of
- * the follower's current snapshot out, in micro-batches.
+ * the follower's current snapshot out.
+ *
+ * <p>Fast path: {@link #lookup} first tries to answer on the caller's thread from the current
+ * snapshot, pinned for the attempt, if every page the key needs in it is cached (the usual case
+ * once the follower has warmed). That answer is a hit, made with no storage read, no hand-off and
+ * no batch. Any miss (a generation not open, a page not cached, a path this snapshot has not
+ * checked yet) gives up the attempt as a whole; the key then goes to a micro-batch and is answered
+ * entirely from the snapshot its batch reads.
  *
  * <p>Batching: {@link #lookup} queues the key; a dispatcher thread takes what is queued, up to
  * {@code batchMaxSize} at a time, and answers each batch with one {@link Snapshot#lookupAll} on the
@@ -58,8 +65,9 @@ import static java.util.Objects.requireNonNull;
  * it is full, and the rest when the window of the first of them has passed. Dispatch never blocks:
  * page misses go through the cache's single flight, so concurrent batches load a page once.
  *
- * <p>Thread-safe; {@link #lookup} never blocks. Futures complete on the cache's I/O threads or the
- * dispatcher thread. Public for Kiln's SQL lookup source and benchmarks; not an API.
+ * <p>Thread-safe; {@link #lookup} never blocks. Futures complete on the caller's thread (fast
+ * path), the cache's I/O threads or the dispatcher thread. Public for Kiln's SQL lookup source and
+ * benchmarks; not an API.
  */
 @Internal
 public final class LookupEngine implements AutoCloseable {
@@ -120,15 +128,29 @@ public final class LookupEngine implements AutoCloseable {
      *     file (the follower is told, and moves to the latest version)
      */
     public CompletableFuture<LookupResult> lookup(byte[] key) {
-        Request request = new Request(requireNonNull(key, "key"));
+        requireNonNull(key, "key");
         metrics.lookups.inc();
-        if (!ownsBucket.test(table.options().bucketOf(key))) {
+        int bucket = table.options().bucketOf(key);
+        if (!ownsBucket.test(bucket)) {
             metrics.notOwned.inc();
         }
         if (closed) {
-            request.result.completeExceptionally(closedError());
-            return request.result;
+            metrics.failures.inc();
+            return CompletableFuture.failedFuture(closedError());
         }
+        LookupResult cached;
+        try {
+            cached = lookupIfCached(bucket, key);
+        } catch (RuntimeException e) {
+            metrics.failures.inc();
+            return CompletableFuture.failedFuture(e);
+        }
+        if (cached != null) {
+            metrics.hits.inc();
+            metrics.inline.inc();
+            return CompletableFuture.completedFuture(cached);
+        }
+        Request request = new Request(key);
         queue.add(request);
         int size = queued.incrementAndGet();
         try {
@@ -148,6 +170,20 @@ public final class LookupEngine implements AutoCloseable {
             failQueued();
         }
         return request.result;
+    }
+
+    /**
+     * The fast path: the answer of the current snapshot if every page it needs is cached, read on
+     * the caller's thread under a pin (no hand-off, no batch, no storage read); {@code null} if
+     * not, and then the batch answers the lookup whole, from the snapshot current at its dispatch.
+     */
+    private LookupResult lookupIfCached(int bucket, byte[] key) {
+        SnapshotFollower.Pin pin = follower.pin();
+        try {
+            return pin.snapshot().lookupIfCached(bucket, key, cache);
+        } finally {
+            pin.release();
+        }
     }
 
     @Override
@@ -192,7 +228,16 @@ public final class LookupEngine implements AutoCloseable {
             keys.add(request.key);
         }
         GenerationCache.ColdReadListener coldReads = key -> byKey.get(key).cold = true;
-        SnapshotFollower.Pin pin = follower.pin();
+        SnapshotFollower.Pin pin;
+        try {
+            pin = follower.pin();
+        } catch (RuntimeException e) {
+            for (Request request : batch) {
+                metrics.failures.inc();
+                request.result.completeExceptionally(e);
+            }
+            return;
+        }
         CompletableFuture<List<LookupResult>> answers;
         try {
             // The pinned snapshot itself (its path checks are made once per version), read
@@ -239,6 +284,7 @@ public final class LookupEngine implements AutoCloseable {
         Request request;
         while ((request = queue.poll()) != null) {
             queued.decrementAndGet();
+            metrics.failures.inc();
             request.result.completeExceptionally(closedError());
         }
     }
@@ -273,6 +319,7 @@ public final class LookupEngine implements AutoCloseable {
         final Counter coldReads = new ThreadSafeSimpleCounter();
         final Counter notOwned = new ThreadSafeSimpleCounter();
         final Counter batches = new ThreadSafeSimpleCounter();
+        final Counter inline = new ThreadSafeSimpleCounter();
         final Counter failures = new ThreadSafeSimpleCounter();
 
         /** Returns the lookups received. */
@@ -288,6 +335,21 @@ public final class LookupEngine implements AutoCloseable {
         /** Returns the lookups answered without one. */
         public long hits() {
             return hits.getCount();
+        }
+
+        /** Returns the hits answered on the caller's thread, every page cached (no batch). */
+        public long inlineHits() {
+            return inline.getCount();
+        }
+
+        /** Returns the batches dispatched (of the lookups not answered inline). */
+        public long batches() {
+            return batches.getCount();
+        }
+
+        /** Returns the lookups completed exceptionally. */
+        public long failures() {
+            return failures.getCount();
         }
     }
 }

@@ -56,16 +56,18 @@ import static java.util.Objects.requireNonNull;
  * Keeps a reader's {@link Snapshot} on the table's latest version: warm before swap.
  *
  * <p>Each {@link #poll()} reads the latest version ({@link VersionSource}, one small seam). If it
- * is newer than the current one it (1) warms, through the {@link WarmGate}, every generation live
- * in the new version and not in the current one whose bucket this reader owns, waiting at most the
- * warm deadline; (2) swaps the current snapshot in one volatile write; (3) once the last lookup of
- * the old snapshot is done, evicts from the cache the generations of its owned buckets that the new
- * version retired ({@link GenerationCache#evictPaths}, which leaves what others sharing the cache
- * hold alone). A retired generation of a bucket it does not own is left to that bucket's reader,
- * which may still be on a version in which it is live. A jump of several versions at once warms the
- * union of their new generations that are still live, so no version's generations go unwarmed: the
- * follower never skips a version silently and never goes backwards (an older or equal version read
- * is ignored).
+ * is newer than the current one it (1) holds the paths of the new version's generations in the
+ * cache ({@link GenerationCache#holdPaths}) and warms, through the {@link WarmGate}, every
+ * generation live in the new version and not in the current one whose bucket this reader owns,
+ * waiting at most the warm deadline; (2) swaps the current snapshot in one volatile write; (3) once
+ * the last lookup of the old snapshot is done, releases the old snapshot's holds ({@link
+ * GenerationCache#releasePaths}): a generation the new version retired leaves the cache when no
+ * reader sharing the cache (another subtask of the TaskManager, lagging behind) holds it any more,
+ * and what nobody holds (generations warmed for a commit not yet published) is left alone. A jump
+ * of several versions at once warms the union of their new generations that are still live, so no
+ * version's generations go unwarmed: the follower never skips a version silently and never goes
+ * backwards (an older or equal version read is ignored). {@link #close()} releases the current
+ * snapshot's holds once its last lookup is done.
  *
  * <p>Faults: a failed read is logged, counted ({@link #readFailures()}) and retried at the next
  * poll; the follower keeps its current version meanwhile and never swaps to anything it could not
@@ -141,6 +143,11 @@ public final class SnapshotFollower implements AutoCloseable {
     private volatile long lastWarmNanos;
     private volatile ScheduledExecutorService poller;
 
+    /** Guards swapping {@link #current} against {@link #close()}; never held while waiting. */
+    private final Object swapLock = new Object();
+
+    private volatile boolean closed;
+
     private final AtomicLong swaps = new AtomicLong();
     private final AtomicLong readFailures = new AtomicLong();
     private final AtomicLong warmed = new AtomicLong();
@@ -154,9 +161,9 @@ public final class SnapshotFollower implements AutoCloseable {
     /**
      * @param table the table followed; snapshots read it through {@code cache}
      * @param source where the latest version is read ({@link VersionSource#of} normally)
-     * @param cache the cache snapshots read and retired generations are evicted from
+     * @param cache the cache snapshots read, and hold their generations in
      * @param gate the gate new generations are warmed through ({@code cache.warmGate()} normally)
-     * @param ownsBucket which buckets' new generations this reader warms and retired ones it evicts
+     * @param ownsBucket which buckets' new generations this reader warms
      * @param warmBeforeSwap whether to warm before swapping at all
      * @param warmDeadline how long a swap waits for its warms; positive
      */
@@ -263,10 +270,13 @@ public final class SnapshotFollower implements AutoCloseable {
      * cache until every pin of this snapshot is {@link Pin#release released}, so a lookup that
      * started before a swap does not lose its pages to the swap.
      *
-     * @throws IllegalStateException before {@link #initialize()}
+     * @throws IllegalStateException before {@link #initialize()}, or once closed
      */
     public Pin pin() {
         while (true) {
+            if (closed) {
+                throw new IllegalStateException("the follower of " + table.root() + " is closed");
+            }
             Pin pin = current;
             if (pin == null) {
                 throw new IllegalStateException("initialize() the follower of " + table.root());
@@ -384,6 +394,15 @@ public final class SnapshotFollower implements AutoCloseable {
         if (running != null) {
             running.shutdownNow();
         }
+        synchronized (swapLock) {
+            if (!closed) {
+                closed = true;
+                // The follower's own reference: its generations go once no lookup reads them.
+                if (current != null) {
+                    current.release();
+                }
+            }
+        }
     }
 
     private void pollQuietly() {
@@ -417,33 +436,43 @@ public final class SnapshotFollower implements AutoCloseable {
         if (previous != null) {
             previous.snapshot.manifest().generations().forEach(g -> before.add(g.path()));
         }
-        if (warmBeforeSwap && !warm(latest, before)) {
+        // Held before the warm: a reader sharing the cache that retires some of them meanwhile
+        // (it is ahead, they are compaction inputs) must not evict what this warm loads.
+        Set<Path> held = new HashSet<>();
+        latest.generations().forEach(g -> held.add(table.resolve(g.path())));
+        cache.holdPaths(held);
+        if ((warmBeforeSwap && !warm(latest, before)) || !install(latest, held)) {
+            cache.releasePaths(held);
             return false;
         }
-        current = new Pin(table.snapshot(latest, cache));
         swaps.incrementAndGet();
-        Set<String> live = new HashSet<>();
-        latest.generations().forEach(g -> live.add(g.path()));
-        // Only the owned buckets' generations: the cache is the TaskManager's, and the reader of
-        // another bucket may still be on (or have pinned) a version in which they are live.
-        Set<Path> retired = new HashSet<>();
-        if (previous != null) {
-            for (GenerationRef ref : previous.snapshot.manifest().generations()) {
-                if (!live.contains(ref.path()) && ownsBucket.test(ref.bucket())) {
-                    retired.add(table.resolve(ref.path()));
-                }
-            }
-        }
-        if (previous != null) {
-            previous.retire(retired);
-        }
         LOG.debug(
-                "Kiln table {}: now reading version {} (was {}), {} generations retired.",
+                "Kiln table {}: now reading version {} (was {}).",
                 table.root(),
                 latest.version(),
-                previous == null ? -1 : previous.snapshot.manifest().version(),
-                retired.size());
+                previous == null ? -1 : previous.snapshot.manifest().version());
         return true;
+    }
+
+    /**
+     * Makes {@code latest} current and retires the previous snapshot, unless closed: the cache
+     * evicts a generation the swap retired once the last lookup of the previous snapshot is done
+     * and no other reader's snapshot holds it ({@link GenerationCache#releasePaths}).
+     */
+    private boolean install(Manifest latest, Set<Path> held) {
+        Snapshot snapshot = table.snapshot(latest, cache);
+        snapshot.checkPaths();
+        synchronized (swapLock) {
+            if (closed) {
+                return false;
+            }
+            Pin previous = current;
+            current = new Pin(snapshot, held);
+            if (previous != null) {
+                previous.release();
+            }
+            return true;
+        }
     }
 
     /**
@@ -500,20 +529,20 @@ public final class SnapshotFollower implements AutoCloseable {
     }
 
     /**
-     * A snapshot held by the follower (while current) and by the lookups reading it. When the
-     * follower has moved on and the last reader releases it, the generations the next version
-     * retired are evicted. Thread-safe.
+     * A snapshot held by the follower (while current) and by the lookups reading it. It holds the
+     * paths of its generations in the cache ({@link GenerationCache#holdPaths}) until the follower
+     * has moved on and its last reader releases it. Thread-safe.
      */
     public final class Pin {
         private final Snapshot snapshot;
+        private final Set<Path> held;
 
-        /** The follower's reference (while current) plus one per reader; 0 once evicted. */
+        /** The follower's reference (while current) plus one per reader; 0 once released. */
         private final AtomicInteger users = new AtomicInteger(1);
 
-        private volatile Set<Path> retired = Set.of();
-
-        private Pin(Snapshot snapshot) {
+        private Pin(Snapshot snapshot, Set<Path> held) {
             this.snapshot = snapshot;
+            this.held = held;
         }
 
         /** Returns the pinned snapshot. */
@@ -523,8 +552,8 @@ public final class SnapshotFollower implements AutoCloseable {
 
         /** Ends one reader's use; call exactly once per {@link SnapshotFollower#pin()}. */
         public void release() {
-            if (users.decrementAndGet() == 0 && !retired.isEmpty()) {
-                cache.evictPaths(retired);
+            if (users.decrementAndGet() == 0) {
+                cache.releasePaths(held);
             }
         }
 
@@ -538,12 +567,6 @@ public final class SnapshotFollower implements AutoCloseable {
                     return true;
                 }
             }
-        }
-
-        /** Called once, by the follower, when it swaps this snapshot out. */
-        private void retire(Set<Path> retiredByNext) {
-            this.retired = retiredByNext;
-            release();
         }
     }
 }

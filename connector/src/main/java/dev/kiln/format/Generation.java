@@ -526,6 +526,15 @@ public final class Generation {
         return pageOf(key) >= 0 && index.filter.mightContain(key);
     }
 
+    /**
+     * Returns the page that may hold encoded key {@code key}, or -1 if {@link #mightContain} is
+     * false: {@link #pageOf} and the key filter in one call.
+     */
+    public int candidatePage(byte[] key) {
+        int page = pageOf(key);
+        return page >= 0 && index.filter.mightContain(key) ? page : -1;
+    }
+
     /** Reads the bytes of page {@code page} with one range read. */
     public CompletableFuture<byte[]> readPage(int page) {
         return read(io, path, pageRange(page));

@@ -218,6 +218,35 @@ public final class KeyCodec {
         }
     }
 
+    /**
+     * Returns the key columns of {@code root}, resolved once for {@link #compareRow}.
+     *
+     * @throws IllegalArgumentException if {@code root} lacks a key column at its position
+     */
+    FieldVector[] keyVectors(VectorSchemaRoot root) {
+        FieldVector[] vectors = new FieldVector[codecs.length];
+        for (int k = 0; k < codecs.length; k++) {
+            vectors[k] = vector(root, k);
+        }
+        return vectors;
+    }
+
+    /**
+     * Compares the encoded key of {@code row} of the key columns {@code keyVectors} with encoded
+     * {@code key}, as {@link #compare} would compare {@code encode(root, row)} with it, encoding
+     * into {@code scratch} (reset first) instead of a new array.
+     */
+    int compareRow(FieldVector[] keyVectors, int row, byte[] key, Out scratch) {
+        scratch.size = 0;
+        for (int k = 0; k < codecs.length; k++) {
+            if (keyVectors[k].isNull(row)) {
+                throw new NullKeyException(columns.get(k), "in row " + row);
+            }
+            codecs[k].encodeRow(keyVectors[k], row, scratch);
+        }
+        return Arrays.compareUnsigned(scratch.bytes, 0, scratch.size, key, 0, key.length);
+    }
+
     private FieldVector vector(VectorSchemaRoot root, int k) {
         int index = fieldIndexes[k];
         List<FieldVector> vectors = root.getFieldVectors();

@@ -41,6 +41,7 @@ public final class Page implements AutoCloseable {
     private final TinyIntVector kinds;
     private final int userColumns;
     private final long sizeBytes;
+    private final FieldVector[] keyVectors;
 
     Page(int index, VectorSchemaRoot root, KeyCodec keyCodec, long sizeBytes) {
         this.index = index;
@@ -50,6 +51,7 @@ public final class Page implements AutoCloseable {
         this.userColumns = vectors.size() - 1;
         this.kinds = (TinyIntVector) vectors.get(userColumns);
         this.sizeBytes = sizeBytes;
+        this.keyVectors = keyCodec.keyVectors(root);
     }
 
     /** Returns this page's position in its generation, from 0. */
@@ -83,9 +85,10 @@ public final class Page implements AutoCloseable {
     public int find(byte[] key) {
         int low = 0;
         int high = root.getRowCount() - 1;
+        KeyCodec.Out scratch = new KeyCodec.Out();
         while (low <= high) {
             int mid = (low + high) >>> 1;
-            int c = KeyCodec.compare(key(mid), key);
+            int c = keyCodec.compareRow(keyVectors, mid, key, scratch);
             if (c < 0) {
                 low = mid + 1;
             } else if (c > 0) {

@@ -22,6 +22,8 @@ import org.apache.flink.core.fs.Path;
 
 import org.apache.arrow.memory.BufferAllocator;
 
+import javax.annotation.Nullable;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -52,6 +54,18 @@ public interface GenerationLookup {
     default CompletableFuture<List<LookupResult>> lookupAll(
             Path path, long fileLength, List<byte[]> keys) {
         return lookupAll(path, keys);
+    }
+
+    /**
+     * Answers {@code key} in the generation at {@code path} from memory, without I/O and without
+     * blocking, if everything the answer needs is held now; otherwise returns {@code null} and the
+     * caller asks {@link #lookupAll(Path, long, List)}. The default holds nothing.
+     *
+     * @param path the generation's path, as its {@link Path#toString()} renders it
+     */
+    @Nullable
+    default LookupResult lookupIfCached(String path, byte[] key) {
+        return null;
     }
 
     /**

@@ -18,6 +18,8 @@ import dev.kiln.format.LookupResult;
 
 import org.apache.flink.core.fs.Path;
 
+import javax.annotation.Nullable;
+
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -57,12 +59,24 @@ public final class Snapshot {
     private final KilnTable table;
     private final Manifest manifest;
     private final GenerationLookup lookup;
-    private final Map<String, Path> checked = new ConcurrentHashMap<>();
+    private final Map<String, Checked> checked = new ConcurrentHashMap<>();
+
+    /** Per bucket, its live generations newest first. */
+    private final GenerationRef[][] newestFirst;
+
+    /** Per bucket, parallel to {@link #newestFirst}: the paths the fast path found checked. */
+    private final Checked[][] checkedPaths;
 
     Snapshot(KilnTable table, Manifest manifest, GenerationLookup lookup) {
         this.table = table;
         this.manifest = manifest;
         this.lookup = requireNonNull(lookup, "lookup");
+        this.newestFirst = new GenerationRef[table.options().bucketCount()][];
+        this.checkedPaths = new Checked[newestFirst.length][];
+        for (int b = 0; b < newestFirst.length; b++) {
+            newestFirst[b] = manifest.newestFirst(b).toArray(new GenerationRef[0]);
+            checkedPaths[b] = new Checked[newestFirst[b].length];
+        }
     }
 
     /** Returns the manifest this snapshot reads. */
@@ -112,7 +126,7 @@ public final class Snapshot {
                         buckets.add(
                                 resolve(
                                         through,
-                                        manifest.newestFirst(bucket),
+                                        Arrays.asList(newestFirst[bucket]),
                                         0,
                                         open,
                                         keys,
@@ -144,15 +158,96 @@ public final class Snapshot {
         return CompletableFuture.failedFuture(error);
     }
 
+    /**
+     * Answers encoded {@code key} as {@link #lookup} would, if {@code through} can answer every
+     * generation it must ask from memory ({@link GenerationLookup#lookupIfCached}) and this
+     * snapshot has already checked their paths; otherwise returns {@code null} (nothing was read,
+     * nothing is left to release) and the caller looks the key up with {@link #lookupAll}. Never
+     * blocks, never does I/O.
+     */
+    @Nullable
+    public LookupResult lookupIfCached(byte[] key, GenerationLookup through) {
+        return lookupIfCached(table.options().bucketOf(key), key, through);
+    }
+
+    /**
+     * Like {@link #lookupIfCached(byte[], GenerationLookup)}, for a caller that has computed the
+     * key's bucket already.
+     *
+     * @param bucket {@code bucketOf(key)} of the table's options
+     */
+    @Nullable
+    public LookupResult lookupIfCached(int bucket, byte[] key, GenerationLookup through) {
+        GenerationRef[] generations = newestFirst[bucket];
+        Checked[] paths = checkedPaths[bucket];
+        for (int g = 0; g < generations.length; g++) {
+            GenerationRef generation = generations[g];
+            if (!generation.mayContain(key)) {
+                continue;
+            }
+            Checked path = paths[g];
+            if (path == null) {
+                path = checked.get(generation.path());
+                if (path == null) {
+                    return null;
+                }
+                // Racy but benign: a Checked is immutable, and every writer writes an equal one.
+                paths[g] = path;
+            }
+            if (path == null) {
+                return null;
+            }
+            LookupResult answer = through.lookupIfCached(path.location, key);
+            if (answer == null) {
+                return null;
+            }
+            switch (answer.status()) {
+                case FOUND:
+                    return answer;
+                case DELETED:
+                    return LookupResult.absent();
+                default:
+                    break;
+            }
+        }
+        return LookupResult.absent();
+    }
+
+    /**
+     * Makes the per-snapshot path checks of every generation now, so that lookups do not make them
+     * (and {@link #lookupIfCached} can answer from the first lookup on). A path that fails its
+     * check is left unchecked: the lookups that reach it fail with the error.
+     */
+    public void checkPaths() {
+        for (GenerationRef generation : manifest.generations()) {
+            try {
+                checked(generation);
+            } catch (IOException e) {
+                // Thrown again, typed, by the first lookup that reaches this generation.
+            }
+        }
+    }
+
     /** Resolves {@code generation}'s path, checked for links once per snapshot. */
     private Path checked(GenerationRef generation) throws IOException {
-        Path path = checked.get(generation.path());
+        Checked path = checked.get(generation.path());
         if (path == null) {
             table.checkNoLinks(generation.path());
-            path = table.resolve(generation.path());
+            path = new Checked(table.resolve(generation.path()));
             checked.put(generation.path(), path);
         }
-        return path;
+        return path.path;
+    }
+
+    /** A generation's path, checked for links, and how caches name it. */
+    private static final class Checked {
+        final Path path;
+        final String location;
+
+        Checked(Path path) {
+            this.path = path;
+            this.location = path.toString();
+        }
     }
 
     /** Answers the keys in {@code open} from the generations from {@code next} on. */

@@ -35,10 +35,13 @@ import org.apache.arrow.memory.OutOfMemoryException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.annotation.Nullable;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -148,6 +151,10 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     private final LongAdder uncachedPageReads = new LongAdder();
 
     private final Map<String, PathState> paths = new ConcurrentHashMap<>();
+
+    /** Holds per path ({@link #holdPaths}); guarded by itself. */
+    private final Map<String, Integer> holds = new HashMap<>();
+
     private final AtomicLong reservedBytes = new AtomicLong();
     private final AtomicInteger loadsInFlight = new AtomicInteger();
     private final AtomicInteger livePages = new AtomicInteger();
@@ -273,6 +280,31 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                         warmOnOpen,
                         () -> keys.forEach(coldReads::coldRead))
                 .thenCompose(generation -> lookupAll(generation, state, keys, coldReads));
+    }
+
+    /**
+     * Answers {@code key} in the generation at {@code path} (as {@link Path#toString()} renders it)
+     * if its open generation and, unless its key filter rules the key out, the key's page are
+     * cached; otherwise (or once the cache is closed) returns {@code null}. No I/O, no load, no
+     * wait; the page is read under a reference, so eviction meanwhile cannot free it. Not counted
+     * in {@link #pageStats()} (the caller counts its answers).
+     */
+    @Override
+    @Nullable
+    public LookupResult lookupIfCached(String path, byte[] key) {
+        if (closed) {
+            return null;
+        }
+        Generation generation = generations.getIfPresent(path);
+        if (generation == null) {
+            return null;
+        }
+        int page = generation.candidatePage(key);
+        if (page < 0) {
+            return LookupResult.absent();
+        }
+        SharedPage cached = pages.getIfPresent(new PageKey(path, page));
+        return cached == null ? null : cached.lookup(key);
     }
 
     private CompletableFuture<List<LookupResult>> lookupAll(
@@ -411,30 +443,95 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
      * #retainPaths} evicts the generations it does not keep (winning over work in flight for them
      * alike). Unlike {@code retainPaths}, it leaves alone what others sharing the cache hold:
      * generations warmed for a commit not yet published, other readers' generations. The future
-     * completes as {@code retainPaths}'s does.
+     * completes as {@code retainPaths}'s does. It does not consult {@link #holdPaths holds}.
      */
     public CompletableFuture<Void> evictPaths(Set<Path> retired) {
-        Set<String> drop =
-                requireNonNull(retired, "retired").stream()
-                        .map(Path::toString)
-                        .collect(Collectors.toSet());
+        requireNonNull(retired, "retired");
+        return CompletableFuture.supplyAsync(() -> evictNow(retired), maintenance)
+                .thenCompose(drained -> drained);
+    }
+
+    /**
+     * Takes one hold on each of {@code held} for a reader of this cache (a snapshot that names
+     * them): while a path has a hold, {@link #releasePaths} of other holders does not evict it.
+     * Readers sharing the cache hold the paths of their current snapshots, so one reader's move to
+     * a newer version does not evict what a lagging reader still reads. Thread-safe; holds are
+     * counted per path, not per holder.
+     */
+    public void holdPaths(Set<Path> held) {
+        requireNonNull(held, "held");
+        synchronized (holds) {
+            for (Path path : held) {
+                holds.merge(path.toString(), 1, Integer::sum);
+            }
+        }
+    }
+
+    /**
+     * Gives up one hold on each of {@code held} (taken by {@link #holdPaths}) and evicts, as {@link
+     * #evictPaths} does, those of them no holder holds any more: on the maintenance executor,
+     * unless held again by then (a hold taken before the eviction runs keeps the path; one taken
+     * after it finds the path gone and loads it again). The future completes once those evictions
+     * have settled as {@code evictPaths}'s do.
+     *
+     * @throws IllegalStateException if a path of {@code held} has no hold (nothing is released)
+     */
+    public CompletableFuture<Void> releasePaths(Set<Path> held) {
+        requireNonNull(held, "held");
+        Set<Path> unheld = new HashSet<>();
+        synchronized (holds) {
+            for (Path path : held) {
+                if (!holds.containsKey(path.toString())) {
+                    throw new IllegalStateException("no hold on " + path + " to release");
+                }
+            }
+            for (Path path : held) {
+                String key = path.toString();
+                if (holds.merge(key, -1, Integer::sum) == 0) {
+                    holds.remove(key);
+                    unheld.add(path);
+                }
+            }
+        }
+        if (unheld.isEmpty() || closed) {
+            return CompletableFuture.completedFuture(null);
+        }
         return CompletableFuture.supplyAsync(
                         () -> {
-                            warmGate.forgetPaths(retired);
-                            List<CompletableFuture<Void>> drained = new ArrayList<>();
-                            for (String path : drop) {
-                                PathState state = paths.get(path);
-                                if (state != null && paths.remove(path, state)) {
-                                    state.retire();
-                                    drained.add(state.drained);
-                                }
+                            synchronized (holds) {
+                                unheld.removeIf(path -> holds.containsKey(path.toString()));
+                                return evictNow(unheld);
                             }
-                            generations.invalidateAll(drop::contains);
-                            pages.invalidateAll(page -> drop.contains(page.path()));
-                            return allOf(drained);
                         },
                         maintenance)
                 .thenCompose(drained -> drained);
+    }
+
+    /** Returns how many holds ({@link #holdPaths}) {@code path} has now. */
+    public int holdsOf(Path path) {
+        synchronized (holds) {
+            return holds.getOrDefault(path.toString(), 0);
+        }
+    }
+
+    /** The synchronous part of {@link #evictPaths}. */
+    private CompletableFuture<Void> evictNow(Set<Path> retired) {
+        if (retired.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        Set<String> drop = retired.stream().map(Path::toString).collect(Collectors.toSet());
+        warmGate.forgetPaths(retired);
+        List<CompletableFuture<Void>> drained = new ArrayList<>();
+        for (String path : drop) {
+            PathState state = paths.get(path);
+            if (state != null && paths.remove(path, state)) {
+                state.retire();
+                drained.add(state.drained);
+            }
+        }
+        generations.invalidateAll(drop::contains);
+        pages.invalidateAll(page -> drop.contains(page.path()));
+        return allOf(drained);
     }
 
     private void onEvicted(String path, RemovalCause cause) {

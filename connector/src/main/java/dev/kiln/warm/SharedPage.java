@@ -14,6 +14,7 @@
 
 package dev.kiln.warm;
 
+import dev.kiln.format.LookupResult;
 import dev.kiln.format.Page;
 
 import org.apache.arrow.memory.ArrowBuf;
@@ -62,6 +63,21 @@ final class SharedPage {
         }
         try {
             return read.apply(page);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Returns what the page says about {@code key}, read under a reference, or {@code null} if the
+     * page was already released. Like {@code read(page -> page.lookup(key))}, without the lambda.
+     */
+    LookupResult lookup(byte[] key) {
+        if (!retain()) {
+            return null;
+        }
+        try {
+            return page.lookup(key);
         } finally {
             release();
         }

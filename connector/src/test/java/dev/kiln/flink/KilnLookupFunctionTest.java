@@ -235,7 +235,12 @@ class KilnLookupFunctionTest {
     @Test
     void aLookupNotAnsweredInTimeTimesOutThroughFlink() throws Exception {
         // A window of an hour: the lookup waits in its batch, and Flink's timeout fires first.
-        LookupOptions held = LookupOptions.builder().batchWindow(Duration.ofHours(1)).build();
+        // Nothing warmed, so that the lookup misses the cache (a cached one is answered inline).
+        LookupOptions held =
+                LookupOptions.builder()
+                        .warmBeforeSwap(false)
+                        .batchWindow(Duration.ofHours(1))
+                        .build();
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         try (OneInputStreamOperatorTestHarness<Long, String> harness =
                 harness(function(held, false), 0, 1, OrderMode.ORDERED)) {
@@ -253,9 +258,11 @@ class KilnLookupFunctionTest {
 
     @Test
     void inFlightLookupsReplayedAfterARescaleGetExactlyTheRightAnswers() throws Exception {
-        // Parallelism 2, partitioned by bucket; lookups held in their batch at the snapshot.
+        // Parallelism 2, partitioned by bucket; lookups held in their batch at the snapshot
+        // (nothing warmed, so that they miss the cache: a cached one is answered inline).
         LookupOptions held =
                 LookupOptions.builder()
+                        .warmBeforeSwap(false)
                         .batchWindow(Duration.ofHours(1))
                         .batchMaxSize(10_000)
                         .build();

@@ -182,6 +182,26 @@ class KilnLookupITCase {
             assertThat(sum(id, "followerFailures")).isZero();
             assertThat(sum(id, "swaps")).isGreaterThan(2);
             assertThat(sum(id, "warmsWarmed") + sum(id, "warmsAlreadyWarm")).isPositive();
+            // Every metric of docs/lookup.md is registered (sum() fails on a missing one).
+            for (String name :
+                    List.of(
+                            "inlineHits",
+                            "notOwnedLookups",
+                            "batches",
+                            "pageLoads",
+                            "pageJoins",
+                            "pageHits",
+                            "generationOpens",
+                            "storageRequests",
+                            "snapshotVersion",
+                            "versionLag",
+                            "warmBeforeSwapNanos",
+                            "warmsFailed",
+                            "warmsTimedOut")) {
+                sum(id, name);
+            }
+            assertThat(sum(id, "lookupFailures")).isZero();
+            assertThat(sum(id, "inlineHits")).isPositive().isLessThanOrEqualTo(PROBES);
         } finally {
             table.close();
             table = null;

@@ -23,6 +23,8 @@ import dev.kiln.table.GenerationRef;
 import dev.kiln.table.Manifest;
 import dev.kiln.warm.GenerationCache;
 
+import org.apache.flink.core.fs.Path;
+
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
@@ -35,7 +37,9 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -163,6 +167,56 @@ class LookupEngineTest {
     }
 
     @Test
+    void cachedLookupsAreAnsweredInlineAndOnlyMissesGoToABatch() throws Exception {
+        Manifest written = table.upsert(1, LongStream.range(0, 100).toArray());
+        useInstrumentedCache();
+        SnapshotFollower follower = follower(cache, b -> true, true);
+        follower.initialize();
+        GenerationRef evicted = written.generations().get(0);
+        long[] ofEvicted =
+                LongStream.range(0, 100)
+                        .filter(id -> table.bucketOf(id) == evicted.bucket())
+                        .toArray();
+        LookupEngine.Metrics metrics = new LookupEngine.Metrics();
+        // One batch for exactly the misses; the window never passes.
+        LookupEngine engine =
+                new LookupEngine(
+                        table.table,
+                        cache,
+                        follower,
+                        b -> true,
+                        ofEvicted.length,
+                        Duration.ofHours(1),
+                        metrics);
+        closeables.add(engine);
+
+        storage.resetCounters();
+        for (long id = 0; id < 100; id++) {
+            CompletableFuture<LookupResult> answer = engine.lookup(table.key(id));
+            assertThat(answer).as("id %d answered on the caller's thread", id).isDone();
+            assertFound(answer.get(), written.version(), id);
+        }
+        assertThat(metrics.inlineHits()).isEqualTo(100);
+        assertThat(metrics.hits()).isEqualTo(100);
+        assertThat(metrics.batches()).isZero();
+        assertThat(storage.totalRequests()).isZero();
+
+        cache.evictPaths(Set.of(table.table.resolve(evicted.path()))).join();
+        List<CompletableFuture<LookupResult>> answers = new ArrayList<>();
+        for (long id = 0; id < 100; id++) {
+            answers.add(engine.lookup(table.key(id)));
+        }
+        for (long id = 0; id < 100; id++) {
+            assertFound(answers.get((int) id).get(), written.version(), id);
+        }
+        assertThat(metrics.batches()).isOne();
+        assertThat(metrics.coldReads()).isEqualTo(ofEvicted.length);
+        assertThat(metrics.inlineHits()).isEqualTo(200 - ofEvicted.length);
+        assertThat(metrics.hits() + metrics.coldReads()).isEqualTo(metrics.lookups());
+        assertThat(storage.totalRequests()).isPositive();
+    }
+
+    @Test
     void noLookupIssuedAfterASwapIsAColdRead() throws Exception {
         assertThat(coldReadsAfterSwaps(true)).isZero();
     }
@@ -210,7 +264,7 @@ class LookupEngineTest {
         Manifest written = table.upsert(1, LongStream.range(0, 20).toArray());
         LookupEngine.Metrics metrics = new LookupEngine.Metrics();
         useInstrumentedCache();
-        SnapshotFollower follower = follower(cache, b -> true, true);
+        SnapshotFollower follower = follower(cache, b -> true, false);
         follower.initialize();
         LookupEngine engine =
                 new LookupEngine(
@@ -225,6 +279,11 @@ class LookupEngineTest {
         }
         assertThat(metrics.batches.getCount()).isOne();
 
+        // Cached keys are answered inline, without a batch (hence no warm before swap here):
+        // evict what the batch loaded, so that these ones miss.
+        Set<Path> live = new HashSet<>();
+        written.generations().forEach(g -> live.add(table.table.resolve(g.path())));
+        cache.evictPaths(live).join();
         List<CompletableFuture<LookupResult>> held = new ArrayList<>();
         for (long id = 10; id < 13; id++) {
             held.add(engine.lookup(table.key(id)));
@@ -287,7 +346,11 @@ class LookupEngineTest {
         useInstrumentedCache();
         SnapshotFollower follower = follower(cache, b -> true, false);
         follower.initialize();
-        LookupEngine engine = engine(cache, follower, b -> true, 8, Duration.ZERO);
+        LookupEngine.Metrics metrics = new LookupEngine.Metrics();
+        LookupEngine engine =
+                new LookupEngine(
+                        table.table, cache, follower, b -> true, 8, Duration.ZERO, metrics);
+        closeables.add(engine);
 
         storage.failNextReads(1);
         assertThatThrownBy(() -> engine.lookup(table.key(1)).get())
@@ -326,6 +389,12 @@ class LookupEngineTest {
                                         .cause()
                                         .isInstanceOf(CorruptGenerationException.class)
                                         .hasMessageContaining(ref.path()));
+        answers.forEach(answer -> answer.handle((result, error) -> null).join());
+        long failed = answers.stream().filter(CompletableFuture::isCompletedExceptionally).count();
+        // Every failed lookup counted once: the injected read failure and the corrupt ones.
+        assertThat(metrics.failures()).isEqualTo(1 + failed);
+        assertThat(metrics.hits() + metrics.coldReads() + metrics.failures())
+                .isEqualTo(metrics.lookups());
     }
 
     @Test

@@ -46,6 +46,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -399,6 +400,116 @@ class SnapshotFollowerTest {
                 assertThat(cache.warmGate().isWarm(table.table.resolve(ref.path()))).isFalse();
             }
         }
+    }
+
+    @Test
+    void aLaggingFollowerSharingTheCacheMakesNoColdReadsWhileAnotherRetiresItsGenerations()
+            throws Exception {
+        // Two lookup subtasks of one TaskManager without partitionByBucket: one cache, and both
+        // own every bucket. A follows each compaction first; B, lagging, keeps reading the
+        // compaction inputs its snapshot names while A swaps away from them.
+        long ids = 200;
+        table.upsert(1, LongStream.range(0, ids).toArray());
+        SnapshotFollower a = follower(cache.warmGate(), b -> true, true, LONG);
+        SnapshotFollower b = follower(cache.warmGate(), b2 -> true, true, LONG);
+        a.initialize();
+        b.initialize();
+        LookupEngine.Metrics ofB = new LookupEngine.Metrics();
+        LookupEngine lookupsOfB =
+                new LookupEngine(table.table, cache, b, x -> true, 16, Duration.ZERO, ofB);
+        closeables.add(lookupsOfB);
+        ExecutorService swapper = Executors.newSingleThreadExecutor();
+        closeables.add(swapper::shutdownNow);
+        for (int round = 0; round < 40; round++) {
+            int bucket = round % table.table.options().bucketCount();
+            table.upsert(round + 2, LongStream.range(0, ids).filter(id -> id % 7 == 0).toArray());
+            Manifest compacted = table.compact(bucket);
+            Manifest lagging = b.current().manifest();
+            Set<Path> retired = new HashSet<>();
+            Set<String> live = new HashSet<>();
+            compacted.generations().forEach(g -> live.add(g.path()));
+            for (GenerationRef ref : lagging.generations()) {
+                if (!live.contains(ref.path())) {
+                    retired.add(table.table.resolve(ref.path()));
+                }
+            }
+            assertThat(retired).isNotEmpty();
+
+            // B looks every key up before, while and after A swaps to the compacted version.
+            CountDownLatch looking = new CountDownLatch(1);
+            Future<Boolean> swapOfA =
+                    swapper.submit(
+                            () -> {
+                                Latches.await(looking);
+                                return a.poll();
+                            });
+            long coldBefore = ofB.coldReads();
+            List<CompletableFuture<LookupResult>> answers = new ArrayList<>();
+            for (int pass = 0; pass < 3; pass++) {
+                for (long id = 0; id < ids; id++) {
+                    answers.add(lookupsOfB.lookup(table.key(id)));
+                    if (pass == 0 && id == ids / 2) {
+                        looking.countDown();
+                    }
+                }
+                if (pass == 1) {
+                    assertThat(swapOfA.get()).isTrue();
+                }
+            }
+            for (int i = 0; i < answers.size(); i++) {
+                long id = i % ids;
+                LookupResult answer = answers.get(i).get();
+                assertThat(answer.status()).isEqualTo(LookupResult.Status.FOUND);
+                assertThat(answer.values().get(2))
+                        .as("round %d, id %d", round, id)
+                        .isEqualTo(table.valueAt(lagging.version(), id));
+            }
+            assertThat(ofB.coldReads() - coldBefore)
+                    .as("cold reads of the lagging follower in round %d", round)
+                    .isZero();
+            for (Path path : retired) {
+                assertThat(cache.holdsOf(path)).as("held by B only: %s", path).isOne();
+                assertThat(cache.warmGate().isWarm(path)).as("still cached: %s", path).isTrue();
+            }
+
+            // B catches up: nothing names the retired generations any more, and they leave.
+            assertThat(b.poll()).isTrue();
+            assertThat(b.version()).isEqualTo(a.version()).isEqualTo(compacted.version());
+            for (Path path : retired) {
+                assertThat(cache.holdsOf(path)).as("released: %s", path).isZero();
+                assertThat(cache.warmGate().isWarm(path)).as("evicted: %s", path).isFalse();
+                assertThat(cache.lookupIfCached(path.toString(), table.key(0))).isNull();
+            }
+            for (GenerationRef ref : compacted.generations()) {
+                assertThat(cache.holdsOf(table.table.resolve(ref.path()))).isEqualTo(2);
+            }
+        }
+        assertThat(ofB.coldReads()).isZero();
+        assertThat(ofB.failures()).isZero();
+    }
+
+    @Test
+    void aClosedFollowerReleasesItsGenerationsOnceItsLastLookupIsDone() throws Exception {
+        Manifest written = table.upsert(1, LongStream.range(0, 50).toArray());
+        SnapshotFollower follower = follower(cache.warmGate(), b -> true, true, LONG);
+        follower.initialize();
+        Set<Path> paths = new HashSet<>();
+        written.generations().forEach(g -> paths.add(table.table.resolve(g.path())));
+        SnapshotFollower.Pin reading = follower.pin();
+        follower.close();
+        for (Path path : paths) {
+            assertThat(cache.holdsOf(path)).isOne();
+            assertThat(cache.warmGate().isWarm(path)).isTrue();
+        }
+        assertThatThrownBy(follower::pin)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
+        reading.release();
+        for (Path path : paths) {
+            assertThat(cache.holdsOf(path)).isZero();
+            assertThat(cache.warmGate().isWarm(path)).isFalse();
+        }
+        assertThat(follower.poll()).isFalse();
     }
 
     @Test

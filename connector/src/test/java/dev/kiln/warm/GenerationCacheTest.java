@@ -275,6 +275,88 @@ class GenerationCacheTest {
     }
 
     @Test
+    void aHeldPathStaysUntilItsLastHolderReleasesItAndAHoldBeforeTheEvictionRunsKeepsIt()
+            throws Exception {
+        Path shared = write("shared", 0, ROWS, 0);
+        Path other = write("other", ROWS, 2 * ROWS, 0);
+        List<Runnable> maintenance = new ArrayList<>();
+        GenerationCache cache =
+                cache(builder().warmOnOpen(false).maintenanceExecutor(maintenance::add));
+        cache.warmGate().warm(TestGenerations.fileOf(shared)).get(10, TimeUnit.SECONDS);
+        cache.warmGate().warm(TestGenerations.fileOf(other)).get(10, TimeUnit.SECONDS);
+        cache.holdPaths(Set.of(shared, other));
+        cache.holdPaths(Set.of(shared));
+
+        // One of two holders releases: nothing to evict.
+        assertThat(cache.releasePaths(Set.of(shared))).isDone();
+        assertThat(maintenance).isEmpty();
+        assertThat(cache.holdsOf(shared)).isOne();
+
+        // The last releases; a new holder arrives before the eviction runs: it keeps the path.
+        CompletableFuture<Void> released = cache.releasePaths(Set.of(shared));
+        assertThat(maintenance).hasSize(1);
+        cache.holdPaths(Set.of(shared));
+        maintenance.remove(0).run();
+        released.get(10, TimeUnit.SECONDS);
+        assertThat(cache.warmGate().isWarm(shared)).isTrue();
+        assertThat(cache.lookupIfCached(shared.toString(), key(1))).isNotNull();
+
+        // A release without a hold is refused whole: the other path's hold is left as it was.
+        Path never = write("never", 2 * ROWS, 2 * ROWS + 10, 0);
+        assertThatThrownBy(() -> cache.releasePaths(Set.of(other, never)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(never.toString());
+        assertThat(cache.holdsOf(other)).isOne();
+
+        released = cache.releasePaths(Set.of(shared));
+        maintenance.remove(0).run();
+        released.get(10, TimeUnit.SECONDS);
+        assertThat(cache.holdsOf(shared)).isZero();
+        assertThat(cache.warmGate().isWarm(shared)).isFalse();
+        assertThat(cache.lookupIfCached(shared.toString(), key(1))).isNull();
+        assertThat(cache.cachedGenerations()).isOne();
+        assertThat(cache.lookupIfCached(other.toString(), key(ROWS + 1))).isNotNull();
+    }
+
+    @Test
+    void concurrentHoldsAndReleasesAreCountedExactly() throws Exception {
+        Path path = write("held", 0, ROWS, 0);
+        GenerationCache cache =
+                cache(builder().warmOnOpen(false).maintenanceExecutor(Runnable::run));
+        cache.warmGate().warm(TestGenerations.fileOf(path)).get(10, TimeUnit.SECONDS);
+        cache.holdPaths(Set.of(path));
+        int threads = 8;
+        CountDownLatch start = new CountDownLatch(1);
+        List<CompletableFuture<Void>> done = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            done.add(
+                    CompletableFuture.runAsync(
+                            () -> {
+                                await(start);
+                                for (int i = 0; i < 500; i++) {
+                                    cache.holdPaths(Set.of(path));
+                                    cache.releasePaths(Set.of(path)).join();
+                                }
+                            },
+                            callers));
+        }
+        io.resetCounters();
+        start.countDown();
+        CompletableFuture.allOf(done.toArray(new CompletableFuture<?>[0]))
+                .get(30, TimeUnit.SECONDS);
+        // The first hold never went: nothing was evicted, nothing read again.
+        assertThat(cache.holdsOf(path)).isOne();
+        assertThat(cache.warmGate().isWarm(path)).isTrue();
+        assertThat(cache.lookupIfCached(path.toString(), key(7))).isNotNull();
+        assertThat(io.totalRequests()).isZero();
+
+        cache.releasePaths(Set.of(path)).get(10, TimeUnit.SECONDS);
+        assertThat(cache.holdsOf(path)).isZero();
+        assertThat(cache.cachedGenerations()).isZero();
+        assertThat(cache.cachedPages()).isZero();
+    }
+
+    @Test
     void retainPathsLeavesNothingOfRetiredGenerations() throws Exception {
         Path retired = write("retired", 0, ROWS, 0);
         Path live = write("live", ROWS, 2 * ROWS, 0);
