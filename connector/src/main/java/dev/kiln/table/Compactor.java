@@ -71,6 +71,8 @@ public final class Compactor {
      * written but not published.
      *
      * @param buckets the buckets to consider, or all if {@code null}
+     * @throws StaleCompactionException if an input of {@code base} was removed because a later
+     *     version retired it and every version naming it expired: plan again on the latest version
      */
     public List<Compaction> rewrite(Manifest base, Set<Integer> buckets) throws IOException {
         List<Compaction> compactions = new ArrayList<>();
@@ -82,11 +84,20 @@ public final class Compactor {
             Collections.reverse(oldestFirst);
             CompactionPolicy.Run run = policy.pick(oldestFirst);
             if (run != null) {
-                compactions.add(
-                        merger.merge(
-                                bucket,
-                                oldestFirst.subList(run.from(), run.to()),
-                                run.from() == 0));
+                try {
+                    compactions.add(
+                            merger.merge(
+                                    bucket,
+                                    oldestFirst.subList(run.from(), run.to()),
+                                    run.from() == 0));
+                } catch (IOException e) {
+                    if (!lostToExpiry(base, e)) {
+                        throw e;
+                    }
+                    deleteOutputs(compactions);
+                    throw new StaleCompactionException(
+                            "an input of version " + base.version() + " was removed: " + e, e);
+                }
             }
         }
         return compactions;
@@ -107,13 +118,8 @@ public final class Compactor {
             List<Compaction> compactions;
             try {
                 compactions = rewrite(base, null);
-            } catch (IOException e) {
-                if (!lostToExpiry(base, e)) {
-                    throw e;
-                }
-                lost =
-                        new StaleCompactionException(
-                                "an input of version " + base.version() + " was removed: " + e, e);
+            } catch (StaleCompactionException e) {
+                lost = e;
                 LOG.info(
                         "Compaction of {} found an input of version {} removed (retired by a"
                                 + " later version, which expired); planning again",
