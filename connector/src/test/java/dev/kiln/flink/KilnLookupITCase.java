@@ -54,7 +54,11 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.LongStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -229,6 +233,7 @@ class KilnLookupITCase {
                                         SinkTestData.KEY,
                                         new SinkTestData.Converter())
                                 .bucketCount(4)
+                                .expireVersions(1_000, Duration.ofHours(1))
                                 .build())
                 .uid("kiln-sink");
 
@@ -298,6 +303,36 @@ class KilnLookupITCase {
         assertThat(sum(id, "warmsWarmed")).isZero();
         assertThat(sum(id, "warmsAlreadyWarm")).isPositive();
         assertThat(KilnTable.open(path).latestManifest().version()).isGreaterThan(5);
+
+        // The metrics tables of docs/sink.md and docs/lookup.md (which docs/operations.md links)
+        // name exactly what the sink's operators and the lookup function register.
+        Set<String> registered = new TreeSet<>();
+        for (String identifier :
+                METRICS.findMetrics(id, "\\.kiln(\\.[A-Za-z]+|[A-Z][A-Za-z]*)$").keySet()) {
+            registered.add(identifier.substring(identifier.lastIndexOf('.') + 1));
+        }
+        Set<String> documented = new TreeSet<>();
+        documented.addAll(documentedMetrics("sink.md"));
+        documented.addAll(documentedMetrics("lookup.md"));
+        assertThat(registered).isEqualTo(documented);
+    }
+
+    /** The metric names in the table of the "## Metrics" section of a page of {@code docs/}. */
+    private static Set<String> documentedMetrics(String page) throws IOException {
+        Set<String> names = new TreeSet<>();
+        boolean inSection = false;
+        for (String line : Files.readAllLines(java.nio.file.Path.of("..", "docs", page))) {
+            if (line.startsWith("## ")) {
+                inSection = line.equals("## Metrics");
+            } else if (inSection && line.startsWith("| ") && !line.startsWith("| ---")) {
+                Matcher name = Pattern.compile("`([A-Za-z]+)`").matcher(line);
+                while (name.find()) {
+                    names.add(name.group(1));
+                }
+            }
+        }
+        assertThat(names).as("metrics documented in docs/%s", page).isNotEmpty();
+        return names;
     }
 
     /** The snippet of {@code docs/lookup.md}, run. */
