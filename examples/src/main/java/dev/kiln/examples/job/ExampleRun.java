@@ -16,6 +16,7 @@ package dev.kiln.examples.job;
 
 import dev.kiln.flink.KilnLookup;
 import dev.kiln.flink.KilnSink;
+import dev.kiln.flink.LookupOptions;
 import dev.kiln.format.LookupResult;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.GenerationLookup;
@@ -67,19 +68,46 @@ public final class ExampleRun {
 
     private final Flags flags;
     private final Workload workload;
+    private final java.nio.file.Path tableDir;
+    private final boolean warming;
     private final Path root;
     private final long writes;
     private final Map<Long, Long> commitTimes = new ConcurrentSkipListMap<>();
 
     public ExampleRun(Flags flags) {
+        this(flags, flags.table(), true, false);
+    }
+
+    /**
+     * A run over table directory {@code table}; with {@code warming} off, neither the sink warms
+     * before committing nor the lookups before swapping snapshots; with {@code slowStorage} the
+     * table is read through {@link SlowFileSystem}.
+     */
+    public ExampleRun(Flags flags, java.nio.file.Path table, boolean warming, boolean slowStorage) {
         this.flags = flags;
         this.workload = new Workload(flags.keys(), flags.deleteEvery());
-        this.root = new Path(flags.table().toUri());
+        this.tableDir = table;
+        this.warming = warming;
+        this.root = slowStorage ? SlowFileSystem.of(table) : new Path(table.toUri());
         this.writes = flags.rowsPerSecond() * flags.seconds();
     }
 
-    public void run() throws Exception {
+    /** What one run measured, for comparing runs. */
+    public record Outcome(
+            long startedMillis,
+            List<LookupStats.Sample> samples,
+            long[] commitMillis,
+            long coldReads,
+            long storageRequests,
+            long lookups,
+            long hits,
+            long[] all,
+            long[] afterCommits,
+            long[] otherTimes) {}
+
+    public Outcome run() throws Exception {
         LookupStats.reset();
+        InJvmMetrics.reset();
         System.out.printf(
                 "Kiln example: %,d writes over %,d keys and %,d lookups in %d s, parallelism %d,"
                         + " a commit every %d ms, table %s%n",
@@ -96,7 +124,8 @@ public final class ExampleRun {
         env.enableCheckpointing(flags.checkpointMillis());
         build(env);
         JobClient job = env.executeAsync("kiln-example");
-        KilnTable table = KilnTable.open(root);
+        // Read directly, not through slow storage: the run's own checks are not measured.
+        KilnTable table = KilnTable.open(new Path(tableDir.toUri()));
         long started = System.currentTimeMillis();
         long nextProgress = started + PROGRESS_MILLIS;
         while (!job.getJobExecutionResult().isDone()) {
@@ -110,7 +139,20 @@ public final class ExampleRun {
         }
         job.getJobExecutionResult().get();
         commitTimes.putIfAbsent(table.latestVersion(), System.currentTimeMillis());
+        long storageRequests = SlowFileSystem.opens();
         report(table, started);
+        long warmedUp = started + WARM_UP_MILLIS;
+        return new Outcome(
+                started,
+                List.copyOf(LookupStats.SAMPLES),
+                commitTimes.values().stream().mapToLong(Long::longValue).toArray(),
+                InJvmMetrics.count("coldReads"),
+                storageRequests,
+                InJvmMetrics.count("lookups"),
+                InJvmMetrics.count("hits"),
+                LookupStats.all(),
+                afterCommits(warmedUp, true),
+                afterCommits(warmedUp, false));
     }
 
     private Configuration clusterConfig() {
@@ -119,7 +161,9 @@ public final class ExampleRun {
         config.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
         config.set(
                 CheckpointingOptions.CHECKPOINTS_DIRECTORY,
-                flags.table().resolveSibling("checkpoints").toUri().toString());
+                tableDir.resolveSibling(tableDir.getFileName() + "-checkpoints")
+                        .toUri()
+                        .toString());
         config.setString(
                 "metrics.reporter.injvm.factory.class", InJvmMetrics.Factory.class.getName());
         config.setString("metrics.reporter.injvm.interval", "1 s");
@@ -148,6 +192,7 @@ public final class ExampleRun {
                                 Workload.PRIMARY_KEY,
                                 (Long seq) -> w.row(seq))
                         .bucketCount(flags.buckets())
+                        .warming(warming)
                         .name("example")
                         .build();
         seqs.sinkTo(sink).uid("kiln-sink").name("kiln sink");
@@ -168,6 +213,7 @@ public final class ExampleRun {
         AsyncDataStream.unorderedWait(
                         KilnLookup.partitionByBucket(probes, (Probe p) -> p.key, root),
                         KilnLookup.builder(root)
+                                .options(LookupOptions.builder().warmBeforeSwap(warming).build())
                                 .partitionedByBucket()
                                 .keyOf((Probe p) -> p.key)
                                 .build(
@@ -313,7 +359,7 @@ public final class ExampleRun {
         Map<Long, Long> expected = workload.finalState(writes);
         ExecutorService io = Executors.newFixedThreadPool(4);
         try (BufferAllocator allocator = new RootAllocator()) {
-            KilnTable table = KilnTable.open(root);
+            KilnTable table = KilnTable.open(new Path(tableDir.toUri()));
             Snapshot snapshot =
                     table.snapshot(
                             latest.version(),

@@ -55,6 +55,11 @@ public final class InJvmMetrics implements MetricReporter {
         // Kept: the report reads the final values after the job ended.
     }
 
+    /** Forgets the metrics of earlier jobs, so that a second job in this JVM reports its own. */
+    public static void reset() {
+        METRICS.clear();
+    }
+
     /** Returns the sum of the counters named {@code name} over all subtasks. */
     public static long count(String name) {
         long sum = 0;

@@ -90,7 +90,7 @@ public final class LookupStats {
         return SAMPLES.stream();
     }
 
-    static long[] all() {
+    public static long[] all() {
         long[] all = SAMPLES.stream().mapToLong(Sample::latencyMicros).toArray();
         Arrays.sort(all);
         return all;
