@@ -55,6 +55,9 @@ public final class KilnSqlJob {
      * result is wrong.
      */
     public static void run(Path dir, int keys) throws Exception {
+        if (keys < 4) {
+            throw new IllegalArgumentException("keys must be at least 4, got " + keys);
+        }
         TableEnvironment tEnv = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
         tEnv.getConfig().set("parallelism.default", "1");
         String path = dir.resolve("customers").toUri().toString();
