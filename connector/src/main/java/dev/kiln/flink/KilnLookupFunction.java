@@ -24,8 +24,6 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
 import org.apache.flink.core.fs.Path;
-import org.apache.flink.metrics.Gauge;
-import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.apache.flink.table.data.RowData;
@@ -36,9 +34,6 @@ import javax.annotation.Nullable;
 
 import java.util.List;
 import java.util.function.IntPredicate;
-import java.util.function.ToLongFunction;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Looks each input's key up in a Kiln table, for {@code AsyncDataStream.unorderedWait} / {@code
@@ -134,7 +129,8 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
                         options.batchMaxSize(),
                         options.batchWindow(),
                         metrics);
-        registerMetrics(getRuntimeContext().getMetricGroup().addGroup(METRIC_GROUP), metrics);
+        metrics.register(
+                getRuntimeContext().getMetricGroup().addGroup(METRIC_GROUP), follower, lease);
         follower.start(options.pollInterval());
     }
 
@@ -197,38 +193,5 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
     /** Bucket {@code b} is owned by subtask {@code b % parallelism}, as the sink's writers. */
     static IntPredicate ownedBuckets(boolean partitioned, int subtask, int parallelism) {
         return partitioned ? bucket -> bucket % parallelism == subtask : bucket -> true;
-    }
-
-    private void registerMetrics(MetricGroup group, LookupEngine.Metrics metrics) {
-        group.counter("lookups", metrics.lookups);
-        group.counter("hits", metrics.hits);
-        group.counter("coldReads", metrics.coldReads);
-        group.counter("notOwnedLookups", metrics.notOwned);
-        group.counter("batches", metrics.batches);
-        group.counter("inlineHits", metrics.inline);
-        group.counter("lookupFailures", metrics.failures);
-        SnapshotFollower f = follower;
-        gauge(group, "snapshotVersion", f, SnapshotFollower::version);
-        gauge(group, "versionLag", f, SnapshotFollower::versionLag);
-        gauge(group, "swaps", f, SnapshotFollower::swaps);
-        gauge(group, "followerFailures", f, SnapshotFollower::readFailures);
-        gauge(group, "warmBeforeSwapNanos", f, SnapshotFollower::lastWarmNanos);
-        gauge(group, "warmsWarmed", f, SnapshotFollower::warmed);
-        gauge(group, "warmsAlreadyWarm", f, SnapshotFollower::alreadyWarm);
-        gauge(group, "warmsFailed", f, SnapshotFollower::warmFailures);
-        gauge(group, "warmsTimedOut", f, SnapshotFollower::warmTimeouts);
-        gauge(group, "coldGenerations", f, SnapshotFollower::coldGenerations);
-        gauge(group, "expiredVersions", f, SnapshotFollower::expiredVersions);
-        GenerationCache cache = lease.cache();
-        gauge(group, "pageLoads", cache, c -> c.pageStats().missCount());
-        gauge(group, "pageJoins", cache, c -> c.pageStats().joinCount());
-        gauge(group, "pageHits", cache, c -> c.pageStats().hitCount());
-        gauge(group, "generationOpens", cache, c -> c.generationStats().missCount());
-        gauge(group, "storageRequests", lease, KilnCacheRegistry.Lease::storageRequests);
-    }
-
-    private static <T> void gauge(MetricGroup group, String name, T source, ToLongFunction<T> f) {
-        requireNonNull(source, name);
-        group.gauge(name, (Gauge<Long>) () -> f.applyAsLong(source));
     }
 }

@@ -24,6 +24,8 @@ import dev.kiln.warm.GenerationCache;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.metrics.ThreadSafeSimpleCounter;
 import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
@@ -44,6 +46,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntPredicate;
+import java.util.function.ToLongFunction;
 
 import static java.util.Objects.requireNonNull;
 
@@ -350,6 +353,46 @@ public final class LookupEngine implements AutoCloseable {
         /** Returns the lookups completed exceptionally. */
         public long failures() {
             return failures.getCount();
+        }
+
+        /**
+         * Registers these counters, the follower's and the shared cache's figures under {@code
+         * group}: the metrics {@code docs/lookup.md} lists, for the DataStream and the SQL lookup
+         * functions alike.
+         */
+        public void register(
+                MetricGroup group, SnapshotFollower follower, KilnCacheRegistry.Lease lease) {
+            group.counter("lookups", lookups);
+            group.counter("hits", hits);
+            group.counter("coldReads", coldReads);
+            group.counter("notOwnedLookups", notOwned);
+            group.counter("batches", batches);
+            group.counter("inlineHits", inline);
+            group.counter("lookupFailures", failures);
+            SnapshotFollower f = requireNonNull(follower, "follower");
+            gauge(group, "snapshotVersion", f, SnapshotFollower::version);
+            gauge(group, "versionLag", f, SnapshotFollower::versionLag);
+            gauge(group, "swaps", f, SnapshotFollower::swaps);
+            gauge(group, "followerFailures", f, SnapshotFollower::readFailures);
+            gauge(group, "warmBeforeSwapNanos", f, SnapshotFollower::lastWarmNanos);
+            gauge(group, "warmsWarmed", f, SnapshotFollower::warmed);
+            gauge(group, "warmsAlreadyWarm", f, SnapshotFollower::alreadyWarm);
+            gauge(group, "warmsFailed", f, SnapshotFollower::warmFailures);
+            gauge(group, "warmsTimedOut", f, SnapshotFollower::warmTimeouts);
+            gauge(group, "coldGenerations", f, SnapshotFollower::coldGenerations);
+            gauge(group, "expiredVersions", f, SnapshotFollower::expiredVersions);
+            GenerationCache cache = lease.cache();
+            gauge(group, "pageLoads", cache, c -> c.pageStats().missCount());
+            gauge(group, "pageJoins", cache, c -> c.pageStats().joinCount());
+            gauge(group, "pageHits", cache, c -> c.pageStats().hitCount());
+            gauge(group, "generationOpens", cache, c -> c.generationStats().missCount());
+            gauge(group, "storageRequests", lease, KilnCacheRegistry.Lease::storageRequests);
+        }
+
+        private static <T> void gauge(
+                MetricGroup group, String name, T source, ToLongFunction<T> f) {
+            requireNonNull(source, name);
+            group.gauge(name, (Gauge<Long>) () -> f.applyAsLong(source));
         }
     }
 }

@@ -26,8 +26,6 @@ import dev.kiln.warm.GenerationCache;
 
 import org.apache.flink.api.common.TaskInfo;
 import org.apache.flink.core.fs.Path;
-import org.apache.flink.metrics.Gauge;
-import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.table.types.logical.RowType;
@@ -130,11 +128,7 @@ final class SqlLookup implements Serializable {
                         options.batchMaxSize(),
                         options.batchWindow(),
                         metrics);
-        MetricGroup group = context.getMetricGroup().addGroup("kiln");
-        group.gauge("lookups", (Gauge<Long>) metrics::lookups);
-        group.gauge("hits", (Gauge<Long>) metrics::hits);
-        group.gauge("coldReads", (Gauge<Long>) metrics::coldReads);
-        group.gauge("snapshotVersion", (Gauge<Long>) follower::version);
+        metrics.register(context.getMetricGroup().addGroup("kiln"), follower, lease);
         follower.start(options.pollInterval());
     }
 
