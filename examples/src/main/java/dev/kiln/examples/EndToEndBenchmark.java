@@ -50,6 +50,9 @@ import java.util.TreeMap;
 public final class EndToEndBenchmark {
 
     private static final long BUCKET_MILLIS = 200;
+    private static final long AGE_BIN_MILLIS = 50;
+    private static final long MAX_AGE_MILLIS = 1000;
+    private static final long WARM_UP_MILLIS = ExampleRun.WARM_UP_MILLIS;
 
     private EndToEndBenchmark() {}
 
@@ -118,7 +121,9 @@ public final class EndToEndBenchmark {
                 new ExampleRun(flags, dir.resolve("baseline-table"), false, true).run();
         compare(kiln, plain);
         writeChart(kiln, plain, chart);
-        System.out.printf("%nchart: %s%n", chart.toAbsolutePath());
+        Path byAge = byCommitAge(chart);
+        writeCommitAgeChart(kiln, plain, byAge);
+        System.out.printf("%ncharts: %s, %s%n", chart.toAbsolutePath(), byAge.toAbsolutePath());
         return List.of(kiln, plain);
     }
 
@@ -175,25 +180,87 @@ public final class EndToEndBenchmark {
         LogAxis y = new LogAxis("lookup p99 per " + BUCKET_MILLIS + " ms (ms, log scale)");
         y.setSmallestValue(0.01);
         y.setNumberFormatOverride(new DecimalFormat("0.##"));
+        XYPlot plot = new XYPlot(data, x, y, renderer());
+        mark(plot, kiln, new Color(31, 119, 180, 90));
+        mark(plot, plain, new Color(214, 39, 40, 90));
+        save(plot, "Lookup latency through commits (vertical lines: commits)", file);
+    }
+
+    /** The path of the second chart: {@code x.png} gives {@code x-by-commit-age.png}. */
+    static Path byCommitAge(Path chart) {
+        String name = chart.getFileName().toString();
+        String stem = name.endsWith(".png") ? name.substring(0, name.length() - 4) : name;
+        return chart.resolveSibling(stem + "-by-commit-age.png");
+    }
+
+    /**
+     * Writes a PNG of lookup p99 against the time since the latest commit (every commit of the run
+     * after the warm-up folded onto one axis, in bins of {@value #AGE_BIN_MILLIS} ms): the latency
+     * a commit causes, if any, stands out in the first bins.
+     */
+    static void writeCommitAgeChart(ExampleRun.Outcome kiln, ExampleRun.Outcome plain, Path file)
+            throws java.io.IOException {
+        XYSeriesCollection data = new XYSeriesCollection();
+        data.addSeries(byAgeSeries("Kiln (warm before commit and swap)", kiln));
+        data.addSeries(byAgeSeries("warming off", plain));
+        NumberAxis x = new NumberAxis("time since the latest commit (ms)");
+        LogAxis y =
+                new LogAxis(
+                        "lookup p99 per " + AGE_BIN_MILLIS + " ms since a commit (ms, log scale)");
+        y.setSmallestValue(0.01);
+        y.setNumberFormatOverride(new DecimalFormat("0.##"));
+        save(
+                new XYPlot(data, x, y, renderer()),
+                "Lookup latency by time since the latest commit (after the first "
+                        + WARM_UP_MILLIS / 1000
+                        + " s)",
+                file);
+    }
+
+    private static XYSeries byAgeSeries(String name, ExampleRun.Outcome outcome) {
+        long[] commits = outcome.commitMillis().clone();
+        java.util.Arrays.sort(commits);
+        TreeMap<Long, List<Long>> bins = new TreeMap<>();
+        for (LookupStats.Sample s : outcome.samples()) {
+            if (s.issuedAtMillis() < outcome.startedMillis() + WARM_UP_MILLIS) {
+                continue;
+            }
+            int i = java.util.Arrays.binarySearch(commits, s.issuedAtMillis());
+            int latest = i >= 0 ? i : -i - 2;
+            if (latest < 0) {
+                continue;
+            }
+            long age = s.issuedAtMillis() - commits[latest];
+            if (age < MAX_AGE_MILLIS) {
+                bins.computeIfAbsent(age / AGE_BIN_MILLIS, b -> new ArrayList<>())
+                        .add(s.latencyMicros());
+            }
+        }
+        XYSeries series = new XYSeries(name);
+        bins.forEach(
+                (bin, latencies) -> {
+                    long[] sorted =
+                            latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+                    double ms = Math.max(0.01, LookupStats.quantile(sorted, 0.99) / 1000.0);
+                    series.add((bin * AGE_BIN_MILLIS) + AGE_BIN_MILLIS / 2.0, ms);
+                });
+        return series;
+    }
+
+    private static XYLineAndShapeRenderer renderer() {
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
-        Color blue = new Color(0x1f77b4);
-        Color red = new Color(0xd62728);
-        renderer.setSeriesPaint(0, blue);
-        renderer.setSeriesPaint(1, red);
+        renderer.setSeriesPaint(0, new Color(0x1f77b4));
+        renderer.setSeriesPaint(1, new Color(0xd62728));
         renderer.setSeriesStroke(0, new BasicStroke(1.6f));
         renderer.setSeriesStroke(1, new BasicStroke(1.6f));
-        XYPlot plot = new XYPlot(data, x, y, renderer);
+        return renderer;
+    }
+
+    private static void save(XYPlot plot, String title, Path file) throws java.io.IOException {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        mark(plot, kiln, new Color(31, 119, 180, 90));
-        mark(plot, plain, new Color(214, 39, 40, 90));
-        JFreeChart chart =
-                new JFreeChart(
-                        "Lookup latency through commits (vertical lines: commits)",
-                        JFreeChart.DEFAULT_TITLE_FONT,
-                        plot,
-                        true);
+        JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
         chart.setBackgroundPaint(Color.WHITE);
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {

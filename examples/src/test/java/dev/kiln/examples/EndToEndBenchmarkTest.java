@@ -62,5 +62,8 @@ class EndToEndBenchmarkTest {
         assertThat(image).isNotNull();
         assertThat(image.getWidth()).isEqualTo(1200);
         assertThat(image.getHeight()).isEqualTo(600);
+        BufferedImage byAge = ImageIO.read(EndToEndBenchmark.byCommitAge(chart).toFile());
+        assertThat(byAge).isNotNull();
+        assertThat(byAge.getWidth()).isEqualTo(1200);
     }
 }

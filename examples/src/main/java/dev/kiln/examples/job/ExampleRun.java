@@ -61,7 +61,10 @@ public final class ExampleRun {
     private static final long PROGRESS_MILLIS = 3000;
 
     /** Lookups of the first seconds (JIT, first opens) are left out of the latency comparison. */
-    private static final long WARM_UP_MILLIS = 5000;
+    /**
+     * Lookups of the first seconds (JIT, the first versions opened) left out of the percentiles.
+     */
+    public static final long WARM_UP_MILLIS = 5000;
 
     /** How long after a new version a lookup counts as "right after a commit". */
     private static final long AFTER_COMMIT_MILLIS = 200;
