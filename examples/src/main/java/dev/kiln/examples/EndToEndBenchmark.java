@@ -49,6 +49,8 @@ import java.util.TreeMap;
  */
 public final class EndToEndBenchmark {
 
+    private static final String KILN = "Kiln (warm before commit and swap)";
+    private static final String BASELINE = "warming off";
     private static final long BUCKET_MILLIS = 200;
     private static final long AGE_BIN_MILLIS = 50;
     private static final long MAX_AGE_MILLIS = 1000;
@@ -173,14 +175,12 @@ public final class EndToEndBenchmark {
     /** Writes a PNG of lookup p99 per bucket of time, both variants, commits marked. */
     static void writeChart(ExampleRun.Outcome kiln, ExampleRun.Outcome plain, Path file)
             throws java.io.IOException {
-        XYSeriesCollection data = new XYSeriesCollection();
-        data.addSeries(series("Kiln (warm before commit and swap)", kiln));
-        data.addSeries(series("warming off", plain));
-        NumberAxis x = new NumberAxis("time since start (s)");
-        LogAxis y = new LogAxis("lookup p99 per " + BUCKET_MILLIS + " ms (ms, log scale)");
-        y.setSmallestValue(0.01);
-        y.setNumberFormatOverride(new DecimalFormat("0.##"));
-        XYPlot plot = new XYPlot(data, x, y, renderer());
+        XYPlot plot =
+                plot(
+                        series(KILN, kiln),
+                        series(BASELINE, plain),
+                        "time since start (s)",
+                        "lookup p99 per " + BUCKET_MILLIS + " ms (ms, log scale)");
         mark(plot, kiln, new Color(31, 119, 180, 90));
         mark(plot, plain, new Color(214, 39, 40, 90));
         save(plot, "Lookup latency through commits (vertical lines: commits)", file);
@@ -200,17 +200,12 @@ public final class EndToEndBenchmark {
      */
     static void writeCommitAgeChart(ExampleRun.Outcome kiln, ExampleRun.Outcome plain, Path file)
             throws java.io.IOException {
-        XYSeriesCollection data = new XYSeriesCollection();
-        data.addSeries(byAgeSeries("Kiln (warm before commit and swap)", kiln));
-        data.addSeries(byAgeSeries("warming off", plain));
-        NumberAxis x = new NumberAxis("time since the latest commit (ms)");
-        LogAxis y =
-                new LogAxis(
-                        "lookup p99 per " + AGE_BIN_MILLIS + " ms since a commit (ms, log scale)");
-        y.setSmallestValue(0.01);
-        y.setNumberFormatOverride(new DecimalFormat("0.##"));
         save(
-                new XYPlot(data, x, y, renderer()),
+                plot(
+                        byAgeSeries(KILN, kiln),
+                        byAgeSeries(BASELINE, plain),
+                        "time since the latest commit (ms)",
+                        "lookup p99 per " + AGE_BIN_MILLIS + " ms since a commit (ms, log scale)"),
                 "Lookup latency by time since the latest commit (after the first "
                         + WARM_UP_MILLIS / 1000
                         + " s)",
@@ -238,13 +233,26 @@ public final class EndToEndBenchmark {
         }
         XYSeries series = new XYSeries(name);
         bins.forEach(
-                (bin, latencies) -> {
-                    long[] sorted =
-                            latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-                    double ms = Math.max(0.01, LookupStats.quantile(sorted, 0.99) / 1000.0);
-                    series.add((bin * AGE_BIN_MILLIS) + AGE_BIN_MILLIS / 2.0, ms);
-                });
+                (bin, latencies) ->
+                        series.add(
+                                bin * AGE_BIN_MILLIS + AGE_BIN_MILLIS / 2.0, p99Millis(latencies)));
         return series;
+    }
+
+    /** The p99 of latencies in µs, in ms, at least 0.01 (the log axis' floor). */
+    private static double p99Millis(List<Long> latencies) {
+        long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+        return Math.max(0.01, LookupStats.quantile(sorted, 0.99) / 1000.0);
+    }
+
+    private static XYPlot plot(XYSeries kiln, XYSeries plain, String xLabel, String yLabel) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        data.addSeries(kiln);
+        data.addSeries(plain);
+        LogAxis y = new LogAxis(yLabel);
+        y.setSmallestValue(0.01);
+        y.setNumberFormatOverride(new DecimalFormat("0.##"));
+        return new XYPlot(data, new NumberAxis(xLabel), y, renderer());
     }
 
     private static XYLineAndShapeRenderer renderer() {
@@ -277,12 +285,8 @@ public final class EndToEndBenchmark {
         }
         XYSeries series = new XYSeries(name);
         buckets.forEach(
-                (bucket, latencies) -> {
-                    long[] sorted =
-                            latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-                    double ms = Math.max(0.01, LookupStats.quantile(sorted, 0.99) / 1000.0);
-                    series.add(bucket * BUCKET_MILLIS / 1000.0, ms);
-                });
+                (bucket, latencies) ->
+                        series.add(bucket * BUCKET_MILLIS / 1000.0, p99Millis(latencies)));
         return series;
     }
 
