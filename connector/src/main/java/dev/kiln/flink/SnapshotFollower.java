@@ -477,7 +477,7 @@ public final class SnapshotFollower implements AutoCloseable {
 
     /**
      * Warms the owned generations of {@code latest} not in {@code before}, waiting at most the
-     * deadline. Returns {@code false} only if interrupted (the follower is closing).
+     * deadline. Returns {@code false} only if interrupted or closed (the follower is closing).
      */
     private boolean warm(Manifest latest, Set<String> before) {
         List<CompletableFuture<WarmOutcome>> warms = new ArrayList<>();
@@ -499,6 +499,11 @@ public final class SnapshotFollower implements AutoCloseable {
             return false;
         } catch (TimeoutException | ExecutionException e) {
             // Counted below, per generation.
+        }
+        if (closed) {
+            // Closed meanwhile: the cache may have gone with the lease, failing these warms; that
+            // is the end of following, not generations served cold.
+            return false;
         }
         lastWarmNanos = System.nanoTime() - start;
         long cold = 0;
