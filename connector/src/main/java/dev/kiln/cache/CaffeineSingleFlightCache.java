@@ -458,6 +458,22 @@ final class CaffeineSingleFlightCache<K, V> implements SingleFlightCache<K, V> {
     }
 
     @Override
+    public boolean putIfAbsent(K key, V value) {
+        requireNonNull(key, "key");
+        requireNonNull(value, "value");
+        Load<V> load = new Load<>();
+        Weighed<V> weighed = weigh(key, value);
+        load.complete(weighed);
+        load.result.complete(value);
+        if (cache.asMap().putIfAbsent(key, load) != null) {
+            return false;
+        }
+        misses.increment();
+        loads.increment();
+        return true;
+    }
+
+    @Override
     public V getIfPresent(K key) {
         CompletableFuture<Weighed<V>> future = cache.asMap().get(requireNonNull(key, "key"));
         Weighed<V> weighed = future == null ? null : future.getNow(null);

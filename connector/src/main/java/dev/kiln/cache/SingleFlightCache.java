@@ -86,6 +86,16 @@ public interface SingleFlightCache<K, V> {
     CompletableFuture<List<CachedValue<K, V>>> getOrLoadAll(
             List<? extends K> keys, BatchLoader<K, V> loader);
 
+    /**
+     * Caches {@code value} for {@code key} unless the key is cached or in flight, weighing it as a
+     * loaded value; a value cached this way counts as a miss and a load in {@link #stats()}.
+     *
+     * @return whether {@code value} was cached; if not, it stays the caller's
+     * @throws NullPointerException if {@code key} or {@code value} is {@code null}
+     * @throws InvalidLoadResultException if the weigher broke its contract (nothing is cached)
+     */
+    boolean putIfAbsent(K key, V value);
+
     /** Returns the value cached for {@code key}, or {@code null} if it is absent or in flight. */
     V getIfPresent(K key);
 

@@ -16,6 +16,7 @@ package dev.kiln.flink;
 
 import dev.kiln.warm.GenerationCache;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
 
 import java.io.Serializable;
@@ -45,6 +46,7 @@ public final class CacheSettings implements Serializable {
     private final int maxConcurrentWarms;
     private final Duration warmDeadline;
     private final int ioThreads;
+    private final boolean plain;
 
     private CacheSettings(Builder builder) {
         this.maximumPageBytes = builder.maximumPageBytes;
@@ -53,6 +55,7 @@ public final class CacheSettings implements Serializable {
         this.maxConcurrentWarms = builder.maxConcurrentWarms;
         this.warmDeadline = builder.warmDeadline;
         this.ioThreads = builder.ioThreads;
+        this.plain = builder.plain;
     }
 
     /** Returns the settings with every option at its default. */
@@ -94,13 +97,24 @@ public final class CacheSettings implements Serializable {
         return ioThreads;
     }
 
+    /**
+     * Whether these settings build the comparison baseline, a plain cache per operator subtask (see
+     * {@link Builder#plainPerSubtask()}).
+     */
+    @Internal
+    public boolean plainPerSubtask() {
+        return plain;
+    }
+
     /** Returns a builder of {@code cache} configured with these settings. */
     GenerationCache.Builder configure(GenerationCache.Builder cache) {
         return cache.maximumPageBytes(maximumPageBytes)
                 .maximumGenerationBytes(maximumGenerationBytes)
                 .warmPageBudgetBytes(warmPageBudgetBytes)
                 .maxConcurrentWarms(maxConcurrentWarms)
-                .warmDeadline(warmDeadline);
+                .warmDeadline(warmDeadline)
+                .singleFlight(!plain)
+                .warmOnOpen(!plain);
     }
 
     @Override
@@ -111,7 +125,8 @@ public final class CacheSettings implements Serializable {
                 && warmPageBudgetBytes == other.warmPageBudgetBytes
                 && maxConcurrentWarms == other.maxConcurrentWarms
                 && warmDeadline.equals(other.warmDeadline)
-                && ioThreads == other.ioThreads;
+                && ioThreads == other.ioThreads
+                && plain == other.plain;
     }
 
     @Override
@@ -122,7 +137,8 @@ public final class CacheSettings implements Serializable {
                 warmPageBudgetBytes,
                 maxConcurrentWarms,
                 warmDeadline,
-                ioThreads);
+                ioThreads,
+                plain);
     }
 
     @Override
@@ -139,6 +155,7 @@ public final class CacheSettings implements Serializable {
                 + warmDeadline
                 + ", ioThreads="
                 + ioThreads
+                + (plain ? ", plain per subtask" : "")
                 + "}";
     }
 
@@ -151,6 +168,7 @@ public final class CacheSettings implements Serializable {
         private int maxConcurrentWarms = GenerationCache.DEFAULT_MAX_CONCURRENT_WARMS;
         private Duration warmDeadline = GenerationCache.DEFAULT_WARM_DEADLINE;
         private int ioThreads = DEFAULT_IO_THREADS;
+        private boolean plain;
 
         private Builder() {}
 
@@ -190,6 +208,19 @@ public final class CacheSettings implements Serializable {
 
         public Builder ioThreads(int threads) {
             this.ioThreads = (int) positive("ioThreads", threads);
+            return this;
+        }
+
+        /**
+         * Builds the baseline that benchmarks compare Kiln with, not a setting for jobs: a plain
+         * cache per operator subtask (not shared in the TaskManager), without single flight (each
+         * lookup reads what it misses itself, even a page another lookup has in flight) and without
+         * the warm a lookup fires when it opens a cold generation. Warming before commit and before
+         * swap are the sink's and the lookup's own switches.
+         */
+        @Internal
+        public Builder plainPerSubtask() {
+            this.plain = true;
             return this;
         }
 

@@ -73,6 +73,8 @@ public final class KilnCacheRegistry {
     /**
      * Returns a lease on the cache of the table at {@code tableRoot}, building it with {@code
      * settings} if no operator holds one; otherwise the existing cache is shared as it was built.
+     * Settings that ask for a {@linkplain CacheSettings#plainPerSubtask() plain cache per subtask}
+     * get a cache of their own, not shared.
      */
     public synchronized Lease acquire(Path tableRoot, CacheSettings settings) {
         String key =
@@ -80,6 +82,11 @@ public final class KilnCacheRegistry {
                         .makeQualified(fileSystem(tableRoot))
                         .toString();
         requireNonNull(settings, "settings");
+        if (settings.plainPerSubtask()) {
+            Entry own = new Entry(key, settings);
+            own.leases++;
+            return new Lease(own);
+        }
         Entry entry = entries.get(key);
         if (entry == null) {
             S3ConnectionPool.warnIfSmaller(fileSystem(tableRoot), key, settings.ioThreads());

@@ -386,6 +386,8 @@ public final class LookupEngine implements AutoCloseable {
             gauge(group, "pageJoins", cache, c -> c.pageStats().joinCount());
             gauge(group, "pageHits", cache, c -> c.pageStats().hitCount());
             gauge(group, "generationOpens", cache, c -> c.generationStats().missCount());
+            gauge(group, "pagesRead", cache, GenerationCache::pagesRead);
+            gauge(group, "distinctPagesRead", cache, GenerationCache::distinctPagesRead);
             gauge(group, "storageRequests", lease, KilnCacheRegistry.Lease::storageRequests);
         }
 

@@ -40,9 +40,11 @@ import javax.annotation.Nullable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -142,6 +144,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     private final long loadBudgetBytes;
     private final long warmChunkBytes;
     private final boolean warmOnOpen;
+    private final boolean singleFlight;
     private final Executor maintenance;
 
     private final SingleFlightCache<String, Generation> generations;
@@ -149,6 +152,8 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     private final GenerationWarmer warmer;
     private final WarmGate warmGate;
     private final LongAdder uncachedPageReads = new LongAdder();
+    private final LongAdder pagesRead = new LongAdder();
+    private final LongAdder distinctPagesRead = new LongAdder();
 
     private final Map<String, PathState> paths = new ConcurrentHashMap<>();
 
@@ -167,6 +172,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         this.coalescer = builder.coalescer;
         this.warmPageBudgetBytes = builder.warmPageBudgetBytes;
         this.warmOnOpen = builder.warmOnOpen;
+        this.singleFlight = builder.singleFlight;
         this.maintenance = builder.maintenance;
         this.loadBudgetBytes = Math.max(1, builder.maximumPageBytes / LOAD_SHARE_DIVISOR);
         long cachedBytes = Math.max(1, builder.maximumPageBytes - loadBudgetBytes);
@@ -226,6 +232,9 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
      */
     public CompletableFuture<LookupResult> lookup(Path path, byte[] key) {
         requireNonNull(key, "key");
+        if (!singleFlight) {
+            return lookupAll(path, List.of(key)).thenApply(answers -> answers.get(0));
+        }
         PathState state = state(path);
         return openGeneration(path, UNKNOWN_LENGTH, state, warmOnOpen)
                 .thenCompose(
@@ -346,6 +355,10 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                                 coldReads.coldRead(keys.get(i));
                             }
                         };
+        if (!singleFlight) {
+            return readPagesPlain(generation, state, pageKeys, answers, cold)
+                    .thenApply(done -> Arrays.asList(results));
+        }
         long reservation = reservationFor(generation, pageKeys);
         if (!reserve(reservation)) {
             // No room for all of them in flight: page by page, each reserving for itself.
@@ -392,6 +405,80 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                             return allOf(reads).thenApply(done -> Arrays.asList(results));
                         })
                 .thenCompose(f -> f);
+    }
+
+    /**
+     * Without single flight: answers from the cached pages, reads every other page itself (in
+     * coalesced range reads) even if another lookup has it in flight, answers from what it read,
+     * then offers those pages to the cache, releasing each one the cache already had.
+     */
+    private CompletableFuture<Void> readPagesPlain(
+            Generation generation,
+            PathState state,
+            List<PageKey> pageKeys,
+            Function<PageKey, Function<Page, Boolean>> answers,
+            Function<PageKey, Runnable> cold) {
+        Set<PageKey> missing = new LinkedHashSet<>();
+        for (PageKey key : pageKeys) {
+            SharedPage cached = pages.getIfPresent(key);
+            if (cached == null || cached.read(answers.apply(key)) == null) {
+                missing.add(key);
+            }
+        }
+        if (missing.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        long reservation = reservationFor(generation, List.copyOf(missing));
+        if (!reserve(reservation)) {
+            return readPrivately(generation, missing, answers, cold);
+        }
+        return loadPages(generation, state, missing)
+                .handle(
+                        (loaded, error) -> {
+                            try {
+                                if (error != null) {
+                                    return uncacheable(error)
+                                            ? readPrivately(generation, missing, answers, cold)
+                                            : CompletableFuture.<Void>failedFuture(unwrap(error));
+                                }
+                                loaded.forEach(
+                                        (key, page) -> {
+                                            cold.apply(key).run();
+                                            page.read(answers.apply(key));
+                                            offer(state, key, page);
+                                        });
+                                return CompletableFuture.<Void>completedFuture(null);
+                            } finally {
+                                unreserve(reservation);
+                            }
+                        })
+                .thenCompose(f -> f);
+    }
+
+    private CompletableFuture<Void> readPrivately(
+            Generation generation,
+            Set<PageKey> keys,
+            Function<PageKey, Function<Page, Boolean>> answers,
+            Function<PageKey, Runnable> cold) {
+        List<CompletableFuture<Boolean>> reads = new ArrayList<>();
+        for (PageKey key : keys) {
+            cold.apply(key).run();
+            reads.add(readPrivately(generation, key.page(), answers.apply(key)));
+        }
+        return allOf(reads).thenApply(done -> null);
+    }
+
+    /**
+     * Offers a page read without single flight to the cache, which keeps the first copy of a page
+     * it is given; a copy it does not keep is released, and one of a path retired (or a cache
+     * closed) meanwhile is removed again, which releases it.
+     */
+    private void offer(PathState state, PageKey key, SharedPage page) {
+        if (!pages.putIfAbsent(key, page)) {
+            page.release();
+        } else if (state.retired || closed) {
+            pages.invalidate(key);
+        }
     }
 
     /** Returns the default warmer: open, then load pages in key order within the budget. */
@@ -575,6 +662,23 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     }
 
     /**
+     * Returns how many pages were read from storage and decoded: loaded into the cache (by lookups
+     * and warms) or read privately.
+     */
+    public long pagesRead() {
+        return pagesRead.sum();
+    }
+
+    /**
+     * Returns how many distinct pages (of a generation, counted until its path is retired) were
+     * read from storage; {@link #pagesRead()} divided by this is the loads per distinct page, 1
+     * when nothing is read twice (no duplicate loads, no eviction before a later read).
+     */
+    public long distinctPagesRead() {
+        return distinctPagesRead.sum();
+    }
+
+    /**
      * Closes the cache: drops every cached generation and page, stops the warms in flight (as
      * {@link WarmGate#retainPaths} does for retired paths), and makes later calls fail with {@link
      * IllegalStateException}; loads in flight complete uncached. Idempotent.
@@ -671,6 +775,22 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
             Path path, long fileLength, PathState state) {
         if (closed) {
             return CompletableFuture.failedFuture(closedException());
+        }
+        if (!singleFlight) {
+            Generation cached = generations.getIfPresent(state.path);
+            if (cached != null) {
+                return CompletableFuture.completedFuture(
+                        new CachedValue<>(state.path, cached, false));
+            }
+            return load(state, () -> openFile(path, fileLength))
+                    .thenApply(
+                            opened -> {
+                                if (generations.putIfAbsent(state.path, opened)
+                                        && (state.retired || closed)) {
+                                    generations.invalidate(state.path);
+                                }
+                                return new CachedValue<>(state.path, opened, true);
+                            });
         }
         return generations.getOrLoad(
                 state.path, key -> load(state, () -> openFile(path, fileLength)));
@@ -828,7 +948,16 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
             throw e instanceof CompletionException c ? c : new CompletionException(e);
         }
         livePages.incrementAndGet();
+        countRead(generation.path().toString(), page);
         return decoded;
+    }
+
+    private void countRead(String path, int page) {
+        pagesRead.increment();
+        PathState state = paths.get(path);
+        if (state == null || state.firstRead(page)) {
+            distinctPagesRead.increment();
+        }
     }
 
     /** Shares a page decoded into the page allocator, counting it as {@code state}'s work. */
@@ -1101,6 +1230,9 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         final CompletableFuture<Void> drained = new CompletableFuture<>();
         volatile boolean retired;
 
+        /** The pages read from storage so far; guarded by itself. */
+        private final BitSet pagesRead = new BitSet();
+
         PathState(String path) {
             this.path = path;
         }
@@ -1109,6 +1241,17 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
             retired = true;
             if (work.get() == 0) {
                 drained.complete(null);
+            }
+        }
+
+        /** Records that {@code page} was read; returns whether it was its first read. */
+        boolean firstRead(int page) {
+            synchronized (pagesRead) {
+                if (pagesRead.get(page)) {
+                    return false;
+                }
+                pagesRead.set(page);
+                return true;
             }
         }
 
@@ -1158,6 +1301,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         private int maxConcurrentWarms = DEFAULT_MAX_CONCURRENT_WARMS;
         private Duration warmDeadline = DEFAULT_WARM_DEADLINE;
         private boolean warmOnOpen = true;
+        private boolean singleFlight = true;
         private Executor maintenance = ForkJoinPool.commonPool();
 
         private Builder(RangeReader io, BufferAllocator allocator) {
@@ -1223,6 +1367,18 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         /** Sets whether a lookup that opens a cold generation fires a warm of it (default on). */
         public Builder warmOnOpen(boolean enabled) {
             this.warmOnOpen = enabled;
+            return this;
+        }
+
+        /**
+         * Sets whether concurrent lookups share one load of a page or generation (default on). Off
+         * is a baseline for comparison, a plain cache: a lookup reads every page it misses itself,
+         * even one another lookup has in flight, and offers it to the cache afterwards (a copy the
+         * cache already holds is released); {@link #pageStats()} then counts those offers, and
+         * {@link #pagesRead()} the reads. Warms still load through single flight.
+         */
+        public Builder singleFlight(boolean enabled) {
+            this.singleFlight = enabled;
             return this;
         }
 

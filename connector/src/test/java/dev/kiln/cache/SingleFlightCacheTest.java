@@ -266,6 +266,42 @@ class SingleFlightCacheTest {
     }
 
     @Test
+    void putIfAbsentCachesOnlyWhenNeitherCachedNorInFlightAndIsWeighed() {
+        CompletableFuture<String> slow = new CompletableFuture<>();
+        CompletableFuture<CachedValue<Integer, String>> inFlight = cache.getOrLoad(1, k -> slow);
+
+        assertThat(cache.putIfAbsent(1, "put")).as("key in flight").isFalse();
+        assertThat(cache.putIfAbsent(2, "put")).isTrue();
+        assertThat(cache.putIfAbsent(2, "again")).as("key cached").isFalse();
+        slow.complete("loaded");
+
+        assertThat(inFlight.join().value()).isEqualTo("loaded");
+        assertThat(cache.getIfPresent(1)).isEqualTo("loaded");
+        assertThat(cache.getIfPresent(2)).isEqualTo("put");
+        CachedValue<Integer, String> hit = cache.getOrLoad(2, loader).join();
+        assertThat(hit.loaded()).isFalse();
+        assertThat(singleCalls).hasValue(0);
+        assertThat(cache.stats().missCount()).isEqualTo(2);
+        assertThat(cache.stats().loadCount()).isEqualTo(2);
+        assertThat(cache.stats().hitCount()).isEqualTo(1);
+
+        SingleFlightCache<Integer, byte[]> bounded = byteBoundedCache(100);
+        assertThat(bounded.putIfAbsent(1, new byte[60])).isTrue();
+        assertThat(bounded.putIfAbsent(2, new byte[60])).isTrue();
+        assertThat(bounded.weightedSizeBytes()).isEqualTo(60);
+        assertThat(bounded.stats().evictionCount()).isEqualTo(1);
+        SingleFlightCache<Integer, byte[]> broken =
+                SingleFlightCache.<Integer, byte[]>builder()
+                        .maximumBytes(100)
+                        .weigher((key, value) -> -1)
+                        .executor(Runnable::run)
+                        .build();
+        assertThatThrownBy(() -> broken.putIfAbsent(1, new byte[1]))
+                .isInstanceOf(InvalidLoadResultException.class);
+        assertThat(broken.estimatedSize()).isZero();
+    }
+
+    @Test
     void evictsByWeightToStayUnderTheByteBound() {
         SingleFlightCache<Integer, byte[]> bounded = byteBoundedCache(100);
         List<Integer> keys = new ArrayList<>();

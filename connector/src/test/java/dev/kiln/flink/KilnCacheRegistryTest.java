@@ -73,6 +73,32 @@ class KilnCacheRegistryTest {
     }
 
     @Test
+    void plainSettingsGiveEachLeaseACacheOfItsOwnClosedWithIt() throws Exception {
+        Path table = new Path(dir.resolve("t").toUri());
+        CacheSettings plain = CacheSettings.builder().plainPerSubtask().build();
+        try (KilnCacheRegistry.Lease shared = registry.acquire(table, CacheSettings.defaults())) {
+            KilnCacheRegistry.Lease first = registry.acquire(table, plain);
+            KilnCacheRegistry.Lease second = registry.acquire(table, plain);
+            GenerationCache own = first.cache();
+
+            assertThat(own).isNotSameAs(second.cache()).isNotSameAs(shared.cache());
+            assertThat(registry.openCaches()).isOne();
+
+            first.close();
+            assertThat(own.closeAsync()).succeedsWithin(java.time.Duration.ofSeconds(10));
+            assertThatThrownBy(() -> own.open(table).join())
+                    .hasRootCauseInstanceOf(IllegalStateException.class);
+            assertThat(second.cache().open(new Path(table, "missing.arrow")))
+                    .as("the other plain cache is still open")
+                    .failsWithin(java.time.Duration.ofSeconds(10))
+                    .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                    .withRootCauseInstanceOf(java.io.FileNotFoundException.class);
+            second.close();
+        }
+        assertThat(registry.openCaches()).isZero();
+    }
+
+    @Test
     void settingsAreValidatedNamingTheOption() {
         assertThatThrownBy(() -> CacheSettings.builder().maximumPageBytes(0))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -32,6 +32,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -723,6 +725,70 @@ class GenerationCacheTest {
         assertThat(opened.pageCount()).isGreaterThan(10);
     }
 
+    /**
+     * Lookups of one key issued while storage holds every read: with single flight they share one
+     * open and one page load; without (the benchmarks' plain baseline) each reads both itself, the
+     * cache keeps one copy and the others' Arrow memory is released. Answers are right either way
+     * and the counters say exactly what was read.
+     */
+    @ParameterizedTest(name = "singleFlight={0}")
+    @ValueSource(booleans = {true, false})
+    void concurrentMissesOfOnePageLoadItOnceOnlyWithSingleFlight(boolean singleFlight)
+            throws Exception {
+        int lookups = 6;
+        for (int iteration = 0; iteration < 10; iteration++) {
+            Path gen = write("gen-" + iteration, 0, ROWS, 4);
+            GatedReader gated = new GatedReader(io);
+            GenerationCache cache =
+                    cache(
+                            GenerationCache.builder(gated, allocator)
+                                    .warmOnOpen(false)
+                                    .singleFlight(singleFlight));
+            long id = (iteration * 283L) % ROWS;
+            int copies = singleFlight ? 1 : lookups;
+
+            // Opens: every lookup misses the generation while the first open is held.
+            List<CompletableFuture<LookupResult>> opening = new ArrayList<>();
+            for (int i = 0; i < lookups; i++) {
+                opening.add(cache.lookup(gen, key(id)));
+            }
+            gated.open();
+            for (CompletableFuture<LookupResult> lookup : opening) {
+                assertAnswer(id, lookup.get(10, TimeUnit.SECONDS), 0, ROWS, 4);
+            }
+            assertThat(io.lengthRequests(gen)).isEqualTo(copies);
+            assertThat(cache.cachedGenerations()).isEqualTo(1);
+
+            // Pages: the generation is open; every lookup misses another page while it is held.
+            long other = (id + ROWS / 2) % ROWS;
+            long pagesBefore = cache.pagesRead();
+            long distinctBefore = cache.distinctPagesRead();
+            gated.close();
+            io.resetCounters();
+            List<CompletableFuture<List<LookupResult>>> loading = new ArrayList<>();
+            for (int i = 0; i < lookups; i++) {
+                loading.add(cache.lookupAll(gen, List.of(key(other))));
+            }
+            gated.open();
+            for (CompletableFuture<List<LookupResult>> lookup : loading) {
+                assertAnswer(other, lookup.get(10, TimeUnit.SECONDS).get(0), 0, ROWS, 4);
+            }
+            assertThat(io.requests(gen)).isEqualTo(copies);
+            assertThat(cache.pagesRead() - pagesBefore).isEqualTo(copies);
+            assertThat(cache.distinctPagesRead() - distinctBefore).isEqualTo(1);
+            assertThat(cache.cachedPages()).isEqualTo(2);
+            assertThat(cache.pageAllocator().getAllocatedMemory())
+                    .as("duplicate copies released")
+                    .isEqualTo(cache.cachedPageBytes());
+
+            io.resetCounters();
+            assertAnswer(
+                    other, cache.lookup(gen, key(other)).get(10, TimeUnit.SECONDS), 0, ROWS, 4);
+            assertThat(io.totalRequests()).as("a cached page is read from the cache").isZero();
+            cache.close();
+        }
+    }
+
     @Test
     void builderValidatesOptions() {
         assertThatThrownBy(() -> builder().maximumPageBytes(0))
@@ -756,6 +822,37 @@ class GenerationCacheTest {
         GenerationStats stats = TestGenerations.write(path, from, to, deleteEvery, allocator);
         assertThat(stats.rowCount()).isEqualTo(to - from);
         return path;
+    }
+
+    /**
+     * Fault injection over a real reader: while closed, every read and length request waits until
+     * the gate opens.
+     */
+    private static final class GatedReader implements RangeReader {
+        private final RangeReader delegate;
+        private volatile CompletableFuture<Void> gate = new CompletableFuture<>();
+
+        GatedReader(RangeReader delegate) {
+            this.delegate = delegate;
+        }
+
+        void open() {
+            gate.complete(null);
+        }
+
+        void close() {
+            gate = new CompletableFuture<>();
+        }
+
+        @Override
+        public CompletableFuture<byte[]> read(Path path, ByteRange range) {
+            return gate.thenCompose(ignored -> delegate.read(path, range));
+        }
+
+        @Override
+        public CompletableFuture<Long> length(Path path) {
+            return gate.thenCompose(ignored -> delegate.length(path));
+        }
     }
 
     /** Follows what an allocator and its children (which inherit it) actually hand out. */
