@@ -30,8 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A small end-to-end benchmark run: with warming Kiln's lookups make no cold read after commits
- * while the same job with warming off does, every answer is right (a run with a wrong one throws),
- * and the chart is a PNG of the expected size.
+ * while the same job with a plain cache does, Kiln reads no page twice, every answer is right (a
+ * run with a wrong one throws), and the charts are PNGs of the expected size.
  */
 class EndToEndBenchmarkTest {
 
@@ -58,6 +58,11 @@ class EndToEndBenchmarkTest {
         assertThat(kiln.coldReads()).isZero();
         assertThat(plain.coldReads()).isPositive();
         assertThat(kiln.storageRequests()).isPositive();
+        assertThat(kiln.cache().distinctPagesRead()).isPositive();
+        assertThat(kiln.cache().pagesRead())
+                .as("single flight and a cache large enough: no page read twice")
+                .isEqualTo(kiln.cache().distinctPagesRead());
+        assertThat(plain.cache().distinctPagesRead()).isPositive();
         BufferedImage image = ImageIO.read(chart.toFile());
         assertThat(image).isNotNull();
         assertThat(image.getWidth()).isEqualTo(1200);

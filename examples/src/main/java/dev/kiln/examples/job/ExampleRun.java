@@ -14,6 +14,7 @@
 
 package dev.kiln.examples.job;
 
+import dev.kiln.flink.CacheSettings;
 import dev.kiln.flink.KilnLookup;
 import dev.kiln.flink.KilnSink;
 import dev.kiln.flink.LookupOptions;
@@ -72,25 +73,37 @@ public final class ExampleRun {
     private final Flags flags;
     private final Workload workload;
     private final java.nio.file.Path tableDir;
-    private final boolean warming;
+    private final Variant variant;
     private final Path root;
     private final long writes;
     private final Map<Long, Long> commitTimes = new ConcurrentSkipListMap<>();
 
+    /** What a run measures: Kiln as built, or the baseline the end-to-end benchmark compares. */
+    public enum Variant {
+        /**
+         * Warm before commit and before swap, single flight, one cache per table and TaskManager.
+         */
+        KILN,
+        /**
+         * No warm before commit or swap and no single flight: a plain cache per lookup subtask
+         * ({@link CacheSettings.Builder#plainPerSubtask()}).
+         */
+        PLAIN
+    }
+
     public ExampleRun(Flags flags) {
-        this(flags, flags.table(), true, false);
+        this(flags, flags.table(), Variant.KILN, false);
     }
 
     /**
-     * A run over table directory {@code table}; with {@code warming} off, neither the sink warms
-     * before committing nor the lookups before swapping snapshots; with {@code slowStorage} the
+     * A run of {@code variant} over table directory {@code table}; with {@code slowStorage} the
      * table is read through {@link SlowFileSystem}.
      */
-    public ExampleRun(Flags flags, java.nio.file.Path table, boolean warming, boolean slowStorage) {
+    public ExampleRun(Flags flags, java.nio.file.Path table, Variant variant, boolean slowStorage) {
         this.flags = flags;
         this.workload = new Workload(flags.keys(), flags.deleteEvery());
         this.tableDir = table;
-        this.warming = warming;
+        this.variant = variant;
         this.root = slowStorage ? SlowFileSystem.of(table) : new Path(table.toUri());
         this.writes = flags.rowsPerSecond() * flags.seconds();
     }
@@ -104,6 +117,7 @@ public final class ExampleRun {
             long storageRequests,
             long lookups,
             long hits,
+            CacheFigures cache,
             long[] all,
             long[] afterCommits,
             long[] otherTimes) {}
@@ -153,6 +167,7 @@ public final class ExampleRun {
                 storageRequests,
                 InJvmMetrics.count("lookups"),
                 InJvmMetrics.count("hits"),
+                cacheFigures(),
                 LookupStats.all(),
                 afterCommits(warmedUp, true),
                 afterCommits(warmedUp, false));
@@ -195,7 +210,7 @@ public final class ExampleRun {
                                 Workload.PRIMARY_KEY,
                                 (Long seq) -> w.row(seq))
                         .bucketCount(flags.buckets())
-                        .warming(warming)
+                        .warming(variant == Variant.KILN)
                         .name("example")
                         .build();
         seqs.sinkTo(sink).uid("kiln-sink").name("kiln sink");
@@ -216,7 +231,7 @@ public final class ExampleRun {
         AsyncDataStream.unorderedWait(
                         KilnLookup.partitionByBucket(probes, (Probe p) -> p.key, root),
                         KilnLookup.builder(root)
-                                .options(LookupOptions.builder().warmBeforeSwap(warming).build())
+                                .options(lookupOptions())
                                 .partitionedByBucket()
                                 .keyOf((Probe p) -> p.key)
                                 .build(
@@ -232,6 +247,49 @@ public final class ExampleRun {
                 .name("check answers")
                 .sinkTo(new DiscardingSink<>())
                 .uid("answers");
+    }
+
+    private LookupOptions lookupOptions() {
+        return variant == Variant.KILN
+                ? LookupOptions.builder().build()
+                : LookupOptions.builder()
+                        .warmBeforeSwap(false)
+                        .cacheSettings(CacheSettings.builder().plainPerSubtask().build())
+                        .build();
+    }
+
+    /**
+     * The lookup caches' counters at the end of a run, over every cache of the run: Kiln's cache is
+     * shared by the subtasks (each reports the same figures), the baseline's are one per subtask
+     * (their figures add up).
+     */
+    public record CacheFigures(
+            long pageLoads,
+            long pageJoins,
+            long pagesRead,
+            long distinctPagesRead,
+            long storageRequests) {
+
+        /** Pages read from storage per distinct page read; 1 when no page was read twice. */
+        public double loadsPerDistinctPage() {
+            return distinctPagesRead == 0 ? 0 : (double) pagesRead / distinctPagesRead;
+        }
+
+        /** Pages read from storage per storage request of the cache (coalescing, > 1). */
+        public double pagesPerRequest() {
+            return storageRequests == 0 ? 0 : (double) pagesRead / storageRequests;
+        }
+    }
+
+    private CacheFigures cacheFigures() {
+        java.util.function.ToLongFunction<String> figure =
+                variant == Variant.KILN ? InJvmMetrics::maxGauge : InJvmMetrics::sumGauges;
+        return new CacheFigures(
+                figure.applyAsLong("pageLoads"),
+                figure.applyAsLong("pageJoins"),
+                figure.applyAsLong("pagesRead"),
+                figure.applyAsLong("distinctPagesRead"),
+                figure.applyAsLong("storageRequests"));
     }
 
     private void progress(long started, long version) {
@@ -299,6 +357,18 @@ public final class ExampleRun {
                 InJvmMetrics.count("coldReads"),
                 InJvmMetrics.count("batches"),
                 InJvmMetrics.count("notOwnedLookups"));
+        CacheFigures cache = cacheFigures();
+        System.out.println("cache (of the lookups and, in Kiln, the warm step: shared per table)");
+        System.out.printf(
+                "  page loads %,d, joins of a load in flight %,d%n",
+                cache.pageLoads(), cache.pageJoins());
+        System.out.printf(
+                "  pages read from storage %,d, distinct %,d: %.2f loads per distinct page%n",
+                cache.pagesRead(), cache.distinctPagesRead(), cache.loadsPerDistinctPage());
+        System.out.printf(
+                "  storage requests %,d (opens, footers, pages): %.2f pages read per request"
+                        + " (coalescing)%n",
+                cache.storageRequests(), cache.pagesPerRequest());
         long warmedUp = started + WARM_UP_MILLIS;
         long[] afterCommits = afterCommits(warmedUp, true);
         long[] steady = afterCommits(warmedUp, false);

@@ -82,6 +82,17 @@ public final class InJvmMetrics implements MetricReporter {
         return max;
     }
 
+    /** Returns the sum of the numeric gauges named {@code name} over all subtasks. */
+    public static long sumGauges(String name) {
+        long sum = 0;
+        for (Metric metric : METRICS.getOrDefault(name, List.of())) {
+            if (metric instanceof Gauge<?> gauge && gauge.getValue() instanceof Number n) {
+                sum += n.longValue();
+            }
+        }
+        return sum;
+    }
+
     /** Returns the histograms named {@code name}, one per subtask. */
     public static List<Histogram> histograms(String name) {
         List<Histogram> result = new ArrayList<>();
