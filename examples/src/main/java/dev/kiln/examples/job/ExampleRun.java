@@ -45,6 +45,7 @@ import org.apache.flink.table.data.GenericRowData;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -250,12 +251,13 @@ public final class ExampleRun {
     }
 
     private LookupOptions lookupOptions() {
-        return variant == Variant.KILN
-                ? LookupOptions.builder().build()
-                : LookupOptions.builder()
-                        .warmBeforeSwap(false)
-                        .cacheSettings(CacheSettings.builder().plainPerSubtask().build())
-                        .build();
+        LookupOptions.Builder options =
+                LookupOptions.builder().pollInterval(Duration.ofMillis(flags.pollMillis()));
+        if (variant == Variant.PLAIN) {
+            options.warmBeforeSwap(false)
+                    .cacheSettings(CacheSettings.builder().plainPerSubtask().build());
+        }
+        return options.build();
     }
 
     /**

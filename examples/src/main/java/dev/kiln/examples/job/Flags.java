@@ -33,6 +33,7 @@ import java.util.TreeSet;
  * @param parallelism of every operator
  * @param buckets the table's buckets
  * @param checkpointMillis the checkpoint (and so commit) interval
+ * @param pollMillis how often the lookups look for a new version
  * @param deleteEvery one write in this many is a delete (0: none)
  * @param table the table's directory
  * @param help whether {@code --help} was given
@@ -45,6 +46,7 @@ public record Flags(
         int parallelism,
         int buckets,
         long checkpointMillis,
+        long pollMillis,
         int deleteEvery,
         Path table,
         boolean help) {
@@ -58,6 +60,7 @@ public record Flags(
                     "parallelism",
                     "buckets",
                     "checkpoint-ms",
+                    "poll-ms",
                     "delete-every",
                     "table",
                     "help");
@@ -75,6 +78,7 @@ public record Flags(
                 "  --parallelism N        parallelism of every operator (default 2)",
                 "  --buckets N            buckets of the table (default 8)",
                 "  --checkpoint-ms N      checkpoint and commit interval (default 1000)",
+                "  --poll-ms N            how often lookups look for a new version (default 100)",
                 "  --delete-every N       one write in N deletes its key, 0 for none (default 10)",
                 "  --table DIR            the table's directory, new or a table of this example",
                 "                         (default: a new temporary directory)",
@@ -107,6 +111,7 @@ public record Flags(
                 (int) positive(params, "parallelism", 2),
                 (int) positive(params, "buckets", 8),
                 positive(params, "checkpoint-ms", 1000),
+                positive(params, "poll-ms", 100),
                 (int) atLeast(params, "delete-every", 10, 0),
                 table == null
                         ? Files.createTempDirectory("kiln-example").resolve("table")
