@@ -125,10 +125,14 @@ public final class LookupEngine implements AutoCloseable {
     /**
      * Looks encoded {@code key} up in the snapshot current when its batch is dispatched.
      *
+     * <p>A batch that fails because its snapshot's version expired and lost a file tells the
+     * follower, which moves to the latest version (warmed before the swap as usual), and is
+     * answered again, once, from the version the follower moves to.
+     *
      * @return FOUND with the newest row, or ABSENT; failed with the storage's {@code IOException}
-     *     or a {@code CorruptGenerationException}, unwrapped, or with {@link
-     *     VersionExpiredException} naming the version if the snapshot's version expired and lost a
-     *     file (the follower is told, and moves to the latest version)
+     *     or a {@code CorruptGenerationException}, unwrapped; with {@link VersionExpiredException}
+     *     naming the version if the version the follower moved to expired as well; or with {@link
+     *     IllegalStateException} if the lookup closed first
      */
     public CompletableFuture<LookupResult> lookup(byte[] key) {
         requireNonNull(key, "key");
@@ -218,11 +222,11 @@ public final class LookupEngine implements AutoCloseable {
                 return;
             }
             queued.addAndGet(-batch.size());
-            dispatch(batch);
+            dispatch(batch, true);
         }
     }
 
-    private void dispatch(List<Request> batch) {
+    private void dispatch(List<Request> batch, boolean mayRetry) {
         metrics.batches.inc();
         Map<byte[], Request> byKey = new IdentityHashMap<>(batch.size() * 2);
         List<byte[]> keys = new ArrayList<>(batch.size());
@@ -254,6 +258,10 @@ public final class LookupEngine implements AutoCloseable {
                     pin.release();
                     if (error != null && unwrap(error) instanceof VersionExpiredException expired) {
                         follower.versionExpired(expired);
+                        if (mayRetry) {
+                            retryAfterSwap(batch, expired);
+                            return;
+                        }
                     }
                     for (int i = 0; i < batch.size(); i++) {
                         Request request = batch.get(i);
@@ -266,6 +274,26 @@ public final class LookupEngine implements AutoCloseable {
                         }
                     }
                 });
+    }
+
+    /** Dispatches {@code batch} again once the follower has moved past the expired version. */
+    private void retryAfterSwap(List<Request> batch, VersionExpiredException expired) {
+        follower.versionAfter(expired.version())
+                .whenComplete(
+                        (swapped, followerClosed) -> {
+                            if (followerClosed == null && !closed) {
+                                try {
+                                    dispatcher.execute(() -> dispatch(batch, false));
+                                    return;
+                                } catch (RejectedExecutionException e) {
+                                    // Closing: fail below.
+                                }
+                            }
+                            for (Request request : batch) {
+                                metrics.failures.inc();
+                                request.result.completeExceptionally(closedError());
+                            }
+                        });
     }
 
     private GenerationLookup traced(GenerationCache.ColdReadListener coldReads) {

@@ -148,6 +148,9 @@ public final class SnapshotFollower implements AutoCloseable {
 
     private volatile boolean closed;
 
+    /** Completed, and replaced, at each swap; failed once closed. Replaced under swapLock. */
+    private volatile CompletableFuture<Void> nextSwap = new CompletableFuture<>();
+
     private final AtomicLong swaps = new AtomicLong();
     private final AtomicLong readFailures = new AtomicLong();
     private final AtomicLong warmed = new AtomicLong();
@@ -293,6 +296,20 @@ public final class SnapshotFollower implements AutoCloseable {
         return pin == null ? -1 : pin.snapshot.manifest().version();
     }
 
+    /**
+     * Returns a future that completes once the current version is newer than {@code version}: at
+     * once if it is, otherwise at the swap that makes it so. It fails with {@link
+     * IllegalStateException} if the follower closes first. Never blocks; callable from any thread.
+     * Callbacks run on the thread that swaps (the follower's) unless already complete.
+     */
+    public CompletableFuture<Void> versionAfter(long version) {
+        CompletableFuture<Void> swap = nextSwap;
+        if (version() > version) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return swap.thenCompose(swapped -> versionAfter(version));
+    }
+
     /** Returns the newest version read, swapped to or not yet. */
     public long latestSeenVersion() {
         return latestSeenVersion;
@@ -352,9 +369,9 @@ public final class SnapshotFollower implements AutoCloseable {
      * expired version is gone). The first report of a version is logged, naming it, and counted; if
      * that version is still the current one, the follower polls at once (on its own thread if
      * {@link #start started}; otherwise the caller's next {@link #poll()} does), moving to the
-     * latest version, which is always retained, and warming it before the swap as usual. Lookups
-     * that started on the expired version are not retried: they fail with the reported error. Never
-     * blocks; callable from any thread.
+     * latest version, which is always retained, and warming it before the swap as usual ({@link
+     * LookupEngine} retries the failed lookups once that swap is done, see {@link #versionAfter}).
+     * Never blocks; callable from any thread.
      */
     public void versionExpired(VersionExpiredException error) {
         long version = error.version();
@@ -403,6 +420,9 @@ public final class SnapshotFollower implements AutoCloseable {
                 }
             }
         }
+        nextSwap.completeExceptionally(
+                new IllegalStateException(
+                        "the follower of Kiln table " + table.root() + " is closed"));
     }
 
     private void pollQuietly() {
@@ -462,6 +482,7 @@ public final class SnapshotFollower implements AutoCloseable {
     private boolean install(Manifest latest, Set<Path> held) {
         Snapshot snapshot = table.snapshot(latest, cache);
         snapshot.checkPaths();
+        CompletableFuture<Void> swapped;
         synchronized (swapLock) {
             if (closed) {
                 return false;
@@ -471,8 +492,11 @@ public final class SnapshotFollower implements AutoCloseable {
             if (previous != null) {
                 previous.release();
             }
-            return true;
+            swapped = nextSwap;
+            nextSwap = new CompletableFuture<>();
         }
+        swapped.complete(null);
+        return true;
     }
 
     /**

@@ -47,6 +47,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -542,45 +543,45 @@ class SnapshotFollowerTest {
 
     /**
      * The follower's version is compacted away, expires and loses its files to orphan cleanup while
-     * the cache no longer holds them: its lookups fail with the typed error naming the version
-     * (never a wrong answer), the follower is told once per version, and its next poll moves it to
-     * the latest version, warmed before the swap.
+     * the cache no longer holds them: a snapshot of it fails with the typed error naming the
+     * version (never a wrong answer); the engine's lookups on it tell the follower once per version
+     * and wait; the follower's next poll moves it to the latest version, warmed before the swap,
+     * and the waiting lookups are answered from it.
      */
     @Test
-    void aFollowerWhoseVersionExpiredFailsItsLookupsNamingItAndMovesToTheLatestWarm()
+    void lookupsOnAnExpiredVersionAreAnsweredFromTheLatestOnceTheFollowerMovesThere()
             throws Exception {
         SnapshotFollower follower = follower(cache.warmGate(), b -> true, true, LONG);
         follower.initialize();
         Manifest first = table.upsert(1, LongStream.range(0, 100).toArray());
         assertThat(follower.poll()).isTrue();
         Manifest latest = expireAndRemoveTheFilesOf(first);
-        LookupEngine engine =
-                new LookupEngine(
-                        table.table,
-                        cache,
-                        follower,
-                        b -> true,
-                        8,
-                        Duration.ZERO,
-                        new LookupEngine.Metrics());
-        closeables.add(engine);
+        assertThatThrownBy(() -> follower.current().lookup(table.key(0)).get())
+                .cause()
+                .isInstanceOf(VersionExpiredException.class)
+                .hasMessageContaining("version " + first.version() + " has expired")
+                .satisfies(
+                        e ->
+                                assertThat(((VersionExpiredException) e).version())
+                                        .isEqualTo(first.version()));
+        LookupEngine engine = engine(follower);
 
+        List<CompletableFuture<LookupResult>> waiting = new ArrayList<>();
         for (long id = 0; id < 3; id++) {
-            assertThatThrownBy(() -> engine.lookup(table.key(0)).get())
-                    .cause()
-                    .isInstanceOf(VersionExpiredException.class)
-                    .hasMessageContaining("version " + first.version() + " has expired")
-                    .satisfies(
-                            e ->
-                                    assertThat(((VersionExpiredException) e).version())
-                                            .isEqualTo(first.version()));
+            waiting.add(engine.lookup(table.key(id * 40)));
         }
-        assertThat(follower.expiredVersions()).isOne();
+        awaitExpiredVersions(follower, 1);
+        assertThat(waiting).noneMatch(CompletableFuture::isDone);
         assertThat(follower.version()).isEqualTo(first.version());
 
         long warmedBefore = follower.warmed();
         assertThat(follower.poll()).isTrue();
         assertThat(follower.version()).isEqualTo(table.table.latestVersion());
+        for (int i = 0; i < waiting.size(); i++) {
+            assertThat(waiting.get(i).get(1, TimeUnit.MINUTES).status())
+                    .as("key %d", i * 40)
+                    .isEqualTo(LookupResult.Status.FOUND);
+        }
         assertThat(follower.warmed() - warmedBefore).isPositive();
         assertThat(follower.coldGenerations()).isZero();
         storage.resetCounters();
@@ -591,6 +592,55 @@ class SnapshotFollowerTest {
         }
         assertThat(storage.totalRequests()).as("storage requests after the swap").isZero();
         assertThat(follower.expiredVersions()).isOne();
+    }
+
+    /** Lookups waiting for the follower to leave an expired version fail once it closes. */
+    @Test
+    void lookupsWaitingToLeaveAnExpiredVersionFailWhenTheFollowerCloses() throws Exception {
+        SnapshotFollower follower = follower(cache.warmGate(), b -> true, true, LONG);
+        follower.initialize();
+        Manifest first = table.upsert(1, LongStream.range(0, 100).toArray());
+        assertThat(follower.poll()).isTrue();
+        expireAndRemoveTheFilesOf(first);
+        LookupEngine engine = engine(follower);
+        CompletableFuture<LookupResult> waiting = engine.lookup(table.key(1));
+        awaitExpiredVersions(follower, 1);
+
+        follower.close();
+
+        assertThatThrownBy(() -> waiting.get(1, TimeUnit.MINUTES))
+                .cause()
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("is closed");
+        assertThat(follower.versionAfter(first.version())).isCompletedExceptionally();
+    }
+
+    private LookupEngine engine(SnapshotFollower follower) {
+        LookupEngine engine =
+                new LookupEngine(
+                        table.table,
+                        cache,
+                        follower,
+                        b -> true,
+                        8,
+                        Duration.ZERO,
+                        new LookupEngine.Metrics());
+        closeables.add(engine);
+        return engine;
+    }
+
+    /**
+     * Waits until lookups have reported {@code count} expired versions (they do so on the engine's
+     * threads), failing after a minute.
+     */
+    private static void awaitExpiredVersions(SnapshotFollower follower, long count) {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (follower.expiredVersions() < count) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no expired version reported within a minute");
+            }
+            Thread.onSpinWait();
+        }
     }
 
     /** A started follower told of its expired version moves without waiting for its interval. */
