@@ -308,6 +308,33 @@ public final class KilnTable {
     }
 
     /**
+     * Explains a failure of a reader of {@code version}: if a {@link FileNotFoundException} is
+     * among {@code error}'s causes and the version has expired (its files may then be removed as
+     * orphans), returns a {@link VersionExpiredException} naming it; otherwise {@code error} itself
+     * (a lost file of a retained version stays what it was), with the check's own failure, if any,
+     * added as suppressed. Checks only when a file is missing: one existence request, and a listing
+     * if the manifest is gone.
+     */
+    public Throwable expiredOr(long version, Throwable error) {
+        requireNonNull(error, "error");
+        Throwable missing = error;
+        while (missing != null && !(missing instanceof FileNotFoundException)) {
+            missing = missing.getCause();
+        }
+        if (missing == null || error instanceof VersionExpiredException) {
+            return error;
+        }
+        try {
+            checkRetained(version, missing);
+        } catch (VersionExpiredException expired) {
+            return expired;
+        } catch (IOException | RuntimeException checkFailed) {
+            error.addSuppressed(checkFailed);
+        }
+        return error;
+    }
+
+    /**
      * Throws {@link VersionExpiredException} naming {@code version} if its manifest is gone, with
      * {@code cause} (what the caller found missing) as the cause. One existence check, and a
      * listing if it is gone.

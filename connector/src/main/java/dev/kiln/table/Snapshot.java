@@ -20,7 +20,6 @@ import org.apache.flink.core.fs.Path;
 
 import javax.annotation.Nullable;
 
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -142,20 +141,7 @@ public final class Snapshot {
      * failure, or a missing file of a version still retained, is passed on as it is.
      */
     private CompletableFuture<List<LookupResult>> expiredOr(Throwable error) {
-        Throwable missing = error;
-        while (missing != null && !(missing instanceof FileNotFoundException)) {
-            missing = missing.getCause();
-        }
-        if (missing != null) {
-            try {
-                table.checkRetained(manifest.version(), missing);
-            } catch (VersionExpiredException expired) {
-                return CompletableFuture.failedFuture(expired);
-            } catch (IOException | RuntimeException checkFailed) {
-                error.addSuppressed(checkFailed);
-            }
-        }
-        return CompletableFuture.failedFuture(error);
+        return CompletableFuture.failedFuture(table.expiredOr(manifest.version(), error));
     }
 
     /**

@@ -88,7 +88,12 @@ final class ScanSourceReader implements SourceReader<RowData, BucketSplit> {
             }
             return InputStatus.NOTHING_AVAILABLE;
         }
-        List<Object> values = merge.next();
+        List<Object> values;
+        try {
+            values = merge.next();
+        } catch (IOException e) {
+            throw expiredOr(current, e);
+        }
         if (values == null) {
             merge.close();
             merge = null;
@@ -108,18 +113,28 @@ final class ScanSourceReader implements SourceReader<RowData, BucketSplit> {
         if (table == null) {
             table = KilnTable.open(tablePath);
         }
-        merge =
-                new BucketMerge(
-                        table,
-                        table.manifest(split.version()),
-                        split.bucket(),
-                        io,
-                        allocator,
-                        columns);
         current = split;
+        try {
+            merge =
+                    new BucketMerge(
+                            table,
+                            table.manifest(split.version()),
+                            split.bucket(),
+                            io,
+                            allocator,
+                            columns);
+        } catch (IOException e) {
+            throw expiredOr(split, e);
+        }
         emitted = 0;
         while (emitted < split.rowsEmitted()) {
-            if (merge.next() == null) {
+            List<Object> skipped;
+            try {
+                skipped = merge.next();
+            } catch (IOException e) {
+                throw expiredOr(split, e);
+            }
+            if (skipped == null) {
                 throw new IOException(
                         "Kiln table "
                                 + tablePath
@@ -135,6 +150,15 @@ final class ScanSourceReader implements SourceReader<RowData, BucketSplit> {
             emitted++;
         }
         return true;
+    }
+
+    /**
+     * Returns {@link dev.kiln.table.VersionExpiredException} naming the split's version if {@code
+     * error} found a file missing because that version expired (its files may then be removed as
+     * orphans); otherwise {@code error} itself (a lost file stays a {@code FileNotFoundException}).
+     */
+    private IOException expiredOr(BucketSplit split, IOException error) {
+        return (IOException) table.expiredOr(split.version(), error);
     }
 
     private void requestSplit() {

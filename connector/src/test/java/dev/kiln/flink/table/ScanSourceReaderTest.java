@@ -21,6 +21,7 @@ import dev.kiln.table.Commit;
 import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableOptions;
+import dev.kiln.table.VersionExpiredException;
 
 import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.connector.source.ReaderOutput;
@@ -46,10 +47,17 @@ import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** The scan's reader: the split protocol, and a restore that continues where the reader was. */
 class ScanSourceReaderTest {
@@ -66,27 +74,10 @@ class ScanSourceReaderTest {
     @Test
     void restoredReaderSkipsTheRowsItEmitted() throws Exception {
         Path path = new Path(dir.resolve("t").toUri());
-        KilnTable table =
-                KilnTable.create(
-                        path,
-                        TableOptions.builder(
-                                        FlinkArrowTypes.toArrowSchema(ROW_TYPE, List.of("id")),
-                                        List.of("id"))
-                                .bucketCount(1)
-                                .targetPageBytes(64)
-                                .build());
+        KilnTable table = create(path);
         List<GenerationRef> generations = new ArrayList<>();
-        try (BufferAllocator allocator = new RootAllocator();
-                RowDataMemtable memtable =
-                        new RowDataMemtable(ROW_TYPE, table.options(), allocator)) {
-            for (int g = 0; g < 2; g++) {
-                for (long id = g; id < 50; id += 1 + g) {
-                    memtable.add(GenericRowData.of(id, StringData.fromString(g + "-" + id)));
-                }
-                String relative = table.newGenerationPath(0);
-                generations.add(
-                        GenerationRef.of(relative, 0, memtable.flush(table.resolve(relative))));
-            }
+        for (int g = 0; g < 2; g++) {
+            generations.add(write(table, g));
         }
         long version = table.commit(new Commit("test", 1, generations, List.of())).version();
         int[] columns = {1, 0};
@@ -139,6 +130,80 @@ class ScanSourceReaderTest {
                     expectedRows.read(List.of(new org.apache.arrow.vector.util.Text(name), id)));
         }
         assertThat(output.rows).containsExactlyElementsOf(expected);
+    }
+
+    /**
+     * A scan whose version expires and loses its files mid-scan fails with the typed error naming
+     * the version; a file lost from a version still retained stays a FileNotFoundException.
+     */
+    @Test
+    void aScanWhoseVersionExpiresMidScanFailsNamingIt() throws Exception {
+        for (boolean expire : new boolean[] {true, false}) {
+            Path path = new Path(dir.resolve("t-" + expire).toUri());
+            KilnTable table = create(path);
+            GenerationRef scanned = write(table, 0);
+            long version =
+                    table.commit(new Commit("test", 1, List.of(scanned), List.of())).version();
+            table.commit(new Commit("test", 2, List.of(write(table, 1)), List.of()));
+            int[] columns = {0, 1};
+            Output output = new Output();
+            try (ScanSourceReader reader =
+                    new ScanSourceReader(new Context(), path, ROW_TYPE, columns)) {
+                reader.start();
+                reader.addSplits(List.of(new BucketSplit(0, version, 0)));
+                while (output.rows.size() < 5) {
+                    assertThat(reader.pollNext(output)).isEqualTo(InputStatus.MORE_AVAILABLE);
+                }
+                if (expire) {
+                    assertThat(
+                                    table.expireVersions(
+                                            1,
+                                            Duration.ZERO,
+                                            Clock.offset(Clock.systemUTC(), Duration.ofMinutes(1))))
+                            .contains(version);
+                }
+                Files.delete(Paths.get(table.resolve(scanned.path()).toUri()));
+
+                Throwable failure = catchThrowable(() -> drain(reader, output));
+                if (expire) {
+                    assertThat(failure)
+                            .isInstanceOf(VersionExpiredException.class)
+                            .hasMessageContaining("version " + version + " has expired");
+                } else {
+                    assertThat(failure).isInstanceOf(FileNotFoundException.class);
+                }
+            }
+        }
+    }
+
+    private static void drain(ScanSourceReader reader, Output output) throws Exception {
+        while (reader.pollNext(output) == InputStatus.MORE_AVAILABLE) {
+            // Reads on until the missing file is needed.
+        }
+    }
+
+    private static KilnTable create(Path path) throws IOException {
+        return KilnTable.create(
+                path,
+                TableOptions.builder(
+                                FlinkArrowTypes.toArrowSchema(ROW_TYPE, List.of("id")),
+                                List.of("id"))
+                        .bucketCount(1)
+                        .targetPageBytes(64)
+                        .build());
+    }
+
+    /** Writes generation {@code g}: ids {@code g, g + 1 + g, ...} below 50, named "g-id". */
+    private static GenerationRef write(KilnTable table, int g) throws IOException {
+        try (BufferAllocator allocator = new RootAllocator();
+                RowDataMemtable memtable =
+                        new RowDataMemtable(ROW_TYPE, table.options(), allocator)) {
+            for (long id = g; id < 50; id += 1 + g) {
+                memtable.add(GenericRowData.of(id, StringData.fromString(g + "-" + id)));
+            }
+            String relative = table.newGenerationPath(0);
+            return GenerationRef.of(relative, 0, memtable.flush(table.resolve(relative)));
+        }
     }
 
     private static final class Context implements SourceReaderContext {
