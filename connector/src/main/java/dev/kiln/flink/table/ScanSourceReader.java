@@ -113,7 +113,6 @@ final class ScanSourceReader implements SourceReader<RowData, BucketSplit> {
         if (table == null) {
             table = KilnTable.open(tablePath);
         }
-        current = split;
         try {
             merge =
                     new BucketMerge(
@@ -126,6 +125,7 @@ final class ScanSourceReader implements SourceReader<RowData, BucketSplit> {
         } catch (IOException e) {
             throw expiredOr(split, e);
         }
+        current = split;
         emitted = 0;
         while (emitted < split.rowsEmitted()) {
             List<Object> skipped;
