@@ -443,9 +443,12 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                                 }
                                 loaded.forEach(
                                         (key, page) -> {
-                                            cold.apply(key).run();
-                                            page.read(answers.apply(key));
-                                            offer(state, key, page);
+                                            try {
+                                                cold.apply(key).run();
+                                                page.read(answers.apply(key));
+                                            } finally {
+                                                offer(state, key, page);
+                                            }
                                         });
                                 return CompletableFuture.<Void>completedFuture(null);
                             } finally {
