@@ -441,16 +441,19 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                                             ? readPrivately(generation, missing, answers, cold)
                                             : CompletableFuture.<Void>failedFuture(unwrap(error));
                                 }
-                                loaded.forEach(
-                                        (key, page) -> {
-                                            try {
-                                                cold.apply(key).run();
-                                                page.read(answers.apply(key));
-                                            } finally {
-                                                offer(state, key, page);
-                                            }
-                                        });
-                                return CompletableFuture.<Void>completedFuture(null);
+                                RuntimeException failed = null;
+                                for (Map.Entry<PageKey, SharedPage> read : loaded.entrySet()) {
+                                    try {
+                                        cold.apply(read.getKey()).run();
+                                        read.getValue().read(answers.apply(read.getKey()));
+                                    } catch (RuntimeException e) {
+                                        failed = failed == null ? e : failed;
+                                    }
+                                    offer(state, read.getKey(), read.getValue());
+                                }
+                                return failed == null
+                                        ? CompletableFuture.<Void>completedFuture(null)
+                                        : CompletableFuture.<Void>failedFuture(failed);
                             } finally {
                                 unreserve(reservation);
                             }
