@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -62,8 +63,10 @@ import java.util.List;
  * thrown as a {@link KilnCommitException}, failing the job: Flink would otherwise drop the
  * committable and publish later checkpoints past the lost data.
  *
- * <p>Expiry, when configured, runs after each successful commit ({@link KilnTable#expireVersions}):
- * best effort, a failure is logged and never fails the commit or the job.
+ * <p>Expiry, when configured, runs after each successful commit ({@link KilnTable#expireVersions});
+ * orphan cleanup, when configured, after a successful commit at most once per its grace period
+ * ({@link KilnTable#removeOrphans}, which may publish a version recording its cutoff). Both are
+ * best effort: a failure is logged and never fails the commit or the job.
  *
  * <p>Runs on the committer operator's task thread and blocks on storage, as {@link KilnTable} does.
  */
@@ -76,25 +79,36 @@ final class KilnCommitter implements Committer<KilnCommittable> {
 
     private final Path tablePath;
     private final KilnSink.Expiry expiry;
+    private final Duration orphansOlderThan;
     private final Clock clock;
     private final Histogram commitLatency;
     private final Counter generationsCommitted;
     private final Counter compactionsCommitted;
     private final Counter staleCompactionsDropped;
     private final Counter versionsExpired;
+    private final Counter orphansRemoved;
     private volatile long manifestVersion = -1;
+    private long nextOrphanCleanupMillis = Long.MIN_VALUE;
     private KilnTable table;
 
     KilnCommitter(Path tablePath, MetricGroup metrics) {
-        this(tablePath, null, Clock.systemUTC(), metrics);
+        this(tablePath, null, null, Clock.systemUTC(), metrics);
     }
 
     /**
      * @param expiry the expiry run after each commit, or {@code null} for none
+     * @param orphansOlderThan the grace period of the orphan cleanup run after a commit at most
+     *     once per this period, or {@code null} for none
      */
-    KilnCommitter(Path tablePath, KilnSink.Expiry expiry, Clock clock, MetricGroup metrics) {
+    KilnCommitter(
+            Path tablePath,
+            KilnSink.Expiry expiry,
+            Duration orphansOlderThan,
+            Clock clock,
+            MetricGroup metrics) {
         this.tablePath = tablePath;
         this.expiry = expiry;
+        this.orphansOlderThan = orphansOlderThan;
         this.clock = clock;
         this.commitLatency =
                 metrics.histogram(
@@ -104,6 +118,7 @@ final class KilnCommitter implements Committer<KilnCommittable> {
         this.compactionsCommitted = metrics.counter(KilnSinkMetrics.COMPACTIONS_COMMITTED);
         this.staleCompactionsDropped = metrics.counter(KilnSinkMetrics.STALE_COMPACTIONS_DROPPED);
         this.versionsExpired = metrics.counter(KilnSinkMetrics.VERSIONS_EXPIRED);
+        this.orphansRemoved = metrics.counter(KilnSinkMetrics.ORPHANS_REMOVED);
         metrics.gauge(KilnSinkMetrics.MANIFEST_VERSION, () -> manifestVersion);
     }
 
@@ -151,6 +166,9 @@ final class KilnCommitter implements Committer<KilnCommittable> {
         }
         if (committed && expiry != null) {
             expire();
+        }
+        if (committed && orphansOlderThan != null && clock.millis() >= nextOrphanCleanupMillis) {
+            removeOrphans();
         }
     }
 
@@ -251,6 +269,22 @@ final class KilnCommitter implements Committer<KilnCommittable> {
         } catch (IOException | RuntimeException e) {
             LOG.warn(
                     "Expiring old versions of {} failed; trying again after the next commit.",
+                    tablePath,
+                    e);
+        }
+    }
+
+    private void removeOrphans() {
+        try {
+            List<Path> removed = table().removeOrphans(orphansOlderThan, clock);
+            orphansRemoved.inc(removed.size());
+            nextOrphanCleanupMillis = clock.millis() + orphansOlderThan.toMillis();
+            if (!removed.isEmpty()) {
+                LOG.info("Removed {} orphan files of {}.", removed.size(), tablePath);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn(
+                    "Removing orphan files of {} failed; trying again after the next commit.",
                     tablePath,
                     e);
         }

@@ -45,6 +45,8 @@ import org.apache.flink.table.types.logical.RowType;
 
 import org.apache.arrow.vector.types.pojo.Schema;
 
+import javax.annotation.Nullable;
+
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -95,6 +97,9 @@ public final class KilnSink<IN>
 
     /** Default bucket count of a table the sink creates. */
     public static final int DEFAULT_BUCKET_COUNT = 16;
+
+    /** The shortest grace period {@link Builder#removeOrphans} accepts. */
+    public static final Duration MIN_ORPHAN_GRACE_PERIOD = Duration.ofMinutes(1);
 
     /** Default memtable size bound per bucket. */
     public static final long DEFAULT_MEMTABLE_BYTES = 64L << 20;
@@ -170,7 +175,11 @@ public final class KilnSink<IN>
     @Override
     public Committer<KilnCommittable> createCommitter(CommitterInitContext context) {
         return new KilnCommitter(
-                settings.tablePath(), settings.expiry(), Clock.systemUTC(), context.metricGroup());
+                settings.tablePath(),
+                settings.expiry(),
+                settings.orphansOlderThan(),
+                Clock.systemUTC(),
+                context.metricGroup());
     }
 
     @Override
@@ -242,7 +251,8 @@ public final class KilnSink<IN>
             String name,
             boolean operatorUids,
             CompactionPolicy compaction,
-            Expiry expiry)
+            Expiry expiry,
+            @Nullable Duration orphansOlderThan)
             implements Serializable {}
 
     /**
@@ -278,6 +288,7 @@ public final class KilnSink<IN>
         private boolean compaction = true;
         private final CompactionPolicy.Builder policy = CompactionPolicy.builder();
         private Expiry expiry;
+        private Duration orphansOlderThan;
 
         private Builder(
                 Path tablePath,
@@ -468,6 +479,34 @@ public final class KilnSink<IN>
         }
 
         /**
+         * Makes the committer delete orphan files older than {@code olderThan} (default: never):
+         * generation files no retained version names (inputs of compactions once the versions
+         * naming them expired, files of checkpoints that failed) and leftovers of publishes, as
+         * {@link KilnTable#removeOrphans} does. It runs after a commit, at most once per {@code
+         * olderThan}, the first time after the committer starts. Best effort: a failure is logged
+         * and retried after the next commit, never failing the job.
+         *
+         * <p>{@code olderThan} must exceed the longest time between flushing a generation and
+         * committing it, downtime before a restore included (a checkpoint or savepoint restored
+         * with commits pending): such a commit finds its file removed and fails the job with {@link
+         * dev.kiln.table.MissingGenerationException}, losing nothing already committed.
+         *
+         * @param olderThan at least {@link #MIN_ORPHAN_GRACE_PERIOD}
+         */
+        public Builder<IN> removeOrphans(Duration olderThan) {
+            requireNonNull(olderThan, "removeOrphans olderThan");
+            if (olderThan.compareTo(MIN_ORPHAN_GRACE_PERIOD) < 0) {
+                throw new IllegalArgumentException(
+                        "removeOrphans olderThan must be at least "
+                                + MIN_ORPHAN_GRACE_PERIOD
+                                + ", but was "
+                                + olderThan);
+            }
+            this.orphansOlderThan = olderThan;
+            return this;
+        }
+
+        /**
          * Creates the table if it is absent, checks it if it exists, and returns the sink.
          *
          * @throws TableMismatchException if the existing table has another schema, primary key or
@@ -535,7 +574,8 @@ public final class KilnSink<IN>
                             name,
                             operatorUids,
                             compaction ? policy.build() : null,
-                            expiry);
+                            expiry,
+                            orphansOlderThan);
             return new KilnSink<>(settings, converter);
         }
 

@@ -49,6 +49,7 @@ final class KilnSinkMetrics {
     static final String COMPACTIONS_COMMITTED = "kilnCompactionsCommitted";
     static final String STALE_COMPACTIONS_DROPPED = "kilnStaleCompactionsDropped";
     static final String VERSIONS_EXPIRED = "kilnVersionsExpired";
+    static final String ORPHANS_REMOVED = "kilnOrphansRemoved";
 
     /** Samples kept by each histogram. */
     static final int HISTOGRAM_WINDOW = 1024;

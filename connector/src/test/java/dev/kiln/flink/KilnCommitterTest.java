@@ -134,6 +134,7 @@ class KilnCommitterTest {
                 new KilnCommitter(
                         table.root(),
                         new KilnSink.Expiry(2, Duration.ZERO),
+                        null,
                         Clock.offset(Clock.systemUTC(), Duration.ofMinutes(1)),
                         new UnregisteredMetricsGroup());
         for (int i = 0; i < 5; i++) {
@@ -145,6 +146,63 @@ class KilnCommitterTest {
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> table.manifest(3)))
                 .isInstanceOf(dev.kiln.table.VersionExpiredException.class);
         assertThat(table.latestManifest().generations()).hasSize(5);
+    }
+
+    /**
+     * Orphans older than the grace period are removed after a commit, at most once per period (a
+     * restarted committer cleans at its first commit); committed files and younger orphans stay,
+     * and the table keeps every committed write.
+     */
+    @Test
+    void orphansOlderThanTheGracePeriodGoAfterACommitAtMostOncePerPeriod() throws Exception {
+        KilnTable table = SinkFixtures.createTable(new Path(dir.resolve("t").toUri()), 1);
+        Duration grace = Duration.ofHours(1);
+        Path old = abandoned(table, 1000, Duration.ofHours(2));
+        Path young = abandoned(table, 2000, Duration.ZERO);
+        RecordingMetricGroup metrics = new RecordingMetricGroup();
+        KilnCommitter committer =
+                new KilnCommitter(table.root(), null, grace, Clock.systemUTC(), metrics);
+
+        commit(committer, table, 1);
+        assertThat(exists(old)).as("an orphan older than the grace period").isFalse();
+        assertThat(exists(young)).as("an orphan younger than the grace period").isTrue();
+        assertThat(metrics.count(KilnSinkMetrics.ORPHANS_REMOVED)).isOne();
+
+        Path later = abandoned(table, 3000, Duration.ofHours(2));
+        commit(committer, table, 2);
+        assertThat(exists(later)).as("the next cleanup is due in an hour").isTrue();
+
+        KilnCommitter restarted =
+                new KilnCommitter(
+                        table.root(), null, grace, Clock.systemUTC(), new RecordingMetricGroup());
+        commit(restarted, table, 3);
+        assertThat(exists(later)).isFalse();
+        assertThat(exists(young)).isTrue();
+        for (GenerationRef committed : table.latestManifest().generations()) {
+            assertThat(exists(table.resolve(committed.path()))).isTrue();
+        }
+        SinkTestData.assertTableHoldsLastWrites(table.root(), 300);
+    }
+
+    /** Commits checkpoint {@code n}: events {@code [100 (n - 1), 100 n)}. */
+    private static void commit(KilnCommitter committer, KilnTable table, int n) throws Exception {
+        GenerationRef g = SinkFixtures.writeGeneration(table, 0, (n - 1) * 100L, n * 100L);
+        Request request = new Request(new KilnCommittable("w", n, 0, List.of(g)));
+        committer.commit(List.of(request));
+        assertThat(request.outcome).isNull();
+    }
+
+    /** Writes a generation never committed, last modified {@code age} ago. */
+    private static Path abandoned(KilnTable table, long from, Duration age) throws Exception {
+        Path path = table.resolve(SinkFixtures.writeGeneration(table, 0, from, from + 50).path());
+        java.nio.file.Files.setLastModifiedTime(
+                java.nio.file.Paths.get(path.toUri()),
+                java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(age)));
+        return path;
+    }
+
+    private static boolean exists(Path path) throws java.io.IOException {
+        return path.getFileSystem().exists(path);
     }
 
     /** A commit request that records how it ended ({@code null}: committed). */

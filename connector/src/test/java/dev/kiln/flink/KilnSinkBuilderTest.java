@@ -99,17 +99,20 @@ class KilnSinkBuilderTest {
         assertThat(defaults.compaction().tierFactor())
                 .isEqualTo(dev.kiln.table.CompactionPolicy.DEFAULT_TIER_FACTOR);
         assertThat(defaults.expiry()).isNull();
+        assertThat(defaults.orphansOlderThan()).isNull();
 
         KilnSink.Settings set =
                 KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
                         .compactionMaxGenerations(3)
                         .compactionTierFactor(8)
                         .expireVersions(10, java.time.Duration.ofHours(1))
+                        .removeOrphans(java.time.Duration.ofHours(6))
                         .build()
                         .settings();
         assertThat(set.compaction().maxGenerations()).isEqualTo(3);
         assertThat(set.compaction().tierFactor()).isEqualTo(8);
         assertThat(set.expiry()).isEqualTo(new KilnSink.Expiry(10, java.time.Duration.ofHours(1)));
+        assertThat(set.orphansOlderThan()).isEqualTo(java.time.Duration.ofHours(6));
 
         assertThat(
                         KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
@@ -144,6 +147,9 @@ class KilnSinkBuilderTest {
         assertThatThrownBy(() -> builder.expireVersions(1, java.time.Duration.ofSeconds(-1)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("expireVersions keepFor");
+        assertThatThrownBy(() -> builder.removeOrphans(java.time.Duration.ofSeconds(59)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("removeOrphans olderThan must be at least PT1M");
         assertThatThrownBy(
                         () ->
                                 KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, List.of("nope"))

@@ -85,6 +85,7 @@ final class SinkFixtures {
                 "test",
                 true,
                 null,
+                null,
                 null);
     }
 }

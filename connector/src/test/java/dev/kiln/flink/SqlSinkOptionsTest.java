@@ -67,11 +67,14 @@ class SqlSinkOptionsTest {
                                 "sink.compaction.max-generations", "6",
                                 "sink.compaction.tier-factor", "3",
                                 "sink.expire.keep-last", "5",
-                                "sink.expire.keep-for", "2 h"));
+                                "sink.expire.keep-for", "2 h",
+                                "sink.orphans.older-than", "1 d"));
 
         assertThat(settings.compaction().maxGenerations()).isEqualTo(6);
         assertThat(settings.compaction().tierFactor()).isEqualTo(3);
         assertThat(settings.expiry()).isEqualTo(new KilnSink.Expiry(5, Duration.ofHours(2)));
+        assertThat(settings.orphansOlderThan()).isEqualTo(Duration.ofDays(1));
+        assertThat(sinkSettings(Map.of()).orphansOlderThan()).isNull();
 
         assertThat(sinkSettings(Map.of("sink.compaction.enabled", "false")).compaction()).isNull();
         assertThat(sinkSettings(Map.of("sink.expire.keep-last", "3")).expiry())
@@ -102,6 +105,11 @@ class SqlSinkOptionsTest {
                 "-PT1M",
                 "Could not parse value '-PT1M' for key 'sink.expire.keep-for'.\nnegative"
                         + " duration is not supported");
+        assertBad(
+                "sink.orphans.older-than",
+                "30 s",
+                "Invalid value for option 'sink.orphans.older-than' of the 'kiln' connector: must"
+                        + " be at least 1 min, but was PT30S.");
         assertBad(
                 "sink.compaction.enabled",
                 "sometimes",

@@ -133,6 +133,19 @@ public final class KilnOptions {
                                     + " durations are never negative)."
                                     + " Not set while 'sink.expire.keep-last' is: 0.");
 
+    /** Orphan cleanup by the sink's committer: the grace period. */
+    public static final ConfigOption<Duration> SINK_ORPHANS_OLDER_THAN =
+            ConfigOptions.key("sink.orphans.older-than")
+                    .durationType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "After a commit, at most once per this period, delete the files no"
+                                    + " retained version names that are older than this (at least"
+                                    + " 1 min); it must exceed the longest time between a flush"
+                                    + " and its commit, downtime before a restore included. Not"
+                                    + " set: orphans stay until CompactAction"
+                                    + " --orphans-older-than removes them.");
+
     /** Target page size of the generations the sink writes. */
     public static final ConfigOption<MemorySize> WRITE_PAGE_SIZE =
             ConfigOptions.key("write.page-size")
@@ -275,6 +288,7 @@ public final class KilnOptions {
                 SINK_COMPACTION_TIER_FACTOR,
                 SINK_EXPIRE_KEEP_LAST,
                 SINK_EXPIRE_KEEP_FOR,
+                SINK_ORPHANS_OLDER_THAN,
                 WRITE_PAGE_SIZE,
                 WRITE_FILTER_FPP,
                 WARM_ENABLED,
@@ -331,6 +345,14 @@ public final class KilnOptions {
                                 throw invalid(SINK_EXPIRE_KEEP_LAST, keep, "must be at least 1");
                             }
                         });
+        config.getOptional(SINK_ORPHANS_OLDER_THAN)
+                .ifPresent(
+                        grace -> {
+                            if (grace.compareTo(KilnSink.MIN_ORPHAN_GRACE_PERIOD) < 0) {
+                                throw invalid(
+                                        SINK_ORPHANS_OLDER_THAN, grace, "must be at least 1 min");
+                            }
+                        });
         positive(WRITE_PAGE_SIZE, config.get(WRITE_PAGE_SIZE).getBytes());
         double fpp = config.get(WRITE_FILTER_FPP);
         if (!(fpp > 0 && fpp < 1)) {
@@ -375,8 +397,9 @@ public final class KilnOptions {
     }
 
     /**
-     * Sets the sink's compaction and expiry options on {@code builder}: compaction as configured,
-     * expiry only if {@link #SINK_EXPIRE_KEEP_LAST} or {@link #SINK_EXPIRE_KEEP_FOR} is set.
+     * Sets the sink's compaction, expiry and orphan cleanup options on {@code builder}: compaction
+     * as configured, expiry only if {@link #SINK_EXPIRE_KEEP_LAST} or {@link #SINK_EXPIRE_KEEP_FOR}
+     * is set, orphan cleanup only if {@link #SINK_ORPHANS_OLDER_THAN} is.
      */
     static void compactionAndExpiry(ReadableConfig config, KilnSink.Builder<?> builder) {
         builder.compaction(config.get(SINK_COMPACTION_ENABLED))
@@ -387,6 +410,7 @@ public final class KilnOptions {
         if (keepLast.isPresent() || keepFor.isPresent()) {
             builder.expireVersions(keepLast.orElse(1), keepFor.orElse(Duration.ZERO));
         }
+        config.getOptional(SINK_ORPHANS_OLDER_THAN).ifPresent(builder::removeOrphans);
     }
 
     private static void atLeast(ReadableConfig config, ConfigOption<Integer> option, int least) {
