@@ -261,6 +261,50 @@ class SnapshotFollowerTest {
         assertThat(hung).hasSize(2);
     }
 
+    /**
+     * A poll warming while the follower closes (its lease takes the cache, failing the warms in
+     * flight) ends without a swap and counts nothing: those are not generations served cold (a
+     * fresh-clone CI run of KilnLookupITCase once saw coldGenerations 3 from this race).
+     */
+    @Test
+    void warmsFailingBecauseTheFollowerClosedAreNotCountedCold() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            CompletableFuture<Void> cacheClosed = new CompletableFuture<>();
+            CountDownLatch warming = new CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicBoolean armed =
+                    new java.util.concurrent.atomic.AtomicBoolean();
+            WarmGate gate =
+                    new WarmGate(
+                            file -> {
+                                if (!armed.get()) {
+                                    return CompletableFuture.completedFuture(null);
+                                }
+                                warming.countDown();
+                                return cacheClosed.thenRun(() -> {});
+                            },
+                            16,
+                            LONG);
+            SnapshotFollower follower = follower(gate, b -> true, true, LONG);
+            follower.initialize();
+            armed.set(true);
+            long swapsBefore = follower.swaps();
+            long warmedBefore = follower.warmed();
+            table.upsert(round + 1, LongStream.range(0, 40).toArray());
+            CompletableFuture<Boolean> poll = CompletableFuture.supplyAsync(follower::poll);
+            Latches.await(warming);
+
+            follower.close();
+            cacheClosed.completeExceptionally(
+                    new IllegalStateException("generation cache is closed"));
+
+            assertThat(poll.get(1, TimeUnit.MINUTES)).as("swapped").isFalse();
+            assertThat(follower.coldGenerations()).isZero();
+            assertThat(follower.warmFailures()).isZero();
+            assertThat(follower.swaps()).isEqualTo(swapsBefore);
+            assertThat(follower.warmed()).isEqualTo(warmedBefore);
+        }
+    }
+
     @Test
     void neverGoesBackwards() throws Exception {
         table.upsert(1, 1, 2, 3);
