@@ -41,6 +41,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -372,34 +373,28 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                 .handle(
                         (loaded, error) -> {
                             unreserve(reservation);
-                            List<CompletableFuture<Boolean>> reads = new ArrayList<>();
                             if (error != null) {
-                                if (!uncacheable(error)) {
-                                    return CompletableFuture.<List<LookupResult>>failedFuture(
-                                            unwrap(error));
+                                return uncacheable(error)
+                                        ? readPrivately(generation, pageKeys, answers, cold)
+                                                .thenApply(done -> Arrays.asList(results))
+                                        : CompletableFuture.<List<LookupResult>>failedFuture(
+                                                unwrap(error));
+                            }
+                            List<CompletableFuture<Boolean>> reads = new ArrayList<>();
+                            for (CachedValue<PageKey, SharedPage> cached : loaded) {
+                                if (cached.loaded()) {
+                                    cold.apply(cached.key()).run();
                                 }
-                                for (PageKey key : pageKeys) {
-                                    cold.apply(key).run();
+                                Function<Page, Boolean> answer = answers.apply(cached.key());
+                                if (cached.value().read(answer) == null) {
                                     reads.add(
-                                            readPrivately(
-                                                    generation, key.page(), answers.apply(key)));
-                                }
-                            } else {
-                                for (CachedValue<PageKey, SharedPage> cached : loaded) {
-                                    if (cached.loaded()) {
-                                        cold.apply(cached.key()).run();
-                                    }
-                                    Function<Page, Boolean> answer = answers.apply(cached.key());
-                                    if (cached.value().read(answer) == null) {
-                                        reads.add(
-                                                readPage(
-                                                        generation,
-                                                        state,
-                                                        cached.key(),
-                                                        answer,
-                                                        1,
-                                                        cold.apply(cached.key())));
-                                    }
+                                            readPage(
+                                                    generation,
+                                                    state,
+                                                    cached.key(),
+                                                    answer,
+                                                    1,
+                                                    cold.apply(cached.key())));
                                 }
                             }
                             return allOf(reads).thenApply(done -> Arrays.asList(results));
@@ -461,9 +456,10 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                 .thenCompose(f -> f);
     }
 
+    /** Reads {@code keys}' pages privately, each a cold read, answering from each. */
     private CompletableFuture<Void> readPrivately(
             Generation generation,
-            Set<PageKey> keys,
+            Collection<PageKey> keys,
             Function<PageKey, Function<Page, Boolean>> answers,
             Function<PageKey, Runnable> cold) {
         List<CompletableFuture<Boolean>> reads = new ArrayList<>();

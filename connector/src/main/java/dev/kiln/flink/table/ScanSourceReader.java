@@ -88,12 +88,7 @@ final class ScanSourceReader implements SourceReader<RowData, BucketSplit> {
             }
             return InputStatus.NOTHING_AVAILABLE;
         }
-        List<Object> values;
-        try {
-            values = merge.next();
-        } catch (IOException e) {
-            throw expiredOr(current, e);
-        }
+        List<Object> values = next(current);
         if (values == null) {
             merge.close();
             merge = null;
@@ -128,13 +123,7 @@ final class ScanSourceReader implements SourceReader<RowData, BucketSplit> {
         current = split;
         emitted = 0;
         while (emitted < split.rowsEmitted()) {
-            List<Object> skipped;
-            try {
-                skipped = merge.next();
-            } catch (IOException e) {
-                throw expiredOr(split, e);
-            }
-            if (skipped == null) {
+            if (next(split) == null) {
                 throw new IOException(
                         "Kiln table "
                                 + tablePath
@@ -150,6 +139,15 @@ final class ScanSourceReader implements SourceReader<RowData, BucketSplit> {
             emitted++;
         }
         return true;
+    }
+
+    /** The merge's next row of {@code split}, or {@code null} at its end. */
+    private List<Object> next(BucketSplit split) throws IOException {
+        try {
+            return merge.next();
+        } catch (IOException e) {
+            throw expiredOr(split, e);
+        }
     }
 
     /**
