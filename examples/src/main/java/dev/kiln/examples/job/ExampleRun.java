@@ -277,7 +277,11 @@ public final class ExampleRun {
             return distinctPagesRead == 0 ? 0 : (double) pagesRead / distinctPagesRead;
         }
 
-        /** Pages read from storage per storage request of the cache (coalescing, > 1). */
+        /**
+         * Pages read from storage per storage request of the cache; the requests include opens
+         * (footer reads), so it is below 1 when generations are small, and higher the more pages
+         * one coalesced request carries.
+         */
         public double pagesPerRequest() {
             return storageRequests == 0 ? 0 : (double) pagesRead / storageRequests;
         }
