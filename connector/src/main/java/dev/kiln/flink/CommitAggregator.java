@@ -48,9 +48,15 @@ import java.util.UUID;
  * commits. A checkpoint without generations emits nothing. Compaction outputs go into the
  * committable's compactions, not its generations: each replaces its inputs in place.
  *
- * <p>State: the committer id, {@code <prefix>-<UUID>}, created when the job starts without state
- * and restored on failover, rescale and savepoint restore. A new job (no state) gets a new id, so
- * its checkpoint ids, which start again at 1, are never taken for replays of the old job's.
+ * <p>Committer ids: every run of the operator (a fresh start, and each failover, rescale, savepoint
+ * or retained-checkpoint restore) commits under a new id, {@code <prefix>-<UUID>}. A run restored
+ * from checkpoint {@code s} numbers its checkpoints from {@code s + 1} again, while the run that
+ * took {@code s} may have committed far past it (a rollback to an older savepoint); only the
+ * committables restored from state, which Flink's committer replays under the id of the run that
+ * made them, may already be in the table, and the table skips exactly those ({@link
+ * dev.kiln.table.Manifest#hasCommitted}). So nothing written after a restore is taken for a replay,
+ * and a replay commits at most once. The id is kept in operator state only to log which run a
+ * restored one follows.
  */
 final class CommitAggregator extends AbstractStreamOperator<CommittableMessage<KilnCommittable>>
         implements OneInputStreamOperator<
@@ -90,10 +96,17 @@ final class CommitAggregator extends AbstractStreamOperator<CommittableMessage<K
                                                 STATE_NAME, BytePrimitiveArraySerializer.INSTANCE)),
                         new CommitterIdSerializer());
         Iterator<String> restored = committerIdState.get().iterator();
-        committerId =
-                restored.hasNext() ? restored.next() : committerIdPrefix + "-" + UUID.randomUUID();
+        committerId = committerIdPrefix + "-" + UUID.randomUUID();
         lastCheckpointId = context.getRestoredCheckpointId().orElse(0L);
-        LOG.info("Kiln commit aggregator commits as {}.", committerId);
+        if (restored.hasNext()) {
+            LOG.info(
+                    "Kiln commit aggregator restored from checkpoint {} commits as {}, after {}.",
+                    lastCheckpointId,
+                    committerId,
+                    restored.next());
+        } else {
+            LOG.info("Kiln commit aggregator commits as {}.", committerId);
+        }
     }
 
     @Override

@@ -30,7 +30,7 @@ import static java.util.Objects.requireNonNull;
  * manifest, together with the compactions the writers finished for it (each replacing its inputs in
  * place, atomically with the additions). Immutable.
  *
- * @param committerId the sink's committer id, stable across failover and savepoint restore
+ * @param committerId the committer id of the sink run that made it (see {@link CommitAggregator})
  * @param checkpointId the checkpoint that carries it; commits are idempotent per (committer id,
  *     checkpoint id)
  * @param flushedAtMillis when the newest of its generations was written (epoch milliseconds): for

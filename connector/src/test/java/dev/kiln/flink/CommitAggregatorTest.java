@@ -16,7 +16,11 @@ package dev.kiln.flink;
 
 import dev.kiln.table.Compaction;
 import dev.kiln.table.GenerationRef;
+import dev.kiln.table.KilnTable;
+import dev.kiln.table.Manifest;
 
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
 import org.apache.flink.streaming.api.connector.sink2.CommittableSummary;
@@ -24,13 +28,18 @@ import org.apache.flink.streaming.api.connector.sink2.CommittableWithLineage;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The commit aggregator in Flink's operator harness. */
 class CommitAggregatorTest {
+
+    @TempDir java.nio.file.Path dir;
 
     private static GenerationRef ref(String name, int bucket) {
         return new GenerationRef(
@@ -119,7 +128,7 @@ class CommitAggregatorTest {
     }
 
     @Test
-    void keepsItsCommitterIdAcrossRestoreAndANewJobGetsANewOne() throws Exception {
+    void everyRunCommitsUnderANewCommitterId() throws Exception {
         String id;
         OperatorSubtaskState state;
         try (var harness = harness(null)) {
@@ -127,22 +136,118 @@ class CommitAggregatorTest {
             harness.prepareSnapshotPreBarrier(1);
             state = harness.snapshot(1, 1);
         }
-        try (var restored = harness(state)) {
-            assertThat(((CommitAggregator) restored.getOperator()).committerId()).isEqualTo(id);
-            restored.processElement(SinkFixtures.lineage(ref("g", 0), 0, 2), 0);
-            restored.prepareSnapshotPreBarrier(2);
-            assertThat(
-                            ((CommittableWithLineage<KilnCommittable>)
-                                            restored.extractOutputValues().get(1))
-                                    .getCommittable()
-                                    .committerId())
-                    .isEqualTo(id);
+        Set<String> ids = new HashSet<>(Set.of(id));
+        for (int run = 0; run < 3; run++) {
+            try (var restored = harness(state)) {
+                String restoredId = ((CommitAggregator) restored.getOperator()).committerId();
+                assertThat(restoredId).startsWith("orders-");
+                assertThat(ids.add(restoredId)).as("a new id for restore %s", run).isTrue();
+                restored.processElement(SinkFixtures.lineage(ref("g", 0), 0, 2), 0);
+                restored.prepareSnapshotPreBarrier(2);
+                assertThat(
+                                ((CommittableWithLineage<KilnCommittable>)
+                                                restored.extractOutputValues().get(1))
+                                        .getCommittable()
+                                        .committerId())
+                        .isEqualTo(restoredId);
+            }
         }
-        try (var fresh = harness(null)) {
-            assertThat(((CommitAggregator) fresh.getOperator()).committerId())
-                    .startsWith("orders-")
-                    .isNotEqualTo(id);
+    }
+
+    /**
+     * A rollback: run A takes a savepoint at checkpoint 2 and commits up to 4; runs restored from
+     * that savepoint (twice, the second after the first committed more) replay its pending
+     * committable, which publishes nothing, and commit every checkpoint of their own, although
+     * their checkpoint ids (3, 4, ...) were committed by the run before, and their end of input.
+     */
+    @Test
+    void aRollbackToAnOlderSavepointCommitsEverythingTheRestoredRunWrites() throws Exception {
+        KilnTable table = SinkFixtures.createTable(new Path(dir.resolve("t").toUri()), 1);
+        KilnCommitter committer = new KilnCommitter(table.root(), new UnregisteredMetricsGroup());
+        OperatorSubtaskState savepoint = null;
+        KilnCommittable pendingAtSavepoint = null;
+        try (var runA = harness(null)) {
+            for (long c = 1; c <= 4; c++) {
+                KilnCommittable committable = checkpoint(runA, table, c, (c - 1) * 100, c * 100);
+                if (c == 2) {
+                    savepoint = runA.snapshot(c, c);
+                    pendingAtSavepoint = committable;
+                }
+                assertPublishes(table, committer, committable);
+            }
         }
+        for (int rollback = 1; rollback <= 2; rollback++) {
+            long from = 1000L * rollback;
+            try (var restored = harness(savepoint)) {
+                long version = table.latestManifest().version();
+                RecordingCommitRequest replay = new RecordingCommitRequest(pendingAtSavepoint);
+                committer.commit(List.of(replay));
+                assertThat(replay.outcome).isNull();
+                assertThat(table.latestManifest().version())
+                        .as("the restored committable was committed by run A")
+                        .isEqualTo(version);
+                for (long c = 3; c <= 5; c++) {
+                    long start = from + (c - 3) * 100;
+                    assertPublishes(
+                            table, committer, checkpoint(restored, table, c, start, start + 100));
+                }
+                GenerationRef last = SinkFixtures.writeGeneration(table, 0, from + 300, from + 400);
+                restored.processElement(SinkFixtures.lineage(last, 9, 6), 0);
+                restored.endInput();
+                KilnCommittable endOfInput = lastCommittable(restored);
+                assertThat(endOfInput.checkpointId()).isEqualTo(6);
+                assertPublishes(table, committer, endOfInput);
+            }
+        }
+        SinkTestData.assertNoGenerationAddedTwice(table);
+        // Commit order: run A's events [0, 400), then [1000, 1400), then [2000, 2400).
+        SinkTestData.assertLatestVersionHoldsLastWrites(
+                table.root(),
+                1200,
+                i -> SinkTestData.event(i < 400 ? i : i < 800 ? 600 + i : 1200 + i));
+    }
+
+    /** Writes events {@code [from, to)} as one generation and emits checkpoint {@code c}. */
+    private static KilnCommittable checkpoint(
+            OneInputStreamOperatorTestHarness<
+                            CommittableMessage<WrittenGeneration>,
+                            CommittableMessage<KilnCommittable>>
+                    harness,
+            KilnTable table,
+            long c,
+            long from,
+            long to)
+            throws Exception {
+        GenerationRef ref = SinkFixtures.writeGeneration(table, 0, from, to);
+        harness.processElement(SinkFixtures.lineage(ref, c, c), 0);
+        harness.prepareSnapshotPreBarrier(c);
+        KilnCommittable committable = lastCommittable(harness);
+        assertThat(committable.checkpointId()).isEqualTo(c);
+        assertThat(committable.generations()).containsExactly(ref);
+        return committable;
+    }
+
+    private static KilnCommittable lastCommittable(
+            OneInputStreamOperatorTestHarness<
+                            CommittableMessage<WrittenGeneration>,
+                            CommittableMessage<KilnCommittable>>
+                    harness) {
+        List<CommittableMessage<KilnCommittable>> out = harness.extractOutputValues();
+        return ((CommittableWithLineage<KilnCommittable>) out.get(out.size() - 1)).getCommittable();
+    }
+
+    private static void assertPublishes(
+            KilnTable table, KilnCommitter committer, KilnCommittable committable)
+            throws Exception {
+        long version = table.latestManifest().version();
+        RecordingCommitRequest request = new RecordingCommitRequest(committable);
+        committer.commit(List.of(request));
+        assertThat(request.outcome).isNull();
+        Manifest latest = table.latestManifest();
+        assertThat(latest.version())
+                .as("checkpoint %s of %s published", committable.checkpointId(), committable)
+                .isEqualTo(version + 1);
+        assertThat(latest.generations()).containsAll(committable.generations());
     }
 
     @Test

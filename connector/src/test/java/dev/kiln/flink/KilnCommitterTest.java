@@ -23,7 +23,6 @@ import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.Manifest;
 
-import org.apache.flink.api.connector.sink2.Committer.CommitRequest;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 
@@ -74,7 +73,7 @@ class KilnCommitterTest {
 
         RecordingMetricGroup metrics = new RecordingMetricGroup();
         KilnCommitter committer = new KilnCommitter(table.root(), metrics);
-        Request request = new Request(committable);
+        RecordingCommitRequest request = new RecordingCommitRequest(committable);
         committer.commit(List.of(request));
 
         assertThat(request.outcome).isNull();
@@ -90,7 +89,7 @@ class KilnCommitterTest {
         assertThat(metrics.count(KilnSinkMetrics.GENERATIONS_COMMITTED)).isEqualTo(1);
 
         // A replay publishes nothing.
-        Request replay = new Request(committable);
+        RecordingCommitRequest replay = new RecordingCommitRequest(committable);
         committer.commit(List.of(replay));
         assertThat(replay.outcome).isNull();
         assertThat(table.latestManifest().version()).isEqualTo(latest.version());
@@ -118,8 +117,9 @@ class KilnCommitterTest {
         output.getFileSystem().delete(output, false);
         GenerationRef flushed = SinkFixtures.writeGeneration(table, 0, 300, 400);
 
-        Request request =
-                new Request(new KilnCommittable("w", 1, 0, List.of(flushed), List.of(compaction)));
+        RecordingCommitRequest request =
+                new RecordingCommitRequest(
+                        new KilnCommittable("w", 1, 0, List.of(flushed), List.of(compaction)));
         new KilnCommitter(table.root(), new UnregisteredMetricsGroup()).commit(List.of(request));
 
         assertThat(request.outcome).isNull();
@@ -139,7 +139,10 @@ class KilnCommitterTest {
                         new UnregisteredMetricsGroup());
         for (int i = 0; i < 5; i++) {
             GenerationRef g = SinkFixtures.writeGeneration(table, 0, i * 100, i * 100 + 100);
-            committer.commit(List.of(new Request(new KilnCommittable("w", i + 1, 0, List.of(g)))));
+            committer.commit(
+                    List.of(
+                            new RecordingCommitRequest(
+                                    new KilnCommittable("w", i + 1, 0, List.of(g)))));
         }
         assertThat(table.latestManifest().version()).isEqualTo(5);
         assertThat(table.manifest(4).version()).isEqualTo(4);
@@ -187,7 +190,8 @@ class KilnCommitterTest {
     /** Commits checkpoint {@code n}: events {@code [100 (n - 1), 100 n)}. */
     private static void commit(KilnCommitter committer, KilnTable table, int n) throws Exception {
         GenerationRef g = SinkFixtures.writeGeneration(table, 0, (n - 1) * 100L, n * 100L);
-        Request request = new Request(new KilnCommittable("w", n, 0, List.of(g)));
+        RecordingCommitRequest request =
+                new RecordingCommitRequest(new KilnCommittable("w", n, 0, List.of(g)));
         committer.commit(List.of(request));
         assertThat(request.outcome).isNull();
     }
@@ -203,50 +207,5 @@ class KilnCommitterTest {
 
     private static boolean exists(Path path) throws java.io.IOException {
         return path.getFileSystem().exists(path);
-    }
-
-    /** A commit request that records how it ended ({@code null}: committed). */
-    private static final class Request implements CommitRequest<KilnCommittable> {
-        private final KilnCommittable committable;
-        String outcome;
-
-        Request(KilnCommittable committable) {
-            this.committable = committable;
-        }
-
-        @Override
-        public KilnCommittable getCommittable() {
-            return committable;
-        }
-
-        @Override
-        public int getNumberOfRetries() {
-            return 0;
-        }
-
-        @Override
-        public void signalFailedWithKnownReason(Throwable t) {
-            outcome = "failed: " + t;
-        }
-
-        @Override
-        public void signalFailedWithUnknownReason(Throwable t) {
-            outcome = "failed: " + t;
-        }
-
-        @Override
-        public void retryLater() {
-            outcome = "retry";
-        }
-
-        @Override
-        public void updateAndRetryLater(KilnCommittable committable) {
-            outcome = "retry";
-        }
-
-        @Override
-        public void signalAlreadyCommitted() {
-            outcome = "already committed";
-        }
     }
 }

@@ -20,7 +20,9 @@ import dev.kiln.s3.S3Loopback;
 import dev.kiln.table.KilnTable;
 
 import org.apache.flink.api.java.tuple.Tuple3;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -42,10 +44,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static dev.kiln.flink.SinkTestData.KEY;
 import static dev.kiln.flink.SinkTestData.ROW_TYPE;
@@ -63,10 +70,17 @@ class KilnSinkITCase {
                     new MiniClusterResourceConfiguration.Builder()
                             .setNumberTaskManagers(1)
                             .setNumberSlotsPerTaskManager(4)
-                            .setConfiguration(SinkTestData.clusterConfig(checkpoints()))
+                            .setConfiguration(clusterConfig())
                             .build());
 
     @TempDir java.nio.file.Path dir;
+
+    /** The ITCases' cluster, retaining checkpoints for the rollback test to restore. */
+    private static Configuration clusterConfig() {
+        Configuration config = SinkTestData.clusterConfig(checkpoints());
+        config.set(CheckpointingOptions.MAX_RETAINED_CHECKPOINTS, 100);
+        return config;
+    }
 
     private static java.nio.file.Path checkpoints() {
         try {
@@ -157,9 +171,122 @@ class KilnSinkITCase {
         runUntil(table, n, 1, savepoint, Long.MAX_VALUE);
 
         SinkTestData.assertTableHoldsLastWrites(table, n);
-        assertThat(KilnTable.open(table).latestManifest().committed())
-                .as("one committer id across savepoint redeploys")
-                .hasSize(1);
+    }
+
+    private static final AtomicLong firstIndex = new AtomicLong();
+    private static volatile long valueOffset;
+    private static volatile CountDownLatch savepointAt = new CountDownLatch(1);
+    private static volatile CountDownLatch cancelAt = new CountDownLatch(1);
+
+    /**
+     * A rollback: run A takes a savepoint, commits on past it and is cancelled; the job is then
+     * restored from that savepoint twice (each run to its end, so its end-of-input commit comes
+     * after a restore too), and once from a retained checkpoint older than A's last commit. Every
+     * run writes its own values; each key from the position a run starts at holds that run's value,
+     * so a checkpoint of a restored run taken for a replay of run A's shows as A's values.
+     */
+    @Test
+    void rollbackToAnOlderSavepointOrCheckpointSkipsNothingTheRestoredRunWrites() throws Exception {
+        Path table = new Path(dir.resolve("t").toUri());
+        java.nio.file.Path retained = dir.resolve("retained");
+        int n = 2_000;
+        Configuration runA = new Configuration();
+        runA.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, retained.toUri().toString());
+        runA.set(
+                CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        savepointAt = new CountDownLatch(1);
+        cancelAt = new CountDownLatch(1);
+        JobClient a = startDistinctKeys(table, n, runA, 0);
+        dev.kiln.Latches.await(savepointAt);
+        String savepoint =
+                a.triggerSavepoint(
+                                dir.resolve("savepoints").toUri().toString(),
+                                SavepointFormatType.CANONICAL)
+                        .get();
+        dev.kiln.Latches.await(cancelAt);
+        a.cancel().get();
+        long committedByA = KilnTable.open(table).latestManifest().version();
+
+        for (int run = 1; run <= 2; run++) {
+            Configuration restore = new Configuration();
+            restore.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+            startDistinctKeys(table, n, restore, run).getJobExecutionResult().get();
+            assertEachKeyHoldsTheValueOfTheLastRunThatWroteIt(table, n, run);
+        }
+
+        List<java.nio.file.Path> checkpoints;
+        try (Stream<java.nio.file.Path> chk = Files.walk(retained, 2)) {
+            checkpoints =
+                    chk.filter(p -> p.getFileName().toString().startsWith("chk-"))
+                            .sorted(
+                                    Comparator.comparingLong(
+                                            p ->
+                                                    Long.parseLong(
+                                                            p.getFileName()
+                                                                    .toString()
+                                                                    .substring(4))))
+                            .collect(Collectors.toList());
+        }
+        assertThat(checkpoints).as("run A's retained checkpoints").hasSizeGreaterThan(2);
+        Configuration fromCheckpoint = new Configuration();
+        fromCheckpoint.set(
+                StateRecoveryOptions.SAVEPOINT_PATH, checkpoints.get(1).toUri().toString());
+        startDistinctKeys(table, n, fromCheckpoint, 3).getJobExecutionResult().get();
+        assertEachKeyHoldsTheValueOfTheLastRunThatWroteIt(table, n, 3);
+
+        assertThat(KilnTable.open(table).latestManifest().version()).isGreaterThan(committedByA);
+        SinkTestData.assertNoGenerationAddedTwice(KilnTable.open(table));
+    }
+
+    /**
+     * Starts a job writing key {@code i} with value {@code i + run * 1_000_000} for events {@code
+     * [0, n)}, 100 per checkpoint, noting the first index it emits; run 0 counts down {@link
+     * #savepointAt} at event 600 and {@link #cancelAt} at event 1400.
+     */
+    private static JobClient startDistinctKeys(Path table, int n, Configuration config, int run)
+            throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
+        env.setParallelism(2);
+        env.enableCheckpointing(50);
+        firstIndex.set(Long.MAX_VALUE);
+        valueOffset = run * 1_000_000L;
+        SinkTestData.events(
+                        env,
+                        0,
+                        n,
+                        100,
+                        index -> {
+                            firstIndex.accumulateAndGet(index, Math::min);
+                            if (index == 600) {
+                                savepointAt.countDown();
+                            } else if (index == 1_400) {
+                                cancelAt.countDown();
+                            }
+                            return Tuple3.of(index, index + valueOffset, false);
+                        })
+                .sinkTo(
+                        KilnSink.forType(table, ROW_TYPE, KEY, new SinkTestData.Converter())
+                                .bucketCount(4)
+                                .compaction(false)
+                                .build())
+                .uid("kiln-it");
+        return env.executeAsync("distinct keys, run " + run);
+    }
+
+    private static void assertEachKeyHoldsTheValueOfTheLastRunThatWroteIt(
+            Path table, int n, int run) throws Exception {
+        long first = firstIndex.get();
+        assertThat(first).as("run %s restored past the start", run).isBetween(1L, n - 1L);
+        Map<Long, Long> values = SinkTestData.latestValues(table, n);
+        for (long key = first; key < n; key++) {
+            assertThat(values.get(key))
+                    .as("key %s, written by run %s after its restore at %s", key, run, first)
+                    .isEqualTo(key + run * 1_000_000L);
+        }
+        for (long key = 0; key < first; key++) {
+            assertThat(values.get(key)).as("key %s, before run %s's restore", key, run).isNotNull();
+        }
     }
 
     /**

@@ -206,6 +206,31 @@ final class SinkTestData {
         }
     }
 
+    /** Returns the value column of keys {@code [0, keys)} in the latest version (absent: none). */
+    static Map<Long, Long> latestValues(Path tablePath, int keys) throws Exception {
+        KilnTable table = KilnTable.open(tablePath);
+        List<byte[]> encoded = new ArrayList<>();
+        for (long k = 0; k < keys; k++) {
+            encoded.add(table.options().keyCodec().encode(k));
+        }
+        ExecutorService io = Executors.newFixedThreadPool(4);
+        try (BufferAllocator allocator = new RootAllocator()) {
+            List<LookupResult> results =
+                    table.snapshot(GenerationLookup.direct(RangeReader.onFileSystem(io), allocator))
+                            .lookupAll(encoded)
+                            .get();
+            Map<Long, Long> values = new HashMap<>();
+            for (int k = 0; k < keys; k++) {
+                if (results.get(k).status() == LookupResult.Status.FOUND) {
+                    values.put((long) k, (Long) results.get(k).values().get(1));
+                }
+            }
+            return values;
+        } finally {
+            io.shutdownNow();
+        }
+    }
+
     /** Asserts that no manifest version adds a generation an earlier version already had. */
     static void assertNoGenerationAddedTwice(KilnTable table) throws IOException {
         Manifest latest = table.latestManifest();
