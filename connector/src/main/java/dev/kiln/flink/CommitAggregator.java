@@ -20,6 +20,8 @@ import dev.kiln.table.GenerationRef;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.runtime.jobgraph.JobType;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
@@ -30,6 +32,9 @@ import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.util.SimpleVersionedListState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -65,6 +70,8 @@ final class CommitAggregator extends AbstractStreamOperator<CommittableMessage<K
 
     private static final long serialVersionUID = 1L;
 
+    private static final Logger LOG = LoggerFactory.getLogger(CommitAggregator.class);
+
     static final String STATE_NAME = "kiln-committer-id";
 
     private static final Comparator<CommittableWithLineage<WrittenGeneration>> COMMIT_ORDER =
@@ -74,14 +81,35 @@ final class CommitAggregator extends AbstractStreamOperator<CommittableMessage<K
                     .thenComparingLong(g -> g.getCommittable().flushSequence());
 
     private final String committerIdPrefix;
+    private final String tablePath;
 
     private transient ListState<String> committerIdState;
     private transient String committerId;
     private transient List<CommittableWithLineage<WrittenGeneration>> pending;
     private transient long lastCheckpointId;
 
-    CommitAggregator(String committerIdPrefix) {
+    /**
+     * @param committerIdPrefix the prefix of the committer ids
+     * @param tablePath the table's path, for the log
+     */
+    CommitAggregator(String committerIdPrefix, String tablePath) {
         this.committerIdPrefix = committerIdPrefix;
+        this.tablePath = tablePath;
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        if (getRuntimeContext().getJobType() != JobType.BATCH
+                && !CheckpointingOptions.isCheckpointingEnabled(
+                        getRuntimeContext().getJobConfiguration())) {
+            LOG.warn(
+                    "Checkpointing is off: the Kiln sink of {} commits only at the end of input, so"
+                            + " an unbounded job commits nothing until it stops. Enable"
+                            + " checkpointing ({}) for a commit per checkpoint.",
+                    tablePath,
+                    CheckpointingOptions.CHECKPOINTING_INTERVAL.key());
+        }
     }
 
     @Override

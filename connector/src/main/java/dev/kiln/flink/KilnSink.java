@@ -30,6 +30,7 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.SupportsCommitter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.api.dag.Transformation;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
@@ -40,10 +41,14 @@ import org.apache.flink.streaming.api.connector.sink2.SupportsPreCommitTopology;
 import org.apache.flink.streaming.api.connector.sink2.SupportsPreWriteTopology;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.transformations.PartitionTransformation;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.RowType;
 
 import org.apache.arrow.vector.types.pojo.Schema;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import javax.annotation.Nullable;
 
@@ -76,10 +81,11 @@ import static java.util.Objects.requireNonNull;
  * on (the default), each writer also compacts the buckets it owns in the background; the outputs
  * take the same path, warm before the commit that retires their inputs. See {@code docs/sink.md}.
  *
- * <p>The sink adds operators with uids ({@code kiln-generations}, {@code kiln-warm-before-commit},
- * {@code kiln-commit-aggregator}, which Flink prefixes with the sink's uid), so the sink itself
- * needs a uid ({@code sinkTo(...).uid(...)}), as Flink requires of sinks with custom topologies;
- * {@link Builder#operatorUids(boolean)} turns them off where no uid can be set.
+ * <p>Uids: when the sink has a uid ({@code sinkTo(...).uid(...)}), the operators it adds get uids
+ * derived from it ({@code <uid>: kiln-generations}, {@code <uid>: kiln-warm-before-commit}, {@code
+ * <uid>: kiln-commit-aggregator}), which is what savepoint redeploys of a changed job need. Without
+ * one the sink works as well, its operators matched by Flink's generated hashes, and it logs a
+ * warning; {@link Builder#operatorUids(boolean)} turns the derived uids off.
  *
  * <p>Immutable and serializable; built by {@link Builder}, whose {@link Builder#build()} creates
  * the table or checks the existing one.
@@ -94,6 +100,8 @@ public final class KilnSink<IN>
                 SupportsPreCommitTopology<WrittenGeneration, KilnCommittable> {
 
     private static final long serialVersionUID = 1L;
+
+    private static final Logger LOG = LoggerFactory.getLogger(KilnSink.class);
 
     /** Default bucket count of a table the sink creates. */
     public static final int DEFAULT_BUCKET_COUNT = 16;
@@ -225,16 +233,34 @@ public final class KilnSink<IN>
                         .transform(
                                 name + " commit aggregator",
                                 committableType,
-                                new CommitAggregator(name))
+                                new CommitAggregator(name, settings.tablePath().toString()))
                         .setParallelism(1)
                         .setMaxParallelism(1);
-        if (settings.operatorUids()) {
+        // Flink has given the writer the sink's uid by now, if the sink has one, and prefixes the
+        // uids set here with it; it refuses uids here on a sink without one.
+        String sinkUid = writerUid(written.getTransformation());
+        if (settings.operatorUids() && sinkUid != null && !sinkUid.isEmpty()) {
             generations.uid(GENERATIONS_UID);
             warmed.uid(WARM_UID);
             aggregated.uid(AGGREGATOR_UID);
+        } else if (settings.operatorUids()) {
+            LOG.warn(
+                    "The Kiln sink of {} has no uid: its operators' state is matched by Flink's"
+                            + " generated hashes, which a changed job graph does not keep. Set one"
+                            + " (sinkTo(...).uid(...)) before taking savepoints to redeploy from.",
+                    settings.tablePath());
         }
         // Flink's committer runs at the sink's parallelism: send everything to its subtask 0.
         return aggregated.global();
+    }
+
+    /** Returns the uid of the writer {@code written} comes from, through partitionings. */
+    private static String writerUid(Transformation<?> written) {
+        Transformation<?> writer = written;
+        while (writer instanceof PartitionTransformation && writer.getInputs().size() == 1) {
+            writer = writer.getInputs().get(0);
+        }
+        return writer.getUid();
     }
 
     /** What the sink's operators need, shipped to the tasks. Immutable. */
@@ -407,9 +433,10 @@ public final class KilnSink<IN>
         }
 
         /**
-         * Sets whether the operators the sink adds get uids (default {@code true}; Flink then
-         * requires a uid on the sink). Turn off only where the sink cannot have a uid (Flink SQL
-         * without compiled plans): their state is then matched by Flink's generated hashes.
+         * Sets whether the operators the sink adds get uids derived from the sink's uid (default
+         * {@code true}), when it has one. Off, their state is matched by Flink's generated hashes
+         * even when the sink has a uid (as in Kiln versions that needed this for sinks without
+         * one).
          */
         public Builder<IN> operatorUids(boolean enabled) {
             this.operatorUids = enabled;

@@ -22,7 +22,7 @@ import dev.kiln.table.TableOptions;
 
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.groups.SinkWriterMetricGroup;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.RowType;
 
@@ -45,6 +45,10 @@ import java.util.List;
  * background; each {@link #prepareCommit} emits the compactions that finished since the last one
  * beside the flushed generations, and never waits for one that is running (except at the end of
  * input).
+ *
+ * <p>Metrics: Flink's standard {@code numRecordsSend} counts every element written (upserts and
+ * deletes), {@code numBytesSend} the bytes of the generation files flushed; Kiln's own counters are
+ * in {@link KilnSinkMetrics}.
  *
  * <p>Not thread-safe: the writer operator's task thread owns it. Rows the table cannot hold fail
  * {@link #write} with an {@link InvalidRowException} naming the column; storage failures fail with
@@ -69,6 +73,8 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
     private final Counter rowsWritten;
     private final Counter generationsWritten;
     private final Counter bytesFlushed;
+    private final Counter recordsSend;
+    private final Counter bytesSend;
 
     KilnSinkWriter(
             KilnTable table,
@@ -77,7 +83,7 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
             RowDataConverter<IN> converter,
             long memtableBytes,
             WriterCompaction compaction,
-            MetricGroup metrics) {
+            SinkWriterMetricGroup metrics) {
         this.table = table;
         this.writeOptions = writeOptions;
         this.rowType = rowType;
@@ -91,11 +97,14 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
         this.rowsWritten = metrics.counter(KilnSinkMetrics.ROWS_WRITTEN);
         this.generationsWritten = metrics.counter(KilnSinkMetrics.GENERATIONS_WRITTEN);
         this.bytesFlushed = metrics.counter(KilnSinkMetrics.BYTES_FLUSHED);
+        this.recordsSend = metrics.getNumRecordsSendCounter();
+        this.bytesSend = metrics.getNumBytesSendCounter();
     }
 
     @Override
     public void write(IN element, Context context) throws IOException {
         RowData row = converter.convert(element);
+        recordsSend.inc();
         int bucket = keys.bucket(row, memtables.length);
         RowDataMemtable memtable = memtables[bucket];
         if (memtable == null) {
@@ -150,6 +159,7 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
                         System.currentTimeMillis()));
         generationsWritten.inc();
         bytesFlushed.inc(stats.fileBytes());
+        bytesSend.inc(stats.fileBytes());
     }
 
     @Override

@@ -95,7 +95,8 @@ final class ManifestPublisher {
                             ? new ManifestPublisher(Mode.CONDITIONAL_PUT, put)
                             : new ManifestPublisher(Mode.RENAME_VERIFIED, null);
         }
-        String store = scheme + "://" + root.toUri().getAuthority();
+        String authority = root.toUri().getAuthority();
+        String store = scheme + "://" + (authority == null ? "" : authority);
         if (LOGGED.add(store + "/" + publisher.mode)) {
             if (publisher.mode == Mode.RENAME_VERIFIED) {
                 LOG.warn(

@@ -19,6 +19,7 @@ import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.Manifest;
 
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -26,10 +27,14 @@ import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
 import org.apache.flink.streaming.api.connector.sink2.CommittableSummary;
 import org.apache.flink.streaming.api.connector.sink2.CommittableWithLineage;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.testutils.logging.LoggerAuditingExtension;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
 
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -40,6 +45,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CommitAggregatorTest {
 
     @TempDir java.nio.file.Path dir;
+
+    @RegisterExtension
+    final LoggerAuditingExtension logs =
+            new LoggerAuditingExtension(CommitAggregator.class, Level.WARN);
 
     private static GenerationRef ref(String name, int bucket) {
         return new GenerationRef(
@@ -52,7 +61,7 @@ class CommitAggregatorTest {
         var harness =
                 new OneInputStreamOperatorTestHarness<
                         CommittableMessage<WrittenGeneration>, CommittableMessage<KilnCommittable>>(
-                        new CommitAggregator("orders"));
+                        new CommitAggregator("orders", "file:/tables/orders"));
         if (restored != null) {
             harness.initializeState(restored);
         }
@@ -270,6 +279,30 @@ class CommitAggregatorTest {
                                     .getCommittable()
                                     .checkpointId())
                     .isEqualTo(4);
+        }
+    }
+
+    @Test
+    void warnsAtStartThatAStreamingJobWithoutCheckpointsCommitsOnlyAtItsEnd() throws Exception {
+        try (var checkpointed =
+                new OneInputStreamOperatorTestHarness<
+                        CommittableMessage<WrittenGeneration>, CommittableMessage<KilnCommittable>>(
+                        new CommitAggregator("orders", "file:/tables/orders"))) {
+            checkpointed
+                    .getEnvironment()
+                    .getJobConfiguration()
+                    .set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofSeconds(1));
+            checkpointed.open();
+            assertThat(logs.getMessages()).isEmpty();
+        }
+        try (var harness = harness(null)) {
+            assertThat(logs.getMessages())
+                    .anySatisfy(
+                            m ->
+                                    assertThat(m)
+                                            .contains("Checkpointing is off")
+                                            .contains("file:/tables/orders")
+                                            .contains("execution.checkpointing.interval"));
         }
     }
 }

@@ -192,4 +192,29 @@ class KilnSinkBuilderTest {
         assertThat(aggregator.getParallelism()).isOne();
         assertThat(aggregator.getMaxParallelism()).isOne();
     }
+
+    @Test
+    void aSinkWithoutUidTranslatesAndItsOperatorsGetNone() {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(3);
+        env.enableCheckpointing(1_000);
+        SinkTestData.events(env, 0, 10, 10, SinkTestData.from(0))
+                .sinkTo(
+                        KilnSink.forType(
+                                        path(),
+                                        SinkTestData.ROW_TYPE,
+                                        SinkTestData.KEY,
+                                        new SinkTestData.Converter())
+                                .build());
+        StreamGraph graph = env.getStreamGraph();
+        List<String> uids =
+                graph.getStreamNodes().stream()
+                        .map(StreamNode::getTransformationUID)
+                        .filter(java.util.Objects::nonNull)
+                        .toList();
+        assertThat(uids).containsExactly("events");
+        assertThat(graph.getStreamNodes())
+                .extracting(StreamNode::getOperatorName)
+                .anyMatch(name -> name.contains("commit aggregator"));
+    }
 }

@@ -19,6 +19,7 @@ import dev.kiln.s3.FaultProxy.Request;
 import dev.kiln.s3.S3Loopback;
 import dev.kiln.table.KilnTable;
 
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.java.tuple.Tuple3;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -28,6 +29,8 @@ import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.core.fs.Path;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.data.GenericRowData;
@@ -64,6 +67,8 @@ class KilnSinkITCase {
 
     @RegisterExtension static final S3Loopback S3 = new S3Loopback();
 
+    private static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
+
     @RegisterExtension
     static final MiniClusterExtension CLUSTER =
             new MiniClusterExtension(
@@ -79,7 +84,7 @@ class KilnSinkITCase {
     private static Configuration clusterConfig() {
         Configuration config = SinkTestData.clusterConfig(checkpoints());
         config.set(CheckpointingOptions.MAX_RETAINED_CHECKPOINTS, 100);
-        return config;
+        return METRICS.addToConfiguration(config);
     }
 
     private static java.nio.file.Path checkpoints() {
@@ -166,9 +171,9 @@ class KilnSinkITCase {
     void savepointRedeployAtAnotherParallelismLosesAndRepeatsNothing() throws Exception {
         Path table = new Path(dir.resolve("t").toUri());
         long n = 6_000;
-        String savepoint = runUntil(table, n, 2, null, 2_000);
-        savepoint = runUntil(table, n, 3, savepoint, 4_000);
-        runUntil(table, n, 1, savepoint, Long.MAX_VALUE);
+        String savepoint = runUntil(table, n, 2, null, 2_000, "kiln-it");
+        savepoint = runUntil(table, n, 3, savepoint, 4_000, "kiln-it");
+        runUntil(table, n, 1, savepoint, Long.MAX_VALUE, "kiln-it");
 
         SinkTestData.assertTableHoldsLastWrites(table, n);
     }
@@ -290,14 +295,33 @@ class KilnSinkITCase {
     }
 
     /**
-     * Runs the job at {@code parallelism} (from {@code savepoint} if not null) until event {@code
-     * stop} is generated, then stops it with a savepoint and returns that; or to its end.
+     * A sink without a uid runs (Flink's own sinks need none), and the job is redeployed from its
+     * savepoint with a uid set: the savepoint's sink state (committables its completion already
+     * committed, a committer id kept only for the log) is not needed, so the restore skips it with
+     * {@code allowNonRestoredState}, and nothing is lost or committed twice.
      */
-    private String runUntil(Path table, long n, int parallelism, String savepoint, long stop)
+    @Test
+    void aSinkWithoutUidRunsAndIsRedeployedWithOne() throws Exception {
+        Path table = new Path(dir.resolve("t").toUri());
+        long n = 3_000;
+        String savepoint = runUntil(table, n, 2, null, 1_500, null);
+        runUntil(table, n, 2, savepoint, Long.MAX_VALUE, "kiln-it");
+
+        SinkTestData.assertTableHoldsLastWrites(table, n);
+    }
+
+    /**
+     * Runs the job at {@code parallelism} (from {@code savepoint} if not null, skipping state the
+     * job does not have) with the sink's uid {@code uid} (none if null) until event {@code stop} is
+     * generated, then stops it with a savepoint and returns that; or to its end.
+     */
+    private String runUntil(
+            Path table, long n, int parallelism, String savepoint, long stop, String uid)
             throws Exception {
         Configuration config = new Configuration();
         if (savepoint != null) {
             config.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+            config.set(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, true);
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         env.setParallelism(parallelism);
@@ -319,7 +343,7 @@ class KilnSinkITCase {
                         KilnSink.forType(table, ROW_TYPE, KEY, new SinkTestData.Converter())
                                 .bucketCount(6)
                                 .build())
-                .uid("kiln-it");
+                .uid(uid);
         JobClient job = env.executeAsync("redeploy at " + parallelism);
         if (stop == Long.MAX_VALUE) {
             job.getJobExecutionResult().get();
@@ -349,9 +373,14 @@ class KilnSinkITCase {
                                 .bucketCount(4)
                                 .build())
                 .uid("kiln-it");
-        env.execute("no checkpoints");
+        JobID job = env.execute("no checkpoints").getJobID();
 
         SinkTestData.assertTableHoldsLastWrites(table, n);
+        assertThat(sumOf(job, "numRecordsSend")).as("Flink's standard sink metric").isEqualTo(n);
+        assertThat(sumOf(job, "numBytesSend"))
+                .as("Flink's standard sink metric: the bytes of the generations flushed")
+                .isPositive()
+                .isEqualTo(sumOf(job, KilnSinkMetrics.BYTES_FLUSHED));
         assertThat(KilnTable.open(table).latestManifest().committed().values())
                 .as("the end of input commits under checkpoint 1, not an end-of-input marker")
                 .containsExactly(1L);
@@ -397,6 +426,14 @@ class KilnSinkITCase {
 
         assertThat(KilnTable.open(table).latestManifest().version()).isEqualTo(version);
         SinkTestData.assertTableHoldsLastWrites(table, n);
+    }
+
+    /** Returns the sum of the counters named {@code name} of {@code job}'s subtasks. */
+    private static long sumOf(JobID job, String name) {
+        return METRICS.findMetrics(job, name).entrySet().stream()
+                .filter(e -> e.getKey().endsWith("." + name))
+                .mapToLong(e -> ((Counter) e.getValue()).getCount())
+                .sum();
     }
 
     /** The test converter, with key -1 written as a null key. */

@@ -18,6 +18,7 @@ import dev.kiln.table.KilnTable;
 
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
+import org.apache.flink.runtime.metrics.groups.InternalSinkWriterMetricGroup;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
@@ -44,7 +45,8 @@ class KilnSinkWriterTest {
                 row -> row,
                 memtableBytes,
                 null,
-                new UnregisteredMetricsGroup());
+                InternalSinkWriterMetricGroup.wrap(
+                        UnregisteredMetricsGroup.createOperatorMetricGroup()));
     }
 
     @Test

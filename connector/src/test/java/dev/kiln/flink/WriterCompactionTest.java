@@ -23,6 +23,7 @@ import dev.kiln.table.Manifest;
 
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
+import org.apache.flink.runtime.metrics.groups.InternalSinkWriterMetricGroup;
 import org.apache.flink.table.data.RowData;
 
 import org.junit.jupiter.api.Test;
@@ -65,7 +66,12 @@ class WriterCompactionTest {
         HeldExecutor held = new HeldExecutor();
         WriterCompaction compaction =
                 new WriterCompaction(
-                        table, ALL, Set.of(0, 1), held, new UnregisteredMetricsGroup());
+                        table,
+                        ALL,
+                        Set.of(0, 1),
+                        held,
+                        InternalSinkWriterMetricGroup.wrap(
+                                UnregisteredMetricsGroup.createOperatorMetricGroup()));
         try (KilnSinkWriter<RowData> writer = writer(table, compaction)) {
             write(writer, 400, 450);
             List<WrittenGeneration> first = new ArrayList<>(writer.prepareCommit());
@@ -231,7 +237,8 @@ class WriterCompactionTest {
                 row -> row,
                 1 << 20,
                 compaction,
-                new UnregisteredMetricsGroup());
+                InternalSinkWriterMetricGroup.wrap(
+                        UnregisteredMetricsGroup.createOperatorMetricGroup()));
     }
 
     private static void write(KilnSinkWriter<RowData> writer, long from, long to) throws Exception {
