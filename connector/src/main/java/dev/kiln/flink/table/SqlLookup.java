@@ -34,7 +34,6 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -69,13 +68,15 @@ final class SqlLookup implements Serializable {
     private transient RowDataReader rows;
     private transient RowData.FieldGetter[] keyGetters;
     private transient RowData.FieldGetter[] producedGetters;
+    private transient SqlEquality[] extraKeyEquality;
 
     /**
      * @param keyRowType the planner's key rows: the lookup key columns in the planner's order
      * @param columns positions in the table of the columns produced
      * @param producedType the produced rows' type
      * @param extraKeyChecks pairs (key row field, produced field) of lookup keys that are not part
-     *     of the primary key: a found row must hold the key row's value there
+     *     of the primary key: a found row must hold a value there that is SQL-equal ({@link
+     *     SqlEquality}) to the key row's
      */
     SqlLookup(
             Path tablePath,
@@ -106,6 +107,10 @@ final class SqlLookup implements Serializable {
         rows = new RowDataReader(producedType);
         keyGetters = getters(keyRowType);
         producedGetters = getters(producedType);
+        extraKeyEquality = new SqlEquality[extraKeyChecks.length];
+        for (int i = 0; i < extraKeyChecks.length; i++) {
+            extraKeyEquality[i] = SqlEquality.of(producedType.getTypeAt(extraKeyChecks[i][1]));
+        }
         lease = KilnCacheRegistry.instance().acquire(tablePath, options.cacheSettings());
         GenerationCache cache = lease.cache();
         follower =
@@ -134,7 +139,7 @@ final class SqlLookup implements Serializable {
 
     /**
      * Returns the row of the key in {@code keyRow} (none if it was never written, was deleted, a
-     * key column is null, or a non-key lookup column differs).
+     * key column is null, or a non-key lookup column is not SQL-equal to the key row's).
      */
     CompletableFuture<Collection<RowData>> lookup(RowData keyRow) {
         for (int i = 0; i < keyGetters.length; i++) {
@@ -158,10 +163,11 @@ final class SqlLookup implements Serializable {
                                 return List.<RowData>of();
                             }
                             RowData row = rows.read(project(found.values()));
-                            for (int[] check : extraKeyChecks) {
+                            for (int i = 0; i < extraKeyChecks.length; i++) {
+                                int[] check = extraKeyChecks[i];
                                 Object wanted = keyGetters[check[0]].getFieldOrNull(keyRow);
                                 Object held = producedGetters[check[1]].getFieldOrNull(row);
-                                if (!Objects.deepEquals(wanted, held)) {
+                                if (!extraKeyEquality[i].test(wanted, held)) {
                                     return List.<RowData>of();
                                 }
                             }

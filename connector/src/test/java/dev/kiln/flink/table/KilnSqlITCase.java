@@ -368,6 +368,175 @@ class KilnSqlITCase {
                 .contains("\"ship_strategy\" : \"CUSTOM\"");
     }
 
+    /**
+     * A lookup join's equality on a column beyond the primary key has SQL's meaning for every type:
+     * for each probe, the lookup join must find the row exactly when Flink itself evaluates {@code
+     * p.x = c.x} as true on the key's row ({@code -0.0 = 0.0}, {@code NaN <> NaN}, {@code NULL}
+     * equals nothing, DECIMALs by value, strings, binary strings, timestamps by content).
+     */
+    @Test
+    void lookupJoinEqualityBeyondTheKeyIsSqlEquality() throws Exception {
+        LocalDateTime t0 = LocalDateTime.of(2026, 1, 1, 0, 0);
+        Object[][] values = {
+            {Float.NaN, -0.0f, 0.0f, 1.5f, null},
+            {Double.NaN, -0.0d, 0.0d, 1.5d, null},
+            {
+                new BigDecimal("1.5"),
+                new BigDecimal("1.5000"),
+                new BigDecimal("-0.0"),
+                BigDecimal.ZERO,
+                null
+            },
+            {"a", "", "é", "A", null},
+            {new byte[] {1, 2}, new byte[] {1, 2, 0}, new byte[0], null},
+            {t0, t0.plusNanos(1_000), t0.plusNanos(1_000), null},
+            {1L, -1L, null},
+            {true, false, null}
+        };
+        String[] columns = {"f", "d", "dc", "s", "b", "ts", "bi", "bo"};
+        String[] types = {
+            "FLOAT",
+            "DOUBLE",
+            "DECIMAL(10, 4)",
+            "STRING",
+            "BYTES",
+            "TIMESTAMP(6)",
+            "BIGINT",
+            "BOOLEAN"
+        };
+        TypeInformation<?>[] infos = {
+            Types.FLOAT,
+            Types.DOUBLE,
+            Types.BIG_DEC,
+            Types.STRING,
+            Types.PRIMITIVE_ARRAY(Types.BYTE),
+            Types.LOCAL_DATE_TIME,
+            Types.LONG,
+            Types.BOOLEAN
+        };
+        int rowCount = 5;
+
+        // Row i of the table holds the i-th value of each column (or NULL past its values).
+        List<Row> stored = new ArrayList<>();
+        for (int i = 0; i < rowCount; i++) {
+            Row row = new Row(columns.length + 1);
+            row.setField(0, i);
+            for (int c = 0; c < columns.length; c++) {
+                row.setField(c + 1, i < values[c].length ? values[c][i] : null);
+            }
+            stored.add(row);
+        }
+        // A probe per column, row and value: that value in its column, NULL in the others.
+        List<Row> probes = new ArrayList<>();
+        int[] probeColumn = new int[columns.length * rowCount * rowCount];
+        for (int c = 0; c < columns.length; c++) {
+            for (int i = 0; i < rowCount; i++) {
+                for (Object value : values[c]) {
+                    Row probe = new Row(columns.length + 2);
+                    probe.setField(0, probes.size());
+                    probe.setField(1, i);
+                    probe.setField(c + 2, value);
+                    probeColumn[probes.size()] = c;
+                    probes.add(probe);
+                }
+            }
+        }
+
+        StringBuilder ddl = new StringBuilder("CREATE TABLE typed (id INT");
+        org.apache.flink.table.api.Schema.Builder storedSchema =
+                org.apache.flink.table.api.Schema.newBuilder().column("id", "INT NOT NULL");
+        org.apache.flink.table.api.Schema.Builder probeSchema =
+                org.apache.flink.table.api.Schema.newBuilder()
+                        .column("pid", "INT")
+                        .column("id", "INT");
+        for (int c = 0; c < columns.length; c++) {
+            ddl.append(", ").append(columns[c]).append(' ').append(types[c]);
+            storedSchema.column(columns[c], types[c]);
+            probeSchema.column(columns[c], types[c]);
+        }
+        sql.executeSql(
+                ddl.append(
+                                ", PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'kiln', 'path' = '")
+                        .append(tablePath("typed"))
+                        .append("', 'bucket' = '2')")
+                        .toString());
+        String[] storedNames = new String[columns.length + 1];
+        TypeInformation<?>[] storedInfos = new TypeInformation<?>[columns.length + 1];
+        storedNames[0] = "id";
+        storedInfos[0] = Types.INT;
+        String[] probeNames = new String[columns.length + 2];
+        TypeInformation<?>[] probeInfos = new TypeInformation<?>[columns.length + 2];
+        probeNames[0] = "pid";
+        probeInfos[0] = Types.INT;
+        probeNames[1] = "id";
+        probeInfos[1] = Types.INT;
+        for (int c = 0; c < columns.length; c++) {
+            storedNames[c + 1] = columns[c];
+            storedInfos[c + 1] = infos[c];
+            probeNames[c + 2] = columns[c];
+            probeInfos[c + 2] = infos[c];
+        }
+        sql.fromDataStream(
+                        env.fromData(stored, Types.ROW_NAMED(storedNames, storedInfos)),
+                        storedSchema.build())
+                .executeInsert("typed")
+                .await();
+        sql.createTemporaryView(
+                "probes",
+                sql.fromDataStream(
+                        env.fromData(probes, Types.ROW_NAMED(probeNames, probeInfos)),
+                        probeSchema.columnByExpression("proc_time", "PROCTIME()").build()));
+
+        // Flink's own evaluation of p.x = c.x on the key's row: a regular join on the key.
+        StringBuilder comparisons = new StringBuilder("SELECT p.pid");
+        for (String column : columns) {
+            comparisons.append(", p.").append(column).append(" = c.").append(column);
+        }
+        List<Row> evaluated =
+                query(
+                        comparisons
+                                .append(" FROM probes AS p JOIN typed AS c ON p.id = c.id")
+                                .toString());
+        assertThat(evaluated).hasSize(probes.size());
+
+        for (int c = 0; c < columns.length; c++) {
+            List<Integer> expected = new ArrayList<>();
+            for (Row row : evaluated) {
+                int pid = (Integer) row.getField(0);
+                if (probeColumn[pid] == c && Boolean.TRUE.equals(row.getField(c + 1))) {
+                    expected.add(pid);
+                }
+            }
+            List<Integer> joined = new ArrayList<>();
+            for (Row row :
+                    query(
+                            "SELECT p.pid FROM probes AS p JOIN typed FOR SYSTEM_TIME AS OF"
+                                    + " p.proc_time AS c ON p.id = c.id AND p."
+                                    + columns[c]
+                                    + " = c."
+                                    + columns[c])) {
+                joined.add((Integer) row.getField(0));
+            }
+            assertThat(joined).as("lookup join on %s", types[c]).isEqualTo(expected);
+            if (columns[c].equals("d")) {
+                // Row 1 holds -0.0: the probes 0..4 of row 1 hold NaN, -0.0, 0.0, 1.5, NULL.
+                int first = probeIndex(probeColumn, c) + values[c].length;
+                assertThat(expected)
+                        .as("Flink's -0.0 = 0.0, NaN <> NaN, NULL <> NULL")
+                        .contains(first + 1, first + 2)
+                        .doesNotContain(first + 4, first - values[c].length);
+            }
+        }
+    }
+
+    private static int probeIndex(int[] probeColumn, int column) {
+        int i = 0;
+        while (probeColumn[i] != column) {
+            i++;
+        }
+        return i;
+    }
+
     @Test
     void aLookupJoinMustUseTheWholePrimaryKey() throws Exception {
         createCustomers("customers", "");
