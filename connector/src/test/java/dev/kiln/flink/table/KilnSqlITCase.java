@@ -21,6 +21,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.Table;
+import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.table.connector.ChangelogMode;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -267,6 +268,28 @@ class KilnSqlITCase {
         assertPlanningFails(
                 "SELECT * FROM nested",
                 "column 'tags' has type ARRAY<STRING>, which a Kiln table cannot store");
+
+        for (String type : new String[] {"DOUBLE", "FLOAT"}) {
+            String table = "key_" + type;
+            sql.executeSql(
+                    "CREATE TABLE "
+                            + table
+                            + " (k "
+                            + type
+                            + ", v INT, PRIMARY KEY (k) NOT ENFORCED) WITH ('connector' = 'kiln',"
+                            + " 'path' = '"
+                            + tablePath(table)
+                            + "')");
+            String expected =
+                    "Table default_catalog.default_database."
+                            + table
+                            + ": primary key column 'k' has type "
+                            + type
+                            + " NOT NULL, which cannot be a key of a Kiln table";
+            assertPlanningFailsWithValidation(
+                    "INSERT INTO " + table + " VALUES (1.5, 1)", expected);
+            assertPlanningFailsWithValidation("SELECT * FROM " + table, expected);
+        }
 
         createCustomers("absent", "");
         assertPlanningFails(
@@ -639,6 +662,22 @@ class KilnSqlITCase {
                         + name
                         + " VALUES (CAST(1 AS BIGINT), 'a', 1, TIMESTAMP '2026-01-01 00:00:00')",
                 expected);
+    }
+
+    /** Planning fails with a {@link ValidationException} (somewhere in the causes) saying it. */
+    private void assertPlanningFailsWithValidation(String statement, String expected) {
+        assertThatThrownBy(() -> sql.explainSql(statement))
+                .satisfies(
+                        e -> {
+                            List<String> validations = new ArrayList<>();
+                            for (Throwable t = e; t != null; t = t.getCause()) {
+                                if (t instanceof ValidationException) {
+                                    validations.add(t.getMessage());
+                                }
+                            }
+                            assertThat(validations)
+                                    .anySatisfy(m -> assertThat(m).contains(expected));
+                        });
     }
 
     private void assertPlanningFails(String statement, String... expected) {
