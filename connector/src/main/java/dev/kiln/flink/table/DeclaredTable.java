@@ -120,6 +120,16 @@ final class DeclaredTable {
                 name, new Path(options.get(KilnOptions.PATH)), rowType, primaryKey, options);
     }
 
+    /** What this declaration requires of the Kiln table at {@link #path}. */
+    DeclarationCheck check() {
+        return new DeclarationCheck(
+                name,
+                path,
+                rowType,
+                primaryKey,
+                options.getOptional(KilnOptions.BUCKET).orElse(null));
+    }
+
     /**
      * Returns the options of the table at the path, checked against the declaration (columns,
      * types, nullability, primary key, and the bucket count if the DDL sets one), or {@code null}
@@ -139,38 +149,7 @@ final class DeclaredTable {
             throw new ValidationException(
                     "Table " + name + ": cannot read the Kiln table at " + path + ": " + e, e);
         }
-        String difference = null;
-        if (!table.primaryKey().equals(primaryKey)) {
-            difference =
-                    "the table's primary key is "
-                            + table.primaryKey()
-                            + ", but "
-                            + primaryKey
-                            + " is declared";
-        }
-        if (difference == null) {
-            Schema declared = FlinkArrowTypes.toArrowSchema(rowType, primaryKey);
-            difference =
-                    FlinkArrowTypes.difference(table.schema().getFields(), declared.getFields());
-        }
-        Optional<Integer> buckets = options.getOptional(KilnOptions.BUCKET);
-        if (difference == null && buckets.isPresent() && buckets.get() != table.bucketCount()) {
-            difference =
-                    "the table has "
-                            + table.bucketCount()
-                            + " buckets, but 'bucket' = '"
-                            + buckets.get()
-                            + "' is declared";
-        }
-        if (difference != null) {
-            throw new ValidationException(
-                    "Table "
-                            + name
-                            + " does not match the Kiln table at "
-                            + path
-                            + ": "
-                            + difference);
-        }
+        check().check(table);
         return table;
     }
 }

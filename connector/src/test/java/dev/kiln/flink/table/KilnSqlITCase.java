@@ -35,6 +35,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.math.BigDecimal;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -291,11 +292,6 @@ class KilnSqlITCase {
             assertPlanningFailsWithValidation("SELECT * FROM " + table, expected);
         }
 
-        createCustomers("absent", "");
-        assertPlanningFails(
-                "SELECT * FROM absent",
-                "no Kiln table at " + shown(tablePath("absent")) + " to read");
-
         createCustomers("customers", "'bucket' = '4'");
         insertChanges("customers", customer(RowKind.INSERT, 1, "ann", 1));
         String path = tablePath("customers");
@@ -389,6 +385,31 @@ class KilnSqlITCase {
                                 org.apache.flink.table.api.ExplainDetail.JSON_EXECUTION_PLAN))
                 .as("the planner partitions the lookup input with the connector's partitioner")
                 .contains("\"ship_strategy\" : \"CUSTOM\"");
+    }
+
+    @Test
+    void aTableNobodyWroteYetPlansAndScansEmpty() throws Exception {
+        createCustomers("later", "'bucket' = '4'");
+        String path = tablePath("later");
+
+        assertThat(sql.explainSql("SELECT * FROM later"))
+                .contains("TableSourceScan(table=[[default_catalog, default_database, later]]");
+        assertThat(query("SELECT * FROM later")).as("a bounded scan of no table").isEmpty();
+        createOrders(1L);
+        assertThat(
+                        sql.explainSql(
+                                "SELECT /*+ LOOKUP('table'='c', 'shuffle'='true') */ o.order_id,"
+                                        + " c.name FROM orders AS o JOIN later FOR SYSTEM_TIME AS"
+                                        + " OF o.proc_time AS c ON o.customer_id = c.id",
+                                org.apache.flink.table.api.ExplainDetail.JSON_EXECUTION_PLAN))
+                .as("the lookup input partitioned by the declared bucket count")
+                .contains("\"ship_strategy\" : \"CUSTOM\"");
+        assertThat(Files.exists(dir.resolve("later"))).as("reading created nothing").isFalse();
+
+        insertChanges("later", customer(RowKind.INSERT, 1, "ann", 1));
+        assertThat(KilnTable.open(new org.apache.flink.core.fs.Path(path)).options().bucketCount())
+                .isEqualTo(4);
+        assertThat(query("SELECT id, name FROM later")).containsExactly(Row.of(1L, "ann"));
     }
 
     /**
