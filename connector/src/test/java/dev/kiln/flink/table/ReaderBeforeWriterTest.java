@@ -59,6 +59,8 @@ class ReaderBeforeWriterTest {
 
     @TempDir java.nio.file.Path dir;
 
+    // The enumerators below are built and inspected, never asked for splits: they need no context.
+
     @Test
     void aScanOfNoTableHasNoSplitsAndCreatesNothing() throws Exception {
         KilnScanSource scan =
