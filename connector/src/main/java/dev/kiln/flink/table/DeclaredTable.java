@@ -15,6 +15,7 @@
 package dev.kiln.flink.table;
 
 import dev.kiln.flink.FlinkArrowTypes;
+import dev.kiln.format.KeyCodec;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableNotFoundException;
 import dev.kiln.table.TableOptions;
@@ -62,7 +63,8 @@ final class DeclaredTable {
     }
 
     /**
-     * Reads and checks the declaration: a primary key, types a Kiln table can store.
+     * Reads and checks the declaration: a primary key of types a Kiln key can hold, types a Kiln
+     * table can store.
      *
      * @throws ValidationException naming the table and what is wrong
      */
@@ -90,13 +92,42 @@ final class DeclaredTable {
             }
         }
         RowType rowType = (RowType) schema.toPhysicalRowDataType().getLogicalType();
+        Schema arrowSchema;
         try {
-            FlinkArrowTypes.toArrowSchema(rowType, primaryKey);
+            arrowSchema = FlinkArrowTypes.toArrowSchema(rowType, primaryKey);
         } catch (ValidationException e) {
             throw new ValidationException("Table " + name + ": " + e.getMessage(), e);
         }
+        for (String column : primaryKey) {
+            try {
+                KeyCodec.of(arrowSchema, List.of(column));
+            } catch (IllegalArgumentException e) {
+                throw new ValidationException(
+                        "Table "
+                                + name
+                                + ": primary key column '"
+                                + column
+                                + "' has type "
+                                + rowType.getTypeAt(rowType.getFieldIndex(column)).asSummaryString()
+                                + ", which cannot be a key of a Kiln table (FLOAT and DOUBLE"
+                                + " have no encoding whose equality is SQL's, INTERVAL YEAR TO"
+                                + " MONTH none at all): "
+                                + e.getMessage(),
+                        e);
+            }
+        }
         return new DeclaredTable(
                 name, new Path(options.get(KilnOptions.PATH)), rowType, primaryKey, options);
+    }
+
+    /** What this declaration requires of the Kiln table at {@link #path}. */
+    DeclarationCheck check() {
+        return new DeclarationCheck(
+                name,
+                path,
+                rowType,
+                primaryKey,
+                options.getOptional(KilnOptions.BUCKET).orElse(null));
     }
 
     /**
@@ -118,38 +149,7 @@ final class DeclaredTable {
             throw new ValidationException(
                     "Table " + name + ": cannot read the Kiln table at " + path + ": " + e, e);
         }
-        String difference = null;
-        if (!table.primaryKey().equals(primaryKey)) {
-            difference =
-                    "the table's primary key is "
-                            + table.primaryKey()
-                            + ", but "
-                            + primaryKey
-                            + " is declared";
-        }
-        if (difference == null) {
-            Schema declared = FlinkArrowTypes.toArrowSchema(rowType, primaryKey);
-            difference =
-                    FlinkArrowTypes.difference(table.schema().getFields(), declared.getFields());
-        }
-        Optional<Integer> buckets = options.getOptional(KilnOptions.BUCKET);
-        if (difference == null && buckets.isPresent() && buckets.get() != table.bucketCount()) {
-            difference =
-                    "the table has "
-                            + table.bucketCount()
-                            + " buckets, but 'bucket' = '"
-                            + buckets.get()
-                            + "' is declared";
-        }
-        if (difference != null) {
-            throw new ValidationException(
-                    "Table "
-                            + name
-                            + " does not match the Kiln table at "
-                            + path
-                            + ": "
-                            + difference);
-        }
+        check().check(table);
         return table;
     }
 }

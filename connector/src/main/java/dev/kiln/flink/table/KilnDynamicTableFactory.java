@@ -14,8 +14,6 @@
 
 package dev.kiln.flink.table;
 
-import dev.kiln.table.TableOptions;
-
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ReadableConfig;
@@ -36,7 +34,8 @@ import java.util.Set;
  * naming them, and out-of-range values, a missing primary key, unsupported (nested) column types
  * and a declaration that disagrees with the table at the path fail with a {@link
  * ValidationException} naming the option, column or difference, when the statement that uses the
- * table is planned.
+ * table is planned. A source needs no table at planning: over a path where none exists yet it is
+ * planned from the declaration, and its scan is empty until a writer creates the table.
  *
  * <p>Stateless and thread-safe; registered as a {@code Factory} service.
  */
@@ -73,17 +72,7 @@ public final class KilnDynamicTableFactory
     @Override
     public DynamicTableSource createDynamicTableSource(Context context) {
         DeclaredTable table = declared(context);
-        TableOptions existing = table.existing();
-        if (existing == null) {
-            throw new ValidationException(
-                    "Table "
-                            + table.name
-                            + ": no Kiln table at "
-                            + table.path
-                            + " to read (a Kiln table is created by its first writer: INSERT"
-                            + " INTO it, or a DataStream KilnSink)");
-        }
-        return new KilnDynamicTableSource(table, existing);
+        return new KilnDynamicTableSource(table, table.existing());
     }
 
     private DeclaredTable declared(Context context) {

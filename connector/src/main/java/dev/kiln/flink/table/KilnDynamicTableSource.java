@@ -32,6 +32,8 @@ import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.DataType;
 import org.apache.flink.table.types.logical.RowType;
 
+import javax.annotation.Nullable;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -45,8 +47,10 @@ import java.util.stream.IntStream;
  * shuffle of the lookup input by bucket (bucket {@code b} to lookup subtask {@code b %
  * parallelism}, as the sink's writers) when the query asks for it with the {@code LOOKUP} hint's
  * {@code 'shuffle' = 'true'}. A lookup join must look up the whole primary key (more lookup columns
- * are allowed: found rows must match them too). Created by {@link KilnDynamicTableFactory} at
- * planning, after the declaration was checked against the table.
+ * are allowed: found rows must match them too, by SQL's {@code =}). Created by {@link
+ * KilnDynamicTableFactory} at planning, after the declaration was checked against the table if one
+ * exists; planning needs no table (the declaration's schema, key and bucket count are enough), and
+ * the scan and the lookup check the table they find at runtime against the declaration.
  */
 @Internal
 public final class KilnDynamicTableSource
@@ -56,18 +60,27 @@ public final class KilnDynamicTableSource
                 SupportsLookupCustomShuffle {
 
     private final DeclaredTable table;
-    private final TableOptions existing;
+    private final int bucketCount;
     private int[] columns;
     private List<String> lookupKeys;
 
-    KilnDynamicTableSource(DeclaredTable table, TableOptions existing) {
-        this(table, existing, IntStream.range(0, table.rowType.getFieldCount()).toArray(), null);
+    /**
+     * @param existing the options of the table at the path, already checked against the
+     *     declaration, or {@code null} if no table exists there yet: then the declaration's {@code
+     *     'bucket'} (or its default) is the bucket count the lookup input is partitioned by
+     */
+    KilnDynamicTableSource(DeclaredTable table, @Nullable TableOptions existing) {
+        this(
+                table,
+                existing != null ? existing.bucketCount() : table.options.get(KilnOptions.BUCKET),
+                IntStream.range(0, table.rowType.getFieldCount()).toArray(),
+                null);
     }
 
     private KilnDynamicTableSource(
-            DeclaredTable table, TableOptions existing, int[] columns, List<String> lookupKeys) {
+            DeclaredTable table, int bucketCount, int[] columns, List<String> lookupKeys) {
         this.table = table;
-        this.existing = existing;
+        this.bucketCount = bucketCount;
         this.columns = columns;
         this.lookupKeys = lookupKeys;
     }
@@ -79,7 +92,7 @@ public final class KilnDynamicTableSource
 
     @Override
     public ScanRuntimeProvider getScanRuntimeProvider(ScanContext context) {
-        return SourceProvider.of(new KilnScanSource(table.path, producedType(), columns));
+        return SourceProvider.of(new KilnScanSource(table.check(), producedType(), columns));
     }
 
     @Override
@@ -114,13 +127,13 @@ public final class KilnDynamicTableSource
         lookupKeys = List.copyOf(names);
         SqlLookup lookup =
                 new SqlLookup(
-                        table.path,
+                        table.check(),
                         new RowType(keyFields),
                         table.primaryKey,
                         columns,
                         produced,
                         extraChecks.toArray(new int[0][]),
-                        context.preferCustomShuffle(),
+                        context.preferCustomShuffle() ? bucketCount : 0,
                         KilnOptions.lookupOptions(table.options));
         return table.options.get(KilnOptions.LOOKUP_ASYNC)
                 ? AsyncLookupFunctionProvider.of(new KilnSqlAsyncLookupFunction(lookup))
@@ -143,8 +156,7 @@ public final class KilnDynamicTableSource
         fields.sort(Comparator.comparingInt(f -> produced.getFieldIndex(f.getName())));
         return Optional.of(
                 new BucketPartitioner(
-                        new RowKeyExtractor(new RowType(fields), table.primaryKey),
-                        existing.bucketCount()));
+                        new RowKeyExtractor(new RowType(fields), table.primaryKey), bucketCount));
     }
 
     @Override
@@ -172,7 +184,7 @@ public final class KilnDynamicTableSource
 
     @Override
     public DynamicTableSource copy() {
-        return new KilnDynamicTableSource(table, existing, columns.clone(), lookupKeys);
+        return new KilnDynamicTableSource(table, bucketCount, columns.clone(), lookupKeys);
     }
 
     @Override

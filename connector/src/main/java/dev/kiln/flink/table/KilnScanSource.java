@@ -16,6 +16,7 @@ package dev.kiln.flink.table;
 
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.Manifest;
+import dev.kiln.table.TableNotFoundException;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.connector.source.Boundedness;
@@ -24,7 +25,6 @@ import org.apache.flink.api.connector.source.SourceReader;
 import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.api.connector.source.SplitEnumerator;
 import org.apache.flink.api.connector.source.SplitEnumeratorContext;
-import org.apache.flink.core.fs.Path;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.RowType;
@@ -40,6 +40,10 @@ import java.util.TreeSet;
  * buckets). Every split of one run reads the same version, so the scan is a consistent snapshot; a
  * restored scan continues at that version, skipping the rows each split had emitted.
  *
+ * <p>A path where no table exists yet (a reader declared before its first writer) scans as empty:
+ * no splits, the job finishes. A table found is checked against the declaration first ({@link
+ * DeclarationCheck}), as it may have been created since the query was planned.
+ *
  * <p>Immutable and serializable. The enumerator reads the table's latest manifest when it is
  * created (3 storage requests plus the manifest); each reader opens the generations of its bucket.
  */
@@ -48,16 +52,17 @@ public final class KilnScanSource implements Source<RowData, BucketSplit, ScanEn
 
     private static final long serialVersionUID = 1L;
 
-    private final Path tablePath;
+    private final DeclarationCheck declaration;
     private final RowType producedType;
     private final int[] columns;
 
     /**
+     * @param declaration the table's declaration, checked against the table the enumerator finds
      * @param producedType the type of the rows emitted: the table's columns at {@code columns}
      * @param columns positions of the emitted columns in the table's schema
      */
-    KilnScanSource(Path tablePath, RowType producedType, int[] columns) {
-        this.tablePath = tablePath;
+    KilnScanSource(DeclarationCheck declaration, RowType producedType, int[] columns) {
+        this.declaration = declaration;
         this.producedType = producedType;
         this.columns = columns.clone();
     }
@@ -70,7 +75,13 @@ public final class KilnScanSource implements Source<RowData, BucketSplit, ScanEn
     @Override
     public SplitEnumerator<BucketSplit, ScanEnumeratorState> createEnumerator(
             SplitEnumeratorContext<BucketSplit> context) throws Exception {
-        KilnTable table = KilnTable.open(tablePath);
+        KilnTable table;
+        try {
+            table = KilnTable.open(declaration.path);
+        } catch (TableNotFoundException absent) {
+            return new ScanSplitEnumerator(context, List.of());
+        }
+        declaration.check(table.options());
         Manifest manifest = table.latestManifest();
         TreeSet<Integer> buckets = new TreeSet<>();
         manifest.generations().forEach(g -> buckets.add(g.bucket()));
@@ -99,6 +110,6 @@ public final class KilnScanSource implements Source<RowData, BucketSplit, ScanEn
 
     @Override
     public SourceReader<RowData, BucketSplit> createReader(SourceReaderContext context) {
-        return new ScanSourceReader(context, tablePath, producedType, columns);
+        return new ScanSourceReader(context, declaration.path, producedType, columns);
     }
 }

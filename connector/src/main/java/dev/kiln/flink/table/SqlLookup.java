@@ -25,7 +25,6 @@ import dev.kiln.table.KilnTable;
 import dev.kiln.warm.GenerationCache;
 
 import org.apache.flink.api.common.TaskInfo;
-import org.apache.flink.core.fs.Path;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.table.types.logical.RowType;
@@ -34,7 +33,6 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -53,13 +51,13 @@ final class SqlLookup implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    private final Path tablePath;
+    private final DeclarationCheck declaration;
     private final RowType keyRowType;
     private final List<String> primaryKey;
     private final int[] columns;
     private final RowType producedType;
     private final int[][] extraKeyChecks;
-    private final boolean partitionedByBucket;
+    private final int shuffledBuckets;
     private final LookupOptions options;
 
     private transient KilnCacheRegistry.Lease lease;
@@ -69,44 +67,55 @@ final class SqlLookup implements Serializable {
     private transient RowDataReader rows;
     private transient RowData.FieldGetter[] keyGetters;
     private transient RowData.FieldGetter[] producedGetters;
+    private transient SqlEquality[] extraKeyEquality;
 
     /**
+     * @param declaration the table's declaration, checked against the table found at runtime
      * @param keyRowType the planner's key rows: the lookup key columns in the planner's order
      * @param columns positions in the table of the columns produced
      * @param producedType the produced rows' type
      * @param extraKeyChecks pairs (key row field, produced field) of lookup keys that are not part
-     *     of the primary key: a found row must hold the key row's value there
+     *     of the primary key: a found row must hold a value there that is SQL-equal ({@link
+     *     SqlEquality}) to the key row's
+     * @param shuffledBuckets the bucket count the lookup input is partitioned by (bucket {@code b}
+     *     to subtask {@code b % parallelism}), or 0 if it is not partitioned
      */
     SqlLookup(
-            Path tablePath,
+            DeclarationCheck declaration,
             RowType keyRowType,
             List<String> primaryKey,
             int[] columns,
             RowType producedType,
             int[][] extraKeyChecks,
-            boolean partitionedByBucket,
+            int shuffledBuckets,
             LookupOptions options) {
-        this.tablePath = tablePath;
+        this.declaration = declaration;
         this.keyRowType = keyRowType;
         this.primaryKey = List.copyOf(primaryKey);
         this.columns = columns.clone();
         this.producedType = producedType;
         this.extraKeyChecks = extraKeyChecks;
-        this.partitionedByBucket = partitionedByBucket;
+        this.shuffledBuckets = shuffledBuckets;
         this.options = options;
     }
 
     void open(FunctionContext context) throws Exception {
-        KilnTable table = KilnTable.open(tablePath);
+        KilnTable table = KilnTable.open(declaration.path);
+        declaration.check(table.options());
         TaskInfo task = context.getTaskInfo();
         int subtask = task.getIndexOfThisSubtask();
         int parallelism = task.getNumberOfParallelSubtasks();
-        IntPredicate owns = partitionedByBucket ? b -> b % parallelism == subtask : b -> true;
+        IntPredicate owns =
+                ownedBuckets(shuffledBuckets, table.options().bucketCount(), subtask, parallelism);
         keys = new RowKeyExtractor(keyRowType, primaryKey);
         rows = new RowDataReader(producedType);
         keyGetters = getters(keyRowType);
         producedGetters = getters(producedType);
-        lease = KilnCacheRegistry.instance().acquire(tablePath, options.cacheSettings());
+        extraKeyEquality = new SqlEquality[extraKeyChecks.length];
+        for (int i = 0; i < extraKeyChecks.length; i++) {
+            extraKeyEquality[i] = SqlEquality.of(producedType.getTypeAt(extraKeyChecks[i][1]));
+        }
+        lease = KilnCacheRegistry.instance().acquire(declaration.path, options.cacheSettings());
         GenerationCache cache = lease.cache();
         follower =
                 new SnapshotFollower(
@@ -134,7 +143,7 @@ final class SqlLookup implements Serializable {
 
     /**
      * Returns the row of the key in {@code keyRow} (none if it was never written, was deleted, a
-     * key column is null, or a non-key lookup column differs).
+     * key column is null, or a non-key lookup column is not SQL-equal to the key row's).
      */
     CompletableFuture<Collection<RowData>> lookup(RowData keyRow) {
         for (int i = 0; i < keyGetters.length; i++) {
@@ -158,10 +167,11 @@ final class SqlLookup implements Serializable {
                                 return List.<RowData>of();
                             }
                             RowData row = rows.read(project(found.values()));
-                            for (int[] check : extraKeyChecks) {
+                            for (int i = 0; i < extraKeyChecks.length; i++) {
+                                int[] check = extraKeyChecks[i];
                                 Object wanted = keyGetters[check[0]].getFieldOrNull(keyRow);
                                 Object held = producedGetters[check[1]].getFieldOrNull(row);
-                                if (!Objects.deepEquals(wanted, held)) {
+                                if (!extraKeyEquality[i].test(wanted, held)) {
                                     return List.<RowData>of();
                                 }
                             }
@@ -182,6 +192,17 @@ final class SqlLookup implements Serializable {
                 lease.close();
             }
         }
+    }
+
+    /**
+     * Returns the buckets a subtask follows and warms: with the input partitioned by the table's
+     * bucket count, its own ({@code b % parallelism == subtask}); otherwise all, as any subtask may
+     * see any bucket (no shuffle, or a table created after planning with another bucket count than
+     * the one the input was partitioned by).
+     */
+    static IntPredicate ownedBuckets(
+            int shuffledBuckets, int tableBuckets, int subtask, int parallelism) {
+        return shuffledBuckets == tableBuckets ? b -> b % parallelism == subtask : b -> true;
     }
 
     private List<Object> project(List<Object> values) {

@@ -21,6 +21,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.Table;
+import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.table.connector.ChangelogMode;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.math.BigDecimal;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -268,10 +270,27 @@ class KilnSqlITCase {
                 "SELECT * FROM nested",
                 "column 'tags' has type ARRAY<STRING>, which a Kiln table cannot store");
 
-        createCustomers("absent", "");
-        assertPlanningFails(
-                "SELECT * FROM absent",
-                "no Kiln table at " + shown(tablePath("absent")) + " to read");
+        for (String type : new String[] {"DOUBLE", "FLOAT"}) {
+            String table = "key_" + type;
+            sql.executeSql(
+                    "CREATE TABLE "
+                            + table
+                            + " (k "
+                            + type
+                            + ", v INT, PRIMARY KEY (k) NOT ENFORCED) WITH ('connector' = 'kiln',"
+                            + " 'path' = '"
+                            + tablePath(table)
+                            + "')");
+            String expected =
+                    "Table default_catalog.default_database."
+                            + table
+                            + ": primary key column 'k' has type "
+                            + type
+                            + " NOT NULL, which cannot be a key of a Kiln table";
+            assertPlanningFailsWithValidation(
+                    "INSERT INTO " + table + " VALUES (1.5, 1)", expected);
+            assertPlanningFailsWithValidation("SELECT * FROM " + table, expected);
+        }
 
         createCustomers("customers", "'bucket' = '4'");
         insertChanges("customers", customer(RowKind.INSERT, 1, "ann", 1));
@@ -366,6 +385,200 @@ class KilnSqlITCase {
                                 org.apache.flink.table.api.ExplainDetail.JSON_EXECUTION_PLAN))
                 .as("the planner partitions the lookup input with the connector's partitioner")
                 .contains("\"ship_strategy\" : \"CUSTOM\"");
+    }
+
+    @Test
+    void aTableNobodyWroteYetPlansAndScansEmpty() throws Exception {
+        createCustomers("later", "'bucket' = '4'");
+        String path = tablePath("later");
+
+        assertThat(sql.explainSql("SELECT * FROM later"))
+                .contains("TableSourceScan(table=[[default_catalog, default_database, later]]");
+        assertThat(query("SELECT * FROM later")).as("a bounded scan of no table").isEmpty();
+        createOrders(1L);
+        assertThat(
+                        sql.explainSql(
+                                "SELECT /*+ LOOKUP('table'='c', 'shuffle'='true') */ o.order_id,"
+                                        + " c.name FROM orders AS o JOIN later FOR SYSTEM_TIME AS"
+                                        + " OF o.proc_time AS c ON o.customer_id = c.id",
+                                org.apache.flink.table.api.ExplainDetail.JSON_EXECUTION_PLAN))
+                .as("the lookup input partitioned by the declared bucket count")
+                .contains("\"ship_strategy\" : \"CUSTOM\"");
+        assertThat(Files.exists(dir.resolve("later"))).as("reading created nothing").isFalse();
+
+        insertChanges("later", customer(RowKind.INSERT, 1, "ann", 1));
+        assertThat(KilnTable.open(new org.apache.flink.core.fs.Path(path)).options().bucketCount())
+                .isEqualTo(4);
+        assertThat(query("SELECT id, name FROM later")).containsExactly(Row.of(1L, "ann"));
+    }
+
+    /**
+     * A lookup join's equality on a column beyond the primary key has SQL's meaning for every type:
+     * for each probe, the lookup join must find the row exactly when Flink itself evaluates {@code
+     * p.x = c.x} as true on the key's row ({@code -0.0 = 0.0}, {@code NaN <> NaN}, {@code NULL}
+     * equals nothing, DECIMALs by value, strings, binary strings, timestamps by content).
+     */
+    @Test
+    void lookupJoinEqualityBeyondTheKeyIsSqlEquality() throws Exception {
+        LocalDateTime t0 = LocalDateTime.of(2026, 1, 1, 0, 0);
+        Object[][] values = {
+            {Float.NaN, -0.0f, 0.0f, 1.5f, null},
+            {Double.NaN, -0.0d, 0.0d, 1.5d, null},
+            {
+                new BigDecimal("1.5"),
+                new BigDecimal("1.5000"),
+                new BigDecimal("-0.0"),
+                BigDecimal.ZERO,
+                null
+            },
+            {"a", "", "é", "A", null},
+            {new byte[] {1, 2}, new byte[] {1, 2, 0}, new byte[0], null},
+            {t0, t0.plusNanos(1_000), t0.plusNanos(1_000), null},
+            {1L, -1L, null},
+            {true, false, null}
+        };
+        String[] columns = {"f", "d", "dc", "s", "b", "ts", "bi", "bo"};
+        String[] types = {
+            "FLOAT",
+            "DOUBLE",
+            "DECIMAL(10, 4)",
+            "STRING",
+            "BYTES",
+            "TIMESTAMP(6)",
+            "BIGINT",
+            "BOOLEAN"
+        };
+        TypeInformation<?>[] infos = {
+            Types.FLOAT,
+            Types.DOUBLE,
+            Types.BIG_DEC,
+            Types.STRING,
+            Types.PRIMITIVE_ARRAY(Types.BYTE),
+            Types.LOCAL_DATE_TIME,
+            Types.LONG,
+            Types.BOOLEAN
+        };
+        int rowCount = 5;
+
+        // Row i of the table holds the i-th value of each column (or NULL past its values).
+        List<Row> stored = new ArrayList<>();
+        for (int i = 0; i < rowCount; i++) {
+            Row row = new Row(columns.length + 1);
+            row.setField(0, i);
+            for (int c = 0; c < columns.length; c++) {
+                row.setField(c + 1, i < values[c].length ? values[c][i] : null);
+            }
+            stored.add(row);
+        }
+        // A probe per column, row and value: that value in its column, NULL in the others.
+        List<Row> probes = new ArrayList<>();
+        int[] probeColumn = new int[columns.length * rowCount * rowCount];
+        for (int c = 0; c < columns.length; c++) {
+            for (int i = 0; i < rowCount; i++) {
+                for (Object value : values[c]) {
+                    Row probe = new Row(columns.length + 2);
+                    probe.setField(0, probes.size());
+                    probe.setField(1, i);
+                    probe.setField(c + 2, value);
+                    probeColumn[probes.size()] = c;
+                    probes.add(probe);
+                }
+            }
+        }
+
+        StringBuilder ddl = new StringBuilder("CREATE TABLE typed (id INT");
+        org.apache.flink.table.api.Schema.Builder storedSchema =
+                org.apache.flink.table.api.Schema.newBuilder().column("id", "INT NOT NULL");
+        org.apache.flink.table.api.Schema.Builder probeSchema =
+                org.apache.flink.table.api.Schema.newBuilder()
+                        .column("pid", "INT")
+                        .column("id", "INT");
+        for (int c = 0; c < columns.length; c++) {
+            ddl.append(", ").append(columns[c]).append(' ').append(types[c]);
+            storedSchema.column(columns[c], types[c]);
+            probeSchema.column(columns[c], types[c]);
+        }
+        sql.executeSql(
+                ddl.append(
+                                ", PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'kiln', 'path' = '")
+                        .append(tablePath("typed"))
+                        .append("', 'bucket' = '2')")
+                        .toString());
+        String[] storedNames = new String[columns.length + 1];
+        TypeInformation<?>[] storedInfos = new TypeInformation<?>[columns.length + 1];
+        storedNames[0] = "id";
+        storedInfos[0] = Types.INT;
+        String[] probeNames = new String[columns.length + 2];
+        TypeInformation<?>[] probeInfos = new TypeInformation<?>[columns.length + 2];
+        probeNames[0] = "pid";
+        probeInfos[0] = Types.INT;
+        probeNames[1] = "id";
+        probeInfos[1] = Types.INT;
+        for (int c = 0; c < columns.length; c++) {
+            storedNames[c + 1] = columns[c];
+            storedInfos[c + 1] = infos[c];
+            probeNames[c + 2] = columns[c];
+            probeInfos[c + 2] = infos[c];
+        }
+        sql.fromDataStream(
+                        env.fromData(stored, Types.ROW_NAMED(storedNames, storedInfos)),
+                        storedSchema.build())
+                .executeInsert("typed")
+                .await();
+        sql.createTemporaryView(
+                "probes",
+                sql.fromDataStream(
+                        env.fromData(probes, Types.ROW_NAMED(probeNames, probeInfos)),
+                        probeSchema.columnByExpression("proc_time", "PROCTIME()").build()));
+
+        // Flink's own evaluation of p.x = c.x on the key's row: a regular join on the key.
+        StringBuilder comparisons = new StringBuilder("SELECT p.pid");
+        for (String column : columns) {
+            comparisons.append(", p.").append(column).append(" = c.").append(column);
+        }
+        List<Row> evaluated =
+                query(
+                        comparisons
+                                .append(" FROM probes AS p JOIN typed AS c ON p.id = c.id")
+                                .toString());
+        assertThat(evaluated).hasSize(probes.size());
+
+        for (int c = 0; c < columns.length; c++) {
+            List<Integer> expected = new ArrayList<>();
+            for (Row row : evaluated) {
+                int pid = (Integer) row.getField(0);
+                if (probeColumn[pid] == c && Boolean.TRUE.equals(row.getField(c + 1))) {
+                    expected.add(pid);
+                }
+            }
+            List<Integer> joined = new ArrayList<>();
+            for (Row row :
+                    query(
+                            "SELECT p.pid FROM probes AS p JOIN typed FOR SYSTEM_TIME AS OF"
+                                    + " p.proc_time AS c ON p.id = c.id AND p."
+                                    + columns[c]
+                                    + " = c."
+                                    + columns[c])) {
+                joined.add((Integer) row.getField(0));
+            }
+            assertThat(joined).as("lookup join on %s", types[c]).isEqualTo(expected);
+            if (columns[c].equals("d")) {
+                // Row 1 holds -0.0: the probes 0..4 of row 1 hold NaN, -0.0, 0.0, 1.5, NULL.
+                int first = probeIndex(probeColumn, c) + values[c].length;
+                assertThat(expected)
+                        .as("Flink's -0.0 = 0.0, NaN <> NaN, NULL <> NULL")
+                        .contains(first + 1, first + 2)
+                        .doesNotContain(first + 4, first - values[c].length);
+            }
+        }
+    }
+
+    private static int probeIndex(int[] probeColumn, int column) {
+        int i = 0;
+        while (probeColumn[i] != column) {
+            i++;
+        }
+        return i;
     }
 
     @Test
@@ -470,6 +683,22 @@ class KilnSqlITCase {
                         + name
                         + " VALUES (CAST(1 AS BIGINT), 'a', 1, TIMESTAMP '2026-01-01 00:00:00')",
                 expected);
+    }
+
+    /** Planning fails with a {@link ValidationException} (somewhere in the causes) saying it. */
+    private void assertPlanningFailsWithValidation(String statement, String expected) {
+        assertThatThrownBy(() -> sql.explainSql(statement))
+                .satisfies(
+                        e -> {
+                            List<String> validations = new ArrayList<>();
+                            for (Throwable t = e; t != null; t = t.getCause()) {
+                                if (t instanceof ValidationException) {
+                                    validations.add(t.getMessage());
+                                }
+                            }
+                            assertThat(validations)
+                                    .anySatisfy(m -> assertThat(m).contains(expected));
+                        });
     }
 
     private void assertPlanningFails(String statement, String... expected) {
