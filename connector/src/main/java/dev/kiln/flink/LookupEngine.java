@@ -57,8 +57,9 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Snapshot: {@link #lookup} pins the follower's current snapshot when it is called, and the
  * lookup is answered from that snapshot, whichever path answers it. The follower never goes
- * backwards, so lookups issued one after another are answered from versions that never decrease;
- * with Flink's {@code orderedWait} the answers of a key never go back in time.
+ * backwards, so lookups issued one after another are answered from versions that never decrease,
+ * also when an expired version makes a lookup be answered again (see {@link #lookup}); with Flink's
+ * {@code orderedWait} the answers of a key never go back in time.
  *
  * <p>Fast path: {@link #lookup} first tries to answer on the caller's thread from its snapshot if
  * every page the key needs in it is cached (the usual case once the follower has warmed). That
@@ -134,7 +135,8 @@ public final class LookupEngine implements AutoCloseable {
      *
      * <p>A lookup that fails because its snapshot's version expired and lost a file tells the
      * follower, which moves to the latest version (warmed before the swap as usual), and is
-     * answered again, once, from the version the follower moves to.
+     * answered again, once, from the version the follower moved to right after the expired one (the
+     * oldest any later lookup can have pinned, so the order still holds).
      *
      * @return FOUND with the newest row, or ABSENT; failed with the storage's {@code IOException}
      *     or a {@code CorruptGenerationException}, unwrapped; with {@link VersionExpiredException}
@@ -277,7 +279,7 @@ public final class LookupEngine implements AutoCloseable {
 
     /**
      * Dispatches {@code batch} again once the follower has moved past {@code expired}, the snapshot
-     * its lookups were issued under.
+     * its lookups were issued under, from the snapshot the follower moved to right after it.
      */
     private void retryAfterSwap(List<Request> batch, SnapshotFollower.Pin expired) {
         follower.versionAfter(expired.snapshot().manifest().version())
@@ -287,7 +289,7 @@ public final class LookupEngine implements AutoCloseable {
                             if (followerClosed == null && !closed) {
                                 try {
                                     for (Request request : batch) {
-                                        SnapshotFollower.Pin next = follower.pin();
+                                        SnapshotFollower.Pin next = expired.pinSuccessor();
                                         request.pin.release();
                                         request.pin = next;
                                     }

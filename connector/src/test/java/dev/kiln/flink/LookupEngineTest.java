@@ -32,9 +32,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -388,6 +391,59 @@ class LookupEngineTest {
             answered.add((Long) answer.get().values().get(2));
         }
         assertThat(answered).isSorted().containsExactlyElementsOf(expected);
+    }
+
+    /**
+     * A lookup whose version expired and lost its file is answered from the version the follower
+     * moved to right after it, not from the follower's current one: a lookup issued after it, of
+     * that later version, must not get an older answer. Without such a lookup nobody holds that
+     * version any more when the retry comes, and the retry holds it again.
+     */
+    @ParameterizedTest(name = "a lookup issued under the next version: {0}")
+    @ValueSource(booleans = {true, false})
+    void aLookupOfAnExpiredVersionIsAnsweredFromTheVersionRightAfterIt(boolean underNext)
+            throws Exception {
+        long id = 5;
+        int bucket = table.bucketOf(id);
+        table.upsert(1, LongStream.range(0, 20).toArray());
+        useInstrumentedCache();
+        SnapshotFollower follower = follower(cache, b -> true, false);
+        follower.initialize();
+        LookupEngine engine =
+                engine(cache, follower, b -> true, underNext ? 3 : 2, Duration.ofHours(1));
+
+        List<CompletableFuture<LookupResult>> issued = new ArrayList<>();
+        issued.add(engine.lookup(table.key(id)));
+        Manifest oldest = table.table.latestManifest();
+        table.upsert(2, id);
+        // The compaction retires the first version's generation of the key, which then expires.
+        Manifest next = table.compact(bucket);
+        assertThat(follower.poll()).isTrue();
+        if (underNext) {
+            issued.add(engine.lookup(table.key(id)));
+        }
+        table.upsert(3, id);
+        assertThat(
+                        table.table.expireVersions(
+                                2,
+                                Duration.ZERO,
+                                Clock.offset(Clock.systemUTC(), Duration.ofMinutes(1))))
+                .contains(oldest.version())
+                .doesNotContain(next.version());
+        List<Path> removed =
+                table.table.removeOrphans(
+                        Duration.ofMinutes(1),
+                        Clock.offset(Clock.systemUTC(), Duration.ofHours(1)));
+        assertThat(removed).contains(table.table.resolve(oldest.newestFirst(bucket).get(0).path()));
+        assertThat(follower.poll()).isTrue();
+        issued.add(engine.lookup(table.key(id)));
+
+        List<Object> answered = new ArrayList<>();
+        for (CompletableFuture<LookupResult> answer : issued) {
+            answered.add(answer.get().values().get(2));
+        }
+        assertThat(answered).isEqualTo(underNext ? List.of(2L, 2L, 3L) : List.of(2L, 3L));
+        assertThat(follower.expiredVersions()).isOne();
     }
 
     @Test
