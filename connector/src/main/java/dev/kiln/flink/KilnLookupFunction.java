@@ -42,9 +42,11 @@ import java.util.function.IntPredicate;
  *
  * <p>Per subtask: a lease on the TaskManager's shared cache of the table ({@link
  * KilnCacheRegistry}); a {@link SnapshotFollower} that polls the table and warms each new version's
- * generations of the buckets this subtask owns before lookups see it; and micro-batches of lookups,
- * each answered from the snapshot current when the batch is dispatched, with no lock around the
- * lookup (see {@link LookupOptions}).
+ * generations of the buckets this subtask owns before lookups see it; and micro-batches of the
+ * lookups not answered inline from the cache, with no lock around the lookup (see {@link
+ * LookupOptions}). Each input is answered from the snapshot current when {@link #asyncInvoke} was
+ * called for it, so an input is never answered from an older version than an input before it: with
+ * {@code orderedWait} the answers of a key never go back in time.
  *
  * <p>Answers: the newest row of the key in that snapshot, or {@code null} (none) if it was never
  * written or was deleted. A storage error or a {@code CorruptGenerationException} completes that
@@ -183,6 +185,11 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
                 lease.close();
             }
         }
+    }
+
+    /** The follower of this function's subtask, once open: tests swap versions through it. */
+    SnapshotFollower follower() {
+        return follower;
     }
 
     @Override

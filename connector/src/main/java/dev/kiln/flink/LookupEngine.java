@@ -32,6 +32,7 @@ import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -54,19 +55,25 @@ import static java.util.Objects.requireNonNull;
  * The lookup path of one subtask, without Flink's operator around it: encoded keys in, answers of
  * the follower's current snapshot out.
  *
- * <p>Fast path: {@link #lookup} first tries to answer on the caller's thread from the current
- * snapshot, pinned for the attempt, if every page the key needs in it is cached (the usual case
- * once the follower has warmed). That answer is a hit, made with no storage read, no hand-off and
- * no batch. Any miss (a generation not open, a page not cached, a path this snapshot has not
- * checked yet) gives up the attempt as a whole; the key then goes to a micro-batch and is answered
- * entirely from the snapshot its batch reads.
+ * <p>Snapshot: {@link #lookup} pins the follower's current snapshot when it is called, and the
+ * lookup is answered from that snapshot, whichever path answers it. The follower never goes
+ * backwards, so lookups issued one after another are answered from versions that never decrease,
+ * also when an expired version makes a lookup be answered again (see {@link #lookup}); with Flink's
+ * {@code orderedWait} the answers of a key never go back in time.
+ *
+ * <p>Fast path: {@link #lookup} first tries to answer on the caller's thread from its snapshot if
+ * every page the key needs in it is cached (the usual case once the follower has warmed). That
+ * answer is a hit, made with no storage read, no hand-off and no batch. Any miss (a generation not
+ * open, a page not cached, a path this snapshot has not checked yet) gives up the attempt as a
+ * whole; the key then goes to a micro-batch, still pinning its snapshot.
  *
  * <p>Batching: {@link #lookup} queues the key; a dispatcher thread takes what is queued, up to
- * {@code batchMaxSize} at a time, and answers each batch with one {@link Snapshot#lookupAll} on the
- * snapshot current when the batch is dispatched. With a zero window a batch is whatever queued
- * while the previous one was being dispatched (no timer); with a positive window a batch goes when
- * it is full, and the rest when the window of the first of them has passed. Dispatch never blocks:
- * page misses go through the cache's single flight, so concurrent batches load a page once.
+ * {@code batchMaxSize} at a time, and answers the lookups of each snapshot among them with one
+ * {@link Snapshot#lookupAll} (one, unless the follower swapped while they queued). With a zero
+ * window a batch is whatever queued while the previous one was being dispatched (no timer); with a
+ * positive window a batch goes when it is full, and the rest when the window of the first of them
+ * has passed. Dispatch never blocks: page misses go through the cache's single flight, so
+ * concurrent batches load a page once.
  *
  * <p>Thread-safe; {@link #lookup} never blocks. Futures complete on the caller's thread (fast
  * path), the cache's I/O threads or the dispatcher thread. Public for Kiln's SQL lookup source and
@@ -123,11 +130,13 @@ public final class LookupEngine implements AutoCloseable {
     }
 
     /**
-     * Looks encoded {@code key} up in the snapshot current when its batch is dispatched.
+     * Looks encoded {@code key} up in the follower's current snapshot, pinned now: a lookup is
+     * never answered from an older version than a lookup this engine was given before it.
      *
-     * <p>A batch that fails because its snapshot's version expired and lost a file tells the
+     * <p>A lookup that fails because its snapshot's version expired and lost a file tells the
      * follower, which moves to the latest version (warmed before the swap as usual), and is
-     * answered again, once, from the version the follower moves to.
+     * answered again, once, from the version the follower moved to right after the expired one (the
+     * oldest any later lookup can have pinned, so the order still holds).
      *
      * @return FOUND with the newest row, or ABSENT; failed with the storage's {@code IOException}
      *     or a {@code CorruptGenerationException}, unwrapped; with {@link VersionExpiredException}
@@ -145,19 +154,28 @@ public final class LookupEngine implements AutoCloseable {
             metrics.failures.inc();
             return CompletableFuture.failedFuture(closedError());
         }
+        SnapshotFollower.Pin pin;
         LookupResult cached;
         try {
-            cached = lookupIfCached(bucket, key);
+            pin = follower.pin();
         } catch (RuntimeException e) {
             metrics.failures.inc();
             return CompletableFuture.failedFuture(e);
         }
+        try {
+            cached = pin.snapshot().lookupIfCached(bucket, key, cache);
+        } catch (RuntimeException e) {
+            pin.release();
+            metrics.failures.inc();
+            return CompletableFuture.failedFuture(e);
+        }
         if (cached != null) {
+            pin.release();
             metrics.hits.inc();
             metrics.inline.inc();
             return CompletableFuture.completedFuture(cached);
         }
-        Request request = new Request(key);
+        Request request = new Request(key, pin);
         queue.add(request);
         int size = queued.incrementAndGet();
         try {
@@ -177,20 +195,6 @@ public final class LookupEngine implements AutoCloseable {
             failQueued();
         }
         return request.result;
-    }
-
-    /**
-     * The fast path: the answer of the current snapshot if every page it needs is cached, read on
-     * the caller's thread under a pin (no hand-off, no batch, no storage read); {@code null} if
-     * not, and then the batch answers the lookup whole, from the snapshot current at its dispatch.
-     */
-    private LookupResult lookupIfCached(int bucket, byte[] key) {
-        SnapshotFollower.Pin pin = follower.pin();
-        try {
-            return pin.snapshot().lookupIfCached(bucket, key, cache);
-        } finally {
-            pin.release();
-        }
     }
 
     @Override
@@ -222,10 +226,16 @@ public final class LookupEngine implements AutoCloseable {
                 return;
             }
             queued.addAndGet(-batch.size());
-            dispatch(batch, true);
+            // Pin has identity equality: one lookupAll per snapshot the lookups were issued under.
+            Map<SnapshotFollower.Pin, List<Request>> bySnapshot = new LinkedHashMap<>();
+            for (Request request : batch) {
+                bySnapshot.computeIfAbsent(request.pin, p -> new ArrayList<>()).add(request);
+            }
+            bySnapshot.values().forEach(lookups -> dispatch(lookups, true));
         }
     }
 
+    /** Answers {@code batch}, lookups issued under one snapshot, from that snapshot. */
     private void dispatch(List<Request> batch, boolean mayRetry) {
         metrics.batches.inc();
         Map<byte[], Request> byKey = new IdentityHashMap<>(batch.size() * 2);
@@ -235,16 +245,7 @@ public final class LookupEngine implements AutoCloseable {
             keys.add(request.key);
         }
         GenerationCache.ColdReadListener coldReads = key -> byKey.get(key).cold = true;
-        SnapshotFollower.Pin pin;
-        try {
-            pin = follower.pin();
-        } catch (RuntimeException e) {
-            for (Request request : batch) {
-                metrics.failures.inc();
-                request.result.completeExceptionally(e);
-            }
-            return;
-        }
+        SnapshotFollower.Pin pin = batch.get(0).pin;
         CompletableFuture<List<LookupResult>> answers;
         try {
             // The pinned snapshot itself (its path checks are made once per version), read
@@ -255,16 +256,16 @@ public final class LookupEngine implements AutoCloseable {
         }
         answers.whenComplete(
                 (results, error) -> {
-                    pin.release();
                     if (error != null && unwrap(error) instanceof VersionExpiredException expired) {
                         follower.versionExpired(expired);
                         if (mayRetry) {
-                            retryAfterSwap(batch, expired);
+                            retryAfterSwap(batch, pin);
                             return;
                         }
                     }
                     for (int i = 0; i < batch.size(); i++) {
                         Request request = batch.get(i);
+                        request.pin.release();
                         if (error != null) {
                             metrics.failures.inc();
                             request.result.completeExceptionally(unwrap(error));
@@ -276,22 +277,35 @@ public final class LookupEngine implements AutoCloseable {
                 });
     }
 
-    /** Dispatches {@code batch} again once the follower has moved past the expired version. */
-    private void retryAfterSwap(List<Request> batch, VersionExpiredException expired) {
-        follower.versionAfter(expired.version())
+    /**
+     * Dispatches {@code batch} again once the follower has moved past {@code expired}, the snapshot
+     * its lookups were issued under, from the snapshot the follower moved to right after it.
+     */
+    private void retryAfterSwap(List<Request> batch, SnapshotFollower.Pin expired) {
+        follower.versionAfter(expired.snapshot().manifest().version())
                 .whenComplete(
                         (swapped, followerClosed) -> {
+                            RuntimeException failure = null;
                             if (followerClosed == null && !closed) {
                                 try {
+                                    for (Request request : batch) {
+                                        SnapshotFollower.Pin next = expired.pinSuccessor();
+                                        request.pin.release();
+                                        request.pin = next;
+                                    }
                                     dispatcher.execute(() -> dispatch(batch, false));
                                     return;
                                 } catch (RejectedExecutionException e) {
                                     // Closing: fail below.
+                                } catch (RuntimeException e) {
+                                    failure = e;
                                 }
                             }
                             for (Request request : batch) {
+                                request.pin.release();
                                 metrics.failures.inc();
-                                request.result.completeExceptionally(closedError());
+                                request.result.completeExceptionally(
+                                        failure != null ? failure : closedError());
                             }
                         });
     }
@@ -315,6 +329,7 @@ public final class LookupEngine implements AutoCloseable {
         Request request;
         while ((request = queue.poll()) != null) {
             queued.decrementAndGet();
+            request.pin.release();
             metrics.failures.inc();
             request.result.completeExceptionally(closedError());
         }
@@ -332,14 +347,18 @@ public final class LookupEngine implements AutoCloseable {
         return error;
     }
 
-    /** One queued lookup. */
+    /** One queued lookup, holding the snapshot it was issued under until it is answered. */
     private static final class Request {
         final byte[] key;
         final CompletableFuture<LookupResult> result = new CompletableFuture<>();
         volatile boolean cold;
 
-        Request(byte[] key) {
+        /** Released exactly once, when the lookup completes; replaced only by a retry. */
+        SnapshotFollower.Pin pin;
+
+        Request(byte[] key, SnapshotFollower.Pin pin) {
             this.key = key;
+            this.pin = pin;
         }
     }
 

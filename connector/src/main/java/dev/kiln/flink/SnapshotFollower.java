@@ -488,7 +488,11 @@ public final class SnapshotFollower implements AutoCloseable {
                 return false;
             }
             Pin previous = current;
-            current = new Pin(snapshot, held);
+            Pin next = new Pin(snapshot, held);
+            if (previous != null) {
+                previous.successor = next;
+            }
+            current = next;
             if (previous != null) {
                 previous.release();
             }
@@ -560,11 +564,15 @@ public final class SnapshotFollower implements AutoCloseable {
     /**
      * A snapshot held by the follower (while current) and by the lookups reading it. It holds the
      * paths of its generations in the cache ({@link GenerationCache#holdPaths}) until the follower
-     * has moved on and its last reader releases it. Thread-safe.
+     * has moved on and its last reader releases it. Once the follower has moved on it knows the
+     * snapshot the follower moved to next ({@link #pinSuccessor}). Thread-safe.
      */
     public final class Pin {
         private final Snapshot snapshot;
         private final Set<Path> held;
+
+        /** The snapshot the follower swapped to from this one; set once, at that swap. */
+        @Nullable private volatile Pin successor;
 
         /** The follower's reference (while current) plus one per reader; 0 once released. */
         private final AtomicInteger users = new AtomicInteger(1);
@@ -579,7 +587,37 @@ public final class SnapshotFollower implements AutoCloseable {
             return snapshot;
         }
 
-        /** Ends one reader's use; call exactly once per {@link SnapshotFollower#pin()}. */
+        /**
+         * Returns the snapshot the follower swapped to right after this one, pinned for the caller
+         * (who releases it once): the oldest version a lookup issued after this snapshot was
+         * current can have been given. Call only while holding this pin, once the follower has
+         * moved past it ({@link SnapshotFollower#versionAfter}). If every reader of that snapshot
+         * is done already, its generations are held again for the caller.
+         *
+         * @throws IllegalStateException if the follower has not moved past this snapshot
+         */
+        public Pin pinSuccessor() {
+            Pin next = successor;
+            if (next == null) {
+                throw new IllegalStateException(
+                        "the follower of "
+                                + table.root()
+                                + " has not moved past version "
+                                + snapshot.manifest().version());
+            }
+            if (next.tryAcquire()) {
+                return next;
+            }
+            cache.holdPaths(next.held);
+            Pin revived = new Pin(next.snapshot, next.held);
+            revived.successor = next.successor;
+            return revived;
+        }
+
+        /**
+         * Ends one reader's use; call exactly once per {@link SnapshotFollower#pin()} or {@link
+         * #pinSuccessor()}.
+         */
         public void release() {
             if (users.decrementAndGet() == 0) {
                 cache.releasePaths(held);

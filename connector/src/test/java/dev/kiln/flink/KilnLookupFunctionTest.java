@@ -313,6 +313,68 @@ class KilnLookupFunctionTest {
         assertThat(answers).containsExactlyInAnyOrderElementsOf(expected(all));
     }
 
+    /**
+     * Two subtasks of one TaskManager (their functions share the cache), each in Flink's async
+     * operator with {@code orderedWait}; nothing is warmed and the followers only swap when told.
+     * Each round forces the interleaving that made a key's answers go back in time: the first
+     * subtask's lookup of the key misses and waits in its batch, the second subtask loads the key's
+     * page, the first's next lookup of the key is answered inline, the follower swaps to a newer
+     * version, and a miss then fills the batch. In the output, the values of the key never
+     * decrease.
+     */
+    @Test
+    void orderedAnswersOfAKeyNeverGoBackInTimeWhileAnotherSubtaskSharesTheCache() throws Exception {
+        long id = 130;
+        LookupOptions held =
+                LookupOptions.builder()
+                        .warmBeforeSwap(false)
+                        .pollInterval(Duration.ofHours(1))
+                        .batchWindow(Duration.ofHours(1))
+                        .batchMaxSize(2)
+                        .build();
+        LookupOptions direct =
+                LookupOptions.builder()
+                        .warmBeforeSwap(false)
+                        .pollInterval(Duration.ofHours(1))
+                        .build();
+        KilnLookupFunction<Long, String> mine = function(held, false);
+        KilnLookupFunction<Long, String> other = function(direct, false);
+        List<String> expected = new ArrayList<>();
+        try (OneInputStreamOperatorTestHarness<Long, String> first =
+                        harness(mine, 0, 2, OrderMode.ORDERED);
+                OneInputStreamOperatorTestHarness<Long, String> second =
+                        harness(other, 1, 2, OrderMode.ORDERED)) {
+            first.open();
+            second.open();
+            for (int round = 1; round <= 20; round++) {
+                long older = 100 + 2L * round;
+                long newer = older + 1;
+                table.upsert(older, id);
+                mine.follower().poll();
+                other.follower().poll();
+                first.processElement(id, 0);
+                second.processElement(id, 0);
+                while (outputs(second).size() < round) {
+                    second.getTaskMailbox().take(TaskMailbox.MIN_PRIORITY).run();
+                }
+                assertThat(outputs(second)).last().isEqualTo(id + "=" + older);
+                first.processElement(id, 0);
+                table.upsert(newer, id);
+                mine.follower().poll();
+                first.processElement(id, 0);
+                expected.addAll(List.of(id + "=" + older, id + "=" + older, id + "=" + newer));
+            }
+            first.endInput();
+            List<Long> values = new ArrayList<>();
+            for (String out : outputs(first)) {
+                values.add(Long.parseLong(out.substring(out.indexOf('=') + 1)));
+            }
+            assertThat(values).isSorted();
+            assertThat(outputs(first)).containsExactlyElementsOf(expected);
+            second.endInput();
+        }
+    }
+
     enum OrderMode {
         ORDERED,
         UNORDERED
