@@ -17,6 +17,7 @@ package dev.kiln.flink;
 import dev.kiln.table.KilnTable;
 
 import org.apache.flink.core.fs.Path;
+import org.apache.flink.streaming.api.datastream.DataStreamSink;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.streaming.api.graph.StreamNode;
@@ -159,19 +160,7 @@ class KilnSinkBuilderTest {
 
     @Test
     void everyAddedOperatorHasAUidDerivedFromTheSinks() {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setParallelism(3);
-        env.enableCheckpointing(1_000);
-        SinkTestData.events(env, 0, 10, 10, SinkTestData.from(0))
-                .sinkTo(
-                        KilnSink.forType(
-                                        path(),
-                                        SinkTestData.ROW_TYPE,
-                                        SinkTestData.KEY,
-                                        new SinkTestData.Converter())
-                                .build())
-                .uid("orders-kiln");
-        StreamGraph graph = env.getStreamGraph();
+        StreamGraph graph = graphOfASinkWithUid("orders-kiln");
         List<String> uids =
                 graph.getStreamNodes().stream().map(StreamNode::getTransformationUID).toList();
         assertThat(uids)
@@ -195,18 +184,7 @@ class KilnSinkBuilderTest {
 
     @Test
     void aSinkWithoutUidTranslatesAndItsOperatorsGetNone() {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setParallelism(3);
-        env.enableCheckpointing(1_000);
-        SinkTestData.events(env, 0, 10, 10, SinkTestData.from(0))
-                .sinkTo(
-                        KilnSink.forType(
-                                        path(),
-                                        SinkTestData.ROW_TYPE,
-                                        SinkTestData.KEY,
-                                        new SinkTestData.Converter())
-                                .build());
-        StreamGraph graph = env.getStreamGraph();
+        StreamGraph graph = graphOfASinkWithUid(null);
         List<String> uids =
                 graph.getStreamNodes().stream()
                         .map(StreamNode::getTransformationUID)
@@ -216,5 +194,25 @@ class KilnSinkBuilderTest {
         assertThat(graph.getStreamNodes())
                 .extracting(StreamNode::getOperatorName)
                 .anyMatch(name -> name.contains("commit aggregator"));
+    }
+
+    /** Returns the stream graph of a job writing with a sink whose uid is {@code uid} (or none). */
+    private StreamGraph graphOfASinkWithUid(String uid) {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(3);
+        env.enableCheckpointing(1_000);
+        DataStreamSink<?> sink =
+                SinkTestData.events(env, 0, 10, 10, SinkTestData.from(0))
+                        .sinkTo(
+                                KilnSink.forType(
+                                                path(),
+                                                SinkTestData.ROW_TYPE,
+                                                SinkTestData.KEY,
+                                                new SinkTestData.Converter())
+                                        .build());
+        if (uid != null) {
+            sink.uid(uid);
+        }
+        return env.getStreamGraph();
     }
 }
