@@ -331,9 +331,12 @@ public final class KilnSink<IN>
          * Sets the table's bucket count: fixed when the table is created, and it must match an
          * existing table's. Default: the existing table's, or {@value #DEFAULT_BUCKET_COUNT} for a
          * new table. Bounds the writer parallelism that does useful work.
+         *
+         * @throws IllegalArgumentException naming {@code bucketCount} unless it is in {@code [1,
+         *     }{@value TableOptions#MAX_BUCKET_COUNT}{@code ]}
          */
         public Builder<IN> bucketCount(int count) {
-            this.bucketCount = positive("bucketCount", count);
+            this.bucketCount = TableOptions.checkBucketCount("bucketCount", count);
             return this;
         }
 

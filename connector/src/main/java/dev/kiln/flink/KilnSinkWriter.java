@@ -32,7 +32,10 @@ import org.apache.arrow.memory.RootAllocator;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * The writer of a {@link KilnSink}: an Arrow memtable per bucket, flushed to a new generation file
@@ -63,8 +66,12 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
     private final RowKeyExtractor keys;
     private final long memtableBytes;
     private final BufferAllocator allocator;
-    private final RowDataMemtable[] memtables;
-    private final BufferAllocator[] memtableAllocators;
+    private final int bucketCount;
+
+    /** The memtable of each bucket written so far: sized by the buckets used, not the count. */
+    private final Map<Integer, RowDataMemtable> memtables = new HashMap<>();
+
+    private final Map<Integer, BufferAllocator> memtableAllocators = new HashMap<>();
     private final List<WrittenGeneration> written = new ArrayList<>();
     private final WriterCompaction compaction;
     private long flushSequence;
@@ -92,8 +99,7 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
         this.memtableBytes = memtableBytes;
         this.compaction = compaction;
         this.allocator = new RootAllocator();
-        this.memtables = new RowDataMemtable[writeOptions.bucketCount()];
-        this.memtableAllocators = new BufferAllocator[memtables.length];
+        this.bucketCount = writeOptions.bucketCount();
         this.rowsWritten = metrics.counter(KilnSinkMetrics.ROWS_WRITTEN);
         this.generationsWritten = metrics.counter(KilnSinkMetrics.GENERATIONS_WRITTEN);
         this.bytesFlushed = metrics.counter(KilnSinkMetrics.BYTES_FLUSHED);
@@ -105,14 +111,14 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
     public void write(IN element, Context context) throws IOException {
         RowData row = converter.convert(element);
         recordsSend.inc();
-        int bucket = keys.bucket(row, memtables.length);
-        RowDataMemtable memtable = memtables[bucket];
+        int bucket = keys.bucket(row, bucketCount);
+        RowDataMemtable memtable = memtables.get(bucket);
         if (memtable == null) {
             BufferAllocator child =
                     allocator.newChildAllocator("bucket-" + bucket, 0, Long.MAX_VALUE);
-            memtableAllocators[bucket] = child;
+            memtableAllocators.put(bucket, child);
             memtable = new RowDataMemtable(rowType, writeOptions, child);
-            memtables[bucket] = memtable;
+            memtables.put(bucket, memtable);
         }
         if (memtable.add(row)) {
             rowsWritten.inc();
@@ -132,9 +138,9 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
 
     @Override
     public Collection<WrittenGeneration> prepareCommit() throws IOException {
-        for (int bucket = 0; bucket < memtables.length; bucket++) {
-            RowDataMemtable memtable = memtables[bucket];
-            if (memtable != null && !memtable.isEmpty()) {
+        for (int bucket : new TreeSet<>(memtables.keySet())) {
+            RowDataMemtable memtable = memtables.get(bucket);
+            if (!memtable.isEmpty()) {
                 flush(bucket, memtable);
             }
         }
@@ -167,16 +173,10 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
         if (compaction != null) {
             compaction.close();
         }
-        for (int bucket = 0; bucket < memtables.length; bucket++) {
-            if (memtables[bucket] != null) {
-                memtables[bucket].close();
-                memtables[bucket] = null;
-            }
-            if (memtableAllocators[bucket] != null) {
-                memtableAllocators[bucket].close();
-                memtableAllocators[bucket] = null;
-            }
-        }
+        memtables.values().forEach(RowDataMemtable::close);
+        memtables.clear();
+        memtableAllocators.values().forEach(BufferAllocator::close);
+        memtableAllocators.clear();
         allocator.close();
     }
 }

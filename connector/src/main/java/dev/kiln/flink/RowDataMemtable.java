@@ -39,7 +39,9 @@ import static java.util.Objects.requireNonNull;
  * that {@link #flush} writes as one generation (sorted, last write per key wins) and empties.
  *
  * <p>{@code INSERT} and {@code UPDATE_AFTER} rows are upserts, {@code DELETE} rows are deletes
- * (tombstones), {@code UPDATE_BEFORE} rows are ignored: an upsert of the same key follows them.
+ * (tombstones), {@code UPDATE_BEFORE} rows are ignored: an upsert of the same key follows them. A
+ * delete needs only its key: its other fields are ignored (a tombstone stores the key and nulls),
+ * so the key-only deletes of upsert streams are accepted even where a value column is NOT NULL.
  *
  * <p>Not thread-safe: one writer task owns it. Ownership: vectors are allocated from the given
  * allocator, which stays the caller's; {@link #close} releases them.
@@ -58,6 +60,7 @@ public final class RowDataMemtable implements AutoCloseable {
     private final ColumnConverter[] converters;
     private final String[] names;
     private final boolean[] nullable;
+    private final boolean[] keyColumn;
     private final BitSet deletes = new BitSet();
     private final RowKeyExtractor keys;
     private int rows;
@@ -90,10 +93,12 @@ public final class RowDataMemtable implements AutoCloseable {
         this.converters = new ColumnConverter[n];
         this.names = new String[n];
         this.nullable = new boolean[n];
+        this.keyColumn = new boolean[n];
         for (int c = 0; c < n; c++) {
             Field field = declared.get(c);
             names[c] = field.getName();
             nullable[c] = field.isNullable();
+            keyColumn[c] = options.primaryKey().contains(names[c]);
             converters[c] = ColumnConverter.of(names[c], rowType.getTypeAt(c));
         }
     }
@@ -103,8 +108,9 @@ public final class RowDataMemtable implements AutoCloseable {
      *
      * @return {@code false} if the row was ignored ({@code UPDATE_BEFORE}), else {@code true}
      * @throws InvalidRowException naming the column if the row has the wrong number of fields, a
-     *     null primary key or a null in a NOT NULL column, or a value its column cannot hold; the
-     *     memtable is then as it was before the call
+     *     null primary key, or (unless it is a delete, whose other fields are ignored) a null in a
+     *     NOT NULL column or a value its column cannot hold; the memtable is then as it was before
+     *     the call
      */
     public boolean add(RowData row) {
         requireNonNull(row, "row");
@@ -135,7 +141,9 @@ public final class RowDataMemtable implements AutoCloseable {
         int c = 0;
         try {
             for (; c < vectors.length; c++) {
-                if (row.isNullAt(c)) {
+                if (delete && !keyColumn[c]) {
+                    vectors[c].setNull(rows);
+                } else if (row.isNullAt(c)) {
                     if (!nullable[c]) {
                         throw new InvalidRowException(
                                 names[c],

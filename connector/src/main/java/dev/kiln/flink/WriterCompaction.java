@@ -43,12 +43,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
+import java.util.stream.IntStream;
 
 /**
  * The compaction of the buckets one writer subtask owns (bucket {@code b} belongs to subtask {@code
@@ -87,7 +88,8 @@ final class WriterCompaction implements AutoCloseable {
     private static final long CLOSE_WAIT_SECONDS = 60;
 
     private final KilnTable table;
-    private final Set<Integer> ownedBuckets;
+    private final IntPredicate ownsBucket;
+    private final boolean ownsAny;
     private final ExecutorService executor;
     private final BufferAllocator allocator;
     private final Compactor compactor;
@@ -115,7 +117,7 @@ final class WriterCompaction implements AutoCloseable {
         this(
                 table,
                 policy,
-                ownedBuckets(table.options().bucketCount(), subtask, parallelism),
+                ownedBuckets(subtask, parallelism),
                 Executors.newSingleThreadExecutor(
                         new ExecutorThreadFactory("kiln-compaction-" + subtask)),
                 metrics);
@@ -124,11 +126,12 @@ final class WriterCompaction implements AutoCloseable {
     WriterCompaction(
             KilnTable table,
             CompactionPolicy policy,
-            Set<Integer> ownedBuckets,
+            IntPredicate ownsBucket,
             ExecutorService executor,
             MetricGroup metrics) {
         this.table = table;
-        this.ownedBuckets = Set.copyOf(ownedBuckets);
+        this.ownsBucket = ownsBucket;
+        this.ownsAny = IntStream.range(0, table.options().bucketCount()).anyMatch(ownsBucket::test);
         this.executor = executor;
         this.allocator = new RootAllocator();
         // Reads run inline on the round's thread: it may block, and nothing else waits for it.
@@ -144,15 +147,12 @@ final class WriterCompaction implements AutoCloseable {
                         new DescriptiveStatisticsHistogram(KilnSinkMetrics.HISTOGRAM_WINDOW));
     }
 
-    /** Returns the buckets of {@code bucketCount} that writer subtask {@code subtask} writes. */
-    static Set<Integer> ownedBuckets(int bucketCount, int subtask, int parallelism) {
-        Set<Integer> owned = new TreeSet<>();
-        for (int b = 0; b < bucketCount; b++) {
-            if (b % parallelism == subtask) {
-                owned.add(b);
-            }
-        }
-        return owned;
+    /**
+     * Returns which buckets writer subtask {@code subtask} of {@code parallelism} writes: a test,
+     * not a set, so that nothing is sized by the bucket count.
+     */
+    static IntPredicate ownedBuckets(int subtask, int parallelism) {
+        return bucket -> bucket % parallelism == subtask;
     }
 
     /**
@@ -177,7 +177,7 @@ final class WriterCompaction implements AutoCloseable {
                 finished.addAll(round.compactions);
             }
         }
-        if (running == null && !last && !ownedBuckets.isEmpty()) {
+        if (running == null && !last && ownsAny) {
             Set<Compaction> pending = Set.copyOf(unresolved.keySet());
             running = CompletableFuture.supplyAsync(() -> runRound(pending), executor);
         }
@@ -198,8 +198,8 @@ final class WriterCompaction implements AutoCloseable {
         } catch (ExecutionException e) {
             roundsFailed.inc();
             LOG.warn(
-                    "Compacting buckets {} of {} failed; the next checkpoint tries again.",
-                    ownedBuckets,
+                    "Compacting the buckets of {} this writer owns failed; the next checkpoint"
+                            + " tries again.",
                     table.root(),
                     e.getCause());
             return null;
@@ -221,7 +221,12 @@ final class WriterCompaction implements AutoCloseable {
                 version = base.version();
             }
             Set<Compaction> resolved = new HashSet<>();
-            Set<Integer> buckets = new HashSet<>(ownedBuckets);
+            Set<Integer> buckets = new HashSet<>();
+            for (GenerationRef generation : base.generations()) {
+                if (ownsBucket.test(generation.bucket())) {
+                    buckets.add(generation.bucket());
+                }
+            }
             for (Compaction compaction : pending) {
                 if (isResolved(base, compaction)) {
                     resolved.add(compaction);

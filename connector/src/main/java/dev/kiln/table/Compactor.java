@@ -27,6 +27,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 import static java.util.Objects.requireNonNull;
 
@@ -76,7 +78,10 @@ public final class Compactor {
      */
     public List<Compaction> rewrite(Manifest base, Set<Integer> buckets) throws IOException {
         List<Compaction> compactions = new ArrayList<>();
-        for (int bucket = 0; bucket < table.options().bucketCount(); bucket++) {
+        // Only the buckets that hold a generation: nothing here scales with the bucket count.
+        SortedSet<Integer> used = new TreeSet<>();
+        base.generations().forEach(g -> used.add(g.bucket()));
+        for (int bucket : used) {
             if (buckets != null && !buckets.contains(bucket)) {
                 continue;
             }

@@ -15,6 +15,7 @@
 package dev.kiln.table;
 
 import org.apache.flink.core.fs.FSDataInputStream;
+import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
@@ -76,7 +77,8 @@ import static java.util.Objects.requireNonNull;
  *       plus an existence check off {@code file://}) and 1 or 2 for the hint. A lost race costs
  *       another attempt (at most {@code maxAttempts}); a replayed checkpoint costs only the read of
  *       the latest manifest.
- *   <li>{@link #removeOrphans}: lists and reads every manifest present, lists the bucket folders,
+ *   <li>{@link #removeOrphans}: writes, reads the status of and deletes a marker file (the
+ *       storage's clock), lists and reads every manifest present, lists the bucket folders,
  *       publishes one version if it will delete generations, and deletes; a maintenance call,
  *       proportional to the table's history.
  * </ul>
@@ -102,6 +104,12 @@ public final class KilnTable {
 
     /** Longer than any version's decimal form: a hint this long is not one. */
     private static final int MAX_HINT_BYTES = 32;
+
+    /** How often {@link #storageMillis} writes a marker that another cleanup removed at once. */
+    private static final int CLOCK_MARKER_ATTEMPTS = 3;
+
+    /** A skew between a cleanup's host and the storage beyond this is logged as a warning. */
+    private static final long LOGGED_SKEW_MILLIS = Duration.ofMinutes(1).toMillis();
 
     private final FileSystem fs;
     private final TablePaths paths;
@@ -534,11 +542,17 @@ public final class KilnTable {
     /**
      * Removes orphans: regular files directly in the bucket folders ({@code data/bucket-<n>/}) that
      * no manifest present names and that were last modified more than {@code gracePeriod} before
-     * {@code clock}'s now, and temporary files of publishes that never completed, equally old.
-     * Files any present version names, live or retired later, are never removed; nor is anything
+     * the storage's now, and temporary files of publishes that never completed, equally old. Files
+     * any present version names, live or retired later, are never removed; nor is anything
      * elsewhere (files directly in {@code data/}, other folders, nested folders), nor a symbolic
      * link or anything reached through one (on {@code file://}). Files that vanish meanwhile
      * (another cleanup, a publish's temporary file) are skipped.
+     *
+     * <p>The storage's now is the modification time the storage gives a marker file the cleanup
+     * writes in {@code _kiln/tmp/} (and deletes; one a crash leaves is removed as a temporary
+     * file): the cutoff is compared with modification times the storage sets, so the cleanup's host
+     * clock plays no part. A host whose clock runs ahead of the storage's would otherwise claim a
+     * cutoff in the storage's future, and every commit of a file written before it would fail.
      *
      * <p>Before it deletes a generation, a cleanup publishes a version that records its cutoff
      * ({@link Manifest#orphanCutoffMillis}), unless the latest already records one as high; a
@@ -546,9 +560,11 @@ public final class KilnTable {
      * on an earlier version was read by the cleanup. So a racing commit either names the file in a
      * version the cleanup reads (the file is kept) or fails with {@link
      * MissingGenerationException}: no manifest ever names a file a cleanup deleted. The grace
-     * period must still exceed the longest time between writing a generation and committing it
-     * (plus the skew between {@code clock} and the storage's clock), or such commits fail.
+     * period must still exceed the longest time between writing a generation and committing it, or
+     * such commits fail.
      *
+     * @param clock this host's clock: only compared with the storage's, and a skew of more than a
+     *     minute logged
      * @return the removed files
      * @throws ManifestConflictException if every attempt to publish the cutoff lost a race
      * @throws IllegalArgumentException if {@code gracePeriod} is negative
@@ -558,7 +574,17 @@ public final class KilnTable {
             throw new IllegalArgumentException(
                     "gracePeriod must not be negative, but was " + gracePeriod);
         }
-        long cutoff = clock.millis() - gracePeriod.toMillis();
+        long storageNow = storageMillis();
+        long skew = clock.millis() - storageNow;
+        if (Math.abs(skew) > LOGGED_SKEW_MILLIS) {
+            LOG.warn(
+                    "Orphan cleanup of {}: this host's clock is {} the storage's by {}; the"
+                            + " cleanup's cutoff uses the storage's clock",
+                    paths.root(),
+                    skew > 0 ? "ahead of" : "behind",
+                    Duration.ofMillis(Math.abs(skew)));
+        }
+        long cutoff = storageNow - gracePeriod.toMillis();
         List<Path> removed = new ArrayList<>();
         for (TableFiles.Entry temporary : files.list(paths.root(), TablePaths.TEMP_DIR)) {
             if (temporary.kind() == TableFiles.Kind.FILE
@@ -609,6 +635,38 @@ public final class KilnTable {
             }
         }
         return removed;
+    }
+
+    /**
+     * Returns the storage's current time, in epoch milliseconds as the storage reports modification
+     * times: that of a marker file written now in the temporary folder, then deleted (best effort:
+     * one left behind is an old temporary file to the next cleanup). Three requests (write, status,
+     * delete), a fourth for the folder where the store needs folders.
+     */
+    long storageMillis() throws IOException {
+        FileNotFoundException lost = null;
+        for (int attempt = 0; attempt < CLOCK_MARKER_ATTEMPTS; attempt++) {
+            Path marker = paths.clockMarker();
+            if (publisher.needsFolders()) {
+                fs.mkdirs(marker.getParent());
+            }
+            try (FSDataOutputStream out = fs.create(marker, FileSystem.WriteMode.NO_OVERWRITE)) {
+                out.write(0);
+            }
+            try {
+                return fs.getFileStatus(marker).getModificationTime();
+            } catch (FileNotFoundException e) {
+                // Another cleanup with a zero grace period took it for an old temporary file.
+                lost = e;
+            } finally {
+                try {
+                    files.delete(marker);
+                } catch (IOException e) {
+                    LOG.debug("Could not delete the clock marker {}: {}", marker, e.toString());
+                }
+            }
+        }
+        throw lost;
     }
 
     /**

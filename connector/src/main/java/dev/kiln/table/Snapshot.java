@@ -26,6 +26,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -60,22 +61,45 @@ public final class Snapshot {
     private final GenerationLookup lookup;
     private final Map<String, Checked> checked = new ConcurrentHashMap<>();
 
-    /** Per bucket, its live generations newest first. */
+    /**
+     * The buckets that hold a live generation, ascending: the per-bucket arrays below are sized by
+     * the buckets in use, never by the bucket count.
+     */
+    private final int[] buckets;
+
+    /** Per bucket of {@link #buckets}, its live generations newest first. */
     private final GenerationRef[][] newestFirst;
 
-    /** Per bucket, parallel to {@link #newestFirst}: the paths the fast path found checked. */
+    /**
+     * Per bucket of {@link #buckets}, parallel to {@link #newestFirst}: the paths found checked.
+     */
     private final Checked[][] checkedPaths;
 
     Snapshot(KilnTable table, Manifest manifest, GenerationLookup lookup) {
         this.table = table;
         this.manifest = manifest;
         this.lookup = requireNonNull(lookup, "lookup");
-        this.newestFirst = new GenerationRef[table.options().bucketCount()][];
-        this.checkedPaths = new Checked[newestFirst.length][];
-        for (int b = 0; b < newestFirst.length; b++) {
-            newestFirst[b] = manifest.newestFirst(b).toArray(new GenerationRef[0]);
-            checkedPaths[b] = new Checked[newestFirst[b].length];
+        TreeMap<Integer, List<GenerationRef>> byBucket = new TreeMap<>();
+        List<GenerationRef> generations = manifest.generations();
+        for (int i = generations.size() - 1; i >= 0; i--) {
+            GenerationRef generation = generations.get(i);
+            byBucket.computeIfAbsent(generation.bucket(), b -> new ArrayList<>()).add(generation);
         }
+        this.buckets = new int[byBucket.size()];
+        this.newestFirst = new GenerationRef[byBucket.size()][];
+        this.checkedPaths = new Checked[byBucket.size()][];
+        int i = 0;
+        for (Map.Entry<Integer, List<GenerationRef>> bucket : byBucket.entrySet()) {
+            buckets[i] = bucket.getKey();
+            newestFirst[i] = bucket.getValue().toArray(new GenerationRef[0]);
+            checkedPaths[i] = new Checked[newestFirst[i].length];
+            i++;
+        }
+    }
+
+    /** Returns the index of {@code bucket} in {@link #buckets}, or a negative number if unused. */
+    private int indexOf(int bucket) {
+        return Arrays.binarySearch(buckets, bucket);
     }
 
     /** Returns the manifest this snapshot reads. */
@@ -119,18 +143,20 @@ public final class Snapshot {
             byte[] key = requireNonNull(keys.get(i), "keys must not contain null");
             byBucket.computeIfAbsent(table.options().bucketOf(key), b -> new ArrayList<>()).add(i);
         }
-        List<CompletableFuture<Void>> buckets = new ArrayList<>();
+        List<CompletableFuture<Void>> resolved = new ArrayList<>();
         byBucket.forEach(
-                (bucket, open) ->
-                        buckets.add(
-                                resolve(
-                                        through,
-                                        Arrays.asList(newestFirst[bucket]),
-                                        0,
-                                        open,
-                                        keys,
-                                        results)));
-        return CompletableFuture.allOf(buckets.toArray(new CompletableFuture<?>[0]))
+                (bucket, open) -> {
+                    int index = indexOf(bucket);
+                    resolved.add(
+                            resolve(
+                                    through,
+                                    index < 0 ? List.of() : Arrays.asList(newestFirst[index]),
+                                    0,
+                                    open,
+                                    keys,
+                                    results));
+                });
+        return CompletableFuture.allOf(resolved.toArray(new CompletableFuture<?>[0]))
                 .thenApply(done -> Arrays.<LookupResult>asList(results))
                 .exceptionallyCompose(this::expiredOr);
     }
@@ -164,8 +190,12 @@ public final class Snapshot {
      */
     @Nullable
     public LookupResult lookupIfCached(int bucket, byte[] key, GenerationLookup through) {
-        GenerationRef[] generations = newestFirst[bucket];
-        Checked[] paths = checkedPaths[bucket];
+        int index = indexOf(bucket);
+        if (index < 0) {
+            return LookupResult.absent();
+        }
+        GenerationRef[] generations = newestFirst[index];
+        Checked[] paths = checkedPaths[index];
         for (int g = 0; g < generations.length; g++) {
             GenerationRef generation = generations[g];
             if (!generation.mayContain(key)) {

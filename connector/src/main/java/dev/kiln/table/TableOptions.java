@@ -38,6 +38,14 @@ public final class TableOptions implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * The most buckets a table can have: {@code 2^15 = 32768}, Flink's highest max parallelism.
+     * Bucket {@code b} is written by writer subtask {@code b mod parallelism}, so more buckets than
+     * a job can have subtasks spread the writes no further; they only make more, smaller
+     * generations (and more bucket folders for orphan cleanup to list).
+     */
+    public static final int MAX_BUCKET_COUNT = 1 << 15;
+
     private final String schemaJson;
     private final List<String> primaryKey;
     private final int bucketCount;
@@ -77,6 +85,24 @@ public final class TableOptions implements Serializable {
     /** Returns the primary-key columns, in key order. */
     public List<String> primaryKey() {
         return primaryKey;
+    }
+
+    /**
+     * Returns {@code count} if it is a valid bucket count, in {@code [1, }{@value
+     * #MAX_BUCKET_COUNT}{@code ]}.
+     *
+     * @param option how the caller names the setting, for the error
+     * @throws IllegalArgumentException naming {@code option} if {@code count} is out of range
+     */
+    public static int checkBucketCount(String option, int count) {
+        if (count <= 0) {
+            throw new IllegalArgumentException(option + " must be positive, but was " + count);
+        }
+        if (count > MAX_BUCKET_COUNT) {
+            throw new IllegalArgumentException(
+                    option + " must be at most " + MAX_BUCKET_COUNT + ", but was " + count);
+        }
+        return count;
     }
 
     /** Returns the number of buckets: a key's bucket is {@code KeyCodec.bucket(key, count)}. */
@@ -167,13 +193,14 @@ public final class TableOptions implements Serializable {
             this.writer = GenerationWriter.builder(schema, primaryKey);
         }
 
-        /** Sets the number of buckets (default 1); must be positive. */
+        /**
+         * Sets the number of buckets (default 1); must be in {@code [1, }{@value
+         * #MAX_BUCKET_COUNT}{@code ]}.
+         *
+         * @throws IllegalArgumentException naming {@code bucketCount} if out of range
+         */
         public Builder bucketCount(int count) {
-            if (count <= 0) {
-                throw new IllegalArgumentException(
-                        "bucketCount must be positive, but was " + count);
-            }
-            this.bucketCount = count;
+            this.bucketCount = checkBucketCount("bucketCount", count);
             return this;
         }
 

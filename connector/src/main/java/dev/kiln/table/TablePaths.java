@@ -36,6 +36,9 @@ final class TablePaths {
     private static final Pattern MANIFEST_NAME = Pattern.compile("manifest-(\\d{20})\\.json");
     private static final String TEMP_PREFIX = ".tmp-";
 
+    /** How the name of a clock marker ({@link #clockMarker}) starts. */
+    static final String CLOCK_MARKER_PREFIX = ".clock-";
+
     private final Path root;
 
     TablePaths(Path root) {
@@ -64,6 +67,15 @@ final class TablePaths {
      */
     Path temporary(Path target) {
         return new Path(tempDir(), TEMP_PREFIX + target.getName() + "-" + UUID.randomUUID());
+    }
+
+    /**
+     * A unique file in the temporary folder that an orphan cleanup writes and deletes to read the
+     * storage's clock (see {@link KilnTable#removeOrphans}); one left behind is removed as a
+     * temporary file.
+     */
+    Path clockMarker() {
+        return new Path(tempDir(), CLOCK_MARKER_PREFIX + UUID.randomUUID());
     }
 
     Path tempDir() {

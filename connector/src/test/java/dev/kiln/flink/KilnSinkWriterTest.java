@@ -14,20 +14,32 @@
 
 package dev.kiln.flink;
 
+import dev.kiln.format.LookupResult;
+import dev.kiln.io.RangeReader;
+import dev.kiln.table.Commit;
+import dev.kiln.table.GenerationLookup;
 import dev.kiln.table.KilnTable;
+import dev.kiln.table.TableOptions;
 
 import org.apache.flink.core.fs.Path;
-import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
-import org.apache.flink.runtime.metrics.groups.InternalSinkWriterMetricGroup;
+import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.types.RowKind;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -45,8 +57,7 @@ class KilnSinkWriterTest {
                 row -> row,
                 memtableBytes,
                 null,
-                InternalSinkWriterMetricGroup.wrap(
-                        UnregisteredMetricsGroup.createOperatorMetricGroup()));
+                SinkFixtures.writerMetrics());
     }
 
     @Test
@@ -86,6 +97,113 @@ class KilnSinkWriterTest {
                                                     written.get(written.size() - 1)
                                                             .flushSequence()));
         }
+    }
+
+    @Test
+    void aKeyOnlyDeleteOfATableWithNotNullValuesRemovesTheKey() throws Exception {
+        RowType type =
+                (RowType)
+                        DataTypes.ROW(
+                                        DataTypes.FIELD("id", DataTypes.BIGINT().notNull()),
+                                        DataTypes.FIELD("amount", DataTypes.BIGINT().notNull()),
+                                        DataTypes.FIELD("name", DataTypes.STRING().notNull()))
+                                .getLogicalType();
+        KilnTable table =
+                KilnTable.create(
+                        new Path(dir.resolve("t").toUri()),
+                        TableOptions.builder(
+                                        FlinkArrowTypes.toArrowSchema(type, List.of("id")),
+                                        List.of("id"))
+                                .bucketCount(2)
+                                .build());
+        ExecutorService io = Executors.newFixedThreadPool(2);
+        try (BufferAllocator allocator = new RootAllocator();
+                KilnSinkWriter<RowData> writer =
+                        new KilnSinkWriter<>(
+                                table,
+                                table.options(),
+                                type,
+                                row -> row,
+                                1 << 20,
+                                null,
+                                SinkFixtures.writerMetrics())) {
+            for (long id = 1; id <= 3; id++) {
+                writer.write(GenericRowData.of(id, id * 10, StringData.fromString("n" + id)), null);
+            }
+            commit(table, 1, writer.prepareCommit());
+
+            // Upsert streams send deletes that carry only the key.
+            writer.write(GenericRowData.ofKind(RowKind.DELETE, 1L, null, null), null);
+            writer.write(GenericRowData.ofKind(RowKind.UPDATE_BEFORE, 2L, null, null), null);
+            commit(table, 2, writer.prepareCommit());
+
+            List<LookupResult> answers =
+                    table.snapshot(GenerationLookup.direct(RangeReader.onFileSystem(io), allocator))
+                            .lookupAll(
+                                    List.of(
+                                            table.options().keyCodec().encode(1L),
+                                            table.options().keyCodec().encode(2L),
+                                            table.options().keyCodec().encode(3L)))
+                            .get(1, TimeUnit.MINUTES);
+            assertThat(answers)
+                    .extracting(LookupResult::status)
+                    .containsExactly(
+                            LookupResult.Status.ABSENT,
+                            LookupResult.Status.FOUND,
+                            LookupResult.Status.FOUND);
+        } finally {
+            io.shutdownNow();
+        }
+    }
+
+    @Test
+    void aNullValueInANotNullColumnOfAnUpsertStillFailsNamingTheColumn() throws Exception {
+        RowType type =
+                (RowType)
+                        DataTypes.ROW(
+                                        DataTypes.FIELD("id", DataTypes.BIGINT().notNull()),
+                                        DataTypes.FIELD("amount", DataTypes.BIGINT().notNull()))
+                                .getLogicalType();
+        KilnTable table =
+                KilnTable.create(
+                        new Path(dir.resolve("t").toUri()),
+                        TableOptions.builder(
+                                        FlinkArrowTypes.toArrowSchema(type, List.of("id")),
+                                        List.of("id"))
+                                .build());
+        try (KilnSinkWriter<RowData> writer =
+                new KilnSinkWriter<>(
+                        table,
+                        table.options(),
+                        type,
+                        row -> row,
+                        1 << 20,
+                        null,
+                        SinkFixtures.writerMetrics())) {
+            for (RowKind kind : List.of(RowKind.INSERT, RowKind.UPDATE_AFTER)) {
+                assertThatThrownBy(() -> writer.write(GenericRowData.ofKind(kind, 1L, null), null))
+                        .isInstanceOf(InvalidRowException.class)
+                        .hasMessageContaining("'amount' is NOT NULL");
+            }
+            assertThatThrownBy(
+                            () ->
+                                    writer.write(
+                                            GenericRowData.ofKind(RowKind.DELETE, null, 5L), null))
+                    .as("a delete needs its key")
+                    .isInstanceOf(InvalidRowException.class)
+                    .hasMessageContaining("'id'");
+        }
+    }
+
+    private static void commit(
+            KilnTable table, long checkpoint, java.util.Collection<WrittenGeneration> written)
+            throws java.io.IOException {
+        table.commit(
+                new Commit(
+                        "w",
+                        checkpoint,
+                        written.stream().map(WrittenGeneration::generation).toList(),
+                        List.of()));
     }
 
     @Test

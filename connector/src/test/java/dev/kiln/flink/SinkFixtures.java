@@ -19,6 +19,9 @@ import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableOptions;
 
 import org.apache.flink.core.fs.Path;
+import org.apache.flink.metrics.groups.SinkWriterMetricGroup;
+import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
+import org.apache.flink.runtime.metrics.groups.InternalSinkWriterMetricGroup;
 import org.apache.flink.streaming.api.connector.sink2.CommittableWithLineage;
 
 import org.apache.arrow.memory.BufferAllocator;
@@ -61,6 +64,12 @@ final class SinkFixtures {
             String path = table.newGenerationPath(bucket);
             return GenerationRef.of(path, bucket, memtable.flush(table.resolve(path)));
         }
+    }
+
+    /** Flink's sink writer metric group over an unregistered operator group. */
+    static SinkWriterMetricGroup writerMetrics() {
+        return InternalSinkWriterMetricGroup.wrap(
+                UnregisteredMetricsGroup.createOperatorMetricGroup());
     }
 
     static CommittableWithLineage<WrittenGeneration> lineage(

@@ -724,14 +724,16 @@ class SnapshotFollowerTest {
                                 Duration.ZERO,
                                 Clock.offset(Clock.systemUTC(), Duration.ofMinutes(1))))
                 .contains(old.version());
-        List<Path> removed =
-                table.table.removeOrphans(
-                        Duration.ofMinutes(1),
-                        Clock.offset(Clock.systemUTC(), Duration.ofHours(1)));
         Set<Path> files = new HashSet<>();
         for (GenerationRef ref : old.generations()) {
             files.add(table.table.resolve(ref.path()));
+            // An hour old by the storage's clock, which orphan cleanup reads.
+            java.nio.file.Files.setLastModifiedTime(
+                    java.nio.file.Paths.get(table.table.resolve(ref.path()).toUri()),
+                    java.nio.file.attribute.FileTime.from(
+                            java.time.Instant.now().minus(Duration.ofHours(1))));
         }
+        List<Path> removed = table.table.removeOrphans(Duration.ofMinutes(1), Clock.systemUTC());
         assertThat(removed).containsAll(files);
         cache.evictPaths(files).join();
         return latest;

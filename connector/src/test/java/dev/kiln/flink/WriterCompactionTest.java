@@ -23,7 +23,6 @@ import dev.kiln.table.Manifest;
 
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
-import org.apache.flink.runtime.metrics.groups.InternalSinkWriterMetricGroup;
 import org.apache.flink.table.data.RowData;
 
 import org.junit.jupiter.api.Test;
@@ -31,12 +30,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -65,13 +64,7 @@ class WriterCompactionTest {
         Manifest before = table.latestManifest();
         HeldExecutor held = new HeldExecutor();
         WriterCompaction compaction =
-                new WriterCompaction(
-                        table,
-                        ALL,
-                        Set.of(0, 1),
-                        held,
-                        InternalSinkWriterMetricGroup.wrap(
-                                UnregisteredMetricsGroup.createOperatorMetricGroup()));
+                new WriterCompaction(table, ALL, b -> b <= 1, held, new UnregisteredMetricsGroup());
         try (KilnSinkWriter<RowData> writer = writer(table, compaction)) {
             write(writer, 400, 450);
             List<WrittenGeneration> first = new ArrayList<>(writer.prepareCommit());
@@ -136,14 +129,15 @@ class WriterCompactionTest {
             }
             table.commit(new Commit("setup", i + 1, added, List.of()));
         }
-        assertThat(WriterCompaction.ownedBuckets(4, 1, 2)).containsExactly(1, 3);
+        assertThat(IntStream.range(0, 4).filter(WriterCompaction.ownedBuckets(1, 2)))
+                .containsExactly(1, 3);
         HeldExecutor held = new HeldExecutor();
         held.release.countDown();
         RecordingMetricGroup metrics = new RecordingMetricGroup();
         Manifest base = table.latestManifest();
         try (WriterCompaction compaction =
                 new WriterCompaction(
-                        table, ALL, WriterCompaction.ownedBuckets(4, 1, 2), held, metrics)) {
+                        table, ALL, WriterCompaction.ownedBuckets(1, 2), held, metrics)) {
             assertThat(compaction.poll(false)).isEmpty();
             held.drain();
             List<Compaction> done = compaction.poll(false);
@@ -176,7 +170,8 @@ class WriterCompactionTest {
         HeldExecutor held = new HeldExecutor();
         held.release.countDown();
         try (WriterCompaction compaction =
-                new WriterCompaction(table, ALL, Set.of(0), held, new UnregisteredMetricsGroup())) {
+                new WriterCompaction(
+                        table, ALL, b -> b == 0, held, new UnregisteredMetricsGroup())) {
             compaction.poll(false);
             held.drain();
             assertThat(compaction.poll(false)).hasSize(1);
@@ -213,7 +208,8 @@ class WriterCompactionTest {
         HeldExecutor held = new HeldExecutor();
         held.release.countDown();
         try (WriterCompaction compaction =
-                new WriterCompaction(table, ALL, Set.of(0), held, new UnregisteredMetricsGroup())) {
+                new WriterCompaction(
+                        table, ALL, b -> b == 0, held, new UnregisteredMetricsGroup())) {
             assertThat(compaction.poll(false)).isEmpty();
             assertThat(compaction.poll(true)).hasSize(1);
             assertThat(compaction.isRunning()).isFalse();
@@ -237,8 +233,7 @@ class WriterCompactionTest {
                 row -> row,
                 1 << 20,
                 compaction,
-                InternalSinkWriterMetricGroup.wrap(
-                        UnregisteredMetricsGroup.createOperatorMetricGroup()));
+                SinkFixtures.writerMetrics());
     }
 
     private static void write(KilnSinkWriter<RowData> writer, long from, long to) throws Exception {

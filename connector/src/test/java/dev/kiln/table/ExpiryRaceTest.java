@@ -63,9 +63,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Expiry and orphan cleanup racing a writer (flushes, compactions, abandoned files), a standalone
  * compactor (as {@code CompactAction} runs beside a job) and a reader pinned to recent versions, on
  * real generation files on the local disk. Time is logical: every file the writer makes is stamped
- * with the tick it was made at, the cleanup's clock reads the same ticks, and a tick passes only
- * after a commit, so the grace period ({@value #GRACE_TICKS} ticks) always exceeds the time between
- * writing a generation and committing it.
+ * with the tick it was made at, the storage's clock the cleanup reads ({@link
+ * StorageClockFileSystem}) reads the same ticks, and a tick passes only after a commit, so the
+ * grace period ({@value #GRACE_TICKS} ticks) always exceeds the time between writing a generation
+ * and committing it.
  */
 class ExpiryRaceTest {
 
@@ -105,6 +106,7 @@ class ExpiryRaceTest {
         direct = GenerationLookup.direct(RangeReader.onFileSystem(io), allocator);
         table =
                 KilnTable.create(
+                        new StorageClockFileSystem(this::now),
                         new Path(dir.resolve("table").toUri()),
                         TableOptions.builder(KilnTableTest.SCHEMA, List.of("id"))
                                 .bucketCount(BUCKETS)
@@ -363,13 +365,15 @@ class ExpiryRaceTest {
 
     /**
      * Removes orphans at the current tick; checks that each removed file was older than the grace
-     * period and that no retained version names it. Files the test did not stamp (the standalone
-     * compactor's, a day younger than any tick of the race) may only go in the {@code last} run.
+     * period when the cleanup ended (it reads the storage's clock at some tick until then) and that
+     * no retained version names it. Files the test did not stamp (the standalone compactor's, a day
+     * younger than any tick of the race) may only go in the {@code last} run.
      */
     private int cleanUp(boolean last) throws IOException {
-        long now = now();
         List<Path> removed =
-                table.removeOrphans(GRACE, Clock.fixed(Instant.ofEpochMilli(now), ZoneOffset.UTC));
+                table.removeOrphans(
+                        GRACE, Clock.fixed(Instant.ofEpochMilli(now()), ZoneOffset.UTC));
+        long now = now();
         Set<String> named = namedByRetainedVersions();
         int generations = 0;
         for (Path file : removed) {

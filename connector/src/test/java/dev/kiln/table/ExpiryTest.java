@@ -81,9 +81,16 @@ class ExpiryTest {
     void cleanupAfterExpiryDeletesOnlyWhatNoRetainedVersionNames() throws Exception {
         commitTenReplacements();
         table.expireVersions(3, Duration.ZERO, Clock.systemUTC());
-        Clock later = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(10));
+        // Ten minutes later, by the storage's clock.
+        KilnTable later =
+                KilnTable.open(
+                        new StorageClockFileSystem(
+                                () ->
+                                        System.currentTimeMillis()
+                                                + Duration.ofMinutes(10).toMillis()),
+                        table.root());
 
-        List<Path> deleted = table.removeOrphans(Duration.ofMinutes(1), later);
+        List<Path> deleted = later.removeOrphans(Duration.ofMinutes(1), Clock.systemUTC());
 
         List<String> deletedNames = deleted.stream().map(Path::getName).toList();
         for (int v = 1; v <= 7; v++) {

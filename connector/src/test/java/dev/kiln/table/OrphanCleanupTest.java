@@ -20,6 +20,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -248,10 +250,41 @@ class OrphanCleanupTest {
         assertThat(removed).containsExactly(table.resolve(orphan.path()));
     }
 
+    @ParameterizedTest(name = "host clock off by {0} h")
+    @ValueSource(longs = {24, -24})
+    void aCleanupHostsSkewedClockDoesNotMoveTheCutoffOffTheStoragesClock(long skewHours)
+            throws IOException {
+        KilnTable table = KilnTable.create(root, options(1));
+        GenerationRef old = stored("data/bucket-0/old.arrow", 0, Duration.ofHours(2));
+        GenerationRef young = stored("data/bucket-0/young.arrow", 0, Duration.ofMinutes(30));
+        GenerationRef fresh = stored("data/bucket-0/fresh.arrow", 0, Duration.ZERO);
+        Clock skewed = Clock.offset(Clock.systemUTC(), Duration.ofHours(skewHours));
+
+        long before = System.currentTimeMillis();
+        List<Path> removed = table.removeOrphans(GRACE, skewed);
+        long after = System.currentTimeMillis();
+
+        assertThat(removed)
+                .as("what is older than the grace period by the storage's clock")
+                .containsExactly(table.resolve(old.path()));
+        assertThat(table.latestManifest().orphanCutoffMillis())
+                .isBetween(before - GRACE.toMillis() - 1000, after - GRACE.toMillis());
+        GenerationRef afterwards = stored("data/bucket-0/afterwards.arrow", 0, Duration.ZERO);
+        Manifest next = table.commit(commit("w", 1, List.of(fresh, young, afterwards), List.of()));
+        assertThat(next.generations()).containsExactly(fresh, young, afterwards);
+        assertThat(dir.resolve("table").resolve("_kiln/tmp").toFile().list())
+                .as("no clock marker is left behind")
+                .noneMatch(name -> name.startsWith(TablePaths.CLOCK_MARKER_PREFIX));
+        assertEveryNamedFileIsStored(table);
+    }
+
     @Test
     void aCleanupThatDeletesGenerationsPublishesItsCutoffOnceAndLaterCommitsHonourIt()
             throws IOException {
-        KilnTable table = KilnTable.create(root, options(1));
+        // The storage's clock stands still at now: every cleanup here claims the same cutoff.
+        KilnTable table =
+                KilnTable.create(
+                        new StorageClockFileSystem(() -> now.toEpochMilli()), root, options(1));
         GenerationRef retired = stored("data/bucket-0/retired.arrow", 0, Duration.ofHours(3));
         table.commit(commit("w", 1, List.of(retired), List.of()));
         table.commit(commit("w", 2, List.of(), List.of(retired.path())));

@@ -262,22 +262,50 @@ class S3CommitTest {
         assertThat(table.manifest(1).generations()).containsExactly(g);
     }
 
+    /**
+     * Orphan cleanup on S3 takes its now from the server (a marker object's Last-Modified), not
+     * from the host: a host a day ahead removes nothing young and leaves commits of files written
+     * before it working; a host a day behind still removes what is old by the server's clock.
+     */
     @Test
-    void orphanCleanupOnS3RemovesOnlyUnnamedFiles() throws IOException {
+    void orphanCleanupOnS3ReadsTheServersClockAndRemovesOnlyUnnamedFiles() throws Exception {
         Path root = S3.root("orphans");
         KilnTable table = KilnTable.create(root, options(2));
         GenerationRef live = stored(root, "data/bucket-0/live.arrow", 0);
         table.commit(commit("w", 1, List.of(live), List.of()));
+        Path orphan = new Path(root, "data/bucket-1/orphan.arrow");
         stored(root, "data/bucket-1/orphan.arrow", 1);
-        Clock later = Clock.offset(Clock.systemUTC(), Duration.ofHours(1));
+        GenerationRef pending = stored(root, "data/bucket-0/pending.arrow", 0);
 
-        List<Path> removed = table.removeOrphans(Duration.ofMinutes(1), later);
+        Clock dayAhead = Clock.offset(Clock.systemUTC(), Duration.ofDays(1));
+        assertThat(table.removeOrphans(Duration.ofMinutes(1), dayAhead)).isEmpty();
+        assertThat(table.commit(commit("w", 2, List.of(pending), List.of())).generations())
+                .containsExactly(live, pending);
+        assertThat(TableFiles.of(root.getFileSystem()).list(root, TablePaths.TEMP_DIR))
+                .as("no clock marker is left behind")
+                .noneMatch(e -> e.name().startsWith(TablePaths.CLOCK_MARKER_PREFIX));
 
-        assertThat(removed).containsExactly(new Path(root, "data/bucket-1/orphan.arrow"));
+        long orphanModified =
+                TableFiles.of(root.getFileSystem()).list(root, "data/bucket-1").stream()
+                        .filter(e -> e.name().equals("orphan.arrow"))
+                        .findFirst()
+                        .orElseThrow()
+                        .modificationTime();
+        // With no grace period, the server's clock (whole seconds here) must pass the orphan's
+        // time.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (table.storageMillis() <= orphanModified) {
+            assertThat(System.nanoTime()).as("the server's clock advances").isLessThan(deadline);
+        }
+        Clock dayBehind = Clock.offset(Clock.systemUTC(), Duration.ofDays(-1));
+        List<Path> removed = table.removeOrphans(Duration.ZERO, dayBehind);
+
+        assertThat(removed).containsExactly(orphan);
         FileSystem fs = root.getFileSystem();
-        assertThat(fs.exists(new Path(root, "data/bucket-1/orphan.arrow"))).isFalse();
+        assertThat(fs.exists(orphan)).isFalse();
         assertThat(fs.exists(new Path(root, live.path()))).isTrue();
-        assertThat(table.latestManifest().generations()).containsExactly(live);
+        assertThat(fs.exists(new Path(root, pending.path()))).isTrue();
+        assertThat(table.latestManifest().generations()).containsExactly(live, pending);
     }
 
     @Test

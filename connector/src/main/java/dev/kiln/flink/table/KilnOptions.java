@@ -19,6 +19,7 @@ import dev.kiln.flink.KilnSink;
 import dev.kiln.flink.LookupOptions;
 import dev.kiln.format.GenerationWriter;
 import dev.kiln.table.CompactionPolicy;
+import dev.kiln.table.TableOptions;
 import dev.kiln.warm.GenerationCache;
 
 import org.apache.flink.annotation.PublicEvolving;
@@ -67,7 +68,9 @@ public final class KilnOptions {
                     .defaultValue(KilnSink.DEFAULT_BUCKET_COUNT)
                     .withDescription(
                             "Number of buckets (hash of the primary key modulo this), fixed when"
-                                    + " the table is created. When set, an existing table must"
+                                    + " the table is created; from 1 to "
+                                    + TableOptions.MAX_BUCKET_COUNT
+                                    + ". When set, an existing table must"
                                     + " have this many; when not set, an existing table's count"
                                     + " is used.");
 
@@ -334,6 +337,10 @@ public final class KilnOptions {
      */
     static void validate(ReadableConfig config) {
         positive(config, BUCKET);
+        if (config.get(BUCKET) > TableOptions.MAX_BUCKET_COUNT) {
+            throw invalid(
+                    BUCKET, config.get(BUCKET), "must be at most " + TableOptions.MAX_BUCKET_COUNT);
+        }
         config.getOptional(SINK_PARALLELISM).ifPresent(p -> positive(SINK_PARALLELISM, p));
         positive(SINK_MEMTABLE_SIZE, config.get(SINK_MEMTABLE_SIZE).getBytes());
         atLeast(config, SINK_COMPACTION_MAX_GENERATIONS, 1);
