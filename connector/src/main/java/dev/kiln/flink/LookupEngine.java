@@ -17,7 +17,10 @@ package dev.kiln.flink;
 import dev.kiln.format.LookupResult;
 import dev.kiln.table.GenerationLookup;
 import dev.kiln.table.KilnTable;
+import dev.kiln.table.KilnTableException;
 import dev.kiln.table.Snapshot;
+import dev.kiln.table.TableNotFoundException;
+import dev.kiln.table.TableReplacedException;
 import dev.kiln.table.VersionExpiredException;
 import dev.kiln.warm.GenerationCache;
 
@@ -129,10 +132,15 @@ public final class LookupEngine implements AutoCloseable {
      * follower, which moves to the latest version (warmed before the swap as usual), and is
      * answered again, once, from the version the follower moves to.
      *
+     * <p>A table that is gone or replaced fails the lookup at once with {@link
+     * TableNotFoundException} or {@link TableReplacedException} naming its root, and the follower
+     * stops following it ({@link SnapshotFollower#lost()}); so does every later lookup.
+     *
      * @return FOUND with the newest row, or ABSENT; failed with the storage's {@code IOException}
      *     or a {@code CorruptGenerationException}, unwrapped; with {@link VersionExpiredException}
-     *     naming the version if the version the follower moved to expired as well; or with {@link
-     *     IllegalStateException} if the lookup closed first
+     *     naming the version if the version the follower moved to expired as well; with the
+     *     follower's {@link SnapshotFollower#lost()} error once the table is gone or replaced; or
+     *     with {@link IllegalStateException} if the lookup closed first
      */
     public CompletableFuture<LookupResult> lookup(byte[] key) {
         requireNonNull(key, "key");
@@ -150,7 +158,7 @@ public final class LookupEngine implements AutoCloseable {
             cached = lookupIfCached(bucket, key);
         } catch (RuntimeException e) {
             metrics.failures.inc();
-            return CompletableFuture.failedFuture(e);
+            return CompletableFuture.failedFuture(unwrap(e));
         }
         if (cached != null) {
             metrics.hits.inc();
@@ -241,7 +249,7 @@ public final class LookupEngine implements AutoCloseable {
         } catch (RuntimeException e) {
             for (Request request : batch) {
                 metrics.failures.inc();
-                request.result.completeExceptionally(e);
+                request.result.completeExceptionally(unwrap(e));
             }
             return;
         }
@@ -256,6 +264,11 @@ public final class LookupEngine implements AutoCloseable {
         answers.whenComplete(
                 (results, error) -> {
                     pin.release();
+                    if (error != null
+                            && (unwrap(error) instanceof TableNotFoundException
+                                    || unwrap(error) instanceof TableReplacedException)) {
+                        follower.tableLost((KilnTableException) unwrap(error));
+                    }
                     if (error != null && unwrap(error) instanceof VersionExpiredException expired) {
                         follower.versionExpired(expired);
                         if (mayRetry) {
@@ -289,9 +302,15 @@ public final class LookupEngine implements AutoCloseable {
                                     // Closing: fail below.
                                 }
                             }
+                            Throwable cause =
+                                    followerClosed != null
+                                                    && unwrap(followerClosed)
+                                                            instanceof KilnTableException lost
+                                            ? lost
+                                            : closedError();
                             for (Request request : batch) {
                                 metrics.failures.inc();
-                                request.result.completeExceptionally(closedError());
+                                request.result.completeExceptionally(cause);
                             }
                         });
     }
@@ -325,7 +344,9 @@ public final class LookupEngine implements AutoCloseable {
     }
 
     static Throwable unwrap(Throwable error) {
-        while ((error instanceof CompletionException || error instanceof ExecutionException)
+        while ((error instanceof CompletionException
+                        || error instanceof ExecutionException
+                        || error instanceof SnapshotFollower.TableLost)
                 && error.getCause() != null) {
             error = error.getCause();
         }

@@ -79,12 +79,15 @@ final class TestTable implements AutoCloseable {
 
     /** A table at {@code root} on any file system ({@code s3://} included). */
     static TestTable create(Path root, int buckets) throws IOException {
-        TableOptions options =
-                TableOptions.builder(FlinkArrowTypes.toArrowSchema(TYPE, KEY), KEY)
-                        .bucketCount(buckets)
-                        .targetPageBytes(512)
-                        .build();
-        return new TestTable(KilnTable.create(root, options));
+        return new TestTable(KilnTable.create(root, options(buckets)));
+    }
+
+    /** The options the tables of this class are created with. */
+    static TableOptions options(int buckets) {
+        return TableOptions.builder(FlinkArrowTypes.toArrowSchema(TYPE, KEY), KEY)
+                .bucketCount(buckets)
+                .targetPageBytes(512)
+                .build();
     }
 
     Path root() {
