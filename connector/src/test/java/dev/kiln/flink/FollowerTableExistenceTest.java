@@ -37,9 +37,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -114,6 +116,42 @@ class FollowerTableExistenceTest {
                 .isInstanceOf(TableNotFoundException.class);
         assertThat(follower.versionAfter(follower.version())).isCompletedExceptionally();
         assertThat(follower.expiredVersions()).isZero();
+    }
+
+    /**
+     * Lookups that found their version expired wait for the follower to move on; if the table is
+     * deleted meanwhile, the follower's poll fails them with the typed error instead of leaving
+     * them to wait for a swap that never comes.
+     */
+    @Test
+    void lookupsWaitingToLeaveAnExpiredVersionFailWhenTheTableIsDeleted() throws Exception {
+        TestTable table = table();
+        Manifest first = table.upsert(1, LongStream.range(0, 100).toArray());
+        SnapshotFollower follower = follower(table.table, false);
+        follower.initialize();
+        LookupEngine engine = engine(table.table, follower);
+        for (int b = 0; b < 4; b++) {
+            table.compact(b);
+        }
+        table.upsert(2, LongStream.range(100, 120).toArray());
+        Clock later = Clock.offset(Clock.systemUTC(), Duration.ofHours(1));
+        assertThat(table.table.expireVersions(1, Duration.ZERO, later)).contains(first.version());
+        assertThat(table.table.removeOrphans(Duration.ofMinutes(1), later)).isNotEmpty();
+        CompletableFuture<LookupResult> waiting = engine.lookup(table.key(1));
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (follower.expiredVersions() == 0) {
+            assertThat(System.nanoTime()).as("no expired version reported").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        assertThat(waiting).isNotDone();
+
+        FileUtils.deleteDirectory(root.toFile());
+        assertThat(follower.poll()).isFalse();
+
+        assertThatThrownBy(() -> waiting.get(1, TimeUnit.MINUTES))
+                .cause()
+                .isInstanceOf(TableNotFoundException.class)
+                .hasMessageContaining(table.root().toString());
     }
 
     /**
