@@ -261,23 +261,32 @@ public final class SnapshotFollower implements AutoCloseable {
      * every key absent) until a poll finds the table, and follows it from there, warmed.
      *
      * @throws TableNotFoundException if the table is gone and the handle was bound ({@link
-     *     KilnTable#open})
+     *     KilnTable#open}); with an unbound handle, only {@link IncompatibleTableException} is
+     *     thrown, and a failed read is counted and retried by the polls as they do
      */
     public synchronized void initialize() throws IOException {
         if (current != null) {
             return;
         }
+        boolean expected = !table.bound();
         Manifest latest;
         try {
             latest = source.latest(null);
-        } catch (TableNotFoundException e) {
-            if (table.bound()) {
+        } catch (IncompatibleTableException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            if (!expected) {
                 throw e;
             }
-            LOG.info(
-                    "Kiln table {} does not exist yet: every key reads as absent until it is"
-                            + " created.",
-                    table.root());
+            if (e instanceof TableNotFoundException) {
+                LOG.info(
+                        "Kiln table {} does not exist yet: every key reads as absent until it is"
+                                + " created.",
+                        table.root());
+            } else {
+                // Found while it is being created (no manifest yet), or a read failed: polls retry.
+                readFailed(e);
+            }
             install(null, Set.of());
             return;
         }

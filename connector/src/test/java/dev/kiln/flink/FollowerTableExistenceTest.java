@@ -273,6 +273,33 @@ class FollowerTableExistenceTest {
         assertThat(expected.tableId()).isEqualTo(table.table.tableId());
     }
 
+    /**
+     * A lookup that starts while its table is being created (its metadata written, its first
+     * manifest not yet) starts as before the table existed and follows it once it is complete.
+     */
+    @Test
+    void aLookupStartedWhileItsTableIsBeingCreatedStartsAndFollowsIt() throws Exception {
+        TestTable table = table();
+        java.nio.file.Path manifests = root.resolve("_kiln/manifests");
+        java.nio.file.Path aside = dir.resolve("manifests-aside");
+        java.nio.file.Files.move(manifests, aside);
+        java.nio.file.Files.delete(root.resolve("_kiln/version-hint"));
+        KilnTable expected = KilnTable.expect(new Path(root.toUri()), TestTable.options(4));
+        SnapshotFollower follower = follower(expected, true);
+
+        follower.initialize();
+
+        assertThat(follower.version()).isEqualTo(-1);
+        assertThat(follower.readFailures()).isOne();
+        assertThat(follower.current().lookup(table.key(3)).get().status())
+                .isEqualTo(LookupResult.Status.ABSENT);
+        java.nio.file.Files.move(aside, manifests);
+        Manifest written = table.upsert(1, LongStream.range(0, 20).toArray());
+        assertThat(follower.poll()).isTrue();
+        assertThat(follower.version()).isEqualTo(written.version());
+        assertThat(follower.current().lookup(table.key(3)).get().values().get(2)).isEqualTo(1L);
+    }
+
     /** A table created with other options than the lookup expects is not read. */
     @Test
     void aTableCreatedWithOtherBucketsThanExpectedFailsLookupsWithTheTypedError() throws Exception {
