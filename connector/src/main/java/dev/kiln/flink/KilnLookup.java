@@ -15,6 +15,7 @@
 package dev.kiln.flink;
 
 import dev.kiln.table.KilnTable;
+import dev.kiln.table.TableOptions;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.functions.Partitioner;
@@ -71,7 +72,17 @@ public final class KilnLookup {
      */
     public static <IN> DataStream<IN> partitionByBucket(
             DataStream<IN> stream, KeyFunction<IN> keyOf, Path tablePath) throws IOException {
-        KeyEncoder keys = new KeyEncoder(KilnTable.open(tablePath).options());
+        return partitionByBucket(stream, keyOf, KilnTable.open(tablePath).options());
+    }
+
+    /**
+     * Like {@link #partitionByBucket(DataStream, KeyFunction, Path)}, with the table's options
+     * given instead of read: for a job built before its table exists (see {@link
+     * Builder#tableOptions}). No I/O.
+     */
+    public static <IN> DataStream<IN> partitionByBucket(
+            DataStream<IN> stream, KeyFunction<IN> keyOf, TableOptions tableOptions) {
+        KeyEncoder keys = new KeyEncoder(requireNonNull(tableOptions, "tableOptions"));
         return stream.partitionCustom(new BucketPartitioner(), new BucketOf<>(keyOf, keys));
     }
 
@@ -107,6 +118,7 @@ public final class KilnLookup {
         private final Path tablePath;
         private LookupOptions options = LookupOptions.defaults();
         private boolean partitionedByBucket;
+        @Nullable private TableOptions tableOptions;
 
         private Builder(Path tablePath) {
             this.tablePath = tablePath;
@@ -126,6 +138,21 @@ public final class KilnLookup {
          */
         public Builder partitionedByBucket() {
             this.partitionedByBucket = true;
+            return this;
+        }
+
+        /**
+         * Sets the options of the table (schema, primary key, bucket count: those it is, or will
+         * be, created with), so that the job can be built and started before its table exists.
+         * Until the table is created every key is answered as absent (the result function gets
+         * {@code null}); a lookup then follows the table from the first version it finds, warmed
+         * before it answers from it, after checking that the table has this schema, primary key and
+         * bucket count ({@link dev.kiln.table.IncompatibleTableException} if not). Without them,
+         * the table is read when the function is built (for {@link KeyedBuilder#build()}) and
+         * opened, and must exist then.
+         */
+        public Builder tableOptions(TableOptions tableOptions) {
+            this.tableOptions = requireNonNull(tableOptions, "tableOptions");
             return this;
         }
 
@@ -149,17 +176,21 @@ public final class KilnLookup {
         /**
          * Returns a function that emits the row found for each input, and nothing when there is
          * none, typed {@code InternalTypeInfo.of(rowType)} of the table's row type, which this
-         * reads (blocking) from the table now. The function checks when it opens that the table
-         * still has that row type.
+         * reads (blocking) from the table now, or takes from {@link Builder#tableOptions} if set.
+         * The function checks when it opens that the table still has that row type.
          *
          * @throws IOException if the table cannot be opened
          */
         public KilnLookupFunction<IN, RowData> build() throws IOException {
-            RowType rowType =
-                    FlinkArrowTypes.toRowType(KilnTable.open(builder.tablePath).options().schema());
+            TableOptions table =
+                    builder.tableOptions != null
+                            ? builder.tableOptions
+                            : KilnTable.open(builder.tablePath).options();
+            RowType rowType = FlinkArrowTypes.toRowType(table.schema());
             return new KilnLookupFunction<>(
                     builder.tablePath,
                     builder.options,
+                    builder.tableOptions,
                     builder.partitionedByBucket,
                     keyOf,
                     (input, row) -> row,
@@ -176,6 +207,7 @@ public final class KilnLookup {
             return new KilnLookupFunction<>(
                     builder.tablePath,
                     builder.options,
+                    builder.tableOptions,
                     builder.partitionedByBucket,
                     keyOf,
                     requireNonNull(result, "result"),

@@ -16,6 +16,7 @@ package dev.kiln.flink;
 
 import dev.kiln.format.LookupResult;
 import dev.kiln.table.KilnTable;
+import dev.kiln.table.TableOptions;
 import dev.kiln.warm.GenerationCache;
 
 import org.apache.flink.annotation.PublicEvolving;
@@ -53,6 +54,13 @@ import java.util.function.IntPredicate;
  * input's {@link ResultFuture} exceptionally with the error itself; so does an exception of the key
  * or result function. Timeouts are Flink's ({@code TimeoutException}, the default {@code timeout}).
  *
+ * <p>The table: built with {@link KilnLookup.Builder#tableOptions}, the function starts before its
+ * table exists and answers every key absent until it is created, then follows it (warmed before the
+ * swap). Once a subtask has read the table, a table deleted or replaced at the path fails its
+ * lookups with {@link dev.kiln.table.TableNotFoundException} or {@link
+ * dev.kiln.table.TableReplacedException} naming the path; the job's restart then reads the table
+ * there now (see {@link SnapshotFollower#lost()}).
+ *
  * <p>Metrics, in the group {@code kiln} of the operator: see {@code docs/lookup.md}.
  */
 @PublicEvolving
@@ -66,6 +74,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
 
     private final Path tablePath;
     private final LookupOptions options;
+    @Nullable private final TableOptions expected;
     private final boolean partitionedByBucket;
     private final KilnLookup.KeyFunction<IN> keyOf;
     private final KilnLookup.ResultFunction<IN, OUT> result;
@@ -82,6 +91,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
     KilnLookupFunction(
             Path tablePath,
             LookupOptions options,
+            @Nullable TableOptions expected,
             boolean partitionedByBucket,
             KilnLookup.KeyFunction<IN> keyOf,
             KilnLookup.ResultFunction<IN, OUT> result,
@@ -89,6 +99,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
             @Nullable RowType emittedRowType) {
         this.tablePath = tablePath;
         this.options = options;
+        this.expected = expected;
         this.partitionedByBucket = partitionedByBucket;
         this.keyOf = keyOf;
         this.result = result;
@@ -98,7 +109,10 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
 
     @Override
     public void open(OpenContext openContext) throws Exception {
-        KilnTable table = KilnTable.open(tablePath);
+        KilnTable table =
+                expected == null
+                        ? KilnTable.open(tablePath)
+                        : KilnTable.expect(tablePath, expected);
         keys = new KeyEncoder(table.options());
         RowType rowType = FlinkArrowTypes.toRowType(table.options().schema());
         if (emittedRowType != null && !emittedRowType.equals(rowType)) {

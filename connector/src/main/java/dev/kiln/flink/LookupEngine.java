@@ -17,7 +17,10 @@ package dev.kiln.flink;
 import dev.kiln.format.LookupResult;
 import dev.kiln.table.GenerationLookup;
 import dev.kiln.table.KilnTable;
+import dev.kiln.table.KilnTableException;
 import dev.kiln.table.Snapshot;
+import dev.kiln.table.TableNotFoundException;
+import dev.kiln.table.TableReplacedException;
 import dev.kiln.table.VersionExpiredException;
 import dev.kiln.warm.GenerationCache;
 
@@ -138,10 +141,15 @@ public final class LookupEngine implements AutoCloseable {
      * answered again, once, from the version the follower moved to right after the expired one (the
      * oldest any later lookup can have pinned, so the order still holds).
      *
+     * <p>A table that is gone or replaced fails the lookup at once with {@link
+     * TableNotFoundException} or {@link TableReplacedException} naming its root, and the follower
+     * stops following it ({@link SnapshotFollower#lost()}); so does every later lookup.
+     *
      * @return FOUND with the newest row, or ABSENT; failed with the storage's {@code IOException}
      *     or a {@code CorruptGenerationException}, unwrapped; with {@link VersionExpiredException}
-     *     naming the version if the version the follower moved to expired as well; or with {@link
-     *     IllegalStateException} if the lookup closed first
+     *     naming the version if the version the follower moved to expired as well; with the
+     *     follower's {@link SnapshotFollower#lost()} error once the table is gone or replaced; or
+     *     with {@link IllegalStateException} if the lookup closed first
      */
     public CompletableFuture<LookupResult> lookup(byte[] key) {
         requireNonNull(key, "key");
@@ -160,7 +168,7 @@ public final class LookupEngine implements AutoCloseable {
             pin = follower.pin();
         } catch (RuntimeException e) {
             metrics.failures.inc();
-            return CompletableFuture.failedFuture(e);
+            return CompletableFuture.failedFuture(unwrap(e));
         }
         try {
             cached = pin.snapshot().lookupIfCached(bucket, key, cache);
@@ -256,6 +264,11 @@ public final class LookupEngine implements AutoCloseable {
         }
         answers.whenComplete(
                 (results, error) -> {
+                    if (error != null
+                            && (unwrap(error) instanceof TableNotFoundException
+                                    || unwrap(error) instanceof TableReplacedException)) {
+                        follower.tableLost((KilnTableException) unwrap(error));
+                    }
                     if (error != null && unwrap(error) instanceof VersionExpiredException expired) {
                         follower.versionExpired(expired);
                         if (mayRetry) {
@@ -301,11 +314,17 @@ public final class LookupEngine implements AutoCloseable {
                                     failure = e;
                                 }
                             }
+                            Throwable cause =
+                                    followerClosed != null
+                                                    && unwrap(followerClosed)
+                                                            instanceof KilnTableException lost
+                                            ? lost
+                                            : closedError();
                             for (Request request : batch) {
                                 request.pin.release();
                                 metrics.failures.inc();
                                 request.result.completeExceptionally(
-                                        failure != null ? failure : closedError());
+                                        failure != null ? failure : cause);
                             }
                         });
     }
@@ -340,7 +359,9 @@ public final class LookupEngine implements AutoCloseable {
     }
 
     static Throwable unwrap(Throwable error) {
-        while ((error instanceof CompletionException || error instanceof ExecutionException)
+        while ((error instanceof CompletionException
+                        || error instanceof ExecutionException
+                        || error instanceof SnapshotFollower.TableLost)
                 && error.getCause() != null) {
             error = error.getCause();
         }

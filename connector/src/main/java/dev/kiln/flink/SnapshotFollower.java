@@ -15,9 +15,13 @@
 package dev.kiln.flink;
 
 import dev.kiln.table.GenerationRef;
+import dev.kiln.table.IncompatibleTableException;
 import dev.kiln.table.KilnTable;
+import dev.kiln.table.KilnTableException;
 import dev.kiln.table.Manifest;
 import dev.kiln.table.Snapshot;
+import dev.kiln.table.TableNotFoundException;
+import dev.kiln.table.TableReplacedException;
 import dev.kiln.table.VersionExpiredException;
 import dev.kiln.warm.GenerationCache;
 import dev.kiln.warm.GenerationFile;
@@ -38,6 +42,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -66,8 +71,20 @@ import static java.util.Objects.requireNonNull;
  * and what nobody holds (generations warmed for a commit not yet published) is left alone. A jump
  * of several versions at once warms the union of their new generations that are still live, so no
  * version's generations go unwarmed: the follower never skips a version silently and never goes
- * backwards (an older or equal version read is ignored). {@link #close()} releases the current
- * snapshot's holds once its last lookup is done.
+ * backwards (an equal version read is ignored). {@link #close()} releases the current snapshot's
+ * holds once its last lookup is done.
+ *
+ * <p>The table's existence and identity: a follower follows one table, the first it finds at its
+ * root. Each poll checks that the table there is still that one ({@link VersionSource#of}: its
+ * identity, a UUID written at creation, and its versions, which never go back). A follower of a
+ * handle of {@link KilnTable#expect} that starts before the table exists reads it as empty (every
+ * key absent) and follows the table from the first poll that finds it, warmed before the swap as
+ * usual. Once it has found the table, a table deleted or replaced (deleted and created again) is
+ * {@link #lost()}: the follower stops, its generations leave the cache, and lookups fail with the
+ * typed error naming the root ({@link TableNotFoundException}, {@link TableReplacedException}); it
+ * never answers from a table that is gone, nor from the old one after it saw the new one. Between
+ * the deletion and the poll that sees it, lookups answered from the cache answer as before, and the
+ * others fail with the typed error at once ({@link KilnTable#expiredOr}).
  *
  * <p>Faults: a failed read is logged, counted ({@link #readFailures()}) and retried at the next
  * poll; the follower keeps its current version meanwhile and never swaps to anything it could not
@@ -95,6 +112,9 @@ public final class SnapshotFollower implements AutoCloseable {
      */
     static final int MAX_EXPIRED_READS = 8;
 
+    /** What a table that does not exist yet holds: nothing. */
+    private static final Manifest NO_TABLE = new Manifest(0, List.of(), List.of(), Map.of());
+
     /** Reads the table's latest version. The follower's only read of the table. */
     @FunctionalInterface
     public interface VersionSource {
@@ -108,23 +128,45 @@ public final class SnapshotFollower implements AutoCloseable {
 
         /**
          * Returns the source of {@code table}: its version hint ({@link KilnTable#latestVersion}, a
-         * few metadata requests), and the manifest only when the version grew.
+         * few metadata requests), the manifest only when the version grew, and then the table's
+         * metadata ({@link KilnTable#checkIdentity}, one read), so that what it returns is a
+         * version of the table {@code current} is of. A handle of {@link KilnTable#expect} not yet
+         * bound is bound first.
+         *
+         * @throws TableNotFoundException naming the root if no table is there
+         * @throws TableReplacedException naming the root if the table there is another one than the
+         *     one {@code current} (or the handle) is of: another identity, or a latest version
+         *     older than {@code current}
+         * @throws IncompatibleTableException if an unbound handle finds a table of another schema,
+         *     key or bucket count
          */
         static VersionSource of(KilnTable table) {
             return current -> {
+                if (!table.bound()) {
+                    table.checkIdentity();
+                }
                 for (int attempt = 1; ; attempt++) {
-                    long latest = table.latestVersion();
-                    if (current != null && latest <= current.version()) {
-                        return current;
-                    }
-                    try {
-                        return table.manifest(latest);
-                    } catch (VersionExpiredException e) {
-                        // Expired between the two reads, so a newer version exists: read again.
-                        if (attempt >= MAX_EXPIRED_READS) {
-                            throw e;
+                    long latest =
+                            current == null
+                                    ? table.latestVersion()
+                                    : table.latestVersion(current.version());
+                    Manifest manifest;
+                    if (current != null && latest == current.version()) {
+                        manifest = current;
+                    } else {
+                        try {
+                            manifest = table.manifest(latest);
+                        } catch (VersionExpiredException e) {
+                            // Expired between the two reads, so a newer version exists: read again.
+                            if (attempt >= MAX_EXPIRED_READS) {
+                                throw e;
+                            }
+                            continue;
                         }
                     }
+                    // After the reads: a table replaced before or while they ran is seen here.
+                    table.checkIdentity();
+                    return manifest;
                 }
             };
         }
@@ -139,6 +181,10 @@ public final class SnapshotFollower implements AutoCloseable {
     private final Duration warmDeadline;
 
     private volatile Pin current;
+
+    /** Why the table followed is lost (deleted, replaced or incompatible); set once. */
+    @Nullable private volatile KilnTableException lost;
+
     private volatile long latestSeenVersion = -1;
     private volatile long lastWarmNanos;
     private volatile ScheduledExecutorService poller;
@@ -209,12 +255,42 @@ public final class SnapshotFollower implements AutoCloseable {
 
     /**
      * Reads, warms and swaps to the latest version for the first time. Unlike {@link #poll()}, a
-     * failed read is thrown: a reader that cannot read its table at all should not start.
+     * failed read is thrown: a reader that cannot read its table at all should not start. But a
+     * table that does not exist yet, followed through a handle of {@link KilnTable#expect} not yet
+     * bound, is not a failure: the follower then reads as an empty table ({@link #version()} -1,
+     * every key absent) until a poll finds the table, and follows it from there, warmed.
+     *
+     * @throws TableNotFoundException if the table is gone and the handle was bound ({@link
+     *     KilnTable#open}); with an unbound handle, only {@link IncompatibleTableException} is
+     *     thrown, and a failed read is counted and retried by the polls as they do
      */
     public synchronized void initialize() throws IOException {
-        if (current == null) {
-            swapTo(source.latest(null));
+        if (current != null) {
+            return;
         }
+        boolean expected = !table.bound();
+        Manifest latest;
+        try {
+            latest = source.latest(null);
+        } catch (IncompatibleTableException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            if (!expected) {
+                throw e;
+            }
+            if (e instanceof TableNotFoundException) {
+                LOG.info(
+                        "Kiln table {} does not exist yet: every key reads as absent until it is"
+                                + " created.",
+                        table.root());
+            } else {
+                // Found while it is being created (no manifest yet), or a read failed: polls retry.
+                readFailed(e);
+            }
+            install(null, Set.of());
+            return;
+        }
+        swapTo(latest);
     }
 
     /**
@@ -242,6 +318,9 @@ public final class SnapshotFollower implements AutoCloseable {
      * @return whether the current snapshot changed
      */
     public synchronized boolean poll() {
+        if (lost != null) {
+            return false;
+        }
         if (current == null) {
             try {
                 initialize();
@@ -254,7 +333,15 @@ public final class SnapshotFollower implements AutoCloseable {
         Manifest latest;
         try {
             Pin pin = current;
-            latest = source.latest(pin.snapshot.manifest());
+            latest = source.latest(pin.placeholder ? null : pin.snapshot.manifest());
+        } catch (TableNotFoundException e) {
+            if (table.bound()) {
+                lose(e);
+            }
+            return false;
+        } catch (TableReplacedException | IncompatibleTableException e) {
+            lose(e);
+            return false;
         } catch (IOException | RuntimeException e) {
             readFailed(e);
             return false;
@@ -262,10 +349,30 @@ public final class SnapshotFollower implements AutoCloseable {
         return swapTo(latest);
     }
 
-    /** Returns the snapshot lookups read now; {@code null} before {@link #initialize()}. */
+    /**
+     * Returns the snapshot lookups read now; {@code null} before {@link #initialize()}.
+     *
+     * @throws TableLost once the table is lost (see {@link #lost()})
+     */
     public Snapshot current() {
+        checkNotLost();
         Pin pin = current;
         return pin == null ? null : pin.snapshot;
+    }
+
+    /**
+     * Returns why the table followed is lost, or {@code null} if it is not: a {@link
+     * TableNotFoundException} (the table this follower read was deleted), a {@link
+     * TableReplacedException} (another table was created at its root) or an {@link
+     * IncompatibleTableException} (the table created after the follower started is not the one
+     * expected). Once lost, the follower stops polling, releases its snapshot's generations from
+     * the cache (evicted once its last lookup is done and no other reader holds them), and {@link
+     * #pin()}, {@link #current()} and {@link #versionAfter} fail with that error: the replaced
+     * table is never read again. A new follower (a restarted task) follows the table there now.
+     */
+    @Nullable
+    public KilnTableException lost() {
+        return lost;
     }
 
     /**
@@ -273,10 +380,12 @@ public final class SnapshotFollower implements AutoCloseable {
      * cache until every pin of this snapshot is {@link Pin#release released}, so a lookup that
      * started before a swap does not lose its pages to the swap.
      *
+     * @throws TableLost once the table is lost ({@link #lost()})
      * @throws IllegalStateException before {@link #initialize()}, or once closed
      */
     public Pin pin() {
         while (true) {
+            checkNotLost();
             if (closed) {
                 throw new IllegalStateException("the follower of " + table.root() + " is closed");
             }
@@ -285,25 +394,44 @@ public final class SnapshotFollower implements AutoCloseable {
                 throw new IllegalStateException("initialize() the follower of " + table.root());
             }
             if (pin.tryAcquire()) {
+                if (lost != null) {
+                    pin.release();
+                    checkNotLost();
+                }
                 return pin;
             }
         }
     }
 
-    /** Returns the version of {@link #current()}, or -1 before the first. */
+    private void checkNotLost() {
+        KilnTableException error = lost;
+        if (error != null) {
+            throw new TableLost(error);
+        }
+    }
+
+    /**
+     * Returns the version of {@link #current()}, or -1 before the first (and while the table does
+     * not exist yet).
+     */
     public long version() {
         Pin pin = current;
-        return pin == null ? -1 : pin.snapshot.manifest().version();
+        return pin == null || pin.placeholder ? -1 : pin.snapshot.manifest().version();
     }
 
     /**
      * Returns a future that completes once the current version is newer than {@code version}: at
      * once if it is, otherwise at the swap that makes it so. It fails with {@link
-     * IllegalStateException} if the follower closes first. Never blocks; callable from any thread.
-     * Callbacks run on the thread that swaps (the follower's) unless already complete.
+     * IllegalStateException} if the follower closes first, and with the error of {@link #lost()} if
+     * the table is lost first. Never blocks; callable from any thread. Callbacks run on the thread
+     * that swaps (the follower's) unless already complete.
      */
     public CompletableFuture<Void> versionAfter(long version) {
         CompletableFuture<Void> swap = nextSwap;
+        KilnTableException error = lost;
+        if (error != null) {
+            return CompletableFuture.failedFuture(error);
+        }
         if (version() > version) {
             return CompletableFuture.completedFuture(null);
         }
@@ -397,6 +525,20 @@ public final class SnapshotFollower implements AutoCloseable {
         }
     }
 
+    /**
+     * Reports that a lookup on a snapshot of this follower found its table deleted ({@link
+     * TableNotFoundException}) or replaced ({@link TableReplacedException}): the follower stops at
+     * once, as a poll that saw it would ({@link #lost()}), rather than at its next poll. Callable
+     * from any thread; never blocks.
+     */
+    public void tableLost(KilnTableException error) {
+        if (error instanceof TableNotFoundException || error instanceof TableReplacedException) {
+            lose(error);
+        } else {
+            throw new IllegalArgumentException("not a lost table: " + error);
+        }
+    }
+
     /** Returns how long the last warm before swap took, in nanoseconds. */
     public long lastWarmNanos() {
         return lastWarmNanos;
@@ -415,7 +557,7 @@ public final class SnapshotFollower implements AutoCloseable {
             if (!closed) {
                 closed = true;
                 // The follower's own reference: its generations go once no lookup reads them.
-                if (current != null) {
+                if (current != null && lost == null) {
                     current.release();
                 }
             }
@@ -434,6 +576,35 @@ public final class SnapshotFollower implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops following a table that is gone or replaced: lookups fail with {@code error} from now
+     * on, waiters for a swap fail with it, and the follower's reference to its snapshot is released
+     * (its generations leave the cache once its last lookup is done).
+     */
+    private void lose(KilnTableException error) {
+        CompletableFuture<Void> waiting;
+        synchronized (swapLock) {
+            if (closed || lost != null) {
+                return;
+            }
+            lost = error;
+            if (current != null) {
+                current.release();
+            }
+            waiting = nextSwap;
+        }
+        LOG.error(
+                "Kiln table {}: stopped following at version {}; lookups fail from now on.",
+                table.root(),
+                version(),
+                error);
+        waiting.completeExceptionally(error);
+        ScheduledExecutorService running = poller;
+        if (running != null) {
+            running.shutdown();
+        }
+    }
+
     private void readFailed(Throwable error) {
         long failures = readFailures.incrementAndGet();
         LOG.warn(
@@ -449,6 +620,9 @@ public final class SnapshotFollower implements AutoCloseable {
         requireNonNull(latest, "the version source returned null");
         latestSeenVersion = Math.max(latestSeenVersion, latest.version());
         Pin previous = current;
+        if (previous != null && previous.placeholder) {
+            previous = null;
+        }
         if (previous != null && latest.version() <= previous.snapshot.manifest().version()) {
             return false;
         }
@@ -475,20 +649,22 @@ public final class SnapshotFollower implements AutoCloseable {
     }
 
     /**
-     * Makes {@code latest} current and retires the previous snapshot, unless closed: the cache
-     * evicts a generation the swap retired once the last lookup of the previous snapshot is done
-     * and no other reader's snapshot holds it ({@link GenerationCache#releasePaths}).
+     * Makes {@code latest} current and retires the previous snapshot, unless closed or lost: the
+     * cache evicts a generation the swap retired once the last lookup of the previous snapshot is
+     * done and no other reader's snapshot holds it ({@link GenerationCache#releasePaths}). A null
+     * {@code latest} installs the empty snapshot of a table that does not exist yet.
      */
-    private boolean install(Manifest latest, Set<Path> held) {
-        Snapshot snapshot = table.snapshot(latest, cache);
+    private boolean install(@Nullable Manifest latest, Set<Path> held) {
+        boolean placeholder = latest == null;
+        Snapshot snapshot = table.snapshot(placeholder ? NO_TABLE : latest, cache);
         snapshot.checkPaths();
         CompletableFuture<Void> swapped;
         synchronized (swapLock) {
-            if (closed) {
+            if (closed || lost != null) {
                 return false;
             }
             Pin previous = current;
-            Pin next = new Pin(snapshot, held);
+            Pin next = new Pin(snapshot, held, placeholder);
             if (previous != null) {
                 previous.successor = next;
             }
@@ -574,12 +750,16 @@ public final class SnapshotFollower implements AutoCloseable {
         /** The snapshot the follower swapped to from this one; set once, at that swap. */
         @Nullable private volatile Pin successor;
 
+        /** Whether this is the empty snapshot of a table that does not exist yet. */
+        private final boolean placeholder;
+
         /** The follower's reference (while current) plus one per reader; 0 once released. */
         private final AtomicInteger users = new AtomicInteger(1);
 
-        private Pin(Snapshot snapshot, Set<Path> held) {
+        private Pin(Snapshot snapshot, Set<Path> held, boolean placeholder) {
             this.snapshot = snapshot;
             this.held = held;
+            this.placeholder = placeholder;
         }
 
         /** Returns the pinned snapshot. */
@@ -609,7 +789,7 @@ public final class SnapshotFollower implements AutoCloseable {
                 return next;
             }
             cache.holdPaths(next.held);
-            Pin revived = new Pin(next.snapshot, next.held);
+            Pin revived = new Pin(next.snapshot, next.held, next.placeholder);
             revived.successor = next.successor;
             return revived;
         }
@@ -634,6 +814,24 @@ public final class SnapshotFollower implements AutoCloseable {
                     return true;
                 }
             }
+        }
+    }
+
+    /**
+     * Thrown by {@link #pin()} and {@link #current()} once the table is lost: an unchecked carrier
+     * of the typed error ({@link #getCause()}, see {@link #lost()}), which {@link LookupEngine}
+     * fails lookups with.
+     */
+    public static final class TableLost extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        TableLost(KilnTableException cause) {
+            super(cause.getMessage(), cause);
+        }
+
+        @Override
+        public synchronized KilnTableException getCause() {
+            return (KilnTableException) super.getCause();
         }
     }
 }

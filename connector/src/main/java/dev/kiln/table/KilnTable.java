@@ -23,6 +23,8 @@ import org.apache.flink.core.fs.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.annotation.Nullable;
+
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +36,9 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.UUID;
 
 import static java.util.Objects.requireNonNull;
 
@@ -42,13 +46,13 @@ import static java.util.Objects.requireNonNull;
  * A Kiln table on any Flink {@link FileSystem}: its options, its manifests, and the commit protocol
  * that publishes version {@code N+1}.
  *
- * <p>Layout under the root: {@code _kiln/table.json} (the {@link TableOptions}, written once),
- * {@code _kiln/manifests/manifest-<N>.json} (version {@code N}, written once, never rewritten),
- * {@code _kiln/version-hint} (a recent version's number, rewritten after each publish, never
- * trusted blindly) and {@code data/bucket-<b>/} (generation files). Manifests name generations by
- * path relative to the root; a manifest naming anything outside {@code data/} is rejected. Kiln
- * never follows a symbolic link under the root (on {@code file://}; see {@link
- * LinkedPathException}).
+ * <p>Layout under the root: {@code _kiln/table.json} (the {@link TableOptions} and the table's
+ * identity, a random UUID: {@link #tableId}; written once), {@code
+ * _kiln/manifests/manifest-<N>.json} (version {@code N}, written once, never rewritten), {@code
+ * _kiln/version-hint} (a recent version's number, rewritten after each publish, never trusted
+ * blindly) and {@code data/bucket-<b>/} (generation files). Manifests name generations by path
+ * relative to the root; a manifest naming anything outside {@code data/} is rejected. Kiln never
+ * follows a symbolic link under the root (on {@code file://}; see {@link LinkedPathException}).
  *
  * <p>Commit: {@link #commit} reads the latest version {@code N}, builds {@code N+1} and publishes
  * it with create-if-absent semantics (see {@code docs/table.md} for what each file system
@@ -68,6 +72,7 @@ import static java.util.Objects.requireNonNull;
  *       version is absent and the hinted one present); one more per version the hint lags, and a
  *       listing of the manifests folder if the hint is missing, wrong or lags by more than {@value
  *       #MAX_HINT_PROBES} versions.
+ *   <li>{@link #checkIdentity}: 1 read (the table metadata).
  *   <li>{@link #snapshot(GenerationLookup)} and {@link #latestManifest}: as many, with the hinted
  *       version read instead of checked. {@link #snapshot(long, GenerationLookup)} and {@link
  *       #manifest}: 1 read.
@@ -117,12 +122,21 @@ public final class KilnTable {
     private final ManifestPublisher publisher;
     private final TableFiles files;
 
-    private KilnTable(FileSystem fs, Path root, TableOptions options) {
+    /** Whether the table's metadata was read (or written); set once, under this. */
+    private volatile boolean bound;
+
+    /** The identity read or written; {@code null} if none (or not bound yet). */
+    @Nullable private volatile String tableId;
+
+    private KilnTable(
+            FileSystem fs, Path root, TableOptions options, boolean bound, @Nullable String id) {
         this.fs = fs;
         this.paths = new TablePaths(root);
         this.options = options;
         this.publisher = ManifestPublisher.forFileSystem(fs, root);
         this.files = TableFiles.of(fs);
+        this.bound = bound;
+        this.tableId = id;
     }
 
     /**
@@ -136,9 +150,10 @@ public final class KilnTable {
 
     static KilnTable create(FileSystem fs, Path root, TableOptions options) throws IOException {
         requireNonNull(options, "options");
-        KilnTable table = new KilnTable(fs, requireNonNull(root, "root"), options);
+        String id = UUID.randomUUID().toString();
+        KilnTable table = new KilnTable(fs, requireNonNull(root, "root"), options, true, id);
         try {
-            table.publish(table.paths.tableFile(), TableJson.writeTable(options));
+            table.publish(table.paths.tableFile(), TableJson.writeTable(options, id));
         } catch (ManifestConflictException e) {
             throw new TableAlreadyExistsException("a table exists at " + root, e);
         }
@@ -162,7 +177,115 @@ public final class KilnTable {
         if (!fs.exists(tableFile)) {
             throw new TableNotFoundException("no Kiln table at " + root);
         }
-        return new KilnTable(fs, root, TableJson.readTable(tableFile, readAll(fs, tableFile)));
+        TableJson.TableMeta meta = TableJson.readTable(tableFile, readAll(fs, tableFile));
+        return new KilnTable(fs, root, meta.options(), true, meta.tableId());
+    }
+
+    /**
+     * Returns a handle on the table that is, or will be, at {@code root}, for a reader that may
+     * start before the table is created: no I/O. Until the table exists its reads fail with {@link
+     * TableNotFoundException}. The first {@link #checkIdentity()} that finds a table binds the
+     * handle to it, after checking that its schema, primary key and bucket count are {@code
+     * options}' ({@link IncompatibleTableException} if not); from then on the handle behaves as
+     * {@link #open} would have returned it.
+     */
+    public static KilnTable expect(Path root, TableOptions options) throws IOException {
+        requireNonNull(root, "root");
+        return new KilnTable(
+                root.getFileSystem(), root, requireNonNull(options, "options"), false, null);
+    }
+
+    /**
+     * Returns the table's identity: a random UUID written into its metadata when it was created, so
+     * that a table deleted and created again at the same root is told apart from it. {@code null}
+     * for a table created by a Kiln that wrote none, and for a handle of {@link #expect} not yet
+     * {@link #bound}.
+     */
+    @Nullable
+    public String tableId() {
+        return tableId;
+    }
+
+    /**
+     * Returns whether this handle has read (or written) the table's metadata: always for {@link
+     * #open} and {@link #create}; for {@link #expect} once {@link #checkIdentity()} found the
+     * table.
+     */
+    public boolean bound() {
+        return bound;
+    }
+
+    /**
+     * Checks that the table at the root is still the one this handle read (one read of its
+     * metadata); for a handle of {@link #expect} not yet bound, binds it to the table found there.
+     *
+     * @throws TableNotFoundException naming the root if no table is there (it was deleted, or not
+     *     created yet)
+     * @throws TableReplacedException naming the root if the table there has another identity (it
+     *     was deleted and created again); never for two tables that both lack an identity
+     * @throws IncompatibleTableException if this handle was not bound and the table found has
+     *     another schema, primary key or bucket count than the handle's options
+     * @throws InvalidManifestException if the metadata is unreadable
+     */
+    public void checkIdentity() throws IOException {
+        Path tableFile = paths.tableFile();
+        byte[] bytes;
+        try {
+            bytes = readAll(fs, tableFile);
+        } catch (FileNotFoundException e) {
+            throw new TableNotFoundException(
+                    bound
+                            ? "the Kiln table at "
+                                    + root()
+                                    + " was deleted ("
+                                    + tableFile
+                                    + " is gone)"
+                            : "no Kiln table at " + root() + " yet",
+                    e);
+        }
+        TableJson.TableMeta found = TableJson.readTable(tableFile, bytes);
+        synchronized (this) {
+            if (!bound) {
+                String difference = difference(options, found.options());
+                if (difference != null) {
+                    throw new IncompatibleTableException(
+                            "the Kiln table created at "
+                                    + root()
+                                    + " is not the one this reader was built for: "
+                                    + difference);
+                }
+                tableId = found.tableId();
+                bound = true;
+                return;
+            }
+        }
+        if (!Objects.equals(tableId, found.tableId())) {
+            throw new TableReplacedException(
+                    "the Kiln table at "
+                            + root()
+                            + " was replaced: this reader read table "
+                            + tableId
+                            + ", the table there now is "
+                            + found.tableId());
+        }
+    }
+
+    /** Returns the first difference a reader of {@code expected} cannot read past, or null. */
+    @Nullable
+    private static String difference(TableOptions expected, TableOptions found) {
+        if (!expected.primaryKey().equals(found.primaryKey())) {
+            return "its primary key is "
+                    + found.primaryKey()
+                    + ", expected "
+                    + expected.primaryKey();
+        }
+        if (!expected.schema().getFields().equals(found.schema().getFields())) {
+            return "its schema is " + found.schema() + ", expected " + expected.schema();
+        }
+        if (expected.bucketCount() != found.bucketCount()) {
+            return "it has " + found.bucketCount() + " buckets, expected " + expected.bucketCount();
+        }
+        return null;
     }
 
     /** Returns the table's root. */
@@ -200,6 +323,8 @@ public final class KilnTable {
      * lists the manifests folder only if the hint is missing, unreadable, names a version that does
      * not exist, or lags by more than {@value #MAX_HINT_PROBES} versions.
      *
+     * @throws TableNotFoundException naming the root if no table is there (none was created, or it
+     *     was deleted)
      * @throws InvalidManifestException if the table has no manifest
      */
     public long latestVersion() throws IOException {
@@ -211,6 +336,28 @@ public final class KilnTable {
             }
         }
         return listLatestVersion();
+    }
+
+    /**
+     * Returns {@link #latestVersion()} for a reader that has read version {@code seen} of this
+     * table: a table's versions never go back, so an older latest version means that the table was
+     * deleted and another created at the root.
+     *
+     * @throws TableReplacedException naming the root and both versions if the latest version is
+     *     older than {@code seen}
+     */
+    public long latestVersion(long seen) throws IOException {
+        long latest = latestVersion();
+        if (latest < seen) {
+            throw new TableReplacedException(
+                    "the Kiln table at "
+                            + root()
+                            + " was replaced: this reader read version "
+                            + seen
+                            + ", the latest version there now is "
+                            + latest);
+        }
+        return latest;
     }
 
     /**
@@ -334,8 +481,8 @@ public final class KilnTable {
         }
         try {
             checkRetained(version, missing);
-        } catch (VersionExpiredException expired) {
-            return expired;
+        } catch (VersionExpiredException | TableNotFoundException | TableReplacedException gone) {
+            return gone;
         } catch (IOException | RuntimeException checkFailed) {
             error.addSuppressed(checkFailed);
         }
@@ -343,11 +490,14 @@ public final class KilnTable {
     }
 
     /**
-     * Throws {@link VersionExpiredException} naming {@code version} if its manifest is gone, with
-     * {@code cause} (what the caller found missing) as the cause. One existence check, and a
-     * listing if it is gone.
+     * Throws {@link TableNotFoundException} or {@link TableReplacedException} naming the root if
+     * the table is gone or replaced ({@link #checkIdentity()}), else {@link
+     * VersionExpiredException} naming {@code version} if its manifest is gone, with {@code cause}
+     * (what the caller found missing) as the cause. One read and one existence check, and a listing
+     * if the manifest is gone.
      */
     void checkRetained(long version, Throwable cause) throws IOException {
+        checkIdentity();
         if (!fs.exists(paths.manifest(version))) {
             throw new VersionExpiredException(version, oldestVersion(), cause);
         }
@@ -835,6 +985,9 @@ public final class KilnTable {
             latest = Math.max(latest, TablePaths.manifestVersion(entry.name()));
         }
         if (latest < 0) {
+            if (!fs.exists(paths.tableFile())) {
+                throw new TableNotFoundException("no Kiln table at " + root());
+            }
             throw new InvalidManifestException("no manifest under " + paths.manifestDir());
         }
         return latest;

@@ -24,11 +24,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import javax.annotation.Nullable;
+
 import java.io.IOException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.zip.CRC32C;
+
+import static java.util.Objects.requireNonNull;
 
 /**
  * The JSON forms of the table metadata and of manifests, and the checks a file must pass before
@@ -49,11 +53,15 @@ final class TableJson {
             List<String> primaryKey,
             int bucketCount,
             long targetPageBytes,
-            double filterFalsePositiveRate) {}
+            double filterFalsePositiveRate,
+            @Nullable String tableId) {}
+
+    /** What the table metadata holds: the options and the identity ({@code null} if none). */
+    record TableMeta(TableOptions options, @Nullable String tableId) {}
 
     record ManifestFile(int formatVersion, Manifest manifest) {}
 
-    static byte[] writeTable(TableOptions options) throws JsonProcessingException {
+    static byte[] writeTable(TableOptions options, String tableId) throws JsonProcessingException {
         return checksummed(
                 new TableFile(
                         FORMAT_VERSION,
@@ -61,18 +69,25 @@ final class TableJson {
                         options.primaryKey(),
                         options.bucketCount(),
                         options.targetPageBytes(),
-                        options.filterFalsePositiveRate()));
+                        options.filterFalsePositiveRate(),
+                        requireNonNull(tableId, "tableId")));
     }
 
-    static TableOptions readTable(Path path, byte[] bytes) throws InvalidManifestException {
+    /**
+     * Reads the table metadata at {@code path}; a table created before tables had an identity has
+     * none ({@code null}).
+     */
+    static TableMeta readTable(Path path, byte[] bytes) throws InvalidManifestException {
         try {
             TableFile file = MAPPER.treeToValue(verified(path, bytes), TableFile.class);
             checkFormatVersion(path, file.formatVersion());
-            return TableOptions.builder(Schema.fromJSON(file.schema()), file.primaryKey())
-                    .bucketCount(file.bucketCount())
-                    .targetPageBytes(file.targetPageBytes())
-                    .filterFalsePositiveRate(file.filterFalsePositiveRate())
-                    .build();
+            TableOptions options =
+                    TableOptions.builder(Schema.fromJSON(file.schema()), file.primaryKey())
+                            .bucketCount(file.bucketCount())
+                            .targetPageBytes(file.targetPageBytes())
+                            .filterFalsePositiveRate(file.filterFalsePositiveRate())
+                            .build();
+            return new TableMeta(options, file.tableId());
         } catch (InvalidManifestException e) {
             throw e;
         } catch (IOException | RuntimeException e) {

@@ -137,6 +137,32 @@ class KilnLookupFunctionTest {
         }
     }
 
+    /**
+     * A function built with the table's options opens before its table exists (a lookup job
+     * deployed before its writer) and answers every key absent.
+     */
+    @Test
+    void aFunctionBuiltWithTheTableOptionsStartsBeforeItsTableExists() throws Exception {
+        org.apache.flink.core.fs.Path later =
+                new org.apache.flink.core.fs.Path(dir.resolve("later").toUri());
+        KilnLookupFunction<Long, String> function =
+                KilnLookup.builder(later)
+                        .tableOptions(TestTable.options(8))
+                        .keyOf((Long id) -> id)
+                        .build(
+                                (id, row) -> id + "=" + (row == null ? "none" : row.getLong(2)),
+                                Types.STRING);
+        try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                harness(function, 0, 1, OrderMode.ORDERED)) {
+            harness.open();
+            for (long id : List.of(1L, 2L, 130L)) {
+                harness.processElement(id, id);
+            }
+            harness.endInput();
+            assertThat(outputs(harness)).containsExactly("1=none", "2=none", "130=none");
+        }
+    }
+
     @Test
     void aKeyFunctionThatFailsFailsTheJobWithItsError() throws Exception {
         KilnLookupFunction<Long, RowData> function =

@@ -430,10 +430,7 @@ class LookupEngineTest {
                                 Clock.offset(Clock.systemUTC(), Duration.ofMinutes(1))))
                 .contains(oldest.version())
                 .doesNotContain(next.version());
-        List<Path> removed =
-                table.table.removeOrphans(
-                        Duration.ofMinutes(1),
-                        Clock.offset(Clock.systemUTC(), Duration.ofHours(1)));
+        List<Path> removed = table.removeOrphansAnHourOld();
         assertThat(removed).contains(table.table.resolve(oldest.newestFirst(bucket).get(0).path()));
         assertThat(follower.poll()).isTrue();
         issued.add(engine.lookup(table.key(id)));

@@ -35,12 +35,19 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 
 /**
  * A real Kiln table for the lookup tests, written directly with {@link RowDataMemtable} and {@link
@@ -79,12 +86,15 @@ final class TestTable implements AutoCloseable {
 
     /** A table at {@code root} on any file system ({@code s3://} included). */
     static TestTable create(Path root, int buckets) throws IOException {
-        TableOptions options =
-                TableOptions.builder(FlinkArrowTypes.toArrowSchema(TYPE, KEY), KEY)
-                        .bucketCount(buckets)
-                        .targetPageBytes(512)
-                        .build();
-        return new TestTable(KilnTable.create(root, options));
+        return new TestTable(KilnTable.create(root, options(buckets)));
+    }
+
+    /** The options the tables of this class are created with. */
+    static TableOptions options(int buckets) {
+        return TableOptions.builder(FlinkArrowTypes.toArrowSchema(TYPE, KEY), KEY)
+                .bucketCount(buckets)
+                .targetPageBytes(512)
+                .build();
     }
 
     Path root() {
@@ -193,6 +203,23 @@ final class TestTable implements AutoCloseable {
     /** Returns the live keys of the latest version written. */
     synchronized Map<Long, Long> live() {
         return Map.copyOf(live);
+    }
+
+    /**
+     * Sets every data file an hour back by the storage's clock (which orphan cleanup reads) and
+     * removes the orphans older than a minute: the files no retained version names.
+     */
+    List<Path> removeOrphansAnHourOld() throws IOException {
+        FileTime anHourAgo = FileTime.from(Instant.now().minus(Duration.ofHours(1)));
+        java.nio.file.Path data = Paths.get(table.root().toUri()).resolve("data");
+        try (Stream<java.nio.file.Path> files = Files.walk(data)) {
+            for (java.nio.file.Path file : (Iterable<java.nio.file.Path>) files::iterator) {
+                if (Files.isRegularFile(file)) {
+                    Files.setLastModifiedTime(file, anHourAgo);
+                }
+            }
+        }
+        return table.removeOrphans(Duration.ofMinutes(1), Clock.systemUTC());
     }
 
     byte[] key(long id) {
