@@ -96,4 +96,15 @@ final class DeclarationCheck implements Serializable {
                             + difference);
         }
     }
+
+    /**
+     * Returns the options of the table the declaration describes, for a reader that starts before
+     * the table exists ({@link dev.kiln.table.KilnTable#expect}): the declared columns and key, and
+     * the declared bucket count, or {@code bucketsIfUndeclared}.
+     */
+    TableOptions expectedOptions(int bucketsIfUndeclared) {
+        return TableOptions.builder(FlinkArrowTypes.toArrowSchema(rowType, primaryKey), primaryKey)
+                .bucketCount(buckets != null ? buckets : bucketsIfUndeclared)
+                .build();
+    }
 }

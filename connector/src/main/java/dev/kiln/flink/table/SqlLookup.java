@@ -22,6 +22,7 @@ import dev.kiln.flink.RowKeyExtractor;
 import dev.kiln.flink.SnapshotFollower;
 import dev.kiln.format.LookupResult;
 import dev.kiln.table.KilnTable;
+import dev.kiln.table.TableNotFoundException;
 import dev.kiln.warm.GenerationCache;
 
 import org.apache.flink.api.common.TaskInfo;
@@ -100,8 +101,21 @@ final class SqlLookup implements Serializable {
     }
 
     void open(FunctionContext context) throws Exception {
-        KilnTable table = KilnTable.open(declaration.path);
-        declaration.check(table.options());
+        KilnTable table;
+        try {
+            table = KilnTable.open(declaration.path);
+            declaration.check(table.options());
+        } catch (TableNotFoundException e) {
+            // Deployed before the writer: answer absent until the table's first version, which
+            // the follower then checks against the declaration and follows, warmed.
+            table =
+                    KilnTable.expect(
+                            declaration.path,
+                            declaration.expectedOptions(
+                                    shuffledBuckets > 0
+                                            ? shuffledBuckets
+                                            : KilnOptions.BUCKET.defaultValue()));
+        }
         TaskInfo task = context.getTaskInfo();
         int subtask = task.getIndexOfThisSubtask();
         int parallelism = task.getNumberOfParallelSubtasks();

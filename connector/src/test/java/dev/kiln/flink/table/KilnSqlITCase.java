@@ -404,12 +404,20 @@ class KilnSqlITCase {
                                 org.apache.flink.table.api.ExplainDetail.JSON_EXECUTION_PLAN))
                 .as("the lookup input partitioned by the declared bucket count")
                 .contains("\"ship_strategy\" : \"CUSTOM\"");
+        String lookupJoin =
+                "SELECT /*+ LOOKUP('table'='c', 'shuffle'='true') */ o.order_id, c.name FROM"
+                        + " orders AS o LEFT JOIN later FOR SYSTEM_TIME AS OF o.proc_time AS c"
+                        + " ON o.customer_id = c.id";
+        assertThat(query(lookupJoin))
+                .as("a lookup join run before the table exists answers absent")
+                .containsExactly(Row.of(0, null));
         assertThat(Files.exists(dir.resolve("later"))).as("reading created nothing").isFalse();
 
         insertChanges("later", customer(RowKind.INSERT, 1, "ann", 1));
         assertThat(KilnTable.open(new org.apache.flink.core.fs.Path(path)).options().bucketCount())
                 .isEqualTo(4);
         assertThat(query("SELECT id, name FROM later")).containsExactly(Row.of(1L, "ann"));
+        assertThat(query(lookupJoin)).containsExactly(Row.of(0, "ann"));
     }
 
     /**
