@@ -60,6 +60,53 @@ class LayeringTest {
                     .whereLayer("cache")
                     .mayOnlyBeAccessedByLayers("warm", "flink");
 
+    /**
+     * The Flink layers by capability: RowData/Arrow conversion at the bottom, the TaskManager's
+     * shared runtime (cache registry, settings) above it, the sink, the lookups and the scan source
+     * beside each other (none uses another), the command-line action on the sink, and the SQL
+     * connector on top of all.
+     */
+    @ArchTest
+    static final ArchRule FLINK_LAYERS =
+            layeredArchitecture()
+                    .consideringOnlyDependenciesInLayers()
+                    .layer("data")
+                    .definedBy("dev.kiln.flink.data..")
+                    .layer("runtime")
+                    .definedBy("dev.kiln.flink.runtime..")
+                    .layer("sink")
+                    .definedBy("dev.kiln.flink.sink..")
+                    .layer("lookup")
+                    .definedBy("dev.kiln.flink.lookup..")
+                    .layer("source")
+                    .definedBy("dev.kiln.flink.source..")
+                    .layer("action")
+                    .definedBy("dev.kiln.flink.action..")
+                    .layer("sql")
+                    .definedBy("dev.kiln.flink.table..")
+                    .whereLayer("sql")
+                    .mayNotBeAccessedByAnyLayer()
+                    .whereLayer("action")
+                    .mayNotBeAccessedByAnyLayer()
+                    .whereLayer("sink")
+                    .mayOnlyBeAccessedByLayers("action", "sql")
+                    .whereLayer("lookup")
+                    .mayOnlyBeAccessedByLayers("sql")
+                    .whereLayer("source")
+                    .mayOnlyBeAccessedByLayers("sql")
+                    .whereLayer("runtime")
+                    .mayOnlyBeAccessedByLayers("sink", "lookup", "source", "action", "sql")
+                    .whereLayer("data")
+                    .mayOnlyBeAccessedByLayers(
+                            "runtime", "sink", "lookup", "source", "action", "sql");
+
+    @ArchTest
+    static final ArchRule EVERY_FLINK_CLASS_IS_IN_A_CAPABILITY_PACKAGE =
+            noClasses()
+                    .should()
+                    .resideInAPackage("dev.kiln.flink")
+                    .because("the Flink layers are split by capability (sink, lookup, ...)");
+
     @ArchTest
     static final ArchRule CORE_USES_ONLY_FLINK_FILE_SYSTEMS =
             noClasses()

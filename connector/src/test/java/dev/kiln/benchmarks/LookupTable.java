@@ -14,8 +14,8 @@
 
 package dev.kiln.benchmarks;
 
-import dev.kiln.flink.FlinkArrowTypes;
-import dev.kiln.flink.RowDataMemtable;
+import dev.kiln.flink.data.FlinkArrowTypes;
+import dev.kiln.flink.data.RowDataMemtable;
 import dev.kiln.table.Commit;
 import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;

@@ -14,8 +14,8 @@
 
 package dev.kiln.benchmarks;
 
-import dev.kiln.flink.LookupEngine;
-import dev.kiln.flink.SnapshotFollower;
+import dev.kiln.flink.lookup.LookupEngine;
+import dev.kiln.flink.lookup.SnapshotFollower;
 import dev.kiln.format.LookupResult;
 import dev.kiln.io.InstrumentedRangeReader;
 import dev.kiln.io.RangeReader;

@@ -14,8 +14,8 @@
 
 package dev.kiln.benchmarks;
 
-import dev.kiln.flink.KilnSink;
-import dev.kiln.flink.RowDataConverter;
+import dev.kiln.flink.data.RowDataConverter;
+import dev.kiln.flink.sink.KilnSink;
 import dev.kiln.table.KilnTable;
 
 import org.apache.flink.api.common.JobExecutionResult;

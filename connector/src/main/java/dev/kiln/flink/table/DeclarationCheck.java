@@ -14,7 +14,8 @@
 
 package dev.kiln.flink.table;
 
-import dev.kiln.flink.FlinkArrowTypes;
+import dev.kiln.flink.data.FlinkArrowTypes;
+import dev.kiln.flink.source.KilnScanSource;
 import dev.kiln.table.TableOptions;
 
 import org.apache.flink.core.fs.Path;
@@ -25,7 +26,6 @@ import org.apache.arrow.vector.types.pojo.Schema;
 
 import javax.annotation.Nullable;
 
-import java.io.Serializable;
 import java.util.List;
 
 /**
@@ -35,7 +35,7 @@ import java.util.List;
  * the lookup when they open the table at runtime, which may have been created since. Immutable and
  * serializable.
  */
-final class DeclarationCheck implements Serializable {
+final class DeclarationCheck implements KilnScanSource.TableCheck {
 
     private static final long serialVersionUID = 1L;
 
@@ -63,7 +63,8 @@ final class DeclarationCheck implements Serializable {
      *
      * @throws ValidationException naming the table, its path and the first difference
      */
-    void check(TableOptions table) {
+    @Override
+    public void check(TableOptions table) {
         String difference = null;
         if (!table.primaryKey().equals(primaryKey)) {
             difference =

@@ -14,7 +14,7 @@
 
 package dev.kiln.flink.table;
 
-import dev.kiln.flink.FlinkArrowTypes;
+import dev.kiln.flink.data.FlinkArrowTypes;
 import dev.kiln.format.KeyCodec;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableNotFoundException;

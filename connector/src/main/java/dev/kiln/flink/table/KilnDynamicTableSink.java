@@ -14,8 +14,8 @@
 
 package dev.kiln.flink.table;
 
-import dev.kiln.flink.CacheSettings;
-import dev.kiln.flink.KilnSink;
+import dev.kiln.flink.runtime.CacheSettings;
+import dev.kiln.flink.sink.KilnSink;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.configuration.ReadableConfig;

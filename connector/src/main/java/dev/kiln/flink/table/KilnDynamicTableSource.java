@@ -14,7 +14,8 @@
 
 package dev.kiln.flink.table;
 
-import dev.kiln.flink.RowKeyExtractor;
+import dev.kiln.flink.data.RowKeyExtractor;
+import dev.kiln.flink.source.KilnScanSource;
 import dev.kiln.table.TableOptions;
 
 import org.apache.flink.annotation.Internal;
@@ -92,7 +93,8 @@ public final class KilnDynamicTableSource
 
     @Override
     public ScanRuntimeProvider getScanRuntimeProvider(ScanContext context) {
-        return SourceProvider.of(new KilnScanSource(table.check(), producedType(), columns));
+        return SourceProvider.of(
+                new KilnScanSource(table.check().path, table.check(), producedType(), columns));
     }
 
     @Override

@@ -14,9 +14,9 @@
 
 package dev.kiln.flink.table;
 
-import dev.kiln.flink.CacheSettings;
-import dev.kiln.flink.KilnSink;
-import dev.kiln.flink.LookupOptions;
+import dev.kiln.flink.lookup.LookupOptions;
+import dev.kiln.flink.runtime.CacheSettings;
+import dev.kiln.flink.sink.KilnSink;
 import dev.kiln.format.GenerationWriter;
 import dev.kiln.table.CompactionPolicy;
 import dev.kiln.table.TableOptions;

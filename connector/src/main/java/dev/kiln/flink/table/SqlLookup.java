@@ -14,12 +14,12 @@
 
 package dev.kiln.flink.table;
 
-import dev.kiln.flink.KilnCacheRegistry;
-import dev.kiln.flink.LookupEngine;
-import dev.kiln.flink.LookupOptions;
-import dev.kiln.flink.RowDataReader;
-import dev.kiln.flink.RowKeyExtractor;
-import dev.kiln.flink.SnapshotFollower;
+import dev.kiln.flink.data.RowDataReader;
+import dev.kiln.flink.data.RowKeyExtractor;
+import dev.kiln.flink.lookup.LookupEngine;
+import dev.kiln.flink.lookup.LookupOptions;
+import dev.kiln.flink.lookup.SnapshotFollower;
+import dev.kiln.flink.runtime.KilnCacheRegistry;
 import dev.kiln.format.LookupResult;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableNotFoundException;

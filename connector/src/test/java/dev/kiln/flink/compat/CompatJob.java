@@ -14,9 +14,9 @@
 
 package dev.kiln.flink.compat;
 
-import dev.kiln.flink.KilnLookup;
-import dev.kiln.flink.KilnSink;
-import dev.kiln.flink.RowDataConverter;
+import dev.kiln.flink.data.RowDataConverter;
+import dev.kiln.flink.lookup.KilnLookup;
+import dev.kiln.flink.sink.KilnSink;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;

@@ -14,8 +14,8 @@
 
 package dev.kiln.flink.compat;
 
-import dev.kiln.flink.KilnLookup;
-import dev.kiln.flink.KilnSink;
+import dev.kiln.flink.lookup.KilnLookup;
+import dev.kiln.flink.sink.KilnSink;
 import dev.kiln.format.LookupResult;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.GenerationLookup;

@@ -14,8 +14,8 @@
 
 package dev.kiln.flink.table;
 
-import dev.kiln.flink.FlinkArrowTypes;
-import dev.kiln.flink.RowKeyExtractor;
+import dev.kiln.flink.data.FlinkArrowTypes;
+import dev.kiln.flink.data.RowKeyExtractor;
 import dev.kiln.table.TableOptions;
 
 import org.apache.flink.configuration.Configuration;

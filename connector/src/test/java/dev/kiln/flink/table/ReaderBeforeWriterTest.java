@@ -14,8 +14,9 @@
 
 package dev.kiln.flink.table;
 
-import dev.kiln.flink.FlinkArrowTypes;
-import dev.kiln.flink.LookupOptions;
+import dev.kiln.flink.data.FlinkArrowTypes;
+import dev.kiln.flink.lookup.LookupOptions;
+import dev.kiln.flink.source.KilnScanSource;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableOptions;
 
@@ -64,7 +65,7 @@ class ReaderBeforeWriterTest {
     @Test
     void aScanOfNoTableHasNoSplitsAndCreatesNothing() throws Exception {
         KilnScanSource scan =
-                new KilnScanSource(declared(DECLARED, null), DECLARED, new int[] {0, 1});
+                new KilnScanSource(path(), declared(DECLARED, null), DECLARED, new int[] {0, 1});
         assertThat(scan.createEnumerator(null).snapshotState(1).remaining()).isEmpty();
         assertThat(dir.resolve("t")).doesNotExist();
     }
@@ -75,6 +76,7 @@ class ReaderBeforeWriterTest {
         assertThatThrownBy(
                         () ->
                                 new KilnScanSource(
+                                                path(),
                                                 declared(DECLARED, null),
                                                 DECLARED,
                                                 new int[] {0, 1})
@@ -88,7 +90,8 @@ class ReaderBeforeWriterTest {
 
         assertThatThrownBy(
                         () ->
-                                new KilnScanSource(declared(OTHER, 8), OTHER, new int[] {0, 1})
+                                new KilnScanSource(
+                                                path(), declared(OTHER, 8), OTHER, new int[] {0, 1})
                                         .createEnumerator(null))
                 .isInstanceOf(ValidationException.class)
                 .hasMessageEndingWith(": the table has 4 buckets, but 'bucket' = '8' is declared");

@@ -14,10 +14,10 @@
 
 package dev.kiln.examples.job;
 
-import dev.kiln.flink.CacheSettings;
-import dev.kiln.flink.KilnLookup;
-import dev.kiln.flink.KilnSink;
-import dev.kiln.flink.LookupOptions;
+import dev.kiln.flink.lookup.KilnLookup;
+import dev.kiln.flink.lookup.LookupOptions;
+import dev.kiln.flink.runtime.CacheSettings;
+import dev.kiln.flink.sink.KilnSink;
 import dev.kiln.format.LookupResult;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.GenerationLookup;
@@ -444,8 +444,9 @@ public final class ExampleRun {
                             latest.version(),
                             GenerationLookup.direct(RangeReader.onFileSystem(io), allocator));
             long mismatches = 0;
-            dev.kiln.flink.RowKeyExtractor keys =
-                    new dev.kiln.flink.RowKeyExtractor(Workload.ROW_TYPE, Workload.PRIMARY_KEY);
+            dev.kiln.flink.data.RowKeyExtractor keys =
+                    new dev.kiln.flink.data.RowKeyExtractor(
+                            Workload.ROW_TYPE, Workload.PRIMARY_KEY);
             List<byte[]> encoded = new ArrayList<>();
             long probeKeys = flags.keys() + flags.keys() / 10;
             for (long key = 0; key < probeKeys; key++) {

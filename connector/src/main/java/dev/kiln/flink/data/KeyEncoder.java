@@ -1,0 +1,96 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink.data;
+
+import dev.kiln.flink.lookup.KilnLookup;
+import dev.kiln.format.KeyCodec;
+import dev.kiln.table.TableOptions;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.types.logical.RowType;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Encodes what a {@link KilnLookup.KeyFunction} returns as a table key: a {@link RowData} of the
+ * primary key columns (internal data, in key order), an {@code Object[]} of their values, or the
+ * value of a single-column key (Java values as {@link KeyCodec#encode} takes them: {@code Long},
+ * {@code String}, {@code LocalDate}, …).
+ *
+ * <p>Serializable; built lazily. Not thread-safe until first used; then immutable.
+ */
+@Internal
+public final class KeyEncoder implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private final TableOptions options;
+    private transient KeyCodec codec;
+    private transient RowKeyExtractor rows;
+
+    public KeyEncoder(TableOptions options) {
+        this.options = requireNonNull(options, "options");
+    }
+
+    /**
+     * Returns the encoded key.
+     *
+     * @throws InvalidRowException naming the column if a {@code RowData} key is null in a column
+     * @throws IllegalArgumentException if a value does not fit its key column, or there are not as
+     *     many values as key columns
+     * @throws NullPointerException if {@code key} is null
+     */
+    public byte[] encode(Object key) {
+        requireNonNull(key, "the key function returned null");
+        if (key instanceof RowData row) {
+            return rows().key(row);
+        }
+        KeyCodec keyCodec = codec();
+        return key instanceof Object[] values ? keyCodec.encode(values) : keyCodec.encode(key);
+    }
+
+    /** Returns the bucket of an encoded key. */
+    public int bucketOf(byte[] key) {
+        return options.bucketOf(key);
+    }
+
+    TableOptions options() {
+        return options;
+    }
+
+    private KeyCodec codec() {
+        if (codec == null) {
+            codec = options.keyCodec();
+        }
+        return codec;
+    }
+
+    private RowKeyExtractor rows() {
+        if (rows == null) {
+            RowType full = FlinkArrowTypes.toRowType(options.schema());
+            List<RowType.RowField> fields = new ArrayList<>();
+            for (String column : options.primaryKey()) {
+                fields.add(full.getFields().get(full.getFieldIndex(column)));
+            }
+            rows = new RowKeyExtractor(new RowType(false, fields), options.primaryKey());
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,222 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink.lookup;
+
+import dev.kiln.flink.data.FlinkArrowTypes;
+import dev.kiln.flink.data.KeyEncoder;
+import dev.kiln.flink.data.RowDataReader;
+import dev.kiln.flink.runtime.KilnCacheRegistry;
+import dev.kiln.format.LookupResult;
+import dev.kiln.table.KilnTable;
+import dev.kiln.table.TableOptions;
+import dev.kiln.warm.GenerationCache;
+
+import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.api.common.TaskInfo;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.util.ExceptionUtils;
+
+import javax.annotation.Nullable;
+
+import java.util.List;
+import java.util.function.IntPredicate;
+
+/**
+ * Looks each input's key up in a Kiln table, for {@code AsyncDataStream.unorderedWait} / {@code
+ * orderedWait} (with or without an {@code AsyncRetryStrategy}). Built by {@link
+ * KilnLookup#builder}.
+ *
+ * <p>Per subtask: a lease on the TaskManager's shared cache of the table ({@link
+ * KilnCacheRegistry}); a {@link SnapshotFollower} that polls the table and warms each new version's
+ * generations of the buckets this subtask owns before lookups see it; and micro-batches of the
+ * lookups not answered inline from the cache, with no lock around the lookup (see {@link
+ * LookupOptions}). Each input is answered from the snapshot current when {@link #asyncInvoke} was
+ * called for it, so an input is never answered from an older version than an input before it: with
+ * {@code orderedWait} the answers of a key never go back in time.
+ *
+ * <p>Answers: the newest row of the key in that snapshot, or {@code null} (none) if it was never
+ * written or was deleted. A storage error or a {@code CorruptGenerationException} completes that
+ * input's {@link ResultFuture} exceptionally with the error itself; so does an exception of the key
+ * or result function. Timeouts are Flink's ({@code TimeoutException}, the default {@code timeout}).
+ *
+ * <p>The table: built with {@link KilnLookup.Builder#tableOptions}, the function starts before its
+ * table exists and answers every key absent until it is created, then follows it (warmed before the
+ * swap). Once a subtask has read the table, a table deleted or replaced at the path fails its
+ * lookups with {@link dev.kiln.table.TableNotFoundException} or {@link
+ * dev.kiln.table.TableReplacedException} naming the path; the job's restart then reads the table
+ * there now (see {@link SnapshotFollower#lost()}).
+ *
+ * <p>Metrics, in the group {@code kiln} of the operator: see {@code docs/lookup.md}.
+ */
+@PublicEvolving
+public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
+        implements ResultTypeQueryable<OUT> {
+
+    private static final long serialVersionUID = 1L;
+
+    /** The metric group of Kiln's metrics, under the operator's. */
+    public static final String METRIC_GROUP = "kiln";
+
+    private final Path tablePath;
+    private final LookupOptions options;
+    @Nullable private final TableOptions expected;
+    private final boolean partitionedByBucket;
+    private final KilnLookup.KeyFunction<IN> keyOf;
+    private final KilnLookup.ResultFunction<IN, OUT> result;
+    private final TypeInformation<OUT> outputType;
+    @Nullable private final RowType emittedRowType;
+
+    private transient KilnCacheRegistry.Lease lease;
+    private transient SnapshotFollower follower;
+    private transient LookupEngine engine;
+    private transient KeyEncoder keys;
+    private transient RowDataReader rows;
+    private transient LookupEngine.Metrics metrics;
+
+    KilnLookupFunction(
+            Path tablePath,
+            LookupOptions options,
+            @Nullable TableOptions expected,
+            boolean partitionedByBucket,
+            KilnLookup.KeyFunction<IN> keyOf,
+            KilnLookup.ResultFunction<IN, OUT> result,
+            TypeInformation<OUT> outputType,
+            @Nullable RowType emittedRowType) {
+        this.tablePath = tablePath;
+        this.options = options;
+        this.expected = expected;
+        this.partitionedByBucket = partitionedByBucket;
+        this.keyOf = keyOf;
+        this.result = result;
+        this.outputType = outputType;
+        this.emittedRowType = emittedRowType;
+    }
+
+    @Override
+    public void open(OpenContext openContext) throws Exception {
+        KilnTable table =
+                expected == null
+                        ? KilnTable.open(tablePath)
+                        : KilnTable.expect(tablePath, expected);
+        keys = new KeyEncoder(table.options());
+        RowType rowType = FlinkArrowTypes.toRowType(table.options().schema());
+        if (emittedRowType != null && !emittedRowType.equals(rowType)) {
+            throw new IllegalStateException(
+                    "Kiln table "
+                            + tablePath
+                            + " has rows of "
+                            + rowType.asSummaryString()
+                            + ", but the job was built for "
+                            + emittedRowType.asSummaryString());
+        }
+        rows = new RowDataReader(rowType);
+        TaskInfo task = getRuntimeContext().getTaskInfo();
+        IntPredicate owns =
+                ownedBuckets(
+                        partitionedByBucket,
+                        task.getIndexOfThisSubtask(),
+                        task.getNumberOfParallelSubtasks());
+        lease = KilnCacheRegistry.instance().acquire(tablePath, options.cacheSettings());
+        GenerationCache cache = lease.cache();
+        follower = SnapshotFollower.of(table, cache, owns, options);
+        follower.initialize();
+        metrics = new LookupEngine.Metrics();
+        engine =
+                new LookupEngine(
+                        table,
+                        cache,
+                        follower,
+                        owns,
+                        options.batchMaxSize(),
+                        options.batchWindow(),
+                        metrics);
+        metrics.register(
+                getRuntimeContext().getMetricGroup().addGroup(METRIC_GROUP), follower, lease);
+        follower.start(options.pollInterval());
+    }
+
+    @Override
+    public void asyncInvoke(IN input, ResultFuture<OUT> resultFuture) {
+        byte[] key;
+        try {
+            key = keys.encode(keyOf.keyOf(input));
+        } catch (Throwable t) {
+            ExceptionUtils.rethrowIfFatalErrorOrOOM(t);
+            metrics.failures.inc();
+            resultFuture.completeExceptionally(t);
+            return;
+        }
+        engine.lookup(key)
+                .whenComplete(
+                        (found, error) -> {
+                            if (error != null) {
+                                resultFuture.completeExceptionally(LookupEngine.unwrap(error));
+                                return;
+                            }
+                            OUT out;
+                            try {
+                                RowData row =
+                                        found.status() == LookupResult.Status.FOUND
+                                                ? rows.read(found.values())
+                                                : null;
+                                out = result.apply(input, row);
+                            } catch (Throwable t) {
+                                ExceptionUtils.rethrowIfFatalErrorOrOOM(t);
+                                metrics.failures.inc();
+                                resultFuture.completeExceptionally(t);
+                                return;
+                            }
+                            resultFuture.complete(out == null ? List.of() : List.of(out));
+                        });
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            if (engine != null) {
+                engine.close();
+            }
+            if (follower != null) {
+                follower.close();
+            }
+        } finally {
+            if (lease != null) {
+                lease.close();
+            }
+        }
+    }
+
+    /** The follower of this function's subtask, once open: tests swap versions through it. */
+    SnapshotFollower follower() {
+        return follower;
+    }
+
+    @Override
+    public TypeInformation<OUT> getProducedType() {
+        return outputType;
+    }
+
+    /** Bucket {@code b} is owned by subtask {@code b % parallelism}, as the sink's writers. */
+    static IntPredicate ownedBuckets(boolean partitioned, int subtask, int parallelism) {
+        return partitioned ? bucket -> bucket % parallelism == subtask : bucket -> true;
+    }
+}

@@ -1,0 +1,212 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink.runtime;
+
+import dev.kiln.io.ByteRange;
+import dev.kiln.io.RangeReader;
+import dev.kiln.warm.GenerationCache;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.util.concurrent.ExecutorThreadFactory;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The {@link GenerationCache}s of one TaskManager, one per table root, shared by every Kiln
+ * operator there that reads or warms that table: what the sink's warm-before-commit step warms is
+ * what lookups in the same TaskManager read. Like Flink's {@code LookupCacheManager}, entries are
+ * reference-counted: {@link #acquire} opens (or joins) a table's cache and returns a {@link Lease};
+ * the cache, its Arrow memory and its I/O threads are released when the last lease is closed.
+ *
+ * <p>The registry lives in the class loader that loaded Kiln: with the connector in Flink's {@code
+ * lib/} folder it is shared by every job of the TaskManager; bundled in a job's jar it is shared by
+ * that job's operators (its sinks and lookups) in the TaskManager.
+ *
+ * <p>Thread-safe. {@link #acquire} and {@link Lease#close} may block briefly (closing a cache
+ * releases its memory inline); call them from an operator's {@code open} and {@code close}.
+ */
+@Internal
+public final class KilnCacheRegistry {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KilnCacheRegistry.class);
+
+    private static final KilnCacheRegistry INSTANCE = new KilnCacheRegistry();
+
+    private final Map<String, Entry> entries = new HashMap<>();
+
+    KilnCacheRegistry() {}
+
+    /** Returns the registry of this TaskManager (of this class loader). */
+    public static KilnCacheRegistry instance() {
+        return INSTANCE;
+    }
+
+    /**
+     * Returns a lease on the cache of the table at {@code tableRoot}, building it with {@code
+     * settings} if no operator holds one; otherwise the existing cache is shared as it was built.
+     * Settings that ask for a {@linkplain CacheSettings#plainPerSubtask() plain cache per subtask}
+     * get a cache of their own, not shared.
+     */
+    public synchronized Lease acquire(Path tableRoot, CacheSettings settings) {
+        String key =
+                requireNonNull(tableRoot, "tableRoot")
+                        .makeQualified(fileSystem(tableRoot))
+                        .toString();
+        requireNonNull(settings, "settings");
+        if (settings.plainPerSubtask()) {
+            Entry own = new Entry(key, settings);
+            own.leases++;
+            return new Lease(own);
+        }
+        Entry entry = entries.get(key);
+        if (entry == null) {
+            S3ConnectionPool.warnIfSmaller(fileSystem(tableRoot), key, settings.ioThreads());
+            entry = new Entry(key, settings);
+            entries.put(key, entry);
+        } else if (!entry.settings.equals(settings)) {
+            LOG.info(
+                    "Kiln table {} shares the cache built with {}; the settings {} are ignored.",
+                    key,
+                    entry.settings,
+                    settings);
+        }
+        entry.leases++;
+        return new Lease(entry);
+    }
+
+    /** Returns how many tables have a cache open. */
+    public synchronized int openCaches() {
+        return entries.size();
+    }
+
+    private synchronized void release(Entry entry) {
+        if (--entry.leases == 0) {
+            entries.remove(entry.key, entry);
+            entry.close();
+        }
+    }
+
+    private static FileSystem fileSystem(Path path) {
+        try {
+            return path.getFileSystem();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("no file system for Kiln table " + path, e);
+        }
+    }
+
+    /** A table's cache, with what it owns. */
+    private static final class Entry {
+        final String key;
+        final CacheSettings settings;
+        final ExecutorService io;
+        final BufferAllocator allocator;
+        final GenerationCache cache;
+        final LongAdder storageRequests = new LongAdder();
+        int leases;
+
+        Entry(String key, CacheSettings settings) {
+            this.key = key;
+            this.settings = settings;
+            this.io =
+                    Executors.newFixedThreadPool(
+                            settings.ioThreads(), new ExecutorThreadFactory("kiln-io"));
+            this.allocator = new RootAllocator();
+            RangeReader storage = RangeReader.onFileSystem(io);
+            RangeReader counted =
+                    new RangeReader() {
+                        @Override
+                        public CompletableFuture<byte[]> read(Path path, ByteRange range) {
+                            storageRequests.increment();
+                            return storage.read(path, range);
+                        }
+
+                        @Override
+                        public CompletableFuture<Long> length(Path path) {
+                            storageRequests.increment();
+                            return storage.length(path);
+                        }
+                    };
+            this.cache = settings.configure(GenerationCache.builder(counted, allocator)).build();
+        }
+
+        void close() {
+            try {
+                cache.close();
+                allocator.close();
+            } catch (RuntimeException e) {
+                LOG.warn("Closing the Kiln cache of {} failed.", key, e);
+            } finally {
+                io.shutdownNow();
+            }
+        }
+    }
+
+    /**
+     * One operator's hold on a table's cache. Close it exactly when the operator closes; closing
+     * twice is a no-op. Not thread-safe.
+     */
+    public final class Lease implements AutoCloseable {
+        private final Entry entry;
+        private final AtomicBoolean closed = new AtomicBoolean();
+
+        private Lease(Entry entry) {
+            this.entry = entry;
+        }
+
+        /**
+         * Returns the shared cache; valid until this lease is closed.
+         *
+         * @throws IllegalStateException if this lease was closed
+         */
+        public GenerationCache cache() {
+            if (closed.get()) {
+                throw new IllegalStateException("the lease on " + entry.key + " is closed");
+            }
+            return entry.cache;
+        }
+
+        /**
+         * Returns the storage requests (range reads and length requests) the shared cache made
+         * since it was built, for every user of the table in this TaskManager.
+         */
+        public long storageRequests() {
+            return entry.storageRequests.sum();
+        }
+
+        @Override
+        public void close() {
+            if (closed.compareAndSet(false, true)) {
+                release(entry);
+            }
+        }
+    }
+}

@@ -1,0 +1,186 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink.sink;
+
+import dev.kiln.flink.data.InvalidRowException;
+import dev.kiln.flink.data.RowDataConverter;
+import dev.kiln.flink.data.RowDataMemtable;
+import dev.kiln.flink.data.RowKeyExtractor;
+import dev.kiln.format.GenerationStats;
+import dev.kiln.table.Compaction;
+import dev.kiln.table.GenerationRef;
+import dev.kiln.table.KilnTable;
+import dev.kiln.table.TableOptions;
+
+import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.groups.SinkWriterMetricGroup;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.types.logical.RowType;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The writer of a {@link KilnSink}: an Arrow memtable per bucket, flushed to a new generation file
+ * when it passes the size bound and, for every bucket, when a checkpoint barrier (or the end of
+ * input) asks for the committables. Memtables are not state: after a failure the source replays
+ * what they held. A generation written but never committed (the job failed before its checkpoint
+ * completed) is an orphan that {@link KilnTable#removeOrphans} removes.
+ *
+ * <p>With compaction on, a {@link WriterCompaction} compacts the buckets this subtask owns in the
+ * background; each {@link #prepareCommit} emits the compactions that finished since the last one
+ * beside the flushed generations, and never waits for one that is running (except at the end of
+ * input).
+ *
+ * <p>Metrics: Flink's standard {@code numRecordsSend} counts every element written (upserts and
+ * deletes), {@code numBytesSend} the bytes of the generation files flushed; Kiln's own counters are
+ * in {@link KilnSinkMetrics}.
+ *
+ * <p>Not thread-safe: the writer operator's task thread owns it. Rows the table cannot hold fail
+ * {@link #write} with an {@link InvalidRowException} naming the column; storage failures fail with
+ * the file system's {@link IOException}; both fail the job, and nothing committed is touched.
+ */
+final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGeneration> {
+
+    private final KilnTable table;
+    private final TableOptions writeOptions;
+    private final RowType rowType;
+    private final RowDataConverter<IN> converter;
+    private final RowKeyExtractor keys;
+    private final long memtableBytes;
+    private final BufferAllocator allocator;
+    private final int bucketCount;
+
+    /** The memtable of each bucket written so far: sized by the buckets used, not the count. */
+    private final Map<Integer, RowDataMemtable> memtables = new HashMap<>();
+
+    private final Map<Integer, BufferAllocator> memtableAllocators = new HashMap<>();
+    private final List<WrittenGeneration> written = new ArrayList<>();
+    private final WriterCompaction compaction;
+    private long flushSequence;
+    private boolean endOfInput;
+
+    private final Counter rowsWritten;
+    private final Counter generationsWritten;
+    private final Counter bytesFlushed;
+    private final Counter recordsSend;
+    private final Counter bytesSend;
+
+    KilnSinkWriter(
+            KilnTable table,
+            TableOptions writeOptions,
+            RowType rowType,
+            RowDataConverter<IN> converter,
+            long memtableBytes,
+            WriterCompaction compaction,
+            SinkWriterMetricGroup metrics) {
+        this.table = table;
+        this.writeOptions = writeOptions;
+        this.rowType = rowType;
+        this.converter = converter;
+        this.keys = new RowKeyExtractor(rowType, writeOptions.primaryKey());
+        this.memtableBytes = memtableBytes;
+        this.compaction = compaction;
+        this.allocator = new RootAllocator();
+        this.bucketCount = writeOptions.bucketCount();
+        this.rowsWritten = metrics.counter(KilnSinkMetrics.ROWS_WRITTEN);
+        this.generationsWritten = metrics.counter(KilnSinkMetrics.GENERATIONS_WRITTEN);
+        this.bytesFlushed = metrics.counter(KilnSinkMetrics.BYTES_FLUSHED);
+        this.recordsSend = metrics.getNumRecordsSendCounter();
+        this.bytesSend = metrics.getNumBytesSendCounter();
+    }
+
+    @Override
+    public void write(IN element, Context context) throws IOException {
+        RowData row = converter.convert(element);
+        recordsSend.inc();
+        int bucket = keys.bucket(row, bucketCount);
+        RowDataMemtable memtable = memtables.get(bucket);
+        if (memtable == null) {
+            BufferAllocator child =
+                    allocator.newChildAllocator("bucket-" + bucket, 0, Long.MAX_VALUE);
+            memtableAllocators.put(bucket, child);
+            memtable = new RowDataMemtable(rowType, writeOptions, child);
+            memtables.put(bucket, memtable);
+        }
+        if (memtable.add(row)) {
+            rowsWritten.inc();
+            if (memtable.sizeBytes() >= memtableBytes) {
+                flush(bucket, memtable);
+            }
+        }
+    }
+
+    /**
+     * Only notes the end of input: {@link #prepareCommit}, which the operator calls next, flushes.
+     */
+    @Override
+    public void flush(boolean endOfInput) {
+        this.endOfInput |= endOfInput;
+    }
+
+    @Override
+    public Collection<WrittenGeneration> prepareCommit() throws IOException {
+        for (int bucket : new TreeSet<>(memtables.keySet())) {
+            RowDataMemtable memtable = memtables.get(bucket);
+            if (!memtable.isEmpty()) {
+                flush(bucket, memtable);
+            }
+        }
+        if (compaction != null) {
+            long now = System.currentTimeMillis();
+            for (Compaction finished : compaction.poll(endOfInput)) {
+                written.add(WrittenGeneration.compacted(finished, flushSequence++, now));
+            }
+        }
+        List<WrittenGeneration> result = new ArrayList<>(written);
+        written.clear();
+        return result;
+    }
+
+    private void flush(int bucket, RowDataMemtable memtable) throws IOException {
+        String path = table.newGenerationPath(bucket);
+        GenerationStats stats = memtable.flush(table.resolve(path));
+        written.add(
+                new WrittenGeneration(
+                        GenerationRef.of(path, bucket, stats),
+                        flushSequence++,
+                        System.currentTimeMillis()));
+        generationsWritten.inc();
+        bytesFlushed.inc(stats.fileBytes());
+        bytesSend.inc(stats.fileBytes());
+    }
+
+    @Override
+    public void close() {
+        if (compaction != null) {
+            compaction.close();
+        }
+        memtables.values().forEach(RowDataMemtable::close);
+        memtables.clear();
+        memtableAllocators.values().forEach(BufferAllocator::close);
+        memtableAllocators.clear();
+        allocator.close();
+    }
+}

@@ -1,0 +1,265 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink.sink;
+
+import dev.kiln.flink.runtime.GenerationWarmerFactory;
+import dev.kiln.flink.runtime.KilnCacheRegistry;
+import dev.kiln.table.KilnTable;
+import dev.kiln.warm.GenerationFile;
+import dev.kiln.warm.WarmGate;
+import dev.kiln.warm.WarmOutcome;
+
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
+import org.apache.flink.streaming.api.connector.sink2.CommittableWithLineage;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Warm before commit: the keyed (by generation path) step between a {@link KilnSink}'s writer and
+ * its commit aggregator. Each generation starts warming the moment it arrives, through the
+ * TaskManager's shared cache's {@link WarmGate} and the gate of every extra warmer, and is emitted
+ * downstream only once every gate settled (warmed, already warm, failed or timed out) or the sink's
+ * warm deadline, counted from its arrival, passed.
+ *
+ * <p>Everything that arrived is emitted before the operator forwards a checkpoint barrier ({@link
+ * #prepareSnapshotPreBarrier}) and at the end of input: the operator waits there by yielding to its
+ * mailbox (warm completions and a deadline wake-up arrive as mails), never past the deadline of the
+ * last generation to arrive. Nothing is held across a barrier, so the operator has no state and the
+ * checkpoint protocol of the committables is untouched.
+ *
+ * <p>Runs on the task thread; warm completions, on storage or timer threads, only enqueue mails.
+ */
+final class WarmBeforeCommitOperator
+        extends AbstractStreamOperator<CommittableMessage<WrittenGeneration>>
+        implements OneInputStreamOperator<
+                        CommittableMessage<WrittenGeneration>,
+                        CommittableMessage<WrittenGeneration>>,
+                BoundedOneInput {
+
+    private static final long serialVersionUID = 1L;
+
+    private final KilnSink.Settings settings;
+    private final transient MailboxExecutor mailbox;
+
+    private transient KilnCacheRegistry.Lease lease;
+    private transient KilnTable table;
+    private transient List<WarmGate> gates;
+    private transient Set<Pending> pending;
+    private transient long wakeUpAt;
+    private transient volatile int heldBack;
+
+    private transient Histogram warmDuration;
+    private transient Counter warmed;
+    private transient Counter alreadyWarm;
+    private transient Counter failed;
+    private transient Counter timedOut;
+
+    WarmBeforeCommitOperator(
+            StreamOperatorParameters<CommittableMessage<WrittenGeneration>> parameters,
+            KilnSink.Settings settings) {
+        super(parameters);
+        this.settings = settings;
+        this.mailbox = parameters.getMailboxExecutor();
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        pending = new LinkedHashSet<>();
+        gates = new ArrayList<>();
+        MetricGroup metrics = getMetricGroup();
+        warmDuration =
+                metrics.histogram(
+                        KilnSinkMetrics.WARM_DURATION,
+                        new DescriptiveStatisticsHistogram(KilnSinkMetrics.HISTOGRAM_WINDOW));
+        warmed = metrics.counter(KilnSinkMetrics.WARMED);
+        alreadyWarm = metrics.counter(KilnSinkMetrics.ALREADY_WARM);
+        failed = metrics.counter(KilnSinkMetrics.WARM_FAILED);
+        timedOut = metrics.counter(KilnSinkMetrics.WARM_TIMED_OUT);
+        metrics.gauge(KilnSinkMetrics.HELD_BACK, () -> heldBack);
+        if (!settings.warming()) {
+            return;
+        }
+        table = KilnTable.open(settings.tablePath());
+        lease = KilnCacheRegistry.instance().acquire(settings.tablePath(), settings.cache());
+        gates.add(lease.cache().warmGate());
+        for (GenerationWarmerFactory factory : settings.warmers()) {
+            gates.add(
+                    new WarmGate(
+                            factory.create(lease.cache()),
+                            settings.warmConcurrency(),
+                            settings.warmDeadline()));
+        }
+    }
+
+    @Override
+    public void processElement(StreamRecord<CommittableMessage<WrittenGeneration>> element) {
+        if (!(element.getValue() instanceof CommittableWithLineage)) {
+            return; // summaries are dropped before this step; the aggregator makes its own
+        }
+        CommittableWithLineage<WrittenGeneration> generation =
+                (CommittableWithLineage<WrittenGeneration>) element.getValue();
+        if (gates.isEmpty() || generation.getCommittable().generation() == null) {
+            output.collect(new StreamRecord<>(generation));
+            return;
+        }
+        GenerationFile file = GenerationFile.of(table, generation.getCommittable().generation());
+        List<CompletableFuture<WarmOutcome>> warms = new ArrayList<>(gates.size());
+        for (WarmGate gate : gates) {
+            warms.add(gate.warm(file));
+        }
+        long now = System.nanoTime();
+        Pending entry =
+                new Pending(generation, warms, now, now + settings.warmDeadline().toNanos());
+        pending.add(entry);
+        heldBack = pending.size();
+        CompletableFuture.allOf(warms.toArray(new CompletableFuture<?>[0]))
+                .whenComplete((ignored, error) -> wake("warmed " + file.key()));
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        emitAll();
+        // A path reaches this operator once, so the gates this operator owns need not remember
+        // what they warmed; forgetting keeps their memory bounded. The shared cache's gate is
+        // left alone: lookups in this TaskManager rely on its marks.
+        for (int i = 1; i < gates.size(); i++) {
+            gates.get(i).retainPaths(Set.of());
+        }
+    }
+
+    @Override
+    public void endInput() throws Exception {
+        emitAll();
+    }
+
+    @Override
+    public void finish() throws Exception {
+        emitAll();
+        super.finish();
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            if (lease != null) {
+                lease.close();
+                lease = null;
+            }
+        } finally {
+            super.close();
+        }
+    }
+
+    /** Emits what settled, and waits (yielding) for the rest until it settles or times out. */
+    private void emitAll() throws InterruptedException {
+        emitSettled();
+        while (!pending.isEmpty()) {
+            long deadline = Long.MAX_VALUE;
+            for (Pending p : pending) {
+                deadline = Math.min(deadline, p.deadlineNanos);
+            }
+            long wait = deadline - System.nanoTime();
+            if (wait > 0) {
+                if (wakeUpAt != deadline) {
+                    wakeUpAt = deadline;
+                    CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS)
+                            .execute(() -> wake("warm deadline"));
+                }
+                mailbox.yield();
+            }
+            emitSettled();
+        }
+    }
+
+    /** Emits the generations whose warms all settled or whose deadline passed. */
+    private void emitSettled() {
+        long now = System.nanoTime();
+        for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
+            Pending p = it.next();
+            boolean settled = p.warms.stream().allMatch(CompletableFuture::isDone);
+            if (settled || now - p.deadlineNanos >= 0) {
+                it.remove();
+                for (CompletableFuture<WarmOutcome> warm : p.warms) {
+                    count(warm.getNow(WarmOutcome.TIMED_OUT));
+                }
+                warmDuration.update(TimeUnit.NANOSECONDS.toMillis(now - p.arrivedNanos));
+                output.collect(new StreamRecord<>(p.generation));
+            }
+        }
+        heldBack = pending.size();
+    }
+
+    private void count(WarmOutcome outcome) {
+        switch (outcome) {
+            case WARMED -> warmed.inc();
+            case ALREADY_WARM -> alreadyWarm.inc();
+            case FAILED -> failed.inc();
+            case TIMED_OUT -> timedOut.inc();
+        }
+    }
+
+    /** Enqueues a mail that makes a yielding {@link #emitAll} look again. */
+    private void wake(String why) {
+        try {
+            mailbox.execute(this::emitSettledIfOpen, "Kiln: %s", why);
+        } catch (RejectedExecutionException e) {
+            // The task is shutting down: nothing is waiting any more.
+        }
+    }
+
+    private void emitSettledIfOpen() {
+        if (pending != null) {
+            emitSettled();
+        }
+    }
+
+    /** A generation waiting for its warms. Identity equality: one per arrival. */
+    private static final class Pending {
+        final CommittableWithLineage<WrittenGeneration> generation;
+        final List<CompletableFuture<WarmOutcome>> warms;
+        final long arrivedNanos;
+        final long deadlineNanos;
+
+        Pending(
+                CommittableWithLineage<WrittenGeneration> generation,
+                List<CompletableFuture<WarmOutcome>> warms,
+                long arrivedNanos,
+                long deadlineNanos) {
+            this.generation = generation;
+            this.warms = warms;
+            this.arrivedNanos = arrivedNanos;
+            this.deadlineNanos = deadlineNanos;
+        }
+    }
+}

@@ -1,0 +1,293 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink.sink;
+
+import dev.kiln.io.RangeReader;
+import dev.kiln.table.Compaction;
+import dev.kiln.table.CompactionPolicy;
+import dev.kiln.table.Compactor;
+import dev.kiln.table.GenerationRef;
+import dev.kiln.table.KilnTable;
+import dev.kiln.table.Manifest;
+import dev.kiln.table.VersionExpiredException;
+
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.util.concurrent.ExecutorThreadFactory;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
+import java.util.stream.IntStream;
+
+/**
+ * The compaction of the buckets one writer subtask owns (bucket {@code b} belongs to subtask {@code
+ * b mod parallelism}, which alone writes it), run beside the writer on a background thread so that
+ * rows keep flowing while it merges.
+ *
+ * <p>At each {@link #poll} (the writer calls it from {@code prepareCommit}, before each barrier) it
+ * hands back the compactions that finished since the last poll, for the writer to emit with the
+ * checkpoint's flushes, and, if none is running, starts the next round: read the latest version
+ * (skipped when it has not changed since the last round), pick runs with the {@link
+ * CompactionPolicy} in each owned bucket, and write their outputs with {@link Compactor#rewrite}.
+ * Nothing is published here: the committer applies a compaction atomically with the checkpoint that
+ * carries it, or drops it if it went stale.
+ *
+ * <p>A bucket whose compaction was handed out but is not resolved yet in the latest version (its
+ * output not live, its inputs all still live) is not planned again, so the writer does not race
+ * itself; it is forgotten after {@value #MAX_UNRESOLVED_ROUNDS} rounds that planned on a new
+ * version (the committer may have dropped it), which at worst costs one compaction that the
+ * committer drops as stale.
+ *
+ * <p>Not state: after a failover the writer starts over and plans again; outputs of an unfinished
+ * round are orphans. A failed round is logged and counted, never thrown: the next poll starts
+ * another.
+ *
+ * <p>Threading: {@link #poll} and {@link #close} on the writer's task thread; rounds on the given
+ * executor, one at a time, which this class owns and shuts down.
+ */
+final class WriterCompaction implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WriterCompaction.class);
+
+    /** Rounds after which an unresolved compaction no longer keeps its bucket from planning. */
+    static final int MAX_UNRESOLVED_ROUNDS = 8;
+
+    /** How long {@link #close} waits for a running round to stop. */
+    private static final long CLOSE_WAIT_SECONDS = 60;
+
+    private final KilnTable table;
+    private final IntPredicate ownsBucket;
+    private final boolean ownsAny;
+    private final ExecutorService executor;
+    private final BufferAllocator allocator;
+    private final Compactor compactor;
+
+    /** Compactions handed out and not seen resolved, with the rounds they stayed unresolved. */
+    private final Map<Compaction, Integer> unresolved = new HashMap<>();
+
+    private CompletableFuture<Round> running;
+
+    /** The version the last successful round planned on: confined to the round's thread. */
+    private volatile long plannedVersion = -1;
+
+    private final Counter compactionsRun;
+    private final Counter bytesRead;
+    private final Counter bytesWritten;
+    private final Counter roundsFailed;
+    private final Histogram duration;
+
+    WriterCompaction(
+            KilnTable table,
+            CompactionPolicy policy,
+            int subtask,
+            int parallelism,
+            MetricGroup metrics) {
+        this(
+                table,
+                policy,
+                ownedBuckets(subtask, parallelism),
+                Executors.newSingleThreadExecutor(
+                        new ExecutorThreadFactory("kiln-compaction-" + subtask)),
+                metrics);
+    }
+
+    WriterCompaction(
+            KilnTable table,
+            CompactionPolicy policy,
+            IntPredicate ownsBucket,
+            ExecutorService executor,
+            MetricGroup metrics) {
+        this.table = table;
+        this.ownsBucket = ownsBucket;
+        this.ownsAny = IntStream.range(0, table.options().bucketCount()).anyMatch(ownsBucket::test);
+        this.executor = executor;
+        this.allocator = new RootAllocator();
+        // Reads run inline on the round's thread: it may block, and nothing else waits for it.
+        this.compactor =
+                new Compactor(table, RangeReader.onFileSystem(Runnable::run), allocator, policy);
+        this.compactionsRun = metrics.counter(KilnSinkMetrics.COMPACTIONS_RUN);
+        this.bytesRead = metrics.counter(KilnSinkMetrics.COMPACTION_BYTES_READ);
+        this.bytesWritten = metrics.counter(KilnSinkMetrics.COMPACTION_BYTES_WRITTEN);
+        this.roundsFailed = metrics.counter(KilnSinkMetrics.COMPACTIONS_FAILED);
+        this.duration =
+                metrics.histogram(
+                        KilnSinkMetrics.COMPACTION_DURATION,
+                        new DescriptiveStatisticsHistogram(KilnSinkMetrics.HISTOGRAM_WINDOW));
+    }
+
+    /**
+     * Returns which buckets writer subtask {@code subtask} of {@code parallelism} writes: a test,
+     * not a set, so that nothing is sized by the bucket count.
+     */
+    static IntPredicate ownedBuckets(int subtask, int parallelism) {
+        return bucket -> bucket % parallelism == subtask;
+    }
+
+    /**
+     * Returns the compactions that finished since the last call, and starts the next round if none
+     * is running. Never blocks, except at the end of input ({@code last}): then it waits for the
+     * running round, so that its outputs are committed rather than orphaned, and starts no other.
+     */
+    List<Compaction> poll(boolean last) {
+        List<Compaction> finished = new ArrayList<>();
+        if (running != null && (running.isDone() || last)) {
+            Round round = await(running);
+            running = null;
+            if (round != null) {
+                if (round.planned) {
+                    unresolved.keySet().removeAll(round.resolved);
+                    unresolved.replaceAll((c, rounds) -> rounds + 1);
+                    unresolved.values().removeIf(rounds -> rounds > MAX_UNRESOLVED_ROUNDS);
+                }
+                for (Compaction compaction : round.compactions) {
+                    unresolved.put(compaction, 0);
+                }
+                finished.addAll(round.compactions);
+            }
+        }
+        if (running == null && !last && ownsAny) {
+            Set<Compaction> pending = Set.copyOf(unresolved.keySet());
+            running = CompletableFuture.supplyAsync(() -> runRound(pending), executor);
+        }
+        return finished;
+    }
+
+    /** Returns whether a round is running (for tests). */
+    boolean isRunning() {
+        return running != null && !running.isDone();
+    }
+
+    private Round await(CompletableFuture<Round> round) {
+        try {
+            return round.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException e) {
+            roundsFailed.inc();
+            LOG.warn(
+                    "Compacting the buckets of {} this writer owns failed; the next checkpoint"
+                            + " tries again.",
+                    table.root(),
+                    e.getCause());
+            return null;
+        }
+    }
+
+    private Round runRound(Set<Compaction> pending) {
+        try {
+            long version = table.latestVersion();
+            if (version == plannedVersion) {
+                return new Round(List.of(), Set.of(), false);
+            }
+            long start = System.nanoTime();
+            Manifest base;
+            try {
+                base = table.manifest(version);
+            } catch (VersionExpiredException e) {
+                base = table.latestManifest();
+                version = base.version();
+            }
+            Set<Compaction> resolved = new HashSet<>();
+            Set<Integer> buckets = new HashSet<>();
+            for (GenerationRef generation : base.generations()) {
+                if (ownsBucket.test(generation.bucket())) {
+                    buckets.add(generation.bucket());
+                }
+            }
+            for (Compaction compaction : pending) {
+                if (isResolved(base, compaction)) {
+                    resolved.add(compaction);
+                } else {
+                    buckets.remove(compaction.bucket());
+                }
+            }
+            List<Compaction> compactions = compactor.rewrite(base, buckets);
+            plannedVersion = version;
+            if (!compactions.isEmpty()) {
+                for (Compaction compaction : compactions) {
+                    for (GenerationRef input : base.newestFirst(compaction.bucket())) {
+                        if (compaction.inputs().contains(input.path())) {
+                            bytesRead.inc(input.sizeBytes());
+                        }
+                    }
+                    if (compaction.output() != null) {
+                        bytesWritten.inc(compaction.output().sizeBytes());
+                    }
+                }
+                compactionsRun.inc(compactions.size());
+                duration.update(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            }
+            return new Round(compactions, resolved, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static boolean isResolved(Manifest base, Compaction compaction) {
+        Set<String> live = new HashSet<>();
+        base.generations().forEach(g -> live.add(g.path()));
+        return (compaction.output() != null && live.contains(compaction.output().path()))
+                || !live.containsAll(compaction.inputs());
+    }
+
+    /** Stops the running round (waiting for it, at most a minute) and releases its memory. */
+    @Override
+    public void close() {
+        executor.shutdownNow();
+        boolean stopped;
+        try {
+            stopped = executor.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopped = false;
+        }
+        if (stopped) {
+            allocator.close();
+        } else {
+            LOG.warn(
+                    "A compaction of {} did not stop within {} s; its memory is left to the"
+                            + " garbage collector.",
+                    table.root(),
+                    CLOSE_WAIT_SECONDS);
+        }
+    }
+
+    /**
+     * What a round produced, which handed-out compactions it saw resolved, and whether it planned
+     * at all (it does not when the latest version is the one it planned on last).
+     */
+    private record Round(List<Compaction> compactions, Set<Compaction> resolved, boolean planned) {}
+}

@@ -1,0 +1,81 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink.sink;
+
+import dev.kiln.table.Compaction;
+import dev.kiln.table.GenerationRef;
+
+import org.apache.flink.annotation.Internal;
+
+import java.util.Objects;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * What a {@link KilnSink}'s writer emits: a generation it flushed, or a compaction of generations
+ * of a bucket it owns (its output, which may be absent when no row survived, and the inputs it
+ * replaces). A flush carries the writer's flush sequence number and the time of the flush. A bucket
+ * is written by one writer subtask, whose sequence only grows, so among the generations of one
+ * bucket and checkpoint the higher sequence is the newer one and must come later in the manifest
+ * (newer generations win per key). A compaction's output takes the place of its newest input
+ * instead (see {@link Compaction}), so its sequence does not order it. Immutable.
+ *
+ * @param generation the flushed generation, or the compaction's output ({@code null} only for a
+ *     compaction without output)
+ * @param flushSequence the writer's flush counter at the flush, increasing per writer subtask
+ * @param flushedAtMillis when the file was written (epoch milliseconds), for the commit latency
+ * @param compaction the compaction this is the output of, or {@code null} for a flush
+ */
+@Internal
+public record WrittenGeneration(
+        GenerationRef generation, long flushSequence, long flushedAtMillis, Compaction compaction) {
+
+    public WrittenGeneration {
+        if (compaction == null) {
+            requireNonNull(generation, "generation");
+        } else if (!Objects.equals(generation, compaction.output())) {
+            throw new IllegalArgumentException(
+                    "a compaction's generation is its output " + compaction.output());
+        }
+    }
+
+    /** A flushed generation. */
+    public WrittenGeneration(GenerationRef generation, long flushSequence, long flushedAtMillis) {
+        this(generation, flushSequence, flushedAtMillis, null);
+    }
+
+    /** The output of {@code compaction}, written at {@code writtenAtMillis}. */
+    static WrittenGeneration compacted(Compaction compaction, long sequence, long writtenAtMillis) {
+        return new WrittenGeneration(compaction.output(), sequence, writtenAtMillis, compaction);
+    }
+
+    /** Returns the bucket of the generation, or of the compaction. */
+    public int bucket() {
+        return compaction != null ? compaction.bucket() : generation.bucket();
+    }
+
+    /** Returns whether this is a compaction rather than a flush. */
+    public boolean isCompaction() {
+        return compaction != null;
+    }
+
+    /**
+     * Returns the path that keys this in the warm step: the generation's, or for a compaction
+     * without output its first input's.
+     */
+    String keyPath() {
+        return generation != null ? generation.path() : compaction.inputs().get(0);
+    }
+}

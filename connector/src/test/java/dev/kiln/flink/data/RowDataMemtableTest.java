@@ -1,0 +1,315 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink.data;
+
+import dev.kiln.format.Generation;
+import dev.kiln.format.GenerationStats;
+import dev.kiln.format.LookupResult;
+import dev.kiln.io.RangeReader;
+import dev.kiln.table.TableOptions;
+
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.table.api.DataTypes;
+import org.apache.flink.table.data.DecimalData;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.TimestampData;
+import org.apache.flink.table.types.logical.IntType;
+import org.apache.flink.table.types.logical.LogicalType;
+import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.types.RowKind;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Rows of every type through a memtable into a real generation file and back as RowData. */
+public class RowDataMemtableTest {
+
+    private static final RowType TYPE = FlinkArrowTypesTest.ALL_TYPES;
+
+    /** A composite key over the key-able types: string, int, date, timestamp, decimal, bytes. */
+    private static final RowType COMPOSITE =
+            (RowType)
+                    DataTypes.ROW(
+                                    DataTypes.FIELD("region", DataTypes.STRING()),
+                                    DataTypes.FIELD("shard", DataTypes.INT()),
+                                    DataTypes.FIELD("day", DataTypes.DATE()),
+                                    DataTypes.FIELD("at", DataTypes.TIMESTAMP(6)),
+                                    DataTypes.FIELD("amount", DataTypes.DECIMAL(12, 2)),
+                                    DataTypes.FIELD("tag", DataTypes.BYTES()),
+                                    DataTypes.FIELD("payload", DataTypes.STRING()))
+                            .getLogicalType();
+
+    private static final List<String> COMPOSITE_KEY =
+            List.of("region", "shard", "day", "at", "amount", "tag");
+
+    @TempDir java.nio.file.Path dir;
+
+    private BufferAllocator allocator;
+    private ExecutorService ioPool;
+    private RangeReader io;
+
+    @BeforeEach
+    void setUp() {
+        allocator = new RootAllocator();
+        ioPool = Executors.newFixedThreadPool(2);
+        io = RangeReader.onFileSystem(ioPool);
+    }
+
+    @AfterEach
+    void tearDown() {
+        ioPool.shutdownNow();
+        allocator.close();
+    }
+
+    @Test
+    void everyTypeSurvivesTheTripThroughAGenerationFile() throws Exception {
+        TableOptions options = options(TYPE, List.of("id"));
+        Random random = new Random(42);
+        Map<Long, RowData> expected = new LinkedHashMap<>();
+        Path path = path("all-types.arrow");
+        try (RowDataMemtable memtable = new RowDataMemtable(TYPE, options, allocator)) {
+            for (int version = 0; version < 3; version++) {
+                for (long id = 0; id < 300; id++) {
+                    GenericRowData row = allTypesRow(id, random);
+                    int kind = random.nextInt(10);
+                    if (kind == 0) {
+                        row.setRowKind(RowKind.DELETE);
+                        expected.put(id, null);
+                    } else if (kind == 1) {
+                        row.setRowKind(RowKind.UPDATE_BEFORE);
+                        assertThat(memtable.add(row)).isFalse();
+                        continue;
+                    } else {
+                        row.setRowKind(kind == 2 ? RowKind.UPDATE_AFTER : RowKind.INSERT);
+                        expected.put(id, row);
+                    }
+                    assertThat(memtable.add(row)).isTrue();
+                }
+            }
+            assertThat(memtable.sizeBytes()).isPositive();
+            GenerationStats stats = memtable.flush(path);
+            assertThat(stats.rowCount()).isEqualTo(expected.size());
+            assertThat(memtable.isEmpty()).isTrue();
+            assertThat(memtable.sizeBytes()).isZero();
+        }
+
+        RowKeyExtractor keys = new RowKeyExtractor(TYPE, List.of("id"));
+        RowDataReader reader = new RowDataReader(TYPE);
+        Generation generation = Generation.open(io, path).join();
+        for (Map.Entry<Long, RowData> e : expected.entrySet()) {
+            GenericRowData probe = GenericRowData.of(e.getKey());
+            LookupResult result =
+                    generation.lookup(options.keyCodec().encode(e.getKey()), allocator).join();
+            if (e.getValue() == null) {
+                assertThat(result.status()).isEqualTo(LookupResult.Status.DELETED);
+            } else {
+                assertThat(result.status()).isEqualTo(LookupResult.Status.FOUND);
+                assertSameRow(reader.read(result.values()), e.getValue());
+                assertThat(keys.key(e.getValue())).isEqualTo(options.keyCodec().encode(e.getKey()));
+            }
+            assertThat(probe.getArity()).isOne();
+        }
+    }
+
+    @Test
+    void compositeKeysFromRowDataMatchTheKeysTheWriterEncodes() throws Exception {
+        TableOptions options = options(COMPOSITE, COMPOSITE_KEY);
+        RowKeyExtractor keys = new RowKeyExtractor(COMPOSITE, COMPOSITE_KEY);
+        List<RowData> rows = new ArrayList<>();
+        Path path = path("composite.arrow");
+        try (RowDataMemtable memtable = new RowDataMemtable(COMPOSITE, options, allocator)) {
+            for (int i = 0; i < 200; i++) {
+                GenericRowData row =
+                        GenericRowData.of(
+                                StringData.fromString(i % 3 == 0 ? "eu\u0000" : "us-" + (i % 5)),
+                                i % 7 - 3,
+                                19_000 + i % 11,
+                                TimestampData.fromEpochMillis(
+                                        -5_000L + i * 997L, (i * 1000) % 1_000_000),
+                                DecimalData.fromBigDecimal(
+                                        BigDecimal.valueOf(i * 13 - 700, 2), 12, 2),
+                                new byte[] {(byte) i, 0, (byte) -i},
+                                StringData.fromString("payload " + i));
+                rows.add(row);
+                memtable.add(row);
+            }
+            memtable.flush(path);
+        }
+
+        Generation generation = Generation.open(io, path).join();
+        RowDataReader reader = new RowDataReader(COMPOSITE);
+        for (RowData row : rows) {
+            LookupResult result = generation.lookup(keys.key(row), allocator).join();
+            assertThat(result.status()).isEqualTo(LookupResult.Status.FOUND);
+            assertSameRow(reader.read(result.values()), row);
+            assertThat(keys.bucket(row, 16))
+                    .isEqualTo(options.bucketOf(keys.key(row)))
+                    .isBetween(0, 15);
+        }
+    }
+
+    @Test
+    void badRowsFailNamingTheColumnAndLeaveTheMemtableUsable() throws Exception {
+        TableOptions options = options(TYPE, List.of("id"));
+        Random random = new Random(7);
+        try (RowDataMemtable memtable = new RowDataMemtable(TYPE, options, allocator)) {
+            GenericRowData nullKey = allTypesRow(1, random);
+            nullKey.setField(0, null);
+            assertThatThrownBy(() -> memtable.add(nullKey))
+                    .isInstanceOf(InvalidRowException.class)
+                    .hasMessageContaining("'id'")
+                    .extracting(e -> ((InvalidRowException) e).column())
+                    .isEqualTo("id");
+
+            GenericRowData shortRow = GenericRowData.of(1L, true);
+            assertThatThrownBy(() -> memtable.add(shortRow))
+                    .isInstanceOf(InvalidRowException.class)
+                    .hasMessageContaining("2 fields");
+
+            GenericRowData wrongScale = allTypesRow(2, random);
+            wrongScale.setField(9, DecimalData.fromBigDecimal(new BigDecimal("123.456"), 6, 3));
+            assertThatThrownBy(() -> memtable.add(wrongScale))
+                    .isInstanceOf(InvalidRowException.class)
+                    .hasMessageContaining("'small_dec'");
+
+            GenericRowData wrongClass = allTypesRow(3, random);
+            wrongClass.setField(12, 42L);
+            assertThatThrownBy(() -> memtable.add(wrongClass))
+                    .isInstanceOf(InvalidRowException.class)
+                    .hasMessageContaining("'s'");
+
+            GenericRowData farFuture = allTypesRow(4, random);
+            farFuture.setField(22, TimestampData.fromEpochMillis(Long.MAX_VALUE / 2));
+            assertThatThrownBy(() -> memtable.add(farFuture))
+                    .isInstanceOf(InvalidRowException.class)
+                    .hasMessageContaining("'ts9'");
+
+            GenericRowData good = allTypesRow(5, random);
+            assertThat(memtable.add(good)).isTrue();
+            assertThat(memtable.rowCount()).isOne();
+            Path path = path("after-errors.arrow");
+            memtable.flush(path);
+            Generation generation = Generation.open(io, path).join();
+            LookupResult result =
+                    generation.lookup(options.keyCodec().encode(5L), allocator).join();
+            assertSameRow(new RowDataReader(TYPE).read(result.values()), good);
+        }
+    }
+
+    @Test
+    void aRowTypeThatDoesNotFitTheTableIsRejected() {
+        TableOptions options = options(COMPOSITE, COMPOSITE_KEY);
+        LogicalType[] types = COMPOSITE.getChildren().toArray(LogicalType[]::new);
+        types[6] = new IntType();
+        RowType payloadAsInt = RowType.of(types, COMPOSITE.getFieldNames().toArray(String[]::new));
+
+        assertThatThrownBy(() -> new RowDataMemtable(payloadAsInt, options, allocator))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("column 'payload' has type STRING in the table, but INT");
+    }
+
+    private Path path(String name) {
+        return new Path(dir.resolve(name).toUri());
+    }
+
+    private static TableOptions options(RowType type, List<String> key) {
+        return TableOptions.builder(FlinkArrowTypes.toArrowSchema(type, key), key)
+                .bucketCount(16)
+                .targetPageBytes(4096)
+                .build();
+    }
+
+    /** A row of {@link FlinkArrowTypesTest#ALL_TYPES} with random values and some nulls. */
+    static GenericRowData allTypesRow(long id, Random random) {
+        int n = TYPE.getFieldCount();
+        GenericRowData row = new GenericRowData(n);
+        row.setField(0, id);
+        row.setField(1, random.nextBoolean());
+        row.setField(2, (byte) random.nextInt());
+        row.setField(3, (short) random.nextInt());
+        row.setField(4, random.nextInt());
+        row.setField(5, random.nextLong());
+        row.setField(6, random.nextFloat());
+        row.setField(7, random.nextDouble());
+        row.setField(
+                8,
+                DecimalData.fromBigDecimal(
+                        new BigDecimal(random.nextLong()).movePointLeft(10), 38, 10));
+        row.setField(
+                9, DecimalData.fromBigDecimal(BigDecimal.valueOf(random.nextInt(99_999), 2), 5, 2));
+        row.setField(10, StringData.fromString("c" + (id % 10)));
+        row.setField(11, StringData.fromString("vé" + random.nextInt(1000)));
+        row.setField(12, StringData.fromString("string \u0000 " + id));
+        row.setField(13, new byte[] {1, 2, 3, (byte) id});
+        row.setField(14, new byte[] {(byte) random.nextInt()});
+        row.setField(15, new byte[0]);
+        row.setField(16, random.nextInt(100_000) - 50_000);
+        row.setField(17, random.nextInt(86_400) * 1000);
+        row.setField(18, random.nextInt(86_400_000));
+        long millis = random.nextLong() % 4_000_000_000_000L;
+        row.setField(19, TimestampData.fromEpochMillis(Math.floorDiv(millis, 1000) * 1000));
+        row.setField(20, TimestampData.fromEpochMillis(millis));
+        row.setField(21, TimestampData.fromEpochMillis(millis, random.nextInt(1000) * 1000));
+        row.setField(22, TimestampData.fromEpochMillis(millis, random.nextInt(1_000_000)));
+        row.setField(23, TimestampData.fromEpochMillis(-millis));
+        row.setField(24, TimestampData.fromEpochMillis(millis, random.nextInt(1000) * 1000));
+        row.setField(25, TimestampData.fromEpochMillis(-millis, random.nextInt(1_000_000)));
+        row.setField(26, random.nextInt(2000) - 1000);
+        row.setField(27, random.nextLong() % 1_000_000_000_000L);
+        for (int c = 1; c < n; c++) {
+            if (random.nextInt(8) == 0) {
+                row.setField(c, null);
+            }
+        }
+        return row;
+    }
+
+    /** Compares rows field by field; binary fields by content. */
+    public static void assertSameRow(RowData actual, RowData expected) {
+        GenericRowData a = (GenericRowData) actual;
+        GenericRowData e = (GenericRowData) expected;
+        assertThat(a.getArity()).isEqualTo(e.getArity());
+        for (int c = 0; c < e.getArity(); c++) {
+            Object av = a.getField(c);
+            Object ev = e.getField(c);
+            if (ev instanceof byte[]) {
+                assertThat(av).as("field %d", c).isInstanceOf(byte[].class);
+                assertThat(Arrays.equals((byte[]) av, (byte[]) ev)).as("field %d", c).isTrue();
+            } else {
+                assertThat(av).as("field %d", c).isEqualTo(ev);
+            }
+        }
+    }
+}

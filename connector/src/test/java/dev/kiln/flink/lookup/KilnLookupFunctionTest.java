@@ -1,0 +1,477 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink.lookup;
+
+import dev.kiln.flink.data.InvalidRowException;
+import dev.kiln.flink.runtime.KilnCacheRegistry;
+import dev.kiln.format.CorruptGenerationException;
+import dev.kiln.table.GenerationRef;
+import dev.kiln.table.Manifest;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
+import org.apache.flink.streaming.util.retryable.RetryPredicates;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
+import org.apache.flink.util.ExceptionUtils;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.RandomAccessFile;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.LongStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@link KilnLookupFunction} in Flink's async operator, through its test harness. */
+class KilnLookupFunctionTest {
+
+    private static final long TIMEOUT_MS = 60_000;
+    private static final int MAX_PARALLELISM = 128;
+
+    @TempDir java.nio.file.Path dir;
+
+    private TestTable table;
+    private Manifest written;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        table = TestTable.create(dir.resolve("t"), 8);
+        table.upsert(1, LongStream.range(0, 200).toArray());
+        table.upsert(2, LongStream.range(100, 150).toArray());
+        written = table.delete(7, 8, 120);
+    }
+
+    @AfterEach
+    void tearDown() {
+        table.close();
+        assertThat(KilnCacheRegistry.instance().openCaches()).isZero();
+    }
+
+    @Test
+    void orderedOutputAnswersEveryInputInOrder() throws Exception {
+        List<Long> inputs = shuffledIds(0, 260, 1);
+        try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                harness(function(LookupOptions.defaults(), false), 0, 1, OrderMode.ORDERED)) {
+            harness.open();
+            for (long id : inputs) {
+                harness.processElement(id, id);
+            }
+            harness.endInput();
+            assertThat(outputs(harness)).containsExactlyElementsOf(expected(inputs));
+        }
+    }
+
+    @Test
+    void unorderedOutputWithMicroBatchesAnswersEveryInput() throws Exception {
+        List<Long> inputs = shuffledIds(0, 260, 2);
+        LookupOptions options =
+                LookupOptions.builder().batchMaxSize(7).batchWindow(Duration.ofMillis(1)).build();
+        try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                harness(function(options, false), 0, 1, OrderMode.UNORDERED)) {
+            harness.open();
+            for (long id : inputs) {
+                harness.processElement(id, id);
+            }
+            harness.endInput();
+            assertThat(outputs(harness)).containsExactlyInAnyOrderElementsOf(expected(inputs));
+        }
+    }
+
+    @Test
+    void rowDataKeysAndRowOutputs() throws Exception {
+        KilnLookupFunction<Long, RowData> function =
+                KilnLookup.builder(table.root()).keyOf((Long id) -> GenericRowData.of(id)).build();
+        assertThat(function.getProducedType()).isEqualTo(InternalTypeInfo.of(TestTable.TYPE));
+        AsyncWaitOperatorFactory<Long, RowData> factory =
+                new AsyncWaitOperatorFactory<>(
+                        function, TIMEOUT_MS, 100, AsyncDataStream.OutputMode.ORDERED);
+        try (OneInputStreamOperatorTestHarness<Long, RowData> harness =
+                new OneInputStreamOperatorTestHarness<>(factory, LongSerializer.INSTANCE)) {
+            // As a job does: outputs are copied with the serializer of the produced type.
+            harness.setup(
+                    function.getProducedType()
+                            .createSerializer(harness.getExecutionConfig().getSerializerConfig()));
+            harness.open();
+            for (long id : List.of(1L, 7L, 120L, 130L, 500L)) {
+                harness.processElement(id, id);
+            }
+            harness.endInput();
+            List<String> rows = new ArrayList<>();
+            for (Object element : harness.getOutput()) {
+                if (element instanceof StreamRecord<?> record) {
+                    RowData row = (RowData) record.getValue();
+                    rows.add(row.getLong(0) + ":" + row.getString(1) + ":" + row.getLong(2));
+                }
+            }
+            // 7 and 120 were deleted and 500 never written: nothing is emitted for them.
+            assertThat(rows).containsExactly("1:n1:1", "130:n130:2");
+        }
+    }
+
+    /**
+     * A function built with the table's options opens before its table exists (a lookup job
+     * deployed before its writer) and answers every key absent.
+     */
+    @Test
+    void aFunctionBuiltWithTheTableOptionsStartsBeforeItsTableExists() throws Exception {
+        org.apache.flink.core.fs.Path later =
+                new org.apache.flink.core.fs.Path(dir.resolve("later").toUri());
+        KilnLookupFunction<Long, String> function =
+                KilnLookup.builder(later)
+                        .tableOptions(TestTable.options(8))
+                        .keyOf((Long id) -> id)
+                        .build(
+                                (id, row) -> id + "=" + (row == null ? "none" : row.getLong(2)),
+                                Types.STRING);
+        try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                harness(function, 0, 1, OrderMode.ORDERED)) {
+            harness.open();
+            for (long id : List.of(1L, 2L, 130L)) {
+                harness.processElement(id, id);
+            }
+            harness.endInput();
+            assertThat(outputs(harness)).containsExactly("1=none", "2=none", "130=none");
+        }
+    }
+
+    @Test
+    void aKeyFunctionThatFailsFailsTheJobWithItsError() throws Exception {
+        KilnLookupFunction<Long, RowData> function =
+                KilnLookup.builder(table.root())
+                        .keyOf((Long id) -> GenericRowData.of((Object) null))
+                        .build();
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        AsyncWaitOperatorFactory<Long, RowData> factory =
+                new AsyncWaitOperatorFactory<>(
+                        function, TIMEOUT_MS, 100, AsyncDataStream.OutputMode.ORDERED);
+        try (OneInputStreamOperatorTestHarness<Long, RowData> harness =
+                new OneInputStreamOperatorTestHarness<>(factory, LongSerializer.INSTANCE)) {
+            harness.getEnvironment().setExternalFailureCauseConsumer(failures::add);
+            harness.open();
+            harness.processElement(1L, 1);
+            harness.endInput();
+        }
+        assertThat(failures).hasSize(1);
+        assertThat(ExceptionUtils.findThrowable(failures.get(0), InvalidRowException.class))
+                .hasValueSatisfying(e -> assertThat(e).hasMessageContaining("'id'"));
+    }
+
+    @Test
+    void aCorruptGenerationFailsTheJobWithTheTypedError() throws Exception {
+        GenerationRef ref = written.generations().get(0);
+        corrupt(ref);
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                harness(function(LookupOptions.defaults(), false), 0, 1, OrderMode.ORDERED)) {
+            harness.getEnvironment().setExternalFailureCauseConsumer(failures::add);
+            harness.open();
+            for (long id = 0; id < 200; id++) {
+                if (table.bucketOf(id) == ref.bucket()) {
+                    harness.processElement(id, id);
+                }
+            }
+            harness.endInput();
+        }
+        assertThat(failures).isNotEmpty();
+        assertThat(ExceptionUtils.findThrowable(failures.get(0), CorruptGenerationException.class))
+                .hasValueSatisfying(e -> assertThat(e).hasMessageContaining(ref.path()));
+    }
+
+    @Test
+    void aCorruptionRetriedByFlinksRetryStrategyIsAnsweredOnceTheFileIsGood() throws Exception {
+        GenerationRef ref = written.generations().get(0);
+        long id =
+                LongStream.range(0, 200)
+                        .filter(k -> table.bucketOf(k) == ref.bucket())
+                        .filter(k -> table.valueAt(written.version(), k) != null)
+                        .findFirst()
+                        .getAsLong();
+        java.nio.file.Path file = java.nio.file.Path.of(table.table.resolve(ref.path()).getPath());
+        byte[] good = java.nio.file.Files.readAllBytes(file);
+        // Every page of the file: whichever holds the key is corrupt.
+        byte[] bad = good.clone();
+        for (int at = 8; at < bad.length - 1024; at += 64) {
+            bad[at] ^= (byte) 0xFF;
+        }
+
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        AsyncWaitOperatorFactory<Long, String> factory =
+                new AsyncWaitOperatorFactory<>(
+                        function(LookupOptions.defaults(), false),
+                        TIMEOUT_MS,
+                        10,
+                        AsyncDataStream.OutputMode.ORDERED,
+                        new AsyncRetryStrategies.FixedDelayRetryStrategyBuilder<String>(3, 10)
+                                .ifException(RetryPredicates.HAS_EXCEPTION_PREDICATE)
+                                .build());
+        try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                new OneInputStreamOperatorTestHarness<>(factory, LongSerializer.INSTANCE)) {
+            harness.getEnvironment().setExternalFailureCauseConsumer(failures::add);
+            // Corrupt before open: open warms the table, and a warm page would hide it.
+            java.nio.file.Files.write(file, bad);
+            harness.open();
+            harness.setProcessingTime(0);
+            harness.processElement(id, 0);
+            // Run the operator's mails until the failed attempt has scheduled its retry at 10 (its
+            // timeout timer is at TIMEOUT_MS); an answer or a failure instead ends the wait too.
+            while (!harness.getProcessingTimeService().getActiveTimerTimestamps().contains(10L)
+                    && harness.getOutput().isEmpty()
+                    && failures.isEmpty()) {
+                harness.getTaskMailbox().take(TaskMailbox.MIN_PRIORITY).run();
+            }
+            assertThat(harness.getOutput()).as("the first attempt must fail").isEmpty();
+            java.nio.file.Files.write(file, good);
+            harness.setProcessingTime(10);
+            harness.endInput();
+            assertThat(outputs(harness))
+                    .containsExactly(id + "=" + table.valueAt(written.version(), id));
+        }
+        assertThat(failures).isEmpty();
+    }
+
+    @Test
+    void aLookupNotAnsweredInTimeTimesOutThroughFlink() throws Exception {
+        // A window of an hour: the lookup waits in its batch, and Flink's timeout fires first.
+        // Nothing warmed, so that the lookup misses the cache (a cached one is answered inline).
+        LookupOptions held =
+                LookupOptions.builder()
+                        .warmBeforeSwap(false)
+                        .batchWindow(Duration.ofHours(1))
+                        .build();
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                harness(function(held, false), 0, 1, OrderMode.ORDERED)) {
+            harness.getEnvironment().setExternalFailureCauseConsumer(failures::add);
+            harness.open();
+            harness.setProcessingTime(0);
+            harness.processElement(1L, 1);
+            harness.setProcessingTime(TIMEOUT_MS + 1);
+            harness.endInput();
+        }
+        assertThat(failures).hasSize(1);
+        assertThat(ExceptionUtils.findThrowable(failures.get(0), TimeoutException.class))
+                .isPresent();
+    }
+
+    @Test
+    void inFlightLookupsReplayedAfterARescaleGetExactlyTheRightAnswers() throws Exception {
+        // Parallelism 2, partitioned by bucket; lookups held in their batch at the snapshot
+        // (nothing warmed, so that they miss the cache: a cached one is answered inline).
+        LookupOptions held =
+                LookupOptions.builder()
+                        .warmBeforeSwap(false)
+                        .batchWindow(Duration.ofHours(1))
+                        .batchMaxSize(10_000)
+                        .build();
+        List<Long> all = shuffledIds(0, 260, 3);
+        List<OperatorSubtaskState> snapshots = new ArrayList<>();
+        List<Long> replayed = new ArrayList<>();
+        for (int subtask = 0; subtask < 2; subtask++) {
+            try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                    harness(function(held, true), subtask, 2, OrderMode.ORDERED)) {
+                harness.open();
+                for (long id : all) {
+                    if (new KilnLookup.BucketPartitioner().partition(table.bucketOf(id), 2)
+                            == subtask) {
+                        harness.processElement(id, id);
+                        replayed.add(id);
+                    }
+                }
+                assertThat(harness.getOutput()).isEmpty();
+                snapshots.add(harness.snapshot(1, 1));
+            }
+        }
+        OperatorSubtaskState both =
+                AbstractStreamOperatorTestHarness.repackageState(
+                        snapshots.toArray(new OperatorSubtaskState[0]));
+
+        // Restored at parallelism 3: each old subtask's state goes to new subtasks by Flink's
+        // round-robin, not by bucket, so some lookups reach a subtask that does not own them.
+        List<String> answers = new ArrayList<>();
+        for (int subtask = 0; subtask < 3; subtask++) {
+            OperatorSubtaskState state =
+                    AbstractStreamOperatorTestHarness.repartitionOperatorState(
+                            both, MAX_PARALLELISM, 2, 3, subtask);
+            try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                    harness(
+                            function(LookupOptions.defaults(), true),
+                            subtask,
+                            3,
+                            OrderMode.ORDERED)) {
+                harness.initializeState(state);
+                harness.open();
+                harness.endInput();
+                List<String> out = outputs(harness);
+                assertThat(out).as("subtask %d of 3", subtask).isNotEmpty();
+                answers.addAll(out);
+            }
+        }
+        assertThat(replayed).hasSize(all.size());
+        assertThat(answers).containsExactlyInAnyOrderElementsOf(expected(all));
+    }
+
+    /**
+     * Two subtasks of one TaskManager (their functions share the cache), each in Flink's async
+     * operator with {@code orderedWait}; nothing is warmed and the followers only swap when told.
+     * Each round forces the interleaving that made a key's answers go back in time: the first
+     * subtask's lookup of the key misses and waits in its batch, the second subtask loads the key's
+     * page, the first's next lookup of the key is answered inline, the follower swaps to a newer
+     * version, and a miss then fills the batch. In the output, the values of the key never
+     * decrease.
+     */
+    @Test
+    void orderedAnswersOfAKeyNeverGoBackInTimeWhileAnotherSubtaskSharesTheCache() throws Exception {
+        long id = 130;
+        LookupOptions held =
+                LookupOptions.builder()
+                        .warmBeforeSwap(false)
+                        .pollInterval(Duration.ofHours(1))
+                        .batchWindow(Duration.ofHours(1))
+                        .batchMaxSize(2)
+                        .build();
+        LookupOptions direct =
+                LookupOptions.builder()
+                        .warmBeforeSwap(false)
+                        .pollInterval(Duration.ofHours(1))
+                        .build();
+        KilnLookupFunction<Long, String> mine = function(held, false);
+        KilnLookupFunction<Long, String> other = function(direct, false);
+        List<String> expected = new ArrayList<>();
+        try (OneInputStreamOperatorTestHarness<Long, String> first =
+                        harness(mine, 0, 2, OrderMode.ORDERED);
+                OneInputStreamOperatorTestHarness<Long, String> second =
+                        harness(other, 1, 2, OrderMode.ORDERED)) {
+            first.open();
+            second.open();
+            for (int round = 1; round <= 20; round++) {
+                long older = 100 + 2L * round;
+                long newer = older + 1;
+                table.upsert(older, id);
+                mine.follower().poll();
+                other.follower().poll();
+                first.processElement(id, 0);
+                second.processElement(id, 0);
+                while (outputs(second).size() < round) {
+                    second.getTaskMailbox().take(TaskMailbox.MIN_PRIORITY).run();
+                }
+                assertThat(outputs(second)).last().isEqualTo(id + "=" + older);
+                first.processElement(id, 0);
+                table.upsert(newer, id);
+                mine.follower().poll();
+                first.processElement(id, 0);
+                expected.addAll(List.of(id + "=" + older, id + "=" + older, id + "=" + newer));
+            }
+            first.endInput();
+            List<Long> values = new ArrayList<>();
+            for (String out : outputs(first)) {
+                values.add(Long.parseLong(out.substring(out.indexOf('=') + 1)));
+            }
+            assertThat(values).isSorted();
+            assertThat(outputs(first)).containsExactlyElementsOf(expected);
+            second.endInput();
+        }
+    }
+
+    enum OrderMode {
+        ORDERED,
+        UNORDERED
+    }
+
+    private KilnLookupFunction<Long, String> function(LookupOptions options, boolean partitioned) {
+        KilnLookup.Builder builder = KilnLookup.builder(table.root()).options(options);
+        if (partitioned) {
+            builder.partitionedByBucket();
+        }
+        return builder.keyOf((Long id) -> id)
+                .build(
+                        (id, row) -> id + "=" + (row == null ? "none" : row.getLong(2)),
+                        Types.STRING);
+    }
+
+    private OneInputStreamOperatorTestHarness<Long, String> harness(
+            KilnLookupFunction<Long, String> function, int subtask, int parallelism, OrderMode mode)
+            throws Exception {
+        AsyncWaitOperatorFactory<Long, String> factory =
+                new AsyncWaitOperatorFactory<>(
+                        function,
+                        TIMEOUT_MS,
+                        1_000,
+                        mode == OrderMode.ORDERED
+                                ? AsyncDataStream.OutputMode.ORDERED
+                                : AsyncDataStream.OutputMode.UNORDERED);
+        OneInputStreamOperatorTestHarness<Long, String> harness =
+                new OneInputStreamOperatorTestHarness<>(
+                        factory, MAX_PARALLELISM, parallelism, subtask);
+        harness.getStreamConfig().setupNetworkInputs(LongSerializer.INSTANCE);
+        harness.getStreamConfig().serializeAllConfigs();
+        return harness;
+    }
+
+    private List<String> expected(List<Long> inputs) {
+        List<String> expected = new ArrayList<>();
+        for (long id : inputs) {
+            Long v = table.valueAt(written.version(), id);
+            expected.add(id + "=" + (v == null ? "none" : v));
+        }
+        return expected;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> outputs(OneInputStreamOperatorTestHarness<Long, String> harness) {
+        List<String> out = new ArrayList<>();
+        for (Object element : harness.getOutput()) {
+            if (element instanceof StreamRecord<?> record) {
+                out.add(((StreamRecord<String>) record).getValue());
+            }
+        }
+        return out;
+    }
+
+    private static List<Long> shuffledIds(long from, long to, long seed) {
+        List<Long> ids = new ArrayList<>(LongStream.range(from, to).boxed().toList());
+        Collections.shuffle(ids, new Random(seed));
+        return ids;
+    }
+
+    private void corrupt(GenerationRef ref) throws Exception {
+        try (RandomAccessFile file =
+                new RandomAccessFile(table.table.resolve(ref.path()).getPath(), "rw")) {
+            long at = ref.sizeBytes() / 2;
+            file.seek(at);
+            int b = file.read();
+            file.seek(at);
+            file.write(b ^ 0xFF);
+        }
+    }
+}

@@ -1,0 +1,436 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.flink.lookup;
+
+import dev.kiln.flink.runtime.KilnCacheRegistry;
+import dev.kiln.flink.sink.KilnSink;
+import dev.kiln.flink.sink.SinkTestData;
+import dev.kiln.table.KilnTable;
+
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
+import org.apache.flink.api.java.tuple.Tuple3;
+import org.apache.flink.api.java.tuple.Tuple4;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.connector.datagen.source.DataGeneratorSource;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.CloseableIterator;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.LongStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Lookups in a MiniCluster job (RocksDB, checkpoints) interleaved with commits to the table: a map
+ * before the lookup commits a new version every {@value #COMMIT_EVERY} probes.
+ */
+class KilnLookupITCase {
+
+    private static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
+
+    @RegisterExtension
+    static final MiniClusterExtension CLUSTER =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(4)
+                            .setConfiguration(METRICS.addToConfiguration(clusterConfig()))
+                            .build());
+
+    private static final int COMMIT_EVERY = 50;
+    private static final long PROBES = 3_000;
+
+    /**
+     * Keys 0..99 never change; 100..139 change at every commit; 140..149 are deleted at commit 5;
+     * 150..159 never exist.
+     */
+    private static final long KEYS = 160;
+
+    private static volatile TestTable table;
+
+    @TempDir java.nio.file.Path dir;
+
+    @Test
+    void lookupsThroughCommitsAreExactForStableKeysAndMonotonicForChangingOnes() throws Exception {
+        table = TestTable.create(dir.resolve("t"), 4);
+        try {
+            for (long id = 0; id < 100; id++) {
+                table.upsert(1000 + id, id);
+            }
+            table.upsert(0, LongStream.range(100, 140).toArray());
+            table.upsert(7, LongStream.range(140, 150).toArray());
+
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.setParallelism(2);
+            env.enableCheckpointing(100);
+            DataStream<Tuple3<Long, Long, Long>> probes =
+                    env.fromSequence(0, PROBES - 1)
+                            .setParallelism(1)
+                            .map(new CommittingProbes())
+                            .setParallelism(1)
+                            .returns(Types.TUPLE(Types.LONG, Types.LONG, Types.LONG));
+            KilnLookup.KeyFunction<Tuple3<Long, Long, Long>> keyOf = probe -> probe.f1;
+            LookupOptions options =
+                    LookupOptions.builder()
+                            .pollInterval(Duration.ofMillis(5))
+                            .batchMaxSize(16)
+                            .build();
+            DataStream<Tuple4<Long, Long, Long, Long>> answers =
+                    AsyncDataStream.orderedWait(
+                            KilnLookup.partitionByBucket(probes, keyOf, table.root()),
+                            KilnLookup.builder(table.root())
+                                    .options(options)
+                                    .partitionedByBucket()
+                                    .keyOf(keyOf)
+                                    .build(
+                                            (probe, row) ->
+                                                    Tuple4.of(
+                                                            probe.f0,
+                                                            probe.f1,
+                                                            probe.f2,
+                                                            row == null ? -1L : row.getLong(2)),
+                                            Types.TUPLE(
+                                                    Types.LONG,
+                                                    Types.LONG,
+                                                    Types.LONG,
+                                                    Types.LONG)),
+                            30,
+                            TimeUnit.SECONDS,
+                            100);
+            List<Tuple4<Long, Long, Long, Long>> results = new ArrayList<>();
+            CloseableIterator<Tuple4<Long, Long, Long, Long>> collected = answers.collectAsync();
+            JobClient job = env.executeAsync("lookups through commits");
+            collected.forEachRemaining(results::add);
+            job.getJobExecutionResult().get();
+
+            assertThat(results).hasSize((int) PROBES);
+            results.sort(Comparator.comparing(r -> r.f0));
+            long commits = PROBES / COMMIT_EVERY;
+            Map<Long, Long> lastValue = new HashMap<>();
+            for (Tuple4<Long, Long, Long, Long> r : results) {
+                long id = r.f1;
+                long value = r.f3;
+                if (id < 100) {
+                    assertThat(value).as("stable key %d", id).isEqualTo(1000 + id);
+                } else if (id < 140) {
+                    assertThat(value).as("changing key %d", id).isBetween(0L, commits);
+                } else if (id < 150) {
+                    assertThat(value).as("deleted key %d", id).isIn(7L, -1L);
+                } else {
+                    assertThat(value).as("missing key %d", id).isEqualTo(-1L);
+                }
+                if (id >= 100 && id < 150) {
+                    Long last = lastValue.put(id, value);
+                    if (last != null) {
+                        // Never backwards: a deleted key stays deleted, a changing key only grows.
+                        if (id >= 140 && last == -1L) {
+                            assertThat(value).as("key %d", id).isEqualTo(-1L);
+                        } else if (id < 140) {
+                            assertThat(value).as("key %d", id).isGreaterThanOrEqualTo(last);
+                        }
+                    }
+                }
+            }
+            assertThat(KilnCacheRegistry.instance().openCaches()).isZero();
+
+            // Warm before swap, exactly: not one lookup of the job needed a storage read, though
+            // every one of its 60 commits added generations while lookups ran.
+            JobID id = job.getJobID();
+            assertThat(sum(id, "lookups")).isEqualTo(PROBES);
+            assertThat(sum(id, "coldReads")).isZero();
+            assertThat(sum(id, "hits")).isEqualTo(PROBES);
+            assertThat(sum(id, "coldGenerations")).isZero();
+            assertThat(sum(id, "followerFailures")).isZero();
+            assertThat(sum(id, "swaps")).isGreaterThan(2);
+            assertThat(sum(id, "warmsWarmed") + sum(id, "warmsAlreadyWarm")).isPositive();
+            // Every metric of docs/lookup.md is registered (sum() fails on a missing one).
+            for (String name :
+                    List.of(
+                            "inlineHits",
+                            "notOwnedLookups",
+                            "batches",
+                            "pageLoads",
+                            "pageJoins",
+                            "pageHits",
+                            "generationOpens",
+                            "storageRequests",
+                            "snapshotVersion",
+                            "versionLag",
+                            "warmBeforeSwapNanos",
+                            "warmsFailed",
+                            "warmsTimedOut")) {
+                sum(id, name);
+            }
+            assertThat(sum(id, "lookupFailures")).isZero();
+            assertThat(sum(id, "inlineHits")).isPositive().isLessThanOrEqualTo(PROBES);
+        } finally {
+            table.close();
+            table = null;
+        }
+    }
+
+    /**
+     * One job writes the table with the Kiln sink (a version per checkpoint, warm before commit in
+     * the TaskManager's shared cache) while it looks keys up: every answer is a row the sink wrote
+     * for that key, a key's answers never go back in time, and no lookup reads storage.
+     */
+    @Test
+    void lookupsOfATableTheSameJobWritesWithTheKilnSinkMakeNoColdRead() throws Exception {
+        Path path = new Path(dir.resolve("sunk").toUri());
+        long writes = 6_000;
+        long probes = 3_000;
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        env.enableCheckpointing(100);
+        SinkTestData.events(env, 0, writes, 300, SinkTestData.from(0))
+                .sinkTo(
+                        KilnSink.forType(
+                                        path,
+                                        SinkTestData.ROW_TYPE,
+                                        SinkTestData.KEY,
+                                        new SinkTestData.Converter())
+                                .bucketCount(4)
+                                .expireVersions(1_000, Duration.ofHours(1))
+                                .build())
+                .uid("kiln-sink");
+
+        DataStream<Long> probeStream =
+                env.fromSource(
+                                new DataGeneratorSource<>(
+                                        seq -> seq,
+                                        probes,
+                                        RateLimiterStrategy.perSecond(1_000),
+                                        Types.LONG),
+                                WatermarkStrategy.noWatermarks(),
+                                "probes")
+                        .setParallelism(1);
+        KilnLookup.KeyFunction<Long> keyOf = seq -> seq % SinkTestData.KEYS;
+        DataStream<Tuple3<Long, Long, Long>> answers =
+                AsyncDataStream.orderedWait(
+                        KilnLookup.partitionByBucket(probeStream, keyOf, path),
+                        KilnLookup.builder(path)
+                                .options(
+                                        LookupOptions.builder()
+                                                .pollInterval(Duration.ofMillis(5))
+                                                .batchMaxSize(16)
+                                                .build())
+                                .partitionedByBucket()
+                                .keyOf(keyOf)
+                                .build(
+                                        (seq, row) ->
+                                                Tuple3.of(
+                                                        seq,
+                                                        seq % SinkTestData.KEYS,
+                                                        row == null ? -1L : row.getLong(1)),
+                                        Types.TUPLE(Types.LONG, Types.LONG, Types.LONG)),
+                        30,
+                        TimeUnit.SECONDS,
+                        100);
+        List<Tuple3<Long, Long, Long>> results = new ArrayList<>();
+        CloseableIterator<Tuple3<Long, Long, Long>> collected = answers.collectAsync();
+        JobClient job = env.executeAsync("kiln sink and lookups");
+        collected.forEachRemaining(results::add);
+        job.getJobExecutionResult().get();
+
+        assertThat(results).hasSize((int) probes);
+        results.sort(Comparator.comparing(r -> r.f0));
+        Map<Long, Long> last = new HashMap<>();
+        long found = 0;
+        for (Tuple3<Long, Long, Long> r : results) {
+            long value = r.f2;
+            if (value >= 0) {
+                found++;
+                // A row the sink wrote for this key: event value has key value mod KEYS.
+                assertThat(value % SinkTestData.KEYS).as("probe %d", r.f0).isEqualTo(r.f1);
+                assertThat(SinkTestData.event(value).f2).as("probe %d", r.f0).isFalse();
+                Long previous = last.put(r.f1, value);
+                if (previous != null) {
+                    assertThat(value).as("key %d", r.f1).isGreaterThanOrEqualTo(previous);
+                }
+            }
+        }
+        assertThat(found).isPositive();
+        JobID id = job.getJobID();
+        assertThat(sum(id, "lookups")).isEqualTo(probes);
+        assertThat(sum(id, "coldReads")).isZero();
+        assertThat(sum(id, "coldGenerations")).isZero();
+        assertThat(sum(id, "swaps")).isGreaterThan(2);
+        // The sink warmed every generation in the shared cache before committing it: the
+        // follower's warms found them all warm.
+        assertThat(sum(id, "warmsWarmed")).isZero();
+        assertThat(sum(id, "warmsAlreadyWarm")).isPositive();
+        assertThat(KilnTable.open(path).latestManifest().version()).isGreaterThan(5);
+
+        // The metrics tables of docs/sink.md and docs/lookup.md (which docs/operations.md links)
+        // name exactly what the sink's operators and the lookup function register.
+        Set<String> registered = new TreeSet<>();
+        for (String identifier :
+                METRICS.findMetrics(id, "\\.kiln(\\.[A-Za-z]+|[A-Z][A-Za-z]*)$").keySet()) {
+            registered.add(identifier.substring(identifier.lastIndexOf('.') + 1));
+        }
+        Set<String> documented = new TreeSet<>();
+        documented.addAll(documentedMetrics("sink.md"));
+        documented.addAll(documentedMetrics("lookup.md"));
+        assertThat(registered).isEqualTo(documented);
+    }
+
+    /** The metric names in the table of the "## Metrics" section of a page of {@code docs/}. */
+    private static Set<String> documentedMetrics(String page) throws IOException {
+        Set<String> names = new TreeSet<>();
+        boolean inSection = false;
+        for (String line : Files.readAllLines(java.nio.file.Path.of("..", "docs", page))) {
+            if (line.startsWith("## ")) {
+                inSection = line.equals("## Metrics");
+            } else if (inSection && line.startsWith("| ") && !line.startsWith("| ---")) {
+                Matcher name = Pattern.compile("`([A-Za-z]+)`").matcher(line);
+                while (name.find()) {
+                    names.add(name.group(1));
+                }
+            }
+        }
+        assertThat(names).as("metrics documented in docs/%s", page).isNotEmpty();
+        return names;
+    }
+
+    /** The snippet of {@code docs/lookup.md}, run. */
+    @Test
+    void theDocumentedSnippetRuns() throws Exception {
+        TestTable written = TestTable.create(dir.resolve("customers"), 4);
+        try {
+            written.upsert(1, LongStream.range(0, 500).toArray());
+            Path customers = written.root();
+
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            DataStream<Long> customerIds = env.fromSequence(0, 999);
+
+            KilnLookup.KeyFunction<Long> keyOf = id -> id;
+            DataStream<String> names =
+                    AsyncDataStream.orderedWait(
+                            KilnLookup.partitionByBucket(customerIds, keyOf, customers),
+                            KilnLookup.builder(customers)
+                                    .options(
+                                            LookupOptions.builder()
+                                                    .pollInterval(Duration.ofMillis(200))
+                                                    .build())
+                                    .partitionedByBucket()
+                                    .keyOf(keyOf)
+                                    .build(
+                                            (id, row) ->
+                                                    row == null
+                                                            ? id + ": none"
+                                                            : id + ": " + row.getString(1),
+                                            Types.STRING),
+                            5,
+                            TimeUnit.SECONDS,
+                            1000);
+
+            List<String> out = new ArrayList<>();
+            names.executeAndCollect().forEachRemaining(out::add);
+            List<String> expected = new ArrayList<>();
+            for (long id = 0; id < 1000; id++) {
+                expected.add(id + ": " + (id < 500 ? "n" + id : "none"));
+            }
+            assertThat(out).containsExactlyInAnyOrderElementsOf(expected);
+        } finally {
+            written.close();
+        }
+    }
+
+    /**
+     * Emits probe {@code (seq, key, commits so far)}, committing a new version every {@value
+     * #COMMIT_EVERY} probes: keys 100..139 take the commit's number, keys 140..149 go at commit 5.
+     */
+    private static final class CommittingProbes
+            extends RichMapFunction<Long, Tuple3<Long, Long, Long>> {
+        private long commits;
+
+        @Override
+        public Tuple3<Long, Long, Long> map(Long seq) throws IOException {
+            if (seq > 0 && seq % COMMIT_EVERY == 0) {
+                commits++;
+                table.upsert(commits, LongStream.range(100, 140).toArray());
+                if (commits == 5) {
+                    table.delete(LongStream.range(140, 150).toArray());
+                }
+            }
+            return Tuple3.of(seq, seq % KEYS, commits);
+        }
+    }
+
+    /** Sums metric {@code kiln.<name>} over the subtasks of {@code job}. */
+    private static long sum(JobID job, String name) {
+        Map<String, Metric> metrics =
+                METRICS.findMetrics(job, KilnLookupFunction.METRIC_GROUP + "\\." + name + "$");
+        assertThat(metrics).as(name).isNotEmpty();
+        long total = 0;
+        for (Metric metric : metrics.values()) {
+            total +=
+                    metric instanceof Counter counter
+                            ? counter.getCount()
+                            : ((Number) ((Gauge<?>) metric).getValue()).longValue();
+        }
+        System.out.println("kiln." + name + " = " + total);
+        return total;
+    }
+
+    private static Configuration clusterConfig() {
+        Configuration config = new Configuration();
+        config.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        config.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        try {
+            config.set(
+                    CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                    Files.createTempDirectory("kiln-lookup-checkpoints").toUri().toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        config.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        return config;
+    }
+}
