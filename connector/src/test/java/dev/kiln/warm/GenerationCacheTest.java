@@ -59,6 +59,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * The generation cache over real generation files on the local file system, read through an
  * instrumented reader whose exact counters say how many storage requests each step made.
+ *
+ * <p>Longer than 600 lines on purpose: it is the integration test of the whole cache (its parts
+ * together, through the public API); each part's own behaviour is tested in that part's test class
+ * ({@code PageTierTest}, {@code PathStatesTest}, ...).
  */
 class GenerationCacheTest {
 
@@ -633,8 +637,7 @@ class GenerationCacheTest {
         Generation probe = cache(builder()).open(gens.get(0)).get(10, TimeUnit.SECONDS);
         long largestPage = 0;
         for (int p = 0; p < probe.pageCount(); p++) {
-            largestPage =
-                    Math.max(largestPage, GenerationCache.decodedEstimate(probe.pageRange(p)));
+            largestPage = Math.max(largestPage, LoadBudget.decodedEstimate(probe.pageRange(p)));
         }
         long bound = 16 * largestPage;
         int threads = 6;

@@ -1,0 +1,202 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.warm;
+
+import dev.kiln.cache.CachedValue;
+import dev.kiln.format.Generation;
+import dev.kiln.format.LookupResult;
+import dev.kiln.warm.GenerationCache.ColdReadListener;
+import dev.kiln.warm.PathStates.PathState;
+
+import org.apache.flink.core.fs.Path;
+
+import javax.annotation.Nullable;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+import static dev.kiln.warm.Uncacheable.isCause;
+import static dev.kiln.warm.Uncacheable.unwrap;
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The read path of a {@link GenerationCache}'s lookups: opens the generation (through single
+ * flight, or as a plain cache does without it, or privately when it cannot be cached), fires the
+ * warm-on-open trigger for a generation the lookup itself opened, and answers the keys from their
+ * pages through the {@link PageTier} (or {@link PlainReads}). Thread-safe.
+ */
+final class Lookups {
+
+    static final ColdReadListener NO_COLD_READS = key -> {};
+    private static final Runnable NOTHING = () -> {};
+
+    private final PathStates paths;
+    private final OpenGenerations generations;
+    private final PageTier pages;
+    private final PlainReads plain;
+    private final WorkInFlight work;
+    private final boolean singleFlight;
+    private final boolean warmOnOpen;
+    private final Consumer<GenerationFile> warm;
+
+    /**
+     * @param singleFlight whether lookups share loads; if not, they go through {@code plain}
+     * @param warmOnOpen whether a lookup that opens a generation hands it to {@code warm}
+     */
+    Lookups(
+            PathStates paths,
+            OpenGenerations generations,
+            PageTier pages,
+            PlainReads plain,
+            WorkInFlight work,
+            boolean singleFlight,
+            boolean warmOnOpen,
+            Consumer<GenerationFile> warm) {
+        this.paths = paths;
+        this.generations = generations;
+        this.pages = pages;
+        this.plain = plain;
+        this.work = work;
+        this.singleFlight = singleFlight;
+        this.warmOnOpen = warmOnOpen;
+        this.warm = warm;
+    }
+
+    /**
+     * Returns the open generation at {@code path} (of {@code fileLength} bytes, or {@link
+     * OpenGenerations#UNKNOWN_LENGTH}), opening it if it is not cached; no warm-on-open.
+     */
+    CompletableFuture<Generation> open(Path path, long fileLength) {
+        return open(path, fileLength, paths.state(path), false, NOTHING);
+    }
+
+    /** Looks {@code key} up: no page read if the generation rules it out, else its page. */
+    CompletableFuture<LookupResult> lookup(Path path, byte[] key) {
+        requireNonNull(key, "key");
+        if (!singleFlight) {
+            return lookupAll(path, OpenGenerations.UNKNOWN_LENGTH, List.of(key), NO_COLD_READS)
+                    .thenApply(answers -> answers.get(0));
+        }
+        PathState state = paths.state(path);
+        return open(path, OpenGenerations.UNKNOWN_LENGTH, state, warmOnOpen, NOTHING)
+                .thenCompose(
+                        generation ->
+                                generation.mightContain(key)
+                                        ? pages.readPage(
+                                                generation,
+                                                state,
+                                                new PageKey(state.path, generation.pageOf(key)),
+                                                page -> page.lookup(key),
+                                                0)
+                                        : CompletableFuture.completedFuture(LookupResult.absent()));
+    }
+
+    /**
+     * Looks {@code keys} up in the generation at {@code path} (of {@code fileLength} bytes, or
+     * {@link OpenGenerations#UNKNOWN_LENGTH}), telling {@code coldReads} of each key whose answer
+     * needed a storage read this call ran itself (see {@link GenerationCache#lookupAll(Path, long,
+     * List, ColdReadListener)}).
+     */
+    CompletableFuture<List<LookupResult>> lookupAll(
+            Path path, long fileLength, List<byte[]> keys, ColdReadListener coldReads) {
+        requireNonNull(keys, "keys");
+        requireNonNull(coldReads, "coldReads");
+        PathState state = paths.state(path);
+        return open(path, fileLength, state, warmOnOpen, () -> keys.forEach(coldReads::coldRead))
+                .thenCompose(generation -> lookupAll(generation, state, keys, coldReads));
+    }
+
+    /**
+     * Answers {@code key} from what is cached (the open generation and, unless its filter rules the
+     * key out, the key's page), or returns {@code null}: no I/O, no load, no wait.
+     */
+    @Nullable
+    LookupResult lookupIfCached(String path, byte[] key) {
+        if (work.closed()) {
+            return null;
+        }
+        Generation generation = generations.getIfPresent(path);
+        if (generation == null) {
+            return null;
+        }
+        int page = generation.candidatePage(key);
+        if (page < 0) {
+            return LookupResult.absent();
+        }
+        SharedPage cached = pages.getIfPresent(new PageKey(path, page));
+        return cached == null ? null : cached.lookup(key);
+    }
+
+    /**
+     * Returns the generation at {@code path} from the cache, opening it as {@code state}'s work if
+     * it is absent: through single flight, or as a plain cache does. Fails once the cache is
+     * closed.
+     */
+    CompletableFuture<CachedValue<String, Generation>> openCached(
+            Path path, long fileLength, PathState state) {
+        if (work.closed()) {
+            return CompletableFuture.failedFuture(WorkInFlight.closedException());
+        }
+        return singleFlight
+                ? generations.open(path, fileLength, state)
+                : plain.open(path, fileLength, state);
+    }
+
+    /**
+     * Opens through the cache; if {@code state} was retired meanwhile, opens privately (uncached).
+     * Runs {@code openedHere} if this call read the file (cached or not), and fires a warm of a
+     * generation it opened into the cache if {@code warmIt}.
+     */
+    private CompletableFuture<Generation> open(
+            Path path, long fileLength, PathState state, boolean warmIt, Runnable openedHere) {
+        if (work.closed()) {
+            return CompletableFuture.failedFuture(WorkInFlight.closedException());
+        }
+        return openCached(path, fileLength, state)
+                .handle(
+                        (opened, error) -> {
+                            if (error == null) {
+                                if (opened.loaded()) {
+                                    openedHere.run();
+                                    if (warmIt) {
+                                        Generation g = opened.value();
+                                        warm.accept(new GenerationFile(g.path(), g.fileLength()));
+                                    }
+                                }
+                                return CompletableFuture.completedFuture(opened.value());
+                            }
+                            if (isCause(error)) {
+                                openedHere.run();
+                                return generations.openPrivately(path, fileLength);
+                            }
+                            return CompletableFuture.<Generation>failedFuture(unwrap(error));
+                        })
+                .thenCompose(f -> f);
+    }
+
+    private CompletableFuture<List<LookupResult>> lookupAll(
+            Generation generation, PathState state, List<byte[]> keys, ColdReadListener coldReads) {
+        KeyBatch batch = new KeyBatch(generation, state.path, keys, coldReads);
+        if (batch.pageKeys().isEmpty()) {
+            return CompletableFuture.completedFuture(batch.results());
+        }
+        CompletableFuture<Void> reads =
+                singleFlight
+                        ? pages.readAll(generation, state, batch)
+                        : plain.readAll(generation, state, batch);
+        return reads.thenApply(done -> batch.results());
+    }
+}

@@ -1,0 +1,128 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.warm;
+
+import dev.kiln.cache.CacheStats;
+import dev.kiln.cache.CachedValue;
+import dev.kiln.cache.RemovalCause;
+import dev.kiln.cache.SingleFlightCache;
+import dev.kiln.format.Generation;
+import dev.kiln.io.RangeReader;
+import dev.kiln.warm.PathStates.PathState;
+
+import org.apache.flink.core.fs.Path;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * The open generations of a {@link GenerationCache} (schema, key index and key filter, from at most
+ * two range reads), keyed by path in a {@link SingleFlightCache} weighed by footer bytes, so that
+ * concurrent callers open a generation once. An open is the work of its path's {@link PathState}
+ * and of the cache's {@link WorkInFlight}: refused ({@link Uncacheable}) for a retired path, failed
+ * once the cache is closed. Eviction runs inline. Thread-safe.
+ */
+final class OpenGenerations {
+
+    /** The file length to pass when it is not known: the open asks the reader for it. */
+    static final long UNKNOWN_LENGTH = -1;
+
+    private final RangeReader io;
+    private final WorkInFlight work;
+    private final SingleFlightCache<String, Generation> generations;
+
+    /**
+     * @param evictedForRoom told the path of each generation evicted for room (not invalidated)
+     */
+    OpenGenerations(
+            RangeReader io, WorkInFlight work, long maximumBytes, Consumer<String> evictedForRoom) {
+        this.io = io;
+        this.work = work;
+        this.generations =
+                SingleFlightCache.<String, Generation>builder()
+                        .maximumBytes(maximumBytes)
+                        .weigher((path, generation) -> footerBytes(generation))
+                        .executor(Runnable::run)
+                        .removalListener(
+                                (path, generation, cause) -> {
+                                    if (cause == RemovalCause.EVICTED) {
+                                        evictedForRoom.accept(path);
+                                    }
+                                })
+                        .build();
+    }
+
+    /**
+     * Returns the open generation at {@code path} from the cache, opening it (once, however many
+     * callers ask) as {@code state}'s work if it is absent.
+     */
+    CompletableFuture<CachedValue<String, Generation>> open(
+            Path path, long fileLength, PathState state) {
+        return generations.getOrLoad(state.path, key -> load(path, fileLength, state));
+    }
+
+    /** Opens the generation at {@code path} as {@code state}'s work, without the cache. */
+    CompletableFuture<Generation> load(Path path, long fileLength, PathState state) {
+        return state.load(() -> work.track(() -> openFile(path, fileLength)));
+    }
+
+    /** Opens the generation at {@code path} privately (uncached), counted as work in flight. */
+    CompletableFuture<Generation> openPrivately(Path path, long fileLength) {
+        return work.track(() -> openFile(path, fileLength));
+    }
+
+    /**
+     * Offers a generation opened without single flight to the cache, which keeps the first copy it
+     * is given; one of a path retired (or a cache closed) meanwhile is removed again.
+     */
+    void offer(PathState state, Generation opened) {
+        if (generations.putIfAbsent(state.path, opened) && (state.retired || work.closed())) {
+            generations.invalidate(state.path);
+        }
+    }
+
+    /** Returns the cached generation at {@code path}, or {@code null}. */
+    Generation getIfPresent(String path) {
+        return generations.getIfPresent(path);
+    }
+
+    void invalidateAll(Predicate<String> paths) {
+        generations.invalidateAll(paths);
+    }
+
+    CacheStats stats() {
+        return generations.stats();
+    }
+
+    long estimatedSize() {
+        return generations.estimatedSize();
+    }
+
+    private CompletableFuture<Generation> openFile(Path path, long fileLength) {
+        return fileLength == UNKNOWN_LENGTH
+                ? Generation.open(io, path)
+                : Generation.open(io, path, fileLength);
+    }
+
+    /** The bytes of a generation's footer (schema, key index, key filter): what an open holds. */
+    static int footerBytes(Generation generation) {
+        long pageBytes = 0;
+        for (int p = 0; p < generation.pageCount(); p++) {
+            pageBytes += generation.pageRange(p).length();
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, generation.fileLength() - pageBytes));
+    }
+}

@@ -1,0 +1,182 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.warm;
+
+import dev.kiln.cache.CachedValue;
+import dev.kiln.format.Generation;
+import dev.kiln.io.ByteRange;
+import dev.kiln.warm.PathStates.PathState;
+
+import org.apache.flink.core.fs.Path;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static dev.kiln.warm.Uncacheable.isCause;
+import static dev.kiln.warm.Uncacheable.unwrap;
+
+/**
+ * The default {@link GenerationWarmer} of a {@link GenerationCache} ({@link
+ * GenerationCache#warmer()}): opens the generation, then loads its pages into the page cache from
+ * the first, in key order, while their block bytes fit in the warm budget, one chunk (one coalesced
+ * read) at a time, each chunk reserving its room first. It stops, completing normally, when a chunk
+ * finds no room or the page allocator is full; and stops starting chunks once its future is
+ * completed by someone else (a {@link WarmGate}'s deadline or retirement). Thread-safe; each warm
+ * loops over chunks that complete at once, so the stack stays flat however many there are.
+ */
+final class PageWarmer implements GenerationWarmer {
+
+    /** How the warmer opens a generation: as the cache's lookups do. */
+    @FunctionalInterface
+    interface Opener {
+        CompletableFuture<CachedValue<String, Generation>> open(
+                Path path, long fileLength, PathState state);
+    }
+
+    private final PathStates paths;
+    private final Opener opener;
+    private final PageTier pages;
+    private final WorkInFlight work;
+    private final long budgetBytes;
+    private final long chunkBytes;
+
+    /**
+     * @param budgetBytes the block bytes of pages to load per generation; 0 loads none
+     * @param chunkBytes the span of file one chunk of pages covers at most (a chunk has at least
+     *     one page)
+     */
+    PageWarmer(
+            PathStates paths,
+            Opener opener,
+            PageTier pages,
+            WorkInFlight work,
+            long budgetBytes,
+            long chunkBytes) {
+        this.paths = paths;
+        this.opener = opener;
+        this.pages = pages;
+        this.work = work;
+        this.budgetBytes = budgetBytes;
+        this.chunkBytes = chunkBytes;
+    }
+
+    @Override
+    public CompletableFuture<Void> warm(GenerationFile file) {
+        PathState state = paths.state(file.path());
+        CompletableFuture<Void> warming = new CompletableFuture<>();
+        opener.open(file.path(), file.length(), state)
+                .whenComplete(
+                        (opened, error) -> {
+                            if (error != null) {
+                                warming.completeExceptionally(unwrap(error));
+                            } else {
+                                new PageWarm(opened.value(), state, warming).run();
+                            }
+                        });
+        return warming;
+    }
+
+    /**
+     * Plans the pages of {@code generation} a warm loads: from the first, while the sum of their
+     * block bytes fits in {@code budgetBytes}, in chunks of consecutive pages whose file span is at
+     * most {@code chunkBytes} (or one page, if that alone is larger).
+     */
+    static List<List<PageKey>> chunks(
+            Generation generation, String path, long budgetBytes, long chunkBytes) {
+        List<List<PageKey>> chunks = new ArrayList<>();
+        List<PageKey> chunk = new ArrayList<>();
+        long budget = 0;
+        long chunkStart = 0;
+        for (int p = 0; p < generation.pageCount(); p++) {
+            ByteRange range = generation.pageRange(p);
+            budget += range.length();
+            if (budget > budgetBytes) {
+                break;
+            }
+            if (!chunk.isEmpty() && range.end() - chunkStart > chunkBytes) {
+                chunks.add(chunk);
+                chunk = new ArrayList<>();
+            }
+            if (chunk.isEmpty()) {
+                chunkStart = range.offset();
+            }
+            chunk.add(new PageKey(path, p));
+        }
+        if (!chunk.isEmpty()) {
+            chunks.add(chunk);
+        }
+        return chunks;
+    }
+
+    /** One warm of one generation: its chunks, loaded one after the other. */
+    private final class PageWarm {
+        private final Generation generation;
+        private final PathState state;
+        private final CompletableFuture<Void> warming;
+        private final List<List<PageKey>> chunks;
+        private int next;
+
+        PageWarm(Generation generation, PathState state, CompletableFuture<Void> warming) {
+            this.generation = generation;
+            this.state = state;
+            this.warming = warming;
+            this.chunks = chunks(generation, state.path, budgetBytes, chunkBytes);
+        }
+
+        void run() {
+            while (!warming.isDone()) {
+                if (next == chunks.size()) {
+                    warming.complete(null);
+                    return;
+                }
+                List<PageKey> chunk = chunks.get(next++);
+                long reservation = pages.reservationFor(generation, chunk);
+                if (!pages.reserve(reservation)) {
+                    warming.complete(null);
+                    return;
+                }
+                CompletableFuture<?> loaded;
+                try {
+                    loaded = pages.loadAll(generation, state, chunk);
+                } catch (RuntimeException e) {
+                    pages.unreserve(reservation);
+                    warming.completeExceptionally(e);
+                    return;
+                }
+                loaded.whenComplete((value, error) -> pages.unreserve(reservation));
+                if (!loaded.isDone()) {
+                    loaded.whenComplete((value, error) -> resume(error));
+                    return;
+                }
+                if (loaded.isCompletedExceptionally()) {
+                    loaded.whenComplete((value, error) -> resume(error));
+                    return;
+                }
+            }
+        }
+
+        private void resume(Throwable error) {
+            if (error == null) {
+                run();
+            } else if (isCause(error) && !state.retired && !work.closed()) {
+                // The page allocator is full: warm as far as it got.
+                warming.complete(null);
+            } else {
+                warming.completeExceptionally(unwrap(error));
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.warm;
+
+import dev.kiln.warm.PathStates.PathState;
+
+import javax.annotation.Nullable;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What a {@link GenerationCache} read from storage: pages read and decoded, distinct pages read
+ * (per path lifetime), and page reads that bypassed the cache. Thread-safe.
+ */
+final class ReadCounters {
+
+    private final LongAdder uncachedPageReads = new LongAdder();
+    private final LongAdder pagesRead = new LongAdder();
+    private final LongAdder distinctPagesRead = new LongAdder();
+
+    /**
+     * Counts a read of {@code page}, distinct unless {@code state} (its path's current lifetime,
+     * {@code null} once retired) has read it before.
+     */
+    void pageRead(@Nullable PathState state, int page) {
+        pagesRead.increment();
+        if (state == null || state.firstRead(page)) {
+            distinctPagesRead.increment();
+        }
+    }
+
+    /** Counts a page read that bypassed the cache. */
+    void uncachedRead() {
+        uncachedPageReads.increment();
+    }
+
+    long uncachedPageReads() {
+        return uncachedPageReads.sum();
+    }
+
+    long pagesRead() {
+        return pagesRead.sum();
+    }
+
+    long distinctPagesRead() {
+        return distinctPagesRead.sum();
+    }
+}

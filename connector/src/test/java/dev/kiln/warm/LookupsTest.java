@@ -1,0 +1,171 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.warm;
+
+import dev.kiln.format.LookupResult;
+
+import org.apache.flink.core.fs.Path;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static dev.kiln.warm.GenerationCacheTest.assertAnswer;
+import static dev.kiln.warm.OpenGenerations.UNKNOWN_LENGTH;
+import static dev.kiln.warm.TestGenerations.key;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The read path alone: opens, the warm-on-open trigger, cold reads, the mode switch. */
+class LookupsTest {
+
+    private static final int ROWS = PartsFixture.ROWS;
+
+    @TempDir java.nio.file.Path dir;
+
+    private PartsFixture parts;
+    private final List<GenerationFile> warms = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        parts.close();
+    }
+
+    private Lookups lookups(boolean singleFlight, boolean warmOnOpen) {
+        parts = new PartsFixture(dir);
+        OpenGenerations generations = parts.generations(1 << 20, path -> {});
+        PageTier pages = parts.pageTier(1 << 20);
+        return new Lookups(
+                parts.paths,
+                generations,
+                pages,
+                new PlainReads(generations, pages),
+                parts.work,
+                singleFlight,
+                warmOnOpen,
+                warms::add);
+    }
+
+    @Test
+    void aLookupThatOpensAGenerationFiresOneWarmOfItAndAPlainOpenFiresNone() throws Exception {
+        Lookups lookups = lookups(true, true);
+        Path opened = parts.write("opened", 0, 100, 0);
+        Path looked = parts.write("looked", 0, ROWS, 4);
+
+        lookups.open(opened, UNKNOWN_LENGTH).get(10, TimeUnit.SECONDS);
+        for (int i = 0; i < 3; i++) {
+            assertAnswer(i, lookups.lookup(looked, key(i)).get(10, TimeUnit.SECONDS), 0, ROWS, 4);
+            lookups.lookupAll(looked, UNKNOWN_LENGTH, List.of(key(i)), Lookups.NO_COLD_READS)
+                    .get(10, TimeUnit.SECONDS);
+        }
+
+        assertThat(warms).containsExactly(TestGenerations.fileOf(looked));
+        assertThat(warms.get(0).length()).isEqualTo(TestGenerations.fileOf(looked).length());
+    }
+
+    @Test
+    void withWarmOnOpenOffNoLookupFiresAWarm() throws Exception {
+        Lookups lookups = lookups(true, false);
+        Path gen = parts.write("gen", 0, ROWS, 4);
+        assertAnswer(7, lookups.lookup(gen, key(7)).get(10, TimeUnit.SECONDS), 0, ROWS, 4);
+        assertThat(warms).isEmpty();
+    }
+
+    @Test
+    void theColdReadListenerNamesTheKeysWhoseReadsTheCallRan() throws Exception {
+        Lookups lookups = lookups(true, false);
+        Path gen = parts.write("gen", 0, ROWS, 4);
+        long length = TestGenerations.fileOf(gen).length();
+        byte[] early = key(5);
+        byte[] late = key(ROWS - 5);
+        List<byte[]> cold = new CopyOnWriteArrayList<>();
+
+        lookups.lookupAll(gen, length, List.of(early), cold::add).get(10, TimeUnit.SECONDS);
+        assertThat(cold).as("the open and the page").isNotEmpty().allMatch(k -> k == early);
+
+        cold.clear();
+        List<LookupResult> answers =
+                lookups.lookupAll(gen, length, List.of(early, late), cold::add)
+                        .get(10, TimeUnit.SECONDS);
+        assertThat(cold).containsExactly(late);
+        assertAnswer(5, answers.get(0), 0, ROWS, 4);
+        assertAnswer(ROWS - 5, answers.get(1), 0, ROWS, 4);
+        assertThat(parts.io.lengthRequests(gen)).isZero();
+    }
+
+    @Test
+    void lookupIfCachedAnswersOnlyFromWhatIsCached() throws Exception {
+        Lookups lookups = lookups(true, false);
+        Path gen = parts.write("gen", 0, ROWS, 4);
+        String path = gen.toString();
+
+        assertThat(lookups.lookupIfCached(path, key(9))).isNull();
+        lookups.open(gen, UNKNOWN_LENGTH).get(10, TimeUnit.SECONDS);
+        parts.io.resetCounters();
+        assertThat(lookups.lookupIfCached(path, key(9))).as("page not cached").isNull();
+        assertThat(lookups.lookupIfCached(path, key(ROWS + 1)).status())
+                .isEqualTo(LookupResult.Status.ABSENT);
+        assertThat(parts.io.totalRequests()).isZero();
+
+        lookups.lookup(gen, key(9)).get(10, TimeUnit.SECONDS);
+        assertAnswer(9, lookups.lookupIfCached(path, key(9)), 0, ROWS, 4);
+
+        parts.work.close();
+        assertThat(lookups.lookupIfCached(path, key(9))).isNull();
+    }
+
+    @Test
+    void noLookupStartsOnceClosed() throws Exception {
+        Lookups lookups = lookups(true, true);
+        Path gen = parts.write("gen", 0, ROWS, 4);
+        parts.work.close();
+
+        CompletableFuture<LookupResult> refused = lookups.lookup(gen, key(1));
+
+        assertThat(refused)
+                .failsWithin(java.time.Duration.ZERO)
+                .withThrowableThat()
+                .withCauseInstanceOf(IllegalStateException.class);
+        assertThat(parts.io.totalRequests()).isZero();
+        assertThat(warms).isEmpty();
+    }
+
+    @Test
+    void withoutSingleFlightALookupDoesNotJoinAnOpenInFlight() throws Exception {
+        List<Integer> lengthRequests = new ArrayList<>();
+        for (boolean singleFlight : new boolean[] {true, false}) {
+            Lookups lookups = lookups(singleFlight, false);
+            Path gen = parts.write("gen-" + singleFlight, 0, ROWS, 4);
+            HeldReader.Hold tail = parts.held.holdRead(1);
+
+            CompletableFuture<LookupResult> held = lookups.lookup(gen, key(11));
+            tail.reached.get(10, TimeUnit.SECONDS);
+            CompletableFuture<LookupResult> other = lookups.lookup(gen, key(12));
+            tail.release();
+
+            assertAnswer(11, held.get(10, TimeUnit.SECONDS), 0, ROWS, 4);
+            assertAnswer(12, other.get(10, TimeUnit.SECONDS), 0, ROWS, 4);
+            lengthRequests.add((int) parts.io.lengthRequests(gen));
+            parts.close();
+        }
+        parts = new PartsFixture(dir);
+        assertThat(lengthRequests).containsExactly(1, 2);
+    }
+}
