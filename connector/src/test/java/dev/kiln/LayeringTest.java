@@ -14,6 +14,10 @@
 
 package dev.kiln;
 
+import org.apache.flink.annotation.Experimental;
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.annotation.PublicEvolving;
+
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
@@ -21,6 +25,8 @@ import com.tngtech.archunit.lang.ArchRule;
 
 import static com.tngtech.archunit.base.DescribedPredicate.not;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 
@@ -120,7 +126,8 @@ class LayeringTest {
                     .should()
                     .dependOnClassesThat(
                             resideInAPackage("org.apache.flink..")
-                                    .and(not(resideInAPackage("org.apache.flink.core.fs.."))));
+                                    .and(not(resideInAPackage("org.apache.flink.core.fs..")))
+                                    .and(not(resideInAPackage("org.apache.flink.annotation.."))));
 
     @ArchTest
     static final ArchRule CACHE_IS_PLAIN_JAVA_ON_CAFFEINE =
@@ -128,6 +135,24 @@ class LayeringTest {
                     .that()
                     .resideInAPackage("dev.kiln.cache..")
                     .should()
-                    .dependOnClassesThat()
-                    .resideInAnyPackage("org.apache.flink..", "org.apache.arrow..");
+                    .dependOnClassesThat(
+                            resideInAnyPackage("org.apache.flink..", "org.apache.arrow..")
+                                    .and(not(resideInAPackage("org.apache.flink.annotation.."))));
+
+    /**
+     * Every public type says how stable it is, as Flink's own code does: {@code @PublicEvolving}
+     * for what a user builds on (listed in {@code docs/api.md}), {@code @Experimental} for what may
+     * still change, {@code @Internal} for the rest.
+     */
+    @ArchTest
+    static final ArchRule PUBLIC_TYPES_CARRY_A_STABILITY_ANNOTATION =
+            classes()
+                    .that()
+                    .arePublic()
+                    .should()
+                    .beAnnotatedWith(PublicEvolving.class)
+                    .orShould()
+                    .beAnnotatedWith(Experimental.class)
+                    .orShould()
+                    .beAnnotatedWith(Internal.class);
 }

@@ -14,6 +14,8 @@
 
 package dev.kiln.cache;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
  * @param <V> the value type
  */
 @FunctionalInterface
+@Internal
 public interface BatchLoader<K, V> {
 
     /** Starts loading {@code keys}. */

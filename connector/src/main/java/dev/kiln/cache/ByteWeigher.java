@@ -14,6 +14,8 @@
 
 package dev.kiln.cache;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * Tells a bounded {@link SingleFlightCache} how many bytes an entry weighs against its {@link
  * SingleFlightCacheBuilder#maximumBytes bound}.
@@ -28,6 +30,7 @@ package dev.kiln.cache;
  * @param <V> the value type
  */
 @FunctionalInterface
+@Internal
 public interface ByteWeigher<K, V> {
 
     /** Returns the bytes {@code value}, loaded for {@code key}, holds. */

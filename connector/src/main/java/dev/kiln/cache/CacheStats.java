@@ -14,6 +14,8 @@
 
 package dev.kiln.cache;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * A snapshot of a {@link SingleFlightCache}'s counters. Every key asked for counts once as a hit, a
  * join or a miss; a batch call counts once per key.
@@ -29,6 +31,7 @@ package dev.kiln.cache;
  * @param evictionCount entries evicted to stay within the byte bound
  * @param evictionWeightBytes bytes evicted to stay within the byte bound
  */
+@Internal
 public record CacheStats(
         long hitCount,
         long joinCount,

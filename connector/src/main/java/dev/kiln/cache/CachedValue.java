@@ -14,6 +14,8 @@
 
 package dev.kiln.cache;
 
+import org.apache.flink.annotation.Internal;
+
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -26,6 +28,7 @@ import static java.util.Objects.requireNonNull;
  * @param <K> the key type
  * @param <V> the value type
  */
+@Internal
 public record CachedValue<K, V>(K key, V value, boolean loaded) {
 
     public CachedValue {

@@ -14,12 +14,15 @@
 
 package dev.kiln.cache;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * Thrown (as the cause of a failed future) when a loader breaks its contract: it returned a {@code
  * null} future or value, or a batch result whose keys are not exactly the owned keys; or when the
  * {@link ByteWeigher} gave a value a negative weight or one above {@link Integer#MAX_VALUE}.
  * Nothing of such a result is cached, and the load counts as failed.
  */
+@Internal
 public final class InvalidLoadResultException extends IllegalStateException {
 
     private static final long serialVersionUID = 1L;

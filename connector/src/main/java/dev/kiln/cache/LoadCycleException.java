@@ -14,6 +14,8 @@
 
 package dev.kiln.cache;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * Fails a call (as the cause of its failed future) that a loader made, on the thread that runs the
  * loader, for a key that the loader's own load holds in flight. Such a call could only complete
@@ -23,6 +25,7 @@ package dev.kiln.cache;
  * <p>Only synchronous self-calls are detected: a loader that hands the call to another thread, or
  * makes it from a callback that runs after the loader returned, is not (see {@link Loader}).
  */
+@Internal
 public final class LoadCycleException extends IllegalStateException {
 
     private static final long serialVersionUID = 1L;

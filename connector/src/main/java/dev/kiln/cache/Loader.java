@@ -14,6 +14,8 @@
 
 package dev.kiln.cache;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -32,6 +34,7 @@ import java.util.concurrent.CompletableFuture;
  * @param <V> the value type
  */
 @FunctionalInterface
+@Internal
 public interface Loader<K, V> {
 
     /** Starts loading {@code key}; the future must complete with a non-null value or an error. */

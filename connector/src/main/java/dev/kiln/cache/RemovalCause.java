@@ -14,7 +14,10 @@
 
 package dev.kiln.cache;
 
+import org.apache.flink.annotation.Internal;
+
 /** Why a value left a {@link SingleFlightCache}, as told to a {@link RemovalListener}. */
+@Internal
 public enum RemovalCause {
     /** Evicted to keep the cache within its byte bound. */
     EVICTED,

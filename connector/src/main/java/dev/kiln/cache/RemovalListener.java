@@ -14,6 +14,8 @@
 
 package dev.kiln.cache;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * Told of every value that leaves a {@link SingleFlightCache}, for example to release resources the
  * value owns.
@@ -26,6 +28,7 @@ package dev.kiln.cache;
  * @param <V> the value type
  */
 @FunctionalInterface
+@Internal
 public interface RemovalListener<K, V> {
 
     /** Called once for {@code value}, cached under {@code key}, when it left the cache. */

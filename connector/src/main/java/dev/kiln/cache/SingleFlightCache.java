@@ -14,6 +14,8 @@
 
 package dev.kiln.cache;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
@@ -46,6 +48,7 @@ import java.util.function.Predicate;
  * @param <K> the key type; keys must implement {@code equals} and {@code hashCode}
  * @param <V> the value type; values are never {@code null}
  */
+@Internal
 public interface SingleFlightCache<K, V> {
 
     /** Returns a builder of caches. */

@@ -14,6 +14,8 @@
 
 package dev.kiln.cache;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.concurrent.Executor;
 import java.util.function.LongSupplier;
 
@@ -27,6 +29,7 @@ import static java.util.Objects.requireNonNull;
  * @param <K> the key type
  * @param <V> the value type
  */
+@Internal
 public final class SingleFlightCacheBuilder<K, V> {
 
     private long maximumBytes = -1;

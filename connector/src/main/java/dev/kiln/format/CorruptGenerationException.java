@@ -14,6 +14,7 @@
 
 package dev.kiln.format;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.core.fs.Path;
 
 import java.io.IOException;
@@ -28,6 +29,7 @@ import java.io.IOException;
  * <p>The message names the file and the byte offset where the problem was found; {@link #path()}
  * and {@link #offset()} return them.
  */
+@PublicEvolving
 public class CorruptGenerationException extends IOException {
 
     private static final long serialVersionUID = 1L;

@@ -19,6 +19,7 @@ import dev.kiln.io.RangeCoalescer;
 import dev.kiln.io.RangeReader;
 import dev.kiln.io.ShortReadException;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
 
 import org.apache.arrow.flatbuf.Buffer;
@@ -80,6 +81,7 @@ import static java.util.Objects.requireNonNull;
  * the range reader's {@link java.io.IOException}. Futures fail with a {@link CompletionException}
  * whose cause is that exception when observed through {@code join()}.
  */
+@Internal
 public final class Generation {
 
     /**

@@ -14,12 +14,15 @@
 
 package dev.kiln.format;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.Arrays;
 
 /**
  * What a {@link GenerationWriter} wrote: counts, the key range and the file's size. Immutable and
  * thread-safe; the key accessors return copies.
  */
+@Internal
 public final class GenerationStats {
 
     private final long rowCount;

@@ -14,6 +14,7 @@
 
 package dev.kiln.format;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
@@ -60,6 +61,7 @@ import static java.util.Objects.requireNonNull;
  * <p>Ownership: the caller owns the input root and the allocator, and closes both; the writer only
  * reads the root and releases everything it allocates before {@link #write} returns or throws.
  */
+@Internal
 public final class GenerationWriter {
 
     /**
@@ -340,6 +342,7 @@ public final class GenerationWriter {
      * Builds a {@link GenerationWriter}. Not thread-safe; each {@link #build()} returns an
      * independent writer.
      */
+    @Internal
     public static final class Builder {
         private final Schema schema;
         private final List<String> keyColumns;

@@ -14,6 +14,8 @@
 
 package dev.kiln.format;
 
+import org.apache.flink.annotation.Internal;
+
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BitVector;
@@ -86,6 +88,7 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Instances are immutable and thread-safe.
  */
+@Internal
 public final class KeyCodec {
 
     /** Seed of {@link #hash64}; fixed forever, because buckets are derived from it. */

@@ -14,15 +14,19 @@
 
 package dev.kiln.format;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.List;
 
 /**
  * The answer of a generation (or one of its pages) for one key: the key's row, a tombstone saying
  * it was deleted, or absent. A tombstone must shadow older generations; absent must not. Immutable.
  */
+@Internal
 public final class LookupResult {
 
     /** What a generation says about a key. */
+    @Internal
     public enum Status {
         /** The generation holds the key's values. */
         FOUND,

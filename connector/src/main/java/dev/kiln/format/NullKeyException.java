@@ -14,10 +14,13 @@
 
 package dev.kiln.format;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * Thrown when a primary-key column holds {@code null}: keys identify rows and may never be null.
  * The message and {@link #column()} name the column.
  */
+@Internal
 public final class NullKeyException extends IllegalArgumentException {
 
     private static final long serialVersionUID = 1L;

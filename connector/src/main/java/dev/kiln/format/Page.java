@@ -14,6 +14,8 @@
 
 package dev.kiln.format;
 
+import org.apache.flink.annotation.Internal;
+
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -33,6 +35,7 @@ import java.util.List;
  * <p>Threading: reads ({@link #find}, {@link #lookup}, {@link #values}, ...) are thread-safe and
  * may run concurrently; {@link #close()} must happen after all of them.
  */
+@Internal
 public final class Page implements AutoCloseable {
 
     private final int index;

@@ -14,7 +14,10 @@
 
 package dev.kiln.format;
 
+import org.apache.flink.annotation.Internal;
+
 /** What a row of a generation says about its key: the key's new values, or that it was deleted. */
+@Internal
 public enum RowKind {
     /** The row holds the key's values (an insert or the after-image of an update). */
     UPSERT((byte) 0),

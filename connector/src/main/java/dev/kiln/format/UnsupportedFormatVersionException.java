@@ -14,12 +14,14 @@
 
 package dev.kiln.format;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
 
 /**
  * Thrown when a generation was written in a format version this reader does not know (typically by
  * a newer Kiln). The file may be intact; this reader cannot interpret it.
  */
+@Internal
 public final class UnsupportedFormatVersionException extends CorruptGenerationException {
 
     private static final long serialVersionUID = 1L;

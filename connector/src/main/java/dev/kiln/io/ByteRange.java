@@ -14,12 +14,15 @@
 
 package dev.kiln.io;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * A range of bytes of a file: {@code length} bytes from {@code offset}. Immutable and thread-safe.
  *
  * @param offset the first byte's position in the file, never negative
  * @param length the number of bytes, never negative and at most {@link #MAX_LENGTH}
  */
+@Internal
 public record ByteRange(long offset, long length) {
 
     /** The longest range one request can return (the longest Java array). */

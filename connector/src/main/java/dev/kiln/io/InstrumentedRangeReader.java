@@ -14,6 +14,7 @@
 
 package dev.kiln.io;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
 
 import java.io.IOException;
@@ -53,6 +54,7 @@ import static java.util.Objects.requireNonNull;
  * <p>Threading: all methods are thread-safe; settings may change while requests are in flight and
  * apply to requests issued afterwards. The wrapped reader is not owned: it has nothing to close.
  */
+@Internal
 public final class InstrumentedRangeReader implements RangeReader {
 
     private final ThreadLocal<Boolean> draining = ThreadLocal.withInitial(() -> false);

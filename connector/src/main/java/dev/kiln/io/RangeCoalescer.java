@@ -14,6 +14,7 @@
 
 package dev.kiln.io;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
 
 import java.util.ArrayList;
@@ -47,6 +48,7 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Instances are immutable and thread-safe.
  */
+@Internal
 public final class RangeCoalescer {
 
     /** Default {@link #holeSizeLimit()}: 1 MiB, suited to object stores such as S3. */
@@ -199,6 +201,7 @@ public final class RangeCoalescer {
      * The merged reads that cover a list of requested ranges, and the map from each requested range
      * to the merged range that holds it. Immutable and thread-safe.
      */
+    @Internal
     public static final class Plan {
 
         private final List<ByteRange> requested;

@@ -14,6 +14,7 @@
 
 package dev.kiln.io;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
 
 import java.util.concurrent.CompletableFuture;
@@ -35,6 +36,7 @@ import java.util.concurrent.Executor;
  * <p>Implementations are thread-safe and hold no per-file state that needs closing; files are
  * treated as immutable (a generation is never rewritten), so a result may be cached by the caller.
  */
+@Internal
 public interface RangeReader {
 
     /**

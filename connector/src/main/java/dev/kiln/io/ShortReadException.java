@@ -14,6 +14,8 @@
 
 package dev.kiln.io;
 
+import org.apache.flink.annotation.Internal;
+
 import java.io.EOFException;
 
 /**
@@ -21,6 +23,7 @@ import java.io.EOFException;
  * the file ended early, or a store or proxy cut the response short. Names the path, the range and
  * the offset at which the bytes stopped.
  */
+@Internal
 public final class ShortReadException extends EOFException {
 
     private static final long serialVersionUID = 1L;

@@ -14,6 +14,8 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.List;
 
 import static java.util.Objects.requireNonNull;
@@ -31,6 +33,7 @@ import static java.util.Objects.requireNonNull;
  * @param retired paths (relative to the root) of live generations to retire
  * @param compactions runs of live generations to replace by their merged output
  */
+@Internal
 public record Commit(
         String committerId,
         long checkpointId,

@@ -14,6 +14,8 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.List;
 
 import static java.util.Objects.requireNonNull;
@@ -29,6 +31,7 @@ import static java.util.Objects.requireNonNull;
  * @param output the merged generation, or {@code null} if the merge kept no row
  * @param inputs paths (relative to the root) of the generations it replaces; at least one
  */
+@Internal
 public record Compaction(int bucket, GenerationRef output, List<String> inputs) {
 
     public Compaction {

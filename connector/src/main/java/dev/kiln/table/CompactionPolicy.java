@@ -14,6 +14,9 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.io.Serializable;
 import java.util.List;
 
@@ -38,6 +41,7 @@ import static java.util.Objects.requireNonNull;
  * <p>Runs are always consecutive in the bucket's order, so merging one in place keeps newest-wins
  * order. Immutable, serializable, thread-safe.
  */
+@PublicEvolving
 public final class CompactionPolicy implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -140,6 +144,7 @@ public final class CompactionPolicy implements Serializable {
      * @param from the index of the oldest generation of the run
      * @param to one past the index of the newest
      */
+    @Internal
     public record Run(int from, int to) {
         public Run {
             if (from < 0 || to - from < 2) {
@@ -150,6 +155,7 @@ public final class CompactionPolicy implements Serializable {
     }
 
     /** Builds a {@link CompactionPolicy}; setters validate, naming the option. Not thread-safe. */
+    @PublicEvolving
     public static final class Builder {
         private int maxGenerations = DEFAULT_MAX_GENERATIONS;
         private int tierFactor = DEFAULT_TIER_FACTOR;

@@ -16,6 +16,8 @@ package dev.kiln.table;
 
 import dev.kiln.io.RangeReader;
 
+import org.apache.flink.annotation.Internal;
+
 import org.apache.arrow.memory.BufferAllocator;
 
 import org.slf4j.Logger;
@@ -44,6 +46,7 @@ import static java.util.Objects.requireNonNull;
  * whose base version expired and lost an input file to orphan cleanup while it was read. Blocks on
  * storage I/O; not thread-safe (one compaction at a time per instance).
  */
+@Internal
 public final class Compactor {
 
     private static final Logger LOG = LoggerFactory.getLogger(Compactor.class);

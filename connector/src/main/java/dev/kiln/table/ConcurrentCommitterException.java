@@ -14,12 +14,15 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * Thrown when a publish on a store without create-if-absent finds, on reading the manifest back,
  * another committer's content under the name it published: two committers raced on a table that
  * needs a single one. The table may have lost that other commit; stop the extra committer and check
  * the table. Never retried.
  */
+@Internal
 public final class ConcurrentCommitterException extends KilnTableException {
 
     private static final long serialVersionUID = 1L;

@@ -18,6 +18,7 @@ import dev.kiln.format.Generation;
 import dev.kiln.format.LookupResult;
 import dev.kiln.io.RangeReader;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
 
 import org.apache.arrow.memory.BufferAllocator;
@@ -37,6 +38,7 @@ import java.util.concurrent.CompletableFuture;
  * and fail with the format layer's {@code CorruptGenerationException} or a storage {@link
  * java.io.IOException}.
  */
+@Internal
 public interface GenerationLookup {
 
     /**

@@ -17,6 +17,8 @@ package dev.kiln.table;
 import dev.kiln.format.GenerationStats;
 import dev.kiln.format.KeyCodec;
 
+import org.apache.flink.annotation.Internal;
+
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -32,6 +34,7 @@ import static java.util.Objects.requireNonNull;
  * @param rowCount rows, tombstones included
  * @param sizeBytes the file's length
  */
+@Internal
 public record GenerationRef(
         String path, int bucket, byte[] minKey, byte[] maxKey, long rowCount, long sizeBytes) {
 

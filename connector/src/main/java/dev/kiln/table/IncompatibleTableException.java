@@ -14,11 +14,14 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * Thrown when the table found at a root has another schema, primary key or bucket count than a
  * reader that was built before the table existed expects ({@link KilnTable#expect}). The message
  * names the root and the first difference.
  */
+@PublicEvolving
 public final class IncompatibleTableException extends KilnTableException {
 
     private static final long serialVersionUID = 1L;

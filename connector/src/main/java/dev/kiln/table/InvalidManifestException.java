@@ -14,10 +14,13 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * Thrown when a manifest or the table metadata cannot be trusted: unreadable, incomplete, or naming
  * a path outside the table root. Nothing is read from it.
  */
+@PublicEvolving
 public final class InvalidManifestException extends KilnTableException {
 
     private static final long serialVersionUID = 1L;

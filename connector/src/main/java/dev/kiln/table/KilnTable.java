@@ -14,6 +14,7 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileStatus;
@@ -94,6 +95,7 @@ import static java.util.Objects.requireNonNull;
  * I/O callback or a {@code CompletableFuture} stage running on a shared pool. {@link Snapshot}
  * lookups never block on the table; see its documentation.
  */
+@Internal
 public final class KilnTable {
 
     /** How many times {@link #commit} retries on a newer base before it gives up. */

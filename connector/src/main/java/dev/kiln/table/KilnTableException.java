@@ -14,12 +14,15 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.io.IOException;
 
 /**
  * An error of a Kiln table: the base of the typed errors the table layer throws. Storage failures
  * are plain {@link IOException}s.
  */
+@PublicEvolving
 public class KilnTableException extends IOException {
 
     private static final long serialVersionUID = 1L;

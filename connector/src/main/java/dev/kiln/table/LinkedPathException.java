@@ -14,6 +14,8 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * Thrown when a generation that Kiln would commit or read is a symbolic link or is reached through
  * one (a folder under the table root that is a link); the message names the path. Kiln never
@@ -21,6 +23,7 @@ package dev.kiln.table;
  * links). Checked where the file system has links and reports them ({@code file://}); see {@code
  * docs/table.md}.
  */
+@Internal
 public final class LinkedPathException extends KilnTableException {
 
     private static final long serialVersionUID = 1L;

@@ -14,6 +14,8 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +36,7 @@ import static java.util.Objects.requireNonNull;
  *     version refuses to add a file last modified before it, since cleanup may be deleting it; 0 if
  *     no cleanup has claimed one (see {@link KilnTable#removeOrphans})
  */
+@Internal
 public record Manifest(
         long version,
         List<GenerationRef> generations,

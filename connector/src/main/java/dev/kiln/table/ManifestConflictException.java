@@ -14,10 +14,13 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * Thrown when another committer published the manifest version this commit wanted to publish; retry
  * on the new latest version.
  */
+@Internal
 public final class ManifestConflictException extends KilnTableException {
 
     private static final long serialVersionUID = 1L;

@@ -14,11 +14,14 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * Thrown when a commit adds a generation whose file is missing or has another size than its
  * reference says (removed as an orphan before its commit, or never fully written). Nothing is
  * published: a manifest never names a file that is not there.
  */
+@PublicEvolving
 public final class MissingGenerationException extends KilnTableException {
 
     private static final long serialVersionUID = 1L;

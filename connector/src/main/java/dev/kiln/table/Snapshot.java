@@ -16,6 +16,7 @@ package dev.kiln.table;
 
 import dev.kiln.format.LookupResult;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
 
 import javax.annotation.Nullable;
@@ -54,6 +55,7 @@ import static java.util.Objects.requireNonNull;
  * lookup one existence check of the manifest (and a listing if it is gone), made on the thread that
  * saw the file missing. While the version is retained, no file it names is ever removed.
  */
+@Internal
 public final class Snapshot {
 
     private final KilnTable table;

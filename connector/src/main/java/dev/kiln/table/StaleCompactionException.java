@@ -14,6 +14,8 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * Thrown when a commit compacts generations that are no longer live, or no longer consecutive in
  * their bucket, in the version it would build on: another commit (another compactor, say) changed
@@ -21,6 +23,7 @@ package dev.kiln.table;
  * it expired) while the compaction read it. Nothing is published; the compactor plans again on the
  * latest version.
  */
+@Internal
 public final class StaleCompactionException extends KilnTableException {
 
     private static final long serialVersionUID = 1L;

@@ -14,7 +14,10 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.Internal;
+
 /** Thrown when a table is created where one exists already. */
+@Internal
 public final class TableAlreadyExistsException extends KilnTableException {
 
     private static final long serialVersionUID = 1L;

@@ -14,7 +14,10 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /** Thrown when a table is opened where none was created (no table metadata under the root). */
+@PublicEvolving
 public final class TableNotFoundException extends KilnTableException {
 
     private static final long serialVersionUID = 1L;

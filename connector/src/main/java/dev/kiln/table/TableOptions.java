@@ -17,6 +17,8 @@ package dev.kiln.table;
 import dev.kiln.format.GenerationWriter;
 import dev.kiln.format.KeyCodec;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import org.apache.arrow.vector.types.pojo.Schema;
 
 import java.io.IOException;
@@ -34,6 +36,7 @@ import static java.util.Objects.requireNonNull;
  * <p>Immutable, thread-safe and {@link Serializable} (Flink ships it to tasks): the schema is held
  * as Arrow's JSON form. Built and validated by {@link #builder}; every error names the option.
  */
+@PublicEvolving
 public final class TableOptions implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -177,6 +180,7 @@ public final class TableOptions implements Serializable {
      * Builds {@link TableOptions}; validates each option as it is set (the writer options by the
      * {@link GenerationWriter.Builder} that will use them). Not thread-safe.
      */
+    @PublicEvolving
     public static final class Builder {
         private final Schema schema;
         private final List<String> primaryKey;

@@ -14,6 +14,8 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * Thrown to a reader of a table when the table at its root is no longer the one it read: the table
  * was deleted and another created at the same root. The reader sees this either as a different
@@ -21,6 +23,7 @@ package dev.kiln.table;
  * The message names the root and what differs. A reader never answers from the replaced table once
  * it has seen this.
  */
+@PublicEvolving
 public final class TableReplacedException extends KilnTableException {
 
     private static final long serialVersionUID = 1L;

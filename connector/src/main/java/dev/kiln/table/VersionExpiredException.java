@@ -14,11 +14,14 @@
 
 package dev.kiln.table;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * Thrown when a reader asks for a version that expiry has removed ({@link
  * KilnTable#expireVersions}): it names the version and the oldest one still retained. A reader
  * pinned to it (a lagging follower, a time-travel query) moves to a retained version.
  */
+@PublicEvolving
 public final class VersionExpiredException extends KilnTableException {
 
     private static final long serialVersionUID = 1L;

@@ -23,6 +23,7 @@ import dev.kiln.io.RangeCoalescer;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.GenerationLookup;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
 
 import org.apache.arrow.memory.BufferAllocator;
@@ -95,6 +96,7 @@ import static java.util.Objects.requireNonNull;
  * (path lifetimes and their retirement), {@link Holds} (readers' holds), {@link WorkInFlight} (work
  * in flight and the close) and {@link ReadCounters}. This class wires them and owns the API.
  */
+@Internal
 public final class GenerationCache implements GenerationLookup, AutoCloseable {
 
     /** Default {@link Builder#maximumPageBytes}: 256 MiB of decoded pages. */
@@ -481,6 +483,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
      * cheap: it runs on I/O threads, inside the lookup.
      */
     @FunctionalInterface
+    @Internal
     public interface ColdReadListener {
         void coldRead(byte[] key);
     }
@@ -489,6 +492,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
      * Builds a {@link GenerationCache}; validates each option as it is set, naming it. Not
      * thread-safe.
      */
+    @Internal
     public static final class Builder {
         private final RangeReader io;
         private final BufferAllocator allocator;

@@ -17,6 +17,7 @@ package dev.kiln.warm;
 import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
 
 import static java.util.Objects.requireNonNull;
@@ -29,6 +30,7 @@ import static java.util.Objects.requireNonNull;
  * @param path the generation's resolved path, e.g. {@code file:/data/t/data/bucket-3/g-....arrow}
  * @param length the file's length in bytes, not negative
  */
+@Internal
 public record GenerationFile(Path path, long length) {
 
     public GenerationFile {

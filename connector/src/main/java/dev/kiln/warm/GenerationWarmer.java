@@ -14,6 +14,8 @@
 
 package dev.kiln.warm;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -35,6 +37,7 @@ import java.util.concurrent.CompletableFuture;
  * warmers that honour this.
  */
 @FunctionalInterface
+@Internal
 public interface GenerationWarmer {
 
     /**

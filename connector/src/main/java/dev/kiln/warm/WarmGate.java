@@ -14,6 +14,7 @@
 
 package dev.kiln.warm;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
 
 import org.slf4j.Logger;
@@ -69,6 +70,7 @@ import static java.util.Objects.requireNonNull;
  * completes on that thread only adds to its work. Completions, including timeouts, run on the
  * thread that completes the warmer's future or on the JDK's delay scheduler.
  */
+@Internal
 public final class WarmGate {
 
     private static final Logger LOG = LoggerFactory.getLogger(WarmGate.class);

@@ -14,7 +14,10 @@
 
 package dev.kiln.warm;
 
+import org.apache.flink.annotation.Internal;
+
 /** How a {@link WarmGate#warm} request ended. None of them is an error for the caller. */
+@Internal
 public enum WarmOutcome {
     /** This request (or one it joined) ran the warmer and it completed. */
     WARMED,

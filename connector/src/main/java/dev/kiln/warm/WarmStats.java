@@ -14,6 +14,8 @@
 
 package dev.kiln.warm;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * A snapshot of a {@link WarmGate}'s counters; every request counts once in exactly one of the
  * outcome counters, and {@code joined} counts the requests that shared a warm already requested.
@@ -26,6 +28,7 @@ package dev.kiln.warm;
  * @param failed requests that ended {@link WarmOutcome#FAILED}
  * @param timedOut requests that ended {@link WarmOutcome#TIMED_OUT}
  */
+@Internal
 public record WarmStats(
         long requested,
         long started,

@@ -385,6 +385,7 @@ public final class LookupEngine implements AutoCloseable {
     }
 
     /** The engine's counters; {@link KilnLookupFunction} registers them as Flink metrics. */
+    @Internal
     public static final class Metrics {
         final Counter lookups = new ThreadSafeSimpleCounter();
         final Counter hits = new ThreadSafeSimpleCounter();

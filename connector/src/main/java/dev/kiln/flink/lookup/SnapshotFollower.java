@@ -117,6 +117,7 @@ public final class SnapshotFollower implements AutoCloseable {
 
     /** Reads the table's latest version. The follower's only read of the table. */
     @FunctionalInterface
+    @Internal
     public interface VersionSource {
         /**
          * Returns the latest version, or {@code current} itself if it is still the latest (so an
@@ -743,6 +744,7 @@ public final class SnapshotFollower implements AutoCloseable {
      * has moved on and its last reader releases it. Once the follower has moved on it knows the
      * snapshot the follower moved to next ({@link #pinSuccessor}). Thread-safe.
      */
+    @Internal
     public final class Pin {
         private final Snapshot snapshot;
         private final Set<Path> held;
@@ -822,6 +824,7 @@ public final class SnapshotFollower implements AutoCloseable {
      * of the typed error ({@link #getCause()}, see {@link #lost()}), which {@link LookupEngine}
      * fails lookups with.
      */
+    @Internal
     public static final class TableLost extends IllegalStateException {
         private static final long serialVersionUID = 1L;
 

@@ -174,6 +174,7 @@ public final class KilnCacheRegistry {
      * One operator's hold on a table's cache. Close it exactly when the operator closes; closing
      * twice is a no-op. Not thread-safe.
      */
+    @Internal
     public final class Lease implements AutoCloseable {
         private final Entry entry;
         private final AtomicBoolean closed = new AtomicBoolean();
