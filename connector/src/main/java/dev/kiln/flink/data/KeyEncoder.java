@@ -14,7 +14,6 @@
 
 package dev.kiln.flink.data;
 
-import dev.kiln.flink.lookup.KilnLookup;
 import dev.kiln.format.KeyCodec;
 import dev.kiln.table.TableOptions;
 
@@ -29,10 +28,10 @@ import java.util.List;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Encodes what a {@link KilnLookup.KeyFunction} returns as a table key: a {@link RowData} of the
- * primary key columns (internal data, in key order), an {@code Object[]} of their values, or the
- * value of a single-column key (Java values as {@link KeyCodec#encode} takes them: {@code Long},
- * {@code String}, {@code LocalDate}, …).
+ * Encodes what a {@link dev.kiln.flink.lookup.KilnLookup.KeyFunction} returns as a table key: a
+ * {@link RowData} of the primary key columns (internal data, in key order), an {@code Object[]} of
+ * their values, or the value of a single-column key (Java values as {@link KeyCodec#encode} takes
+ * them: {@code Long}, {@code String}, {@code LocalDate}, …).
  *
  * <p>Serializable; built lazily. Not thread-safe until first used; then immutable.
  */

@@ -14,17 +14,15 @@
 
 package dev.kiln.flink.data;
 
-import dev.kiln.flink.sink.KilnSink;
-
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.table.data.RowData;
 
 import java.io.Serializable;
 
 /**
- * Turns a DataStream user's element into the {@link RowData} a {@link KilnSink} writes, with its
- * {@link org.apache.flink.types.RowKind} saying what the row does ({@code INSERT} and {@code
- * UPDATE_AFTER} upsert, {@code DELETE} deletes, {@code UPDATE_BEFORE} is ignored).
+ * Turns a DataStream user's element into the {@link RowData} a {@link dev.kiln.flink.sink.KilnSink}
+ * writes, with its {@link org.apache.flink.types.RowKind} saying what the row does ({@code INSERT}
+ * and {@code UPDATE_AFTER} upsert, {@code DELETE} deletes, {@code UPDATE_BEFORE} is ignored).
  *
  * <p>Shipped to the tasks, so it must be serializable; called on a task thread, once to find the
  * element's bucket before the shuffle and once more in the writer, so it should be cheap and must

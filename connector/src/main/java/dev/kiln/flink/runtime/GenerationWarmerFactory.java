@@ -14,7 +14,6 @@
 
 package dev.kiln.flink.runtime;
 
-import dev.kiln.flink.sink.KilnSink;
 import dev.kiln.warm.GenerationCache;
 import dev.kiln.warm.GenerationWarmer;
 
@@ -23,10 +22,11 @@ import org.apache.flink.annotation.PublicEvolving;
 import java.io.Serializable;
 
 /**
- * Creates an extra {@link GenerationWarmer} in each subtask of a {@link KilnSink}'s warm step, in
- * addition to the default warmer of the TaskManager's shared cache. The sink runs each warmer
- * behind a {@link dev.kiln.warm.WarmGate} of its own (joined, bounded, with the sink's deadline)
- * and publishes a generation only after every warmer settled on it or the deadline passed.
+ * Creates an extra {@link GenerationWarmer} in each subtask of a {@link
+ * dev.kiln.flink.sink.KilnSink}'s warm step, in addition to the default warmer of the TaskManager's
+ * shared cache. The sink runs each warmer behind a {@link dev.kiln.warm.WarmGate} of its own
+ * (joined, bounded, with the sink's deadline) and publishes a generation only after every warmer
+ * settled on it or the deadline passed.
  *
  * <p>Shipped to the tasks, so it must be serializable. {@link #create} runs once per subtask, in
  * the warm operator's {@code open}, on the task thread.

@@ -14,7 +14,6 @@
 
 package dev.kiln.flink.sink;
 
-import dev.kiln.flink.action.CompactAction;
 import dev.kiln.flink.data.FlinkArrowTypes;
 import dev.kiln.flink.data.RowDataConverter;
 import dev.kiln.flink.data.RowKeyExtractor;
@@ -457,7 +456,7 @@ public final class KilnSink<IN>
          * writes in the background, with the policy set by {@link #compactionMaxGenerations} and
          * {@link #compactionTierFactor}; outputs are warmed before the commit that retires their
          * inputs. Off, the table grows a generation per bucket and checkpoint until something else
-         * (e.g. {@link CompactAction}) compacts it.
+         * (e.g. {@link dev.kiln.flink.action.CompactAction}) compacts it.
          */
         public Builder<IN> compaction(boolean enabled) {
             this.compaction = enabled;
