@@ -16,9 +16,11 @@ package dev.kiln.flink.lookup;
 
 import dev.kiln.flink.data.FlinkArrowTypes;
 import dev.kiln.flink.data.KeyEncoder;
+import dev.kiln.flink.data.RowConversion;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableOptions;
 
+import org.apache.flink.annotation.Experimental;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.functions.Partitioner;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -28,6 +30,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
 import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.types.Row;
 
 import javax.annotation.Nullable;
 
@@ -112,6 +115,24 @@ public final class KilnLookup {
          */
         @Nullable
         OUT apply(IN input, @Nullable RowData row) throws Exception;
+    }
+
+    /**
+     * What to emit for an input and the row found for it as a {@link Row} (see {@link
+     * KeyedBuilder#buildForRows}).
+     */
+    @FunctionalInterface
+    @Experimental
+    public interface RowResultFunction<IN, OUT> extends Serializable {
+        /**
+         * Returns the output for {@code input}, or {@code null} to emit nothing.
+         *
+         * @param row the newest row of the key with the default conversion classes of the table's
+         *     columns ({@code String}, {@code LocalDateTime}, ...), or {@code null} if the table
+         *     has none
+         */
+        @Nullable
+        OUT apply(IN input, @Nullable Row row) throws Exception;
     }
 
     /** Builds a {@link KilnLookupFunction}. Not thread-safe. */
@@ -201,6 +222,29 @@ public final class KilnLookup {
         }
 
         /**
+         * As {@link #build(ResultFunction, TypeInformation)}, with the row found handed over as a
+         * {@link Row} (Flink's default conversion classes of the table's columns) rather than as
+         * internal {@link RowData}, which stays the faster path. The table's row type is read
+         * (blocking) from the table now, or taken from {@link Builder#tableOptions} if set.
+         *
+         * @throws IOException if the table cannot be opened
+         */
+        @Experimental
+        public <OUT> KilnLookupFunction<IN, OUT> buildForRows(
+                RowResultFunction<IN, OUT> result, TypeInformation<OUT> outputType)
+                throws IOException {
+            TableOptions table =
+                    builder.tableOptions != null
+                            ? builder.tableOptions
+                            : KilnTable.open(builder.tablePath).options();
+            return build(
+                    new RowResults<>(
+                            requireNonNull(result, "result"),
+                            FlinkArrowTypes.toRowType(table.schema())),
+                    outputType);
+        }
+
+        /**
          * Returns a function that emits {@code result.apply(input, rowOrNull)} for each input, or
          * nothing when that returns {@code null} (so both inner and left joins can be written).
          */
@@ -215,6 +259,23 @@ public final class KilnLookup {
                     requireNonNull(result, "result"),
                     requireNonNull(outputType, "outputType"),
                     null);
+        }
+    }
+
+    /** Hands a {@link RowResultFunction} the row found as a {@link Row}. */
+    private static final class RowResults<IN, OUT> implements ResultFunction<IN, OUT> {
+        private static final long serialVersionUID = 1L;
+        private final RowResultFunction<IN, OUT> result;
+        private final RowConversion.ToRow toRow;
+
+        RowResults(RowResultFunction<IN, OUT> result, RowType rowType) {
+            this.result = result;
+            this.toRow = RowConversion.toRow(rowType);
+        }
+
+        @Override
+        public OUT apply(IN input, @Nullable RowData row) throws Exception {
+            return result.apply(input, toRow.convert(row));
         }
     }
 

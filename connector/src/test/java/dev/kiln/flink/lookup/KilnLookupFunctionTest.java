@@ -34,6 +34,7 @@ import org.apache.flink.streaming.util.retryable.RetryPredicates;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
+import org.apache.flink.types.Row;
 import org.apache.flink.util.ExceptionUtils;
 
 import org.junit.jupiter.api.AfterEach;
@@ -136,6 +137,41 @@ class KilnLookupFunctionTest {
             }
             // 7 and 120 were deleted and 500 never written: nothing is emitted for them.
             assertThat(rows).containsExactly("1:n1:1", "130:n130:2");
+        }
+    }
+
+    /** The row found handed to the result function as a {@link Row}, null for none. */
+    @Test
+    void rowsForUsersWhoWouldRatherNotBuildInternalRows() throws Exception {
+        KilnLookupFunction<Long, String> function =
+                KilnLookup.builder(table.root())
+                        .keyOf((Long id) -> id)
+                        .buildForRows(
+                                (id, row) ->
+                                        id
+                                                + "="
+                                                + (row == null
+                                                        ? "none"
+                                                        : row.getKind()
+                                                                + ":"
+                                                                + row.getField(0)
+                                                                + ":"
+                                                                + row.getField(1)
+                                                                + ":"
+                                                                + row.getField(2)),
+                                Types.STRING);
+        AsyncWaitOperatorFactory<Long, String> factory =
+                new AsyncWaitOperatorFactory<>(
+                        function, TIMEOUT_MS, 100, AsyncDataStream.OutputMode.ORDERED);
+        try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                new OneInputStreamOperatorTestHarness<>(factory, LongSerializer.INSTANCE)) {
+            harness.open();
+            for (long id : List.of(1L, 7L, 130L)) {
+                harness.processElement(id, id);
+            }
+            harness.endInput();
+            assertThat(harness.extractOutputValues())
+                    .containsExactly("1=INSERT:1:n1:1", "7=none", "130=INSERT:130:n130:2");
         }
     }
 
