@@ -156,7 +156,7 @@ class KilnLookupFunctionTest {
                                                                 + ":"
                                                                 + row.getField(0)
                                                                 + ":"
-                                                                + row.getField(1)
+                                                                + row.getField("name")
                                                                 + ":"
                                                                 + row.getField(2)),
                                 Types.STRING);
