@@ -14,7 +14,6 @@
 
 package dev.kiln.flink.lookup;
 
-import dev.kiln.table.GenerationRef;
 import dev.kiln.table.IncompatibleTableException;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.KilnTableException;
@@ -24,13 +23,10 @@ import dev.kiln.table.TableNotFoundException;
 import dev.kiln.table.TableReplacedException;
 import dev.kiln.table.VersionExpiredException;
 import dev.kiln.warm.GenerationCache;
-import dev.kiln.warm.GenerationFile;
 import dev.kiln.warm.WarmGate;
-import dev.kiln.warm.WarmOutcome;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
-import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,23 +35,22 @@ import javax.annotation.Nullable;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntPredicate;
 
 import static java.util.Objects.requireNonNull;
+
+// Over ~600 lines for its public surface only: the documented contracts of the follower's public
+// methods and of its public nested types (VersionSource, Pin, TableLost), which callers name as
+// SnapshotFollower.X and so stay here. Its parts live beside it: TableVersionSource (reading the
+// latest version), SwapWarmer (warm before swap), SwapPoint (the current pin, closing and losing
+// the table), PollThread (its own thread) and HeldPaths (a pin's reference count of held
+// generations).
 
 /**
  * Keeps a reader's {@link Snapshot} on the table's latest version: warm before swap.
@@ -106,12 +101,6 @@ public final class SnapshotFollower implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotFollower.class);
 
-    /**
-     * How many times {@link VersionSource#of} reads the latest version again when the one it read
-     * expired before its manifest could be read.
-     */
-    static final int MAX_EXPIRED_READS = 8;
-
     /** What a table that does not exist yet holds: nothing. */
     private static final Manifest NO_TABLE = new Manifest(0, List.of(), List.of(), Map.of());
 
@@ -142,69 +131,23 @@ public final class SnapshotFollower implements AutoCloseable {
          *     key or bucket count
          */
         static VersionSource of(KilnTable table) {
-            return current -> {
-                if (!table.bound()) {
-                    table.checkIdentity();
-                }
-                for (int attempt = 1; ; attempt++) {
-                    long latest =
-                            current == null
-                                    ? table.latestVersion()
-                                    : table.latestVersion(current.version());
-                    Manifest manifest;
-                    if (current != null && latest == current.version()) {
-                        manifest = current;
-                    } else {
-                        try {
-                            manifest = table.manifest(latest);
-                        } catch (VersionExpiredException e) {
-                            // Expired between the two reads, so a newer version exists: read again.
-                            if (attempt >= MAX_EXPIRED_READS) {
-                                throw e;
-                            }
-                            continue;
-                        }
-                    }
-                    // After the reads: a table replaced before or while they ran is seen here.
-                    table.checkIdentity();
-                    return manifest;
-                }
-            };
+            return new TableVersionSource(table);
         }
     }
 
     private final KilnTable table;
     private final VersionSource source;
     private final GenerationCache cache;
-    private final WarmGate gate;
-    private final IntPredicate ownsBucket;
     private final boolean warmBeforeSwap;
-    private final Duration warmDeadline;
+    private final SwapWarmer warmer;
 
-    private volatile Pin current;
-
-    /** Why the table followed is lost (deleted, replaced or incompatible); set once. */
-    @Nullable private volatile KilnTableException lost;
+    private final SwapPoint swap;
 
     private volatile long latestSeenVersion = -1;
-    private volatile long lastWarmNanos;
-    private volatile ScheduledExecutorService poller;
-
-    /** Guards swapping {@link #current} against {@link #close()}; never held while waiting. */
-    private final Object swapLock = new Object();
-
-    private volatile boolean closed;
-
-    /** Completed, and replaced, at each swap; failed once closed. Replaced under swapLock. */
-    private volatile CompletableFuture<Void> nextSwap = new CompletableFuture<>();
+    private final PollThread poller = new PollThread(this::pollQuietly);
 
     private final AtomicLong swaps = new AtomicLong();
     private final AtomicLong readFailures = new AtomicLong();
-    private final AtomicLong warmed = new AtomicLong();
-    private final AtomicLong alreadyWarm = new AtomicLong();
-    private final AtomicLong warmFailures = new AtomicLong();
-    private final AtomicLong warmTimeouts = new AtomicLong();
-    private final AtomicLong coldGenerations = new AtomicLong();
     private final AtomicLong expiredVersions = new AtomicLong();
     private final AtomicLong newestExpired = new AtomicLong(-1);
 
@@ -228,14 +171,15 @@ public final class SnapshotFollower implements AutoCloseable {
         this.table = requireNonNull(table, "table");
         this.source = requireNonNull(source, "source");
         this.cache = requireNonNull(cache, "cache");
-        this.gate = requireNonNull(gate, "gate");
-        this.ownsBucket = requireNonNull(ownsBucket, "ownsBucket");
+        requireNonNull(gate, "gate");
+        requireNonNull(ownsBucket, "ownsBucket");
         this.warmBeforeSwap = warmBeforeSwap;
         if (warmDeadline.isNegative() || warmDeadline.isZero()) {
             throw new IllegalArgumentException(
                     LookupOptions.WARM_DEADLINE + " must be positive, but was " + warmDeadline);
         }
-        this.warmDeadline = warmDeadline;
+        this.swap = new SwapPoint(table.root());
+        this.warmer = new SwapWarmer(table, gate, ownsBucket, warmDeadline, swap::closed);
     }
 
     /** Returns a follower of {@code table} with the options' warm settings and the cache's gate. */
@@ -266,7 +210,7 @@ public final class SnapshotFollower implements AutoCloseable {
      *     thrown, and a failed read is counted and retried by the polls as they do
      */
     public synchronized void initialize() throws IOException {
-        if (current != null) {
+        if (swap.current() != null) {
             return;
         }
         boolean expected = !table.bound();
@@ -300,17 +244,13 @@ public final class SnapshotFollower implements AutoCloseable {
      * @throws IllegalStateException if not initialized, or already started
      */
     public synchronized void start(Duration interval) {
-        if (current == null) {
+        if (swap.current() == null) {
             throw new IllegalStateException("initialize() the follower of " + table.root());
         }
-        if (poller != null) {
+        if (poller.started()) {
             throw new IllegalStateException("the follower of " + table.root() + " is started");
         }
-        poller =
-                Executors.newSingleThreadScheduledExecutor(
-                        new ExecutorThreadFactory("kiln-follower"));
-        long nanos = interval.toNanos();
-        poller.scheduleWithFixedDelay(this::pollQuietly, nanos, nanos, TimeUnit.NANOSECONDS);
+        poller.start(interval);
     }
 
     /**
@@ -319,10 +259,10 @@ public final class SnapshotFollower implements AutoCloseable {
      * @return whether the current snapshot changed
      */
     public synchronized boolean poll() {
-        if (lost != null) {
+        if (swap.lost() != null) {
             return false;
         }
-        if (current == null) {
+        if (swap.current() == null) {
             try {
                 initialize();
                 return true;
@@ -333,7 +273,7 @@ public final class SnapshotFollower implements AutoCloseable {
         }
         Manifest latest;
         try {
-            Pin pin = current;
+            Pin pin = swap.current();
             latest = source.latest(pin.placeholder ? null : pin.snapshot.manifest());
         } catch (TableNotFoundException e) {
             if (table.bound()) {
@@ -356,8 +296,8 @@ public final class SnapshotFollower implements AutoCloseable {
      * @throws TableLost once the table is lost (see {@link #lost()})
      */
     public Snapshot current() {
-        checkNotLost();
-        Pin pin = current;
+        swap.checkNotLost();
+        Pin pin = swap.current();
         return pin == null ? null : pin.snapshot;
     }
 
@@ -373,7 +313,7 @@ public final class SnapshotFollower implements AutoCloseable {
      */
     @Nullable
     public KilnTableException lost() {
-        return lost;
+        return swap.lost();
     }
 
     /**
@@ -385,30 +325,7 @@ public final class SnapshotFollower implements AutoCloseable {
      * @throws IllegalStateException before {@link #initialize()}, or once closed
      */
     public Pin pin() {
-        while (true) {
-            checkNotLost();
-            if (closed) {
-                throw new IllegalStateException("the follower of " + table.root() + " is closed");
-            }
-            Pin pin = current;
-            if (pin == null) {
-                throw new IllegalStateException("initialize() the follower of " + table.root());
-            }
-            if (pin.tryAcquire()) {
-                if (lost != null) {
-                    pin.release();
-                    checkNotLost();
-                }
-                return pin;
-            }
-        }
-    }
-
-    private void checkNotLost() {
-        KilnTableException error = lost;
-        if (error != null) {
-            throw new TableLost(error);
-        }
+        return swap.pin();
     }
 
     /**
@@ -416,8 +333,7 @@ public final class SnapshotFollower implements AutoCloseable {
      * not exist yet).
      */
     public long version() {
-        Pin pin = current;
-        return pin == null || pin.placeholder ? -1 : pin.snapshot.manifest().version();
+        return swap.version();
     }
 
     /**
@@ -428,15 +344,7 @@ public final class SnapshotFollower implements AutoCloseable {
      * that swaps (the follower's) unless already complete.
      */
     public CompletableFuture<Void> versionAfter(long version) {
-        CompletableFuture<Void> swap = nextSwap;
-        KilnTableException error = lost;
-        if (error != null) {
-            return CompletableFuture.failedFuture(error);
-        }
-        if (version() > version) {
-            return CompletableFuture.completedFuture(null);
-        }
-        return swap.thenCompose(swapped -> versionAfter(version));
+        return swap.versionAfter(version);
     }
 
     /** Returns the newest version read, swapped to or not yet. */
@@ -461,27 +369,27 @@ public final class SnapshotFollower implements AutoCloseable {
 
     /** Returns how many generations this follower's warms warmed. */
     public long warmed() {
-        return warmed.get();
+        return warmer.warmed();
     }
 
     /** Returns how many generations were warm already when the follower asked. */
     public long alreadyWarm() {
-        return alreadyWarm.get();
+        return warmer.alreadyWarm();
     }
 
     /** Returns how many warms failed. */
     public long warmFailures() {
-        return warmFailures.get();
+        return warmer.failures();
     }
 
     /** Returns how many warms passed the gate's or the follower's deadline. */
     public long warmTimeouts() {
-        return warmTimeouts.get();
+        return warmer.timeouts();
     }
 
     /** Returns how many owned generations were not warm when their version was swapped in. */
     public long coldGenerations() {
-        return coldGenerations.get();
+        return warmer.coldGenerations();
     }
 
     /**
@@ -516,13 +424,8 @@ public final class SnapshotFollower implements AutoCloseable {
                 version,
                 error.oldestRetained(),
                 current ? "moving to the latest version" : "already moved on");
-        ScheduledExecutorService running = poller;
-        if (current && running != null) {
-            try {
-                running.execute(this::pollQuietly);
-            } catch (RejectedExecutionException closed) {
-                // Closing: nothing to move.
-            }
+        if (current) {
+            poller.pollSoon();
         }
     }
 
@@ -542,7 +445,7 @@ public final class SnapshotFollower implements AutoCloseable {
 
     /** Returns how long the last warm before swap took, in nanoseconds. */
     public long lastWarmNanos() {
-        return lastWarmNanos;
+        return warmer.lastWarmNanos();
     }
 
     /** Stops polling; a warm wait in progress is interrupted and its version not swapped. */
@@ -550,22 +453,8 @@ public final class SnapshotFollower implements AutoCloseable {
     public void close() {
         // Not synchronized: a poll holds the monitor while it waits for warms, and closing (a task
         // being cancelled) must not wait for that.
-        ScheduledExecutorService running = poller;
-        if (running != null) {
-            running.shutdownNow();
-        }
-        synchronized (swapLock) {
-            if (!closed) {
-                closed = true;
-                // The follower's own reference: its generations go once no lookup reads them.
-                if (current != null && lost == null) {
-                    current.release();
-                }
-            }
-        }
-        nextSwap.completeExceptionally(
-                new IllegalStateException(
-                        "the follower of Kiln table " + table.root() + " is closed"));
+        poller.stopNow();
+        swap.close();
     }
 
     private void pollQuietly() {
@@ -583,16 +472,9 @@ public final class SnapshotFollower implements AutoCloseable {
      * (its generations leave the cache once its last lookup is done).
      */
     private void lose(KilnTableException error) {
-        CompletableFuture<Void> waiting;
-        synchronized (swapLock) {
-            if (closed || lost != null) {
-                return;
-            }
-            lost = error;
-            if (current != null) {
-                current.release();
-            }
-            waiting = nextSwap;
+        CompletableFuture<Void> waiting = swap.lose(error);
+        if (waiting == null) {
+            return;
         }
         LOG.error(
                 "Kiln table {}: stopped following at version {}; lookups fail from now on.",
@@ -600,10 +482,7 @@ public final class SnapshotFollower implements AutoCloseable {
                 version(),
                 error);
         waiting.completeExceptionally(error);
-        ScheduledExecutorService running = poller;
-        if (running != null) {
-            running.shutdown();
-        }
+        poller.stop();
     }
 
     private void readFailed(Throwable error) {
@@ -620,7 +499,7 @@ public final class SnapshotFollower implements AutoCloseable {
     private boolean swapTo(Manifest latest) {
         requireNonNull(latest, "the version source returned null");
         latestSeenVersion = Math.max(latestSeenVersion, latest.version());
-        Pin previous = current;
+        Pin previous = swap.current();
         if (previous != null && previous.placeholder) {
             previous = null;
         }
@@ -636,7 +515,7 @@ public final class SnapshotFollower implements AutoCloseable {
         Set<Path> held = new HashSet<>();
         latest.generations().forEach(g -> held.add(table.resolve(g.path())));
         cache.holdPaths(held);
-        if ((warmBeforeSwap && !warm(latest, before)) || !install(latest, held)) {
+        if ((warmBeforeSwap && !warmer.warm(latest, before)) || !install(latest, held)) {
             cache.releasePaths(held);
             return false;
         }
@@ -659,83 +538,7 @@ public final class SnapshotFollower implements AutoCloseable {
         boolean placeholder = latest == null;
         Snapshot snapshot = table.snapshot(placeholder ? NO_TABLE : latest, cache);
         snapshot.checkPaths();
-        CompletableFuture<Void> swapped;
-        synchronized (swapLock) {
-            if (closed || lost != null) {
-                return false;
-            }
-            Pin previous = current;
-            Pin next = new Pin(snapshot, held, placeholder);
-            if (previous != null) {
-                previous.successor = next;
-            }
-            current = next;
-            if (previous != null) {
-                previous.release();
-            }
-            swapped = nextSwap;
-            nextSwap = new CompletableFuture<>();
-        }
-        swapped.complete(null);
-        return true;
-    }
-
-    /**
-     * Warms the owned generations of {@code latest} not in {@code before}, waiting at most the
-     * deadline. Returns {@code false} only if interrupted or closed (the follower is closing).
-     */
-    private boolean warm(Manifest latest, Set<String> before) {
-        List<CompletableFuture<WarmOutcome>> warms = new ArrayList<>();
-        for (GenerationRef ref : latest.generations()) {
-            if (!before.contains(ref.path()) && ownsBucket.test(ref.bucket())) {
-                warms.add(gate.warm(GenerationFile.of(table, ref)));
-            }
-        }
-        if (warms.isEmpty()) {
-            lastWarmNanos = 0;
-            return true;
-        }
-        long start = System.nanoTime();
-        try {
-            CompletableFuture.allOf(warms.toArray(new CompletableFuture<?>[0]))
-                    .get(warmDeadline.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (TimeoutException | ExecutionException e) {
-            // Counted below, per generation.
-        }
-        if (closed) {
-            // Closed meanwhile: the cache may have gone with the lease, failing these warms; that
-            // is the end of following, not generations served cold.
-            return false;
-        }
-        lastWarmNanos = System.nanoTime() - start;
-        long cold = 0;
-        for (CompletableFuture<WarmOutcome> warm : warms) {
-            WarmOutcome outcome = warm.getNow(WarmOutcome.TIMED_OUT);
-            switch (outcome) {
-                case WARMED -> warmed.incrementAndGet();
-                case ALREADY_WARM -> alreadyWarm.incrementAndGet();
-                case FAILED -> warmFailures.incrementAndGet();
-                case TIMED_OUT -> warmTimeouts.incrementAndGet();
-            }
-            if (outcome == WarmOutcome.FAILED || outcome == WarmOutcome.TIMED_OUT) {
-                cold++;
-            }
-        }
-        if (cold > 0) {
-            coldGenerations.addAndGet(cold);
-            LOG.warn(
-                    "Kiln table {}: {} of {} new generations of version {} were not warm within"
-                            + " {}; swapping anyway, they are served cold.",
-                    table.root(),
-                    cold,
-                    warms.size(),
-                    latest.version(),
-                    warmDeadline);
-        }
-        return true;
+        return swap.install(new Pin(snapshot, new HeldPaths(cache, held), placeholder));
     }
 
     /**
@@ -747,7 +550,7 @@ public final class SnapshotFollower implements AutoCloseable {
     @Internal
     public final class Pin {
         private final Snapshot snapshot;
-        private final Set<Path> held;
+        private final HeldPaths hold;
 
         /** The snapshot the follower swapped to from this one; set once, at that swap. */
         @Nullable private volatile Pin successor;
@@ -755,13 +558,19 @@ public final class SnapshotFollower implements AutoCloseable {
         /** Whether this is the empty snapshot of a table that does not exist yet. */
         private final boolean placeholder;
 
-        /** The follower's reference (while current) plus one per reader; 0 once released. */
-        private final AtomicInteger users = new AtomicInteger(1);
-
-        private Pin(Snapshot snapshot, Set<Path> held, boolean placeholder) {
+        Pin(Snapshot snapshot, HeldPaths hold, boolean placeholder) {
             this.snapshot = snapshot;
-            this.held = held;
+            this.hold = hold;
             this.placeholder = placeholder;
+        }
+
+        boolean placeholder() {
+            return placeholder;
+        }
+
+        /** Records the snapshot the follower swapped to from this one. */
+        void succeededBy(Pin next) {
+            successor = next;
         }
 
         /** Returns the pinned snapshot. */
@@ -790,8 +599,7 @@ public final class SnapshotFollower implements AutoCloseable {
             if (next.tryAcquire()) {
                 return next;
             }
-            cache.holdPaths(next.held);
-            Pin revived = new Pin(next.snapshot, next.held, next.placeholder);
+            Pin revived = new Pin(next.snapshot, next.hold.reheld(), next.placeholder);
             revived.successor = next.successor;
             return revived;
         }
@@ -801,21 +609,12 @@ public final class SnapshotFollower implements AutoCloseable {
          * #pinSuccessor()}.
          */
         public void release() {
-            if (users.decrementAndGet() == 0) {
-                cache.releasePaths(held);
-            }
+            hold.release();
         }
 
-        private boolean tryAcquire() {
-            while (true) {
-                int n = users.get();
-                if (n == 0) {
-                    return false;
-                }
-                if (users.compareAndSet(n, n + 1)) {
-                    return true;
-                }
-            }
+        /** Adds a reader, unless every reader is done already. */
+        boolean tryAcquire() {
+            return hold.tryAcquire();
         }
     }
 

@@ -78,7 +78,7 @@ final class KilnCommitter implements Committer<KilnCommittable> {
     static final int MAX_STALE_ROUNDS = KilnTable.MAX_COMMIT_ATTEMPTS;
 
     private final Path tablePath;
-    private final KilnSink.Expiry expiry;
+    private final SinkSettings.Expiry expiry;
     private final Duration orphansOlderThan;
     private final Clock clock;
     private final Histogram commitLatency;
@@ -102,7 +102,7 @@ final class KilnCommitter implements Committer<KilnCommittable> {
      */
     KilnCommitter(
             Path tablePath,
-            KilnSink.Expiry expiry,
+            SinkSettings.Expiry expiry,
             Duration orphansOlderThan,
             Clock clock,
             MetricGroup metrics) {

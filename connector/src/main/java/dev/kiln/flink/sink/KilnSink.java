@@ -16,7 +16,6 @@ package dev.kiln.flink.sink;
 
 import dev.kiln.flink.data.FlinkArrowTypes;
 import dev.kiln.flink.data.RowDataConverter;
-import dev.kiln.flink.data.RowKeyExtractor;
 import dev.kiln.flink.runtime.CacheSettings;
 import dev.kiln.flink.runtime.GenerationWarmerFactory;
 import dev.kiln.table.CompactionPolicy;
@@ -26,39 +25,24 @@ import dev.kiln.table.TableNotFoundException;
 import dev.kiln.table.TableOptions;
 
 import org.apache.flink.annotation.PublicEvolving;
-import org.apache.flink.api.common.functions.FilterFunction;
-import org.apache.flink.api.common.functions.Partitioner;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.api.connector.sink2.CommitterInitContext;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.SupportsCommitter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
-import org.apache.flink.api.dag.Transformation;
-import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
-import org.apache.flink.streaming.api.connector.sink2.CommittableMessageTypeInfo;
-import org.apache.flink.streaming.api.connector.sink2.CommittableWithLineage;
 import org.apache.flink.streaming.api.connector.sink2.SupportsPreCommitTopology;
 import org.apache.flink.streaming.api.connector.sink2.SupportsPreWriteTopology;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
-import org.apache.flink.streaming.api.transformations.PartitionTransformation;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.RowType;
 
 import org.apache.arrow.vector.types.pojo.Schema;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import javax.annotation.Nullable;
-
 import java.io.IOException;
-import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -106,8 +90,6 @@ public final class KilnSink<IN>
 
     private static final long serialVersionUID = 1L;
 
-    private static final Logger LOG = LoggerFactory.getLogger(KilnSink.class);
-
     /** Default bucket count of a table the sink creates. */
     public static final int DEFAULT_BUCKET_COUNT = 16;
 
@@ -120,14 +102,10 @@ public final class KilnSink<IN>
     /** Default prefix of the committer id and of the names of the operators the sink adds. */
     public static final String DEFAULT_NAME = "kiln";
 
-    static final String GENERATIONS_UID = "kiln-generations";
-    static final String WARM_UID = "kiln-warm-before-commit";
-    static final String AGGREGATOR_UID = "kiln-commit-aggregator";
-
-    private final Settings settings;
+    private final SinkSettings settings;
     private final RowDataConverter<IN> converter;
 
-    private KilnSink(Settings settings, RowDataConverter<IN> converter) {
+    private KilnSink(SinkSettings settings, RowDataConverter<IN> converter) {
         this.settings = settings;
         this.converter = converter;
     }
@@ -159,7 +137,7 @@ public final class KilnSink<IN>
         return settings.tablePath();
     }
 
-    Settings settings() {
+    SinkSettings settings() {
         return settings;
     }
 
@@ -207,92 +185,14 @@ public final class KilnSink<IN>
 
     @Override
     public DataStream<IN> addPreWriteTopology(DataStream<IN> input) {
-        return input.partitionCustom(
-                new BucketPartitioner(),
-                new BucketOf<>(
-                        converter,
-                        new RowKeyExtractor(
-                                settings.rowType(), settings.writeOptions().primaryKey()),
-                        settings.writeOptions().bucketCount()));
+        return SinkTopology.partitionByBucket(input, converter, settings);
     }
 
     @Override
     public DataStream<CommittableMessage<KilnCommittable>> addPreCommitTopology(
             DataStream<CommittableMessage<WrittenGeneration>> written) {
-        TypeInformation<CommittableMessage<WrittenGeneration>> generationType =
-                CommittableMessageTypeInfo.of(WrittenGenerationSerializer::new);
-        TypeInformation<CommittableMessage<KilnCommittable>> committableType =
-                CommittableMessageTypeInfo.of(KilnCommittableSerializer::new);
-        String name = settings.name();
-        SingleOutputStreamOperator<CommittableMessage<WrittenGeneration>> generations =
-                written.filter(new IsGeneration()).name(name + " generations");
-        SingleOutputStreamOperator<CommittableMessage<WrittenGeneration>> warmed =
-                generations
-                        .keyBy(new GenerationPath())
-                        .transform(
-                                name + " warm before commit",
-                                generationType,
-                                new WarmBeforeCommitOperatorFactory(settings));
-        SingleOutputStreamOperator<CommittableMessage<KilnCommittable>> aggregated =
-                warmed.global()
-                        .transform(
-                                name + " commit aggregator",
-                                committableType,
-                                new CommitAggregator(name, settings.tablePath().toString()))
-                        .setParallelism(1)
-                        .setMaxParallelism(1);
-        // Flink has given the writer the sink's uid by now, if the sink has one, and prefixes the
-        // uids set here with it; it refuses uids here on a sink without one.
-        String sinkUid = writerUid(written.getTransformation());
-        if (settings.operatorUids() && sinkUid != null && !sinkUid.isEmpty()) {
-            generations.uid(GENERATIONS_UID);
-            warmed.uid(WARM_UID);
-            aggregated.uid(AGGREGATOR_UID);
-        } else if (settings.operatorUids()) {
-            LOG.warn(
-                    "The Kiln sink of {} has no uid: its operators' state is matched by Flink's"
-                            + " generated hashes, which a changed job graph does not keep. Set one"
-                            + " (sinkTo(...).uid(...)) before taking savepoints to redeploy from.",
-                    settings.tablePath());
-        }
-        // Flink's committer runs at the sink's parallelism: send everything to its subtask 0.
-        return aggregated.global();
+        return SinkTopology.warmAndAggregate(written, settings);
     }
-
-    /** Returns the uid of the writer {@code written} comes from, through partitionings. */
-    private static String writerUid(Transformation<?> written) {
-        Transformation<?> writer = written;
-        while (writer instanceof PartitionTransformation && writer.getInputs().size() == 1) {
-            writer = writer.getInputs().get(0);
-        }
-        return writer.getUid();
-    }
-
-    /** What the sink's operators need, shipped to the tasks. Immutable. */
-    record Settings(
-            Path tablePath,
-            RowType rowType,
-            TableOptions writeOptions,
-            long memtableBytes,
-            boolean warming,
-            List<GenerationWarmerFactory> warmers,
-            Duration warmDeadline,
-            int warmConcurrency,
-            CacheSettings cache,
-            String name,
-            boolean operatorUids,
-            CompactionPolicy compaction,
-            Expiry expiry,
-            @Nullable Duration orphansOlderThan)
-            implements Serializable {}
-
-    /**
-     * What the committer keeps after each commit (see {@link KilnTable#expireVersions}).
-     *
-     * @param keepLast the newest versions kept whatever their age
-     * @param keepFor how long a version is kept whatever the count
-     */
-    record Expiry(int keepLast, Duration keepFor) implements Serializable {}
 
     /**
      * Builds a {@link KilnSink}; each option is validated when set, naming it. Not thread-safe.
@@ -318,7 +218,7 @@ public final class KilnSink<IN>
         private boolean operatorUids = true;
         private boolean compaction = true;
         private final CompactionPolicy.Builder policy = CompactionPolicy.builder();
-        private Expiry expiry;
+        private SinkSettings.Expiry expiry;
         private Duration orphansOlderThan;
 
         private Builder(
@@ -509,7 +409,7 @@ public final class KilnSink<IN>
                 throw new IllegalArgumentException(
                         "expireVersions keepFor must not be negative, but was " + keepFor);
             }
-            this.expiry = new Expiry(keepLast, keepFor);
+            this.expiry = new SinkSettings.Expiry(keepLast, keepFor);
             return this;
         }
 
@@ -595,8 +495,8 @@ public final class KilnSink<IN>
                                     filterFalsePositiveRate != null
                                             ? filterFalsePositiveRate
                                             : existing.filterFalsePositiveRate());
-            Settings settings =
-                    new Settings(
+            SinkSettings settings =
+                    new SinkSettings(
                             tablePath,
                             rowType,
                             write.build(),
@@ -648,57 +548,6 @@ public final class KilnSink<IN>
                 throw new IllegalArgumentException(option + " must be positive, but was " + value);
             }
             return value;
-        }
-    }
-
-    /** Bucket {@code b} goes to writer subtask {@code b mod parallelism}. */
-    static final class BucketPartitioner implements Partitioner<Integer> {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public int partition(Integer bucket, int numPartitions) {
-            return bucket % numPartitions;
-        }
-    }
-
-    /** The bucket of an element. */
-    static final class BucketOf<T> implements KeySelector<T, Integer> {
-        private static final long serialVersionUID = 1L;
-        private final RowDataConverter<T> converter;
-        private final RowKeyExtractor keys;
-        private final int bucketCount;
-
-        BucketOf(RowDataConverter<T> converter, RowKeyExtractor keys, int bucketCount) {
-            this.converter = converter;
-            this.keys = keys;
-            this.bucketCount = bucketCount;
-        }
-
-        @Override
-        public Integer getKey(T element) {
-            return keys.bucket(converter.convert(element), bucketCount);
-        }
-    }
-
-    /** Keeps the generations, drops the writers' summaries (the aggregator makes its own). */
-    static final class IsGeneration
-            implements FilterFunction<CommittableMessage<WrittenGeneration>> {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public boolean filter(CommittableMessage<WrittenGeneration> message) {
-            return message instanceof CommittableWithLineage;
-        }
-    }
-
-    /** Keys a generation by its path. */
-    static final class GenerationPath
-            implements KeySelector<CommittableMessage<WrittenGeneration>, String> {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getKey(CommittableMessage<WrittenGeneration> message) {
-            return ((CommittableWithLineage<WrittenGeneration>) message).getCommittable().keyPath();
         }
     }
 

@@ -67,7 +67,7 @@ final class WarmBeforeCommitOperator
 
     private static final long serialVersionUID = 1L;
 
-    private final KilnSink.Settings settings;
+    private final SinkSettings settings;
     private final transient MailboxExecutor mailbox;
 
     private transient KilnCacheRegistry.Lease lease;
@@ -85,7 +85,7 @@ final class WarmBeforeCommitOperator
 
     WarmBeforeCommitOperator(
             StreamOperatorParameters<CommittableMessage<WrittenGeneration>> parameters,
-            KilnSink.Settings settings) {
+            SinkSettings settings) {
         super(parameters);
         this.settings = settings;
         this.mailbox = parameters.getMailboxExecutor();

@@ -28,9 +28,9 @@ final class WarmBeforeCommitOperatorFactory
 
     private static final long serialVersionUID = 1L;
 
-    private final KilnSink.Settings settings;
+    private final SinkSettings settings;
 
-    WarmBeforeCommitOperatorFactory(KilnSink.Settings settings) {
+    WarmBeforeCommitOperatorFactory(SinkSettings settings) {
         this.settings = settings;
     }
 

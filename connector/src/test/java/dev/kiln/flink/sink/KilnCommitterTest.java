@@ -134,7 +134,7 @@ class KilnCommitterTest {
         KilnCommitter committer =
                 new KilnCommitter(
                         table.root(),
-                        new KilnSink.Expiry(2, Duration.ZERO),
+                        new SinkSettings.Expiry(2, Duration.ZERO),
                         null,
                         Clock.offset(Clock.systemUTC(), Duration.ofMinutes(1)),
                         new UnregisteredMetricsGroup());

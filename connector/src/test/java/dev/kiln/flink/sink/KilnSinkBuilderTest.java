@@ -91,7 +91,7 @@ class KilnSinkBuilderTest {
 
     @Test
     void compactionIsOnByDefaultAndExpiryOff() {
-        KilnSink.Settings defaults =
+        SinkSettings defaults =
                 KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
                         .build()
                         .settings();
@@ -102,7 +102,7 @@ class KilnSinkBuilderTest {
         assertThat(defaults.expiry()).isNull();
         assertThat(defaults.orphansOlderThan()).isNull();
 
-        KilnSink.Settings set =
+        SinkSettings set =
                 KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
                         .compactionMaxGenerations(3)
                         .compactionTierFactor(8)
@@ -112,7 +112,8 @@ class KilnSinkBuilderTest {
                         .settings();
         assertThat(set.compaction().maxGenerations()).isEqualTo(3);
         assertThat(set.compaction().tierFactor()).isEqualTo(8);
-        assertThat(set.expiry()).isEqualTo(new KilnSink.Expiry(10, java.time.Duration.ofHours(1)));
+        assertThat(set.expiry())
+                .isEqualTo(new SinkSettings.Expiry(10, java.time.Duration.ofHours(1)));
         assertThat(set.orphansOlderThan()).isEqualTo(java.time.Duration.ofHours(6));
 
         assertThat(
@@ -166,15 +167,15 @@ class KilnSinkBuilderTest {
         assertThat(uids)
                 .contains(
                         "orders-kiln",
-                        "orders-kiln: " + KilnSink.GENERATIONS_UID,
-                        "orders-kiln: " + KilnSink.WARM_UID,
-                        "orders-kiln: " + KilnSink.AGGREGATOR_UID,
+                        "orders-kiln: " + SinkTopology.GENERATIONS_UID,
+                        "orders-kiln: " + SinkTopology.WARM_UID,
+                        "orders-kiln: " + SinkTopology.AGGREGATOR_UID,
                         "Sink Committer: orders-kiln");
         StreamNode aggregator =
                 graph.getStreamNodes().stream()
                         .filter(
                                 n ->
-                                        ("orders-kiln: " + KilnSink.AGGREGATOR_UID)
+                                        ("orders-kiln: " + SinkTopology.AGGREGATOR_UID)
                                                 .equals(n.getTransformationUID()))
                         .findFirst()
                         .orElseThrow();

@@ -84,9 +84,9 @@ final class SinkFixtures {
     }
 
     /** Sink settings over {@code table} with {@code warmers} and {@code deadline}. */
-    static KilnSink.Settings settings(
+    static SinkSettings settings(
             KilnTable table, Duration deadline, List<GenerationWarmerFactory> warmers) {
-        return new KilnSink.Settings(
+        return new SinkSettings(
                 table.root(),
                 SinkTestData.ROW_TYPE,
                 table.options(),

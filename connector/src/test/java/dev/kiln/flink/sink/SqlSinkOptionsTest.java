@@ -50,7 +50,7 @@ class SqlSinkOptionsTest {
 
     @Test
     void defaultsCompactByThePolicysDefaultsAndNeverExpire() {
-        KilnSink.Settings settings = sinkSettings(Map.of());
+        SinkSettings settings = sinkSettings(Map.of());
 
         assertThat(settings.compaction().maxGenerations())
                 .isEqualTo(CompactionPolicy.DEFAULT_MAX_GENERATIONS);
@@ -61,7 +61,7 @@ class SqlSinkOptionsTest {
 
     @Test
     void compactionAndExpiryOptionsReachTheSink() {
-        KilnSink.Settings settings =
+        SinkSettings settings =
                 sinkSettings(
                         Map.of(
                                 "sink.compaction.max-generations", "6",
@@ -72,15 +72,15 @@ class SqlSinkOptionsTest {
 
         assertThat(settings.compaction().maxGenerations()).isEqualTo(6);
         assertThat(settings.compaction().tierFactor()).isEqualTo(3);
-        assertThat(settings.expiry()).isEqualTo(new KilnSink.Expiry(5, Duration.ofHours(2)));
+        assertThat(settings.expiry()).isEqualTo(new SinkSettings.Expiry(5, Duration.ofHours(2)));
         assertThat(settings.orphansOlderThan()).isEqualTo(Duration.ofDays(1));
         assertThat(sinkSettings(Map.of()).orphansOlderThan()).isNull();
 
         assertThat(sinkSettings(Map.of("sink.compaction.enabled", "false")).compaction()).isNull();
         assertThat(sinkSettings(Map.of("sink.expire.keep-last", "3")).expiry())
-                .isEqualTo(new KilnSink.Expiry(3, Duration.ZERO));
+                .isEqualTo(new SinkSettings.Expiry(3, Duration.ZERO));
         assertThat(sinkSettings(Map.of("sink.expire.keep-for", "1 d")).expiry())
-                .isEqualTo(new KilnSink.Expiry(1, Duration.ofDays(1)));
+                .isEqualTo(new SinkSettings.Expiry(1, Duration.ofDays(1)));
     }
 
     @Test
@@ -132,7 +132,7 @@ class SqlSinkOptionsTest {
     }
 
     /** Plans a sink of {@code (id BIGINT NOT NULL, v STRING)} keyed by id with {@code options}. */
-    private KilnSink.Settings sinkSettings(Map<String, String> options) {
+    private SinkSettings sinkSettings(Map<String, String> options) {
         Map<String, String> all = new HashMap<>(options);
         all.put("connector", KilnDynamicTableFactory.IDENTIFIER);
         all.put("path", new Path(dir.resolve("t").toUri()).toString());

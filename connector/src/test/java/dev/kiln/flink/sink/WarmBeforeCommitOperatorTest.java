@@ -79,7 +79,7 @@ class WarmBeforeCommitOperatorTest {
                 new KeyedOneInputStreamOperatorTestHarness<>(
                         new WarmBeforeCommitOperatorFactory(
                                 SinkFixtures.settings(table, deadline, List.of(warmer))),
-                        new KilnSink.GenerationPath(),
+                        new SinkTopology.GenerationPath(),
                         Types.STRING);
         harness.open();
         return harness;
