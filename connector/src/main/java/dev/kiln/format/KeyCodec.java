@@ -48,6 +48,10 @@ import java.util.function.ToLongFunction;
 
 import static java.util.Objects.requireNonNull;
 
+// Over ~600 lines for one concept: the order-preserving key encoding. Its per-type column codecs
+// are small nested classes that only make sense beside the byte layout this javadoc specifies,
+// and half of the file is that specification; splitting them out would scatter one format.
+
 /**
  * The one byte encoding of primary keys: order-preserving ("memcomparable"), so that comparing
  * encoded keys as unsigned bytes ({@link #compare}) orders them as the key columns' values, column
