@@ -15,9 +15,6 @@
 package dev.kiln.table;
 
 import org.apache.flink.annotation.Internal;
-import org.apache.flink.core.fs.FSDataInputStream;
-import org.apache.flink.core.fs.FSDataOutputStream;
-import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 
@@ -28,17 +25,13 @@ import javax.annotation.Nullable;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Set;
 import java.util.UUID;
 
 import static java.util.Objects.requireNonNull;
@@ -94,6 +87,10 @@ import static java.util.Objects.requireNonNull;
  * requests per commit, as Flink's own file sink does when it commits. Do not call it from an async
  * I/O callback or a {@code CompletableFuture} stage running on a shared pool. {@link Snapshot}
  * lookups never block on the table; see its documentation.
+ *
+ * <p>The parts behind it: {@link ManifestStore} (reading and publishing versions, the hint), {@link
+ * IdentityBinding}, {@link VersionExpiry}, {@link OrphanRemoval} and {@link StoredGeneration}; this
+ * class keeps the commit protocol.
  */
 @Internal
 public final class KilnTable {
@@ -109,36 +106,17 @@ public final class KilnTable {
 
     private static final Logger LOG = LoggerFactory.getLogger(KilnTable.class);
 
-    /** Longer than any version's decimal form: a hint this long is not one. */
-    private static final int MAX_HINT_BYTES = 32;
-
-    /** How often {@link #storageMillis} writes a marker that another cleanup removed at once. */
-    private static final int CLOCK_MARKER_ATTEMPTS = 3;
-
-    /** A skew between a cleanup's host and the storage beyond this is logged as a warning. */
-    private static final long LOGGED_SKEW_MILLIS = Duration.ofMinutes(1).toMillis();
-
-    private final FileSystem fs;
     private final TablePaths paths;
     private final TableOptions options;
-    private final ManifestPublisher publisher;
-    private final TableFiles files;
-
-    /** Whether the table's metadata was read (or written); set once, under this. */
-    private volatile boolean bound;
-
-    /** The identity read or written; {@code null} if none (or not bound yet). */
-    @Nullable private volatile String tableId;
+    private final ManifestStore store;
+    private final IdentityBinding identity;
 
     private KilnTable(
             FileSystem fs, Path root, TableOptions options, boolean bound, @Nullable String id) {
-        this.fs = fs;
-        this.paths = new TablePaths(root);
         this.options = options;
-        this.publisher = ManifestPublisher.forFileSystem(fs, root);
-        this.files = TableFiles.of(fs);
-        this.bound = bound;
-        this.tableId = id;
+        this.store = new ManifestStore(fs, root, options.bucketCount());
+        this.paths = store.paths();
+        this.identity = new IdentityBinding(fs, paths, options, bound, id);
     }
 
     /**
@@ -155,12 +133,12 @@ public final class KilnTable {
         String id = UUID.randomUUID().toString();
         KilnTable table = new KilnTable(fs, requireNonNull(root, "root"), options, true, id);
         try {
-            table.publish(table.paths.tableFile(), TableJson.writeTable(options, id));
+            table.store.publish(table.paths.tableFile(), TableJson.writeTable(options, id));
         } catch (ManifestConflictException e) {
             throw new TableAlreadyExistsException("a table exists at " + root, e);
         }
-        table.publish(table.paths.manifest(0), TableJson.writeManifest(Manifest.empty()));
-        table.writeHint(0);
+        table.store.publish(table.paths.manifest(0), TableJson.writeManifest(Manifest.empty()));
+        table.store.writeHint(0);
         return table;
     }
 
@@ -179,7 +157,8 @@ public final class KilnTable {
         if (!fs.exists(tableFile)) {
             throw new TableNotFoundException("no Kiln table at " + root);
         }
-        TableJson.TableMeta meta = TableJson.readTable(tableFile, readAll(fs, tableFile));
+        TableJson.TableMeta meta =
+                TableJson.readTable(tableFile, ManifestStore.readAll(fs, tableFile));
         return new KilnTable(fs, root, meta.options(), true, meta.tableId());
     }
 
@@ -205,7 +184,7 @@ public final class KilnTable {
      */
     @Nullable
     public String tableId() {
-        return tableId;
+        return identity.tableId();
     }
 
     /**
@@ -214,7 +193,7 @@ public final class KilnTable {
      * table.
      */
     public boolean bound() {
-        return bound;
+        return identity.bound();
     }
 
     /**
@@ -230,64 +209,7 @@ public final class KilnTable {
      * @throws InvalidManifestException if the metadata is unreadable
      */
     public void checkIdentity() throws IOException {
-        Path tableFile = paths.tableFile();
-        byte[] bytes;
-        try {
-            bytes = readAll(fs, tableFile);
-        } catch (FileNotFoundException e) {
-            throw new TableNotFoundException(
-                    bound
-                            ? "the Kiln table at "
-                                    + root()
-                                    + " was deleted ("
-                                    + tableFile
-                                    + " is gone)"
-                            : "no Kiln table at " + root() + " yet",
-                    e);
-        }
-        TableJson.TableMeta found = TableJson.readTable(tableFile, bytes);
-        synchronized (this) {
-            if (!bound) {
-                String difference = difference(options, found.options());
-                if (difference != null) {
-                    throw new IncompatibleTableException(
-                            "the Kiln table created at "
-                                    + root()
-                                    + " is not the one this reader was built for: "
-                                    + difference);
-                }
-                tableId = found.tableId();
-                bound = true;
-                return;
-            }
-        }
-        if (!Objects.equals(tableId, found.tableId())) {
-            throw new TableReplacedException(
-                    "the Kiln table at "
-                            + root()
-                            + " was replaced: this reader read table "
-                            + tableId
-                            + ", the table there now is "
-                            + found.tableId());
-        }
-    }
-
-    /** Returns the first difference a reader of {@code expected} cannot read past, or null. */
-    @Nullable
-    private static String difference(TableOptions expected, TableOptions found) {
-        if (!expected.primaryKey().equals(found.primaryKey())) {
-            return "its primary key is "
-                    + found.primaryKey()
-                    + ", expected "
-                    + expected.primaryKey();
-        }
-        if (!expected.schema().getFields().equals(found.schema().getFields())) {
-            return "its schema is " + found.schema() + ", expected " + expected.schema();
-        }
-        if (expected.bucketCount() != found.bucketCount()) {
-            return "it has " + found.bucketCount() + " buckets, expected " + expected.bucketCount();
-        }
-        return null;
+        identity.check();
     }
 
     /** Returns the table's root. */
@@ -330,14 +252,7 @@ public final class KilnTable {
      * @throws InvalidManifestException if the table has no manifest
      */
     public long latestVersion() throws IOException {
-        long hinted = readHint();
-        if (hinted >= 0) {
-            long probed = probe(hinted);
-            if (probed > hinted || (probed == hinted && fs.exists(paths.manifest(hinted)))) {
-                return probed;
-            }
-        }
-        return listLatestVersion();
+        return store.latestVersion();
     }
 
     /**
@@ -370,20 +285,7 @@ public final class KilnTable {
      *     the table has no manifest
      */
     public Manifest latestManifest() throws IOException {
-        long hinted = readHint();
-        if (hinted >= 0) {
-            long probed = probe(hinted);
-            if (probed >= 0) {
-                try {
-                    return manifest(probed);
-                } catch (FileNotFoundException | VersionExpiredException e) {
-                    // A stale hint (a slower committer's, written last) may name a version that
-                    // has expired since.
-                    LOG.debug("The version hint names {}, which is missing: listing", probed);
-                }
-            }
-        }
-        return manifest(listLatestVersion());
+        return store.latestManifest();
     }
 
     /**
@@ -395,21 +297,7 @@ public final class KilnTable {
      * @throws IllegalArgumentException if {@code version} is negative
      */
     public Manifest manifest(long version) throws IOException {
-        if (version < 0) {
-            throw new IllegalArgumentException("version must not be negative, but was " + version);
-        }
-        Path path = paths.manifest(version);
-        byte[] content;
-        try {
-            content = readAll(fs, path);
-        } catch (FileNotFoundException e) {
-            long oldest = oldestVersion();
-            if (oldest > version) {
-                throw new VersionExpiredException(version, oldest, e);
-            }
-            throw e;
-        }
-        return TableJson.readManifest(path, content, options.bucketCount());
+        return store.manifest(version);
     }
 
     /**
@@ -431,37 +319,7 @@ public final class KilnTable {
      */
     public List<Long> expireVersions(int keepLast, Duration keepFor, Clock clock)
             throws IOException {
-        if (keepLast < 1) {
-            throw new IllegalArgumentException("keepLast must be at least 1, but was " + keepLast);
-        }
-        if (requireNonNull(keepFor, "keepFor").isNegative()) {
-            throw new IllegalArgumentException("keepFor must not be negative, but was " + keepFor);
-        }
-        List<Long> versions = new ArrayList<>();
-        for (TableFiles.Entry entry : files.list(paths.root(), TablePaths.MANIFEST_DIR)) {
-            long version = TablePaths.manifestVersion(entry.name());
-            if (version >= 0) {
-                versions.add(version);
-            }
-        }
-        versions.sort(null);
-        long cutoff = clock.millis() - keepFor.toMillis();
-        List<Long> removed = new ArrayList<>();
-        for (int i = 0; i < versions.size() - keepLast; i++) {
-            Path manifest = paths.manifest(versions.get(i));
-            long modified;
-            try {
-                modified = fs.getFileStatus(manifest).getModificationTime();
-            } catch (FileNotFoundException e) {
-                continue;
-            }
-            if (modified >= cutoff) {
-                break;
-            }
-            files.delete(manifest);
-            removed.add(versions.get(i));
-        }
-        return removed;
+        return new VersionExpiry(store).expire(keepLast, keepFor, clock);
     }
 
     /**
@@ -500,21 +358,9 @@ public final class KilnTable {
      */
     void checkRetained(long version, Throwable cause) throws IOException {
         checkIdentity();
-        if (!fs.exists(paths.manifest(version))) {
-            throw new VersionExpiredException(version, oldestVersion(), cause);
+        if (!store.fs().exists(paths.manifest(version))) {
+            throw new VersionExpiredException(version, store.oldestVersion(), cause);
         }
-    }
-
-    /** Returns the oldest version whose manifest is present, or -1 if none is. */
-    private long oldestVersion() throws IOException {
-        long oldest = -1;
-        for (TableFiles.Entry entry : files.list(paths.root(), TablePaths.MANIFEST_DIR)) {
-            long version = TablePaths.manifestVersion(entry.name());
-            if (version >= 0 && (oldest < 0 || version < oldest)) {
-                oldest = version;
-            }
-        }
-        return oldest;
     }
 
     /**
@@ -671,23 +517,23 @@ public final class KilnTable {
             }
         }
         for (GenerationRef added : commit.added()) {
-            checkStored(added, base);
+            StoredGeneration.check(store, added, base);
         }
         for (Compaction compaction : commit.compactions()) {
             if (compaction.output() != null) {
-                checkStored(compaction.output(), base);
+                StoredGeneration.check(store, compaction.output(), base);
             }
         }
         Map<String, Long> committed = new HashMap<>(base.committed());
         committed.merge(commit.committerId(), commit.checkpointId(), Math::max);
         Manifest next =
                 new Manifest(
-                        nextVersion(base),
+                        ManifestStore.nextVersion(base),
                         new ArrayList<>(live.values()),
                         retiredPaths,
                         committed,
                         base.orphanCutoffMillis());
-        publishVersion(next);
+        store.publishVersion(next);
         return next;
     }
 
@@ -722,282 +568,16 @@ public final class KilnTable {
      * @throws IllegalArgumentException if {@code gracePeriod} is negative
      */
     public List<Path> removeOrphans(Duration gracePeriod, Clock clock) throws IOException {
-        if (gracePeriod.isNegative()) {
-            throw new IllegalArgumentException(
-                    "gracePeriod must not be negative, but was " + gracePeriod);
-        }
-        long storageNow = storageMillis();
-        long skew = clock.millis() - storageNow;
-        if (Math.abs(skew) > LOGGED_SKEW_MILLIS) {
-            LOG.warn(
-                    "Orphan cleanup of {}: this host's clock is {} the storage's by {}; the"
-                            + " cleanup's cutoff uses the storage's clock",
-                    paths.root(),
-                    skew > 0 ? "ahead of" : "behind",
-                    Duration.ofMillis(Math.abs(skew)));
-        }
-        long cutoff = storageNow - gracePeriod.toMillis();
-        List<Path> removed = new ArrayList<>();
-        for (TableFiles.Entry temporary : files.list(paths.root(), TablePaths.TEMP_DIR)) {
-            if (temporary.kind() == TableFiles.Kind.FILE
-                    && temporary.modificationTime() < cutoff
-                    && files.delete(temporary.path())) {
-                removed.add(temporary.path());
-            }
-        }
-        Map<String, Path> candidates = new LinkedHashMap<>();
-        for (TableFiles.Entry bucket : files.list(paths.root(), TablePaths.DATA_DIR)) {
-            if (bucket.kind() != TableFiles.Kind.DIRECTORY
-                    || !TablePaths.isBucketFolder(bucket.name())) {
-                continue;
-            }
-            String folder = TablePaths.DATA_DIR + "/" + bucket.name();
-            for (TableFiles.Entry file : files.list(paths.root(), folder)) {
-                if (file.kind() == TableFiles.Kind.FILE && file.modificationTime() < cutoff) {
-                    candidates.put(folder + "/" + file.name(), file.path());
-                }
-            }
-        }
-        if (candidates.isEmpty()) {
-            return removed;
-        }
-        Set<String> named = new HashSet<>();
-        long read = -1;
-        for (TableFiles.Entry entry : files.list(paths.root(), TablePaths.MANIFEST_DIR)) {
-            long version = TablePaths.manifestVersion(entry.name());
-            if (version >= 0) {
-                Manifest present;
-                try {
-                    present = manifest(version);
-                } catch (VersionExpiredException e) {
-                    continue;
-                }
-                present.generations().forEach(g -> named.add(g.path()));
-                read = Math.max(read, version);
-            }
-        }
-        candidates.keySet().removeAll(named);
-        if (candidates.isEmpty()) {
-            return removed;
-        }
-        claimCutoff(cutoff, named, read);
-        for (Map.Entry<String, Path> candidate : candidates.entrySet()) {
-            if (!named.contains(candidate.getKey()) && files.delete(candidate.getValue())) {
-                removed.add(candidate.getValue());
-            }
-        }
-        return removed;
+        return new OrphanRemoval(store).remove(gracePeriod, clock);
     }
 
-    /**
-     * Returns the storage's current time, in epoch milliseconds as the storage reports modification
-     * times: that of a marker file written now in the temporary folder, then deleted (best effort:
-     * one left behind is an old temporary file to the next cleanup). Three requests (write, status,
-     * delete), a fourth for the folder where the store needs folders.
-     */
+    /** Returns the storage's current time: see {@link OrphanRemoval#storageMillis}. */
     long storageMillis() throws IOException {
-        FileNotFoundException lost = null;
-        for (int attempt = 0; attempt < CLOCK_MARKER_ATTEMPTS; attempt++) {
-            Path marker = paths.clockMarker();
-            if (publisher.needsFolders()) {
-                fs.mkdirs(marker.getParent());
-            }
-            try (FSDataOutputStream out = fs.create(marker, FileSystem.WriteMode.NO_OVERWRITE)) {
-                out.write(0);
-            }
-            try {
-                return fs.getFileStatus(marker).getModificationTime();
-            } catch (FileNotFoundException e) {
-                // Another cleanup with a zero grace period took it for an old temporary file.
-                lost = e;
-            } finally {
-                try {
-                    files.delete(marker);
-                } catch (IOException e) {
-                    LOG.debug("Could not delete the clock marker {}: {}", marker, e.toString());
-                }
-            }
-        }
-        throw lost;
-    }
-
-    /**
-     * Makes sure the latest version records an orphan cutoff of at least {@code cutoff}, publishing
-     * one if needed, and adds to {@code named} the generations of every version up to it ({@code
-     * read} is the highest version already in {@code named}).
-     */
-    private void claimCutoff(long cutoff, Set<String> named, long read) throws IOException {
-        ManifestConflictException lost = null;
-        for (int attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
-            Manifest latest = latestManifest();
-            for (long v = read + 1; v < latest.version(); v++) {
-                try {
-                    manifest(v).generations().forEach(g -> named.add(g.path()));
-                } catch (FileNotFoundException | VersionExpiredException e) {
-                    // Only a manifest that was removed (expired meanwhile); it names nothing.
-                }
-            }
-            latest.generations().forEach(g -> named.add(g.path()));
-            read = Math.max(read, latest.version());
-            if (latest.orphanCutoffMillis() >= cutoff) {
-                return;
-            }
-            Manifest claim =
-                    new Manifest(
-                            nextVersion(latest),
-                            latest.generations(),
-                            List.of(),
-                            latest.committed(),
-                            cutoff);
-            try {
-                publishVersion(claim);
-                return;
-            } catch (ManifestConflictException e) {
-                lost = e;
-            }
-        }
-        throw lost;
-    }
-
-    /**
-     * A manifest must never name a file that is not there, whole, reached without links, and safe
-     * from a running orphan cleanup.
-     */
-    private void checkStored(GenerationRef ref, Manifest base) throws IOException {
-        files.checkNoLinks(paths.root(), ref.path());
-        Path file = paths.resolve(ref.path());
-        FileStatus status;
-        try {
-            status = fs.getFileStatus(file);
-        } catch (FileNotFoundException e) {
-            throw new MissingGenerationException(
-                    "cannot commit " + ref.path() + ": there is no file at " + file, e);
-        }
-        if (status.isDir()) {
-            throw new MissingGenerationException(
-                    "cannot commit " + ref.path() + ": " + file + " is a folder");
-        }
-        if (status.getLen() != ref.sizeBytes()) {
-            throw new MissingGenerationException(
-                    "cannot commit "
-                            + ref.path()
-                            + ": the file has "
-                            + status.getLen()
-                            + " bytes, its reference says "
-                            + ref.sizeBytes());
-        }
-        if (status.getModificationTime() < base.orphanCutoffMillis()) {
-            throw new MissingGenerationException(
-                    "cannot commit "
-                            + ref.path()
-                            + ": it was last modified at "
-                            + status.getModificationTime()
-                            + ", before the orphan cutoff "
-                            + base.orphanCutoffMillis()
-                            + " of version "
-                            + base.version()
-                            + ", so an orphan cleanup may be removing it (the cleanup's grace"
-                            + " period must exceed the time between writing and committing a"
-                            + " generation)");
-        }
+        return new OrphanRemoval(store).storageMillis();
     }
 
     /** Throws {@link LinkedPathException} if a generation's path passes through a link. */
     void checkNoLinks(String relativePath) throws IOException {
-        files.checkNoLinks(paths.root(), relativePath);
-    }
-
-    private static long nextVersion(Manifest base) throws KilnTableException {
-        if (base.version() == Long.MAX_VALUE) {
-            throw new InvalidManifestException(
-                    "version " + base.version() + " is the last a table can have");
-        }
-        return base.version() + 1;
-    }
-
-    private void publishVersion(Manifest manifest) throws IOException {
-        publish(paths.manifest(manifest.version()), TableJson.writeManifest(manifest));
-        writeHint(manifest.version());
-    }
-
-    private void publish(Path target, byte[] content) throws IOException {
-        if (publisher.needsFolders()) {
-            fs.mkdirs(target.getParent());
-        }
-        publisher.publish(fs, target, paths.temporary(target), content);
-    }
-
-    /** Rewrites the version hint; best effort, since readers check it. */
-    private void writeHint(long version) {
-        Path hint = paths.versionHint();
-        try {
-            publisher.replace(
-                    fs,
-                    hint,
-                    paths.temporary(hint),
-                    (version + "\n").getBytes(StandardCharsets.US_ASCII));
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("Could not update the version hint {} to {}: {}", hint, version, e.toString());
-        }
-    }
-
-    /** Returns the version the hint names, or -1 if it is missing or holds no version. */
-    private long readHint() {
-        byte[] bytes;
-        try (FSDataInputStream in = fs.open(paths.versionHint())) {
-            bytes = in.readNBytes(MAX_HINT_BYTES + 1);
-        } catch (FileNotFoundException e) {
-            return -1;
-        } catch (IOException e) {
-            LOG.debug("Could not read the version hint {}: listing", paths.versionHint(), e);
-            return -1;
-        }
-        String text = new String(bytes, StandardCharsets.US_ASCII).trim();
-        if (bytes.length > MAX_HINT_BYTES
-                || text.isEmpty()
-                || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            return -1;
-        }
-        try {
-            return Long.parseLong(text);
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-    }
-
-    /**
-     * Returns the first version from {@code hinted} on whose successor is absent, or -1 if it did
-     * not find one within {@link #MAX_HINT_PROBES} probes. Versions are published in order, so an
-     * absent successor means that no later version existed when it was probed.
-     */
-    private long probe(long hinted) throws IOException {
-        long version = hinted;
-        for (int probes = 0; probes <= MAX_HINT_PROBES; probes++) {
-            if (version == Long.MAX_VALUE || !fs.exists(paths.manifest(version + 1))) {
-                return version;
-            }
-            version++;
-        }
-        return -1;
-    }
-
-    private long listLatestVersion() throws IOException {
-        long latest = -1;
-        for (TableFiles.Entry entry : files.list(paths.root(), TablePaths.MANIFEST_DIR)) {
-            latest = Math.max(latest, TablePaths.manifestVersion(entry.name()));
-        }
-        if (latest < 0) {
-            if (!fs.exists(paths.tableFile())) {
-                throw new TableNotFoundException("no Kiln table at " + root());
-            }
-            throw new InvalidManifestException("no manifest under " + paths.manifestDir());
-        }
-        return latest;
-    }
-
-    private static byte[] readAll(FileSystem fs, Path path) throws IOException {
-        try (FSDataInputStream in = fs.open(path)) {
-            return in.readAllBytes();
-        }
+        store.files().checkNoLinks(paths.root(), relativePath);
     }
 }
