@@ -22,41 +22,15 @@ import dev.kiln.io.ShortReadException;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
 
-import org.apache.arrow.flatbuf.Buffer;
-import org.apache.arrow.flatbuf.FieldNode;
-import org.apache.arrow.flatbuf.Footer;
-import org.apache.arrow.flatbuf.Message;
-import org.apache.arrow.flatbuf.MessageHeader;
-import org.apache.arrow.flatbuf.RecordBatch;
-import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.OutOfMemoryException;
-import org.apache.arrow.vector.BufferLayout;
-import org.apache.arrow.vector.Decimal256Vector;
-import org.apache.arrow.vector.DecimalVector;
-import org.apache.arrow.vector.FieldVector;
-import org.apache.arrow.vector.TinyIntVector;
-import org.apache.arrow.vector.TypeLayout;
-import org.apache.arrow.vector.VectorLoader;
-import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
-import org.apache.arrow.vector.ipc.message.ArrowFooter;
-import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
-import org.apache.arrow.vector.ipc.message.MessageSerializer;
-import org.apache.arrow.vector.types.pojo.ArrowType;
-import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.apache.arrow.vector.util.ValueVectorUtility;
 
 import java.io.EOFException;
-import java.math.BigDecimal;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
@@ -91,10 +65,10 @@ public final class Generation {
     public static final int DEFAULT_TAIL_GUESS_BYTES = 64 * 1024;
 
     /** Trailer: int32 footer length, then the magic. */
-    private static final int TRAILER_BYTES = 4 + 6;
+    static final int TRAILER_BYTES = 4 + 6;
 
     /** Leading magic padded to 8 bytes. */
-    private static final int HEADER_BYTES = 8;
+    static final int HEADER_BYTES = 8;
 
     private final RangeReader io;
     private final Path path;
@@ -104,8 +78,9 @@ public final class Generation {
     private final KeyCodec keyCodec;
     private final GenerationFormat.Index index;
     private final List<ArrowBlock> blocks;
+    private final PageDecoder decoder;
 
-    private Generation(
+    Generation(
             RangeReader io,
             Path path,
             long fileLength,
@@ -122,6 +97,7 @@ public final class Generation {
         this.keyCodec = keyCodec;
         this.index = index;
         this.blocks = blocks;
+        this.decoder = new PageDecoder(path, fileSchema, keyCodec, index, blocks);
     }
 
     /**
@@ -186,7 +162,8 @@ public final class Generation {
         return read(io, path, ByteRange.of(tailStart, fileLength - tailStart))
                 .thenCompose(
                         tail -> {
-                            long footerStart = footerStart(path, fileLength, tailStart, tail);
+                            long footerStart =
+                                    GenerationFooter.footerStart(path, fileLength, tailStart, tail);
                             int footerLength = (int) (fileLength - TRAILER_BYTES - footerStart);
                             if (footerStart >= tailStart) {
                                 int from = (int) (footerStart - tailStart);
@@ -211,226 +188,13 @@ public final class Generation {
                         footer -> {
                             long footerStart = fileLength - TRAILER_BYTES - footer.length;
                             try {
-                                return parse(io, path, fileLength, footerStart, footer);
+                                return GenerationFooter.parse(
+                                        io, path, fileLength, footerStart, footer);
                             } catch (CorruptGenerationException e) {
                                 throw new CompletionException(e);
                             }
                         });
     }
-
-    /** Checks the trailer in {@code tail} and returns the footer's offset. */
-    private static long footerStart(Path path, long fileLength, long tailStart, byte[] tail) {
-        int magicAt = tail.length - GenerationFormat.MAGIC.length;
-        if (!Arrays.equals(
-                tail,
-                magicAt,
-                tail.length,
-                GenerationFormat.MAGIC,
-                0,
-                GenerationFormat.MAGIC.length)) {
-            throw corrupt(
-                    path,
-                    fileLength - GenerationFormat.MAGIC.length,
-                    "no Arrow magic 'ARROW1' at the end of the file (truncated, or not an Arrow"
-                            + " IPC file)");
-        }
-        if (tailStart == 0
-                && !Arrays.equals(
-                        tail,
-                        0,
-                        GenerationFormat.MAGIC.length,
-                        GenerationFormat.MAGIC,
-                        0,
-                        GenerationFormat.MAGIC.length)) {
-            throw corrupt(path, 0, "no Arrow magic 'ARROW1' at the start of the file");
-        }
-        int footerLength =
-                ByteBuffer.wrap(tail, tail.length - TRAILER_BYTES, 4)
-                        .order(ByteOrder.LITTLE_ENDIAN)
-                        .getInt();
-        long footerStart = fileLength - TRAILER_BYTES - (long) footerLength;
-        if (footerLength <= 0 || footerStart < HEADER_BYTES) {
-            throw corrupt(
-                    path,
-                    fileLength - TRAILER_BYTES,
-                    "invalid footer length " + footerLength + " in a file of " + fileLength);
-        }
-        return footerStart;
-    }
-
-    private static Generation parse(
-            RangeReader io, Path path, long fileLength, long footerStart, byte[] footerBytes)
-            throws CorruptGenerationException {
-        ArrowFooter footer;
-        try {
-            footer = new ArrowFooter(Footer.getRootAsFooter(ByteBuffer.wrap(footerBytes)));
-        } catch (RuntimeException e) {
-            throw new CorruptGenerationException(
-                    path, footerStart, "cannot parse the Arrow footer: " + e, e);
-        }
-        Map<String, String> meta = footer.getMetaData();
-        String version = meta == null ? null : meta.get(GenerationFormat.META_VERSION);
-        if (version == null) {
-            throw new CorruptGenerationException(
-                    path,
-                    footerStart,
-                    "the footer has no "
-                            + GenerationFormat.META_VERSION
-                            + ": not a Kiln generation, or a damaged footer");
-        }
-        if (!version.equals(Integer.toString(GenerationFormat.FORMAT_VERSION))) {
-            throw new UnsupportedFormatVersionException(path, footerStart, version);
-        }
-        GenerationFormat.Index index = parseIndex(path, footerStart, meta);
-
-        Schema fileSchema;
-        List<ArrowBlock> blocks;
-        long fingerprint;
-        try {
-            fileSchema = footer.getSchema();
-            blocks = List.copyOf(footer.getRecordBatches());
-            fingerprint = GenerationFormat.footerFingerprint(fileSchema, index.keyColumns, blocks);
-        } catch (RuntimeException e) {
-            throw new CorruptGenerationException(
-                    path, footerStart, "cannot read the footer's schema: " + e, e);
-        }
-        if (fingerprint != index.footerFingerprint) {
-            throw new CorruptGenerationException(
-                    path,
-                    footerStart,
-                    "the footer's schema and record batch blocks do not match the fingerprint in"
-                            + " the checksummed index (a damaged footer)");
-        }
-        Schema schema;
-        KeyCodec codec;
-        try {
-            List<Field> fields = fileSchema.getFields();
-            Field kind = fields.isEmpty() ? null : fields.get(fields.size() - 1);
-            if (kind == null || !kind.equals(GenerationFormat.kindField())) {
-                throw new IllegalArgumentException(
-                        "the last column is not " + GenerationFormat.kindField());
-            }
-            schema =
-                    new Schema(
-                            fields.subList(0, fields.size() - 1), fileSchema.getCustomMetadata());
-            GenerationFormat.checkSchema(schema);
-            codec = KeyCodec.of(schema, index.keyColumns);
-        } catch (RuntimeException e) {
-            throw new CorruptGenerationException(
-                    path, footerStart, "invalid schema in the footer: " + e.getMessage(), e);
-        }
-        checkBlocks(path, footerStart, footer, index, blocks);
-        return new Generation(io, path, fileLength, schema, fileSchema, codec, index, blocks);
-    }
-
-    private static GenerationFormat.Index parseIndex(
-            Path path, long footerStart, Map<String, String> meta)
-            throws CorruptGenerationException {
-        String encoded = meta.get(GenerationFormat.META_INDEX);
-        String crc = meta.get(GenerationFormat.META_INDEX_CRC);
-        if (encoded == null || crc == null) {
-            throw new CorruptGenerationException(path, footerStart, "the footer has no key index");
-        }
-        try {
-            byte[] bytes = Base64.getDecoder().decode(encoded);
-            int expected = Integer.parseUnsignedInt(crc);
-            int actual = GenerationFormat.crc32c(bytes);
-            if (expected != actual) {
-                throw new CorruptGenerationException(
-                        path,
-                        footerStart,
-                        "key index checksum mismatch (expected "
-                                + Integer.toUnsignedString(expected)
-                                + ", computed "
-                                + Integer.toUnsignedString(actual)
-                                + ")");
-            }
-            return GenerationFormat.Index.parse(bytes);
-        } catch (CorruptGenerationException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new CorruptGenerationException(path, footerStart, "invalid key index: " + e, e);
-        }
-    }
-
-    private static void checkBlocks(
-            Path path,
-            long footerStart,
-            ArrowFooter footer,
-            GenerationFormat.Index index,
-            List<ArrowBlock> blocks)
-            throws CorruptGenerationException {
-        if (!footer.getDictionaries().isEmpty()) {
-            throw new CorruptGenerationException(
-                    path, footerStart, "generations have no dictionary batches");
-        }
-        int pages = index.pageRows.length;
-        if (blocks.size() != pages) {
-            throw new CorruptGenerationException(
-                    path,
-                    footerStart,
-                    "the footer lists " + blocks.size() + " record batches, the index " + pages);
-        }
-        long previousEnd = HEADER_BYTES;
-        long rows = 0;
-        for (int p = 0; p < pages; p++) {
-            ArrowBlock b = blocks.get(p);
-            // Every part is compared with what remains before the footer, so nothing overflows.
-            long offset = b.getOffset();
-            long metadataLength = b.getMetadataLength();
-            long bodyLength = b.getBodyLength();
-            if (offset < previousEnd
-                    || offset > footerStart
-                    || metadataLength <= 8
-                    || metadataLength > footerStart - offset
-                    || bodyLength < 0
-                    || bodyLength > footerStart - offset - metadataLength
-                    || metadataLength + bodyLength > ByteRange.MAX_LENGTH) {
-                throw new CorruptGenerationException(
-                        path,
-                        footerStart,
-                        "record batch block "
-                                + p
-                                + " (offset "
-                                + offset
-                                + ", metadata length "
-                                + metadataLength
-                                + ", body length "
-                                + bodyLength
-                                + ") does not lie between the previous block's end "
-                                + previousEnd
-                                + " and the footer");
-            }
-            if (p > 0 && KeyCodec.compare(index.firstKeys[p - 1], index.firstKeys[p]) >= 0) {
-                throw new CorruptGenerationException(
-                        path, footerStart, "the key index is not in key order at page " + p);
-            }
-            // Every row has a row kind of one byte in the body: a page cannot hold more rows than
-            // its body has bytes, which bounds what decoding may allocate by the block's size.
-            if (index.pageRows[p] <= 0 || index.pageRows[p] > bodyLength) {
-                throw new CorruptGenerationException(
-                        path,
-                        footerStart,
-                        "page "
-                                + p
-                                + " has "
-                                + index.pageRows[p]
-                                + " rows in the index, which a body of "
-                                + bodyLength
-                                + " bytes cannot hold");
-            }
-            previousEnd = offset + metadataLength + bodyLength;
-            rows += index.pageRows[p];
-        }
-        if (rows != index.rowCount) {
-            throw new CorruptGenerationException(
-                    path,
-                    footerStart,
-                    "pages hold " + rows + " rows, the index says " + index.rowCount);
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------
 
     /** Returns the path this generation was opened from. */
     public Path path() {
@@ -588,281 +352,7 @@ public final class Generation {
      */
     public Page decodePage(int page, byte[] blockBytes, BufferAllocator allocator)
             throws CorruptGenerationException {
-        requireNonNull(blockBytes, "blockBytes");
-        requireNonNull(allocator, "allocator");
-        ArrowBlock block = blocks.get(checkPage(page));
-        long length = block.getMetadataLength() + block.getBodyLength();
-        if (blockBytes.length != length) {
-            throw new CorruptGenerationException(
-                    path,
-                    block.getOffset(),
-                    "page " + page + " has " + length + " bytes, but got " + blockBytes.length);
-        }
-        int crc = GenerationFormat.crc32c(blockBytes);
-        if (crc != index.pageCrcs[page]) {
-            throw new CorruptGenerationException(
-                    path,
-                    block.getOffset(),
-                    "checksum mismatch in page "
-                            + page
-                            + " (expected CRC32C "
-                            + Integer.toUnsignedString(index.pageCrcs[page])
-                            + ", computed "
-                            + Integer.toUnsignedString(crc)
-                            + ")");
-        }
-        RecordBatch batch = recordBatch(page, block, blockBytes);
-        int rows = index.pageRows[page];
-        int metadataLength = block.getMetadataLength();
-        int bodyLength = (int) block.getBodyLength();
-        // Every structural fact Arrow would trust (row count, nodes, buffer bounds) was checked
-        // against the block above, so what Arrow allocates below is bounded by the block's size.
-        VectorSchemaRoot root = null;
-        ArrowBuf body = null;
-        try {
-            root = VectorSchemaRoot.create(fileSchema, allocator);
-            body = allocator.buffer(bodyLength);
-            body.setBytes(0, blockBytes, metadataLength, bodyLength);
-            ArrowRecordBatch arrowBatch = MessageSerializer.deserializeRecordBatch(batch, body);
-            body = null; // the batch holds the body now
-            try (arrowBatch) {
-                new VectorLoader(root).load(arrowBatch);
-            }
-            validate(root);
-            checkRows(page, block, root, rows);
-            Page decoded = new Page(page, root, keyCodec, length);
-            root = null;
-            return decoded;
-        } catch (CorruptGenerationException | OutOfMemoryException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new CorruptGenerationException(
-                    path, block.getOffset(), "cannot decode page " + page + ": " + e, e);
-        } finally {
-            if (body != null) {
-                body.close();
-            }
-            if (root != null) {
-                root.close();
-            }
-        }
-    }
-
-    /**
-     * Validates every vector fully, as {@link ValueVectorUtility#validateFull} does, except the
-     * values of decimals: Arrow 19 rejects a decimal whose precision equals its column's (its
-     * {@code DecimalUtility.checkPrecisionAndScaleNoThrow} compares with {@code <}), so 999.99
-     * would not pass in a DECIMAL(5, 2). Decimals get Arrow's structural checks and Kiln's own
-     * value check instead.
-     */
-    private static void validate(VectorSchemaRoot root) {
-        for (FieldVector vector : root.getFieldVectors()) {
-            if (vector instanceof DecimalVector decimal) {
-                ValueVectorUtility.validate(decimal);
-                for (int i = 0; i < decimal.getValueCount(); i++) {
-                    checkDecimal(decimal, decimal.getObject(i), i);
-                }
-            } else if (vector instanceof Decimal256Vector decimal) {
-                ValueVectorUtility.validate(decimal);
-                for (int i = 0; i < decimal.getValueCount(); i++) {
-                    checkDecimal(decimal, decimal.getObject(i), i);
-                }
-            } else {
-                ValueVectorUtility.validateFull(vector);
-            }
-        }
-    }
-
-    private static void checkDecimal(FieldVector vector, BigDecimal value, int row) {
-        ArrowType.Decimal type = (ArrowType.Decimal) vector.getField().getType();
-        if (value != null
-                && (value.scale() != type.getScale() || value.precision() > type.getPrecision())) {
-            throw new IllegalArgumentException(
-                    "value "
-                            + value
-                            + " at row "
-                            + row
-                            + " does not fit column '"
-                            + vector.getName()
-                            + "' of "
-                            + type);
-        }
-    }
-
-    /**
-     * Reads the record batch header of page {@code page} from its block bytes, on the heap, and
-     * checks it against the block, the index and the schema before anything is allocated: the
-     * metadata length prefix fits the block's metadata; the row count is the index's; one node per
-     * column, each of that many rows with at most that many nulls; and every buffer lies within the
-     * body and is long enough for the rows (so that Arrow neither reads past a buffer nor grows
-     * one).
-     */
-    private RecordBatch recordBatch(int page, ArrowBlock block, byte[] blockBytes)
-            throws CorruptGenerationException {
-        long offset = block.getOffset();
-        int metadataLength = block.getMetadataLength();
-        long bodyLength = block.getBodyLength();
-        int rows = index.pageRows[page];
-        ByteBuffer bytes = ByteBuffer.wrap(blockBytes).order(ByteOrder.LITTLE_ENDIAN);
-        int prefix = 4;
-        int messageLength = bytes.getInt(0);
-        if (messageLength == MessageSerializer.IPC_CONTINUATION_TOKEN) {
-            prefix = 8;
-            messageLength = bytes.getInt(4);
-        }
-        if (messageLength <= 0 || messageLength > metadataLength - prefix) {
-            throw new CorruptGenerationException(
-                    path,
-                    offset,
-                    "page "
-                            + page
-                            + " has a metadata length prefix of "
-                            + messageLength
-                            + " in a block with "
-                            + metadataLength
-                            + " bytes of metadata");
-        }
-        String problem;
-        try {
-            Message message =
-                    Message.getRootAsMessage(
-                            ByteBuffer.wrap(blockBytes, prefix, messageLength).slice());
-            if (message.headerType() != MessageHeader.RecordBatch) {
-                throw new CorruptGenerationException(
-                        path, offset, "page " + page + " is not a record batch");
-            }
-            RecordBatch batch = (RecordBatch) message.header(new RecordBatch());
-            problem =
-                    message.bodyLength() != bodyLength
-                            ? "a body of "
-                                    + message.bodyLength()
-                                    + " bytes, its block "
-                                    + bodyLength
-                            : checkBatch(batch, rows, bodyLength);
-            if (problem == null) {
-                return batch;
-            }
-        } catch (CorruptGenerationException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            problem = "an unreadable header: " + e;
-        }
-        throw new CorruptGenerationException(
-                path, offset, "page " + page + "'s record batch has " + problem);
-    }
-
-    /** Returns what is wrong with {@code batch}, or null. */
-    private String checkBatch(RecordBatch batch, int rows, long bodyLength) {
-        if (batch.length() != rows) {
-            return batch.length() + " rows, the index says " + rows;
-        }
-        if (batch.compression() != null) {
-            return "compressed buffers, which generations do not use";
-        }
-        if (batch.variadicBufferCountsLength() != 0) {
-            return "variadic buffers, which generations do not use";
-        }
-        List<Field> fields = fileSchema.getFields();
-        if (batch.nodesLength() != fields.size()) {
-            return batch.nodesLength() + " field nodes for " + fields.size() + " columns";
-        }
-        int buffer = 0;
-        for (int c = 0; c < fields.size(); c++) {
-            FieldNode node = batch.nodes(c);
-            if (node.length() != rows || node.nullCount() < 0 || node.nullCount() > rows) {
-                return "a node of "
-                        + node.length()
-                        + " rows with "
-                        + node.nullCount()
-                        + " nulls for column '"
-                        + fields.get(c).getName()
-                        + "'";
-            }
-            List<BufferLayout> layouts =
-                    TypeLayout.getTypeLayout(fields.get(c).getType()).getBufferLayouts();
-            boolean variableWidth =
-                    layouts.stream().anyMatch(l -> l.getType() == BufferLayout.BufferType.OFFSET);
-            for (BufferLayout layout : layouts) {
-                if (buffer >= batch.buffersLength()) {
-                    return batch.buffersLength() + " buffers, fewer than its columns need";
-                }
-                Buffer b = batch.buffers(buffer++);
-                long needed = neededBytes(layout, variableWidth, rows, node.nullCount() == 0);
-                if (b.offset() < 0
-                        || b.length() < needed
-                        || b.offset() > bodyLength
-                        || b.length() > bodyLength - b.offset()) {
-                    return "buffer "
-                            + (buffer - 1)
-                            + " (offset "
-                            + b.offset()
-                            + ", length "
-                            + b.length()
-                            + ") outside its body of "
-                            + bodyLength
-                            + " bytes or too short for "
-                            + rows
-                            + " rows of column '"
-                            + fields.get(c).getName()
-                            + "'";
-                }
-            }
-        }
-        if (buffer != batch.buffersLength()) {
-            return batch.buffersLength() + " buffers, its columns need " + buffer;
-        }
-        return null;
-    }
-
-    /** The fewest bytes a buffer of {@code layout} holds for {@code rows} rows. */
-    private static long neededBytes(
-            BufferLayout layout, boolean variableWidth, int rows, boolean noNulls) {
-        long bits = layout.getTypeBitWidth();
-        switch (layout.getType()) {
-            case VALIDITY:
-                return noNulls ? 0 : (rows + 7L) / 8;
-            case OFFSET:
-                return (rows + 1L) * bits / 8;
-            case DATA:
-                return variableWidth ? 0 : (rows * bits + 7) / 8;
-            default:
-                return 0;
-        }
-    }
-
-    /** Checks what Arrow does not: a valid row kind in every row, and no null key. */
-    private void checkRows(int page, ArrowBlock block, VectorSchemaRoot root, int rows)
-            throws CorruptGenerationException {
-        if (root.getRowCount() != rows) {
-            throw new CorruptGenerationException(
-                    path,
-                    block.getOffset(),
-                    "page "
-                            + page
-                            + " has "
-                            + root.getRowCount()
-                            + " rows, the index says "
-                            + rows);
-        }
-        List<FieldVector> vectors = root.getFieldVectors();
-        TinyIntVector kinds = (TinyIntVector) vectors.get(vectors.size() - 1);
-        for (int r = 0; r < rows; r++) {
-            byte kind = kinds.isNull(r) ? -1 : kinds.get(r);
-            if (kind != RowKind.UPSERT.code() && kind != RowKind.DELETE.code()) {
-                throw new CorruptGenerationException(
-                        path,
-                        block.getOffset(),
-                        "page " + page + " row " + r + " has an invalid row kind");
-            }
-        }
-        for (String key : keyCodec.keyColumns()) {
-            if (root.getVector(key).getNullCount() != 0) {
-                throw new CorruptGenerationException(
-                        path,
-                        block.getOffset(),
-                        "page " + page + " has a null in key column '" + key + "'");
-            }
-        }
+        return decoder.decode(checkPage(page), blockBytes, allocator);
     }
 
     /** Reads (one range read) and decodes page {@code page}; the page is owned by the caller. */
@@ -1016,7 +506,7 @@ public final class Generation {
                         });
     }
 
-    private static CompletionException corrupt(Path path, long offset, String detail) {
+    static CompletionException corrupt(Path path, long offset, String detail) {
         return new CompletionException(new CorruptGenerationException(path, offset, detail));
     }
 
