@@ -62,6 +62,7 @@ class PollThreadTest {
     void stoppingNowInterruptsThePollRunning() throws InterruptedException {
         CountDownLatch running = new CountDownLatch(1);
         CountDownLatch interrupted = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
         AtomicBoolean first = new AtomicBoolean(true);
         PollThread thread =
                 new PollThread(
@@ -71,7 +72,8 @@ class PollThreadTest {
                             }
                             running.countDown();
                             try {
-                                Thread.sleep(60_000);
+                                never.await(); // a poll blocked on storage
+
                             } catch (InterruptedException e) {
                                 interrupted.countDown();
                             }
