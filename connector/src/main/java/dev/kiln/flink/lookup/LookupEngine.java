@@ -15,6 +15,7 @@
 package dev.kiln.flink.lookup;
 
 import dev.kiln.flink.runtime.KilnCacheRegistry;
+import dev.kiln.flink.runtime.KilnMemory;
 import dev.kiln.format.LookupResult;
 import dev.kiln.table.GenerationLookup;
 import dev.kiln.table.KilnTable;
@@ -459,6 +460,9 @@ public final class LookupEngine implements AutoCloseable {
             gauge(group, "pagesRead", cache, GenerationCache::pagesRead);
             gauge(group, "distinctPagesRead", cache, GenerationCache::distinctPagesRead);
             gauge(group, "storageRequests", lease, KilnCacheRegistry.Lease::storageRequests);
+            group.gauge("offHeapBytes", (Gauge<Long>) KilnMemory::allocatedBytes);
+            KilnCacheRegistry registry = KilnCacheRegistry.instance();
+            group.gauge("offHeapBoundBytes", (Gauge<Long>) registry::boundBytes);
         }
 
         private static <T> void gauge(

@@ -16,6 +16,8 @@ package dev.kiln.flink.sink;
 
 import dev.kiln.flink.runtime.GenerationWarmerFactory;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
+import dev.kiln.flink.runtime.KilnMemory;
+import dev.kiln.flink.runtime.TaskManagerConfig;
 import dev.kiln.table.KilnTable;
 import dev.kiln.warm.GenerationFile;
 import dev.kiln.warm.WarmGate;
@@ -23,6 +25,7 @@ import dev.kiln.warm.WarmOutcome;
 
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
@@ -106,11 +109,20 @@ final class WarmBeforeCommitOperator
         failed = metrics.counter(KilnSinkMetrics.WARM_FAILED);
         timedOut = metrics.counter(KilnSinkMetrics.WARM_TIMED_OUT);
         metrics.gauge(KilnSinkMetrics.HELD_BACK, () -> heldBack);
+        // Kiln's off-heap memory in this TaskManager, and the bound of its caches (docs/sink.md).
+        metrics.gauge(KilnSinkMetrics.OFF_HEAP_BYTES, (Gauge<Long>) KilnMemory::allocatedBytes);
+        KilnCacheRegistry registry = KilnCacheRegistry.instance();
+        metrics.gauge(KilnSinkMetrics.OFF_HEAP_BOUND_BYTES, (Gauge<Long>) registry::boundBytes);
         if (!settings.warming()) {
             return;
         }
         table = KilnTable.open(settings.tablePath());
-        lease = KilnCacheRegistry.instance().acquire(settings.tablePath(), settings.cache());
+        lease =
+                KilnCacheRegistry.instance()
+                        .acquire(
+                                settings.tablePath(),
+                                settings.cache(),
+                                TaskManagerConfig.of(getRuntimeContext()));
         gates.add(lease.cache().warmGate());
         for (GenerationWarmerFactory factory : settings.warmers()) {
             gates.add(
