@@ -15,13 +15,13 @@
 package dev.kiln.flink.runtime;
 
 import dev.kiln.io.ByteRange;
+import dev.kiln.io.KilnThreads;
 import dev.kiln.io.RangeReader;
 import dev.kiln.warm.GenerationCache;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
-import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -138,7 +138,7 @@ public final class KilnCacheRegistry {
             this.settings = settings;
             this.io =
                     Executors.newFixedThreadPool(
-                            settings.ioThreads(), new ExecutorThreadFactory("kiln-io"));
+                            settings.ioThreads(), KilnThreads.factory("kiln-io"));
             this.allocator = new RootAllocator();
             RangeReader storage = RangeReader.onFileSystem(io);
             RangeReader counted =

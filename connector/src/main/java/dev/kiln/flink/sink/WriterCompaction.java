@@ -14,6 +14,7 @@
 
 package dev.kiln.flink.sink;
 
+import dev.kiln.io.KilnThreads;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.Compaction;
 import dev.kiln.table.CompactionPolicy;
@@ -27,7 +28,6 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
-import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -119,7 +119,7 @@ final class WriterCompaction implements AutoCloseable {
                 policy,
                 ownedBuckets(subtask, parallelism),
                 Executors.newSingleThreadExecutor(
-                        new ExecutorThreadFactory("kiln-compaction-" + subtask)),
+                        KilnThreads.factory("kiln-compaction-" + subtask)),
                 metrics);
     }
 
