@@ -15,6 +15,7 @@
 package dev.kiln.flink.runtime;
 
 import dev.kiln.io.ByteRange;
+import dev.kiln.io.KilnThreads;
 import dev.kiln.io.RangeReader;
 import dev.kiln.warm.GenerationCache;
 
@@ -22,7 +23,6 @@ import org.apache.flink.annotation.Internal;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
-import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import org.apache.arrow.memory.BufferAllocator;
 
@@ -217,7 +217,7 @@ public final class KilnCacheRegistry {
             this.settings = settings;
             this.io =
                     Executors.newFixedThreadPool(
-                            settings.ioThreads(), new ExecutorThreadFactory("kiln-io"));
+                            settings.ioThreads(), KilnThreads.factory("kiln-io"));
             this.allocator = KilnMemory.newAllocator("kiln-cache " + key, Long.MAX_VALUE);
             RangeReader storage = RangeReader.onFileSystem(io);
             RangeReader counted =

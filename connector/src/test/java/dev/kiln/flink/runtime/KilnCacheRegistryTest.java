@@ -14,7 +14,10 @@
 
 package dev.kiln.flink.runtime;
 
+import dev.kiln.KilnThreadsProbe;
 import dev.kiln.warm.GenerationCache;
+import dev.kiln.warm.GenerationFile;
+import dev.kiln.warm.WarmOutcome;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.IllegalConfigurationException;
@@ -27,6 +30,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.event.Level;
+
+import java.io.FileNotFoundException;
+import java.net.URLClassLoader;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -206,5 +217,56 @@ class KilnCacheRegistryTest {
         assertThatThrownBy(() -> CacheSettings.builder().warmDeadline(java.time.Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("warmDeadline");
+    }
+
+    /**
+     * The registry is shared by every job of a TaskManager when Kiln is in {@code lib/}: the
+     * threads a job's task thread makes it start must not keep that job's class loader, and none
+     * outlives the last lease.
+     */
+    @Test
+    void threadsStartedForAJobKeepNoJobLoaderAndEndWithTheLastLease() throws Exception {
+        String warmTimer = "kiln-warm-gate";
+        Set<Thread> ioBefore = KilnThreadsProbe.named("kiln-io");
+        Set<Thread> timersBefore = KilnThreadsProbe.named(warmTimer);
+        Path table = new Path(dir.resolve("t").toUri());
+        Path missing = new Path(table, "missing.arrow");
+        URLClassLoader job = KilnThreadsProbe.jobClassLoader();
+
+        KilnCacheRegistry.Lease lease =
+                KilnThreadsProbe.withJobClassLoader(
+                        job,
+                        () -> {
+                            KilnCacheRegistry.Lease acquired =
+                                    registry.acquire(table, CacheSettings.defaults());
+                            GenerationCache cache = acquired.cache();
+                            assertThat(cache.open(missing))
+                                    .failsWithin(Duration.ofSeconds(10))
+                                    .withThrowableOfType(ExecutionException.class)
+                                    .withRootCauseInstanceOf(FileNotFoundException.class);
+                            assertThat(
+                                            cache.warmGate()
+                                                    .warm(new GenerationFile(missing, 1024))
+                                                    .get(10, TimeUnit.SECONDS))
+                                    .isEqualTo(WarmOutcome.FAILED);
+                            return acquired;
+                        });
+
+        Set<Thread> started = new HashSet<>(KilnThreadsProbe.startedSince("kiln-io", ioBefore));
+        assertThat(started).as("I/O threads").isNotEmpty();
+        Set<Thread> timers = KilnThreadsProbe.startedSince(warmTimer, timersBefore);
+        assertThat(timers).as("the warm gate's timer").hasSize(1);
+        started.addAll(timers);
+        assertThat(started)
+                .allSatisfy(
+                        t ->
+                                assertThat(t.getContextClassLoader())
+                                        .as(t.getName())
+                                        .isNotSameAs(job)
+                                        .isSameAs(KilnCacheRegistry.class.getClassLoader()));
+
+        lease.close();
+        assertThat(registry.openCaches()).isZero();
+        KilnThreadsProbe.assertTerminate(started);
     }
 }
