@@ -60,6 +60,12 @@ final class KilnTables {
         return rows;
     }
 
+    /** Whether a table was created at {@code table} (its metadata is there). */
+    static boolean exists(Path table) {
+        return java.nio.file.Files.isDirectory(table)
+                && java.nio.file.Files.exists(table.resolve("_kiln"));
+    }
+
     /** The number of the table's latest version. */
     static long latestVersion(Path table) throws Exception {
         try (KilnTableReader reader =

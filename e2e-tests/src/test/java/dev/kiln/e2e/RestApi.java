@@ -31,6 +31,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
@@ -151,6 +153,56 @@ final class RestApi {
             }
         }
         return values;
+    }
+
+    /**
+     * The metric ending with {@code suffix} summed per TaskManager: TaskManager id to the sum over
+     * the subtasks it runs (of every vertex).
+     */
+    Map<String, Double> metricByTaskManager(String jobId, String suffix)
+            throws IOException, InterruptedException {
+        Map<String, Double> sums = new TreeMap<>();
+        for (String vertex : vertices(jobId).keySet()) {
+            Map<Integer, String> hosts = new TreeMap<>();
+            get("/jobs/" + jobId + "/vertices/" + vertex)
+                    .path("subtasks")
+                    .forEach(
+                            s ->
+                                    hosts.put(
+                                            s.path("subtask").asInt(),
+                                            s.path("taskmanager-id").asText()));
+            String path = "/jobs/" + jobId + "/vertices/" + vertex + "/metrics";
+            List<String> ids = new ArrayList<>();
+            get(path).forEach(m -> ids.add(m.path("id").asText()));
+            List<String> wanted =
+                    ids.stream().filter(id -> id.endsWith(suffix)).collect(Collectors.toList());
+            if (wanted.isEmpty()) {
+                continue;
+            }
+            for (Map.Entry<String, Double> e :
+                    values(get(path + "?get=" + encode(String.join(",", wanted)))).entrySet()) {
+                int subtask = Integer.parseInt(e.getKey().substring(0, e.getKey().indexOf('.')));
+                sums.merge(hosts.getOrDefault(subtask, "?"), e.getValue(), Double::sum);
+            }
+        }
+        return sums;
+    }
+
+    /** The ids of the TaskManagers that run a subtask of the job. */
+    Set<String> taskManagersOf(String jobId) throws IOException, InterruptedException {
+        Set<String> hosts = new TreeSet<>();
+        for (String vertex : vertices(jobId).keySet()) {
+            get("/jobs/" + jobId + "/vertices/" + vertex)
+                    .path("subtasks")
+                    .forEach(s -> hosts.add(s.path("taskmanager-id").asText()));
+        }
+        return hosts;
+    }
+
+    /** A job-level metric (e.g. {@code numRestarts}), or NaN if it is not (yet) reported. */
+    double jobMetric(String jobId, String name) throws IOException, InterruptedException {
+        return values(get("/jobs/" + jobId + "/metrics?get=" + encode(name)))
+                .getOrDefault(name, Double.NaN);
     }
 
     /** The sum over subtasks and vertices of the metric ending with {@code suffix}. */
