@@ -88,6 +88,7 @@ class CrashE2ETest {
 
         JobWatch.awaitFinished(rest, jobId, "crash", RUN);
         ExampleJob.assertNoWrongAnswers(rest, jobId);
+        ExampleJob.assertSomeAnswersFound(rest, jobId);
         job.assertTableExact();
     }
 
@@ -154,6 +155,7 @@ class CrashE2ETest {
         String resumed = job.run(cli, 2, resumeFrom);
         JobWatch.awaitFinished(rest, resumed, "crash-during-stop", RUN);
         ExampleJob.assertNoWrongAnswers(rest, resumed);
+        ExampleJob.assertSomeAnswersFound(rest, resumed);
         job.assertTableExact();
     }
 }

@@ -113,6 +113,19 @@ final class ExampleJob {
         System.out.println("E2E job " + jobId + " accumulators: " + accumulators);
     }
 
+    /**
+     * Asserts that some lookups of the run found a row: a run whose lookups all came before the
+     * first commit (or never saw the table) would pass the wrong-answer check without testing it.
+     */
+    static void assertSomeAnswersFound(RestApi rest, String jobId) throws Exception {
+        Map<String, String> accumulators = rest.accumulators(jobId);
+        long answers = Long.parseLong(accumulators.getOrDefault("exampleAnswers", "0"));
+        long absent = Long.parseLong(accumulators.getOrDefault("exampleAbsentAnswers", "0"));
+        assertThat(answers - absent)
+                .as("answers that found a row in " + jobId + ": " + accumulators)
+                .isPositive();
+    }
+
     /** Asserts that the table is exactly the one the writes leave. */
     void assertTableExact() throws Exception {
         SortedMap<Object, String> expected = new TreeMap<>();

@@ -64,6 +64,7 @@ class RedeployE2ETest {
         String run3 = job.run(cli, 1, sp2);
         JobWatch.awaitFinished(rest, run3, "redeploy-p1", RUN);
         ExampleJob.assertNoWrongAnswers(rest, run3);
+        ExampleJob.assertSomeAnswersFound(rest, run3);
         job.assertTableExact();
 
         long start = System.nanoTime();
@@ -72,6 +73,7 @@ class RedeployE2ETest {
         Figures.print(
                 "rollback-p2", "submitToFinishedSeconds", (System.nanoTime() - start) / 1e9, "s");
         ExampleJob.assertNoWrongAnswers(rest, run4);
+        ExampleJob.assertSomeAnswersFound(rest, run4);
         job.assertTableExact();
     }
 }

@@ -37,7 +37,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * lib/}, runs a script that creates a Kiln table, fills it from {@code datagen} (a bounded {@code
  * sequence}), upserts part of it, looks it up with a lookup join (with the bucket shuffle hint) and
  * scans it. The join's and the scan's results (written as JSON files) and the table itself (read
- * with {@code KilnTableReader}) are compared with what the sequences imply.
+ * with {@code KilnTableReader}) are compared with what the sequences imply. On the same cluster,
+ * the example job jars run beside the {@code sql} jar: {@code job} (Kiln inside) and {@code
+ * job-provided} (Kiln from lib/).
  */
 class SqlClientE2ETest {
 
@@ -199,5 +201,27 @@ class SqlClientE2ETest {
             }
         }
         return rows;
+    }
+
+    @Test
+    void theJobJarRunsBesideTheSqlJar() throws Exception {
+        runToTheEnd(KilnJars.jobJar(), "job-beside-sql");
+    }
+
+    @Test
+    void theJobProvidedJarRunsOnTheSqlJar() throws Exception {
+        runToTheEnd(KilnJars.jobProvidedJar(), "job-provided-on-sql");
+    }
+
+    private static void runToTheEnd(Path jar, String scenario) throws Exception {
+        long records = KilnJars.longRun() ? 200_000 : 20_000;
+        ExampleJob job =
+                new ExampleJob(
+                        jar, CLUSTER.tablesDir(scenario).resolve("table"), records, 1_000, 2_000);
+        String jobId = job.run(CLUSTER.cli(), 2, null);
+        JobWatch.awaitFinished(CLUSTER.rest(), jobId, scenario, Duration.ofMinutes(3));
+        ExampleJob.assertNoWrongAnswers(CLUSTER.rest(), jobId);
+        ExampleJob.assertSomeAnswersFound(CLUSTER.rest(), jobId);
+        job.assertTableExact();
     }
 }
