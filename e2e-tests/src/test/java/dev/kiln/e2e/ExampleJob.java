@@ -62,7 +62,7 @@ final class ExampleJob {
         return table;
     }
 
-    List<String> args() {
+    List<String> args(long rate) {
         return List.of(
                 "--table", table.toUri().toString(),
                 "--records", String.valueOf(records),
@@ -76,7 +76,16 @@ final class ExampleJob {
 
     /** {@code flink run -d -p parallelism [-s savepoint] job.jar flags}: the job's id. */
     String run(FlinkCli cli, int parallelism, String savepoint) throws Exception {
-        return cli.run(jar, parallelism, savepoint, args());
+        return run(cli, parallelism, savepoint, rate);
+    }
+
+    /**
+     * As {@link #run(FlinkCli, int, String)}, at {@code rate} writes per second (and a quarter of
+     * that in lookups, so the job's lookup count stays the same): the rate limit is not state, so a
+     * run resumed from a savepoint may go faster or slower than the one that took it.
+     */
+    String run(FlinkCli cli, int parallelism, String savepoint, long rate) throws Exception {
+        return cli.run(jar, parallelism, savepoint, args(rate));
     }
 
     /**

@@ -31,6 +31,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
 
 /**
@@ -61,6 +64,7 @@ final class FlinkCluster
     private JvmProcess jobManager;
     private final Map<String, JvmProcess> taskManagerProcesses = new LinkedHashMap<>();
     private int nextTaskManager;
+    private MemoryModel taskManagerModel;
     private volatile boolean failed;
 
     private FlinkCluster(Builder builder) {
@@ -112,6 +116,17 @@ final class FlinkCluster
         home = FlinkHome.create(dir, extraLib, conf);
         rest = new RestApi(restPort);
 
+        // Both memory models at once, then every process at once: TaskManagers retry until the
+        // JobManager is up.
+        CompletableFuture<MemoryModel> tmModel =
+                CompletableFuture.supplyAsync(
+                        () -> {
+                            try {
+                                return MemoryModel.taskManager(home);
+                            } catch (IOException | InterruptedException e) {
+                                throw new CompletionException(e);
+                            }
+                        });
         MemoryModel jm = MemoryModel.jobManager(home);
         jobManager =
                 JvmProcess.builder(
@@ -124,6 +139,15 @@ final class FlinkCluster
                         .environment("FLINK_CONF_DIR", home.conf().toString())
                         .environment("FLINK_LIB_DIR", home.lib().toString())
                         .start("jobmanager", home.logs().resolve("jobmanager.out"));
+        try {
+            taskManagerModel = tmModel.get();
+        } catch (ExecutionException e) {
+            throw new IOException("The TaskManagers' memory model", e.getCause());
+        }
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < taskManagers; i++) {
+            ids.add(launchTaskManager());
+        }
         Deadline.await(
                 "the JobManager's REST endpoint at " + rest.base(),
                 STARTUP,
@@ -134,8 +158,8 @@ final class FlinkCluster
                     }
                     return Optional.of(rest.get("/overview"));
                 });
-        for (int i = 0; i < taskManagers; i++) {
-            startTaskManager();
+        for (String id : ids) {
+            awaitRegistered(id);
         }
     }
 
@@ -144,8 +168,14 @@ final class FlinkCluster
      * has registered; returns its id.
      */
     String startTaskManager() throws IOException, InterruptedException {
+        String id = launchTaskManager();
+        awaitRegistered(id);
+        return id;
+    }
+
+    private String launchTaskManager() throws IOException {
         String id = "tm-" + nextTaskManager++;
-        MemoryModel tm = MemoryModel.taskManager(home);
+        MemoryModel tm = taskManagerModel;
         List<String> args = new ArrayList<>(List.of("--configDir", home.conf().toString()));
         args.addAll(tm.dynamicProperties);
         args.addAll(List.of("-D", "taskmanager.resource-id=" + id));
@@ -159,6 +189,11 @@ final class FlinkCluster
                         .environment("FLINK_LIB_DIR", home.lib().toString())
                         .start(id, home.logs().resolve(id + ".out"));
         taskManagerProcesses.put(id, process);
+        return id;
+    }
+
+    private void awaitRegistered(String id) throws InterruptedException {
+        JvmProcess process = taskManagerProcesses.get(id);
         Deadline.await(
                 "TaskManager " + id + " to register",
                 STARTUP,
@@ -169,7 +204,6 @@ final class FlinkCluster
                     }
                     return rest.taskManagers().contains(id) ? Optional.of(id) : Optional.empty();
                 });
-        return id;
     }
 
     /**
@@ -222,13 +256,16 @@ final class FlinkCluster
     /** Stops the TaskManagers and the JobManager; deletes the directory unless a test failed. */
     @Override
     public void close() throws IOException, InterruptedException {
-        for (JvmProcess tm : taskManagerProcesses.values()) {
-            tm.stop(Duration.ofSeconds(10));
+        List<JvmProcess> processes = new ArrayList<>(taskManagerProcesses.values());
+        if (jobManager != null) {
+            processes.add(jobManager);
+        }
+        // SIGTERM to all at once, then each gets the rest of a common grace period.
+        processes.forEach(p -> p.process().destroy());
+        for (JvmProcess process : processes) {
+            process.stop(Duration.ofSeconds(10));
         }
         taskManagerProcesses.clear();
-        if (jobManager != null) {
-            jobManager.stop(Duration.ofSeconds(10));
-        }
         if (dir == null) {
             return;
         }

@@ -37,15 +37,18 @@ class RedeployE2ETest {
 
     @Test
     void stopResumeRescaleAndRollBack() throws Exception {
-        long records = KilnJars.longRun() ? 600_000 : 36_000;
-        long rate = KilnJars.longRun() ? 5_000 : 1_200;
+        // The runs that are stopped go slowly, so that they are still running when the stop comes
+        // on a loaded machine; the runs to the end go fast.
+        long records = KilnJars.longRun() ? 600_000 : 30_000;
+        long slow = KilnJars.longRun() ? 2_000 : 500;
+        long fast = KilnJars.longRun() ? 10_000 : 3_000;
         ExampleJob job =
                 new ExampleJob(
                         KilnJars.jobJar(),
                         CLUSTER.tablesDir("redeploy").resolve("table"),
                         records,
                         2_000,
-                        rate);
+                        slow);
         FlinkCli cli = CLUSTER.cli();
         RestApi rest = CLUSTER.rest();
         Path savepoints = CLUSTER.dir().resolve("savepoints");
@@ -61,14 +64,14 @@ class RedeployE2ETest {
         String sp2 = cli.stopWithSavepoint(run2, savepoints);
         ExampleJob.assertNoWrongAnswers(rest, run2);
 
-        String run3 = job.run(cli, 1, sp2);
+        String run3 = job.run(cli, 1, sp2, fast);
         JobWatch.awaitFinished(rest, run3, "redeploy-p1", RUN);
         ExampleJob.assertNoWrongAnswers(rest, run3);
         ExampleJob.assertSomeAnswersFound(rest, run3);
         job.assertTableExact();
 
         long start = System.nanoTime();
-        String run4 = job.run(cli, 2, sp1);
+        String run4 = job.run(cli, 2, sp1, fast);
         JobWatch.awaitFinished(rest, run4, "rollback-p2", RUN);
         Figures.print(
                 "rollback-p2", "submitToFinishedSeconds", (System.nanoTime() - start) / 1e9, "s");

@@ -68,6 +68,17 @@ final class RestApi {
         return JSON.readTree(response.body());
     }
 
+    /** GETs {@code path} as text (the web UI's pages); throws on a status other than 200. */
+    String getText(String path) throws IOException, InterruptedException {
+        HttpRequest request =
+                HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10)).build();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IOException("GET " + path + ": " + response.statusCode());
+        }
+        return response.body();
+    }
+
     /** The ids of the registered TaskManagers ({@code taskmanager.resource-id}). */
     List<String> taskManagers() throws IOException, InterruptedException {
         List<String> ids = new ArrayList<>();

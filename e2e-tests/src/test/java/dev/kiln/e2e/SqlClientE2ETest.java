@@ -213,6 +213,35 @@ class SqlClientE2ETest {
         runToTheEnd(KilnJars.jobProvidedJar(), "job-provided-on-sql");
     }
 
+    @Test
+    void theWebUiIsServedAndTaskManagersReportJvmMetrics() throws Exception {
+        assertThat(CLUSTER.rest().getText("/")).contains("<html");
+        for (String tm : CLUSTER.taskManagerIds()) {
+            Map<String, Double> metrics =
+                    Deadline.await(
+                            "JVM metrics of " + tm,
+                            Duration.ofSeconds(30),
+                            () -> {
+                                Map<String, Double> m =
+                                        CLUSTER.rest().taskManagerMetrics(tm, TM_METRICS);
+                                return m.size() == TM_METRICS.size()
+                                        ? java.util.Optional.of(m)
+                                        : java.util.Optional.empty();
+                            });
+            assertThat(metrics.get("Status.JVM.Threads.Count")).isPositive();
+            metrics.forEach(
+                    (name, value) ->
+                            Figures.print("sql-cluster", name + "[" + tm + "]", value, ""));
+        }
+    }
+
+    private static final List<String> TM_METRICS =
+            List.of(
+                    "Status.JVM.Memory.Metaspace.Used",
+                    "Status.JVM.Threads.Count",
+                    "Status.JVM.ClassLoader.ClassesUnloaded",
+                    "Status.JVM.Memory.Direct.MemoryUsed");
+
     private static void runToTheEnd(Path jar, String scenario) throws Exception {
         long records = KilnJars.longRun() ? 200_000 : 20_000;
         ExampleJob job =
