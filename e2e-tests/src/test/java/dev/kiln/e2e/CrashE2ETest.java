@@ -122,7 +122,10 @@ class CrashE2ETest {
                                             .asBoolean();
                     return inFlight || !stop.isAlive() ? Optional.of(true) : Optional.empty();
                 });
+        boolean stopInFlight = stop.isAlive();
         CLUSTER.killTaskManager(victim);
+        System.out.println(
+                "E2E crash-during-stop: killed " + victim + ", stop in flight: " + stopInFlight);
         CLUSTER.startTaskManager();
         int exit = stop.waitFor(RUN);
         String output = stop.output();
