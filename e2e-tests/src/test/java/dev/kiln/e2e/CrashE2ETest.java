@@ -1,0 +1,164 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.e2e;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Scenario 2 of issue 20: {@code kill -9} of a TaskManager that runs the example job, mid-run and
+ * during {@code stop --savepointPath}; a replacement TaskManager is started as a cluster manager
+ * would. The job recovers (the time it takes is printed) and leaves exactly the table its writes
+ * imply, with no wrong lookup answer.
+ */
+class CrashE2ETest {
+
+    @RegisterExtension
+    static final FlinkCluster CLUSTER =
+            FlinkCluster.builder("crash")
+                    // The variant that cancels after a failed stop resumes from the last
+                    // checkpoint.
+                    .config(
+                            "execution.checkpointing.externalized-checkpoint-retention",
+                            "RETAIN_ON_CANCELLATION")
+                    .build();
+
+    private static final Duration RUN = Duration.ofMinutes(3);
+    private static final Pattern SAVEPOINT = Pattern.compile("Savepoint completed\\. Path: (\\S+)");
+
+    private static ExampleJob job(String name) throws Exception {
+        long records = KilnJars.longRun() ? 300_000 : 24_000;
+        long rate = KilnJars.longRun() ? 3_000 : 1_200;
+        return new ExampleJob(
+                KilnJars.jobJar(), CLUSTER.tablesDir(name).resolve("table"), records, 2_000, rate);
+    }
+
+    @Test
+    void killATaskManagerMidRun() throws Exception {
+        ExampleJob job = job("crash-mid-run");
+        RestApi rest = CLUSTER.rest();
+        String jobId = job.run(CLUSTER.cli(), 2, null);
+        job.awaitCommitted(rest, jobId, 3, RUN);
+        String victim = rest.taskManagersOf(jobId).iterator().next();
+        double restarts = rest.jobMetric(jobId, "numRestarts");
+        long checkpointsBefore = rest.completedCheckpoints(jobId);
+
+        long killed = System.nanoTime();
+        CLUSTER.killTaskManager(victim);
+        CLUSTER.startTaskManager();
+        Deadline.await(
+                "job " + jobId + " to restart after " + victim + " was killed",
+                RUN,
+                () ->
+                        rest.jobMetric(jobId, "numRestarts")
+                                                > (Double.isNaN(restarts) ? 0 : restarts)
+                                        && rest.allTasksRunning(jobId)
+                                ? Optional.of(true)
+                                : Optional.empty());
+        long running = System.nanoTime();
+        long checkpointsAtRestart = Math.max(checkpointsBefore, rest.completedCheckpoints(jobId));
+        Deadline.await(
+                "a checkpoint of job " + jobId + " after the restart",
+                RUN,
+                () ->
+                        rest.completedCheckpoints(jobId) > checkpointsAtRestart
+                                ? Optional.of(true)
+                                : Optional.empty());
+        long checkpointed = System.nanoTime();
+        Figures.print("crash", "killToAllTasksRunningMs", (running - killed) / 1e6, "ms");
+        Figures.print("crash", "killToNextCheckpointMs", (checkpointed - killed) / 1e6, "ms");
+
+        JobWatch.awaitFinished(rest, jobId, "crash", RUN);
+        ExampleJob.assertNoWrongAnswers(rest, jobId);
+        ExampleJob.assertSomeAnswersFound(rest, jobId);
+        job.assertTableExact();
+    }
+
+    @Test
+    void killATaskManagerDuringStopWithSavepoint() throws Exception {
+        ExampleJob job = job("crash-during-stop");
+        RestApi rest = CLUSTER.rest();
+        FlinkCli cli = CLUSTER.cli();
+        Path savepoints = CLUSTER.dir().resolve("savepoints");
+        String jobId = job.run(cli, 2, null);
+        job.awaitCommitted(rest, jobId, 3, RUN);
+        String victim = rest.taskManagersOf(jobId).iterator().next();
+
+        JvmProcess stop = cli.startStopWithSavepoint(jobId, savepoints);
+        // The savepoint is triggered once the client's JVM is up and has reached the cluster:
+        // wait for the JobManager to report it in flight, then kill.
+        Deadline.await(
+                "the savepoint of job " + jobId + " to be in flight",
+                RUN,
+                () -> {
+                    boolean inFlight =
+                            rest.get("/jobs/" + jobId + "/checkpoints")
+                                                    .path("counts")
+                                                    .path("in_progress")
+                                                    .asInt()
+                                            > 0
+                                    && rest.get("/jobs/" + jobId + "/checkpoints")
+                                            .path("history")
+                                            .path(0)
+                                            .path("is_savepoint")
+                                            .asBoolean();
+                    return inFlight || !stop.isAlive() ? Optional.of(true) : Optional.empty();
+                });
+        boolean stopInFlight = stop.isAlive();
+        CLUSTER.killTaskManager(victim);
+        System.out.println(
+                "E2E crash-during-stop: killed " + victim + ", stop in flight: " + stopInFlight);
+        CLUSTER.startTaskManager();
+        int exit = stop.waitFor(RUN);
+        String output = stop.output();
+        String resumeFrom;
+        if (exit == 0 && SAVEPOINT.matcher(output).find()) {
+            resumeFrom = FlinkCli.find(SAVEPOINT, output, "a savepoint path");
+            System.out.println("E2E crash-during-stop: the savepoint completed: " + resumeFrom);
+        } else {
+            // The savepoint failed with the TaskManager: the job restarts and runs on. Cancel it
+            // and resume from its last retained checkpoint, as an operator would.
+            System.out.println("E2E crash-during-stop: the stop failed (exit " + exit + ")");
+            Deadline.await(
+                    "job " + jobId + " to be running or done",
+                    RUN,
+                    () -> {
+                        String state = rest.jobState(jobId);
+                        return List.of("RUNNING", "FINISHED", "FAILED", "CANCELED").contains(state)
+                                ? Optional.of(state)
+                                : Optional.empty();
+                    });
+            if ("RUNNING".equals(rest.jobState(jobId))) {
+                cli.cancel(jobId);
+            }
+            rest.awaitJobState(jobId, "CANCELED", RUN);
+            resumeFrom =
+                    rest.latestCheckpointPath(jobId)
+                            .orElseThrow(() -> new AssertionError("no checkpoint of " + jobId));
+            System.out.println("E2E crash-during-stop: resuming from checkpoint " + resumeFrom);
+        }
+        String resumed = job.run(cli, 2, resumeFrom);
+        JobWatch.awaitFinished(rest, resumed, "crash-during-stop", RUN);
+        ExampleJob.assertNoWrongAnswers(rest, resumed);
+        ExampleJob.assertSomeAnswersFound(rest, resumed);
+        job.assertTableExact();
+    }
+}
