@@ -19,6 +19,7 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -86,6 +87,13 @@ final class ExampleJob {
      */
     String run(FlinkCli cli, int parallelism, String savepoint, long rate) throws Exception {
         return cli.run(jar, parallelism, savepoint, args(rate));
+    }
+
+    /** As {@link #run(FlinkCli, int, String)}, from no savepoint, with {@code moreArgs} added. */
+    String runWith(FlinkCli cli, int parallelism, List<String> moreArgs) throws Exception {
+        List<String> args = new ArrayList<>(args(rate));
+        args.addAll(moreArgs);
+        return cli.run(jar, parallelism, null, args);
     }
 
     /**

@@ -217,6 +217,15 @@ final class FlinkCluster
         process.kill();
     }
 
+    /** The operating system's process id of the TaskManager {@code id}. */
+    long taskManagerPid(String id) {
+        JvmProcess process = taskManagerProcesses.get(id);
+        if (process == null) {
+            throw new IllegalArgumentException("No running TaskManager " + id);
+        }
+        return process.process().pid();
+    }
+
     /** The ids of the TaskManagers started and not killed, in start order. */
     List<String> taskManagerIds() {
         return new ArrayList<>(taskManagerProcesses.keySet());

@@ -17,6 +17,8 @@ package dev.kiln.examples;
 import dev.kiln.examples.job.Workload;
 import dev.kiln.flink.lookup.KilnLookup;
 import dev.kiln.flink.lookup.LookupOptions;
+import dev.kiln.flink.runtime.CacheSettings;
+import dev.kiln.flink.runtime.MemoryCheck;
 import dev.kiln.flink.sink.KilnSink;
 
 import org.apache.flink.api.common.JobExecutionResult;
@@ -27,6 +29,8 @@ import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.metrics.Counter;
@@ -148,6 +152,17 @@ public final class KilnClusterJob {
         } else if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
             env.enableCheckpointing(1000);
         }
+        if (settings.failAttempts() > 0) {
+            Configuration restarts = new Configuration();
+            restarts.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+            restarts.set(
+                    RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS,
+                    settings.failAttempts());
+            restarts.set(
+                    RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
+                    Duration.ofMillis(100));
+            env.configure(restarts);
+        }
         Path table = new Path(settings.table());
         Workload w = new Workload(settings.keys(), settings.deleteEvery());
 
@@ -158,6 +173,7 @@ public final class KilnClusterJob {
                                 Workload.PRIMARY_KEY,
                                 (Long seq) -> w.row(seq))
                         .bucketCount(settings.buckets())
+                        .cacheSettings(settings.cacheSettings())
                         .name("example")
                         .build();
         env.fromSource(
@@ -172,7 +188,7 @@ public final class KilnClusterJob {
                 // One reader, chained to one counter: the writes of a key reach the sink in
                 // sequence order, so the last write of a key is the one the table keeps.
                 .setParallelism(1)
-                .map(new CountWrites())
+                .map(new CountWrites(settings.failAttempts()))
                 .uid(COUNT_WRITES_UID)
                 .name("count writes")
                 .setParallelism(1)
@@ -208,6 +224,7 @@ public final class KilnClusterJob {
                                         LookupOptions.builder()
                                                 .pollInterval(
                                                         Duration.ofMillis(settings.pollMillis()))
+                                                .cacheSettings(settings.cacheSettings())
                                                 .build())
                                 .partitionedByBucket()
                                 .keyOf((Long key) -> key)
@@ -265,11 +282,21 @@ public final class KilnClusterJob {
         }
     }
 
-    /** Counts the writes emitted, as a metric and an accumulator. */
+    /**
+     * Counts the writes emitted, as a metric and an accumulator; in its first {@code failAttempts}
+     * attempts it fails after {@value #WRITES_BEFORE_FAILING} writes, so that the job restarts.
+     */
     private static final class CountWrites extends RichMapFunction<Long, Long> {
         private static final long serialVersionUID = 1L;
+        private static final int WRITES_BEFORE_FAILING = 100;
+        private final int failAttempts;
         private transient Counter writes;
         private transient LongCounter writesTotal;
+        private transient long attemptWrites;
+
+        CountWrites(int failAttempts) {
+            this.failAttempts = failAttempts;
+        }
 
         @Override
         public void open(OpenContext openContext) {
@@ -280,6 +307,14 @@ public final class KilnClusterJob {
 
         @Override
         public Long map(Long seq) {
+            if (++attemptWrites > WRITES_BEFORE_FAILING
+                    && getRuntimeContext().getTaskInfo().getAttemptNumber() < failAttempts) {
+                throw new IllegalStateException(
+                        "a deliberate failure (--fail-attempts "
+                                + failAttempts
+                                + ") in attempt "
+                                + getRuntimeContext().getTaskInfo().getAttemptNumber());
+            }
             writes.inc();
             writesTotal.add(1);
             return seq;
@@ -363,6 +398,9 @@ public final class KilnClusterJob {
             int buckets,
             long checkpointMillis,
             long pollMillis,
+            int failAttempts,
+            long cacheMegabytes,
+            String memoryCheck,
             String jobName,
             boolean help) {
 
@@ -378,6 +416,9 @@ public final class KilnClusterJob {
                         "buckets",
                         "checkpoint-ms",
                         "poll-ms",
+                        "fail-attempts",
+                        "cache-mb",
+                        "memory-check",
                         "job-name",
                         "help");
 
@@ -404,6 +445,12 @@ public final class KilnClusterJob {
                             + " else 1000",
                     "  --poll-ms N          how often lookups look for a new version (default"
                             + " 100)",
+                    "  --fail-attempts N    fail the writing pipeline deliberately in its first N"
+                            + " attempts, to try restarts (default 0)",
+                    "  --cache-mb N         the TaskManager's page cache of the table, in MB"
+                            + " (default: Kiln's, 256)",
+                    "  --memory-check C     WARN, FAIL or OFF: when the caches exceed the"
+                            + " TaskManager's task off-heap memory (default WARN)",
                     "  --job-name NAME      (default kiln-cluster-example)",
                     "  --help               this text",
                     "",
@@ -451,8 +498,30 @@ public final class KilnClusterJob {
                     (int) number(params, "buckets", 8, 1, 1 << 16),
                     number(params, "checkpoint-ms", 0, 0, Integer.MAX_VALUE),
                     number(params, "poll-ms", 100, 1, Integer.MAX_VALUE),
+                    (int) number(params, "fail-attempts", 0, 0, 1000),
+                    number(params, "cache-mb", 0, 0, 1 << 20),
+                    memoryCheck(params.get("memory-check", "WARN")),
                     params.get("job-name", "kiln-cluster-example"),
                     help);
+        }
+
+        private static String memoryCheck(String value) {
+            try {
+                return MemoryCheck.valueOf(value.toUpperCase(java.util.Locale.ROOT)).name();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(
+                        "--memory-check must be WARN, FAIL or OFF, not '" + value + "'");
+            }
+        }
+
+        /** The cache settings the flags ask for, shared by the sink's warm step and the lookup. */
+        CacheSettings cacheSettings() {
+            CacheSettings.Builder cache =
+                    CacheSettings.builder().memoryCheck(MemoryCheck.valueOf(memoryCheck));
+            if (cacheMegabytes > 0) {
+                cache.maximumPageBytes(cacheMegabytes << 20);
+            }
+            return cache.build();
         }
 
         private static long number(
