@@ -33,12 +33,17 @@ import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.ConditionEvents;
 import com.tngtech.archunit.lang.SimpleConditionEvent;
 
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.members;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
@@ -110,6 +115,18 @@ class ClusterSafetyTest {
                                     + " Offer a Flink-typed entry point and mark the member"
                                     + " @Internal");
 
+    @ArchTest
+    static final ArchRule RECORDS_DECLARE_THEIR_OBJECT_METHODS =
+            classes()
+                    .that(areRecords())
+                    .should(declareEqualsHashCodeAndToString())
+                    .because(
+                            "on JDK 17 a generated equals/hashCode/toString is bootstrapped by"
+                                    + " java.lang.runtime.ObjectMethods, whose static method"
+                                    + " handles' asTypeCache strongly keeps the last record type"
+                                    + " adapted, so the record's class loader (a finished job's)"
+                                    + " stays reachable for the life of the TaskManager");
+
     private static DescribedPredicate<JavaMember> arePublicOrProtectedApi() {
         return new DescribedPredicate<>(
                 "are public or protected members of @PublicEvolving or @Experimental types,"
@@ -167,5 +184,85 @@ class ClusterSafetyTest {
             types.addAll(code.getTypeParameters());
         }
         return types;
+    }
+
+    private static DescribedPredicate<JavaClass> areRecords() {
+        return new DescribedPredicate<>("are records") {
+            @Override
+            public boolean test(JavaClass type) {
+                return type.isRecord();
+            }
+        };
+    }
+
+    /**
+     * The compiler writes equals, hashCode and toString into every record's class file; the ones it
+     * generates (not declared in source) are an {@code invokedynamic} bootstrapped by {@code
+     * java.lang.runtime.ObjectMethods}, so a record declares all three itself exactly when its
+     * class file names no {@code ObjectMethods}.
+     */
+    private static ArchCondition<JavaClass> declareEqualsHashCodeAndToString() {
+        return new ArchCondition<>("declare equals, hashCode and toString themselves") {
+            @Override
+            public void check(JavaClass type, ConditionEvents events) {
+                boolean ok = !constantPoolNames(type, OBJECT_METHODS);
+                events.add(
+                        new SimpleConditionEvent(
+                                type,
+                                ok,
+                                type.getName()
+                                        + (ok
+                                                ? " declares equals, hashCode and toString"
+                                                : " leaves equals, hashCode or toString to "
+                                                        + OBJECT_METHODS)));
+            }
+        };
+    }
+
+    private static final String OBJECT_METHODS = "java/lang/runtime/ObjectMethods";
+
+    /** Whether the class file of {@code type} has the UTF-8 constant {@code name}. */
+    private static boolean constantPoolNames(JavaClass type, String name) {
+        String resource = type.getName().replace('.', '/') + ".class";
+        try (InputStream in =
+                ClusterSafetyTest.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("no class file for " + type.getName());
+            }
+            DataInputStream data = new DataInputStream(in);
+            data.readInt(); // magic
+            data.readUnsignedShort(); // minor version
+            data.readUnsignedShort(); // major version
+            int count = data.readUnsignedShort();
+            for (int i = 1; i < count; i++) {
+                int tag = data.readUnsignedByte();
+                switch (tag) {
+                    case 1: // Utf8
+                        if (data.readUTF().equals(name)) {
+                            return true;
+                        }
+                        break;
+                    case 7, 8, 16, 19, 20: // Class, String, MethodType, Module, Package
+                        data.skipNBytes(2);
+                        break;
+                    case 15: // MethodHandle
+                        data.skipNBytes(3);
+                        break;
+                    case 3, 4, 9, 10, 11, 12, 17, 18: // Integer, Float, refs, NameAndType, Dynamic
+                        data.skipNBytes(4);
+                        break;
+                    case 5, 6: // Long, Double: two slots
+                        data.skipNBytes(8);
+                        i++;
+                        break;
+                    default:
+                        throw new IllegalStateException(
+                                "constant pool tag " + tag + " in " + type.getName());
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

@@ -46,4 +46,51 @@ public record CacheStats(
     public long requestCount() {
         return hitCount + joinCount + missCount;
     }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CacheStats other
+                && hitCount == other.hitCount
+                && joinCount == other.joinCount
+                && missCount == other.missCount
+                && loadCount == other.loadCount
+                && loadFailureCount == other.loadFailureCount
+                && totalLoadTimeNanos == other.totalLoadTimeNanos
+                && evictionCount == other.evictionCount
+                && evictionWeightBytes == other.evictionWeightBytes;
+    }
+
+    @Override
+    public int hashCode() {
+        int h = Long.hashCode(hitCount);
+        h = 31 * h + Long.hashCode(joinCount);
+        h = 31 * h + Long.hashCode(missCount);
+        h = 31 * h + Long.hashCode(loadCount);
+        h = 31 * h + Long.hashCode(loadFailureCount);
+        h = 31 * h + Long.hashCode(totalLoadTimeNanos);
+        h = 31 * h + Long.hashCode(evictionCount);
+        h = 31 * h + Long.hashCode(evictionWeightBytes);
+        return h;
+    }
+
+    @Override
+    public String toString() {
+        return "CacheStats[hitCount="
+                + hitCount
+                + ", joinCount="
+                + joinCount
+                + ", missCount="
+                + missCount
+                + ", loadCount="
+                + loadCount
+                + ", loadFailureCount="
+                + loadFailureCount
+                + ", totalLoadTimeNanos="
+                + totalLoadTimeNanos
+                + ", evictionCount="
+                + evictionCount
+                + ", evictionWeightBytes="
+                + evictionWeightBytes
+                + "]";
+    }
 }

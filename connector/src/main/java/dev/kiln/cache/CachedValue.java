@@ -16,6 +16,8 @@ package dev.kiln.cache;
 
 import org.apache.flink.annotation.Internal;
 
+import java.util.Objects;
+
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -34,5 +36,26 @@ public record CachedValue<K, V>(K key, V value, boolean loaded) {
     public CachedValue {
         requireNonNull(key, "key");
         requireNonNull(value, "value");
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CachedValue<?, ?> other
+                && Objects.equals(key, other.key)
+                && Objects.equals(value, other.value)
+                && loaded == other.loaded;
+    }
+
+    @Override
+    public int hashCode() {
+        int h = Objects.hashCode(key);
+        h = 31 * h + Objects.hashCode(value);
+        h = 31 * h + Boolean.hashCode(loaded);
+        return h;
+    }
+
+    @Override
+    public String toString() {
+        return "CachedValue[key=" + key + ", value=" + value + ", loaded=" + loaded + "]";
     }
 }

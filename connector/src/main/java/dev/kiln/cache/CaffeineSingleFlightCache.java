@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -527,7 +528,24 @@ final class CaffeineSingleFlightCache<K, V> implements SingleFlightCache<K, V> {
     }
 
     /** A loaded value and the weight it was cached with. */
-    record Weighed<V>(V value, int weight) {}
+    record Weighed<V>(V value, int weight) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Weighed<?> other
+                    && Objects.equals(value, other.value)
+                    && weight == other.weight;
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * Objects.hashCode(value) + Integer.hashCode(weight);
+        }
+
+        @Override
+        public String toString() {
+            return "Weighed[value=" + value + ", weight=" + weight + "]";
+        }
+    }
 
     /**
      * The load of one key, as registered in Caffeine's map. Only its owner completes it: with the

@@ -64,6 +64,16 @@ public record ByteRange(long offset, long length) {
     }
 
     @Override
+    public boolean equals(Object o) {
+        return o instanceof ByteRange other && offset == other.offset && length == other.length;
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * Long.hashCode(offset) + Long.hashCode(length);
+    }
+
+    @Override
     public String toString() {
         return "[" + offset + ", " + end() + ")";
     }

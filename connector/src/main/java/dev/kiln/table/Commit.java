@@ -17,6 +17,7 @@ package dev.kiln.table;
 import org.apache.flink.annotation.Internal;
 
 import java.util.List;
+import java.util.Objects;
 
 import static java.util.Objects.requireNonNull;
 
@@ -55,5 +56,40 @@ public record Commit(
             List<GenerationRef> added,
             List<String> retired) {
         this(committerId, checkpointId, added, retired, List.of());
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Commit other
+                && Objects.equals(committerId, other.committerId)
+                && checkpointId == other.checkpointId
+                && Objects.equals(added, other.added)
+                && Objects.equals(retired, other.retired)
+                && Objects.equals(compactions, other.compactions);
+    }
+
+    @Override
+    public int hashCode() {
+        int h = Objects.hashCode(committerId);
+        h = 31 * h + Long.hashCode(checkpointId);
+        h = 31 * h + Objects.hashCode(added);
+        h = 31 * h + Objects.hashCode(retired);
+        h = 31 * h + Objects.hashCode(compactions);
+        return h;
+    }
+
+    @Override
+    public String toString() {
+        return "Commit[committerId="
+                + committerId
+                + ", checkpointId="
+                + checkpointId
+                + ", added="
+                + added
+                + ", retired="
+                + retired
+                + ", compactions="
+                + compactions
+                + "]";
     }
 }

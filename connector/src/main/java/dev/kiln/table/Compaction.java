@@ -17,6 +17,7 @@ package dev.kiln.table;
 import org.apache.flink.annotation.Internal;
 
 import java.util.List;
+import java.util.Objects;
 
 import static java.util.Objects.requireNonNull;
 
@@ -48,5 +49,26 @@ public record Compaction(int bucket, GenerationRef output, List<String> inputs) 
                             + ", not "
                             + bucket);
         }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Compaction other
+                && bucket == other.bucket
+                && Objects.equals(output, other.output)
+                && Objects.equals(inputs, other.inputs);
+    }
+
+    @Override
+    public int hashCode() {
+        int h = Integer.hashCode(bucket);
+        h = 31 * h + Objects.hashCode(output);
+        h = 31 * h + Objects.hashCode(inputs);
+        return h;
+    }
+
+    @Override
+    public String toString() {
+        return "Compaction[bucket=" + bucket + ", output=" + output + ", inputs=" + inputs + "]";
     }
 }

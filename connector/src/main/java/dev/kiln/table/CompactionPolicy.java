@@ -152,6 +152,21 @@ public final class CompactionPolicy implements Serializable {
                         "a run is at least two generations: " + from + ".." + to);
             }
         }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Run other && from == other.from && to == other.to;
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * Integer.hashCode(from) + Integer.hashCode(to);
+        }
+
+        @Override
+        public String toString() {
+            return "Run[from=" + from + ", to=" + to + "]";
+        }
     }
 
     /** Builds a {@link CompactionPolicy}; setters validate, naming the option. Not thread-safe. */

@@ -19,6 +19,7 @@ import org.apache.flink.annotation.Internal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 import static java.util.Objects.requireNonNull;
 
@@ -105,5 +106,40 @@ public record Manifest(
     public boolean hasCommitted(String committerId, long checkpointId) {
         Long last = committed.get(committerId);
         return last != null && last >= checkpointId;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Manifest other
+                && version == other.version
+                && Objects.equals(generations, other.generations)
+                && Objects.equals(retired, other.retired)
+                && Objects.equals(committed, other.committed)
+                && orphanCutoffMillis == other.orphanCutoffMillis;
+    }
+
+    @Override
+    public int hashCode() {
+        int h = Long.hashCode(version);
+        h = 31 * h + Objects.hashCode(generations);
+        h = 31 * h + Objects.hashCode(retired);
+        h = 31 * h + Objects.hashCode(committed);
+        h = 31 * h + Long.hashCode(orphanCutoffMillis);
+        return h;
+    }
+
+    @Override
+    public String toString() {
+        return "Manifest[version="
+                + version
+                + ", generations="
+                + generations
+                + ", retired="
+                + retired
+                + ", committed="
+                + committed
+                + ", orphanCutoffMillis="
+                + orphanCutoffMillis
+                + "]";
     }
 }

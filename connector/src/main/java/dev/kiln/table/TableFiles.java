@@ -28,6 +28,7 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * How a table walks, checks and deletes its own files, never following a symbolic link and
@@ -51,7 +52,38 @@ abstract class TableFiles {
     }
 
     /** One entry of a folder. */
-    record Entry(Path path, String name, Kind kind, long modificationTime) {}
+    record Entry(Path path, String name, Kind kind, long modificationTime) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Entry other
+                    && Objects.equals(path, other.path)
+                    && Objects.equals(name, other.name)
+                    && Objects.equals(kind, other.kind)
+                    && modificationTime == other.modificationTime;
+        }
+
+        @Override
+        public int hashCode() {
+            int h = Objects.hashCode(path);
+            h = 31 * h + Objects.hashCode(name);
+            h = 31 * h + Objects.hashCode(kind);
+            h = 31 * h + Long.hashCode(modificationTime);
+            return h;
+        }
+
+        @Override
+        public String toString() {
+            return "Entry[path="
+                    + path
+                    + ", name="
+                    + name
+                    + ", kind="
+                    + kind
+                    + ", modificationTime="
+                    + modificationTime
+                    + "]";
+        }
+    }
 
     static final int LISTING_ATTEMPTS = 3;
 

@@ -29,6 +29,7 @@ import javax.annotation.Nullable;
 import java.io.IOException;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.zip.CRC32C;
 
@@ -54,12 +55,89 @@ final class TableJson {
             int bucketCount,
             long targetPageBytes,
             double filterFalsePositiveRate,
-            @Nullable String tableId) {}
+            @Nullable String tableId) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof TableFile other
+                    && formatVersion == other.formatVersion
+                    && Objects.equals(schema, other.schema)
+                    && Objects.equals(primaryKey, other.primaryKey)
+                    && bucketCount == other.bucketCount
+                    && targetPageBytes == other.targetPageBytes
+                    && Double.compare(filterFalsePositiveRate, other.filterFalsePositiveRate) == 0
+                    && Objects.equals(tableId, other.tableId);
+        }
+
+        @Override
+        public int hashCode() {
+            int h = Integer.hashCode(formatVersion);
+            h = 31 * h + Objects.hashCode(schema);
+            h = 31 * h + Objects.hashCode(primaryKey);
+            h = 31 * h + Integer.hashCode(bucketCount);
+            h = 31 * h + Long.hashCode(targetPageBytes);
+            h = 31 * h + Double.hashCode(filterFalsePositiveRate);
+            h = 31 * h + Objects.hashCode(tableId);
+            return h;
+        }
+
+        @Override
+        public String toString() {
+            return "TableFile[formatVersion="
+                    + formatVersion
+                    + ", schema="
+                    + schema
+                    + ", primaryKey="
+                    + primaryKey
+                    + ", bucketCount="
+                    + bucketCount
+                    + ", targetPageBytes="
+                    + targetPageBytes
+                    + ", filterFalsePositiveRate="
+                    + filterFalsePositiveRate
+                    + ", tableId="
+                    + tableId
+                    + "]";
+        }
+    }
 
     /** What the table metadata holds: the options and the identity ({@code null} if none). */
-    record TableMeta(TableOptions options, @Nullable String tableId) {}
+    record TableMeta(TableOptions options, @Nullable String tableId) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof TableMeta other
+                    && Objects.equals(options, other.options)
+                    && Objects.equals(tableId, other.tableId);
+        }
 
-    record ManifestFile(int formatVersion, Manifest manifest) {}
+        @Override
+        public int hashCode() {
+            return 31 * Objects.hashCode(options) + Objects.hashCode(tableId);
+        }
+
+        @Override
+        public String toString() {
+            return "TableMeta[options=" + options + ", tableId=" + tableId + "]";
+        }
+    }
+
+    record ManifestFile(int formatVersion, Manifest manifest) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ManifestFile other
+                    && formatVersion == other.formatVersion
+                    && Objects.equals(manifest, other.manifest);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * Integer.hashCode(formatVersion) + Objects.hashCode(manifest);
+        }
+
+        @Override
+        public String toString() {
+            return "ManifestFile[formatVersion=" + formatVersion + ", manifest=" + manifest + "]";
+        }
+    }
 
     static byte[] writeTable(TableOptions options, String tableId) throws JsonProcessingException {
         return checksummed(

@@ -60,4 +60,9 @@ public record GenerationFile(Path path, long length) {
     public int hashCode() {
         return path.hashCode();
     }
+
+    @Override
+    public String toString() {
+        return "GenerationFile[path=" + path + ", length=" + length + "]";
+    }
 }

@@ -14,5 +14,23 @@
 
 package dev.kiln.warm;
 
+import java.util.Objects;
+
 /** A page of a generation, as the page cache keys it. */
-record PageKey(String path, int page) {}
+record PageKey(String path, int page) {
+    @Override
+    public boolean equals(Object o) {
+        // the page first: it tells apart the pages of one generation without comparing the paths
+        return o instanceof PageKey other && page == other.page && Objects.equals(path, other.path);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * Objects.hashCode(path) + Integer.hashCode(page);
+    }
+
+    @Override
+    public String toString() {
+        return "PageKey[path=" + path + ", page=" + page + "]";
+    }
+}

@@ -36,4 +36,47 @@ public record WarmStats(
         long warmed,
         long alreadyWarm,
         long failed,
-        long timedOut) {}
+        long timedOut) {
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof WarmStats other
+                && requested == other.requested
+                && started == other.started
+                && joined == other.joined
+                && warmed == other.warmed
+                && alreadyWarm == other.alreadyWarm
+                && failed == other.failed
+                && timedOut == other.timedOut;
+    }
+
+    @Override
+    public int hashCode() {
+        int h = Long.hashCode(requested);
+        h = 31 * h + Long.hashCode(started);
+        h = 31 * h + Long.hashCode(joined);
+        h = 31 * h + Long.hashCode(warmed);
+        h = 31 * h + Long.hashCode(alreadyWarm);
+        h = 31 * h + Long.hashCode(failed);
+        h = 31 * h + Long.hashCode(timedOut);
+        return h;
+    }
+
+    @Override
+    public String toString() {
+        return "WarmStats[requested="
+                + requested
+                + ", started="
+                + started
+                + ", joined="
+                + joined
+                + ", warmed="
+                + warmed
+                + ", alreadyWarm="
+                + alreadyWarm
+                + ", failed="
+                + failed
+                + ", timedOut="
+                + timedOut
+                + "]";
+    }
+}

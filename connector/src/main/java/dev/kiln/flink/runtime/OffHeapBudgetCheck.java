@@ -20,6 +20,7 @@ import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.configuration.TaskManagerOptions;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 import static java.util.Objects.requireNonNull;
@@ -39,7 +40,24 @@ final class OffHeapBudgetCheck {
     static final String BUDGET_OPTION = "taskmanager.memory.task.off-heap.size";
 
     /** One cache's bound: the table and the bytes its pages may hold. */
-    record Bound(String table, long bytes) {}
+    record Bound(String table, long bytes) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Bound other
+                    && Objects.equals(table, other.table)
+                    && bytes == other.bytes;
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * Objects.hashCode(table) + Long.hashCode(bytes);
+        }
+
+        @Override
+        public String toString() {
+            return "Bound[table=" + table + ", bytes=" + bytes + "]";
+        }
+    }
 
     private OffHeapBudgetCheck() {}
 

@@ -20,6 +20,7 @@ import dev.kiln.table.GenerationRef;
 import org.apache.flink.annotation.Internal;
 
 import java.util.List;
+import java.util.Objects;
 
 import static java.util.Objects.requireNonNull;
 
@@ -60,6 +61,26 @@ public record KilnCommittable(
             long flushedAtMillis,
             List<GenerationRef> generations) {
         this(committerId, checkpointId, flushedAtMillis, generations, List.of());
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof KilnCommittable other
+                && Objects.equals(committerId, other.committerId)
+                && checkpointId == other.checkpointId
+                && flushedAtMillis == other.flushedAtMillis
+                && Objects.equals(generations, other.generations)
+                && Objects.equals(compactions, other.compactions);
+    }
+
+    @Override
+    public int hashCode() {
+        int h = Objects.hashCode(committerId);
+        h = 31 * h + Long.hashCode(checkpointId);
+        h = 31 * h + Long.hashCode(flushedAtMillis);
+        h = 31 * h + Objects.hashCode(generations);
+        h = 31 * h + Objects.hashCode(compactions);
+        return h;
     }
 
     @Override

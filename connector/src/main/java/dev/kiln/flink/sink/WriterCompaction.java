@@ -42,6 +42,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -289,5 +290,32 @@ final class WriterCompaction implements AutoCloseable {
      * What a round produced, which handed-out compactions it saw resolved, and whether it planned
      * at all (it does not when the latest version is the one it planned on last).
      */
-    private record Round(List<Compaction> compactions, Set<Compaction> resolved, boolean planned) {}
+    private record Round(List<Compaction> compactions, Set<Compaction> resolved, boolean planned) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Round other
+                    && Objects.equals(compactions, other.compactions)
+                    && Objects.equals(resolved, other.resolved)
+                    && planned == other.planned;
+        }
+
+        @Override
+        public int hashCode() {
+            int h = Objects.hashCode(compactions);
+            h = 31 * h + Objects.hashCode(resolved);
+            h = 31 * h + Boolean.hashCode(planned);
+            return h;
+        }
+
+        @Override
+        public String toString() {
+            return "Round[compactions="
+                    + compactions
+                    + ", resolved="
+                    + resolved
+                    + ", planned="
+                    + planned
+                    + "]";
+        }
+    }
 }

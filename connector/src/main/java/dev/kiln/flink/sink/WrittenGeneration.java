@@ -78,4 +78,35 @@ public record WrittenGeneration(
     String keyPath() {
         return generation != null ? generation.path() : compaction.inputs().get(0);
     }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof WrittenGeneration other
+                && Objects.equals(generation, other.generation)
+                && flushSequence == other.flushSequence
+                && flushedAtMillis == other.flushedAtMillis
+                && Objects.equals(compaction, other.compaction);
+    }
+
+    @Override
+    public int hashCode() {
+        int h = Objects.hashCode(generation);
+        h = 31 * h + Long.hashCode(flushSequence);
+        h = 31 * h + Long.hashCode(flushedAtMillis);
+        h = 31 * h + Objects.hashCode(compaction);
+        return h;
+    }
+
+    @Override
+    public String toString() {
+        return "WrittenGeneration[generation="
+                + generation
+                + ", flushSequence="
+                + flushSequence
+                + ", flushedAtMillis="
+                + flushedAtMillis
+                + ", compaction="
+                + compaction
+                + "]";
+    }
 }

@@ -32,4 +32,31 @@ public record BucketSplit(int bucket, long version, long rowsEmitted) implements
     BucketSplit emitted(long rows) {
         return new BucketSplit(bucket, version, rows);
     }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof BucketSplit other
+                && bucket == other.bucket
+                && version == other.version
+                && rowsEmitted == other.rowsEmitted;
+    }
+
+    @Override
+    public int hashCode() {
+        int h = Integer.hashCode(bucket);
+        h = 31 * h + Long.hashCode(version);
+        h = 31 * h + Long.hashCode(rowsEmitted);
+        return h;
+    }
+
+    @Override
+    public String toString() {
+        return "BucketSplit[bucket="
+                + bucket
+                + ", version="
+                + version
+                + ", rowsEmitted="
+                + rowsEmitted
+                + "]";
+    }
 }

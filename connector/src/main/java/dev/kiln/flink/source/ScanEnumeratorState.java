@@ -17,6 +17,7 @@ package dev.kiln.flink.source;
 import org.apache.flink.annotation.Internal;
 
 import java.util.List;
+import java.util.Objects;
 
 /** What the scan's enumerator checkpoints: the splits not yet assigned. Immutable. */
 @Internal
@@ -24,5 +25,20 @@ public record ScanEnumeratorState(List<BucketSplit> remaining) {
 
     public ScanEnumeratorState {
         remaining = List.copyOf(remaining);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ScanEnumeratorState other && Objects.equals(remaining, other.remaining);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hashCode(remaining);
+    }
+
+    @Override
+    public String toString() {
+        return "ScanEnumeratorState[remaining=" + remaining + "]";
     }
 }
