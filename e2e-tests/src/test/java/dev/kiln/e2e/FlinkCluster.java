@@ -103,6 +103,10 @@ final class FlinkCluster
         conf.put(
                 "execution.checkpointing.savepoint-dir",
                 dir.resolve("savepoints").toUri().toString());
+        // The processes' working directories (TaskManager: tm_<resource id>, with RocksDB's local
+        // state) in the cluster's directory: under /tmp, a TaskManager id reused by another
+        // cluster would find the files of a killed one.
+        conf.put("io.tmp.dirs", Files.createDirectories(dir.resolve("tmp")).toString());
         conf.put("restart-strategy.type", "fixed-delay");
         conf.put("restart-strategy.fixed-delay.attempts", "20");
         conf.put("restart-strategy.fixed-delay.delay", "1 s");
