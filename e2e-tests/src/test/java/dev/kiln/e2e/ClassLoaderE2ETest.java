@@ -49,7 +49,11 @@ class ClassLoaderE2ETest {
      */
     private static final long METASPACE_SLACK_KB = 6 * 1024;
 
-    private static final int THREAD_SLACK = 4;
+    /**
+     * Threads a TaskManager may gain over all the runs: Flink's own pools (network, I/O) grow on
+     * demand up to their bounds. Kiln's threads are counted exactly (none may be left).
+     */
+    private static final int THREAD_SLACK = 10;
 
     @Test
     void repeatedSubmissionsOfOneJarLeaveNoJobLoaderNorKilnThreadBehind() throws Exception {
@@ -168,8 +172,19 @@ class ClassLoaderE2ETest {
             assertThat(is.metaspaceKb())
                     .as("Metaspace (KB) of " + e.getKey() + ": was " + was + ", is " + is)
                     .isLessThanOrEqualTo(was.metaspaceKb() + METASPACE_SLACK_KB);
+            List<String> added = new java.util.ArrayList<>(is.threadNames());
+            was.threadNames().forEach(added::remove);
+            System.out.println("E2E loaders: " + e.getKey() + " threads added: " + added);
             assertThat(is.threads())
-                    .as("threads of " + e.getKey() + ": was " + was + ", is " + is)
+                    .as(
+                            "threads of "
+                                    + e.getKey()
+                                    + ": was "
+                                    + was
+                                    + ", is "
+                                    + is
+                                    + ", added "
+                                    + added)
                     .isLessThanOrEqualTo(was.threads() + THREAD_SLACK);
         }
     }

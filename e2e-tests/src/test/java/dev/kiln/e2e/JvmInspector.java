@@ -45,14 +45,23 @@ final class JvmInspector {
     private JvmInspector() {}
 
     /** What one look at a JVM found. */
-    record Look(long userLoaders, List<String> kilnThreads, int threads, long metaspaceKb) {
+    record Look(
+            long userLoaders,
+            List<String> kilnThreads,
+            List<String> threadNames,
+            long metaspaceKb) {
+
+        int threads() {
+            return threadNames.size();
+        }
+
         @Override
         public String toString() {
             return userLoaders
                     + " job class loader(s), "
                     + metaspaceKb / 1024
                     + " MB of Metaspace used, "
-                    + threads
+                    + threads()
                     + " threads, Kiln's: "
                     + kilnThreads;
         }
@@ -68,10 +77,10 @@ final class JvmInspector {
         }
         String dump = tool("jcmd", Long.toString(pid), "Thread.print");
         List<String> kiln = new ArrayList<>();
-        int threads = 0;
+        List<String> threads = new ArrayList<>();
         Matcher t = THREAD.matcher(dump);
         while (t.find()) {
-            threads++;
+            threads.add(t.group(1));
             if (t.group(1).startsWith("kiln")) {
                 kiln.add(t.group(1));
             }
