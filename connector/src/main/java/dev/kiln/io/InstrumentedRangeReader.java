@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -45,11 +46,12 @@ import static java.util.Objects.requireNonNull;
  * injected-failure request counts too); bytes are counted when a read completes, as the number of
  * bytes it returned. Counters are exact at any moment when no request is in flight.
  *
- * <p>Latency is added before a request reaches the wrapped reader, on a delayed executor (never by
- * sleeping on a caller's or an I/O thread). With {@link #maxConcurrentRequests(int)} a request
- * holds one of that many slots from the start of its latency until it completes, and further
- * requests queue without blocking anyone: together these model a connection pool to a store with a
- * time to first byte.
+ * <p>Latency is added before a request reaches the wrapped reader, on the reader's own {@link
+ * KilnThreads#timer timer} (never by sleeping on a caller's or an I/O thread; its thread, named
+ * {@code kiln-injected-latency-thread-<n>}, ends when no request has waited for 30 seconds). With
+ * {@link #maxConcurrentRequests(int)} a request holds one of that many slots from the start of its
+ * latency until it completes, and further requests queue without blocking anyone: together these
+ * model a connection pool to a store with a time to first byte.
  *
  * <p>Threading: all methods are thread-safe; settings may change while requests are in flight and
  * apply to requests issued afterwards. The wrapped reader is not owned: it has nothing to close.
@@ -66,6 +68,7 @@ public final class InstrumentedRangeReader implements RangeReader {
     private final Queue<Runnable> waiting = new ConcurrentLinkedQueue<>();
     private volatile long latencyNanos;
     private volatile int maxConcurrentRequests = Integer.MAX_VALUE;
+    private volatile ScheduledExecutorService timer;
 
     private InstrumentedRangeReader(RangeReader delegate) {
         this.delegate = requireNonNull(delegate, "delegate");
@@ -220,7 +223,7 @@ public final class InstrumentedRangeReader implements RangeReader {
                 () -> {
                     Executor after =
                             delay > 0
-                                    ? CompletableFuture.delayedExecutor(delay, TimeUnit.NANOSECONDS)
+                                    ? task -> timer().schedule(task, delay, TimeUnit.NANOSECONDS)
                                     : Runnable::run;
                     CompletableFuture.supplyAsync(request, after)
                             .thenCompose(f -> f)
@@ -238,6 +241,20 @@ public final class InstrumentedRangeReader implements RangeReader {
         waiting.add(start);
         drain();
         return result;
+    }
+
+    private ScheduledExecutorService timer() {
+        ScheduledExecutorService created = timer;
+        if (created == null) {
+            synchronized (this) {
+                created = timer;
+                if (created == null) {
+                    created = KilnThreads.timer("kiln-injected-latency");
+                    timer = created;
+                }
+            }
+        }
+        return created;
     }
 
     /**

@@ -17,6 +17,7 @@ package dev.kiln.table;
 import dev.kiln.format.GenerationWriter;
 import dev.kiln.format.KeyCodec;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
 
 import org.apache.arrow.vector.types.pojo.Schema;
@@ -34,7 +35,10 @@ import static java.util.Objects.requireNonNull;
  * how generations are written (page size, key filter false-positive rate).
  *
  * <p>Immutable, thread-safe and {@link Serializable} (Flink ships it to tasks): the schema is held
- * as Arrow's JSON form. Built and validated by {@link #builder}; every error names the option.
+ * as Arrow's JSON form. Built and validated by {@link #builder}; every error names the option. A
+ * DataStream job builds them from a Flink row type with {@code
+ * dev.kiln.flink.data.FlinkArrowTypes#tableOptions(RowType, List)}, which names no Arrow type (the
+ * {@code sql} jar relocates Arrow).
  */
 @PublicEvolving
 public final class TableOptions implements Serializable {
@@ -68,12 +72,23 @@ public final class TableOptions implements Serializable {
     /**
      * Returns a builder of options for rows of {@code schema} keyed by {@code primaryKey} (one or
      * more columns, in key order).
+     *
+     * <p>Internal: its signature names an Arrow type, which the {@code sql} jar relocates, so a job
+     * calling it fails to link against that jar. A DataStream job uses {@code
+     * dev.kiln.flink.data.FlinkArrowTypes#tableOptions(RowType, List)}.
      */
+    @Internal
     public static Builder builder(Schema schema, List<String> primaryKey) {
         return new Builder(schema, primaryKey);
     }
 
-    /** Returns the schema of the table's rows. */
+    /**
+     * Returns the schema of the table's rows.
+     *
+     * <p>Internal: its signature names an Arrow type (see {@link #builder}). A DataStream job uses
+     * {@code dev.kiln.flink.data.FlinkArrowTypes#rowType(TableOptions)}.
+     */
+    @Internal
     public Schema schema() {
         if (schema == null) {
             try {

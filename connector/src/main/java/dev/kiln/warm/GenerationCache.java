@@ -411,9 +411,10 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     }
 
     /**
-     * Closes the cache: drops every cached generation and page, stops the warms in flight (as
-     * {@link WarmGate#retainPaths} does for retired paths), and makes later calls fail with {@link
-     * IllegalStateException}; loads in flight complete uncached. Idempotent.
+     * Closes the cache: drops every cached generation and page, {@linkplain WarmGate#close closes}
+     * its warm gate (stopping the warms in flight as {@link WarmGate#retainPaths} does for retired
+     * paths, and the gate's timer), and makes later calls fail with {@link IllegalStateException};
+     * loads in flight complete uncached. Idempotent.
      *
      * @return a future that completes when every page the cache decoded has been released (loads in
      *     flight have completed, lookups reading pages have finished) and the cache's child
@@ -422,7 +423,8 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
      */
     public CompletableFuture<Void> closeAsync() {
         if (work.close()) {
-            warmGate.retainPaths(Set.of());
+            // Stops the warms in flight, as retirement does, and the gate's timer.
+            warmGate.close();
             generations.invalidateAll(path -> true);
             pages.invalidateAll(path -> true);
             work.settle();

@@ -14,6 +14,8 @@
 
 package dev.kiln.warm;
 
+import dev.kiln.io.KilnThreads;
+
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
 
@@ -30,6 +32,9 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -68,16 +73,27 @@ import static java.util.Objects.requireNonNull;
  * invokes the warmer on the calling thread (which must therefore only start its work). Starting
  * queued warms never recurses: one thread at a time starts warms, in a loop, and a warm that
  * completes on that thread only adds to its work. Completions, including timeouts, run on the
- * thread that completes the warmer's future or on the JDK's delay scheduler.
+ * thread that completes the warmer's future or on the gate's timer thread.
+ *
+ * <p>Lifecycle: the gate owns its timer (a {@link KilnThreads#timer}: a thread only while a
+ * deadline is pending, named {@code kiln-warm-gate-thread-<n>}); {@link #close} cancels every
+ * pending deadline, stops the warms in flight as {@link #retainPaths} does for retired paths,
+ * completes every request and shuts the timer down. A warm requested after that completes {@link
+ * WarmOutcome#FAILED} at once, without running.
  */
 @Internal
-public final class WarmGate {
+public final class WarmGate implements AutoCloseable {
+
+    /** The prefix of the names of the gates' timer threads. */
+    static final String TIMER_THREAD_NAME = "kiln-warm-gate";
 
     private static final Logger LOG = LoggerFactory.getLogger(WarmGate.class);
 
     private final GenerationWarmer warmer;
     private final int maxConcurrentWarms;
     private final Duration deadline;
+    private final ScheduledExecutorService timer = KilnThreads.timer(TIMER_THREAD_NAME);
+    private volatile boolean closed;
 
     private final Map<String, Attempt> attempts = new ConcurrentHashMap<>();
     private final Set<String> warmPaths = ConcurrentHashMap.newKeySet();
@@ -127,6 +143,9 @@ public final class WarmGate {
     public CompletableFuture<WarmOutcome> warm(GenerationFile file) {
         String path = requireNonNull(file, "file").key();
         requested.increment();
+        if (closed) {
+            return count(WarmOutcome.FAILED);
+        }
         if (warmPaths.contains(path)) {
             return count(WarmOutcome.ALREADY_WARM);
         }
@@ -246,13 +265,40 @@ public final class WarmGate {
                 timedOut.sum());
     }
 
+    /**
+     * Closes the gate (see the class comment). Idempotent; does not wait for the timer's thread,
+     * which ends once a deadline running on it, if any, has run.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        // Every attempt registered before the flag was seen; one registered after sees it when it
+        // is started (startQueued), so no warm starts after this.
+        retire(path -> true);
+        timer.shutdownNow();
+    }
+
     /** One request of {@code attempt}: its outcome, or {@code TIMED_OUT} at the deadline. */
     private CompletableFuture<WarmOutcome> request(Attempt attempt) {
         CompletableFuture<WarmOutcome> request = new CompletableFuture<>();
         attempt.outcome.thenAccept(request::complete);
-        return request.completeOnTimeout(
-                        WarmOutcome.TIMED_OUT, deadline.toNanos(), TimeUnit.NANOSECONDS)
-                .thenApply(this::record);
+        ScheduledFuture<?> timeout =
+                schedule(() -> request.complete(WarmOutcome.TIMED_OUT), deadline);
+        if (timeout != null) {
+            // Unschedules the timeout when the request completes first.
+            request.whenComplete((outcome, error) -> timeout.cancel(false));
+        }
+        // Without a timeout the gate is closed: the attempt is retired, so the request completes.
+        return request.thenApply(this::record);
+    }
+
+    /** Schedules {@code task} on the gate's timer; returns null if the gate is closed. */
+    private ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+        try {
+            return timer.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            return null;
+        }
     }
 
     /**
@@ -277,7 +323,8 @@ public final class WarmGate {
             if (next == null) {
                 return;
             }
-            if (next.retired) {
+            if (next.retired || closed) {
+                attempts.remove(next.path, next);
                 next.settle(WarmOutcome.FAILED);
                 continue;
             }
@@ -312,11 +359,16 @@ public final class WarmGate {
             // Retired between the poll and the publication of its future.
             stop(attempt, new CancellationException("generation retired"));
         } else if (!warming.isDone()) {
-            CompletableFuture<Void> timer = new CompletableFuture<>();
-            timer.completeOnTimeout(null, deadline.toNanos(), TimeUnit.NANOSECONDS)
-                    .thenRun(() -> stop(attempt, new TimeoutException("warm deadline passed")));
-            // Cancelling the timer when the warm completes first also unschedules it.
-            warming.whenComplete((ignored, error) -> timer.cancel(false));
+            ScheduledFuture<?> timeout =
+                    schedule(
+                            () -> stop(attempt, new TimeoutException("warm deadline passed")),
+                            deadline);
+            if (timeout == null) {
+                stop(attempt, new CancellationException("warm gate closed"));
+            } else {
+                // Unschedules the deadline when the warm completes first.
+                warming.whenComplete((ignored, error) -> timeout.cancel(false));
+            }
         }
     }
 

@@ -14,11 +14,14 @@
 
 package dev.kiln.warm;
 
+import dev.kiln.KilnThreadsProbe;
+
 import org.apache.flink.core.fs.Path;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.URLClassLoader;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -392,5 +395,40 @@ class WarmGateTest {
         assertThatThrownBy(() -> new WarmGate(null, 1, LONG))
                 .isInstanceOf(NullPointerException.class)
                 .hasMessageContaining("warmer");
+    }
+
+    @Test
+    void ownsItsTimerWhoseThreadKeepsNoJobLoaderAndEndsWithTheGate() throws Exception {
+        Set<Thread> before = KilnThreadsProbe.named(WarmGate.TIMER_THREAD_NAME);
+        WarmGate gate = new WarmGate(heldWarmer, 1, LONG);
+        URLClassLoader job = KilnThreadsProbe.jobClassLoader();
+        // Started from a "task thread" of a job: the first deadline starts the timer's thread.
+        CompletableFuture<WarmOutcome> running =
+                KilnThreadsProbe.withJobClassLoader(job, () -> gate.warm(file("/t/a")));
+        CompletableFuture<WarmOutcome> queued = gate.warm(file("/t/b"));
+
+        Set<Thread> timers = KilnThreadsProbe.startedSince(WarmGate.TIMER_THREAD_NAME, before);
+        assertThat(timers).as("the deadlines are on the gate's own timer").hasSize(1);
+        assertThat(timers)
+                .allSatisfy(
+                        t ->
+                                assertThat(t.getContextClassLoader())
+                                        .isNotSameAs(job)
+                                        .isSameAs(WarmGate.class.getClassLoader()));
+
+        gate.close();
+        assertThat(running).isCompletedWithValue(WarmOutcome.FAILED);
+        assertThat(queued).isCompletedWithValue(WarmOutcome.FAILED);
+        assertThat(pending.get("/t/a"))
+                .as("the running warm was stopped")
+                .isCompletedExceptionally();
+        assertThat(invocations).doesNotContainKey("/t/b");
+        // No deadline is left scheduled: the timer's thread ends.
+        KilnThreadsProbe.assertTerminate(timers);
+
+        assertThat(gate.warm(file("/t/c"))).isCompletedWithValue(WarmOutcome.FAILED);
+        assertThat(invocations).doesNotContainKey("/t/c");
+        assertThat(gate.registeredWarms()).isZero();
+        assertThat(KilnThreadsProbe.startedSince(WarmGate.TIMER_THREAD_NAME, before)).isEmpty();
     }
 }

@@ -65,6 +65,10 @@ import java.util.concurrent.TimeUnit;
  * -Dexec.mainClass=dev.kiln.examples.TableTour}; pass a directory with {@code
  * -Dexec.args=/some/dir} (default: a new temporary directory), under which each run creates a new
  * table. It grows into the end-to-end Flink job (embedded MiniCluster) as the Flink layers land.
+ *
+ * <p>It uses Kiln's {@code @Internal} core directly (Arrow vectors, writers, caches): not a model
+ * for a job. A job uses the Flink-typed API of {@code docs/api.md}, which names no Arrow type and
+ * so links against the {@code sql} jar as well ({@link dev.kiln.examples.job.ExampleRun}).
  */
 public final class TableTour {
 

@@ -14,6 +14,7 @@
 
 package dev.kiln.flink.action;
 
+import dev.kiln.io.KilnThreads;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.CompactionPolicy;
 import dev.kiln.table.Compactor;
@@ -24,7 +25,6 @@ import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.util.ParameterTool;
 import org.apache.flink.util.TimeUtils;
-import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -132,7 +132,7 @@ public final class CompactAction {
         KilnTable table = KilnTable.open(root);
         String committerId = "compact-action-" + UUID.randomUUID();
         ExecutorService io =
-                Executors.newFixedThreadPool(4, new ExecutorThreadFactory("kiln-compact-io"));
+                Executors.newFixedThreadPool(4, KilnThreads.factory("kiln-compact-io"));
         try (BufferAllocator allocator = new RootAllocator()) {
             Compactor compactor =
                     new Compactor(table, RangeReader.onFileSystem(io), allocator, policy);

@@ -14,6 +14,9 @@
 
 package dev.kiln.flink.data;
 
+import dev.kiln.table.TableOptions;
+
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.types.logical.BigIntType;
@@ -78,6 +81,11 @@ import static java.util.Objects.requireNonNull;
  * #toRowType} reads it back. Primary-key columns are not nullable in Arrow and in Flink. Nested,
  * multiset, raw, structured and other non-scalar types are not supported.
  *
+ * <p>What a DataStream job calls is {@link #tableOptions(RowType, List)} and {@link
+ * #rowType(TableOptions)}: they name Flink types only. The methods naming Arrow types are
+ * {@code @Internal}: the {@code sql} jar relocates Arrow, so a job jar that calls them fails with
+ * {@code NoSuchMethodError} when that jar is in Flink's {@code lib/}.
+ *
  * <p>Stateless and thread-safe.
  */
 @PublicEvolving
@@ -89,11 +97,39 @@ public final class FlinkArrowTypes {
     private FlinkArrowTypes() {}
 
     /**
-     * Returns the Arrow schema of a table of rows of {@code rowType} keyed by {@code primaryKey}.
+     * Returns a builder of the {@link TableOptions} of a table of rows of {@code rowType} keyed by
+     * {@code primaryKey} (one or more columns, in key order): what a DataStream job gives {@code
+     * KilnLookup.Builder#tableOptions} and {@code KilnLookup.partitionByBucket}. Names no Arrow
+     * type, so a job jar built against {@code flink-connector-kiln} links against the {@code sql}
+     * jar too (whose Arrow is relocated).
      *
      * @throws ValidationException naming the column if a column's type is not supported, a
      *     primary-key column is missing or named twice, or the primary key is empty
      */
+    public static TableOptions.Builder tableOptions(RowType rowType, List<String> primaryKey) {
+        return TableOptions.builder(toArrowSchema(rowType, primaryKey), primaryKey);
+    }
+
+    /**
+     * Returns the Flink row type of the rows of a table with {@code options}: the exact types it
+     * was created from. Names no Arrow type (see {@link #tableOptions}).
+     *
+     * @throws ValidationException naming the column if its type has no Flink counterpart
+     */
+    public static RowType rowType(TableOptions options) {
+        return toRowType(requireNonNull(options, "options").schema());
+    }
+
+    /**
+     * Returns the Arrow schema of a table of rows of {@code rowType} keyed by {@code primaryKey}.
+     *
+     * <p>Internal: its signature names an Arrow type, which the {@code sql} jar relocates, so a job
+     * calling it fails to link against that jar. Use {@link #tableOptions(RowType, List)}.
+     *
+     * @throws ValidationException naming the column if a column's type is not supported, a
+     *     primary-key column is missing or named twice, or the primary key is empty
+     */
+    @Internal
     public static Schema toArrowSchema(RowType rowType, List<String> primaryKey) {
         requireNonNull(rowType, "rowType");
         requireNonNull(primaryKey, "primaryKey");
@@ -133,9 +169,13 @@ public final class FlinkArrowTypes {
      * Returns the Flink row type of a table's Arrow schema: the exact types it was created from
      * when the fields carry them, otherwise the types the Arrow types map to.
      *
+     * <p>Internal: its signature names an Arrow type (see {@link #toArrowSchema}). Use {@link
+     * #rowType(TableOptions)}.
+     *
      * @throws ValidationException naming the column if its Arrow type has no Flink counterpart or
      *     its recorded Flink type is unreadable
      */
+    @Internal
     public static RowType toRowType(Schema schema) {
         requireNonNull(schema, "schema");
         List<RowType.RowField> fields = new ArrayList<>();
@@ -149,7 +189,10 @@ public final class FlinkArrowTypes {
      * Returns how the columns {@code declared} (say, by a DDL or a sink's row type) differ from a
      * table's columns {@code table}: the first column missing, extra, out of order, or of another
      * type or nullability, named; or {@code null} if they are the same.
+     *
+     * <p>Internal: its signature names an Arrow type (see {@link #toArrowSchema}).
      */
+    @Internal
     public static String difference(List<Field> table, List<Field> declared) {
         for (int i = 0; i < Math.max(table.size(), declared.size()); i++) {
             if (i >= declared.size()) {

@@ -18,6 +18,7 @@ import dev.kiln.flink.data.FlinkArrowTypes;
 import dev.kiln.flink.data.KeyEncoder;
 import dev.kiln.flink.data.RowDataReader;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
+import dev.kiln.flink.runtime.TaskManagerConfig;
 import dev.kiln.format.LookupResult;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableOptions;
@@ -135,7 +136,12 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
                         partitionedByBucket,
                         task.getIndexOfThisSubtask(),
                         task.getNumberOfParallelSubtasks());
-        lease = KilnCacheRegistry.instance().acquire(tablePath, options.cacheSettings());
+        lease =
+                KilnCacheRegistry.instance()
+                        .acquire(
+                                tablePath,
+                                options.cacheSettings(),
+                                TaskManagerConfig.of(getRuntimeContext()));
         GenerationCache cache = lease.cache();
         follower = SnapshotFollower.of(table, cache, owns, options);
         follower.initialize();

@@ -15,7 +15,9 @@
 package dev.kiln.flink.lookup;
 
 import dev.kiln.flink.runtime.KilnCacheRegistry;
+import dev.kiln.flink.runtime.KilnMemory;
 import dev.kiln.format.LookupResult;
+import dev.kiln.io.KilnThreads;
 import dev.kiln.table.GenerationLookup;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.KilnTableException;
@@ -31,7 +33,6 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.metrics.ThreadSafeSimpleCounter;
-import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -130,7 +131,7 @@ public final class LookupEngine implements AutoCloseable {
         this.metrics = requireNonNull(metrics, "metrics");
         this.dispatcher =
                 Executors.newSingleThreadScheduledExecutor(
-                        new ExecutorThreadFactory("kiln-lookup-batch"));
+                        KilnThreads.factory("kiln-lookup-batch"));
     }
 
     /**
@@ -459,6 +460,9 @@ public final class LookupEngine implements AutoCloseable {
             gauge(group, "pagesRead", cache, GenerationCache::pagesRead);
             gauge(group, "distinctPagesRead", cache, GenerationCache::distinctPagesRead);
             gauge(group, "storageRequests", lease, KilnCacheRegistry.Lease::storageRequests);
+            group.gauge("offHeapBytes", (Gauge<Long>) KilnMemory::allocatedBytes);
+            KilnCacheRegistry registry = KilnCacheRegistry.instance();
+            group.gauge("offHeapBoundBytes", (Gauge<Long>) registry::boundBytes);
         }
 
         private static <T> void gauge(

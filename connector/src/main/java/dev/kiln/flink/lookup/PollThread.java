@@ -14,7 +14,7 @@
 
 package dev.kiln.flink.lookup;
 
-import org.apache.flink.util.concurrent.ExecutorThreadFactory;
+import dev.kiln.io.KilnThreads;
 
 import javax.annotation.Nullable;
 
@@ -50,8 +50,7 @@ final class PollThread {
     /** Starts polling every {@code interval}, the first after one interval. */
     void start(Duration interval) {
         ScheduledExecutorService started =
-                Executors.newSingleThreadScheduledExecutor(
-                        new ExecutorThreadFactory("kiln-follower"));
+                Executors.newSingleThreadScheduledExecutor(KilnThreads.factory("kiln-follower"));
         executor = started;
         long nanos = interval.toNanos();
         started.scheduleWithFixedDelay(poll, nanos, nanos, TimeUnit.NANOSECONDS);

@@ -40,6 +40,15 @@ public final class CacheSettings implements Serializable {
     /** Default I/O threads per table and TaskManager: blocking storage calls run there. */
     public static final int DEFAULT_IO_THREADS = 16;
 
+    /** The SQL option of {@link #maximumPageBytes()}, as messages name it. */
+    public static final String PAGE_BYTES_OPTION = "cache.page-bytes";
+
+    /** The SQL option of {@link #memoryCheck()}, as messages name it. */
+    public static final String MEMORY_CHECK_OPTION = "cache.memory-check";
+
+    /** Default {@link Builder#memoryCheck}. */
+    public static final MemoryCheck DEFAULT_MEMORY_CHECK = MemoryCheck.WARN;
+
     private final long maximumPageBytes;
     private final long maximumGenerationBytes;
     private final long warmPageBudgetBytes;
@@ -47,6 +56,7 @@ public final class CacheSettings implements Serializable {
     private final Duration warmDeadline;
     private final int ioThreads;
     private final boolean plain;
+    private final MemoryCheck memoryCheck;
 
     private CacheSettings(Builder builder) {
         this.maximumPageBytes = builder.maximumPageBytes;
@@ -56,6 +66,7 @@ public final class CacheSettings implements Serializable {
         this.warmDeadline = builder.warmDeadline;
         this.ioThreads = builder.ioThreads;
         this.plain = builder.plain;
+        this.memoryCheck = builder.memoryCheck;
     }
 
     /** Returns the settings with every option at its default. */
@@ -98,6 +109,15 @@ public final class CacheSettings implements Serializable {
     }
 
     /**
+     * What an operator does at open when the page-cache bounds of the TaskManager's open tables
+     * exceed its task off-heap memory (see {@link MemoryCheck}). Not a property of the shared
+     * cache: each operator checks with its own.
+     */
+    public MemoryCheck memoryCheck() {
+        return memoryCheck == null ? DEFAULT_MEMORY_CHECK : memoryCheck; // null: serialized before
+    }
+
+    /**
      * Whether these settings build the comparison baseline, a plain cache per operator subtask (see
      * {@link Builder#plainPerSubtask()}).
      */
@@ -117,6 +137,24 @@ public final class CacheSettings implements Serializable {
                 .warmOnOpen(!plain);
     }
 
+    /** Whether a cache built with {@code other} is the cache these settings build. */
+    boolean buildSameCacheAs(CacheSettings other) {
+        return equals(other) || equals(other.withMemoryCheck(memoryCheck));
+    }
+
+    private CacheSettings withMemoryCheck(MemoryCheck check) {
+        Builder builder = new Builder();
+        builder.maximumPageBytes = maximumPageBytes;
+        builder.maximumGenerationBytes = maximumGenerationBytes;
+        builder.warmPageBudgetBytes = warmPageBudgetBytes;
+        builder.maxConcurrentWarms = maxConcurrentWarms;
+        builder.warmDeadline = warmDeadline;
+        builder.ioThreads = ioThreads;
+        builder.plain = plain;
+        builder.memoryCheck = check;
+        return builder.build();
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof CacheSettings other
@@ -126,7 +164,8 @@ public final class CacheSettings implements Serializable {
                 && maxConcurrentWarms == other.maxConcurrentWarms
                 && warmDeadline.equals(other.warmDeadline)
                 && ioThreads == other.ioThreads
-                && plain == other.plain;
+                && plain == other.plain
+                && memoryCheck == other.memoryCheck;
     }
 
     @Override
@@ -138,7 +177,8 @@ public final class CacheSettings implements Serializable {
                 maxConcurrentWarms,
                 warmDeadline,
                 ioThreads,
-                plain);
+                plain,
+                memoryCheck);
     }
 
     @Override
@@ -155,6 +195,8 @@ public final class CacheSettings implements Serializable {
                 + warmDeadline
                 + ", ioThreads="
                 + ioThreads
+                + ", memoryCheck="
+                + memoryCheck
                 + (plain ? ", plain per subtask" : "")
                 + "}";
     }
@@ -169,6 +211,7 @@ public final class CacheSettings implements Serializable {
         private Duration warmDeadline = GenerationCache.DEFAULT_WARM_DEADLINE;
         private int ioThreads = DEFAULT_IO_THREADS;
         private boolean plain;
+        private MemoryCheck memoryCheck = DEFAULT_MEMORY_CHECK;
 
         private Builder() {}
 
@@ -208,6 +251,17 @@ public final class CacheSettings implements Serializable {
 
         public Builder ioThreads(int threads) {
             this.ioThreads = (int) positive("ioThreads", threads);
+            return this;
+        }
+
+        /**
+         * What the operator does at open when the page-cache bounds of the tables open in its
+         * TaskManager, this one included, exceed the TaskManager's {@code
+         * taskmanager.memory.task.off-heap.size}: {@link MemoryCheck#WARN} (default), {@link
+         * MemoryCheck#FAIL} or {@link MemoryCheck#OFF}.
+         */
+        public Builder memoryCheck(MemoryCheck check) {
+            this.memoryCheck = requireNonNull(check, "memoryCheck");
             return this;
         }
 

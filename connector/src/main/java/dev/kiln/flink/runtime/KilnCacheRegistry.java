@@ -15,23 +15,30 @@
 package dev.kiln.flink.runtime;
 
 import dev.kiln.io.ByteRange;
+import dev.kiln.io.KilnThreads;
 import dev.kiln.io.RangeReader;
 import dev.kiln.warm.GenerationCache;
 
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
-import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.annotation.Nullable;
+
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,6 +58,12 @@ import static java.util.Objects.requireNonNull;
  * lib/} folder it is shared by every job of the TaskManager; bundled in a job's jar it is shared by
  * that job's operators (its sinks and lookups) in the TaskManager.
  *
+ * <p>Memory: a cache's pages live off heap, in a child of {@link KilnMemory}'s allocator, bounded
+ * by {@link CacheSettings#maximumPageBytes()}. Each {@link #acquire} given the TaskManager's
+ * configuration checks the bounds of every cache open here, the new one included, against the
+ * TaskManager's task off-heap memory ({@link CacheSettings#memoryCheck()}), before it builds
+ * anything; {@link #boundBytes()} is their sum.
+ *
  * <p>Thread-safe. {@link #acquire} and {@link Lease#close} may block briefly (closing a cache
  * releases its memory inline); call them from an operator's {@code open} and {@code close}.
  */
@@ -63,6 +76,11 @@ public final class KilnCacheRegistry {
 
     private final Map<String, Entry> entries = new HashMap<>();
 
+    /** Every cache open, shared or plain. */
+    private final Set<Entry> open = Collections.newSetFromMap(new IdentityHashMap<>());
+
+    private volatile long boundBytes;
+
     KilnCacheRegistry() {}
 
     /** Returns the registry of this TaskManager (of this class loader). */
@@ -71,28 +89,48 @@ public final class KilnCacheRegistry {
     }
 
     /**
+     * Returns a lease on the cache of the table at {@code tableRoot} as {@link #acquire(Path,
+     * CacheSettings, ReadableConfig)} does, checking no memory budget: for tools and tests, which
+     * run outside a TaskManager.
+     */
+    public Lease acquire(Path tableRoot, CacheSettings settings) {
+        return acquire(tableRoot, settings, null);
+    }
+
+    /**
      * Returns a lease on the cache of the table at {@code tableRoot}, building it with {@code
      * settings} if no operator holds one; otherwise the existing cache is shared as it was built.
      * Settings that ask for a {@linkplain CacheSettings#plainPerSubtask() plain cache per subtask}
      * get a cache of their own, not shared.
+     *
+     * <p>First, unless {@code taskManager} is {@code null}, checks the page-cache bounds of every
+     * table open here, this one included, against its task off-heap memory, as {@link
+     * CacheSettings#memoryCheck()} says: a warning is logged when this call builds a cache.
+     *
+     * @param taskManager the configuration of the TaskManager the caller runs in ({@link
+     *     TaskManagerConfig}), or {@code null} if it is unknown (nothing is checked)
+     * @throws org.apache.flink.configuration.IllegalConfigurationException over budget with {@link
+     *     MemoryCheck#FAIL}, naming both settings; nothing was built
      */
-    public synchronized Lease acquire(Path tableRoot, CacheSettings settings) {
+    public synchronized Lease acquire(
+            Path tableRoot, CacheSettings settings, @Nullable ReadableConfig taskManager) {
         String key =
                 requireNonNull(tableRoot, "tableRoot")
                         .makeQualified(fileSystem(tableRoot))
                         .toString();
         requireNonNull(settings, "settings");
+        Entry entry = settings.plainPerSubtask() ? null : entries.get(key);
+        checkBudget(key, settings, entry == null, taskManager);
         if (settings.plainPerSubtask()) {
-            Entry own = new Entry(key, settings);
+            Entry own = opened(new Entry(key, settings));
             own.leases++;
             return new Lease(own);
         }
-        Entry entry = entries.get(key);
         if (entry == null) {
             S3ConnectionPool.warnIfSmaller(fileSystem(tableRoot), key, settings.ioThreads());
-            entry = new Entry(key, settings);
+            entry = opened(new Entry(key, settings));
             entries.put(key, entry);
-        } else if (!entry.settings.equals(settings)) {
+        } else if (!entry.settings.buildSameCacheAs(settings)) {
             LOG.info(
                     "Kiln table {} shares the cache built with {}; the settings {} are ignored.",
                     key,
@@ -108,9 +146,50 @@ public final class KilnCacheRegistry {
         return entries.size();
     }
 
+    /**
+     * Returns the sum of the page-cache bounds ({@link CacheSettings#maximumPageBytes()}) of the
+     * caches open: the off-heap memory they may hold. Does not block.
+     */
+    public long boundBytes() {
+        return boundBytes;
+    }
+
+    private void checkBudget(
+            String key, CacheSettings settings, boolean builds, @Nullable ReadableConfig tm) {
+        if (tm == null || settings.memoryCheck() == MemoryCheck.OFF) {
+            return;
+        }
+        List<OffHeapBudgetCheck.Bound> bounds = new ArrayList<>();
+        if (builds) {
+            bounds.add(new OffHeapBudgetCheck.Bound(key, settings.maximumPageBytes()));
+        }
+        for (Entry entry : open) {
+            String table =
+                    entry.settings.plainPerSubtask()
+                            ? entry.key + " (plain, per subtask)"
+                            : entry.key;
+            bounds.add(new OffHeapBudgetCheck.Bound(table, entry.settings.maximumPageBytes()));
+        }
+        OffHeapBudgetCheck.check(
+                settings.memoryCheck(),
+                OffHeapBudgetCheck.budgetBytes(tm),
+                key,
+                bounds,
+                builds ? LOG::warn : warning -> {});
+    }
+
+    private Entry opened(Entry entry) {
+        open.add(entry);
+        boundBytes += entry.settings.maximumPageBytes();
+        return entry;
+    }
+
     private synchronized void release(Entry entry) {
         if (--entry.leases == 0) {
             entries.remove(entry.key, entry);
+            if (open.remove(entry)) {
+                boundBytes -= entry.settings.maximumPageBytes();
+            }
             entry.close();
         }
     }
@@ -138,8 +217,8 @@ public final class KilnCacheRegistry {
             this.settings = settings;
             this.io =
                     Executors.newFixedThreadPool(
-                            settings.ioThreads(), new ExecutorThreadFactory("kiln-io"));
-            this.allocator = new RootAllocator();
+                            settings.ioThreads(), KilnThreads.factory("kiln-io"));
+            this.allocator = KilnMemory.newAllocator("kiln-cache " + key, Long.MAX_VALUE);
             RangeReader storage = RangeReader.onFileSystem(io);
             RangeReader counted =
                     new RangeReader() {

@@ -18,6 +18,7 @@ import dev.kiln.flink.data.InvalidRowException;
 import dev.kiln.flink.data.RowDataConverter;
 import dev.kiln.flink.data.RowDataMemtable;
 import dev.kiln.flink.data.RowKeyExtractor;
+import dev.kiln.flink.runtime.KilnMemory;
 import dev.kiln.format.GenerationStats;
 import dev.kiln.table.Compaction;
 import dev.kiln.table.GenerationRef;
@@ -31,7 +32,6 @@ import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.RowType;
 
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -102,7 +102,7 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
         this.keys = new RowKeyExtractor(rowType, writeOptions.primaryKey());
         this.memtableBytes = memtableBytes;
         this.compaction = compaction;
-        this.allocator = new RootAllocator();
+        this.allocator = KilnMemory.newAllocator("kiln-writer", Long.MAX_VALUE);
         this.bucketCount = writeOptions.bucketCount();
         this.rowsWritten = metrics.counter(KilnSinkMetrics.ROWS_WRITTEN);
         this.generationsWritten = metrics.counter(KilnSinkMetrics.GENERATIONS_WRITTEN);

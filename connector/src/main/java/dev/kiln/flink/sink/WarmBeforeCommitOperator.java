@@ -16,6 +16,8 @@ package dev.kiln.flink.sink;
 
 import dev.kiln.flink.runtime.GenerationWarmerFactory;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
+import dev.kiln.flink.runtime.KilnMemory;
+import dev.kiln.flink.runtime.TaskManagerConfig;
 import dev.kiln.table.KilnTable;
 import dev.kiln.warm.GenerationFile;
 import dev.kiln.warm.WarmGate;
@@ -23,6 +25,7 @@ import dev.kiln.warm.WarmOutcome;
 
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
@@ -33,6 +36,7 @@ import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -41,6 +45,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -57,6 +62,10 @@ import java.util.concurrent.TimeUnit;
  * checkpoint protocol of the committables is untouched.
  *
  * <p>Runs on the task thread; warm completions, on storage or timer threads, only enqueue mails.
+ * The deadline wake-up is a timer of the operator's {@link ProcessingTimeService}, registered only
+ * while the operator waits and cancelled when it stops waiting; {@link #close} cancels it too, and
+ * closes the gates of the extra warmers (whose timers they own), so nothing of the operator stays
+ * scheduled after it closed.
  */
 final class WarmBeforeCommitOperator
         extends AbstractStreamOperator<CommittableMessage<WrittenGeneration>>
@@ -75,6 +84,7 @@ final class WarmBeforeCommitOperator
     private transient List<WarmGate> gates;
     private transient Set<Pending> pending;
     private transient long wakeUpAt;
+    private transient ScheduledFuture<?> wakeUp;
     private transient volatile int heldBack;
 
     private transient Histogram warmDuration;
@@ -106,11 +116,20 @@ final class WarmBeforeCommitOperator
         failed = metrics.counter(KilnSinkMetrics.WARM_FAILED);
         timedOut = metrics.counter(KilnSinkMetrics.WARM_TIMED_OUT);
         metrics.gauge(KilnSinkMetrics.HELD_BACK, () -> heldBack);
+        // Kiln's off-heap memory in this TaskManager, and the bound of its caches (docs/sink.md).
+        metrics.gauge(KilnSinkMetrics.OFF_HEAP_BYTES, (Gauge<Long>) KilnMemory::allocatedBytes);
+        KilnCacheRegistry registry = KilnCacheRegistry.instance();
+        metrics.gauge(KilnSinkMetrics.OFF_HEAP_BOUND_BYTES, (Gauge<Long>) registry::boundBytes);
         if (!settings.warming()) {
             return;
         }
         table = KilnTable.open(settings.tablePath());
-        lease = KilnCacheRegistry.instance().acquire(settings.tablePath(), settings.cache());
+        lease =
+                KilnCacheRegistry.instance()
+                        .acquire(
+                                settings.tablePath(),
+                                settings.cache(),
+                                TaskManagerConfig.of(getRuntimeContext()));
         gates.add(lease.cache().warmGate());
         for (GenerationWarmerFactory factory : settings.warmers()) {
             gates.add(
@@ -172,6 +191,16 @@ final class WarmBeforeCommitOperator
     @Override
     public void close() throws Exception {
         try {
+            cancelWakeUp();
+            // Closed (on failure, without finish): nothing waits for these any more.
+            pending = null;
+            if (gates != null) {
+                // The first is the shared cache's, closed with the cache by the last lease.
+                for (int i = 1; i < gates.size(); i++) {
+                    gates.get(i).close();
+                }
+                gates = null;
+            }
             if (lease != null) {
                 lease.close();
                 lease = null;
@@ -183,6 +212,9 @@ final class WarmBeforeCommitOperator
 
     /** Emits what settled, and waits (yielding) for the rest until it settles or times out. */
     private void emitAll() throws InterruptedException {
+        if (pending == null) {
+            return; // closed
+        }
         emitSettled();
         while (!pending.isEmpty()) {
             long deadline = Long.MAX_VALUE;
@@ -191,14 +223,44 @@ final class WarmBeforeCommitOperator
             }
             long wait = deadline - System.nanoTime();
             if (wait > 0) {
-                if (wakeUpAt != deadline) {
+                if (wakeUp == null || wakeUpAt != deadline) {
                     wakeUpAt = deadline;
-                    CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS)
-                            .execute(() -> wake("warm deadline"));
+                    scheduleWakeUp(wait);
                 }
                 mailbox.yield();
             }
             emitSettled();
+        }
+        cancelWakeUp();
+    }
+
+    /**
+     * Registers the deadline wake-up {@code waitNanos} from now, in the operator's processing time
+     * (whole milliseconds, rounded up), replacing the one registered before. It runs as a mail; if
+     * the processing-time clock ran ahead of {@link System#nanoTime()} and it finds the deadline
+     * not passed yet, {@link #emitAll} registers another.
+     */
+    private void scheduleWakeUp(long waitNanos) {
+        cancelWakeUp();
+        ProcessingTimeService time = getProcessingTimeService();
+        long waitMillis = (waitNanos + 999_999) / 1_000_000;
+        ScheduledFuture<?>[] registered = new ScheduledFuture<?>[1];
+        registered[0] =
+                time.registerTimer(
+                        time.getCurrentProcessingTime() + waitMillis,
+                        timestamp -> {
+                            if (wakeUp == registered[0]) {
+                                wakeUp = null;
+                            }
+                            emitSettledIfOpen();
+                        });
+        wakeUp = registered[0];
+    }
+
+    private void cancelWakeUp() {
+        if (wakeUp != null) {
+            wakeUp.cancel(false);
+            wakeUp = null;
         }
     }
 

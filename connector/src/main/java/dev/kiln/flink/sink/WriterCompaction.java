@@ -14,6 +14,8 @@
 
 package dev.kiln.flink.sink;
 
+import dev.kiln.flink.runtime.KilnMemory;
+import dev.kiln.io.KilnThreads;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.Compaction;
 import dev.kiln.table.CompactionPolicy;
@@ -27,10 +29,8 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
-import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -119,7 +119,7 @@ final class WriterCompaction implements AutoCloseable {
                 policy,
                 ownedBuckets(subtask, parallelism),
                 Executors.newSingleThreadExecutor(
-                        new ExecutorThreadFactory("kiln-compaction-" + subtask)),
+                        KilnThreads.factory("kiln-compaction-" + subtask)),
                 metrics);
     }
 
@@ -133,7 +133,7 @@ final class WriterCompaction implements AutoCloseable {
         this.ownsBucket = ownsBucket;
         this.ownsAny = IntStream.range(0, table.options().bucketCount()).anyMatch(ownsBucket::test);
         this.executor = executor;
-        this.allocator = new RootAllocator();
+        this.allocator = KilnMemory.newAllocator("kiln-compaction", Long.MAX_VALUE);
         // Reads run inline on the round's thread: it may block, and nothing else waits for it.
         this.compactor =
                 new Compactor(table, RangeReader.onFileSystem(Runnable::run), allocator, policy);

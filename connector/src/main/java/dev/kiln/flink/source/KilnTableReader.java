@@ -18,6 +18,7 @@ import dev.kiln.flink.data.FlinkArrowTypes;
 import dev.kiln.flink.data.KeyEncoder;
 import dev.kiln.flink.data.RowDataReader;
 import dev.kiln.format.LookupResult;
+import dev.kiln.io.KilnThreads;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.GenerationLookup;
 import dev.kiln.table.KilnTable;
@@ -29,7 +30,6 @@ import org.apache.flink.core.fs.Path;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.RowType;
 import org.apache.flink.util.CloseableIterator;
-import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -85,7 +85,7 @@ public final class KilnTableReader implements AutoCloseable {
         this.rowType = FlinkArrowTypes.toRowType(table.options().schema());
         this.keys = new KeyEncoder(table.options());
         this.rows = new RowDataReader(rowType);
-        this.io = Executors.newFixedThreadPool(2, new ExecutorThreadFactory("kiln-table-reader"));
+        this.io = Executors.newFixedThreadPool(2, KilnThreads.factory("kiln-table-reader"));
         this.ranges = RangeReader.onFileSystem(io);
         this.allocator = new RootAllocator();
     }

@@ -15,6 +15,7 @@
 package dev.kiln.flink.source;
 
 import dev.kiln.flink.data.RowDataReader;
+import dev.kiln.flink.runtime.KilnMemory;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.KilnTable;
 
@@ -27,7 +28,6 @@ import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.RowType;
 
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -51,7 +51,7 @@ final class ScanSourceReader implements SourceReader<RowData, BucketSplit> {
     private final int[] columns;
     private final RowDataReader rows;
     private final Deque<BucketSplit> pending = new ArrayDeque<>();
-    private final BufferAllocator allocator = new RootAllocator();
+    private final BufferAllocator allocator = KilnMemory.newAllocator("kiln-scan", Long.MAX_VALUE);
     private final RangeReader io = RangeReader.onFileSystem(Runnable::run);
 
     private KilnTable table;

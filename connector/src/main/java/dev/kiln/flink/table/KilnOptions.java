@@ -16,6 +16,7 @@ package dev.kiln.flink.table;
 
 import dev.kiln.flink.lookup.LookupOptions;
 import dev.kiln.flink.runtime.CacheSettings;
+import dev.kiln.flink.runtime.MemoryCheck;
 import dev.kiln.flink.sink.KilnSink;
 import dev.kiln.format.GenerationWriter;
 import dev.kiln.table.CompactionPolicy;
@@ -228,6 +229,19 @@ public final class KilnOptions {
                     .withDescription(
                             "Threads that run the shared cache's blocking storage requests.");
 
+    /**
+     * What an operator does when the TaskManager's cache bounds exceed its task off-heap memory.
+     */
+    public static final ConfigOption<MemoryCheck> CACHE_MEMORY_CHECK =
+            ConfigOptions.key(CacheSettings.MEMORY_CHECK_OPTION)
+                    .enumType(MemoryCheck.class)
+                    .defaultValue(CacheSettings.DEFAULT_MEMORY_CHECK)
+                    .withDescription(
+                            "At an operator's open, when the cache.page-bytes of the tables open"
+                                    + " in its TaskManager (this one included) add up to more than"
+                                    + " taskmanager.memory.task.off-heap.size: WARN logs it, FAIL"
+                                    + " fails the job, OFF checks nothing.");
+
     /** Lookup joins: asynchronous (the default) or synchronous lookup function. */
     public static final ConfigOption<Boolean> LOOKUP_ASYNC =
             ConfigOptions.key("lookup.async")
@@ -301,6 +315,7 @@ public final class KilnOptions {
                 CACHE_PAGE_BYTES,
                 CACHE_GENERATION_BYTES,
                 CACHE_IO_THREADS,
+                CACHE_MEMORY_CHECK,
                 LOOKUP_ASYNC,
                 LOOKUP_POLL_INTERVAL,
                 LOOKUP_WARM_BEFORE_SWAP,
@@ -388,6 +403,7 @@ public final class KilnOptions {
                 .maxConcurrentWarms(config.get(WARM_CONCURRENCY))
                 .warmDeadline(config.get(WARM_DEADLINE))
                 .ioThreads(config.get(CACHE_IO_THREADS))
+                .memoryCheck(config.get(CACHE_MEMORY_CHECK))
                 .build();
     }
 

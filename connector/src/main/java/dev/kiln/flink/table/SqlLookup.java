@@ -20,6 +20,7 @@ import dev.kiln.flink.lookup.LookupEngine;
 import dev.kiln.flink.lookup.LookupOptions;
 import dev.kiln.flink.lookup.SnapshotFollower;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
+import dev.kiln.flink.runtime.TaskManagerConfig;
 import dev.kiln.format.LookupResult;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableNotFoundException;
@@ -129,7 +130,12 @@ final class SqlLookup implements Serializable {
         for (int i = 0; i < extraKeyChecks.length; i++) {
             extraKeyEquality[i] = SqlEquality.of(producedType.getTypeAt(extraKeyChecks[i][1]));
         }
-        lease = KilnCacheRegistry.instance().acquire(declaration.path, options.cacheSettings());
+        lease =
+                KilnCacheRegistry.instance()
+                        .acquire(
+                                declaration.path,
+                                options.cacheSettings(),
+                                TaskManagerConfig.of(context));
         GenerationCache cache = lease.cache();
         follower =
                 new SnapshotFollower(

@@ -14,6 +14,8 @@
 
 package dev.kiln.flink.data;
 
+import dev.kiln.table.TableOptions;
+
 import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.types.DataType;
@@ -78,6 +80,21 @@ class FlinkArrowTypesTest {
         Schema schema = FlinkArrowTypes.toArrowSchema(ALL_TYPES, List.of("id"));
 
         assertThat(FlinkArrowTypes.toRowType(schema)).isEqualTo(ALL_TYPES);
+    }
+
+    @Test
+    void tableOptionsOfARowTypeNameNoArrowTypeAndRoundTrip() {
+        TableOptions options =
+                FlinkArrowTypes.tableOptions(ALL_TYPES, List.of("id")).bucketCount(3).build();
+
+        assertThat(options.primaryKey()).containsExactly("id");
+        assertThat(options.bucketCount()).isEqualTo(3);
+        assertThat(options.schema())
+                .isEqualTo(FlinkArrowTypes.toArrowSchema(ALL_TYPES, List.of("id")));
+        assertThat(FlinkArrowTypes.rowType(options)).isEqualTo(ALL_TYPES);
+        assertThatThrownBy(() -> FlinkArrowTypes.tableOptions(ALL_TYPES, List.of("nope")))
+                .isInstanceOf(ValidationException.class)
+                .hasMessageContaining("nope");
     }
 
     @Test

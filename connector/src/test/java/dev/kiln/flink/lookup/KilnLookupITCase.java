@@ -14,7 +14,9 @@
 
 package dev.kiln.flink.lookup;
 
+import dev.kiln.flink.runtime.CacheSettings;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
+import dev.kiln.flink.runtime.MemoryCheck;
 import dev.kiln.flink.sink.KilnSink;
 import dev.kiln.flink.sink.SinkTestData;
 import dev.kiln.table.KilnTable;
@@ -28,8 +30,10 @@ import org.apache.flink.api.java.tuple.Tuple3;
 import org.apache.flink.api.java.tuple.Tuple4;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.fs.Path;
@@ -41,8 +45,10 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.CloseableIterator;
+import org.apache.flink.util.ExceptionUtils;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -59,18 +65,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.LongStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Lookups in a MiniCluster job (RocksDB, checkpoints) interleaved with commits to the table: a map
  * before the lookup commits a new version every {@value #COMMIT_EVERY} probes.
  */
 class KilnLookupITCase {
+
+    /** The TaskManager's task off-heap memory: less than one table's default cache bound. */
+    private static final MemorySize TASK_OFF_HEAP = MemorySize.parse("64m");
 
     private static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
 
@@ -93,6 +104,11 @@ class KilnLookupITCase {
     private static final long KEYS = 160;
 
     private static volatile TestTable table;
+
+    private static final long MB = 1L << 20;
+
+    /** Holds the last probe of {@link #gaugesShowKilnsOffHeapMemoryWhileLookupsRun} back. */
+    private static volatile CountDownLatch lastProbe;
 
     @TempDir java.nio.file.Path dir;
 
@@ -338,6 +354,114 @@ class KilnLookupITCase {
         return names;
     }
 
+    /**
+     * The TaskManager declares 64 mb of task off-heap memory, less than a default cache (256 mb):
+     * with {@link MemoryCheck#FAIL} the job fails at the lookup function's open, naming both
+     * settings (Flink hands a {@code RichAsyncFunction} a wrapper of the operator's context).
+     */
+    @Test
+    void aCacheBoundOverTheTaskManagersTaskOffHeapFailsTheJobWithFail() throws Exception {
+        TestTable written = TestTable.create(dir.resolve("big"), 4);
+        try {
+            written.upsert(1, LongStream.range(0, 10).toArray());
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            KilnLookup.KeyFunction<Long> keyOf = id -> id;
+            AsyncDataStream.orderedWait(
+                            env.fromSequence(0, 9),
+                            KilnLookup.builder(written.root())
+                                    .options(
+                                            LookupOptions.builder()
+                                                    .cacheSettings(
+                                                            CacheSettings.builder()
+                                                                    .memoryCheck(MemoryCheck.FAIL)
+                                                                    .build())
+                                                    .build())
+                                    .keyOf(keyOf)
+                                    .build((id, row) -> id, Types.LONG),
+                            30,
+                            TimeUnit.SECONDS)
+                    .sinkTo(new DiscardingSink<>());
+            assertThatThrownBy(() -> env.execute("over budget"))
+                    .satisfies(
+                            e ->
+                                    assertThat(ExceptionUtils.stringifyException(e))
+                                            .contains(
+                                                    "IllegalConfigurationException: Kiln's page"
+                                                            + " caches")
+                                            .contains("cache.page-bytes = 256 mb")
+                                            .contains(
+                                                    "taskmanager.memory.task.off-heap.size = 64"
+                                                            + " mb")
+                                            .contains("cache.memory-check = FAIL"));
+            assertThat(KilnCacheRegistry.instance().openCaches()).isZero();
+        } finally {
+            written.close();
+        }
+    }
+
+    /**
+     * Kiln's off-heap memory in Flink's metrics: while a lookup job runs (its last probe held back
+     * by a latch), the lookup operator's {@code offHeapBytes} shows the pages its cache holds and
+     * {@code offHeapBoundBytes} the cache's bound (16 mb, within the TaskManager's 64 mb: {@link
+     * MemoryCheck#FAIL} lets it run).
+     */
+    @Test
+    void gaugesShowKilnsOffHeapMemoryWhileLookupsRun() throws Exception {
+        TestTable written = TestTable.create(dir.resolve("gauged"), 4);
+        lastProbe = new CountDownLatch(1);
+        JobClient job = null;
+        try {
+            written.upsert(1, LongStream.range(0, 500).toArray());
+            long probes = 1_000;
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.setParallelism(1);
+            env.disableOperatorChaining(); // the held probe must not block the lookup's task
+            DataStream<Long> ids =
+                    env.fromSequence(0, probes - 1)
+                            .map(
+                                    id -> {
+                                        if (id == probes - 1) {
+                                            lastProbe.await();
+                                        }
+                                        return id;
+                                    })
+                            .returns(Types.LONG);
+            KilnLookup.KeyFunction<Long> keyOf = id -> id;
+            DataStream<Long> answers =
+                    AsyncDataStream.orderedWait(
+                            ids,
+                            KilnLookup.builder(written.root())
+                                    .options(
+                                            LookupOptions.builder()
+                                                    .cacheSettings(
+                                                            CacheSettings.builder()
+                                                                    .maximumPageBytes(16 * MB)
+                                                                    .memoryCheck(MemoryCheck.FAIL)
+                                                                    .build())
+                                                    .build())
+                                    .keyOf(keyOf)
+                                    .build((id, row) -> row == null ? -1L : id, Types.LONG),
+                            30,
+                            TimeUnit.SECONDS);
+            CloseableIterator<Long> collected = answers.collectAsync();
+            job = env.executeAsync("gauged lookups");
+            for (long i = 0; i < probes - 1; i++) {
+                assertThat(collected.next()).isEqualTo(i < 500 ? i : -1L);
+            }
+            long bytes = sum(job.getJobID(), "offHeapBytes");
+            long bound = sum(job.getJobID(), "offHeapBoundBytes");
+            lastProbe.countDown();
+            collected.forEachRemaining(answer -> {});
+            job.getJobExecutionResult().get();
+
+            assertThat(bound).isEqualTo(16 * MB);
+            assertThat(bytes).isPositive().isLessThanOrEqualTo(bound);
+        } finally {
+            lastProbe.countDown();
+            written.close();
+        }
+    }
+
     /** The snippet of {@code docs/lookup.md}, run. */
     @Test
     void theDocumentedSnippetRuns() throws Exception {
@@ -431,6 +555,7 @@ class KilnLookupITCase {
             throw new UncheckedIOException(e);
         }
         config.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        config.set(TaskManagerOptions.TASK_OFF_HEAP_MEMORY, TASK_OFF_HEAP);
         return config;
     }
 }

@@ -14,6 +14,8 @@
 
 package dev.kiln.flink.lookup;
 
+import dev.kiln.KilnThreadsProbe;
+
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -84,5 +86,29 @@ class PollThreadTest {
 
         thread.stopNow();
         assertThat(interrupted.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void itsThreadKeepsNoJobLoaderAndEndsWhenStopped() throws Exception {
+        java.util.Set<Thread> before = KilnThreadsProbe.named("kiln-follower");
+        Semaphore polls = new Semaphore(0);
+        PollThread thread = new PollThread(polls::release);
+        java.net.URLClassLoader job = KilnThreadsProbe.jobClassLoader();
+        KilnThreadsProbe.withJobClassLoader(
+                job,
+                () -> {
+                    thread.start(Duration.ofHours(1));
+                    thread.pollSoon();
+                    return null;
+                });
+        assertThat(polls.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+        java.util.Set<Thread> started = KilnThreadsProbe.startedSince("kiln-follower", before);
+        assertThat(started).hasSize(1);
+        assertThat(started.iterator().next().getContextClassLoader())
+                .isNotSameAs(job)
+                .isSameAs(PollThread.class.getClassLoader());
+
+        thread.stopNow();
+        KilnThreadsProbe.assertTerminate(started);
     }
 }

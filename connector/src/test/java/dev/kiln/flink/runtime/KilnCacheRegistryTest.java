@@ -14,12 +14,30 @@
 
 package dev.kiln.flink.runtime;
 
+import dev.kiln.KilnThreadsProbe;
 import dev.kiln.warm.GenerationCache;
+import dev.kiln.warm.GenerationFile;
+import dev.kiln.warm.WarmOutcome;
 
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.IllegalConfigurationException;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.fs.Path;
+import org.apache.flink.testutils.logging.LoggerAuditingExtension;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
+
+import java.io.FileNotFoundException;
+import java.net.URLClassLoader;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -29,6 +47,96 @@ class KilnCacheRegistryTest {
     @TempDir java.nio.file.Path dir;
 
     private final KilnCacheRegistry registry = new KilnCacheRegistry();
+
+    @RegisterExtension
+    final LoggerAuditingExtension logs =
+            new LoggerAuditingExtension(KilnCacheRegistry.class, Level.WARN);
+
+    private static final long MB = 1L << 20;
+
+    @Test
+    void failOverTheTaskManagersOffHeapBudgetBuildsNothingAndNamesBothSettings() {
+        Configuration taskManager = taskOffHeap("100m");
+        CacheSettings fail =
+                CacheSettings.builder()
+                        .maximumPageBytes(64 * MB)
+                        .memoryCheck(MemoryCheck.FAIL)
+                        .build();
+        Path a = new Path(dir.resolve("a").toUri());
+        Path b = new Path(dir.resolve("b").toUri());
+        try (KilnCacheRegistry.Lease first = registry.acquire(a, fail, taskManager);
+                KilnCacheRegistry.Lease joined = registry.acquire(a, fail, taskManager)) {
+            assertThat(registry.boundBytes()).as("a shared cache counts once").isEqualTo(64 * MB);
+
+            assertThatThrownBy(() -> registry.acquire(b, fail, taskManager))
+                    .isInstanceOf(IllegalConfigurationException.class)
+                    .hasMessageContaining("may hold 128 mb off heap")
+                    .hasMessageContaining(
+                            "cache.page-bytes = 64 mb of the table file:" + dir.resolve("b"))
+                    .hasMessageContaining("taskmanager.memory.task.off-heap.size = 100 mb");
+            assertThat(registry.openCaches()).isOne();
+            assertThat(registry.boundBytes()).isEqualTo(64 * MB);
+
+            // Unknown TaskManager (a tool, a test) or OFF: nothing is checked.
+            registry.acquire(b, fail, null).close();
+            CacheSettings off =
+                    CacheSettings.builder()
+                            .maximumPageBytes(64 * MB)
+                            .memoryCheck(MemoryCheck.OFF)
+                            .build();
+            registry.acquire(b, off, taskManager).close();
+        }
+        assertThat(registry.openCaches()).isZero();
+        assertThat(registry.boundBytes()).isZero();
+        assertThat(logs.getMessages()).isEmpty();
+    }
+
+    @Test
+    void warnIsLoggedOnceByTheOpenThatBuildsTheCacheOverBudget() {
+        Configuration taskManager = taskOffHeap("300m");
+        Path a = new Path(dir.resolve("a").toUri());
+        Path b = new Path(dir.resolve("b").toUri());
+        CacheSettings small = CacheSettings.builder().maximumPageBytes(32 * MB).build();
+        CacheSettings plain =
+                CacheSettings.builder().maximumPageBytes(32 * MB).plainPerSubtask().build();
+        try (KilnCacheRegistry.Lease first =
+                        registry.acquire(a, CacheSettings.defaults(), taskManager);
+                KilnCacheRegistry.Lease own = registry.acquire(a, plain, taskManager)) {
+            assertThat(logs.getMessages()).as("288 mb fit in 300 mb").isEmpty();
+            assertThat(registry.boundBytes()).isEqualTo(288 * MB);
+            try (KilnCacheRegistry.Lease second = registry.acquire(b, small, taskManager);
+                    KilnCacheRegistry.Lease joined = registry.acquire(b, small, taskManager)) {
+                assertThat(second.cache()).isSameAs(joined.cache());
+                assertThat(registry.boundBytes()).isEqualTo(320 * MB);
+            }
+        }
+        assertThat(registry.boundBytes()).isZero();
+        assertThat(logs.getMessages())
+                .singleElement()
+                .asString()
+                .contains("may hold 320 mb off heap")
+                .contains("cache.page-bytes = 32 mb of the table file:" + dir.resolve("b"))
+                .contains("file:" + dir.resolve("a") + ": 256 mb")
+                .contains("file:" + dir.resolve("a") + " (plain, per subtask): 32 mb")
+                .contains("taskmanager.memory.task.off-heap.size = 300 mb")
+                .contains("cache.memory-check = WARN");
+    }
+
+    @Test
+    void kilnMemoryCountsWhatItsAllocatorsHold() {
+        long before = KilnMemory.allocatedBytes();
+        try (org.apache.arrow.memory.BufferAllocator allocator =
+                        KilnMemory.newAllocator("test", Long.MAX_VALUE);
+                org.apache.arrow.memory.ArrowBuf page = allocator.buffer(MB)) {
+            assertThat(KilnMemory.allocatedBytes() - before).isGreaterThanOrEqualTo(MB);
+        }
+    }
+
+    private static Configuration taskOffHeap(String size) {
+        Configuration config = new Configuration();
+        config.set(TaskManagerOptions.TASK_OFF_HEAP_MEMORY, MemorySize.parse(size));
+        return config;
+    }
 
     @Test
     void leasesOfOneTableShareOneCacheUntilTheLastIsClosed() {
@@ -109,5 +217,56 @@ class KilnCacheRegistryTest {
         assertThatThrownBy(() -> CacheSettings.builder().warmDeadline(java.time.Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("warmDeadline");
+    }
+
+    /**
+     * The registry is shared by every job of a TaskManager when Kiln is in {@code lib/}: the
+     * threads a job's task thread makes it start must not keep that job's class loader, and none
+     * outlives the last lease.
+     */
+    @Test
+    void threadsStartedForAJobKeepNoJobLoaderAndEndWithTheLastLease() throws Exception {
+        String warmTimer = "kiln-warm-gate";
+        Set<Thread> ioBefore = KilnThreadsProbe.named("kiln-io");
+        Set<Thread> timersBefore = KilnThreadsProbe.named(warmTimer);
+        Path table = new Path(dir.resolve("t").toUri());
+        Path missing = new Path(table, "missing.arrow");
+        URLClassLoader job = KilnThreadsProbe.jobClassLoader();
+
+        KilnCacheRegistry.Lease lease =
+                KilnThreadsProbe.withJobClassLoader(
+                        job,
+                        () -> {
+                            KilnCacheRegistry.Lease acquired =
+                                    registry.acquire(table, CacheSettings.defaults());
+                            GenerationCache cache = acquired.cache();
+                            assertThat(cache.open(missing))
+                                    .failsWithin(Duration.ofSeconds(10))
+                                    .withThrowableOfType(ExecutionException.class)
+                                    .withRootCauseInstanceOf(FileNotFoundException.class);
+                            assertThat(
+                                            cache.warmGate()
+                                                    .warm(new GenerationFile(missing, 1024))
+                                                    .get(10, TimeUnit.SECONDS))
+                                    .isEqualTo(WarmOutcome.FAILED);
+                            return acquired;
+                        });
+
+        Set<Thread> started = new HashSet<>(KilnThreadsProbe.startedSince("kiln-io", ioBefore));
+        assertThat(started).as("I/O threads").isNotEmpty();
+        Set<Thread> timers = KilnThreadsProbe.startedSince(warmTimer, timersBefore);
+        assertThat(timers).as("the warm gate's timer").hasSize(1);
+        started.addAll(timers);
+        assertThat(started)
+                .allSatisfy(
+                        t ->
+                                assertThat(t.getContextClassLoader())
+                                        .as(t.getName())
+                                        .isNotSameAs(job)
+                                        .isSameAs(KilnCacheRegistry.class.getClassLoader()));
+
+        lease.close();
+        assertThat(registry.openCaches()).isZero();
+        KilnThreadsProbe.assertTerminate(started);
     }
 }

@@ -14,6 +14,7 @@
 
 package dev.kiln.flink.sink;
 
+import dev.kiln.KilnThreadsProbe;
 import dev.kiln.flink.runtime.CacheSettings;
 import dev.kiln.flink.runtime.GenerationWarmerFactory;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
@@ -24,6 +25,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
 import org.apache.flink.streaming.api.connector.sink2.CommittableWithLineage;
+import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 
@@ -36,10 +38,13 @@ import org.junit.jupiter.api.io.TempDir;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The warm-before-commit step in Flink's operator harness, over real generations. */
 @Timeout(60)
@@ -230,5 +235,73 @@ class WarmBeforeCommitOperatorTest {
             assertThat(invocations).as("forgotten at the barrier").hasValue(2);
             harness.prepareSnapshotPreBarrier(2);
         }
+    }
+
+    /**
+     * The deadline wake-up is a timer of the operator's processing-time service (cancelled with the
+     * task), registered only while the operator waits: none is left once it stops waiting.
+     */
+    @Test
+    void theDeadlineWakeUpIsAnOperatorTimerCancelledWhenNothingWaits() throws Exception {
+        try (var harness = harness(Duration.ofMinutes(10), controlled())) {
+            harness.processElement(SinkFixtures.lineage(first, 0, 1), 0);
+            AtomicInteger timersWhileWaiting = new AtomicInteger(-1);
+            // Runs while the barrier waits (yielding to the mailbox) for the warm.
+            harness.getTaskMailbox()
+                    .put(
+                            new Mail(
+                                    () -> {
+                                        timersWhileWaiting.set(
+                                                harness.getProcessingTimeService()
+                                                        .getNumActiveTimers());
+                                        WARMS.get(table.resolve(first.path()).toString())
+                                                .complete(null);
+                                    },
+                                    TaskMailbox.MAX_PRIORITY,
+                                    "complete the warm"));
+            harness.prepareSnapshotPreBarrier(1);
+
+            assertThat(paths(harness.extractOutputValues())).containsExactly(first.path());
+            assertThat(timersWhileWaiting).as("a wake-up while waiting").hasValue(1);
+            assertThat(harness.getProcessingTimeService().getNumActiveTimers())
+                    .as("no wake-up once nothing waits")
+                    .isZero();
+        }
+    }
+
+    /**
+     * A task that fails while the step waits closes it without finishing it (as Flink does on
+     * failover): the wake-up is cancelled, and the extra warmers' gates are closed, leaving no
+     * timer thread of theirs and no warm running.
+     */
+    @Test
+    void closingWhileWaitingLeavesNoTimerNorThreadBehind() throws Exception {
+        Set<Thread> before = KilnThreadsProbe.named("kiln-warm-gate");
+        var harness = harness(Duration.ofMinutes(10), controlled());
+        harness.processElement(SinkFixtures.lineage(first, 0, 1), 0);
+        harness.getTaskMailbox()
+                .put(
+                        new Mail(
+                                () -> {
+                                    throw new IllegalStateException("injected task failure");
+                                },
+                                TaskMailbox.MAX_PRIORITY,
+                                "fail the task"));
+        assertThatThrownBy(() -> harness.prepareSnapshotPreBarrier(1))
+                .hasMessageContaining("injected task failure");
+        assertThat(harness.getProcessingTimeService().getNumActiveTimers()).isOne();
+        Set<Thread> timers = KilnThreadsProbe.startedSince("kiln-warm-gate", before);
+        assertThat(timers).as("the gates' timers hold the warm deadlines").isNotEmpty();
+
+        harness.getOperator().close();
+
+        assertThat(harness.getProcessingTimeService().getNumActiveTimers()).isZero();
+        assertThat(WARMS.get(table.resolve(first.path()).toString()))
+                .as("the extra warmer's warm was stopped")
+                .isCompletedExceptionally();
+        KilnThreadsProbe.assertTerminate(timers);
+        assertThat(KilnCacheRegistry.instance().openCaches()).isZero();
+        harness.close(); // finish and close of a closed step do nothing
+        assertThat(harness.extractOutputValues()).isEmpty();
     }
 }

@@ -60,7 +60,11 @@ class KilnSqlITCase {
                     new MiniClusterResourceConfiguration.Builder()
                             .setNumberTaskManagers(1)
                             .setNumberSlotsPerTaskManager(4)
+                            .setConfiguration(smallTaskOffHeap())
                             .build());
+
+    /** The TaskManager's task off-heap memory: less than one table's default cache bound. */
+    private static final String TASK_OFF_HEAP = "64 mb";
 
     private static final TypeInformation<Row> CUSTOMER =
             Types.ROW_NAMED(
@@ -600,6 +604,74 @@ class KilnSqlITCase {
                 "Table default_catalog.default_database.customers: a lookup join on a 'kiln'"
                         + " table must look up its whole primary key [id], but it looks up"
                         + " [tier]");
+    }
+
+    /**
+     * The TaskManager declares 64 mb of task off-heap memory, less than a default cache (256 mb):
+     * with {@code 'cache.memory-check' = 'FAIL'} the job fails at the open of the sink's warm step
+     * or of the lookup function (synchronous and asynchronous: Flink wraps their contexts
+     * differently), naming both settings; a cache within the budget runs.
+     */
+    @Test
+    void aCacheBoundOverTheTaskManagersTaskOffHeapFailsTheJobWithFail() throws Exception {
+        createCustomers("customers", "'bucket' = '4'");
+        insertChanges("customers", customer(RowKind.INSERT, 1, "ann", 1)); // WARN: runs
+        createOrders(1L);
+
+        createCustomers("failing_sink", "'cache.memory-check' = 'FAIL'", tablePath("customers"));
+        assertFailsOverBudget(
+                () -> insertChanges("failing_sink", customer(RowKind.INSERT, 2, "bob", 1)));
+        for (String async : List.of("true", "false")) {
+            String name = "failing_lookup_" + async;
+            createCustomers(
+                    name,
+                    "'cache.memory-check' = 'FAIL', 'lookup.async' = '" + async + "'",
+                    tablePath("customers"));
+            assertFailsOverBudget(
+                    () ->
+                            query(
+                                    "SELECT o.order_id, c.name FROM orders AS o JOIN "
+                                            + name
+                                            + " FOR SYSTEM_TIME AS OF o.proc_time AS c"
+                                            + " ON o.customer_id = c.id"));
+        }
+
+        createCustomers(
+                "fitting",
+                "'cache.memory-check' = 'FAIL', 'cache.page-bytes' = '32 mb'",
+                tablePath("customers"));
+        assertThat(
+                        query(
+                                "SELECT o.order_id, c.name FROM orders AS o JOIN fitting FOR"
+                                        + " SYSTEM_TIME AS OF o.proc_time AS c ON o.customer_id"
+                                        + " = c.id"))
+                .containsExactly(Row.of(0, "ann"));
+    }
+
+    private static void assertFailsOverBudget(
+            org.assertj.core.api.ThrowableAssert.ThrowingCallable job) {
+        assertThatThrownBy(job)
+                .satisfies(
+                        e ->
+                                assertThat(
+                                                org.apache.flink.util.ExceptionUtils
+                                                        .stringifyException(e))
+                                        .contains(
+                                                "IllegalConfigurationException: Kiln's page caches")
+                                        .contains("cache.page-bytes = 256 mb")
+                                        .contains(
+                                                "taskmanager.memory.task.off-heap.size = "
+                                                        + TASK_OFF_HEAP)
+                                        .contains("cache.memory-check = FAIL"));
+    }
+
+    private static org.apache.flink.configuration.Configuration smallTaskOffHeap() {
+        org.apache.flink.configuration.Configuration config =
+                new org.apache.flink.configuration.Configuration();
+        config.set(
+                org.apache.flink.configuration.TaskManagerOptions.TASK_OFF_HEAP_MEMORY,
+                org.apache.flink.configuration.MemorySize.parse(TASK_OFF_HEAP));
+        return config;
     }
 
     // ------------------------------------------------------------------------------------------
