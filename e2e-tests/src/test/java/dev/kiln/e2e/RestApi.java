@@ -166,6 +166,28 @@ final class RestApi {
         return values;
     }
 
+    /** The ids of the vertex's subtask metrics ({@code <subtask>.<operator>.<name>}). */
+    List<String> vertexMetricIds(String jobId, String vertexId)
+            throws IOException, InterruptedException {
+        List<String> ids = new ArrayList<>();
+        get("/jobs/" + jobId + "/vertices/" + vertexId + "/metrics")
+                .forEach(m -> ids.add(m.path("id").asText()));
+        return ids;
+    }
+
+    /** The values of the vertex's subtask metrics {@code ids}: id to value. */
+    Map<String, Double> vertexMetrics(String jobId, String vertexId, List<String> ids)
+            throws IOException, InterruptedException {
+        return values(
+                get(
+                        "/jobs/"
+                                + jobId
+                                + "/vertices/"
+                                + vertexId
+                                + "/metrics?get="
+                                + encode(String.join(",", ids))));
+    }
+
     /**
      * The metric ending with {@code suffix} summed per TaskManager: TaskManager id to the sum over
      * the subtasks it runs (of every vertex).

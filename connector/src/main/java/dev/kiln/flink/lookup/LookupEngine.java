@@ -460,7 +460,17 @@ public final class LookupEngine implements AutoCloseable {
             gauge(group, "pagesRead", cache, GenerationCache::pagesRead);
             gauge(group, "distinctPagesRead", cache, GenerationCache::distinctPagesRead);
             gauge(group, "storageRequests", lease, KilnCacheRegistry.Lease::storageRequests);
-            group.gauge("offHeapBytes", (Gauge<Long>) KilnMemory::allocatedBytes);
+            // A new Gauge object per subtask: a non-capturing method reference is one object
+            // for every subtask, and Flink's MetricQueryService (REST, web UI) keys its gauges by
+            // object, so all but one subtask's offHeapBytes would vanish there.
+            group.gauge(
+                    "offHeapBytes",
+                    new Gauge<Long>() {
+                        @Override
+                        public Long getValue() {
+                            return KilnMemory.allocatedBytes();
+                        }
+                    });
             KilnCacheRegistry registry = KilnCacheRegistry.instance();
             group.gauge("offHeapBoundBytes", (Gauge<Long>) registry::boundBytes);
         }

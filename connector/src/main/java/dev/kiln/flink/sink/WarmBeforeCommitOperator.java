@@ -117,7 +117,16 @@ final class WarmBeforeCommitOperator
         timedOut = metrics.counter(KilnSinkMetrics.WARM_TIMED_OUT);
         metrics.gauge(KilnSinkMetrics.HELD_BACK, () -> heldBack);
         // Kiln's off-heap memory in this TaskManager, and the bound of its caches (docs/sink.md).
-        metrics.gauge(KilnSinkMetrics.OFF_HEAP_BYTES, (Gauge<Long>) KilnMemory::allocatedBytes);
+        // A new Gauge object per subtask (not a non-capturing method reference, one object for
+        // all): Flink's MetricQueryService (REST, web UI) keys gauges by object.
+        metrics.gauge(
+                KilnSinkMetrics.OFF_HEAP_BYTES,
+                new Gauge<Long>() {
+                    @Override
+                    public Long getValue() {
+                        return KilnMemory.allocatedBytes();
+                    }
+                });
         KilnCacheRegistry registry = KilnCacheRegistry.instance();
         metrics.gauge(KilnSinkMetrics.OFF_HEAP_BOUND_BYTES, (Gauge<Long>) registry::boundBytes);
         if (!settings.warming()) {
