@@ -386,6 +386,16 @@ class KilnSinkITCase {
         assertThat(KilnTable.open(table).latestManifest().committed().values())
                 .as("the end of input commits under checkpoint 1, not an end-of-input marker")
                 .containsExactly(1L);
+
+        // Flink's MetricQueryService (REST, web UI) keys gauges by object: one object shared by
+        // the subtasks would show for one subtask only.
+        List<Object> offHeap =
+                METRICS.findMetrics(job, KilnSinkMetrics.OFF_HEAP_BYTES).entrySet().stream()
+                        .filter(e -> e.getKey().endsWith("." + KilnSinkMetrics.OFF_HEAP_BYTES))
+                        .map(e -> (Object) e.getValue())
+                        .toList();
+        assertThat(offHeap).as("the warm step's off-heap gauges, one per subtask").hasSize(2);
+        assertThat(offHeap.get(0)).isNotSameAs(offHeap.get(1));
     }
 
     @Test
