@@ -45,7 +45,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.Objects;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -547,69 +546,6 @@ public final class KilnClusterJob {
                                 + parsed);
             }
             return parsed;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Settings other
-                    && Objects.equals(table, other.table)
-                    && records == other.records
-                    && keys == other.keys
-                    && rate == other.rate
-                    && lookups == other.lookups
-                    && lookupRate == other.lookupRate
-                    && deleteEvery == other.deleteEvery
-                    && buckets == other.buckets
-                    && checkpointMillis == other.checkpointMillis
-                    && pollMillis == other.pollMillis
-                    && Objects.equals(jobName, other.jobName)
-                    && help == other.help;
-        }
-
-        @Override
-        public int hashCode() {
-            int h = Objects.hashCode(table);
-            h = 31 * h + Long.hashCode(records);
-            h = 31 * h + Long.hashCode(keys);
-            h = 31 * h + Long.hashCode(rate);
-            h = 31 * h + Boolean.hashCode(lookups);
-            h = 31 * h + Long.hashCode(lookupRate);
-            h = 31 * h + Integer.hashCode(deleteEvery);
-            h = 31 * h + Integer.hashCode(buckets);
-            h = 31 * h + Long.hashCode(checkpointMillis);
-            h = 31 * h + Long.hashCode(pollMillis);
-            h = 31 * h + Objects.hashCode(jobName);
-            h = 31 * h + Boolean.hashCode(help);
-            return h;
-        }
-
-        @Override
-        public String toString() {
-            return "Settings[table="
-                    + table
-                    + ", records="
-                    + records
-                    + ", keys="
-                    + keys
-                    + ", rate="
-                    + rate
-                    + ", lookups="
-                    + lookups
-                    + ", lookupRate="
-                    + lookupRate
-                    + ", deleteEvery="
-                    + deleteEvery
-                    + ", buckets="
-                    + buckets
-                    + ", checkpointMillis="
-                    + checkpointMillis
-                    + ", pollMillis="
-                    + pollMillis
-                    + ", jobName="
-                    + jobName
-                    + ", help="
-                    + help
-                    + "]";
         }
     }
 }

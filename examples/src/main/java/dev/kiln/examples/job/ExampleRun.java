@@ -44,7 +44,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 
@@ -115,67 +114,7 @@ public final class ExampleRun {
             CacheFigures cache,
             long[] all,
             long[] afterCommits,
-            long[] otherTimes) {
-        @Override
-        public boolean equals(Object o) {
-            // arrays by identity, as the generated equals compared them
-            return o instanceof Outcome other
-                    && startedMillis == other.startedMillis
-                    && Objects.equals(samples, other.samples)
-                    && Objects.equals(commitMillis, other.commitMillis)
-                    && coldReads == other.coldReads
-                    && storageRequests == other.storageRequests
-                    && lookups == other.lookups
-                    && hits == other.hits
-                    && Objects.equals(cache, other.cache)
-                    && Objects.equals(all, other.all)
-                    && Objects.equals(afterCommits, other.afterCommits)
-                    && Objects.equals(otherTimes, other.otherTimes);
-        }
-
-        @Override
-        public int hashCode() {
-            int h = Long.hashCode(startedMillis);
-            h = 31 * h + Objects.hashCode(samples);
-            h = 31 * h + Objects.hashCode(commitMillis);
-            h = 31 * h + Long.hashCode(coldReads);
-            h = 31 * h + Long.hashCode(storageRequests);
-            h = 31 * h + Long.hashCode(lookups);
-            h = 31 * h + Long.hashCode(hits);
-            h = 31 * h + Objects.hashCode(cache);
-            h = 31 * h + Objects.hashCode(all);
-            h = 31 * h + Objects.hashCode(afterCommits);
-            h = 31 * h + Objects.hashCode(otherTimes);
-            return h;
-        }
-
-        @Override
-        public String toString() {
-            return "Outcome[startedMillis="
-                    + startedMillis
-                    + ", samples="
-                    + samples
-                    + ", commitMillis="
-                    + commitMillis
-                    + ", coldReads="
-                    + coldReads
-                    + ", storageRequests="
-                    + storageRequests
-                    + ", lookups="
-                    + lookups
-                    + ", hits="
-                    + hits
-                    + ", cache="
-                    + cache
-                    + ", all="
-                    + all
-                    + ", afterCommits="
-                    + afterCommits
-                    + ", otherTimes="
-                    + otherTimes
-                    + "]";
-        }
-    }
+            long[] otherTimes) {}
 
     public Outcome run() throws Exception {
         LookupStats.reset();
@@ -338,41 +277,6 @@ public final class ExampleRun {
          */
         public double pagesPerRequest() {
             return storageRequests == 0 ? 0 : (double) pagesRead / storageRequests;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof CacheFigures other
-                    && pageLoads == other.pageLoads
-                    && pageJoins == other.pageJoins
-                    && pagesRead == other.pagesRead
-                    && distinctPagesRead == other.distinctPagesRead
-                    && storageRequests == other.storageRequests;
-        }
-
-        @Override
-        public int hashCode() {
-            int h = Long.hashCode(pageLoads);
-            h = 31 * h + Long.hashCode(pageJoins);
-            h = 31 * h + Long.hashCode(pagesRead);
-            h = 31 * h + Long.hashCode(distinctPagesRead);
-            h = 31 * h + Long.hashCode(storageRequests);
-            return h;
-        }
-
-        @Override
-        public String toString() {
-            return "CacheFigures[pageLoads="
-                    + pageLoads
-                    + ", pageJoins="
-                    + pageJoins
-                    + ", pagesRead="
-                    + pagesRead
-                    + ", distinctPagesRead="
-                    + distinctPagesRead
-                    + ", storageRequests="
-                    + storageRequests
-                    + "]";
         }
     }
 

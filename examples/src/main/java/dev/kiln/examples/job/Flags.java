@@ -19,7 +19,6 @@ import org.apache.flink.util.ParameterTool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -145,64 +144,5 @@ public record Flags(
                             + parsed);
         }
         return parsed;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof Flags other
-                && keys == other.keys
-                && rowsPerSecond == other.rowsPerSecond
-                && lookupsPerSecond == other.lookupsPerSecond
-                && seconds == other.seconds
-                && parallelism == other.parallelism
-                && buckets == other.buckets
-                && checkpointMillis == other.checkpointMillis
-                && pollMillis == other.pollMillis
-                && deleteEvery == other.deleteEvery
-                && Objects.equals(table, other.table)
-                && help == other.help;
-    }
-
-    @Override
-    public int hashCode() {
-        int h = Long.hashCode(keys);
-        h = 31 * h + Long.hashCode(rowsPerSecond);
-        h = 31 * h + Long.hashCode(lookupsPerSecond);
-        h = 31 * h + Long.hashCode(seconds);
-        h = 31 * h + Integer.hashCode(parallelism);
-        h = 31 * h + Integer.hashCode(buckets);
-        h = 31 * h + Long.hashCode(checkpointMillis);
-        h = 31 * h + Long.hashCode(pollMillis);
-        h = 31 * h + Integer.hashCode(deleteEvery);
-        h = 31 * h + Objects.hashCode(table);
-        h = 31 * h + Boolean.hashCode(help);
-        return h;
-    }
-
-    @Override
-    public String toString() {
-        return "Flags[keys="
-                + keys
-                + ", rowsPerSecond="
-                + rowsPerSecond
-                + ", lookupsPerSecond="
-                + lookupsPerSecond
-                + ", seconds="
-                + seconds
-                + ", parallelism="
-                + parallelism
-                + ", buckets="
-                + buckets
-                + ", checkpointMillis="
-                + checkpointMillis
-                + ", pollMillis="
-                + pollMillis
-                + ", deleteEvery="
-                + deleteEvery
-                + ", table="
-                + table
-                + ", help="
-                + help
-                + "]";
     }
 }

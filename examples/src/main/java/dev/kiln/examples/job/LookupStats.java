@@ -25,28 +25,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class LookupStats {
 
     /** One lookup: when it was issued (epoch ms) and how long it took (µs). */
-    public record Sample(long issuedAtMillis, long latencyMicros) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Sample other
-                    && issuedAtMillis == other.issuedAtMillis
-                    && latencyMicros == other.latencyMicros;
-        }
-
-        @Override
-        public int hashCode() {
-            return 31 * Long.hashCode(issuedAtMillis) + Long.hashCode(latencyMicros);
-        }
-
-        @Override
-        public String toString() {
-            return "Sample[issuedAtMillis="
-                    + issuedAtMillis
-                    + ", latencyMicros="
-                    + latencyMicros
-                    + "]";
-        }
-    }
+    public record Sample(long issuedAtMillis, long latencyMicros) {}
 
     static final LongAdder ANSWERS = new LongAdder();
     static final LongAdder FOUND = new LongAdder();
