@@ -212,6 +212,61 @@ public final class KilnTable {
         identity.check();
     }
 
+    /**
+     * Checks that this table is the one a reader read before, under identity {@code tableId} (a
+     * restored reader, say). No I/O.
+     *
+     * @param tableId the identity read before; {@code null} if unknown, which any table matches
+     * @throws TableReplacedException naming the root and both identities if this table has another
+     */
+    public void checkSameTable(@Nullable String tableId) throws TableReplacedException {
+        if (tableId != null && !tableId.equals(tableId())) {
+            throw new TableReplacedException(
+                    "the Kiln table at "
+                            + root()
+                            + " was replaced: this reader read table "
+                            + tableId
+                            + ", the table there now is "
+                            + tableId());
+        }
+    }
+
+    /**
+     * Returns the oldest retained version published at or after {@code epochMillis}, or the latest
+     * version plus one if none was (so a reader starting there reads only later versions). A
+     * version is timed by the time its manifest records, or, for a manifest of an older Kiln that
+     * records none, by its file's modification time. Costs a listing of the manifests and a read
+     * (or a status request) per probed version, about log2 of the versions retained.
+     */
+    public long firstVersionPublishedAtOrAfter(long epochMillis) throws IOException {
+        List<Long> versions = store.versions();
+        int low = 0;
+        int high = versions.size();
+        while (low < high) {
+            int middle = (low + high) >>> 1;
+            long published;
+            try {
+                published = publishedAtMillis(versions.get(middle));
+            } catch (FileNotFoundException | VersionExpiredException expiredMeanwhile) {
+                low = middle + 1;
+                continue;
+            }
+            if (published >= epochMillis) {
+                high = middle;
+            } else {
+                low = middle + 1;
+            }
+        }
+        return low < versions.size() ? versions.get(low) : latestVersion() + 1;
+    }
+
+    private long publishedAtMillis(long version) throws IOException {
+        long recorded = manifest(version).publishedAtMillis();
+        return recorded > 0
+                ? recorded
+                : store.fs().getFileStatus(paths.manifest(version)).getModificationTime();
+    }
+
     /** Returns the table's root. */
     public Path root() {
         return paths.root();
@@ -532,7 +587,9 @@ public final class KilnTable {
                         new ArrayList<>(live.values()),
                         retiredPaths,
                         committed,
-                        base.orphanCutoffMillis());
+                        base.orphanCutoffMillis(),
+                        commit.added().stream().map(GenerationRef::path).toList(),
+                        System.currentTimeMillis());
         store.publishVersion(next);
         return next;
     }

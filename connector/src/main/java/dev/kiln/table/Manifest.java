@@ -16,10 +16,14 @@ package dev.kiln.table;
 
 import org.apache.flink.annotation.Internal;
 
+import javax.annotation.Nullable;
+
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -36,6 +40,12 @@ import static java.util.Objects.requireNonNull;
  *     of an orphan cleanup that may delete unnamed files from this version on: a commit on this
  *     version refuses to add a file last modified before it, since cleanup may be deleting it; 0 if
  *     no cleanup has claimed one (see {@link KilnTable#removeOrphans})
+ * @param added the paths of the generations this version added with new rows, oldest first (a
+ *     subset of {@code generations}; compaction outputs are not among them, since they only rewrite
+ *     rows already published), or {@code null} if the manifest does not record them (written by an
+ *     older Kiln)
+ * @param publishedAtMillis when the publisher published this version (epoch milliseconds, its
+ *     clock), or 0 if the manifest does not record it (written by an older Kiln)
  */
 @Internal
 public record Manifest(
@@ -43,7 +53,9 @@ public record Manifest(
         List<GenerationRef> generations,
         List<String> retired,
         Map<String, Long> committed,
-        long orphanCutoffMillis) {
+        long orphanCutoffMillis,
+        @Nullable List<String> added,
+        long publishedAtMillis) {
 
     public Manifest {
         if (version < 0) {
@@ -52,6 +64,20 @@ public record Manifest(
         generations = List.copyOf(requireNonNull(generations, "generations"));
         retired = List.copyOf(requireNonNull(retired, "retired"));
         committed = Map.copyOf(requireNonNull(committed, "committed"));
+        added = added == null ? null : List.copyOf(added);
+    }
+
+    /**
+     * Returns a manifest that records neither what it added nor when it was published, as an older
+     * Kiln wrote them.
+     */
+    public Manifest(
+            long version,
+            List<GenerationRef> generations,
+            List<String> retired,
+            Map<String, Long> committed,
+            long orphanCutoffMillis) {
+        this(version, generations, retired, committed, orphanCutoffMillis, null, 0);
     }
 
     /** Returns a manifest that no orphan cleanup has claimed a cutoff in. */
@@ -60,7 +86,7 @@ public record Manifest(
             List<GenerationRef> generations,
             List<String> retired,
             Map<String, Long> committed) {
-        this(version, generations, retired, committed, 0);
+        this(version, generations, retired, committed, 0, null, 0);
     }
 
     /** Returns version 0 of a new table: nothing live. */
@@ -74,6 +100,40 @@ public record Manifest(
         for (int i = generations.size() - 1; i >= 0; i--) {
             if (generations.get(i).bucket() == bucket) {
                 result.add(generations.get(i));
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Returns the generations of {@code bucket} that hold this version's changes, newest first:
+     * those it added with new rows. Generations a compaction wrote hold no change (they rewrite
+     * rows already published), so a version that only compacts has none.
+     *
+     * @param previous the manifest of the version before this one; read only if this manifest does
+     *     not record what it added (written by an older Kiln), and then required
+     * @throws UnknownChangesException naming the version if it does not record what it added and
+     *     also retired generations, so its new generations cannot be told from compaction outputs
+     */
+    public List<GenerationRef> changesNewestFirst(int bucket, @Nullable Manifest previous)
+            throws UnknownChangesException {
+        Set<String> changed;
+        if (added != null) {
+            changed = new HashSet<>(added);
+        } else {
+            if (!retired.isEmpty()) {
+                throw new UnknownChangesException(version);
+            }
+            requireNonNull(previous, "previous");
+            changed = new HashSet<>();
+            generations.forEach(g -> changed.add(g.path()));
+            previous.generations.forEach(g -> changed.remove(g.path()));
+        }
+        List<GenerationRef> result = new ArrayList<>();
+        for (int i = generations.size() - 1; i >= 0; i--) {
+            GenerationRef generation = generations.get(i);
+            if (generation.bucket() == bucket && changed.contains(generation.path())) {
+                result.add(generation);
             }
         }
         return result;
@@ -115,7 +175,9 @@ public record Manifest(
                 && Objects.equals(generations, other.generations)
                 && Objects.equals(retired, other.retired)
                 && Objects.equals(committed, other.committed)
-                && orphanCutoffMillis == other.orphanCutoffMillis;
+                && orphanCutoffMillis == other.orphanCutoffMillis
+                && Objects.equals(added, other.added)
+                && publishedAtMillis == other.publishedAtMillis;
     }
 
     @Override
@@ -125,6 +187,8 @@ public record Manifest(
         h = 31 * h + Objects.hashCode(retired);
         h = 31 * h + Objects.hashCode(committed);
         h = 31 * h + Long.hashCode(orphanCutoffMillis);
+        h = 31 * h + Objects.hashCode(added);
+        h = 31 * h + Long.hashCode(publishedAtMillis);
         return h;
     }
 
@@ -140,6 +204,10 @@ public record Manifest(
                 + committed
                 + ", orphanCutoffMillis="
                 + orphanCutoffMillis
+                + ", added="
+                + added
+                + ", publishedAtMillis="
+                + publishedAtMillis
                 + "]";
     }
 }

@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A table's versions as files: reading manifest {@code N}, finding the latest version through the
@@ -119,6 +121,19 @@ final class ManifestStore {
             throw e;
         }
         return TableJson.readManifest(path, content, bucketCount);
+    }
+
+    /** Returns the versions whose manifests are present, ascending (one listing). */
+    List<Long> versions() throws IOException {
+        List<Long> versions = new ArrayList<>();
+        for (TableFiles.Entry entry : files.list(paths.root(), TablePaths.MANIFEST_DIR)) {
+            long version = TablePaths.manifestVersion(entry.name());
+            if (version >= 0) {
+                versions.add(version);
+            }
+        }
+        versions.sort(null);
+        return versions;
     }
 
     /** Returns the oldest version whose manifest is present, or -1 if none is. */

@@ -200,7 +200,9 @@ final class OrphanRemoval {
                             latest.generations(),
                             List.of(),
                             latest.committed(),
-                            cutoff);
+                            cutoff,
+                            List.of(),
+                            System.currentTimeMillis());
             try {
                 store.publishVersion(claim);
                 return;

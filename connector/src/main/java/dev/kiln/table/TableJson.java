@@ -231,6 +231,11 @@ final class TableJson {
                 // Written before cleanups claimed cutoffs: none was claimed.
                 fields.put("orphanCutoffMillis", 0L);
             }
+            if (body.get("manifest") instanceof ObjectNode fields
+                    && !fields.has("publishedAtMillis")) {
+                // Written before manifests recorded their time (nor what they added: null).
+                fields.put("publishedAtMillis", 0L);
+            }
             ManifestFile file = MAPPER.treeToValue(body, ManifestFile.class);
             checkFormatVersion(path, file.formatVersion());
             manifest = file.manifest();

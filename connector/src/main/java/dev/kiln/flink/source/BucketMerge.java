@@ -55,6 +55,7 @@ final class BucketMerge implements AutoCloseable {
     private final int[] columns;
     private final PriorityQueue<Cursor> heap = new PriorityQueue<>(ORDER);
     private final List<Cursor> cursors = new ArrayList<>();
+    private boolean deleted;
 
     /**
      * Opens the generations of {@code bucket} in {@code manifest} (one open each, at most two range
@@ -71,11 +72,28 @@ final class BucketMerge implements AutoCloseable {
             BufferAllocator allocator,
             int[] columns)
             throws IOException {
+        this(table, manifest.newestFirst(bucket), io, allocator, columns);
+    }
+
+    /**
+     * Opens {@code newestFirst}, generations of one bucket with the newest first (one open each, at
+     * most two range reads), and positions each on its first row.
+     *
+     * @param columns the positions of the columns {@link #next} returns
+     * @throws IOException if a generation cannot be opened or read (corrupt, missing)
+     */
+    BucketMerge(
+            KilnTable table,
+            List<GenerationRef> newestFirst,
+            RangeReader io,
+            BufferAllocator allocator,
+            int[] columns)
+            throws IOException {
         this.allocator = allocator;
         this.columns = columns.clone();
         try {
             int age = 0;
-            for (GenerationRef ref : manifest.newestFirst(bucket)) {
+            for (GenerationRef ref : newestFirst) {
                 Generation generation =
                         join(Generation.open(io, table.resolve(ref.path()), ref.sizeBytes()));
                 Cursor cursor = new Cursor(generation, age++);
@@ -97,24 +115,43 @@ final class BucketMerge implements AutoCloseable {
      * @throws IOException if a page cannot be read or is corrupt
      */
     List<Object> next() throws IOException {
-        while (!heap.isEmpty()) {
-            Cursor top = heap.poll();
-            byte[] key = top.key;
-            List<Object> values = top.page.kind(top.row) == RowKind.DELETE ? null : top.values();
-            if (top.advance()) {
-                heap.add(top);
-            }
-            while (!heap.isEmpty() && KeyCodec.compare(heap.peek().key, key) == 0) {
-                Cursor older = heap.poll();
-                if (older.advance()) {
-                    heap.add(older);
-                }
-            }
-            if (values != null) {
-                return values;
+        List<Object> values;
+        do {
+            values = nextChange();
+        } while (values != null && deleted);
+        return values;
+    }
+
+    /**
+     * Returns the values of the newest row of the next key, a tombstone included ({@link
+     * #deleted()} then says so, and only the key columns' values mean anything), or {@code null}
+     * when the generations have no more.
+     *
+     * @throws IOException if a page cannot be read or is corrupt
+     */
+    List<Object> nextChange() throws IOException {
+        if (heap.isEmpty()) {
+            return null;
+        }
+        Cursor top = heap.poll();
+        byte[] key = top.key;
+        deleted = top.page.kind(top.row) == RowKind.DELETE;
+        List<Object> values = top.values();
+        if (top.advance()) {
+            heap.add(top);
+        }
+        while (!heap.isEmpty() && KeyCodec.compare(heap.peek().key, key) == 0) {
+            Cursor older = heap.poll();
+            if (older.advance()) {
+                heap.add(older);
             }
         }
-        return null;
+        return values;
+    }
+
+    /** Returns whether the row {@link #nextChange()} returned last is a tombstone. */
+    boolean deleted() {
+        return deleted;
     }
 
     /** Releases the pages held. Idempotent. */

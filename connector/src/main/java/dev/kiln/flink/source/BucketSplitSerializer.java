@@ -23,12 +23,13 @@ import org.apache.flink.core.memory.DataOutputView;
 import java.io.IOException;
 
 /**
- * Serializes {@link BucketSplit}s. Version 1: bucket (int), table version (long), rows emitted
- * (long). Stateless and thread-safe.
+ * Serializes {@link BucketSplit}s. Version 2 holds the whole position; version 1 (the bounded scan
+ * before the source followed versions: bucket, version, rows emitted) is read as a split emitting
+ * the full snapshot of its version and stopping there.
  */
 final class BucketSplitSerializer implements SimpleVersionedSerializer<BucketSplit> {
 
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     @Override
     public int getVersion() {
@@ -37,7 +38,7 @@ final class BucketSplitSerializer implements SimpleVersionedSerializer<BucketSpl
 
     @Override
     public byte[] serialize(BucketSplit split) throws IOException {
-        DataOutputSerializer out = new DataOutputSerializer(20);
+        DataOutputSerializer out = new DataOutputSerializer(64);
         write(split, out);
         return out.getCopyOfBuffer();
     }
@@ -46,7 +47,7 @@ final class BucketSplitSerializer implements SimpleVersionedSerializer<BucketSpl
     public BucketSplit deserialize(int version, byte[] serialized) throws IOException {
         checkVersion(version, "split");
         DataInputDeserializer in = new DataInputDeserializer(serialized);
-        BucketSplit split = read(in);
+        BucketSplit split = read(version, in);
         if (in.available() != 0) {
             throw new IOException(
                     "a serialized Kiln split has " + in.available() + " bytes past its end");
@@ -57,33 +58,54 @@ final class BucketSplitSerializer implements SimpleVersionedSerializer<BucketSpl
     static void write(BucketSplit split, DataOutputView out) throws IOException {
         out.writeInt(split.bucket());
         out.writeLong(split.version());
+        out.writeBoolean(split.snapshot());
         out.writeLong(split.rowsEmitted());
+        out.writeLong(split.stopVersion());
+        out.writeBoolean(split.tableId() != null);
+        if (split.tableId() != null) {
+            out.writeUTF(split.tableId());
+        }
     }
 
-    static BucketSplit read(DataInputView in) throws IOException {
+    static BucketSplit read(int version, DataInputView in) throws IOException {
         int bucket = in.readInt();
-        long version = in.readLong();
-        long rows = in.readLong();
-        if (bucket < 0 || version < 0 || rows < 0) {
+        long position = in.readLong();
+        boolean snapshot = true;
+        long rows;
+        long stop = position;
+        String tableId = null;
+        if (version == 1) {
+            rows = in.readLong();
+        } else {
+            snapshot = in.readBoolean();
+            rows = in.readLong();
+            stop = in.readLong();
+            if (in.readBoolean()) {
+                tableId = in.readUTF();
+            }
+        }
+        if (bucket < 0 || position < 0 || rows < 0 || stop < 0) {
             throw new IOException(
                     "a serialized Kiln split is invalid: bucket "
                             + bucket
                             + ", version "
-                            + version
+                            + position
                             + ", rows emitted "
-                            + rows);
+                            + rows
+                            + ", stop version "
+                            + stop);
         }
-        return new BucketSplit(bucket, version, rows);
+        return new BucketSplit(bucket, position, snapshot, rows, stop, tableId);
     }
 
     static void checkVersion(int version, String what) throws IOException {
-        if (version != VERSION) {
+        if (version < 1 || version > VERSION) {
             throw new IOException(
-                    "cannot read a Kiln scan "
+                    "cannot read a Kiln source "
                             + what
                             + " of serializer version "
                             + version
-                            + " (this reader supports "
+                            + " (this reader supports 1 to "
                             + VERSION
                             + ")");
         }

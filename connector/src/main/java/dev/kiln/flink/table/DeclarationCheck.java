@@ -15,7 +15,7 @@
 package dev.kiln.flink.table;
 
 import dev.kiln.flink.data.FlinkArrowTypes;
-import dev.kiln.flink.source.KilnScanSource;
+import dev.kiln.flink.source.KilnSource;
 import dev.kiln.table.TableOptions;
 
 import org.apache.flink.core.fs.Path;
@@ -35,7 +35,7 @@ import java.util.List;
  * the lookup when they open the table at runtime, which may have been created since. Immutable and
  * serializable.
  */
-final class DeclarationCheck implements KilnScanSource.TableCheck {
+final class DeclarationCheck implements KilnSource.TableCheck {
 
     private static final long serialVersionUID = 1L;
 

@@ -15,7 +15,7 @@
 package dev.kiln.flink.table;
 
 import dev.kiln.flink.data.RowKeyExtractor;
-import dev.kiln.flink.source.KilnScanSource;
+import dev.kiln.flink.source.KilnSource;
 import dev.kiln.table.TableOptions;
 
 import org.apache.flink.annotation.Internal;
@@ -42,8 +42,9 @@ import java.util.Optional;
 import java.util.stream.IntStream;
 
 /**
- * The {@code 'kiln'} connector as a source: a bounded scan of the latest version ({@link
- * KilnScanSource}) and a lookup source for lookup joins (asynchronous by default, {@code
+ * The {@code 'kiln'} connector as a source: a scan ({@link KilnSource}: by default a bounded,
+ * insert-only scan of the latest version; with {@code 'scan.mode'} an upsert changelog that follows
+ * the table's versions) and a lookup source for lookup joins (asynchronous by default, {@code
  * 'lookup.async' = 'false'} for synchronous), with projection pushdown for both and a custom
  * shuffle of the lookup input by bucket (bucket {@code b} to lookup subtask {@code b %
  * parallelism}, as the sink's writers) when the query asks for it with the {@code LOOKUP} hint's
@@ -88,13 +89,29 @@ public final class KilnDynamicTableSource
 
     @Override
     public ChangelogMode getChangelogMode() {
-        return ChangelogMode.insertOnly();
+        return table.options.get(KilnOptions.SCAN_MODE) == ScanMode.SNAPSHOT
+                ? ChangelogMode.insertOnly()
+                : ChangelogMode.upsert(false);
     }
 
     @Override
     public ScanRuntimeProvider getScanRuntimeProvider(ScanContext context) {
-        return SourceProvider.of(
-                new KilnScanSource(table.check().path, table.check(), producedType(), columns));
+        KilnSource.Builder source =
+                KilnSource.builder(table.check().path)
+                        .rowType(table.rowType)
+                        .projection(columns)
+                        .check(table.check())
+                        .pollInterval(table.options.get(KilnOptions.SCAN_POLL_INTERVAL))
+                        .onVersionExpired(table.options.get(KilnOptions.SCAN_ON_VERSION_EXPIRED));
+        if (table.options.get(KilnOptions.SCAN_MODE) == ScanMode.SNAPSHOT) {
+            source.stoppingAtLatest();
+        } else {
+            source.startingFrom(KilnOptions.startingPosition(table.options));
+            if (table.options.get(KilnOptions.SCAN_BOUNDED)) {
+                source.stoppingAtLatest();
+            }
+        }
+        return SourceProvider.of(source.build());
     }
 
     @Override

@@ -18,6 +18,8 @@ import dev.kiln.flink.lookup.LookupOptions;
 import dev.kiln.flink.runtime.CacheSettings;
 import dev.kiln.flink.runtime.MemoryCheck;
 import dev.kiln.flink.sink.KilnSink;
+import dev.kiln.flink.source.OnVersionExpired;
+import dev.kiln.flink.source.StartingPosition;
 import dev.kiln.format.GenerationWriter;
 import dev.kiln.table.CompactionPolicy;
 import dev.kiln.table.TableOptions;
@@ -294,6 +296,65 @@ public final class KilnOptions {
                             "How long the first queued lookup waits for others to join its batch;"
                                     + " 0 batches what queued meanwhile, with no timer.");
 
+    /** What a scan reads: a bounded snapshot (default) or a changelog that follows the table. */
+    public static final ConfigOption<ScanMode> SCAN_MODE =
+            ConfigOptions.key("scan.mode")
+                    .enumType(ScanMode.class)
+                    .defaultValue(ScanMode.SNAPSHOT)
+                    .withDescription(
+                            "snapshot: a bounded scan of the latest version (insert-only);"
+                                    + " latest-full: its full snapshot, then every later change;"
+                                    + " latest: only later changes; from-version: the changes of"
+                                    + " scan.version and later; from-timestamp: of the versions"
+                                    + " published at or after scan.timestamp-millis. All but"
+                                    + " snapshot read an upsert changelog.");
+
+    /** The first version whose changes {@code from-version} reads. */
+    public static final ConfigOption<Long> SCAN_VERSION =
+            ConfigOptions.key("scan.version")
+                    .longType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "With scan.mode = from-version: the first version whose changes are"
+                                    + " read (≥ 0).");
+
+    /** The time from which {@code from-timestamp} reads. */
+    public static final ConfigOption<Long> SCAN_TIMESTAMP_MILLIS =
+            ConfigOptions.key("scan.timestamp-millis")
+                    .longType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "With scan.mode = from-timestamp: read the changes of the versions"
+                                    + " published at or after this time (epoch milliseconds).");
+
+    /** Stop a changelog scan at the version latest when the job starts. */
+    public static final ConfigOption<Boolean> SCAN_BOUNDED =
+            ConfigOptions.key("scan.bounded")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Make a changelog scan bounded: it ends at the version latest when the"
+                                    + " job first starts.");
+
+    /** How often a changelog scan looks for a new version. */
+    public static final ConfigOption<Duration> SCAN_POLL_INTERVAL =
+            ConfigOptions.key("scan.poll-interval")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(1))
+                    .withDescription("How often a changelog scan looks for a new version.");
+
+    /** What a changelog scan does when the next version it must read has expired. */
+    public static final ConfigOption<OnVersionExpired> SCAN_ON_VERSION_EXPIRED =
+            ConfigOptions.key("scan.on-version-expired")
+                    .enumType(OnVersionExpired.class)
+                    .defaultValue(OnVersionExpired.FAIL)
+                    .withDescription(
+                            "When the next version a changelog scan must read has expired: FAIL"
+                                    + " fails with VersionExpiredException naming it;"
+                                    + " REREAD_LATEST reads the bucket's latest full snapshot"
+                                    + " again (keys deleted meanwhile are not deleted downstream)"
+                                    + " and counts it in the expiredRereads metric.");
+
     /** The options that need no value (the factory's {@code optionalOptions}), in docs order. */
     static List<ConfigOption<?>> optional() {
         return List.of(
@@ -321,7 +382,13 @@ public final class KilnOptions {
                 LOOKUP_WARM_BEFORE_SWAP,
                 LOOKUP_WARM_DEADLINE,
                 LOOKUP_BATCH_MAX_SIZE,
-                LOOKUP_BATCH_WINDOW);
+                LOOKUP_BATCH_WINDOW,
+                SCAN_MODE,
+                SCAN_VERSION,
+                SCAN_TIMESTAMP_MILLIS,
+                SCAN_BOUNDED,
+                SCAN_POLL_INTERVAL,
+                SCAN_ON_VERSION_EXPIRED);
     }
 
     /** Every option, required first, in the order {@code docs/sql.md} lists them. */
@@ -392,6 +459,43 @@ public final class KilnOptions {
         positive(CACHE_PAGE_BYTES, config.get(CACHE_PAGE_BYTES).getBytes());
         positive(CACHE_GENERATION_BYTES, config.get(CACHE_GENERATION_BYTES).getBytes());
         positive(config, CACHE_IO_THREADS);
+        positive(config, SCAN_POLL_INTERVAL);
+        ScanMode mode = config.get(SCAN_MODE);
+        if (mode == ScanMode.FROM_VERSION) {
+            long version =
+                    config.getOptional(SCAN_VERSION)
+                            .orElseThrow(
+                                    () ->
+                                            invalid(
+                                                    SCAN_VERSION,
+                                                    "(none)",
+                                                    "must be set when 'scan.mode' ="
+                                                            + " 'from-version'"));
+            if (version < 0) {
+                throw invalid(SCAN_VERSION, version, "must not be negative");
+            }
+        }
+        if (mode == ScanMode.FROM_TIMESTAMP
+                && config.getOptional(SCAN_TIMESTAMP_MILLIS).isEmpty()) {
+            throw invalid(
+                    SCAN_TIMESTAMP_MILLIS,
+                    "(none)",
+                    "must be set when 'scan.mode' = 'from-timestamp'");
+        }
+    }
+
+    /** Returns where a changelog scan starts, by {@code 'scan.mode'} (not {@code snapshot}). */
+    static StartingPosition startingPosition(ReadableConfig config) {
+        switch (config.get(SCAN_MODE)) {
+            case LATEST:
+                return StartingPosition.latest();
+            case FROM_VERSION:
+                return StartingPosition.fromVersion(config.get(SCAN_VERSION));
+            case FROM_TIMESTAMP:
+                return StartingPosition.fromTimestamp(config.get(SCAN_TIMESTAMP_MILLIS));
+            default:
+                return StartingPosition.fullThenFollow();
+        }
     }
 
     /** Returns the shared cache's settings the options describe. */

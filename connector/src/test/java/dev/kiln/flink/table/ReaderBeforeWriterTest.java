@@ -16,16 +16,21 @@ package dev.kiln.flink.table;
 
 import dev.kiln.flink.data.FlinkArrowTypes;
 import dev.kiln.flink.lookup.LookupOptions;
-import dev.kiln.flink.source.KilnScanSource;
+import dev.kiln.flink.source.BucketSplit;
+import dev.kiln.flink.source.KilnEnumeratorState;
+import dev.kiln.flink.source.KilnSource;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableOptions;
 
+import org.apache.flink.api.connector.source.SplitEnumerator;
+import org.apache.flink.connector.testutils.source.reader.TestingSplitEnumeratorContext;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.util.MockStreamingRuntimeContext;
 import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.util.ExceptionUtils;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,11 +38,14 @@ import org.junit.jupiter.api.io.TempDir;
 import javax.annotation.Nullable;
 
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.BiConsumer;
 import java.util.function.IntPredicate;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * A SQL reader planned before the table's first writer: its scan of no table is empty, and the
@@ -60,41 +68,76 @@ class ReaderBeforeWriterTest {
 
     @TempDir java.nio.file.Path dir;
 
-    // The enumerators below are built and inspected, never asked for splits: they need no context.
-
     @Test
     void aScanOfNoTableHasNoSplitsAndCreatesNothing() throws Exception {
-        KilnScanSource scan =
-                new KilnScanSource(path(), declared(DECLARED, null), DECLARED, new int[] {0, 1});
-        assertThat(scan.createEnumerator(null).snapshotState(1).remaining()).isEmpty();
+        TestingSplitEnumeratorContext<BucketSplit> context = new TestingSplitEnumeratorContext<>(1);
+        context.registerReader(0, "localhost");
+        try (SplitEnumerator<BucketSplit, KilnEnumeratorState> enumerator =
+                scan(DECLARED, null).createEnumerator(context)) {
+            enumerator.start();
+            context.getExecutorService().triggerPeriodicScheduledTasks();
+            assertThat(enumerator.snapshotState(1))
+                    .isEqualTo(new KilnEnumeratorState(List.of(), true));
+            assertThat(context.getSplitAssignments().get(0).hasReceivedNoMoreSplitsSignal())
+                    .isTrue();
+        }
         assertThat(dir.resolve("t")).doesNotExist();
     }
 
     @Test
     void aScanChecksATableCreatedSincePlanning() throws Exception {
         create(OTHER, 4);
-        assertThatThrownBy(
-                        () ->
-                                new KilnScanSource(
-                                                path(),
-                                                declared(DECLARED, null),
-                                                DECLARED,
-                                                new int[] {0, 1})
-                                        .createEnumerator(null))
+        assertThat(pollFailure(scan(DECLARED, null)))
                 .isInstanceOf(ValidationException.class)
                 .hasMessage(
                         "Table c.d.t does not match the Kiln table at "
                                 + path()
                                 + ": column 'name' has type INT in the table, but STRING is"
                                 + " declared");
-
-        assertThatThrownBy(
-                        () ->
-                                new KilnScanSource(
-                                                path(), declared(OTHER, 8), OTHER, new int[] {0, 1})
-                                        .createEnumerator(null))
+        assertThat(pollFailure(scan(OTHER, 8)))
                 .isInstanceOf(ValidationException.class)
                 .hasMessageEndingWith(": the table has 4 buckets, but 'bucket' = '8' is declared");
+    }
+
+    private KilnSource scan(RowType rowType, @Nullable Integer buckets) {
+        return KilnSource.builder(path())
+                .rowType(rowType)
+                .check(declared(rowType, buckets))
+                .stoppingAtLatest()
+                .build();
+    }
+
+    /**
+     * Runs the enumerator's first poll and returns the cause of the failure its handler raises
+     * (which fails the job in a real coordinator).
+     */
+    private static Throwable pollFailure(KilnSource source) throws Exception {
+        TestingSplitEnumeratorContext<BucketSplit> context =
+                new TestingSplitEnumeratorContext<>(1) {
+                    @Override
+                    public <T> void callAsync(
+                            Callable<T> callable,
+                            BiConsumer<T, Throwable> handler,
+                            long initialDelay,
+                            long period) {
+                        T result = null;
+                        Throwable error = null;
+                        try {
+                            result = callable.call();
+                        } catch (Throwable t) {
+                            error = t;
+                        }
+                        handler.accept(result, error);
+                    }
+                };
+        try (SplitEnumerator<BucketSplit, KilnEnumeratorState> enumerator =
+                source.createEnumerator(context)) {
+            Throwable failure = catchThrowable(enumerator::start);
+            assertThat(failure).as("the poll fails the job").isNotNull();
+            return ExceptionUtils.findThrowable(failure, ValidationException.class)
+                    .map(Throwable.class::cast)
+                    .orElse(failure);
+        }
     }
 
     @Test

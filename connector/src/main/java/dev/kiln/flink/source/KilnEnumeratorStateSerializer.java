@@ -23,11 +23,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Serializes {@link ScanEnumeratorState}. Version 1: the number of splits (int), then each split as
- * {@link BucketSplitSerializer} version 1 writes it. Stateless and thread-safe.
+ * Serializes {@link KilnEnumeratorState}. Version 1 (the bounded scan's remaining splits) is read
+ * as state whose splits were made.
  */
-final class ScanEnumeratorStateSerializer
-        implements SimpleVersionedSerializer<ScanEnumeratorState> {
+final class KilnEnumeratorStateSerializer
+        implements SimpleVersionedSerializer<KilnEnumeratorState> {
 
     @Override
     public int getVersion() {
@@ -35,26 +35,28 @@ final class ScanEnumeratorStateSerializer
     }
 
     @Override
-    public byte[] serialize(ScanEnumeratorState state) throws IOException {
-        DataOutputSerializer out = new DataOutputSerializer(4 + 20 * state.remaining().size());
-        out.writeInt(state.remaining().size());
-        for (BucketSplit split : state.remaining()) {
+    public byte[] serialize(KilnEnumeratorState state) throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(8 + 64 * state.unassigned().size());
+        out.writeBoolean(state.splitsCreated());
+        out.writeInt(state.unassigned().size());
+        for (BucketSplit split : state.unassigned()) {
             BucketSplitSerializer.write(split, out);
         }
         return out.getCopyOfBuffer();
     }
 
     @Override
-    public ScanEnumeratorState deserialize(int version, byte[] serialized) throws IOException {
+    public KilnEnumeratorState deserialize(int version, byte[] serialized) throws IOException {
         BucketSplitSerializer.checkVersion(version, "enumerator state");
         DataInputDeserializer in = new DataInputDeserializer(serialized);
+        boolean created = version == 1 || in.readBoolean();
         int count = in.readInt();
         if (count < 0 || count > serialized.length / 20) {
             throw new IOException("a serialized Kiln enumerator state claims " + count + " splits");
         }
         List<BucketSplit> splits = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            splits.add(BucketSplitSerializer.read(in));
+            splits.add(BucketSplitSerializer.read(version, in));
         }
         if (in.available() != 0) {
             throw new IOException(
@@ -62,6 +64,6 @@ final class ScanEnumeratorStateSerializer
                             + in.available()
                             + " bytes past its end");
         }
-        return new ScanEnumeratorState(splits);
+        return new KilnEnumeratorState(splits, created);
     }
 }

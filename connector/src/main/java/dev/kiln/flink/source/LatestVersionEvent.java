@@ -14,31 +14,28 @@
 
 package dev.kiln.flink.source;
 
-import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.connector.source.SourceEvent;
 
-import java.util.List;
-import java.util.Objects;
+/**
+ * From a {@link KilnSource}'s enumerator to its readers: the table's latest version is {@code
+ * version}; readers read the changes of the versions up to it.
+ */
+final class LatestVersionEvent implements SourceEvent {
 
-/** What the scan's enumerator checkpoints: the splits not yet assigned. Immutable. */
-@Internal
-public record ScanEnumeratorState(List<BucketSplit> remaining) {
+    private static final long serialVersionUID = 1L;
 
-    public ScanEnumeratorState {
-        remaining = List.copyOf(remaining);
+    private final long version;
+
+    LatestVersionEvent(long version) {
+        this.version = version;
     }
 
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof ScanEnumeratorState other && Objects.equals(remaining, other.remaining);
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hashCode(remaining);
+    long version() {
+        return version;
     }
 
     @Override
     public String toString() {
-        return "ScanEnumeratorState[remaining=" + remaining + "]";
+        return "LatestVersionEvent[" + version + "]";
     }
 }

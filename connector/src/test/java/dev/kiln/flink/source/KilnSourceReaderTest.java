@@ -59,8 +59,8 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-/** The scan's reader: the split protocol, and a restore that continues where the reader was. */
-class ScanSourceReaderTest {
+/** The source's reader: a bounded snapshot split, and a restore that continues where it was. */
+class KilnSourceReaderTest {
 
     private static final RowType ROW_TYPE =
             (RowType)
@@ -91,32 +91,29 @@ class ScanSourceReaderTest {
         Context context = new Context();
         Output output = new Output();
         List<BucketSplit> state;
-        try (ScanSourceReader reader = new ScanSourceReader(context, path, produced, columns)) {
+        try (KilnSourceReader reader = reader(context, path, produced, columns)) {
             reader.start();
-            assertThat(context.splitRequests).isEqualTo(1);
             assertThat(reader.pollNext(output)).isEqualTo(InputStatus.NOTHING_AVAILABLE);
             assertThat(reader.isAvailable()).isNotDone();
-            reader.addSplits(List.of(new BucketSplit(0, version, 0)));
+            reader.addSplits(List.of(snapshotSplit(version, 0, table)));
             assertThat(reader.isAvailable()).isDone();
             while (output.rows.size() < 20) {
                 assertThat(reader.pollNext(output)).isEqualTo(InputStatus.MORE_AVAILABLE);
             }
             state = reader.snapshotState(1);
         }
-        assertThat(state).containsExactly(new BucketSplit(0, version, 20));
+        assertThat(state).containsExactly(snapshotSplit(version, 20, table));
 
         Context restoredContext = new Context();
-        try (ScanSourceReader reader =
-                new ScanSourceReader(restoredContext, path, produced, columns)) {
+        try (KilnSourceReader reader = reader(restoredContext, path, produced, columns)) {
             reader.addSplits(state);
             reader.start();
-            assertThat(restoredContext.splitRequests).as("it has a split").isZero();
             InputStatus status;
             do {
                 status = reader.pollNext(output);
             } while (status == InputStatus.MORE_AVAILABLE);
             assertThat(status).isEqualTo(InputStatus.NOTHING_AVAILABLE);
-            assertThat(restoredContext.splitRequests).isEqualTo(1);
+            assertThat(reader.snapshotState(2)).as("the bounded split is done").isEmpty();
             reader.notifyNoMoreSplits();
             assertThat(reader.pollNext(output)).isEqualTo(InputStatus.END_OF_INPUT);
         }
@@ -130,6 +127,72 @@ class ScanSourceReaderTest {
                     expectedRows.read(List.of(new org.apache.arrow.vector.util.Text(name), id)));
         }
         assertThat(output.rows).containsExactlyElementsOf(expected);
+    }
+
+    /**
+     * A split following the table emits, per version, the newest row of each key its added
+     * generations hold: +U for values, -D with only the key for a tombstone; a version that only
+     * compacts emits nothing, and the position moves past it.
+     */
+    @Test
+    void aFollowingSplitEmitsEachVersionsChangesAndNothingForACompaction() throws Exception {
+        Path path = new Path(dir.resolve("t").toUri());
+        KilnTable table = create(path);
+        GenerationRef first = write(table, 0);
+        long v1 = table.commit(new Commit("test", 1, List.of(first), List.of())).version();
+        GenerationRef changes =
+                writeRows(
+                        table,
+                        GenericRowData.of(3L, StringData.fromString("three")),
+                        GenericRowData.ofKind(org.apache.flink.types.RowKind.DELETE, 4L, null),
+                        GenericRowData.of(60L, StringData.fromString("sixty")));
+        long v2 = table.commit(new Commit("test", 2, List.of(changes), List.of())).version();
+        GenerationRef merged = write(table, 2);
+        long v3 =
+                table.commit(
+                                new Commit(
+                                        "test",
+                                        3,
+                                        List.of(),
+                                        List.of(),
+                                        List.of(
+                                                new dev.kiln.table.Compaction(
+                                                        0,
+                                                        merged,
+                                                        List.of(first.path(), changes.path())))))
+                        .version();
+        Output output = new Output();
+        try (KilnSourceReader reader = reader(new Context(), path, ROW_TYPE, new int[] {0, 1})) {
+            reader.start();
+            reader.addSplits(
+                    List.of(
+                            new BucketSplit(
+                                    0, v1, false, 0, BucketSplit.NO_STOP, table.tableId())));
+            assertThat(reader.pollNext(output))
+                    .as("no version announced yet")
+                    .isEqualTo(InputStatus.NOTHING_AVAILABLE);
+            reader.handleSourceEvents(new LatestVersionEvent(v3));
+            assertThat(reader.isAvailable()).isDone();
+            InputStatus status;
+            do {
+                status = reader.pollNext(output);
+            } while (status == InputStatus.MORE_AVAILABLE);
+            assertThat(status).isEqualTo(InputStatus.NOTHING_AVAILABLE);
+            assertThat(reader.snapshotState(1))
+                    .containsExactly(
+                            new BucketSplit(0, v3, false, 0, BucketSplit.NO_STOP, table.tableId()));
+        }
+        assertThat(output.rows)
+                .containsExactly(
+                        GenericRowData.ofKind(
+                                org.apache.flink.types.RowKind.UPDATE_AFTER,
+                                3L,
+                                StringData.fromString("three")),
+                        GenericRowData.ofKind(org.apache.flink.types.RowKind.DELETE, 4L, null),
+                        GenericRowData.ofKind(
+                                org.apache.flink.types.RowKind.UPDATE_AFTER,
+                                60L,
+                                StringData.fromString("sixty")));
     }
 
     /**
@@ -147,10 +210,9 @@ class ScanSourceReaderTest {
             table.commit(new Commit("test", 2, List.of(write(table, 1)), List.of()));
             int[] columns = {0, 1};
             Output output = new Output();
-            try (ScanSourceReader reader =
-                    new ScanSourceReader(new Context(), path, ROW_TYPE, columns)) {
+            try (KilnSourceReader reader = reader(new Context(), path, ROW_TYPE, columns)) {
                 reader.start();
-                reader.addSplits(List.of(new BucketSplit(0, version, 0)));
+                reader.addSplits(List.of(snapshotSplit(version, 0, table)));
                 while (output.rows.size() < 5) {
                     assertThat(reader.pollNext(output)).isEqualTo(InputStatus.MORE_AVAILABLE);
                 }
@@ -176,7 +238,29 @@ class ScanSourceReaderTest {
         }
     }
 
-    private static void drain(ScanSourceReader reader, Output output) throws Exception {
+    private static KilnSourceReader reader(
+            Context context, Path path, RowType produced, int[] columns) {
+        return new KilnSourceReader(
+                context,
+                new SourceSettings(
+                        path,
+                        StartingPosition.fullThenFollow(),
+                        true,
+                        BucketSplit.NO_STOP,
+                        KilnSource.DEFAULT_POLL_INTERVAL,
+                        OnVersionExpired.FAIL,
+                        options -> {},
+                        true),
+                produced,
+                columns);
+    }
+
+    /** A split of bucket 0 reading the full snapshot of {@code version} and stopping there. */
+    private static BucketSplit snapshotSplit(long version, long rowsEmitted, KilnTable table) {
+        return new BucketSplit(0, version, true, rowsEmitted, version, table.tableId());
+    }
+
+    private static void drain(KilnSourceReader reader, Output output) throws Exception {
         while (reader.pollNext(output) == InputStatus.MORE_AVAILABLE) {
             // Reads on until the missing file is needed.
         }
@@ -193,6 +277,19 @@ class ScanSourceReaderTest {
                         .build());
     }
 
+    /** Writes {@code rows} (a DELETE row is a tombstone) as a generation of bucket 0. */
+    private static GenerationRef writeRows(KilnTable table, RowData... rows) throws IOException {
+        try (BufferAllocator allocator = new RootAllocator();
+                RowDataMemtable memtable =
+                        new RowDataMemtable(ROW_TYPE, table.options(), allocator)) {
+            for (RowData row : rows) {
+                memtable.add(row);
+            }
+            String relative = table.newGenerationPath(0);
+            return GenerationRef.of(relative, 0, memtable.flush(table.resolve(relative)));
+        }
+    }
+
     /** Writes generation {@code g}: ids {@code g, g + 1 + g, ...} below 50, named "g-id". */
     private static GenerationRef write(KilnTable table, int g) throws IOException {
         try (BufferAllocator allocator = new RootAllocator();
@@ -207,7 +304,6 @@ class ScanSourceReaderTest {
     }
 
     private static final class Context implements SourceReaderContext {
-        int splitRequests;
 
         @Override
         public SourceReaderMetricGroup metricGroup() {
@@ -230,9 +326,7 @@ class ScanSourceReaderTest {
         }
 
         @Override
-        public void sendSplitRequest() {
-            splitRequests++;
-        }
+        public void sendSplitRequest() {}
 
         @Override
         public void sendSourceEventToCoordinator(SourceEvent sourceEvent) {}
