@@ -59,9 +59,11 @@ import static java.util.Objects.requireNonNull;
  * order wherever it is read): the rows of a full snapshot as {@code +I}; then, for each later
  * version, the newest row of every key that version's newly written generations hold: {@code +U}
  * for a key's new values, {@code -D} for a deleted key (its key columns set, the others {@code
- * null}). Upsert semantics: a {@code +U} does not say whether the key existed, and a {@code -D} may
- * name a key that did not. Generations a compaction wrote carry no change, so a version that only
- * compacts (or that only expired older versions) emits nothing.
+ * null}, which is why every column of the type such a source produces is nullable). Upsert
+ * semantics: a {@code +U} does not say whether the key existed, and a {@code -D} may name a key
+ * that did not. Only a full snapshot stopping at the latest version (a bounded scan) emits no
+ * {@code -D} and keeps the table's types as they are. Generations a compaction wrote carry no
+ * change, so a version that only compacts (or that only expired older versions) emits nothing.
  *
  * <p>Positions: each split checkpoints the version it has emitted up to and the rows of the current
  * version emitted, so a restore (at another parallelism too, from a checkpoint or a savepoint)
@@ -316,8 +318,24 @@ public final class KilnSource
                             ? projection
                             : IntStream.range(0, type.getFieldCount()).toArray();
             RowType produced = project(type, columns);
+            if (!start.equals(StartingPosition.fullThenFollow()) || !stopAtLatest) {
+                // A -D row sets only the key's columns: the others must be able to hold null.
+                produced = nullableFields(produced);
+            }
             TableCheck tableCheck = check != null ? check : new RowTypeCheck(tablePath, type);
             return new KilnSource(this, produced, columns, tableCheck);
+        }
+
+        private static RowType nullableFields(RowType type) {
+            List<RowType.RowField> fields = new java.util.ArrayList<>();
+            for (RowType.RowField field : type.getFields()) {
+                fields.add(
+                        new RowType.RowField(
+                                field.getName(),
+                                field.getType().copy(true),
+                                field.getDescription().orElse(null)));
+            }
+            return new RowType(type.isNullable(), fields);
         }
 
         private static RowType project(RowType type, int[] columns) {

@@ -101,6 +101,9 @@ public final class KilnDynamicTableSource
 
     @Override
     public ScanRuntimeProvider getScanRuntimeProvider(ScanContext context) {
+        if (table.options.get(KilnOptions.SCAN_MODE) != ScanMode.SNAPSHOT) {
+            checkDeletesFit(producedType());
+        }
         KilnSource.Builder source =
                 KilnSource.builder(table.check().path)
                         .rowType(table.rowType)
@@ -117,6 +120,28 @@ public final class KilnDynamicTableSource
             }
         }
         return SourceProvider.of(source.build());
+    }
+
+    /**
+     * A changelog's {@code -D} rows set only the key's columns, so every other column it produces
+     * must be nullable: Flink's row serializers read a NOT NULL field without a null check.
+     *
+     * @throws ValidationException naming the table and the first NOT NULL column outside the key
+     */
+    private void checkDeletesFit(RowType produced) {
+        for (RowType.RowField field : produced.getFields()) {
+            if (!field.getType().isNullable() && !table.primaryKey.contains(field.getName())) {
+                throw new ValidationException(
+                        "Table "
+                                + table.name
+                                + ": a changelog scan ('scan.mode' = '"
+                                + table.options.get(KilnOptions.SCAN_MODE)
+                                + "') emits deletes with only the primary key's columns set, so"
+                                + " column '"
+                                + field.getName()
+                                + "' must be nullable: declare it without NOT NULL");
+            }
+        }
     }
 
     @Override
