@@ -119,7 +119,19 @@ final class KilnSourceReader implements SourceReader<RowData, BucketSplit> {
             available = new CompletableFuture<>();
             return InputStatus.NOTHING_AVAILABLE;
         }
-        List<Object> values = nextRow(current);
+        List<Object> values;
+        try {
+            values = nextRow(current);
+        } catch (VersionExpiredException expired) {
+            if (settings.onExpired != OnVersionExpired.REREAD_LATEST) {
+                throw expired;
+            }
+            BucketSplit split = current;
+            closeMerge();
+            current = null;
+            reread(split, expired);
+            return InputStatus.MORE_AVAILABLE;
+        }
         if (values == null) {
             finishUnit();
             return InputStatus.MORE_AVAILABLE;
