@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
 
 import javax.annotation.Nullable;
 
+import java.io.Closeable;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.time.Clock;
@@ -33,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.LongConsumer;
 
 import static java.util.Objects.requireNonNull;
 
@@ -265,6 +267,19 @@ public final class KilnTable {
         return recorded > 0
                 ? recorded
                 : store.fs().getFileStatus(paths.manifest(version)).getModificationTime();
+    }
+
+    /**
+     * Calls {@code listener} with each version a commit made in this JVM publishes on this table
+     * (through any handle of it), on the committing thread right after the publish: a hint that
+     * lets a reader in the same JVM look now instead of at its next poll. Commits made elsewhere
+     * are not seen: keep polling. The listener must return at once; what it throws is logged.
+     *
+     * @return closing it unsubscribes (idempotent)
+     */
+    public Closeable onPublished(LongConsumer listener) {
+        return PublishNotices.subscribe(
+                PublishNotices.name(store.fs(), root()), requireNonNull(listener, "listener"));
     }
 
     /** Returns the table's root. */
@@ -591,6 +606,7 @@ public final class KilnTable {
                         commit.added().stream().map(GenerationRef::path).toList(),
                         System.currentTimeMillis());
         store.publishVersion(next);
+        PublishNotices.published(PublishNotices.name(store.fs(), root()), next.version());
         return next;
     }
 

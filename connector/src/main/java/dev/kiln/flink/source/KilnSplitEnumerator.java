@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
 
 import javax.annotation.Nullable;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,6 +37,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The enumerator of a {@link KilnSource}: once it finds the table (it waits for a table not created
@@ -62,6 +64,8 @@ final class KilnSplitEnumerator implements SplitEnumerator<BucketSplit, KilnEnum
     @Nullable private KilnTable table;
     private volatile long announced = -1;
     private long lastFailureLogMillis;
+    @Nullable private Closeable published;
+    private final AtomicBoolean wakePending = new AtomicBoolean();
 
     KilnSplitEnumerator(
             SplitEnumeratorContext<BucketSplit> context,
@@ -91,7 +95,18 @@ final class KilnSplitEnumerator implements SplitEnumerator<BucketSplit, KilnEnum
         }
     }
 
+    /**
+     * A commit in this JVM published {@code version}: poll now rather than at the next interval.
+     * Called on the committing thread; coalesces wake-ups while one is pending.
+     */
+    private void wakeUp(long version) {
+        if (version > announced && wakePending.compareAndSet(false, true)) {
+            context.runInCoordinatorThread(() -> context.callAsync(this::poll, this::handlePoll));
+        }
+    }
+
     private Poll poll() throws IOException {
+        wakePending.set(false);
         boolean created = splitsCreated;
         if (table == null) {
             try {
@@ -103,6 +118,7 @@ final class KilnSplitEnumerator implements SplitEnumerator<BucketSplit, KilnEnum
                 return new Poll(null, -1);
             }
             settings.check.check(table.options());
+            published = table.onPublished(this::wakeUp);
         }
         long latest = table.latestVersion(Math.max(0, announced));
         table.checkIdentity();
@@ -242,5 +258,10 @@ final class KilnSplitEnumerator implements SplitEnumerator<BucketSplit, KilnEnum
     }
 
     @Override
-    public void close() {}
+    public void close() throws IOException {
+        Closeable subscription = published;
+        if (subscription != null) {
+            subscription.close();
+        }
+    }
 }

@@ -87,11 +87,16 @@ public final class KilnDynamicTableSource
         this.lookupKeys = lookupKeys;
     }
 
+    /**
+     * Insert-only for a snapshot scan; else an upsert changelog whose deletes carry only the key
+     * ({@link ChangelogMode#upsert()}), so the planner normalises them where a query needs whole
+     * rows.
+     */
     @Override
     public ChangelogMode getChangelogMode() {
         return table.options.get(KilnOptions.SCAN_MODE) == ScanMode.SNAPSHOT
                 ? ChangelogMode.insertOnly()
-                : ChangelogMode.upsert(false);
+                : ChangelogMode.upsert();
     }
 
     @Override
