@@ -119,7 +119,13 @@ final class KilnSourceReader implements SourceReader<RowData, BucketSplit> {
             available = new CompletableFuture<>();
             return InputStatus.NOTHING_AVAILABLE;
         }
-        List<Object> values = nextRow(current);
+        List<Object> values;
+        try {
+            values = nextRow(current);
+        } catch (VersionExpiredException expired) {
+            rereadOrThrow(current, expired);
+            return InputStatus.MORE_AVAILABLE;
+        }
         if (values == null) {
             finishUnit();
             return InputStatus.MORE_AVAILABLE;
@@ -190,6 +196,7 @@ final class KilnSourceReader implements SourceReader<RowData, BucketSplit> {
     }
 
     private boolean openUnit(int bucket) throws IOException {
+        outer:
         while (true) {
             BucketSplit split = splits.get(bucket);
             table.checkSameTable(split.tableId());
@@ -229,7 +236,14 @@ final class KilnSourceReader implements SourceReader<RowData, BucketSplit> {
             current = split;
             unitRows = 0;
             while (unitRows < split.rowsEmitted()) {
-                if (nextRow(split) == null) {
+                List<Object> skipped;
+                try {
+                    skipped = nextRow(split);
+                } catch (VersionExpiredException expired) {
+                    rereadOrThrow(split, expired);
+                    continue outer;
+                }
+                if (skipped == null) {
                     throw new IOException(
                             "Kiln table "
                                     + settings.tablePath
@@ -247,6 +261,20 @@ final class KilnSourceReader implements SourceReader<RowData, BucketSplit> {
             }
             return true;
         }
+    }
+
+    /**
+     * The unit of {@code split} being emitted expired under it (its files removed): re-reads the
+     * latest snapshot if so configured, as when the expiry is found before the unit opens.
+     */
+    private void rereadOrThrow(BucketSplit split, VersionExpiredException expired)
+            throws IOException {
+        closeMerge();
+        current = null;
+        if (settings.onExpired != OnVersionExpired.REREAD_LATEST) {
+            throw expired;
+        }
+        reread(split, expired);
     }
 
     private void reread(BucketSplit split, VersionExpiredException expired) throws IOException {

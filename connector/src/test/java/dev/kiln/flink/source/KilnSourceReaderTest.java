@@ -18,6 +18,7 @@ import dev.kiln.flink.data.FlinkArrowTypes;
 import dev.kiln.flink.data.RowDataMemtable;
 import dev.kiln.flink.data.RowDataReader;
 import dev.kiln.table.Commit;
+import dev.kiln.table.Compaction;
 import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableOptions;
@@ -62,6 +63,7 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -329,6 +331,94 @@ class KilnSourceReaderTest {
                 assertThat(io.getNumRecordsInCounter().getCount()).isEqualTo(2 + 49 + 1);
                 assertThat(metrics.getCounter("kiln", "expiredRereads").get().getCount())
                         .isEqualTo(1);
+            }
+        }
+    }
+
+    /**
+     * A follower in the middle of a version's changes when that version expires and an orphan
+     * cleanup removes its files: with FAIL it fails naming the version; with REREAD_LATEST it
+     * re-reads the latest snapshot, as it does when the expiry is found between versions.
+     */
+    @Test
+    void aFollowerWhoseVersionExpiresMidUnitFailsNamingItOrRereadsTheLatest() throws Exception {
+        for (OnVersionExpired onExpired : OnVersionExpired.values()) {
+            Path path = new Path(dir.resolve("t-" + onExpired).toUri());
+            KilnTable table = create(path);
+            GenerationRef first = write(table, 0);
+            long v1 = commit(table, 1, first);
+            List<RowData> changed = new ArrayList<>();
+            for (long id = 0; id < 50; id++) {
+                changed.add(row(id, "c-" + id));
+            }
+            GenerationRef changes = writeRows(table, changed.toArray(new RowData[0]));
+            long v2 = commit(table, 2, changes);
+            MetricListener metrics = new MetricListener();
+            Output output = new Output();
+            try (KilnSourceReader reader =
+                    reader(
+                            new Context(metrics, io()),
+                            path,
+                            ROW_TYPE,
+                            new int[] {0, 1},
+                            onExpired)) {
+                reader.addSplits(List.of(following(v1, table)));
+                reader.handleSourceEvents(new LatestVersionEvent(v2));
+                while (output.rows.size() < 5) {
+                    assertThat(reader.pollNext(output)).isEqualTo(InputStatus.MORE_AVAILABLE);
+                }
+
+                // A compaction replaces both generations; v2 expires; a cleanup removes them.
+                GenerationRef merged = writeRows(table, changed.toArray(new RowData[0]));
+                table.commit(
+                        new Commit(
+                                "test",
+                                3,
+                                List.of(),
+                                List.of(),
+                                List.of(
+                                        new Compaction(
+                                                0,
+                                                merged,
+                                                List.of(first.path(), changes.path())))));
+                long v4 = commit(table, 4, writeRows(table, row(60, "sixty")));
+                assertThat(
+                                table.expireVersions(
+                                        1,
+                                        Duration.ZERO,
+                                        Clock.offset(Clock.systemUTC(), Duration.ofMinutes(1))))
+                        .contains(v2);
+                for (GenerationRef gone : List.of(first, changes)) {
+                    Files.setLastModifiedTime(
+                            Paths.get(table.resolve(gone.path()).toUri()),
+                            FileTime.fromMillis(1_000));
+                }
+                assertThat(table.removeOrphans(Duration.ofMinutes(1), Clock.systemUTC()))
+                        .hasSize(2);
+                long latest = table.latestVersion();
+                assertThat(latest).as("the cleanup's claim").isEqualTo(v4 + 1);
+                reader.handleSourceEvents(new LatestVersionEvent(latest));
+                output.rows.clear();
+
+                Throwable failure = catchThrowable(() -> drainAll(reader, output));
+                if (onExpired == OnVersionExpired.FAIL) {
+                    assertThat(failure)
+                            .isInstanceOf(VersionExpiredException.class)
+                            .hasMessageContaining("version " + v2 + " has expired");
+                    continue;
+                }
+                assertThat(failure).isNull();
+                List<RowData> snapshot = new ArrayList<>(changed);
+                snapshot.add(row(60, "sixty"));
+                assertThat(output.rows)
+                        .as("rows emitted after the expiry: the latest snapshot")
+                        .endsWith(snapshot.toArray(new RowData[0]));
+                assertThat(metrics.getCounter("kiln", "expiredRereads").get().getCount())
+                        .isEqualTo(1);
+                assertThat(reader.snapshotState(1))
+                        .containsExactly(
+                                new BucketSplit(
+                                        0, latest, false, 0, BucketSplit.NO_STOP, table.tableId()));
             }
         }
     }
