@@ -21,8 +21,10 @@ import dev.kiln.table.Commit;
 import dev.kiln.table.Compaction;
 import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
+import dev.kiln.table.Manifest;
 import dev.kiln.table.TableOptions;
 import dev.kiln.table.TableReplacedException;
+import dev.kiln.table.UnknownChangesException;
 import dev.kiln.table.VersionExpiredException;
 
 import org.apache.flink.api.common.eventtime.Watermark;
@@ -421,6 +423,100 @@ class KilnSourceReaderTest {
                                         0, latest, false, 0, BucketSplit.NO_STOP, table.tableId()));
             }
         }
+    }
+
+    /**
+     * A table an older Kiln wrote (the pre-split compatibility fixture, whose manifests record no
+     * added generations): a follower emits each version's new generations as its changes, and fails
+     * naming the first version that also compacted, whose changes cannot be told.
+     */
+    @Test
+    void aFollowerOfAnOlderKilnsTableFailsNamingAVersionThatCompacted() throws Exception {
+        java.nio.file.Path fixture =
+                Paths.get(getClass().getResource("/compat/pre-split/table").toURI());
+        java.nio.file.Path copy = dir.resolve("legacy");
+        try (Stream<java.nio.file.Path> files = Files.walk(fixture)) {
+            for (java.nio.file.Path source : files.toList()) {
+                java.nio.file.Path target = copy.resolve(fixture.relativize(source).toString());
+                if (Files.isDirectory(source)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(source, target);
+                }
+            }
+        }
+        Path path = new Path(copy.toUri());
+        KilnTable table = KilnTable.open(path);
+        RowType type = FlinkArrowTypes.toRowType(table.options().schema());
+        long expected = 0;
+        for (long version = 3; version <= 5; version++) {
+            Manifest manifest = table.manifest(version);
+            assertThat(manifest.added()).isNull();
+            for (GenerationRef generation :
+                    manifest.changesNewestFirst(0, table.manifest(version - 1))) {
+                expected += generation.rowCount();
+            }
+        }
+        assertThat(table.manifest(6).retired()).as("version 6 compacts").isNotEmpty();
+
+        OperatorIOMetricGroup io = io();
+        Output output = new Output();
+        try (KilnSourceReader reader =
+                reader(new Context(new MetricListener(), io), path, type, new int[] {0, 1})) {
+            reader.addSplits(
+                    List.of(new BucketSplit(0, 2, false, 0, BucketSplit.NO_STOP, table.tableId())));
+            reader.handleSourceEvents(new LatestVersionEvent(table.latestVersion()));
+            Throwable failure = catchThrowable(() -> drainAll(reader, output));
+            assertThat(failure).isInstanceOf(UnknownChangesException.class);
+            assertThat(((UnknownChangesException) failure).version()).isEqualTo(6);
+            assertThat(reader.snapshotState(1))
+                    .as("the position stays before version 6")
+                    .containsExactly(
+                            new BucketSplit(0, 5, false, 0, BucketSplit.NO_STOP, table.tableId()));
+        }
+        assertThat(expected).isPositive();
+        assertThat(output.rows).hasSize((int) expected);
+        assertThat(io.getNumRecordsInCounter().getCount()).isEqualTo(expected);
+        for (RowData row : output.rows) {
+            assertThat(row.getRowKind()).isIn(RowKind.UPDATE_AFTER, RowKind.DELETE);
+        }
+    }
+
+    /**
+     * The gauges: the version each split and the reader have emitted up to, the latest announced,
+     * and the lag between them; no time lag once caught up.
+     */
+    @Test
+    void theGaugesShowPositionsAndLag() throws Exception {
+        Path path = new Path(dir.resolve("t").toUri());
+        KilnTable table = create(path);
+        long v1 = commit(table, 1, write(table, 0));
+        commit(table, 2, writeRows(table, row(1, "one")));
+        long v3 = commit(table, 3, writeRows(table, row(2, "two")));
+        MetricListener metrics = new MetricListener();
+        try (KilnSourceReader reader =
+                reader(new Context(metrics, io()), path, ROW_TYPE, new int[] {0, 1})) {
+            assertThat(gauge(metrics, "kiln", "currentVersion")).as("no split").isEqualTo(-1);
+            reader.addSplits(List.of(following(v1, table)));
+            reader.handleSourceEvents(new LatestVersionEvent(v3));
+
+            assertThat(gauge(metrics, "kiln", "currentVersion")).isEqualTo(v1);
+            assertThat(gauge(metrics, "kiln", "bucket", "0", "currentVersion")).isEqualTo(v1);
+            assertThat(gauge(metrics, "kiln", "latestVersion")).isEqualTo(v3);
+            assertThat(gauge(metrics, "kiln", "versionLag")).isEqualTo(v3 - v1);
+
+            Output output = new Output();
+            assertThat(drainAll(reader, output)).isEqualTo(InputStatus.NOTHING_AVAILABLE);
+            assertThat(gauge(metrics, "kiln", "currentVersion")).isEqualTo(v3);
+            assertThat(gauge(metrics, "kiln", "bucket", "0", "currentVersion")).isEqualTo(v3);
+            assertThat(gauge(metrics, "kiln", "versionLag")).isZero();
+            assertThat(gauge(metrics, "kiln", "timeLagMillis")).isZero();
+            assertThat(metrics.getCounter("kiln", "upsertsEmitted").get().getCount()).isEqualTo(2);
+        }
+    }
+
+    private static long gauge(MetricListener metrics, String... path) {
+        return metrics.<Long>getGauge(path).orElseThrow().getValue();
     }
 
     /**
