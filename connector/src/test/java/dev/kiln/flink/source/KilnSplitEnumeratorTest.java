@@ -330,6 +330,71 @@ class KilnSplitEnumeratorTest {
         }
     }
 
+    /**
+     * A restored enumerator makes no new splits (its readers hold theirs), assigns those it had not
+     * assigned, and announces the latest version again; it waits if the table is gone.
+     */
+    @Test
+    void aRestoredEnumeratorAssignsWhatItHeldAndMakesNothingNew() throws Exception {
+        KilnTable table = create(3);
+        commits(table, 2);
+        BucketSplit held = new BucketSplit(1, 1, false, 5, BucketSplit.NO_STOP, table.tableId());
+        Context context = new Context(2);
+        context.registerReader(0, "localhost");
+        context.registerReader(1, "localhost");
+        KilnSource source = KilnSource.builder(path()).build();
+        try (SplitEnumerator<BucketSplit, KilnEnumeratorState> enumerator =
+                source.restoreEnumerator(context, new KilnEnumeratorState(List.of(held), true))) {
+            enumerator.start();
+            context.poll();
+
+            assertThat(assigned(context, 1)).containsExactly(held);
+            assertThat(assigned(context, 0)).isEmpty();
+            assertThat(announced(context, 0)).containsExactly(2L);
+            assertThat(enumerator.snapshotState(1))
+                    .isEqualTo(new KilnEnumeratorState(List.of(), true));
+        }
+
+        delete(path());
+        Context absent = new Context(1);
+        absent.registerReader(0, "localhost");
+        try (SplitEnumerator<BucketSplit, KilnEnumeratorState> enumerator =
+                source.restoreEnumerator(absent, new KilnEnumeratorState(List.of(), true))) {
+            enumerator.start();
+            absent.poll();
+            assertThat(absent.getSplitAssignments()).isEmpty();
+            assertThat(absent.getSentEvents()).isEmpty();
+        }
+    }
+
+    /**
+     * A table deleted under a following source is waited for (a storage error is retried), and one
+     * created again there fails the poll.
+     */
+    @Test
+    void aDeletedTableIsWaitedForUntilAnotherAppears() throws Exception {
+        KilnTable table = create(1);
+        commits(table, 3);
+        Context context = new Context(1);
+        context.registerReader(0, "localhost");
+        try (SplitEnumerator<BucketSplit, KilnEnumeratorState> enumerator =
+                KilnSource.builder(path()).build().createEnumerator(context)) {
+            enumerator.start();
+            context.poll();
+            delete(path());
+
+            context.poll();
+            context.poll();
+            assertThat(announced(context, 0)).containsExactly(3L);
+
+            commits(create(1), 4);
+            assertThat(
+                            ExceptionUtils.findThrowable(
+                                    catchThrowable(context::poll), TableReplacedException.class))
+                    .isPresent();
+        }
+    }
+
     private List<BucketSplit> initialSplits(KilnSource.Builder builder) throws Exception {
         Context context = new Context(1);
         context.registerReader(0, "localhost");
