@@ -123,13 +123,7 @@ final class KilnSourceReader implements SourceReader<RowData, BucketSplit> {
         try {
             values = nextRow(current);
         } catch (VersionExpiredException expired) {
-            if (settings.onExpired != OnVersionExpired.REREAD_LATEST) {
-                throw expired;
-            }
-            BucketSplit split = current;
-            closeMerge();
-            current = null;
-            reread(split, expired);
+            rereadOrThrow(current, expired);
             return InputStatus.MORE_AVAILABLE;
         }
         if (values == null) {
@@ -202,6 +196,7 @@ final class KilnSourceReader implements SourceReader<RowData, BucketSplit> {
     }
 
     private boolean openUnit(int bucket) throws IOException {
+        outer:
         while (true) {
             BucketSplit split = splits.get(bucket);
             table.checkSameTable(split.tableId());
@@ -241,7 +236,14 @@ final class KilnSourceReader implements SourceReader<RowData, BucketSplit> {
             current = split;
             unitRows = 0;
             while (unitRows < split.rowsEmitted()) {
-                if (nextRow(split) == null) {
+                List<Object> skipped;
+                try {
+                    skipped = nextRow(split);
+                } catch (VersionExpiredException expired) {
+                    rereadOrThrow(split, expired);
+                    continue outer;
+                }
+                if (skipped == null) {
                     throw new IOException(
                             "Kiln table "
                                     + settings.tablePath
@@ -259,6 +261,20 @@ final class KilnSourceReader implements SourceReader<RowData, BucketSplit> {
             }
             return true;
         }
+    }
+
+    /**
+     * The unit of {@code split} being emitted expired under it (its files removed): re-reads the
+     * latest snapshot if so configured, as when the expiry is found before the unit opens.
+     */
+    private void rereadOrThrow(BucketSplit split, VersionExpiredException expired)
+            throws IOException {
+        closeMerge();
+        current = null;
+        if (settings.onExpired != OnVersionExpired.REREAD_LATEST) {
+            throw expired;
+        }
+        reread(split, expired);
     }
 
     private void reread(BucketSplit split, VersionExpiredException expired) throws IOException {

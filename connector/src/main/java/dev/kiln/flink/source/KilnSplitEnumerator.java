@@ -127,12 +127,14 @@ final class KilnSplitEnumerator implements SplitEnumerator<BucketSplit, KilnEnum
     }
 
     private List<BucketSplit> initialSplits(KilnTable table, long latest) throws IOException {
+        long stop = settings.stopAtLatest ? latest : settings.stopVersion;
         boolean snapshot = false;
         long position;
         switch (settings.start.kind()) {
             case FULL_THEN_FOLLOW:
                 snapshot = true;
-                position = latest;
+                // A snapshot never reads past the stop version: it would emit later changes.
+                position = Math.min(latest, stop);
                 break;
             case LATEST:
                 position = latest;
@@ -149,7 +151,6 @@ final class KilnSplitEnumerator implements SplitEnumerator<BucketSplit, KilnEnum
             default:
                 throw new IllegalStateException("unknown start " + settings.start);
         }
-        long stop = settings.stopAtLatest ? latest : settings.stopVersion;
         List<BucketSplit> splits = new ArrayList<>();
         for (int bucket = 0; bucket < table.options().bucketCount(); bucket++) {
             splits.add(new BucketSplit(bucket, position, snapshot, 0, stop, table.tableId()));

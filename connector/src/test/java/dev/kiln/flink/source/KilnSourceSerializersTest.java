@@ -19,6 +19,7 @@ import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,6 +45,48 @@ class KilnSourceSerializersTest {
         assertThat(states.deserialize(states.getVersion(), states.serialize(empty)))
                 .isEqualTo(empty);
         assertThat(split.splitId()).isEqualTo("bucket-7");
+    }
+
+    /**
+     * Every combination of identity (none, empty, ASCII, beyond the BMP), stop (none, 0, a
+     * version), snapshot or changes, and extreme positions round-trips, alone and in a state.
+     */
+    @Test
+    void aMatrixOfSplitsRoundTrips() throws IOException {
+        List<BucketSplit> all = new ArrayList<>();
+        String[] ids = {null, "", "d2329b99-eff7-4a27-ad6d-c61f43706113", "t\u00e9\ud83d\ude00"};
+        long[] stops = {BucketSplit.NO_STOP, 0, 42, BucketSplit.NO_STOP - 1};
+        long[] versions = {0, 42, Long.MAX_VALUE - 1};
+        long[] rows = {0, 1, Long.MAX_VALUE};
+        int bucket = 0;
+        for (String id : ids) {
+            for (long stop : stops) {
+                for (boolean snapshot : new boolean[] {true, false}) {
+                    for (long version : versions) {
+                        for (long emitted : rows) {
+                            BucketSplit split =
+                                    new BucketSplit(
+                                            bucket++ % 5 == 0 ? Integer.MAX_VALUE : bucket,
+                                            version,
+                                            snapshot,
+                                            emitted,
+                                            stop,
+                                            id);
+                            byte[] bytes = splits.serialize(split);
+                            BucketSplit read = splits.deserialize(splits.getVersion(), bytes);
+                            assertThat(read).isEqualTo(split);
+                            assertThat(read.tableId()).isEqualTo(id);
+                            assertThat(read.splitId()).isEqualTo(split.splitId());
+                            all.add(split);
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(all).hasSize(4 * 4 * 2 * 3 * 3);
+        KilnEnumeratorState state = new KilnEnumeratorState(all, true);
+        assertThat(states.deserialize(states.getVersion(), states.serialize(state)))
+                .isEqualTo(state);
     }
 
     /** Splits and states of the bounded scan before the source followed versions (version 1). */
