@@ -349,7 +349,8 @@ public final class KilnOptions {
                     .enumType(OnVersionExpired.class)
                     .defaultValue(OnVersionExpired.FAIL)
                     .withDescription(
-                            "When the next version a changelog scan must read has expired: FAIL"
+                            "When a version a changelog scan must read has expired (before or"
+                                    + " while it reads it): FAIL"
                                     + " fails with VersionExpiredException naming it;"
                                     + " REREAD_LATEST reads the bucket's latest full snapshot"
                                     + " again (keys deleted meanwhile are not deleted downstream)"
