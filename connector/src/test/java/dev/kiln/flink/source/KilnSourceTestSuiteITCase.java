@@ -53,6 +53,8 @@ import org.apache.flink.util.FileUtils;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
+import org.junit.jupiter.api.Timeout;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URL;
@@ -66,6 +68,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -101,7 +104,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Rows hold legal values easy to lose on the way: NaN, infinity and {@code -0.0} in a DOUBLE
  * column, NULL and the empty string in a nullable STRING column, the empty string and non-ASCII
  * text in a string key column. Pages are small, so a split's unit spans pages.
+ *
+ * <p>A record that does not match fails a bounded test at once; in an unbounded test the suite then
+ * waits for the end of the stream to print it, so such a failure shows as the timeout.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class KilnSourceTestSuiteITCase extends SourceTestSuiteBase<RowData> {
 
     private static final int BUCKETS = 4;
