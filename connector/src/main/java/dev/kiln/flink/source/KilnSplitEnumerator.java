@@ -40,9 +40,10 @@ import java.util.Set;
 
 /**
  * The enumerator of a {@link KilnSource}: once it finds the table (it waits for a table not created
- * yet, unless it stops at the latest version: then it makes no split), it makes a split per bucket at the starting position, assigns bucket {@code
- * b} to reader {@code b % parallelism}, and from then on polls the table's latest version and sends
- * it to the readers ({@link LatestVersionEvent}).
+ * yet, unless it stops at the latest version: then it makes no split), it makes a split per bucket
+ * at the starting position, assigns bucket {@code b} to reader {@code b % parallelism}, and from
+ * then on polls the table's latest version and sends it to the readers ({@link
+ * LatestVersionEvent}).
  *
  * <p>Threading: the table is read in {@link SplitEnumeratorContext#callAsync} callables on the
  * coordinator's worker thread; everything else runs on the coordinator thread. A table replaced

@@ -86,9 +86,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  *
  * <p>Expiry keeps a version for {@link #KEEP_FOR} (and the newest 3): far longer than the reader
  * ever lags here (its failover and its savepoint restore take a few seconds), so the reader is
- * never expired by the test's own timing; and shorter than the writer runs (at least {@code
- * KEYS * WRITES_PER_KEY / PER_CHECKPOINT} checkpoints 100 ms apart), so the first versions do
- * expire while the reader follows.
+ * never expired by the test's own timing; and shorter than the writer runs (at least {@code KEYS *
+ * WRITES_PER_KEY / PER_CHECKPOINT} checkpoints 100 ms apart), so the first versions do expire while
+ * the reader follows.
  *
  * <p>The writer's commits are counted, not predicted: it commits at most {@link #FINAL_VERSION}
  * versions (asserted), then the test publishes empty versions up to it, which the reader, bounded
