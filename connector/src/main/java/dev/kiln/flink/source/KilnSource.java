@@ -231,7 +231,7 @@ public final class KilnSource
 
         /**
          * Makes the source bounded: it ends once it has emitted version {@code version} (waiting
-         * for it if it is not published yet).
+         * for it if it is not published yet, and for the table if it is not created yet).
          *
          * @throws IllegalArgumentException if {@code version} is negative
          */
