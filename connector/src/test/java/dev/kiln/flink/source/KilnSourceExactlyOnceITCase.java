@@ -82,7 +82,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * that between two barriers, fewer than {@value #KEYS}: a version holds at most one write of a key,
  * so the reader must emit every write, and the materialiser checks that each key's changes come
  * numbered {@code 0, 1, 2, ...} (a {@code -D} must fall on a delete), failing the job (and the
- * test) on a change repeated, replayed, reordered or skipped.
+ * test) on a change repeated, replayed, reordered or skipped. A second reader, started midway,
+ * reads the table's full snapshot and then follows it to the same end.
  *
  * <p>Expiry keeps a version for {@link #KEEP_FOR} (and the newest 3): far longer than the reader
  * ever lags here (its failover and its savepoint restore take a few seconds), so the reader is
@@ -128,6 +129,8 @@ class KilnSourceExactlyOnceITCase {
     private static final AtomicLong snapshotRows = new AtomicLong();
     private static final Queue<String> violations = new ConcurrentLinkedQueue<>();
     private static final Map<Long, Long> materialised = new ConcurrentHashMap<>();
+    private static final AtomicLong lateSnapshotRows = new AtomicLong();
+    private static final Map<Long, Long> lateMaterialised = new ConcurrentHashMap<>();
     private static volatile CompletableFuture<Void> midway = new CompletableFuture<>();
 
     private static Configuration clusterConfig() {
@@ -160,6 +163,8 @@ class KilnSourceExactlyOnceITCase {
         snapshotRows.set(0);
         violations.clear();
         materialised.clear();
+        lateSnapshotRows.set(0);
+        lateMaterialised.clear();
         midway = new CompletableFuture<>();
 
         // The reader starts before the table exists: it declares the row type and waits.
@@ -201,6 +206,7 @@ class KilnSourceExactlyOnceITCase {
                         .get(2, TimeUnit.MINUTES);
         Map<Long, Long> atSavepoint = new HashMap<>(materialised);
         reader = startReader(table, 3, savepoint);
+        JobClient late = startLateReader(table);
         assertEachBucketHoldsAVersionOfTheTable(table, atSavepoint);
 
         writer.getJobExecutionResult().get(2, TimeUnit.MINUTES);
@@ -213,6 +219,8 @@ class KilnSourceExactlyOnceITCase {
             written.commit(new Commit("exactly-once-it", checkpoint, List.of(), List.of()));
         }
         reader.getJobExecutionResult().get(2, TimeUnit.MINUTES);
+        late.getJobExecutionResult().get(2, TimeUnit.MINUTES);
+        System.out.println(
 
         assertThat(violations).as("changes repeated, reordered or skipped").isEmpty();
         Map<Long, Long> expected = new HashMap<>();
@@ -224,6 +232,10 @@ class KilnSourceExactlyOnceITCase {
         }
         assertThat(tableContent(table)).as("the table's last version").isEqualTo(expected);
         assertThat(materialised).as("the materialised changelog").isEqualTo(expected);
+        assertThat(lateMaterialised)
+                .as("the changelog materialised by the reader started midway")
+                .isEqualTo(expected);
+        assertThat(lateSnapshotRows).as("the late reader's full snapshot").hasPositiveValue();
         assertThat(seen.get())
                 .as("changes seen (every write, some twice through the failover)")
                 .isGreaterThan(EVENTS);
@@ -261,11 +273,31 @@ class KilnSourceExactlyOnceITCase {
                 .map(new FailOnce(), source.getProducedType())
                 .uid("fail-once")
                 .keyBy(row -> row.getLong(0), Types.LONG)
-                .process(new Materialiser())
+                .process(new Materialiser(false))
                 .uid("materialiser")
-                .sinkTo(new MapSink())
+                .sinkTo(new MapSink(false))
                 .uid("map");
         return env.executeAsync("changelog reader at " + parallelism);
+    }
+
+    /**
+     * Starts a second reader while the table is written: its full snapshot, then the changes up to
+     * {@link #FINAL_VERSION}, into {@link #lateMaterialised}.
+     */
+    private static JobClient startLateReader(Path table) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        KilnSource source =
+                KilnSource.builder(table)
+                        .startingFrom(StartingPosition.fullThenFollow())
+                        .stoppingAt(FINAL_VERSION)
+                        .pollInterval(Duration.ofMillis(50))
+                        .build();
+        env.fromSource(source, WatermarkStrategy.noWatermarks(), "kiln changelog")
+                .keyBy(row -> row.getLong(0), Types.LONG)
+                .process(new Materialiser(true))
+                .sinkTo(new MapSink(true));
+        return env.executeAsync("late changelog reader");
     }
 
     /** The live rows of the table's latest version: key to {@code seq}. */
@@ -374,7 +406,12 @@ class KilnSourceExactlyOnceITCase {
             extends KeyedProcessFunction<Long, RowData, Tuple2<Long, Long>> {
         private static final long serialVersionUID = 1L;
 
+        private final boolean late;
         private transient ValueState<Long> next;
+
+        Materialiser(boolean late) {
+            this.late = late;
+        }
 
         @Override
         public void open(OpenContext context) {
@@ -396,7 +433,7 @@ class KilnSourceExactlyOnceITCase {
                         check(seq % KEYS == key && !isDelete(seq), key, "a row not written", row);
                         if (row.getRowKind() == org.apache.flink.types.RowKind.INSERT) {
                             check(expected == null, key, "a snapshot row after changes", row);
-                            snapshotRows.incrementAndGet();
+                            (late ? lateSnapshotRows : snapshotRows).incrementAndGet();
                         } else if (known) {
                             check(n == expected, key, "write " + n + ", expected " + expected, row);
                         } else {
@@ -439,21 +476,29 @@ class KilnSourceExactlyOnceITCase {
     }
 
     /**
-     * Writes each change into {@link #materialised}. Not transactional: a failover's replay writes
-     * the same changes again, in order, which leaves the same final content.
+     * Writes each change into {@link #materialised} (or {@link #lateMaterialised}). Not
+     * transactional: a failover's replay writes the same changes again, in order, which leaves the
+     * same final content.
      */
     private static final class MapSink implements Sink<Tuple2<Long, Long>> {
         private static final long serialVersionUID = 1L;
 
+        private final boolean late;
+
+        MapSink(boolean late) {
+            this.late = late;
+        }
+
         @Override
         public SinkWriter<Tuple2<Long, Long>> createWriter(WriterInitContext context) {
+            Map<Long, Long> target = late ? lateMaterialised : materialised;
             return new SinkWriter<>() {
                 @Override
                 public void write(Tuple2<Long, Long> change, Context context) {
                     if (change.f1 < 0) {
-                        materialised.remove(change.f0);
+                        target.remove(change.f0);
                     } else {
-                        materialised.put(change.f0, change.f1);
+                        target.put(change.f0, change.f1);
                     }
                 }
 
