@@ -220,7 +220,6 @@ class KilnSourceExactlyOnceITCase {
         }
         reader.getJobExecutionResult().get(2, TimeUnit.MINUTES);
         late.getJobExecutionResult().get(2, TimeUnit.MINUTES);
-        System.out.println(
 
         assertThat(violations).as("changes repeated, reordered or skipped").isEmpty();
         Map<Long, Long> expected = new HashMap<>();
