@@ -35,11 +35,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Scenario 3 of issue 20: Flink's SQL client, with Kiln's {@code sql} jar in the cluster's {@code
  * lib/}, runs a script that creates a Kiln table, fills it from {@code datagen} (a bounded {@code
- * sequence}), upserts part of it, looks it up with a lookup join (with the bucket shuffle hint) and
- * scans it. The join's and the scan's results (written as JSON files) and the table itself (read
- * with {@code KilnTableReader}) are compared with what the sequences imply. On the same cluster,
- * the example job jars run beside the {@code sql} jar: {@code job} (Kiln inside) and {@code
- * job-provided} (Kiln from lib/).
+ * sequence}), upserts part of it, looks it up with a lookup join (with the bucket shuffle hint),
+ * scans it, and reads the upsert's version as a stream (a bounded changelog scan, {@code
+ * 'scan.mode' = 'from-version'}, in streaming mode) into a second Kiln table. The join's and the
+ * scan's results (written as JSON files) and both tables (read with {@code KilnTableReader}) are
+ * compared with what the sequences imply. On the same cluster, the example job jars run beside the
+ * {@code sql} jar: {@code job} (Kiln inside) and {@code job-provided} (Kiln from lib/).
  */
 class SqlClientE2ETest {
 
@@ -57,6 +58,7 @@ class SqlClientE2ETest {
         Path customers = dir.resolve("customers");
         Path joined = dir.resolve("joined");
         Path scanned = dir.resolve("scanned");
+        Path vips = dir.resolve("vips");
         String script =
                 String.join(
                         "\n",
@@ -110,6 +112,17 @@ class SqlClientE2ETest {
                         "INSERT INTO scanned SELECT id, name, tier FROM customers;",
                         "SELECT COUNT(*) AS row_count, SUM(id) AS id_sum, SUM(tier) AS tier_sum"
                                 + " FROM customers;",
+                        // A streaming read: the changes of version 2 (the upsert), copied as an
+                        // upsert changelog into another table.
+                        "SET 'execution.runtime-mode' = 'streaming';",
+                        "CREATE TABLE vips (id BIGINT, name STRING, tier INT,"
+                                + " PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'kiln',"
+                                + " 'path' = '"
+                                + vips.toUri()
+                                + "', 'bucket' = '2');",
+                        "INSERT INTO vips SELECT id, name, tier FROM customers /*+ OPTIONS("
+                                + "'scan.mode' = 'from-version', 'scan.version' = '2',"
+                                + " 'scan.bounded' = 'true') */;",
                         "");
         long start = System.nanoTime();
         String output = CLUSTER.sqlClient().runScript(script, Duration.ofMinutes(5));
@@ -176,6 +189,16 @@ class SqlClientE2ETest {
         Map<Object, String> table = KilnTables.read(customers);
         assertThat(table).hasSize(keys);
         assertThat(table).isEqualTo(new TreeMap<Object, String>(expected));
+
+        // The changelog of version 2: the upserted tenth of the keys, nothing else.
+        Map<Object, String> expectedVips = new TreeMap<>();
+        expected.forEach(
+                (id, row) -> {
+                    if (id % 10 == 0) {
+                        expectedVips.put(id, row);
+                    }
+                });
+        assertThat(KilnTables.read(vips)).isEqualTo(expectedVips);
     }
 
     private static String text(JsonNode node) {

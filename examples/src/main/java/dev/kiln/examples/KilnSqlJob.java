@@ -14,9 +14,12 @@
 
 package dev.kiln.examples;
 
+import dev.kiln.flink.source.KilnTableReader;
+
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.types.Row;
+import org.apache.flink.types.RowKind;
 import org.apache.flink.util.CloseableIterator;
 
 import java.nio.file.Files;
@@ -29,8 +32,9 @@ import java.util.TreeMap;
 /**
  * The SQL example: creates a Kiln table with {@code 'connector' = 'kiln'}, fills it with a bounded
  * {@code INSERT INTO}, joins a stream of orders against it with a lookup join ({@code FOR
- * SYSTEM_TIME AS OF} a processing-time attribute) and scans it. Every result is checked; a wrong
- * answer ends the run with exit status 1.
+ * SYSTEM_TIME AS OF} a processing-time attribute) and scans it; then upserts every tenth customer
+ * and reads that version's changes as a stream (a bounded changelog scan, {@code 'scan.mode' =
+ * 'from-version'}). Every result is checked; a wrong answer ends the run with exit status 1.
  *
  * <p>Usage: {@code KilnSqlJob [table-directory]} (default: a new temporary directory).
  */
@@ -113,6 +117,38 @@ public final class KilnSqlJob {
                     ("customer-" + id).equals(r.getField(1))
                             && Integer.valueOf((int) (id % 3)).equals(r.getField(2)),
                     "scan row " + r);
+        }
+
+        // A streaming read: the changes of one version, as an upsert changelog. Bounded here
+        // ('scan.bounded'); without it the query follows every later version until cancelled.
+        long before;
+        try (KilnTableReader table =
+                KilnTableReader.open(new org.apache.flink.core.fs.Path(path))) {
+            before = table.latest().number();
+        }
+        tEnv.executeSql(
+                        "INSERT INTO customers SELECT id, CONCAT('vip-', CAST(id AS STRING)), 9"
+                                + " FROM ids WHERE id % 10 = 0")
+                .await();
+        List<Row> changes =
+                collect(
+                        tEnv,
+                        "SELECT id, name, tier FROM customers /*+ OPTIONS('scan.mode' ="
+                                + " 'from-version', 'scan.version' = '"
+                                + (before + 1)
+                                + "', 'scan.bounded' = 'true') */");
+        System.out.println("Changes of version " + (before + 1) + ": " + changes.size() + " rows");
+        long vips = (keys + 9) / 10;
+        check(changes.size() == vips, "changelog scan returned " + changes + ", upserted " + vips);
+        for (Row r : changes) {
+            long id = (Long) r.getField(0);
+            check(
+                    id % 10 == 0
+                            && ("vip-" + id).equals(r.getField(1))
+                            && Integer.valueOf(9).equals(r.getField(2))
+                            && (r.getKind() == RowKind.INSERT
+                                    || r.getKind() == RowKind.UPDATE_AFTER),
+                    "changelog row " + r);
         }
     }
 

@@ -233,8 +233,9 @@ public final class KilnSource
 
         /**
          * Makes the source bounded: it ends once it has emitted version {@code version} (waiting
-         * for it if it is not published yet). A full snapshot start reads the snapshot of {@code
-         * version} if it is older than the latest version.
+         * for it if it is not published yet, and for the table if it is not created yet). A full
+         * snapshot start reads the snapshot of {@code version} if it is older than the latest
+         * version.
          *
          * @throws IllegalArgumentException if {@code version} is negative
          */

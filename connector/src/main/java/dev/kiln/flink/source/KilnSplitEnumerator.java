@@ -14,6 +14,7 @@
 
 package dev.kiln.flink.source;
 
+import dev.kiln.table.InvalidManifestException;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.KilnTableException;
 import dev.kiln.table.TableNotFoundException;
@@ -41,9 +42,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The enumerator of a {@link KilnSource}: once it finds the table (it waits for a table not created
- * yet, unless bounded), it makes a split per bucket at the starting position, assigns bucket {@code
- * b} to reader {@code b % parallelism}, and from then on polls the table's latest version and sends
- * it to the readers ({@link LatestVersionEvent}).
+ * yet, unless it stops at the latest version: then it makes no split), it makes a split per bucket
+ * at the starting position, assigns bucket {@code b} to reader {@code b % parallelism}, and from
+ * then on polls the table's latest version and sends it to the readers ({@link
+ * LatestVersionEvent}).
  *
  * <p>Threading: the table is read in {@link SplitEnumeratorContext#callAsync} callables on the
  * coordinator's worker thread; everything else runs on the coordinator thread. A table replaced
@@ -112,7 +114,9 @@ final class KilnSplitEnumerator implements SplitEnumerator<BucketSplit, KilnEnum
             try {
                 table = KilnTable.open(settings.tablePath);
             } catch (TableNotFoundException absent) {
-                if (!created && settings.bounded) {
+                // A scan of the latest version of no table is empty; a source stopping at a
+                // given version waits for the table as it waits for the version.
+                if (!created && settings.stopAtLatest) {
                     return new Poll(List.of(), -1);
                 }
                 return new Poll(null, -1);
@@ -120,7 +124,18 @@ final class KilnSplitEnumerator implements SplitEnumerator<BucketSplit, KilnEnum
             settings.check.check(table.options());
             published = table.onPublished(this::wakeUp);
         }
-        long latest = table.latestVersion(Math.max(0, announced));
+        long latest;
+        try {
+            latest = table.latestVersion(Math.max(0, announced));
+        } catch (InvalidManifestException noVersion) {
+            if (announced >= 0) {
+                throw noVersion;
+            }
+            // A table being created publishes its metadata, then version 0: retried (and
+            // logged) as a storage failure, not failing the job.
+            throw new IOException(
+                    "the Kiln table at " + settings.tablePath + " has no version yet", noVersion);
+        }
         table.checkIdentity();
         List<BucketSplit> splits = created ? null : initialSplits(table, latest);
         return new Poll(splits, latest);

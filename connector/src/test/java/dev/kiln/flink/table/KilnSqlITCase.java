@@ -135,6 +135,97 @@ class KilnSqlITCase {
                 .contains("project=[tier, name]");
     }
 
+    /**
+     * A changelog scan as a SQL user reads it: bounded ({@code 'scan.bounded'}, from a version, set
+     * by a hint) it shows every change of the versions written; unbounded ({@code 'scan.mode' =
+     * 'latest-full'} in the DDL) it shows the snapshot, then the upserts and deletes an {@code
+     * INSERT INTO} commits while it runs, until cancelled.
+     */
+    @Test
+    void aChangelogScanShowsTheUpsertsAndDeletesOfTheVersionsWritten() throws Exception {
+        createCustomers("customers", "'bucket' = '2'");
+        createCustomers(
+                "customer_changes",
+                "'scan.mode' = 'latest-full', 'scan.poll-interval' = '50 ms'",
+                tablePath("customers"));
+        insertChanges(
+                "customers",
+                customer(RowKind.INSERT, 1, "ann", 1),
+                customer(RowKind.INSERT, 2, "bob", 1),
+                customer(RowKind.INSERT, 3, "cid", 2));
+
+        try (CloseableIterator<Row> changes =
+                sql.executeSql("SELECT id, name, tier FROM customer_changes").collect()) {
+            assertThat(take(changes, 3))
+                    .as("the full snapshot of the version latest at start")
+                    .containsExactlyInAnyOrder(
+                            Row.ofKind(RowKind.INSERT, 1L, "ann", 1),
+                            Row.ofKind(RowKind.INSERT, 2L, "bob", 1),
+                            Row.ofKind(RowKind.INSERT, 3L, "cid", 2));
+            insertChanges(
+                    "customers",
+                    customer(RowKind.UPDATE_BEFORE, 2, "bob", 1),
+                    customer(RowKind.UPDATE_AFTER, 2, "bob", 9),
+                    customer(RowKind.DELETE, 3, "cid", 2),
+                    customer(RowKind.INSERT, 4, "dan", 2),
+                    customer(RowKind.DELETE, 5, "eve", 3));
+            assertThat(take(changes, 4))
+                    .as("the changes of the version written since, as the planner normalises them")
+                    .containsExactlyInAnyOrder(
+                            Row.ofKind(RowKind.UPDATE_BEFORE, 2L, "bob", 1),
+                            Row.ofKind(RowKind.UPDATE_AFTER, 2L, "bob", 9),
+                            Row.ofKind(RowKind.DELETE, 3L, "cid", 2),
+                            Row.ofKind(RowKind.INSERT, 4L, "dan", 2));
+        }
+
+        List<Row> all = new ArrayList<>();
+        try (CloseableIterator<Row> changes =
+                sql.executeSql(
+                                "SELECT id, name, tier FROM customers /*+ OPTIONS('scan.mode' ="
+                                        + " 'from-version', 'scan.version' = '1', 'scan.bounded' ="
+                                        + " 'true') */")
+                        .collect()) {
+            changes.forEachRemaining(all::add);
+        }
+        assertThat(all)
+                .as("a bounded changelog scan of versions 1 and 2")
+                .containsExactlyInAnyOrder(
+                        Row.ofKind(RowKind.INSERT, 1L, "ann", 1),
+                        Row.ofKind(RowKind.INSERT, 2L, "bob", 1),
+                        Row.ofKind(RowKind.INSERT, 3L, "cid", 2),
+                        Row.ofKind(RowKind.UPDATE_BEFORE, 2L, "bob", 1),
+                        Row.ofKind(RowKind.UPDATE_AFTER, 2L, "bob", 9),
+                        Row.ofKind(RowKind.DELETE, 3L, "cid", 2),
+                        Row.ofKind(RowKind.INSERT, 4L, "dan", 2));
+        assertThat(all.indexOf(Row.ofKind(RowKind.INSERT, 2L, "bob", 1)))
+                .as("a key's changes in version order")
+                .isLessThan(all.indexOf(Row.ofKind(RowKind.UPDATE_AFTER, 2L, "bob", 9)));
+
+        assertPlanningFailsWithValidation(
+                "SELECT * FROM customers /*+ OPTIONS('scan.mode' = 'from-version') */",
+                "Invalid value for option 'scan.version' of the 'kiln' connector: must be set"
+                        + " when 'scan.mode' = 'from-version'");
+    }
+
+    /** The next {@code n} rows of an unbounded query, failing after a minute without them. */
+    private static List<Row> take(CloseableIterator<Row> rows, int n) throws Exception {
+        java.util.concurrent.ExecutorService reader =
+                java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            return reader.submit(
+                            () -> {
+                                List<Row> taken = new ArrayList<>();
+                                while (taken.size() < n && rows.hasNext()) {
+                                    taken.add(rows.next());
+                                }
+                                return taken;
+                            })
+                    .get(1, java.util.concurrent.TimeUnit.MINUTES);
+        } finally {
+            reader.shutdownNow();
+        }
+    }
+
     @Test
     void everyScalarTypeRoundTrips() throws Exception {
         sql.executeSql(
