@@ -44,7 +44,10 @@ final class TableJson {
     static final int FORMAT_VERSION = 1;
 
     private static final ObjectMapper MAPPER =
-            new ObjectMapper().enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+            new ObjectMapper()
+                    .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                    // Fields a newer Kiln adds are ignored; a change of meaning bumps the format.
+                    .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     private TableJson() {}
 

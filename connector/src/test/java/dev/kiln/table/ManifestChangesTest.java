@@ -161,6 +161,19 @@ class ManifestChangesTest {
     }
 
     /**
+     * A field a newer Kiln adds to a manifest is ignored, as this Kiln's own additions would have
+     * wanted older ones to (a change of meaning bumps the format version instead).
+     */
+    @Test
+    void aFieldANewerKilnAddsIsIgnored() throws IOException {
+        KilnTable table = KilnTable.create(root, options(1));
+        GenerationRef a = stored("data/bucket-0/a.arrow", 0);
+        Manifest written = table.commit(commit("w", 1, List.of(a), List.of()));
+        rewrite(1, fields -> fields.put("someFutureField", "x"));
+        assertThat(KilnTable.open(root).manifest(1)).isEqualTo(written);
+    }
+
+    /**
      * The table an older Kiln wrote (the pre-split compatibility fixture): no version records what
      * it added, so a version's changes are its new generations; a version that also retired some (a
      * compaction) cannot tell them from compaction outputs and says so, naming itself.
