@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
 
 import javax.annotation.Nullable;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.HashSet;
@@ -146,6 +147,9 @@ public final class SnapshotFollower implements AutoCloseable {
     private volatile long latestSeenVersion = -1;
     private final PollThread poller = new PollThread(this::pollQuietly);
 
+    /** The subscription to commits published in this JVM, once started. */
+    @Nullable private volatile Closeable published;
+
     private final AtomicLong swaps = new AtomicLong();
     private final AtomicLong readFailures = new AtomicLong();
     private final AtomicLong expiredVersions = new AtomicLong();
@@ -239,7 +243,10 @@ public final class SnapshotFollower implements AutoCloseable {
     }
 
     /**
-     * Starts polling every {@code interval} on a thread of its own, after {@link #initialize()}.
+     * Starts polling every {@code interval} on a thread of its own, after {@link #initialize()}; a
+     * commit published in this JVM ({@link KilnTable#onPublished}: the sink's committer in this
+     * TaskManager) asks for a poll at once, so a version committed here is warmed and swapped in
+     * without waiting for the interval.
      *
      * @throws IllegalStateException if not initialized, or already started
      */
@@ -251,6 +258,17 @@ public final class SnapshotFollower implements AutoCloseable {
             throw new IllegalStateException("the follower of " + table.root() + " is started");
         }
         poller.start(interval);
+        published = table.onPublished(this::published);
+    }
+
+    /**
+     * A commit in this JVM published {@code version} (the sink's committer in this TaskManager,
+     * say): poll now rather than at the next interval. Called on the committing thread.
+     */
+    private void published(long version) {
+        if (version > swap.version()) {
+            poller.pollSoon();
+        }
     }
 
     /**
@@ -454,6 +472,14 @@ public final class SnapshotFollower implements AutoCloseable {
         // Not synchronized: a poll holds the monitor while it waits for warms, and closing (a task
         // being cancelled) must not wait for that.
         poller.stopNow();
+        Closeable subscription = published;
+        if (subscription != null) {
+            try {
+                subscription.close();
+            } catch (IOException e) {
+                LOG.warn("Kiln table {}: could not unsubscribe from commits", table.root(), e);
+            }
+        }
         swap.close();
     }
 

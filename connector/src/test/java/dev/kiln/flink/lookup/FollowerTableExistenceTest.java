@@ -331,6 +331,29 @@ class FollowerTableExistenceTest {
         assertThat(cache.cachedPages()).isZero();
     }
 
+    /**
+     * A commit made in this JVM wakes a started follower: with a poll interval of an hour, it swaps
+     * to each committed version at once; once closed, it no longer listens.
+     */
+    @Test
+    void aCommitInThisJvmIsSwappedInWithoutWaitingForThePoll() throws Exception {
+        TestTable table = table();
+        table.upsert(1, LongStream.range(0, 10).toArray());
+        SnapshotFollower follower = follower(KilnTable.open(table.table.root()), true);
+        follower.initialize();
+        follower.start(Duration.ofHours(1));
+        for (long round = 2; round <= 5; round++) {
+            long before = follower.version();
+            Manifest committed = table.upsert(round, LongStream.range(0, 10).toArray());
+            follower.versionAfter(before).get(1, TimeUnit.MINUTES);
+            assertThat(follower.version()).isEqualTo(committed.version());
+        }
+        follower.close();
+        long closedAt = follower.version();
+        table.upsert(6, LongStream.range(0, 10).toArray());
+        assertThat(follower.version()).as("a closed follower hears nothing").isEqualTo(closedAt);
+    }
+
     private TestTable table() throws IOException {
         TestTable table = TestTable.create(root, 4);
         closeables.add(table);

@@ -48,6 +48,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -687,23 +688,33 @@ class SnapshotFollowerTest {
         }
     }
 
-    /** A started follower told of its expired version moves without waiting for its interval. */
+    /**
+     * A started follower told of its expired version moves without waiting for its interval. The
+     * table's new versions stay hidden from it until then, as if written in another JVM: a commit
+     * made here would wake it anyway.
+     */
     @Test
     void aStartedFollowerMovesAtOnceWhenToldItsVersionExpired() throws Exception {
         CountDownLatch movedOn = new CountDownLatch(1);
         AtomicLong target = new AtomicLong(Long.MAX_VALUE);
-        SnapshotFollower follower = followerCountingDown(movedOn, target::get);
+        AtomicBoolean hidden = new AtomicBoolean();
+        SnapshotFollower follower = followerCountingDown(movedOn, target::get, hidden);
         follower.initialize();
         Manifest first = table.upsert(1, LongStream.range(0, 100).toArray());
         assertThat(follower.poll()).isTrue();
         follower.start(Duration.ofHours(1));
+        hidden.set(true);
         expireAndRemoveTheFilesOf(first);
         target.set(table.table.latestVersion());
 
         assertThatThrownBy(() -> follower.current().lookup(table.key(1)).get())
                 .cause()
                 .isInstanceOf(VersionExpiredException.class)
-                .satisfies(e -> follower.versionExpired((VersionExpiredException) e));
+                .satisfies(
+                        e -> {
+                            hidden.set(false);
+                            follower.versionExpired((VersionExpiredException) e);
+                        });
         Latches.await(movedOn);
         assertThat(follower.expiredVersions()).isOne();
     }
@@ -810,10 +821,23 @@ class SnapshotFollowerTest {
      * reads a version at least {@code atLeast}.
      */
     private SnapshotFollower followerCountingDown(CountDownLatch reads, LongSupplier atLeast) {
+        return followerCountingDown(reads, atLeast, new AtomicBoolean());
+    }
+
+    /**
+     * Like {@link #followerCountingDown(CountDownLatch, LongSupplier)}, finding no new version
+     * while {@code hidden} is set: as if the commits were made in another JVM, so that the wake-up
+     * a commit made here gives finds nothing.
+     */
+    private SnapshotFollower followerCountingDown(
+            CountDownLatch reads, LongSupplier atLeast, AtomicBoolean hidden) {
         SnapshotFollower follower =
                 new SnapshotFollower(
                         table.table,
                         current -> {
+                            if (current != null && hidden.get()) {
+                                return current;
+                            }
                             Manifest latest =
                                     SnapshotFollower.VersionSource.of(table.table).latest(current);
                             if (latest.version() >= atLeast.getAsLong()) {
