@@ -21,6 +21,8 @@ import dev.kiln.warm.PathStates.PathState;
 
 import org.apache.flink.core.fs.Path;
 
+import javax.annotation.Nullable;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -52,11 +54,17 @@ final class PageWarmer implements GenerationWarmer {
     private final WorkInFlight work;
     private final long budgetBytes;
     private final long chunkBytes;
+    @Nullable private final DiskTier disk;
+    private final long diskBudgetBytes;
+    private final long diskChunkBytes;
 
     /**
      * @param budgetBytes the block bytes of pages to load per generation; 0 loads none
      * @param chunkBytes the span of file one chunk of pages covers at most (a chunk has at least
      *     one page)
+     * @param disk the disk tier a warm then copies the file to, or {@code null}
+     * @param diskBudgetBytes the bytes of file, from its start, a warm copies to the disk tier
+     * @param diskChunkBytes the bytes of file one step of that copy reads
      */
     PageWarmer(
             PathStates paths,
@@ -64,13 +72,19 @@ final class PageWarmer implements GenerationWarmer {
             PageTier pages,
             WorkInFlight work,
             long budgetBytes,
-            long chunkBytes) {
+            long chunkBytes,
+            @Nullable DiskTier disk,
+            long diskBudgetBytes,
+            long diskChunkBytes) {
         this.paths = paths;
         this.opener = opener;
         this.pages = pages;
         this.work = work;
         this.budgetBytes = budgetBytes;
         this.chunkBytes = chunkBytes;
+        this.disk = disk;
+        this.diskBudgetBytes = diskBudgetBytes;
+        this.diskChunkBytes = Math.max(1, diskChunkBytes);
     }
 
     @Override
@@ -121,6 +135,59 @@ final class PageWarmer implements GenerationWarmer {
         return chunks;
     }
 
+    /**
+     * Copies a generation's file, from its start, to the disk tier within its budget, one step of
+     * {@code diskChunkBytes} after the other: what the page cache could not hold, later lookups
+     * then read from disk. Blocks copied already cost nothing.
+     */
+    private final class DiskCopy {
+        private final Generation generation;
+        private final PathState state;
+        private final CompletableFuture<Void> warming;
+        private final long limit;
+        private long offset;
+
+        DiskCopy(Generation generation, PathState state, CompletableFuture<Void> warming) {
+            this.generation = generation;
+            this.state = state;
+            this.warming = warming;
+            this.limit = Math.min(generation.fileLength(), diskBudgetBytes);
+        }
+
+        void run() {
+            while (!warming.isDone()) {
+                if (offset >= limit || state.retired || work.closed()) {
+                    warming.complete(null);
+                    return;
+                }
+                long length = Math.min(diskChunkBytes, limit - offset);
+                CompletableFuture<Void> copied;
+                try {
+                    copied =
+                            disk.copy(
+                                    generation.path(),
+                                    generation.fileLength(),
+                                    ByteRange.of(offset, length));
+                } catch (RuntimeException e) {
+                    warming.completeExceptionally(e);
+                    return;
+                }
+                offset += length;
+                if (!copied.isDone() || copied.isCompletedExceptionally()) {
+                    copied.whenComplete(
+                            (value, error) -> {
+                                if (error != null) {
+                                    warming.completeExceptionally(unwrap(error));
+                                } else {
+                                    run();
+                                }
+                            });
+                    return;
+                }
+            }
+        }
+    }
+
     /** One warm of one generation: its chunks, loaded one after the other. */
     private final class PageWarm {
         private final Generation generation;
@@ -139,13 +206,13 @@ final class PageWarmer implements GenerationWarmer {
         void run() {
             while (!warming.isDone()) {
                 if (next == chunks.size()) {
-                    warming.complete(null);
+                    copyToDisk();
                     return;
                 }
                 List<PageKey> chunk = chunks.get(next++);
                 long reservation = pages.reservationFor(generation, chunk);
                 if (!pages.reserve(reservation)) {
-                    warming.complete(null);
+                    copyToDisk();
                     return;
                 }
                 CompletableFuture<?> loaded;
@@ -168,12 +235,21 @@ final class PageWarmer implements GenerationWarmer {
             }
         }
 
+        /** Ends the page phase: copies the file to the disk tier, if there is one. */
+        private void copyToDisk() {
+            if (disk == null || diskBudgetBytes <= 0) {
+                warming.complete(null);
+            } else {
+                new DiskCopy(generation, state, warming).run();
+            }
+        }
+
         private void resume(Throwable error) {
             if (error == null) {
                 run();
             } else if (isCause(error) && !state.retired && !work.closed()) {
                 // The page allocator is full: warm as far as it got.
-                warming.complete(null);
+                copyToDisk();
             } else {
                 warming.completeExceptionally(unwrap(error));
             }

@@ -20,6 +20,8 @@ import dev.kiln.io.RangeReader;
 import dev.kiln.warm.GenerationCache;
 
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ConfigurationUtils;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
@@ -122,13 +124,13 @@ public final class KilnCacheRegistry {
         Entry entry = settings.plainPerSubtask() ? null : entries.get(key);
         checkBudget(key, settings, entry == null, taskManager);
         if (settings.plainPerSubtask()) {
-            Entry own = opened(new Entry(key, settings));
+            Entry own = opened(new Entry(key, settings, diskParent(key, settings, taskManager)));
             own.leases++;
             return new Lease(own);
         }
         if (entry == null) {
             S3ConnectionPool.warnIfSmaller(fileSystem(tableRoot), key, settings.ioThreads());
-            entry = opened(new Entry(key, settings));
+            entry = opened(new Entry(key, settings, diskParent(key, settings, taskManager)));
             entries.put(key, entry);
         } else if (!entry.settings.buildSameCacheAs(settings)) {
             LOG.info(
@@ -178,6 +180,32 @@ public final class KilnCacheRegistry {
                 builds ? LOG::warn : warning -> {});
     }
 
+    /**
+     * Returns the directory the disk tier of {@code settings} goes under: its own, or one of the
+     * TaskManager's {@code io.tmp.dirs} (picked by table, so tables spread over the disks), or the
+     * JVM's temporary directory when the TaskManager's configuration is unknown; {@code null} when
+     * the settings ask for no disk tier.
+     */
+    @Nullable
+    static java.nio.file.Path diskParent(
+            String key, CacheSettings settings, @Nullable ReadableConfig taskManager) {
+        if (settings.diskBytes() <= 0) {
+            return null;
+        }
+        if (settings.diskDirectory() != null) {
+            return java.nio.file.Paths.get(settings.diskDirectory());
+        }
+        String[] dirs =
+                taskManager == null
+                        ? new String[0]
+                        : ConfigurationUtils.parseTempDirectories(
+                                Configuration.fromMap(taskManager.toMap()));
+        if (dirs.length == 0) {
+            return java.nio.file.Paths.get(System.getProperty("java.io.tmpdir"));
+        }
+        return java.nio.file.Paths.get(dirs[Math.floorMod(key.hashCode(), dirs.length)]);
+    }
+
     private Entry opened(Entry entry) {
         open.add(entry);
         boundBytes += entry.settings.maximumPageBytes();
@@ -212,7 +240,7 @@ public final class KilnCacheRegistry {
         final LongAdder storageRequests = new LongAdder();
         int leases;
 
-        Entry(String key, CacheSettings settings) {
+        Entry(String key, CacheSettings settings, @Nullable java.nio.file.Path diskParent) {
             this.key = key;
             this.settings = settings;
             this.io =
@@ -234,7 +262,12 @@ public final class KilnCacheRegistry {
                             return storage.length(path);
                         }
                     };
-            this.cache = settings.configure(GenerationCache.builder(counted, allocator)).build();
+            GenerationCache.Builder builder =
+                    settings.configure(GenerationCache.builder(counted, allocator));
+            if (diskParent != null) {
+                builder.diskTier(diskParent, settings.diskBytes(), io);
+            }
+            this.cache = builder.build();
         }
 
         void close() {
