@@ -76,8 +76,10 @@ import java.util.zip.CRC32C;
  * a TaskManager that died): a restart starts clean. Copies are never fsynced (a torn write is
  * caught by the checksum).
  *
- * <p>Threading: thread-safe; disk reads and writes, evictions and deletions run on the executor
- * given, never on the caller's thread.
+ * <p>Threading: thread-safe; disk reads and writes run on the executor given, never on the caller's
+ * thread. Evictions run inline (as the page tier's do), each deleting its copy's file: a retirement
+ * or close has deleted the copies it dropped when it returns; a copy in flight then is deleted when
+ * its load completes.
  */
 final class DiskTier implements AutoCloseable {
 
@@ -130,7 +132,9 @@ final class DiskTier implements AutoCloseable {
                 SingleFlightCache.<BlockKey, Block>builder()
                         .maximumBytes(maximumBytes)
                         .weigher((key, block) -> block.file == null ? 1 : block.length)
-                        .executor(executor)
+                        // Inline, as the page tier's: a retirement or close has deleted the
+                        // files it dropped when it returns (one unlink each).
+                        .executor(Runnable::run)
                         .removalListener(this::removed)
                         .build();
     }
@@ -549,19 +553,37 @@ final class DiskTier implements AutoCloseable {
         }
     }
 
+    /**
+     * Deletes {@code directory} and what it holds; files that evictions delete at the same time can
+     * make a walk fail, so it tries again a few times.
+     */
     private static void deleteRecursively(java.nio.file.Path directory) {
-        if (!Files.exists(directory)) {
-            return;
-        }
-        try (Stream<java.nio.file.Path> walk = Files.walk(directory)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(DiskTier::deleteQuietly);
-        } catch (IOException | UncheckedIOException e) {
-            LOG.debug("Deleting {} failed.", directory, e);
+        for (int attempt = 0; attempt < 5 && Files.exists(directory); attempt++) {
+            try (Stream<java.nio.file.Path> walk = Files.walk(directory)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(DiskTier::deleteQuietly);
+            } catch (IOException | UncheckedIOException e) {
+                LOG.debug("Deleting {} failed.", directory, e);
+            }
         }
     }
 
     /** A block of a file: bytes {@code [index * blockBytes, (index + 1) * blockBytes)}. */
-    record BlockKey(String path, long index) {}
+    record BlockKey(String path, long index) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof BlockKey other && index == other.index && path.equals(other.path);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * path.hashCode() + Long.hashCode(index);
+        }
+
+        @Override
+        public String toString() {
+            return path + "#" + index;
+        }
+    }
 
     /**
      * A block's copy: its file, length and CRC32C; or, when the copy failed, no file and the bytes

@@ -42,4 +42,43 @@ public record DiskTierStats(
 
     /** The counters of a cache without a disk tier. */
     public static final DiskTierStats NONE = new DiskTierStats(0, 0, 0, 0, 0, 0, 0);
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof DiskTierStats other
+                && hits == other.hits
+                && copies == other.copies
+                && bytes == other.bytes
+                && evictions == other.evictions
+                && copyFailures == other.copyFailures
+                && damagedCopies == other.damagedCopies
+                && storageReads == other.storageReads;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Arrays.hashCode(
+                new long[] {
+                    hits, copies, bytes, evictions, copyFailures, damagedCopies, storageReads
+                });
+    }
+
+    @Override
+    public String toString() {
+        return "DiskTierStats{hits="
+                + hits
+                + ", copies="
+                + copies
+                + ", bytes="
+                + bytes
+                + ", evictions="
+                + evictions
+                + ", copyFailures="
+                + copyFailures
+                + ", damagedCopies="
+                + damagedCopies
+                + ", storageReads="
+                + storageReads
+                + "}";
+    }
 }
