@@ -36,8 +36,10 @@ import static dev.kiln.warm.Uncacheable.unwrap;
  * the first, in key order, while their block bytes fit in the warm budget, one chunk (one coalesced
  * read) at a time, each chunk reserving its room first. It stops, completing normally, when a chunk
  * finds no room or the page allocator is full; and stops starting chunks once its future is
- * completed by someone else (a {@link WarmGate}'s deadline or retirement). Thread-safe; each warm
- * loops over chunks that complete at once, so the stack stays flat however many there are.
+ * completed by someone else (a {@link WarmGate}'s deadline or retirement). With a disk tier, it
+ * first copies the file from its start to the disk tier, within the disk budget, in large reads;
+ * the page phase then reads the disk. Thread-safe; each warm loops over chunks that complete at
+ * once, so the stack stays flat however many there are.
  */
 final class PageWarmer implements GenerationWarmer {
 
@@ -97,7 +99,13 @@ final class PageWarmer implements GenerationWarmer {
                             if (error != null) {
                                 warming.completeExceptionally(unwrap(error));
                             } else {
-                                new PageWarm(opened.value(), state, warming).run();
+                                PageWarm pages = new PageWarm(opened.value(), state, warming);
+                                if (disk == null || diskBudgetBytes <= 0) {
+                                    pages.run();
+                                } else {
+                                    // The disk first, in large reads; the pages then load from it.
+                                    new DiskCopy(opened.value(), state, warming, pages::run).run();
+                                }
                             }
                         });
         return warming;
@@ -137,27 +145,38 @@ final class PageWarmer implements GenerationWarmer {
 
     /**
      * Copies a generation's file, from its start, to the disk tier within its budget, one step of
-     * {@code diskChunkBytes} after the other: what the page cache could not hold, later lookups
-     * then read from disk. Blocks copied already cost nothing.
+     * {@code diskChunkBytes} after the other, then runs the page phase (whose loads then read the
+     * disk): what the page cache cannot hold, later lookups read from disk. Blocks copied already
+     * cost nothing.
      */
     private final class DiskCopy {
         private final Generation generation;
         private final PathState state;
         private final CompletableFuture<Void> warming;
+        private final Runnable then;
         private final long limit;
         private long offset;
 
-        DiskCopy(Generation generation, PathState state, CompletableFuture<Void> warming) {
+        DiskCopy(
+                Generation generation,
+                PathState state,
+                CompletableFuture<Void> warming,
+                Runnable then) {
             this.generation = generation;
             this.state = state;
             this.warming = warming;
+            this.then = then;
             this.limit = Math.min(generation.fileLength(), diskBudgetBytes);
         }
 
         void run() {
             while (!warming.isDone()) {
-                if (offset >= limit || state.retired || work.closed()) {
+                if (state.retired || work.closed()) {
                     warming.complete(null);
+                    return;
+                }
+                if (offset >= limit) {
+                    then.run();
                     return;
                 }
                 long length = Math.min(diskChunkBytes, limit - offset);
@@ -206,13 +225,13 @@ final class PageWarmer implements GenerationWarmer {
         void run() {
             while (!warming.isDone()) {
                 if (next == chunks.size()) {
-                    copyToDisk();
+                    warming.complete(null);
                     return;
                 }
                 List<PageKey> chunk = chunks.get(next++);
                 long reservation = pages.reservationFor(generation, chunk);
                 if (!pages.reserve(reservation)) {
-                    copyToDisk();
+                    warming.complete(null);
                     return;
                 }
                 CompletableFuture<?> loaded;
@@ -235,21 +254,12 @@ final class PageWarmer implements GenerationWarmer {
             }
         }
 
-        /** Ends the page phase: copies the file to the disk tier, if there is one. */
-        private void copyToDisk() {
-            if (disk == null || diskBudgetBytes <= 0) {
-                warming.complete(null);
-            } else {
-                new DiskCopy(generation, state, warming).run();
-            }
-        }
-
         private void resume(Throwable error) {
             if (error == null) {
                 run();
             } else if (isCause(error) && !state.retired && !work.closed()) {
                 // The page allocator is full: warm as far as it got.
-                copyToDisk();
+                warming.complete(null);
             } else {
                 warming.completeExceptionally(unwrap(error));
             }
