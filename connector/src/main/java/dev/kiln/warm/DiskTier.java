@@ -64,7 +64,8 @@ import java.util.zip.CRC32C;
  * <p>Correctness never depends on the disk: each copy's CRC32C is kept in memory (not on the disk)
  * when it is written, and every read of a copy checks its length and checksum; a missing, short or
  * damaged copy is dropped and its block read from storage for that caller ({@link
- * #damagedCopies()}). A copy that cannot be written (disk full, I/O error) is not kept: the caller
+ * #damagedCopies()}); so is a copy evicted between a reader finding it and reading it ({@link
+ * #lostToEviction()}). A copy that cannot be written (disk full, I/O error) is not kept: the caller
  * that read it from storage answers from those bytes, and so do callers that joined it; counted in
  * {@link #copyFailures()} and logged at WARN at most once a minute. Generations are immutable, so a
  * copy never goes stale: it is dropped when its generation retires ({@link #invalidateAll}) or when
@@ -106,6 +107,7 @@ final class DiskTier implements AutoCloseable {
     private final LongAdder copies = new LongAdder();
     private final LongAdder copyFailures = new LongAdder();
     private final LongAdder damaged = new LongAdder();
+    private final LongAdder lostToEviction = new LongAdder();
     private final LongAdder evictions = new LongAdder();
     private final LongAdder storageReads = new LongAdder();
     private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
@@ -377,13 +379,19 @@ final class DiskTier implements AutoCloseable {
                                             place(key, bytes, range, out);
                                             return CompletableFuture.<Void>completedFuture(null);
                                         }
-                                        damaged.increment();
-                                        blocks.invalidate(key);
-                                        logSampled(
-                                                "Kiln disk tier dropped a damaged copy of a block"
-                                                        + " of {}; read from storage.",
-                                                path,
-                                                Uncacheable.unwrap(error));
+                                        if (blocks.getIfPresent(key) != block) {
+                                            // Evicted or retired between its lookup and its
+                                            // read (its file deleted): not damage.
+                                            lostToEviction.increment();
+                                        } else {
+                                            damaged.increment();
+                                            blocks.invalidate(key);
+                                            logSampled(
+                                                    "Kiln disk tier dropped a damaged copy of a"
+                                                            + " block of {}; read from storage.",
+                                                    path,
+                                                    Uncacheable.unwrap(error));
+                                        }
                                         long offset = key.index * blockBytes;
                                         long end = Math.min(fileLength, offset + blockBytes);
                                         storageReads.increment();
@@ -469,6 +477,14 @@ final class DiskTier implements AutoCloseable {
     /** Returns how many copies were found missing, short or damaged, and read from storage. */
     long damagedCopies() {
         return damaged.sum();
+    }
+
+    /**
+     * Returns how many copies were evicted (or retired) between a reader finding them and reading
+     * them, so that the reader read their block from storage (a sign the tier is too small).
+     */
+    long lostToEviction() {
+        return lostToEviction.sum();
     }
 
     /** Returns how many copies were evicted for room. */

@@ -54,7 +54,10 @@ public final class DiskTierBenchmark {
 
     private static final int ROWS = 560_000;
     private static final long PAGE_BYTES = 4L << 20;
-    private static final long DISK_BYTES = 128L << 20;
+
+    /** The disk tier's bounds: 0 (none), one that holds the table, one of 40% of it. */
+    private static final long[] DISK_BYTES = {0, 128L << 20, 16L << 20};
+
     private static final Duration LATENCY = Duration.ofMillis(20);
 
     /** Lookups in flight at once (each one key). */
@@ -101,13 +104,14 @@ public final class DiskTierBenchmark {
                     CONCURRENCY);
             proxy.delay(r -> r.isGet() || r.isHead(), Integer.MAX_VALUE, LATENCY);
 
-            for (boolean tiered : new boolean[] {false, true}) {
+            for (long diskBytes : DISK_BYTES) {
+                boolean tiered = diskBytes > 0;
                 GenerationCache.Builder builder =
                         GenerationCache.builder(RangeReader.onFileSystem(io), allocator)
                                 .maximumPageBytes(PAGE_BYTES)
                                 .warmOnOpen(false);
                 if (tiered) {
-                    builder.diskTier(disk, DISK_BYTES, io);
+                    builder.diskTier(disk, diskBytes, io);
                 }
                 try (GenerationCache cache = builder.build()) {
                     Random random = new Random(42);
@@ -116,9 +120,7 @@ public final class DiskTierBenchmark {
                     cache.warmGate().warm(new GenerationFile(path, ref.sizeBytes())).join();
                     System.out.printf(
                             "%n%s: warm %.0f ms, %d requests%n",
-                            tiered
-                                    ? "memory + disk tier (" + DISK_BYTES + " bytes)"
-                                    : "memory only",
+                            tiered ? "memory + disk tier (" + diskBytes + " bytes)" : "memory only",
                             (System.nanoTime() - start) / 1e6,
                             proxy.requests().size());
                     measure(
