@@ -76,6 +76,9 @@ public final class KilnCacheRegistry {
 
     private static final KilnCacheRegistry INSTANCE = new KilnCacheRegistry();
 
+    /** Threads of a table's disk tier (disk reads and writes of its copies). */
+    private static final int DISK_THREADS = 4;
+
     private final Map<String, Entry> entries = new HashMap<>();
 
     /** Every cache open, shared or plain. */
@@ -235,6 +238,7 @@ public final class KilnCacheRegistry {
         final String key;
         final CacheSettings settings;
         final ExecutorService io;
+        @Nullable final ExecutorService disk;
         final BufferAllocator allocator;
         final GenerationCache cache;
         final LongAdder storageRequests = new LongAdder();
@@ -264,8 +268,15 @@ public final class KilnCacheRegistry {
                     };
             GenerationCache.Builder builder =
                     settings.configure(GenerationCache.builder(counted, allocator));
+            // Disk reads and writes get threads of their own, so that they never queue behind
+            // blocking storage requests.
+            this.disk =
+                    diskParent == null
+                            ? null
+                            : Executors.newFixedThreadPool(
+                                    DISK_THREADS, KilnThreads.factory("kiln-disk"));
             if (diskParent != null) {
-                builder.diskTier(diskParent, settings.diskBytes(), io);
+                builder.diskTier(diskParent, settings.diskBytes(), disk);
             }
             this.cache = builder.build();
         }
@@ -278,6 +289,9 @@ public final class KilnCacheRegistry {
                 LOG.warn("Closing the Kiln cache of {} failed.", key, e);
             } finally {
                 io.shutdownNow();
+                if (disk != null) {
+                    disk.shutdownNow();
+                }
             }
         }
     }
