@@ -255,7 +255,15 @@ final class DiskTier implements AutoCloseable {
         return blocks.getOrLoadAll(
                         keys(path, range),
                         owned -> load(path, fileLength, owned, new ConcurrentHashMap<>()))
-                .thenApply(values -> null);
+                .thenApply(
+                        values -> {
+                            for (CachedValue<BlockKey, Block> value : values) {
+                                if (value.value().file == null) {
+                                    blocks.invalidate(value.key()); // a failed copy is not kept
+                                }
+                            }
+                            return null;
+                        });
     }
 
     private List<BlockKey> keys(Path path, ByteRange range) {

@@ -296,6 +296,16 @@ class DiskTierTest {
     }
 
     @Test
+    void aCopyOnAFailingDiskKeepsNothing() throws Exception {
+        DiskTier tier = tier(1L << 20);
+        Files.delete(tier.directory());
+        tier.copy(file, FILE_BYTES, ByteRange.of(0, 5000)).get(10, TimeUnit.SECONDS);
+        assertThat(tier.copyFailures()).isEqualTo(5);
+        assertThat(tier.blocks()).as("failed copies hold their bytes: none is kept").isZero();
+        assertThat(storage.requests(file)).isEqualTo(1);
+    }
+
+    @Test
     void aStorageFailureFailsTheReadCachesNothingAndTheNextReadSucceeds() throws Exception {
         DiskTier tier = tier(1L << 20);
         storage.failNextReads(1);
