@@ -63,6 +63,11 @@ import static java.util.Objects.requireNonNull;
  * ran) reads the page privately: decoded into the caller's allocator and released before its future
  * completes. Open generations are heap objects, bounded by {@code maximumGenerationBytes}.
  *
+ * <p>Disk: with {@link Builder#diskTier}, every read of a generation (open, pages, warms) goes
+ * through a local-disk tier of checksummed block copies under the page cache, bounded in bytes and
+ * evicted by Caffeine, single flight per block; a damaged copy or a failing disk falls back to
+ * storage, never failing a lookup. Retirement and close delete the copies ({@link #diskStats()}).
+ *
  * <p>Warming: {@link #warmer()} is the default {@link GenerationWarmer}: it opens the generation
  * and loads its pages, in key order, within a byte budget, a chunk at a time; it stops loading when
  * its future is completed by someone else (a {@link WarmGate}'s deadline). {@link #warmGate()} runs
