@@ -63,6 +63,11 @@ import static java.util.Objects.requireNonNull;
  * ran) reads the page privately: decoded into the caller's allocator and released before its future
  * completes. Open generations are heap objects, bounded by {@code maximumGenerationBytes}.
  *
+ * <p>Disk: with {@link Builder#diskTier}, every read of a generation (open, pages, warms) goes
+ * through a local-disk tier of checksummed block copies under the page cache, bounded in bytes and
+ * evicted by Caffeine, single flight per block; a damaged copy or a failing disk falls back to
+ * storage, never failing a lookup. Retirement and close delete the copies ({@link #diskStats()}).
+ *
  * <p>Warming: {@link #warmer()} is the default {@link GenerationWarmer}: it opens the generation
  * and loads its pages, in key order, within a byte budget, a chunk at a time; it stops loading when
  * its future is completed by someone else (a {@link WarmGate}'s deadline). {@link #warmGate()} runs
@@ -114,6 +119,12 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     /** Default {@link Builder#warmDeadline}. */
     public static final Duration DEFAULT_WARM_DEADLINE = Duration.ofSeconds(30);
 
+    /** Default {@link Builder#diskBlockBytes}: 256 KiB. */
+    public static final int DEFAULT_DISK_BLOCK_BYTES = DiskTier.DEFAULT_BLOCK_BYTES;
+
+    /** The most file one step of a warm's copy to the disk tier reads: 8 MiB. */
+    private static final long DISK_WARM_CHUNK_BYTES = 8L << 20;
+
     /** How long {@link #close()} waits for work in flight before it returns. */
     static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
 
@@ -125,6 +136,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     private static final int LOAD_SHARE_DIVISOR = 4;
 
     private final Executor maintenance;
+    @Nullable private final DiskTier disk;
 
     private final PathStates paths = new PathStates();
     private final Holds holds = new Holds();
@@ -147,6 +159,15 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         BufferAllocator pageAllocator =
                 builder.allocator.newChildAllocator("kiln-page-cache", 0, builder.maximumPageBytes);
         this.work = new WorkInFlight(pageAllocator::close);
+        this.disk =
+                builder.maximumDiskBytes > 0
+                        ? DiskTier.open(
+                                builder.io,
+                                builder.diskDirectory,
+                                builder.maximumDiskBytes,
+                                builder.diskBlockBytes,
+                                builder.diskExecutor)
+                        : null;
         // Eviction runs inline (it only releases Arrow buffers), so close() and retainPaths()
         // have released every page they removed by the time they complete.
         // A generation is warm only while its footer is cached: an evicted one loses its mark, so
@@ -154,7 +175,11 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         // that only writes).
         this.generations =
                 new OpenGenerations(
-                        builder.io, work, builder.maximumGenerationBytes, this::unmarkEvicted);
+                        builder.io,
+                        disk,
+                        work,
+                        builder.maximumGenerationBytes,
+                        this::unmarkEvicted);
         this.pages =
                 new PageTier(
                         builder.allocator,
@@ -182,7 +207,10 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                         pages,
                         work,
                         builder.warmPageBudgetBytes,
-                        warmChunkBytes);
+                        warmChunkBytes,
+                        disk,
+                        builder.maximumDiskBytes / 2,
+                        Math.min(builder.coalescer.rangeSizeLimit(), DISK_WARM_CHUNK_BYTES));
         this.warmGate = new WarmGate(warmer, builder.maxConcurrentWarms, builder.warmDeadline);
         warmGate.stillWarm(path -> generations.getIfPresent(path) != null);
     }
@@ -292,6 +320,9 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                             // After the states are retired: a load registered later sees it.
                             generations.invalidateAll(path -> !keep.contains(path));
                             pages.invalidateAll(path -> !keep.contains(path));
+                            if (disk != null) {
+                                disk.invalidateAll(path -> !keep.contains(path));
+                            }
                             return drained;
                         },
                         maintenance)
@@ -356,6 +387,9 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         CompletableFuture<Void> drained = paths.retire(drop);
         generations.invalidateAll(drop::contains);
         pages.invalidateAll(drop::contains);
+        if (disk != null) {
+            disk.invalidateAll(drop::contains);
+        }
         return drained;
     }
 
@@ -372,6 +406,22 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     /** Returns the Arrow memory of the decoded pages the cache holds, in bytes. */
     public long cachedPageBytes() {
         return pages.weightedSizeBytes();
+    }
+
+    /** Returns the counters of the local-disk tier ({@link DiskTierStats#NONE} without one). */
+    public DiskTierStats diskStats() {
+        return disk == null ? DiskTierStats.NONE : disk.stats();
+    }
+
+    /** Returns whether the cache reads through a local-disk tier. */
+    public boolean hasDiskTier() {
+        return disk != null;
+    }
+
+    /** Returns the disk tier, or {@code null}, for tests. */
+    @Nullable
+    DiskTier diskTier() {
+        return disk;
     }
 
     /** Returns the number of pages the cache holds. */
@@ -427,6 +477,9 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
             warmGate.close();
             generations.invalidateAll(path -> true);
             pages.invalidateAll(path -> true);
+            if (disk != null) {
+                disk.close();
+            }
             work.settle();
         }
         return work.closeFuture();
@@ -507,6 +560,10 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         private boolean warmOnOpen = true;
         private boolean singleFlight = true;
         private Executor maintenance = ForkJoinPool.commonPool();
+        private java.nio.file.Path diskDirectory;
+        private long maximumDiskBytes;
+        private int diskBlockBytes = DEFAULT_DISK_BLOCK_BYTES;
+        private Executor diskExecutor;
 
         private Builder(RangeReader io, BufferAllocator allocator) {
             this.io = requireNonNull(io, "io");
@@ -589,6 +646,32 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         /** Sets where {@link GenerationCache#retainPaths} runs (default the common pool). */
         public Builder maintenanceExecutor(Executor executor) {
             this.maintenance = requireNonNull(executor, "maintenanceExecutor");
+            return this;
+        }
+
+        /**
+         * Puts a local-disk tier under the page cache: copies of blocks of generation files, at
+         * most {@code maximumBytes} of them, evicted least-recently-used, in a folder of its own
+         * under {@code directory}/{@value DiskTier#ROOT_NAME} (deleted when the cache closes; the
+         * folders of processes that ended are deleted when it opens). Disk reads and writes run on
+         * {@code executor}. {@code maximumBytes} 0 (the default) means no tier; if the folder
+         * cannot be made the cache logs a warning and reads storage only.
+         */
+        public Builder diskTier(
+                java.nio.file.Path directory, long maximumBytes, Executor executor) {
+            if (maximumBytes < 0) {
+                throw new IllegalArgumentException(
+                        "maximumDiskBytes must not be negative, but was " + maximumBytes);
+            }
+            this.diskDirectory = requireNonNull(directory, "diskDirectory");
+            this.maximumDiskBytes = maximumBytes;
+            this.diskExecutor = requireNonNull(executor, "diskExecutor");
+            return this;
+        }
+
+        /** Sets the size of the blocks the disk tier copies (default 256 KiB); positive. */
+        public Builder diskBlockBytes(int bytes) {
+            this.diskBlockBytes = (int) positive("diskBlockBytes", bytes);
             return this;
         }
 

@@ -24,6 +24,8 @@ import dev.kiln.warm.PathStates.PathState;
 
 import org.apache.flink.core.fs.Path;
 
+import javax.annotation.Nullable;
+
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -41,15 +43,22 @@ final class OpenGenerations {
     static final long UNKNOWN_LENGTH = -1;
 
     private final RangeReader io;
+    @Nullable private final DiskTier disk;
     private final WorkInFlight work;
     private final SingleFlightCache<String, Generation> generations;
 
     /**
+     * @param disk the disk tier generations read through, or {@code null} to read storage only
      * @param evictedForRoom told the path of each generation evicted for room (not invalidated)
      */
     OpenGenerations(
-            RangeReader io, WorkInFlight work, long maximumBytes, Consumer<String> evictedForRoom) {
+            RangeReader io,
+            @Nullable DiskTier disk,
+            WorkInFlight work,
+            long maximumBytes,
+            Consumer<String> evictedForRoom) {
         this.io = io;
+        this.disk = disk;
         this.work = work;
         this.generations =
                 SingleFlightCache.<String, Generation>builder()
@@ -112,9 +121,16 @@ final class OpenGenerations {
     }
 
     private CompletableFuture<Generation> openFile(Path path, long fileLength) {
+        if (disk == null) {
+            return fileLength == UNKNOWN_LENGTH
+                    ? Generation.open(io, path)
+                    : Generation.open(io, path, fileLength);
+        }
+        // Through the disk tier, which must know the file's length to bound its last block.
         return fileLength == UNKNOWN_LENGTH
-                ? Generation.open(io, path)
-                : Generation.open(io, path, fileLength);
+                ? io.length(path)
+                        .thenCompose(length -> Generation.open(disk.reader(length), path, length))
+                : Generation.open(disk.reader(fileLength), path, fileLength);
     }
 
     /** The bytes of a generation's footer (schema, key index, key filter): what an open holds. */

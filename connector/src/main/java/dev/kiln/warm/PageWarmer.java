@@ -21,6 +21,8 @@ import dev.kiln.warm.PathStates.PathState;
 
 import org.apache.flink.core.fs.Path;
 
+import javax.annotation.Nullable;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -34,8 +36,10 @@ import static dev.kiln.warm.Uncacheable.unwrap;
  * the first, in key order, while their block bytes fit in the warm budget, one chunk (one coalesced
  * read) at a time, each chunk reserving its room first. It stops, completing normally, when a chunk
  * finds no room or the page allocator is full; and stops starting chunks once its future is
- * completed by someone else (a {@link WarmGate}'s deadline or retirement). Thread-safe; each warm
- * loops over chunks that complete at once, so the stack stays flat however many there are.
+ * completed by someone else (a {@link WarmGate}'s deadline or retirement). With a disk tier, it
+ * first copies the file from its start to the disk tier, within the disk budget, in large reads;
+ * the page phase then reads the disk. Thread-safe; each warm loops over chunks that complete at
+ * once, so the stack stays flat however many there are.
  */
 final class PageWarmer implements GenerationWarmer {
 
@@ -52,11 +56,17 @@ final class PageWarmer implements GenerationWarmer {
     private final WorkInFlight work;
     private final long budgetBytes;
     private final long chunkBytes;
+    @Nullable private final DiskTier disk;
+    private final long diskBudgetBytes;
+    private final long diskChunkBytes;
 
     /**
      * @param budgetBytes the block bytes of pages to load per generation; 0 loads none
      * @param chunkBytes the span of file one chunk of pages covers at most (a chunk has at least
      *     one page)
+     * @param disk the disk tier a warm then copies the file to, or {@code null}
+     * @param diskBudgetBytes the bytes of file, from its start, a warm copies to the disk tier
+     * @param diskChunkBytes the bytes of file one step of that copy reads
      */
     PageWarmer(
             PathStates paths,
@@ -64,13 +74,19 @@ final class PageWarmer implements GenerationWarmer {
             PageTier pages,
             WorkInFlight work,
             long budgetBytes,
-            long chunkBytes) {
+            long chunkBytes,
+            @Nullable DiskTier disk,
+            long diskBudgetBytes,
+            long diskChunkBytes) {
         this.paths = paths;
         this.opener = opener;
         this.pages = pages;
         this.work = work;
         this.budgetBytes = budgetBytes;
         this.chunkBytes = chunkBytes;
+        this.disk = disk;
+        this.diskBudgetBytes = diskBudgetBytes;
+        this.diskChunkBytes = Math.max(1, diskChunkBytes);
     }
 
     @Override
@@ -83,7 +99,13 @@ final class PageWarmer implements GenerationWarmer {
                             if (error != null) {
                                 warming.completeExceptionally(unwrap(error));
                             } else {
-                                new PageWarm(opened.value(), state, warming).run();
+                                PageWarm pages = new PageWarm(opened.value(), state, warming);
+                                if (disk == null || diskBudgetBytes <= 0) {
+                                    pages.run();
+                                } else {
+                                    // The disk first, in large reads; the pages then load from it.
+                                    new DiskCopy(opened.value(), state, warming, pages::run).run();
+                                }
                             }
                         });
         return warming;
@@ -119,6 +141,70 @@ final class PageWarmer implements GenerationWarmer {
             chunks.add(chunk);
         }
         return chunks;
+    }
+
+    /**
+     * Copies a generation's file, from its start, to the disk tier within its budget, one step of
+     * {@code diskChunkBytes} after the other, then runs the page phase (whose loads then read the
+     * disk): what the page cache cannot hold, later lookups read from disk. Blocks copied already
+     * cost nothing.
+     */
+    private final class DiskCopy {
+        private final Generation generation;
+        private final PathState state;
+        private final CompletableFuture<Void> warming;
+        private final Runnable then;
+        private final long limit;
+        private long offset;
+
+        DiskCopy(
+                Generation generation,
+                PathState state,
+                CompletableFuture<Void> warming,
+                Runnable then) {
+            this.generation = generation;
+            this.state = state;
+            this.warming = warming;
+            this.then = then;
+            this.limit = Math.min(generation.fileLength(), diskBudgetBytes);
+        }
+
+        void run() {
+            while (!warming.isDone()) {
+                if (state.retired || work.closed()) {
+                    warming.complete(null);
+                    return;
+                }
+                if (offset >= limit) {
+                    then.run();
+                    return;
+                }
+                long length = Math.min(diskChunkBytes, limit - offset);
+                CompletableFuture<Void> copied;
+                try {
+                    copied =
+                            disk.copy(
+                                    generation.path(),
+                                    generation.fileLength(),
+                                    ByteRange.of(offset, length));
+                } catch (RuntimeException e) {
+                    warming.completeExceptionally(e);
+                    return;
+                }
+                offset += length;
+                if (!copied.isDone() || copied.isCompletedExceptionally()) {
+                    copied.whenComplete(
+                            (value, error) -> {
+                                if (error != null) {
+                                    warming.completeExceptionally(unwrap(error));
+                                } else {
+                                    run();
+                                }
+                            });
+                    return;
+                }
+            }
+        }
     }
 
     /** One warm of one generation: its chunks, loaded one after the other. */

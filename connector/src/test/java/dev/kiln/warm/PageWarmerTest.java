@@ -55,7 +55,15 @@ class PageWarmerTest {
 
     private PageWarmer warmer(long budgetBytes, long chunkBytes) {
         return new PageWarmer(
-                parts.paths, generations::open, pages, parts.work, budgetBytes, chunkBytes);
+                parts.paths,
+                generations::open,
+                pages,
+                parts.work,
+                budgetBytes,
+                chunkBytes,
+                null,
+                0,
+                1);
     }
 
     @Test

@@ -93,7 +93,7 @@ final class PartsFixture implements AutoCloseable {
     }
 
     OpenGenerations generations(long maximumBytes, Consumer<String> evictedForRoom) {
-        return new OpenGenerations(held, work, maximumBytes, evictedForRoom);
+        return new OpenGenerations(held, null, work, maximumBytes, evictedForRoom);
     }
 
     @Override

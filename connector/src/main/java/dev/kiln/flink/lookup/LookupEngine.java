@@ -460,6 +460,11 @@ public final class LookupEngine implements AutoCloseable {
             gauge(group, "pagesRead", cache, GenerationCache::pagesRead);
             gauge(group, "distinctPagesRead", cache, GenerationCache::distinctPagesRead);
             gauge(group, "storageRequests", lease, KilnCacheRegistry.Lease::storageRequests);
+            gauge(group, "diskHits", cache, c -> c.diskStats().hits());
+            gauge(group, "diskBytes", cache, c -> c.diskStats().bytes());
+            gauge(group, "diskEvictions", cache, c -> c.diskStats().evictions());
+            gauge(group, "diskCopyFailures", cache, c -> c.diskStats().copyFailures());
+            gauge(group, "diskDamagedCopies", cache, c -> c.diskStats().damagedCopies());
             // A new Gauge object per subtask: a non-capturing method reference is one object
             // for every subtask, and Flink's MetricQueryService (REST, web UI) keys its gauges by
             // object, so all but one subtask's offHeapBytes would vanish there.

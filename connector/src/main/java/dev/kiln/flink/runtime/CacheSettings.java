@@ -19,6 +19,8 @@ import dev.kiln.warm.GenerationCache;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
 
+import javax.annotation.Nullable;
+
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Objects;
@@ -57,6 +59,8 @@ public final class CacheSettings implements Serializable {
     private final int ioThreads;
     private final boolean plain;
     private final MemoryCheck memoryCheck;
+    private final long diskBytes;
+    @Nullable private final String diskDirectory;
 
     private CacheSettings(Builder builder) {
         this.maximumPageBytes = builder.maximumPageBytes;
@@ -67,6 +71,8 @@ public final class CacheSettings implements Serializable {
         this.ioThreads = builder.ioThreads;
         this.plain = builder.plain;
         this.memoryCheck = builder.memoryCheck;
+        this.diskBytes = builder.diskBytes;
+        this.diskDirectory = builder.diskDirectory;
     }
 
     /** Returns the settings with every option at its default. */
@@ -118,6 +124,23 @@ public final class CacheSettings implements Serializable {
     }
 
     /**
+     * Bytes of the local-disk tier under the page cache: copies of blocks of generation files,
+     * evicted least-recently-used; 0 (the default) means no disk tier.
+     */
+    public long diskBytes() {
+        return diskBytes;
+    }
+
+    /**
+     * The directory the disk tier lives under, or {@code null} for the TaskManager's {@code
+     * io.tmp.dirs}.
+     */
+    @Nullable
+    public String diskDirectory() {
+        return diskDirectory;
+    }
+
+    /**
      * Whether these settings build the comparison baseline, a plain cache per operator subtask (see
      * {@link Builder#plainPerSubtask()}).
      */
@@ -152,6 +175,8 @@ public final class CacheSettings implements Serializable {
         builder.ioThreads = ioThreads;
         builder.plain = plain;
         builder.memoryCheck = check;
+        builder.diskBytes = diskBytes;
+        builder.diskDirectory = diskDirectory;
         return builder.build();
     }
 
@@ -165,7 +190,9 @@ public final class CacheSettings implements Serializable {
                 && warmDeadline.equals(other.warmDeadline)
                 && ioThreads == other.ioThreads
                 && plain == other.plain
-                && memoryCheck == other.memoryCheck;
+                && memoryCheck == other.memoryCheck
+                && diskBytes == other.diskBytes
+                && Objects.equals(diskDirectory, other.diskDirectory);
     }
 
     @Override
@@ -178,7 +205,9 @@ public final class CacheSettings implements Serializable {
                 warmDeadline,
                 ioThreads,
                 plain,
-                memoryCheck);
+                memoryCheck,
+                diskBytes,
+                diskDirectory);
     }
 
     @Override
@@ -197,6 +226,12 @@ public final class CacheSettings implements Serializable {
                 + ioThreads
                 + ", memoryCheck="
                 + memoryCheck
+                + (diskBytes > 0
+                        ? ", disk="
+                                + diskBytes
+                                + "B in "
+                                + (diskDirectory == null ? "io.tmp.dirs" : diskDirectory)
+                        : "")
                 + (plain ? ", plain per subtask" : "")
                 + "}";
     }
@@ -212,6 +247,8 @@ public final class CacheSettings implements Serializable {
         private int ioThreads = DEFAULT_IO_THREADS;
         private boolean plain;
         private MemoryCheck memoryCheck = DEFAULT_MEMORY_CHECK;
+        private long diskBytes;
+        @Nullable private String diskDirectory;
 
         private Builder() {}
 
@@ -262,6 +299,29 @@ public final class CacheSettings implements Serializable {
          */
         public Builder memoryCheck(MemoryCheck check) {
             this.memoryCheck = requireNonNull(check, "memoryCheck");
+            return this;
+        }
+
+        /**
+         * Bytes of the local-disk tier under the page cache (copies of blocks of generation files,
+         * evicted least-recently-used, dropped when their generation retires); 0 (the default)
+         * turns it off. Must not be negative.
+         */
+        public Builder diskBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException(
+                        "diskBytes must not be negative, but was " + bytes);
+            }
+            this.diskBytes = bytes;
+            return this;
+        }
+
+        /**
+         * The local directory the disk tier lives under (in a folder of its own), or {@code null}
+         * (the default) for the TaskManager's {@code io.tmp.dirs}.
+         */
+        public Builder diskDirectory(@Nullable String directory) {
+            this.diskDirectory = directory == null || directory.isBlank() ? null : directory;
             return this;
         }
 

@@ -20,6 +20,8 @@ import dev.kiln.io.RangeReader;
 import dev.kiln.warm.GenerationCache;
 
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ConfigurationUtils;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
@@ -74,6 +76,9 @@ public final class KilnCacheRegistry {
 
     private static final KilnCacheRegistry INSTANCE = new KilnCacheRegistry();
 
+    /** Threads of a table's disk tier (disk reads and writes of its copies). */
+    private static final int DISK_THREADS = 4;
+
     private final Map<String, Entry> entries = new HashMap<>();
 
     /** Every cache open, shared or plain. */
@@ -122,13 +127,13 @@ public final class KilnCacheRegistry {
         Entry entry = settings.plainPerSubtask() ? null : entries.get(key);
         checkBudget(key, settings, entry == null, taskManager);
         if (settings.plainPerSubtask()) {
-            Entry own = opened(new Entry(key, settings));
+            Entry own = opened(new Entry(key, settings, diskParent(key, settings, taskManager)));
             own.leases++;
             return new Lease(own);
         }
         if (entry == null) {
             S3ConnectionPool.warnIfSmaller(fileSystem(tableRoot), key, settings.ioThreads());
-            entry = opened(new Entry(key, settings));
+            entry = opened(new Entry(key, settings, diskParent(key, settings, taskManager)));
             entries.put(key, entry);
         } else if (!entry.settings.buildSameCacheAs(settings)) {
             LOG.info(
@@ -178,6 +183,32 @@ public final class KilnCacheRegistry {
                 builds ? LOG::warn : warning -> {});
     }
 
+    /**
+     * Returns the directory the disk tier of {@code settings} goes under: its own, or one of the
+     * TaskManager's {@code io.tmp.dirs} (picked by table, so tables spread over the disks), or the
+     * JVM's temporary directory when the TaskManager's configuration is unknown; {@code null} when
+     * the settings ask for no disk tier.
+     */
+    @Nullable
+    static java.nio.file.Path diskParent(
+            String key, CacheSettings settings, @Nullable ReadableConfig taskManager) {
+        if (settings.diskBytes() <= 0) {
+            return null;
+        }
+        if (settings.diskDirectory() != null) {
+            return java.nio.file.Paths.get(settings.diskDirectory());
+        }
+        String[] dirs =
+                taskManager == null
+                        ? new String[0]
+                        : ConfigurationUtils.parseTempDirectories(
+                                Configuration.fromMap(taskManager.toMap()));
+        if (dirs.length == 0) {
+            return java.nio.file.Paths.get(System.getProperty("java.io.tmpdir"));
+        }
+        return java.nio.file.Paths.get(dirs[Math.floorMod(key.hashCode(), dirs.length)]);
+    }
+
     private Entry opened(Entry entry) {
         open.add(entry);
         boundBytes += entry.settings.maximumPageBytes();
@@ -207,12 +238,13 @@ public final class KilnCacheRegistry {
         final String key;
         final CacheSettings settings;
         final ExecutorService io;
+        @Nullable final ExecutorService disk;
         final BufferAllocator allocator;
         final GenerationCache cache;
         final LongAdder storageRequests = new LongAdder();
         int leases;
 
-        Entry(String key, CacheSettings settings) {
+        Entry(String key, CacheSettings settings, @Nullable java.nio.file.Path diskParent) {
             this.key = key;
             this.settings = settings;
             this.io =
@@ -234,7 +266,19 @@ public final class KilnCacheRegistry {
                             return storage.length(path);
                         }
                     };
-            this.cache = settings.configure(GenerationCache.builder(counted, allocator)).build();
+            GenerationCache.Builder builder =
+                    settings.configure(GenerationCache.builder(counted, allocator));
+            // Disk reads and writes get threads of their own, so that they never queue behind
+            // blocking storage requests.
+            this.disk =
+                    diskParent == null
+                            ? null
+                            : Executors.newFixedThreadPool(
+                                    DISK_THREADS, KilnThreads.factory("kiln-disk"));
+            if (diskParent != null) {
+                builder.diskTier(diskParent, settings.diskBytes(), disk);
+            }
+            this.cache = builder.build();
         }
 
         void close() {
@@ -245,6 +289,9 @@ public final class KilnCacheRegistry {
                 LOG.warn("Closing the Kiln cache of {} failed.", key, e);
             } finally {
                 io.shutdownNow();
+                if (disk != null) {
+                    disk.shutdownNow();
+                }
             }
         }
     }

@@ -244,6 +244,25 @@ public final class KilnOptions {
                                     + " taskmanager.memory.task.off-heap.size: WARN logs it, FAIL"
                                     + " fails the job, OFF checks nothing.");
 
+    /** Byte bound of the local-disk tier under the shared cache; 0 turns it off. */
+    public static final ConfigOption<MemorySize> CACHE_DISK_BYTES =
+            ConfigOptions.key("cache.disk.bytes")
+                    .memoryType()
+                    .defaultValue(MemorySize.ZERO)
+                    .withDescription(
+                            "Bytes of the local-disk tier under the shared cache: copies of"
+                                    + " blocks of generation files, evicted least-recently-used"
+                                    + " (0: no disk tier).");
+
+    /** Directory of the local-disk tier; the TaskManager's io.tmp.dirs if unset. */
+    public static final ConfigOption<String> CACHE_DISK_DIR =
+            ConfigOptions.key("cache.disk.dir")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Local directory the disk tier lives under, in a folder of its own"
+                                    + " (default: one of the TaskManager's io.tmp.dirs).");
+
     /** Lookup joins: asynchronous (the default) or synchronous lookup function. */
     public static final ConfigOption<Boolean> LOOKUP_ASYNC =
             ConfigOptions.key("lookup.async")
@@ -378,6 +397,8 @@ public final class KilnOptions {
                 CACHE_GENERATION_BYTES,
                 CACHE_IO_THREADS,
                 CACHE_MEMORY_CHECK,
+                CACHE_DISK_BYTES,
+                CACHE_DISK_DIR,
                 LOOKUP_ASYNC,
                 LOOKUP_POLL_INTERVAL,
                 LOOKUP_WARM_BEFORE_SWAP,
@@ -509,6 +530,8 @@ public final class KilnOptions {
                 .warmDeadline(config.get(WARM_DEADLINE))
                 .ioThreads(config.get(CACHE_IO_THREADS))
                 .memoryCheck(config.get(CACHE_MEMORY_CHECK))
+                .diskBytes(config.get(CACHE_DISK_BYTES).getBytes())
+                .diskDirectory(config.getOptional(CACHE_DISK_DIR).orElse(null))
                 .build();
     }
 

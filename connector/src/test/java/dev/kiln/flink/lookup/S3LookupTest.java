@@ -32,6 +32,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -57,6 +58,8 @@ class S3LookupTest {
     private static final Duration LONG = Duration.ofMinutes(1);
 
     @RegisterExtension static final S3Loopback S3 = new S3Loopback(8);
+
+    @TempDir java.nio.file.Path diskDir;
 
     private final ExecutorService io = Executors.newFixedThreadPool(8);
     private final BufferAllocator allocator = new RootAllocator();
@@ -132,6 +135,48 @@ class S3LookupTest {
         assertThat(follower.coldGenerations()).isZero();
         assertThat(follower.warmFailures()).isZero();
         assertThat(follower.warmed()).isPositive();
+    }
+
+    /**
+     * A table many times the page-cache bound, with a local-disk tier under it: each version's warm
+     * before swap copies its generations to disk, so every lookup after each swap is answered
+     * (correctly) without one storage request, though memory holds a fraction of it.
+     */
+    @Test
+    void aTableLargerThanMemoryWithADiskTierMakesNoStorageRequestAfterEachSwap() throws Exception {
+        cache.close();
+        cache =
+                GenerationCache.builder(RangeReader.onFileSystem(io), allocator)
+                        .warmOnOpen(false)
+                        .maintenanceExecutor(Runnable::run)
+                        .maximumPageBytes(16 << 10)
+                        .diskTier(diskDir, 64L << 20, io)
+                        .diskBlockBytes(4096)
+                        .build();
+        createTable(S3Loopback.BUCKET, "lookup-disk");
+        SnapshotFollower follower = follower(true, LONG);
+        LookupEngine engine = engine(follower);
+        long tableBytes = 0;
+        for (int v = 1; v <= 4; v++) {
+            Manifest written = table.upsert(v, LongStream.range(0, v * 400L).toArray());
+            tableBytes = 0;
+            for (int bucket = 0; bucket < 4; bucket++) {
+                for (dev.kiln.table.GenerationRef ref : written.newestFirst(bucket)) {
+                    tableBytes += ref.sizeBytes();
+                }
+            }
+            assertThat(follower.poll()).isTrue();
+
+            proxy().clear();
+            assertAnswers(engine, written.version(), 0, v * 400L + 5);
+            assertThat(proxy().requests()).as("requests after swapping to %d", v).isEmpty();
+        }
+        assertThat(tableBytes).isGreaterThan(10 * (16 << 10));
+        assertThat(cache.cachedPageBytes()).isLessThanOrEqualTo(16 << 10);
+        assertThat(cache.diskStats().hits()).isPositive();
+        assertThat(cache.diskStats().copyFailures()).isZero();
+        assertThat(cache.diskStats().damagedCopies()).isZero();
+        assertThat(follower.coldGenerations()).isZero();
     }
 
     @Test

@@ -207,6 +207,42 @@ class KilnCacheRegistryTest {
     }
 
     @Test
+    void aDiskTierGoesUnderItsDirectoryOrTheTaskManagersTmpDirsAndIsDeletedWithTheLastLease()
+            throws Exception {
+        Path table = new Path(dir.resolve("t").toUri());
+        try (KilnCacheRegistry.Lease none = registry.acquire(table, CacheSettings.defaults())) {
+            assertThat(none.cache().hasDiskTier()).as("off by default").isFalse();
+        }
+
+        java.nio.file.Path own = java.nio.file.Files.createDirectory(dir.resolve("own"));
+        CacheSettings disk =
+                CacheSettings.builder().diskBytes(8 * MB).diskDirectory(own.toString()).build();
+        try (KilnCacheRegistry.Lease lease = registry.acquire(table, disk)) {
+            assertThat(lease.cache().hasDiskTier()).isTrue();
+            try (var folders = java.nio.file.Files.list(own.resolve("kiln-disk-cache"))) {
+                assertThat(folders.count()).as("the tier's folder and its lock").isEqualTo(2);
+            }
+        }
+        try (var folders = java.nio.file.Files.list(own.resolve("kiln-disk-cache"))) {
+            assertThat(folders.count()).as("deleted with the last lease").isZero();
+        }
+
+        java.nio.file.Path tmp1 = java.nio.file.Files.createDirectory(dir.resolve("tmp1"));
+        Configuration taskManager = new Configuration();
+        taskManager.set(org.apache.flink.configuration.CoreOptions.TMP_DIRS, tmp1.toString());
+        assertThat(
+                        KilnCacheRegistry.diskParent(
+                                "t", CacheSettings.builder().diskBytes(MB).build(), taskManager))
+                .isEqualTo(tmp1);
+        assertThat(KilnCacheRegistry.diskParent("t", disk, taskManager)).isEqualTo(own);
+        assertThat(KilnCacheRegistry.diskParent("t", CacheSettings.defaults(), taskManager))
+                .isNull();
+        assertThatThrownBy(() -> CacheSettings.builder().diskBytes(-1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("diskBytes");
+    }
+
+    @Test
     void settingsAreValidatedNamingTheOption() {
         assertThatThrownBy(() -> CacheSettings.builder().maximumPageBytes(0))
                 .isInstanceOf(IllegalArgumentException.class)
