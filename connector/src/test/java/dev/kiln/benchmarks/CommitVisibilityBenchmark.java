@@ -64,8 +64,9 @@ import java.util.concurrent.TimeUnit;
  * carrying a value of version {@code v} or later is an answer from {@code v} (or newer). Per
  * version, the program prints the time from its manifest's {@code publishedAtMillis} to the first
  * such answer (p50/p90/p99/max after the warm-up commits), and the lookup function's {@code
- * coldReads} counter. One JVM, one clock, millisecond resolution; a lookup is issued every ms, so a
- * figure includes up to the {@value #KEYS} ms until the key last written is asked for again.
+ * coldReads} counter. One JVM, one clock, millisecond resolution. Every commit rewrites every key
+ * (about {@value #WRITES_PER_SECOND} writes a second over {@value #KEYS} keys), so the first lookup
+ * after the swap, at most a millisecond later, carries the new version's value.
  *
  * <p>Flags: {@code --commits N} (30 after the warm-up), {@code --warmup K} (5), {@code --poll-ms P}
  * the lookup's poll interval (1000, the default), {@code --no-wake} starts the lookup's follower
