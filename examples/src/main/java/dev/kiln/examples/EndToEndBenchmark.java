@@ -167,6 +167,20 @@ public final class EndToEndBenchmark {
                 p(kiln.afterCommits(), 0.99),
                 p(plain.afterCommits(), 0.99));
         row("p99 at other times (µs)", p(kiln.otherTimes(), 0.99), p(plain.otherTimes(), 0.99));
+        // Freshness, as ExampleRun reports it (see Freshness for the definitions).
+        row("stale answers", kiln.freshness().stale(), plain.freshness().stale());
+        row(
+                "staleness p50 of stale answers (ms)",
+                kiln.freshness().stalenessQuantile(0.5),
+                plain.freshness().stalenessQuantile(0.5));
+        row(
+                "staleness p99 of stale answers (ms)",
+                kiln.freshness().stalenessQuantile(0.99),
+                plain.freshness().stalenessQuantile(0.99));
+        row(
+                "answers matching no committed version",
+                kiln.freshness().unmatched(),
+                plain.freshness().unmatched());
     }
 
     private static long[] afterWarmUp(ExampleRun.Outcome outcome) {

@@ -47,9 +47,10 @@ class KilnJobTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         PrintStream original = System.out;
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        ExampleRun.Outcome outcome;
         try {
             // run() throws IllegalStateException when an answer or the final table is wrong
-            new ExampleRun(flags).run();
+            outcome = new ExampleRun(flags).run();
         } finally {
             System.setOut(original);
         }
@@ -60,6 +61,11 @@ class KilnJobTest {
                 report.matches(
                         "(?s).*the table equals the last write of each of [\\d,]+ keys: yes.*"),
                 report);
+        // Every answer is judged against the committed versions, and each matches one of them.
+        assertTrue(report.contains("freshness (an answer is stale if"), report);
+        assertEquals(outcome.samples().size(), outcome.freshness().answers());
+        assertEquals(0, outcome.freshness().unmatched(), report);
+        assertEquals(outcome.freshness().stale(), outcome.freshness().stalenessMillis().length);
     }
 
     @Test

@@ -147,6 +147,13 @@ public final class SnapshotFollower implements AutoCloseable {
     private volatile long latestSeenVersion = -1;
     private final PollThread poller = new PollThread(this::pollQuietly);
 
+    /**
+     * A JVM system property: {@code false} starts followers without the wake-up on commits
+     * published in this JVM, so that they only poll. Only for benchmarks that measure what the
+     * wake-up is worth (a follower in this JVM behaves as one in another); not an option.
+     */
+    static final String WAKE_ON_LOCAL_COMMITS = "kiln.lookup.wakeOnLocalCommits";
+
     /** The subscription to commits published in this JVM, once started. */
     @Nullable private volatile Closeable published;
 
@@ -258,7 +265,9 @@ public final class SnapshotFollower implements AutoCloseable {
             throw new IllegalStateException("the follower of " + table.root() + " is started");
         }
         poller.start(interval);
-        published = table.onPublished(this::published);
+        if (!"false".equals(System.getProperty(WAKE_ON_LOCAL_COMMITS))) {
+            published = table.onPublished(this::published);
+        }
     }
 
     /**

@@ -18,11 +18,19 @@ import org.apache.flink.table.data.RowData;
 
 /**
  * A lookup's answer as the example checks it (a Flink POJO): whether a row was found, whether it is
- * one the writes could have made for the key, and the lookup's latency from issue to answer.
+ * one the writes could have made for the key, which write made it, and the lookup's latency from
+ * issue to answer.
  */
 public class Answer {
+    /** The {@link #seq} of an answer with no row. */
+    public static final long NO_ROW = -1;
+
     public long key;
     public boolean found;
+
+    /** The {@code seq} column of the row found (the write that made it), or {@link #NO_ROW}. */
+    public long seq;
+
     public boolean possible;
     public long issuedMillis;
     public long latencyMicros;
@@ -34,6 +42,7 @@ public class Answer {
         Answer answer = new Answer();
         answer.key = probe.key;
         answer.found = row != null;
+        answer.seq = row == null ? NO_ROW : row.getLong(1);
         answer.possible = workload.isPossibleAnswer(probe.key, row);
         answer.issuedMillis = probe.issuedMillis;
         answer.latencyMicros = (System.nanoTime() - probe.issuedNanos) / 1000;

@@ -114,7 +114,8 @@ public final class ExampleRun {
             CacheFigures cache,
             long[] all,
             long[] afterCommits,
-            long[] otherTimes) {}
+            long[] otherTimes,
+            Freshness freshness) {}
 
     public Outcome run() throws Exception {
         LookupStats.reset();
@@ -151,7 +152,10 @@ public final class ExampleRun {
         job.getJobExecutionResult().get();
         commitTimes.putIfAbsent(table.latestVersion(), System.currentTimeMillis());
         long storageRequests = SlowFileSystem.opens();
-        report(table, started);
+        // Judged against the table read directly, not through slow storage.
+        Freshness freshness =
+                Freshness.judge(new Path(tableDir.toUri()), List.copyOf(LookupStats.SAMPLES));
+        report(table, started, freshness);
         long warmedUp = started + WARM_UP_MILLIS;
         return new Outcome(
                 started,
@@ -164,7 +168,8 @@ public final class ExampleRun {
                 cacheFigures(),
                 LookupStats.all(),
                 afterCommits(warmedUp, true),
-                afterCommits(warmedUp, false));
+                afterCommits(warmedUp, false),
+                freshness);
     }
 
     private Configuration clusterConfig() {
@@ -307,7 +312,7 @@ public final class ExampleRun {
                 recent.length == 0 ? "-" : LookupStats.quantile(recent, 0.99) + " µs");
     }
 
-    private void report(KilnTable table, long started) throws Exception {
+    private void report(KilnTable table, long started, Freshness freshness) throws Exception {
         Manifest latest = table.latestManifest();
         System.out.println();
         System.out.printf(
@@ -384,6 +389,10 @@ public final class ExampleRun {
                     (double) LookupStats.quantile(afterCommits, 0.99)
                             / Math.max(1, LookupStats.quantile(steady, 0.99)));
         }
+        System.out.printf(
+                "  freshness (an answer is stale if it matches only a version older than the one"
+                        + " published when the lookup was issued): %s%n",
+                freshness.describe());
         long mismatches = verifyTable(latest);
         System.out.println("checks");
         System.out.printf(

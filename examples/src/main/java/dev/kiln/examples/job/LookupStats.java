@@ -24,8 +24,11 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class LookupStats {
 
-    /** One lookup: when it was issued (epoch ms) and how long it took (µs). */
-    public record Sample(long issuedAtMillis, long latencyMicros) {}
+    /**
+     * One lookup: when it was issued (epoch ms), how long it took (µs), its key and the {@code seq}
+     * of the row answered ({@link Answer#NO_ROW} if none).
+     */
+    public record Sample(long issuedAtMillis, long latencyMicros, long key, long seq) {}
 
     static final LongAdder ANSWERS = new LongAdder();
     static final LongAdder FOUND = new LongAdder();

@@ -33,7 +33,9 @@ final class RecordAnswers implements MapFunction<Answer, Answer> {
                 LookupStats.FIRST_WRONG.add("key " + answer.key + " answered " + answer.seen);
             }
         }
-        LookupStats.SAMPLES.add(new LookupStats.Sample(answer.issuedMillis, answer.latencyMicros));
+        LookupStats.SAMPLES.add(
+                new LookupStats.Sample(
+                        answer.issuedMillis, answer.latencyMicros, answer.key, answer.seq));
         return answer;
     }
 }
