@@ -67,9 +67,11 @@ import java.util.zip.CRC32C;
  * #damagedCopies()}); so is a copy evicted between a reader finding it and reading it ({@link
  * #lostToEviction()}). A copy that cannot be written (disk full, I/O error) is not kept: the caller
  * that read it from storage answers from those bytes, and so do callers that joined it; counted in
- * {@link #copyFailures()} and logged at WARN at most once a minute. Generations are immutable, so a
- * copy never goes stale: it is dropped when its generation retires ({@link #invalidateAll}) or when
- * it is evicted.
+ * {@link #copyFailures()} and logged at WARN at most once a minute; what a full disk let it write
+ * is deleted. A short read from storage is never copied: the read fails, as it would without the
+ * tier. A load that fails in one of its runs of blocks deletes the copies its other runs wrote.
+ * Generations are immutable, so a copy never goes stale: it is dropped when its generation retires
+ * ({@link #invalidateAll}) or when it is evicted.
  *
  * <p>Directory: the tier lives in {@code <parent>/kiln-disk-cache/<random id>/}, created when it
  * opens and deleted when it closes; a file {@code <random id>.lock} beside it is locked for the
