@@ -67,9 +67,11 @@ import java.util.zip.CRC32C;
  * #damagedCopies()}); so is a copy evicted between a reader finding it and reading it ({@link
  * #lostToEviction()}). A copy that cannot be written (disk full, I/O error) is not kept: the caller
  * that read it from storage answers from those bytes, and so do callers that joined it; counted in
- * {@link #copyFailures()} and logged at WARN at most once a minute. Generations are immutable, so a
- * copy never goes stale: it is dropped when its generation retires ({@link #invalidateAll}) or when
- * it is evicted.
+ * {@link #copyFailures()} and logged at WARN at most once a minute; what a full disk let it write
+ * is deleted. A short read from storage is never copied: the read fails, as it would without the
+ * tier. A load that fails in one of its runs of blocks deletes the copies its other runs wrote.
+ * Generations are immutable, so a copy never goes stale: it is dropped when its generation retires
+ * ({@link #invalidateAll}) or when it is evicted.
  *
  * <p>Directory: the tier lives in {@code <parent>/kiln-disk-cache/<random id>/}, created when it
  * opens and deleted when it closes; a file {@code <random id>.lock} beside it is locked for the
@@ -101,6 +103,7 @@ final class DiskTier implements AutoCloseable {
     private final FileLock lock;
     private final int blockBytes;
     private final Executor executor;
+    private final CopyWriter writer;
     private final SingleFlightCache<BlockKey, Block> blocks;
     private final AtomicLong nextFile = new AtomicLong();
     private final LongAdder hits = new LongAdder();
@@ -122,7 +125,8 @@ final class DiskTier implements AutoCloseable {
             FileLock lock,
             long maximumBytes,
             int blockBytes,
-            Executor executor) {
+            Executor executor,
+            CopyWriter writer) {
         this.storage = storage;
         this.directory = directory;
         this.lockFile = lockFile;
@@ -130,6 +134,7 @@ final class DiskTier implements AutoCloseable {
         this.lock = lock;
         this.blockBytes = blockBytes;
         this.executor = executor;
+        this.writer = writer;
         this.blocks =
                 SingleFlightCache.<BlockKey, Block>builder()
                         .maximumBytes(maximumBytes)
@@ -153,6 +158,21 @@ final class DiskTier implements AutoCloseable {
             long maximumBytes,
             int blockBytes,
             Executor executor) {
+        return open(storage, parent, maximumBytes, blockBytes, executor, CopyWriter.FILES);
+    }
+
+    /**
+     * Like {@link #open(RangeReader, java.nio.file.Path, long, int, Executor)}, writing copies with
+     * {@code writer} (a test's fault injection wraps {@link CopyWriter#FILES}).
+     */
+    @Nullable
+    static DiskTier open(
+            RangeReader storage,
+            java.nio.file.Path parent,
+            long maximumBytes,
+            int blockBytes,
+            Executor executor,
+            CopyWriter writer) {
         java.nio.file.Path root = parent.resolve(ROOT_NAME);
         try {
             Files.createDirectories(root);
@@ -177,7 +197,8 @@ final class DiskTier implements AutoCloseable {
                     lock,
                     maximumBytes,
                     blockBytes,
-                    executor);
+                    executor,
+                    writer);
         } catch (IOException | RuntimeException e) {
             LOG.warn("Kiln disk tier under {} is off: it could not be created.", root, e);
             return null;
@@ -297,8 +318,20 @@ final class DiskTier implements AutoCloseable {
             }
         }
         return Uncacheable.allOf(runs)
-                .thenApply(
-                        done -> {
+                .handle(
+                        (done, error) -> {
+                            if (error != null) {
+                                // The load fails whole and caches nothing: the copies the runs
+                                // that succeeded wrote must not stay behind, uncounted.
+                                for (CompletableFuture<Map<BlockKey, Block>> run : runs) {
+                                    if (!run.isCompletedExceptionally()) {
+                                        run.join().values().forEach(DiskTier::deleteCopy);
+                                    }
+                                }
+                                throw error instanceof CompletionException c
+                                        ? c
+                                        : new CompletionException(error);
+                            }
                             Map<BlockKey, Block> loaded = new java.util.HashMap<>();
                             for (CompletableFuture<Map<BlockKey, Block>> run : runs) {
                                 loaded.putAll(run.join());
@@ -315,6 +348,9 @@ final class DiskTier implements AutoCloseable {
         return storage.read(path, ByteRange.of(offset, end - offset))
                 .thenApplyAsync(
                         bytes -> {
+                            // A store breaking the reader contract fails the read, as it
+                            // would without the tier, and is not copied (a copy outlives it).
+                            checkLength(path, offset, end, bytes);
                             Map<BlockKey, Block> written = new java.util.HashMap<>();
                             for (BlockKey key : run) {
                                 int from = (int) (key.index * blockBytes - offset);
@@ -328,6 +364,24 @@ final class DiskTier implements AutoCloseable {
                         executor);
     }
 
+    /**
+     * Fails (with an {@link IOException}) a storage read of {@code [offset, end)} that is short.
+     */
+    private static void checkLength(Path path, long offset, long end, byte[] bytes) {
+        if (bytes.length != end - offset) {
+            throw new CompletionException(
+                    new IOException(
+                            "short read from storage of "
+                                    + path
+                                    + ": "
+                                    + bytes.length
+                                    + " bytes at offset "
+                                    + offset
+                                    + ", not "
+                                    + (end - offset)));
+        }
+    }
+
     /** Writes a copy of a block; on failure returns one that holds its bytes and no file. */
     private Block write(Path path, byte[] bytes) {
         CRC32C crc = new CRC32C();
@@ -336,23 +390,24 @@ final class DiskTier implements AutoCloseable {
             return new Block(null, bytes.length, 0, bytes);
         }
         java.nio.file.Path file = directory.resolve(nextFile.incrementAndGet() + ".blk");
-        try (FileChannel out =
-                FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            while (buffer.hasRemaining()) {
-                out.write(buffer);
+        try {
+            writer.write(file, bytes);
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(file); // what a full disk let it write
+            if (!closed) { // a close deletes the folder under writes in flight: no disk failure
+                copyFailures.increment();
+                logSampled(
+                        "Kiln disk tier could not copy a block of {}; read from storage.", path, e);
             }
-            copies.increment();
-            return new Block(file, bytes.length, crc.getValue(), null);
-        } catch (IOException | UncheckedIOException e) {
-            copyFailures.increment();
-            deleteQuietly(file);
-            logSampled(
-                    "Kiln disk tier could not copy a block of {} to {}; read from storage.",
-                    path,
-                    e);
             return new Block(null, bytes.length, 0, bytes);
         }
+        if (closed) {
+            // Closed while it was written, perhaps after the close deleted the folder's files.
+            deleteQuietly(file);
+            return new Block(null, bytes.length, 0, bytes);
+        }
+        copies.increment();
+        return new Block(file, bytes.length, crc.getValue(), null);
     }
 
     /** Puts the range's bytes together from the blocks, reading copies on the executor. */
@@ -405,7 +460,11 @@ final class DiskTier implements AutoCloseable {
                                         storageReads.increment();
                                         return storage.read(
                                                         path, ByteRange.of(offset, end - offset))
-                                                .thenAccept(fresh -> place(key, fresh, range, out));
+                                                .thenAccept(
+                                                        fresh -> {
+                                                            checkLength(path, offset, end, fresh);
+                                                            place(key, fresh, range, out);
+                                                        });
                                     })
                             .thenCompose(f -> f));
         }
@@ -569,6 +628,12 @@ final class DiskTier implements AutoCloseable {
         }
     }
 
+    private static void deleteCopy(Block block) {
+        if (block.file != null) {
+            deleteQuietly(block.file);
+        }
+    }
+
     private static void deleteQuietly(java.nio.file.Path file) {
         try {
             Files.deleteIfExists(file);
@@ -589,6 +654,31 @@ final class DiskTier implements AutoCloseable {
                 LOG.debug("Deleting {} failed.", directory, e);
             }
         }
+    }
+
+    /**
+     * Writes a copy's bytes to a new file. The seam under the tier's writes: {@link #FILES} in
+     * production; a test wraps it to inject a full or failing disk. A write that throws may have
+     * left part of the file behind (the tier deletes it).
+     */
+    @FunctionalInterface
+    interface CopyWriter {
+        /** Writes with a {@link FileChannel}, creating the file (which must not exist). */
+        CopyWriter FILES =
+                (file, bytes) -> {
+                    try (FileChannel out =
+                            FileChannel.open(
+                                    file,
+                                    StandardOpenOption.CREATE_NEW,
+                                    StandardOpenOption.WRITE)) {
+                        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                        while (buffer.hasRemaining()) {
+                            out.write(buffer);
+                        }
+                    }
+                };
+
+        void write(java.nio.file.Path file, byte[] bytes) throws IOException;
     }
 
     /** A block of a file: bytes {@code [index * blockBytes, (index + 1) * blockBytes)}. */

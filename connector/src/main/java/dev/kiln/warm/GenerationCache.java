@@ -166,7 +166,8 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                                 builder.diskDirectory,
                                 builder.maximumDiskBytes,
                                 builder.diskBlockBytes,
-                                builder.diskExecutor)
+                                builder.diskExecutor,
+                                builder.diskWriter)
                         : null;
         // Eviction runs inline (it only releases Arrow buffers), so close() and retainPaths()
         // have released every page they removed by the time they complete.
@@ -564,6 +565,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         private long maximumDiskBytes;
         private int diskBlockBytes = DEFAULT_DISK_BLOCK_BYTES;
         private Executor diskExecutor;
+        private DiskTier.CopyWriter diskWriter = DiskTier.CopyWriter.FILES;
 
         private Builder(RangeReader io, BufferAllocator allocator) {
             this.io = requireNonNull(io, "io");
@@ -672,6 +674,12 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         /** Sets the size of the blocks the disk tier copies (default 256 KiB); positive. */
         public Builder diskBlockBytes(int bytes) {
             this.diskBlockBytes = (int) positive("diskBlockBytes", bytes);
+            return this;
+        }
+
+        /** Sets how the disk tier writes its copies: the seam of tests that inject disk faults. */
+        Builder diskWriter(DiskTier.CopyWriter writer) {
+            this.diskWriter = requireNonNull(writer, "diskWriter");
             return this;
         }
 

@@ -20,11 +20,14 @@ import dev.kiln.io.KilnThreads;
 import dev.kiln.io.RangeReader;
 
 import org.apache.flink.core.fs.Path;
+import org.apache.flink.testutils.logging.LoggerAuditingExtension;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -56,6 +59,9 @@ class DiskTierTest {
 
     @TempDir java.nio.file.Path dir;
 
+    @RegisterExtension
+    final LoggerAuditingExtension logs = new LoggerAuditingExtension(DiskTier.class, Level.WARN);
+
     private final ExecutorService ioPool =
             Executors.newFixedThreadPool(4, KilnThreads.factory("t"));
     private InstrumentedRangeReader storage;
@@ -86,7 +92,13 @@ class DiskTierTest {
     }
 
     private DiskTier tier(long maximumBytes, java.util.concurrent.Executor executor) {
-        DiskTier tier = DiskTier.open(held, dir.resolve("disk"), maximumBytes, BLOCK, executor);
+        return tier(maximumBytes, executor, DiskTier.CopyWriter.FILES);
+    }
+
+    private DiskTier tier(
+            long maximumBytes, java.util.concurrent.Executor executor, DiskTier.CopyWriter writer) {
+        DiskTier tier =
+                DiskTier.open(held, dir.resolve("disk"), maximumBytes, BLOCK, executor, writer);
         assertThat(tier).isNotNull();
         tiers.add(tier);
         return tier;
@@ -360,6 +372,158 @@ class DiskTierTest {
         // Closed: reads go to storage.
         assertThat(read(live, 0, 3000)).isEqualTo(expected(0, 3000));
         assertThat(storage.requests(file)).isEqualTo(2);
+    }
+
+    @Test
+    void aFullDiskLeavesNoTornCopyAnswersFromStorageAndLogsOnceAMinute() throws Exception {
+        FaultyDisk disk = new FaultyDisk();
+        // Room for three blocks; the fourth copy is torn (400 bytes written), then refused.
+        disk.capacity = 3 * BLOCK + 400;
+        DiskTier tier = tier(1L << 20, Runnable::run, disk);
+        int blocks = FILE_BYTES / BLOCK + 1;
+        for (int pass = 1; pass <= 2; pass++) {
+            for (int b = 0; b < blocks; b++) {
+                long length = Math.min(BLOCK, FILE_BYTES - (long) b * BLOCK);
+                assertThat(read(tier, (long) b * BLOCK, length))
+                        .as("pass %d, block %d", pass, b)
+                        .isEqualTo(expected((long) b * BLOCK, length));
+            }
+            assertThat(tier.copies()).isEqualTo(3);
+            assertThat(tier.copyFailures()).isEqualTo(pass * (blocks - 3L));
+            assertThat(storage.requests(file)).isEqualTo(blocks + (pass - 1) * (blocks - 3L));
+        }
+        assertThat(tier.hits()).as("the three copies, in the second pass").isEqualTo(3);
+        assertThat(disk.refused.get()).isEqualTo(tier.copyFailures());
+        // No torn copy left behind: the folder holds the three whole copies the tier counts.
+        assertThat(filesIn(tier.directory())).isEqualTo(3).isEqualTo(tier.blocks());
+        assertThat(bytesIn(tier.directory())).isEqualTo(tier.bytes()).isEqualTo(3 * BLOCK);
+        assertThat(tier.damagedCopies()).isZero();
+        // 36 failures, one warning (at most one a minute), naming the file and the disk's error.
+        assertThat(logs.getEvents()).hasSize(1);
+        assertThat(logs.getMessages().get(0))
+                .contains("could not copy a block of " + file)
+                .contains("(0 more since the last report)");
+        assertThat(logs.getEvents().get(0).getThrown())
+                .isInstanceOf(IOException.class)
+                .hasMessage("No space left on device");
+
+        // Room again: the blocks are copied at their next read, and read from disk after that.
+        disk.capacity = Long.MAX_VALUE;
+        storage.resetCounters();
+        for (int pass = 1; pass <= 2; pass++) {
+            assertThat(read(tier, 0, FILE_BYTES)).isEqualTo(expected(0, FILE_BYTES));
+        }
+        assertThat(storage.ranges(file))
+                .as("one read, of the blocks not copied")
+                .containsExactly(ByteRange.of(3 * BLOCK, FILE_BYTES - 3 * BLOCK));
+        assertThat(tier.bytes()).isEqualTo(FILE_BYTES).isEqualTo(bytesIn(tier.directory()));
+        assertThat(tier.copyFailures()).isEqualTo(2 * (blocks - 3L));
+    }
+
+    /**
+     * A short read from storage (a faulty store or proxy) must not become a copy: the read fails as
+     * it would without the tier, and the next read of the range is right. Were the short bytes
+     * copied, the tier would answer that range with zeros after them until the copy is evicted.
+     */
+    @Test
+    void aShortReadFromStorageIsNotCopied() throws Exception {
+        DiskTier tier = tier(1L << 20);
+        for (long length : new long[] {BLOCK, 3 * BLOCK}) {
+            storage.truncateNextReads(1);
+            assertThatThrownBy(() -> read(tier, 0, length))
+                    .hasRootCauseInstanceOf(IOException.class)
+                    .hasStackTraceContaining("short read");
+            assertThat(tier.blocks()).isZero();
+            assertThat(filesIn(tier.directory())).isZero();
+            assertThat(read(tier, 0, length)).isEqualTo(expected(0, length));
+            assertThat(read(tier, 0, length)).isEqualTo(expected(0, length));
+            tier.invalidateAll(p -> true);
+        }
+        assertThat(tier.copyFailures()).isZero();
+    }
+
+    /**
+     * A read whose blocks to load form two runs (the block between them is copied) and whose first
+     * run's storage read fails fails as a whole; the copies its second run wrote are not kept, and
+     * their files must not stay behind either, uncounted (the tier's bound would not hold).
+     */
+    @Test
+    void aReadThatFailsInOneOfItsRunsLeavesNoCopyOfTheOthersBehind() throws Exception {
+        DiskTier tier = tier(1L << 20);
+        assertThat(read(tier, BLOCK, BLOCK)).isEqualTo(expected(BLOCK, BLOCK));
+        storage.resetCounters();
+        storage.failNextReads(1);
+        assertThatThrownBy(() -> read(tier, 0, 3 * BLOCK))
+                .hasRootCauseInstanceOf(IOException.class);
+        assertThat(storage.ranges(file))
+                .containsExactlyInAnyOrder(ByteRange.of(0, BLOCK), ByteRange.of(2 * BLOCK, BLOCK));
+        assertThat(tier.blocks()).isOne();
+        assertThat(filesIn(tier.directory())).isEqualTo(tier.blocks());
+        assertThat(bytesIn(tier.directory())).isEqualTo(tier.bytes()).isEqualTo(BLOCK);
+
+        assertThat(read(tier, 0, 3 * BLOCK)).isEqualTo(expected(0, 3 * BLOCK));
+        assertThat(filesIn(tier.directory())).isEqualTo(3);
+    }
+
+    /**
+     * A copy retired (or the tier closed) between a reader finding it and reading it, its file
+     * deleted, is read from storage for that reader and counted as lost, not as damage. An eviction
+     * takes the same path (the removal listener deletes the file either way); which copy Caffeine
+     * evicts is not deterministic enough to aim at one.
+     */
+    @Test
+    void aCopyDroppedWhileAReaderWaitsToReadItIsReadFromStorageAndNotCountedAsDamaged()
+            throws Exception {
+        java.util.concurrent.LinkedBlockingDeque<Runnable> diskTasks =
+                new java.util.concurrent.LinkedBlockingDeque<>();
+        DiskTier tier = tier(1L << 20, diskTasks::add);
+        CompletableFuture<byte[]> copied = tier.read(file, FILE_BYTES, ByteRange.of(0, BLOCK));
+        diskTasks.take().run(); // the write
+        assertThat(copied.get(10, TimeUnit.SECONDS)).isEqualTo(expected(0, BLOCK));
+
+        // Retired: the reader found the copy, its read is queued; retirement deletes the file.
+        CompletableFuture<byte[]> retired = tier.read(file, FILE_BYTES, ByteRange.of(10, 100));
+        tier.invalidateAll(p -> true);
+        diskTasks.take().run();
+        assertThat(retired.get(10, TimeUnit.SECONDS)).isEqualTo(expected(10, 100));
+        assertThat(tier.lostToEviction()).isOne();
+
+        // Closed likewise: the copy made again, found, then the tier closed before its read.
+        CompletableFuture<byte[]> again = tier.read(file, FILE_BYTES, ByteRange.of(0, BLOCK));
+        diskTasks.take().run();
+        again.get(10, TimeUnit.SECONDS);
+        CompletableFuture<byte[]> closing = tier.read(file, FILE_BYTES, ByteRange.of(500, 500));
+        tier.close();
+        diskTasks.take().run();
+        assertThat(closing.get(10, TimeUnit.SECONDS)).isEqualTo(expected(500, 500));
+        assertThat(tier.lostToEviction()).isEqualTo(2);
+
+        assertThat(tier.damagedCopies()).isZero();
+        assertThat(tier.hits()).isZero();
+        assertThat(diskTasks).isEmpty();
+        assertThat(tier.directory()).doesNotExist();
+    }
+
+    /**
+     * A close while a copy is being written: the reader gets its bytes; the write finds the tier
+     * closed (its folder gone), which is no disk failure (not counted, not logged), and nothing is
+     * left on disk.
+     */
+    @Test
+    void aCloseWhileACopyIsWrittenAnswersTheReaderAndLeavesNothing() throws Exception {
+        FaultyDisk disk = new FaultyDisk();
+        DiskTier tier = tier(1L << 20, ioPool, disk);
+        HeldReader.Hold write = disk.holdNextWrite();
+        CompletableFuture<byte[]> reading = tier.read(file, FILE_BYTES, ByteRange.of(0, 1500));
+        write.reached.get(10, TimeUnit.SECONDS);
+        tier.close();
+        java.nio.file.Path root = dir.resolve("disk").resolve(DiskTier.ROOT_NAME);
+        assertThat(filesIn(root)).isZero();
+        write.release();
+        assertThat(reading.get(10, TimeUnit.SECONDS)).isEqualTo(expected(0, 1500));
+        assertThat(filesIn(root)).isZero();
+        assertThat(tier.copyFailures()).isZero();
+        assertThat(logs.getMessages()).isEmpty();
     }
 
     @Test

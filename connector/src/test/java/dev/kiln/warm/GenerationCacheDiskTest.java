@@ -19,6 +19,7 @@ import dev.kiln.io.KilnThreads;
 import dev.kiln.io.RangeReader;
 
 import org.apache.flink.core.fs.Path;
+import org.apache.flink.testutils.logging.LoggerAuditingExtension;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -26,7 +27,9 @@ import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -54,6 +57,9 @@ class GenerationCacheDiskTest {
 
     @TempDir java.nio.file.Path dir;
 
+    @RegisterExtension
+    final LoggerAuditingExtension logs = new LoggerAuditingExtension(DiskTier.class, Level.WARN);
+
     private BufferAllocator allocator;
     private ExecutorService ioPool;
     private InstrumentedRangeReader io;
@@ -80,13 +86,19 @@ class GenerationCacheDiskTest {
     }
 
     private GenerationCache cache(long diskBytes) {
+        return cache(diskBytes, DiskTier.CopyWriter.FILES);
+    }
+
+    private GenerationCache cache(long diskBytes, DiskTier.CopyWriter writer) {
         GenerationCache.Builder builder =
                 GenerationCache.builder(io, allocator)
                         .maximumPageBytes(PAGE_BYTES)
                         .warmOnOpen(false)
                         .warmPageBudgetBytes(0);
         if (diskBytes > 0) {
-            builder.diskTier(dir.resolve("disk"), diskBytes, ioPool).diskBlockBytes(16 << 10);
+            builder.diskTier(dir.resolve("disk"), diskBytes, ioPool)
+                    .diskBlockBytes(16 << 10)
+                    .diskWriter(writer);
         }
         GenerationCache cache = builder.build();
         caches.add(cache);
@@ -192,6 +204,76 @@ class GenerationCacheDiskTest {
         lookUp(cache, 100, 5);
         cache.close();
         assertThat(folder).doesNotExist();
+    }
+
+    /**
+     * A disk that fills up (the tier's bound says there is room, the file system says there is not)
+     * and that lies (every fifth copy written with a byte flipped, reported as written): every
+     * lookup, and a warm, still answer right, from storage where the disk fails them; the failures
+     * are counted, the refused copies leave no torn file, and one warning is logged.
+     */
+    @Test
+    void aFullAndLyingDiskNeverFailsALookupNorServesACorruptAnswer() throws Exception {
+        FaultyDisk disk = new FaultyDisk();
+        disk.capacity = fileLength / 4;
+        disk.corruptEvery = 5;
+        GenerationCache cache = cache(fileLength * 2, disk);
+        java.nio.file.Path folder = cache.diskTier().directory();
+
+        assertThat(cache.warmGate().warm(TestGenerations.fileOf(gen)).get(30, TimeUnit.SECONDS))
+                .isEqualTo(WarmOutcome.WARMED);
+        lookUp(cache, 2000, 6);
+        lookUp(cache, 2000, 6);
+        DiskTierStats stats = cache.diskStats();
+        assertThat(disk.refused.get()).isPositive();
+        assertThat(stats.copyFailures()).isEqualTo(disk.refused.get());
+        assertThat(disk.corrupted.get()).isPositive();
+        assertThat(stats.damagedCopies())
+                .as("lying copies caught by their checksum when read")
+                .isPositive()
+                .isLessThanOrEqualTo(disk.corrupted.get());
+        assertThat(stats.hits()).isPositive();
+        assertThat(stats.copies()).isPositive();
+        // What the disk holds is whole copies the tier counts, within the disk's room.
+        assertThat(FaultyDisk.bytesIn(folder))
+                .isEqualTo(stats.bytes())
+                .isLessThanOrEqualTo(disk.capacity);
+        assertThat(logs.getEvents()).hasSize(1);
+        assertThat(logs.getEvents().get(0).getThrown()).hasMessage("No space left on device");
+
+        // Room again: the blocks read are copied, and a second pass over them reads no storage.
+        disk.capacity = Long.MAX_VALUE;
+        disk.corruptEvery = 0;
+        lookUp(cache, 2000, 7);
+        io.resetCounters();
+        lookUp(cache, 2000, 7);
+        assertThat(io.totalRequests()).isZero();
+        assertThat(logs.getEvents()).hasSize(1);
+    }
+
+    /**
+     * A short read from storage fails the lookup that made it (as without the tier) and is not
+     * copied: the next lookup of the same key is right.
+     */
+    @Test
+    void aShortStorageReadFailsOneLookupAndDoesNotStayOnDisk() throws Exception {
+        GenerationCache cache = cache(fileLength * 2);
+        cache.open(gen, fileLength).get(10, TimeUnit.SECONDS);
+        long id = ROWS / 2;
+        io.truncateNextReads(1);
+        assertThat(cache.lookupAll(gen, fileLength, List.of(key(id))))
+                .failsWithin(10, TimeUnit.SECONDS);
+        for (int i = 0; i < 3; i++) {
+            assertAnswer(
+                    id,
+                    cache.lookupAll(gen, fileLength, List.of(key(id)))
+                            .get(10, TimeUnit.SECONDS)
+                            .get(0),
+                    0,
+                    ROWS,
+                    DELETE_EVERY);
+        }
+        assertThat(cache.diskStats().damagedCopies()).isZero();
     }
 
     private static long filesIn(java.nio.file.Path folder) throws Exception {

@@ -23,6 +23,7 @@ import dev.kiln.table.KilnTable;
 
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
@@ -46,7 +47,11 @@ import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.table.api.Schema;
+import org.apache.flink.table.api.TableResult;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.types.Row;
 import org.apache.flink.util.CloseableIterator;
 import org.apache.flink.util.ExceptionUtils;
 
@@ -109,6 +114,12 @@ class KilnLookupITCase {
 
     /** Holds the last probe of {@link #gaugesShowKilnsOffHeapMemoryWhileLookupsRun} back. */
     private static volatile CountDownLatch lastProbe;
+
+    /**
+     * Holds the second probe of {@link
+     * #aLookupJoinOverATableLargerThanMemoryIsAnsweredFromTheDiskTier} back.
+     */
+    private static volatile CountDownLatch firstAnswer;
 
     @TempDir java.nio.file.Path dir;
 
@@ -464,6 +475,176 @@ class KilnLookupITCase {
         } finally {
             lastProbe.countDown();
             written.close();
+        }
+    }
+
+    /**
+     * The local-disk tier as a SQL user turns it on ({@code 'cache.disk.bytes'}, a small {@code
+     * 'cache.page-bytes'}): a lookup join over a table many times the page-cache bound answers
+     * every probe right (present and absent keys) from the disk tier the warm before the first swap
+     * filled, without one storage request after that warm; the metrics show it (read while the job
+     * runs: a latch holds the probe after the first, and the last), and the tier's folder is
+     * deleted when the job ends.
+     */
+    @Test
+    void aLookupJoinOverATableLargerThanMemoryIsAnsweredFromTheDiskTier() throws Exception {
+        long rows = 30_000;
+        long probes = 3_000;
+        long pageBytes = 256 << 10;
+        java.nio.file.Path diskDir = dir.resolve("disk");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        env.disableOperatorChaining(); // a held probe must not block the lookup's task
+        StreamTableEnvironment sql = StreamTableEnvironment.create(env);
+        sql.executeSql(
+                "CREATE TABLE wide (id BIGINT, payload STRING, PRIMARY KEY (id) NOT ENFORCED)"
+                        + " WITH ('connector' = 'kiln', 'path' = '"
+                        + dir.resolve("wide").toUri()
+                        + "', 'bucket' = '4', 'write.page-size' = '16 kb',"
+                        + " 'cache.page-bytes' = '"
+                        + pageBytes
+                        + " b', 'cache.disk.bytes' = '64 mb', 'cache.disk.dir' = '"
+                        + diskDir
+                        + "')");
+        sql.fromDataStream(
+                        env.fromSequence(0, rows - 1)
+                                .map(id -> Row.of(id, payload(id)))
+                                .returns(
+                                        Types.ROW_NAMED(
+                                                new String[] {"id", "payload"},
+                                                Types.LONG,
+                                                Types.STRING)),
+                        Schema.newBuilder()
+                                .column("id", "BIGINT NOT NULL")
+                                .column("payload", "STRING")
+                                .build())
+                .executeInsert("wide")
+                .await();
+        long tableBytes = 0;
+        for (dev.kiln.table.GenerationRef generation :
+                KilnTable.open(new Path(dir.resolve("wide").toUri()))
+                        .latestManifest()
+                        .generations()) {
+            tableBytes += generation.sizeBytes();
+        }
+        assertThat(tableBytes).as("the table, in bytes").isGreaterThan(8 * pageBytes);
+
+        firstAnswer = new CountDownLatch(1);
+        lastProbe = new CountDownLatch(1);
+        try {
+            // Probe 0 has no key (answered without a lookup); 1.. spread over the keys, a tenth
+            // of them never written.
+            long keys = rows + rows / 10;
+            sql.createTemporaryView(
+                    "probes",
+                    sql.fromDataStream(
+                            env.fromSequence(0, probes - 1)
+                                    .map(new HeldProbes(probes, keys))
+                                    .returns(
+                                            Types.ROW_NAMED(
+                                                    new String[] {"seq", "id"},
+                                                    Types.LONG,
+                                                    Types.LONG)),
+                            Schema.newBuilder()
+                                    .columnByExpression("proc_time", "PROCTIME()")
+                                    .build()));
+            TableResult joined =
+                    sql.executeSql(
+                            "SELECT p.seq, p.id, w.payload FROM probes AS p LEFT JOIN wide FOR"
+                                    + " SYSTEM_TIME AS OF p.proc_time AS w ON p.id = w.id");
+            JobID job = joined.getJobClient().orElseThrow().getJobID();
+            long found = 0;
+            try (CloseableIterator<Row> answers = joined.collect()) {
+                // The lookup function has opened, so its follower's warm of the first version
+                // is done: the disk tier holds the table.
+                assertThat(answers.next()).isEqualTo(Row.of(0L, null, null));
+                long afterWarm = sum(job, "storageRequests");
+                long hitsAfterWarm = sum(job, "diskHits");
+                assertThat(sum(job, "diskBytes")).isGreaterThanOrEqualTo(tableBytes);
+                firstAnswer.countDown();
+
+                for (long seq = 1; seq < probes; seq++) {
+                    if (seq == probes - 1) {
+                        // Every probe but the held last one answered: the tier's figures now.
+                        assertThat(sum(job, "storageRequests"))
+                                .as("storage requests after the warm")
+                                .isEqualTo(afterWarm);
+                        assertThat(sum(job, "diskHits") - hitsAfterWarm)
+                                .as("blocks the lookups read from disk")
+                                .isPositive();
+                        assertThat(sum(job, "diskBytes"))
+                                .isGreaterThanOrEqualTo(tableBytes)
+                                .isLessThanOrEqualTo(64 << 20);
+                        assertThat(sum(job, "diskCopyFailures")).isZero();
+                        assertThat(sum(job, "diskDamagedCopies")).isZero();
+                        assertThat(sum(job, "offHeapBytes")).isLessThanOrEqualTo(pageBytes);
+                        lastProbe.countDown();
+                    }
+                    Row answer = answers.next();
+                    long id = HeldProbes.key(seq, keys);
+                    assertThat(answer.getField(0)).isEqualTo(seq);
+                    assertThat(answer.getField(1)).isEqualTo(id);
+                    assertThat(answer.getField(2))
+                            .as("probe %d, key %d", seq, id)
+                            .isEqualTo(id < rows ? payload(id) : null);
+                    if (id < rows) {
+                        found++;
+                    }
+                }
+                assertThat(answers.hasNext()).isFalse();
+            }
+            assertThat(found).isGreaterThan(probes / 2);
+            assertThat(sum(job, "lookups")).isEqualTo(probes - 1);
+            assertThat(sum(job, "lookupFailures")).isZero();
+            assertThat(sum(job, "coldGenerations")).isZero();
+            assertThat(sum(job, "storageRequests")).isPositive();
+        } finally {
+            firstAnswer.countDown();
+            lastProbe.countDown();
+        }
+        // The last lease closed: the cache and its disk tier are gone, and so is the tier's folder.
+        assertThat(KilnCacheRegistry.instance().openCaches()).isZero();
+        try (java.util.stream.Stream<java.nio.file.Path> left =
+                Files.list(diskDir.resolve("kiln-disk-cache"))) {
+            assertThat(left).isEmpty();
+        }
+    }
+
+    /** A row's payload: 96 letters, drawn from a generator seeded by its key. */
+    private static String payload(long id) {
+        java.util.Random random = new java.util.Random(id);
+        char[] letters = new char[96];
+        for (int i = 0; i < letters.length; i++) {
+            letters[i] = (char) ('a' + random.nextInt(26));
+        }
+        return new String(letters);
+    }
+
+    /**
+     * Emits probe {@code (seq, key)}; probe 0 has no key; probe 1 waits for {@link #firstAnswer}
+     * and the last probe for {@link #lastProbe}.
+     */
+    private static final class HeldProbes implements MapFunction<Long, Row> {
+        private final long probes;
+        private final long keys;
+
+        HeldProbes(long probes, long keys) {
+            this.probes = probes;
+            this.keys = keys;
+        }
+
+        static long key(long seq, long keys) {
+            return seq * 7919 % keys;
+        }
+
+        @Override
+        public Row map(Long seq) throws InterruptedException {
+            if (seq == 1) {
+                firstAnswer.await();
+            } else if (seq == probes - 1) {
+                lastProbe.await();
+            }
+            return Row.of(seq, seq == 0 ? null : key(seq, keys));
         }
     }
 
