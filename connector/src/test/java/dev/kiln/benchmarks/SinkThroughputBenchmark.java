@@ -90,6 +90,13 @@ public class SinkThroughputBenchmark {
     @Param({"true", "false"})
     public boolean compaction;
 
+    /**
+     * The compaction policy's bound on a bucket's live generations (the sink's default 16); a low
+     * bound makes a short job compact, as a long one would.
+     */
+    @Param({"16"})
+    public int maxGenerations;
+
     @Benchmark
     public long writeAndCommit() throws Exception {
         java.nio.file.Path dir = Files.createTempDirectory("kiln-sink-bench");
@@ -115,6 +122,7 @@ public class SinkThroughputBenchmark {
                                 .bucketCount(4)
                                 .warming(warming)
                                 .compaction(compaction)
+                                .compactionMaxGenerations(maxGenerations)
                                 .build())
                 .uid("bench-kiln");
 
