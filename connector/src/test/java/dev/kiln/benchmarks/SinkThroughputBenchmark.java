@@ -59,10 +59,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * End to end: a bounded job writes {@code rows} small rows (two BIGINTs and a short string,
  * distinct keys) through a {@link KilnSink} at parallelism 1 into a new table in a local directory,
- * with a checkpoint (and so a commit) every second, warming on or off. Each invocation prints rows
- * per second of the job's run time, rows per CPU-second of the whole process (the "per core"
- * figure: source, shuffle, writer, warm, commit and Flink itself, all counted), and the sink's
- * commit latency percentiles ({@code kilnCommitLatencyMs}).
+ * with a checkpoint (and so a commit) every second, warming on or off, compaction on or off. Each
+ * invocation prints rows per second of the job's run time, rows per CPU-second of the whole process
+ * (the "per core" figure: source, shuffle, writer, warm, commit and Flink itself, all counted), and
+ * the sink's commit latency percentiles ({@code kilnCommitLatencyMs}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -85,6 +85,17 @@ public class SinkThroughputBenchmark {
 
     @Param({"2000000"})
     public long rows;
+
+    /** The writer's background compaction on (the sink's default) or off. */
+    @Param({"true", "false"})
+    public boolean compaction;
+
+    /**
+     * The compaction policy's bound on a bucket's live generations (the sink's default 16); a low
+     * bound makes a short job compact, as a long one would.
+     */
+    @Param({"16"})
+    public int maxGenerations;
 
     @Benchmark
     public long writeAndCommit() throws Exception {
@@ -110,6 +121,8 @@ public class SinkThroughputBenchmark {
                         KilnSink.forType(table, ROW_TYPE, List.of("id"), new Converter())
                                 .bucketCount(4)
                                 .warming(warming)
+                                .compaction(compaction)
+                                .compactionMaxGenerations(maxGenerations)
                                 .build())
                 .uid("bench-kiln");
 
@@ -126,14 +139,21 @@ public class SinkThroughputBenchmark {
         HistogramStatistics stats =
                 ((Histogram) latency.values().iterator().next()).getStatistics();
         long version = KilnTable.open(table).latestManifest().version();
+        long compactions = 0;
+        for (Metric m : reporter.findMetrics(result.getJobID(), "kilnCompactionsRun").values()) {
+            compactions += ((org.apache.flink.metrics.Counter) m).getCount();
+        }
         System.out.printf(
-                "%nwarming=%s rows=%d: %.0f rows/s, %.0f rows per CPU-second, %d manifests,"
+                "%nwarming=%s compaction=%s rows=%d: %.0f rows/s, %.0f rows per CPU-second,"
+                        + " %d manifests, %d compactions,"
                         + " commit latency p50 %.0f ms, p99 %.0f ms (%d commits)%n",
                 warming,
+                compaction,
                 rows,
                 rows / seconds,
                 rows / cpuSeconds,
                 version,
+                compactions,
                 stats.getQuantile(0.5),
                 stats.getQuantile(0.99),
                 stats.size());
