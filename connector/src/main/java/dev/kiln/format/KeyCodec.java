@@ -30,10 +30,13 @@ import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.arrow.vector.util.Text;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.RoundingMode;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -100,6 +103,19 @@ public final class KeyCodec {
 
     private static final byte ESCAPE = (byte) 0xFF;
     private static final byte TERMINATOR = 0x01;
+
+    /** {@link ColumnCodec#compareRow}: the row's column encodes to bytes less than the key's. */
+    private static final int ROW_LESS = -1;
+
+    /** {@link ColumnCodec#compareRow}: greater, or the key ends inside the column's bytes. */
+    private static final int ROW_GREATER = -2;
+
+    private static final VarHandle BIG_ENDIAN_LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle BIG_ENDIAN_INT =
+            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle BIG_ENDIAN_SHORT =
+            MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
 
     private final List<String> columns;
     private final int[] fieldIndexes;
@@ -240,18 +256,28 @@ public final class KeyCodec {
 
     /**
      * Compares the encoded key of {@code row} of the key columns {@code keyVectors} with encoded
-     * {@code key}, as {@link #compare} would compare {@code encode(root, row)} with it, encoding
-     * into {@code scratch} (reset first) instead of a new array.
+     * {@code key}, as {@link #compare} would compare {@code encode(root, row)} with it, without
+     * encoding the row: each key column compares its vector's bytes with the key's bytes in place
+     * (no allocation, no copy). Returns a negative number, zero or a positive number as the row's
+     * key is less than, equal to or greater than {@code key}.
+     *
+     * @throws NullKeyException if a key column is null in that row
      */
-    int compareRow(FieldVector[] keyVectors, int row, byte[] key, Out scratch) {
-        scratch.size = 0;
+    int compareRow(FieldVector[] keyVectors, int row, byte[] key) {
+        int offset = 0;
         for (int k = 0; k < codecs.length; k++) {
-            if (keyVectors[k].isNull(row)) {
+            FieldVector vector = keyVectors[k];
+            if (vector.isNull(row)) {
                 throw new NullKeyException(columns.get(k), "in row " + row);
             }
-            codecs[k].encodeRow(keyVectors[k], row, scratch);
+            int matched = codecs[k].compareRow(vector, row, key, offset);
+            if (matched < 0) {
+                return matched == ROW_LESS ? -1 : 1;
+            }
+            offset += matched;
         }
-        return Arrays.compareUnsigned(scratch.bytes, 0, scratch.size, key, 0, key.length);
+        // The row's encoding matched key's first bytes: equal, or a proper prefix (less).
+        return offset == key.length ? 0 : -1;
     }
 
     private FieldVector vector(VectorSchemaRoot root, int k) {
@@ -343,11 +369,13 @@ public final class KeyCodec {
                     return new DecimalCodec(t.getPrecision(), t.getScale(), t.getBitWidth() / 8);
                 }
             case Utf8:
+                return new VariableCodec(true, false);
             case LargeUtf8:
-                return new VariableCodec(true);
+                return new VariableCodec(true, true);
             case Binary:
+                return new VariableCodec(false, false);
             case LargeBinary:
-                return new VariableCodec(false);
+                return new VariableCodec(false, true);
             case FixedSizeBinary:
                 {
                     int width = ((ArrowType.FixedSizeBinary) type).getByteWidth();
@@ -499,18 +527,83 @@ public final class KeyCodec {
         void encodeValue(Object value, Out out);
 
         void encodeRow(FieldVector vector, int row, Out out);
+
+        /**
+         * Compares what {@link #encodeRow} would write for the non-null value of {@code row} with
+         * {@code key}'s bytes from {@code offset}, without writing it: returns the number of bytes
+         * the value encodes to if they equal the key's next bytes, otherwise {@link #ROW_LESS} or
+         * {@link #ROW_GREATER} (also when the key ends first).
+         */
+        int compareRow(FieldVector vector, int row, byte[] key, int offset);
+    }
+
+    /**
+     * Compares row byte {@code rowByte} (0..255) with {@code key[at]}, or returns {@link
+     * #ROW_GREATER} if the key has ended: 0 if equal.
+     */
+    private static int compareByte(int rowByte, byte[] key, int at) {
+        if (at >= key.length) {
+            return ROW_GREATER;
+        }
+        int keyByte = key[at] & 0xFF;
+        return rowByte == keyByte ? 0 : rowByte < keyByte ? ROW_LESS : ROW_GREATER;
     }
 
     /** Integers and every type stored as one: dates, times, timestamps, durations. */
     private static final class IntegerCodec implements ColumnCodec {
         private final int width;
         private final long signFlip;
+        private final long mask;
         private final ToLongFunction<Object> toLong;
 
         IntegerCodec(int width, boolean signed, ToLongFunction<Object> toLong) {
             this.width = width;
             this.signFlip = signed ? 1L << (width * 8 - 1) : 0;
+            this.mask = width == 8 ? -1L : (1L << (width * 8)) - 1;
             this.toLong = toLong;
+        }
+
+        @Override
+        public int compareRow(FieldVector vector, int row, byte[] key, int offset) {
+            ArrowBuf data = ((BaseFixedWidthVector) vector).getDataBuffer();
+            long index = (long) row * width;
+            long raw;
+            long keyBits;
+            boolean whole = key.length - offset >= width;
+            switch (width) {
+                case 1:
+                    raw = data.getByte(index);
+                    keyBits = whole ? key[offset] & 0xFFL : 0;
+                    break;
+                case 2:
+                    raw = data.getShort(index);
+                    keyBits = whole ? (short) BIG_ENDIAN_SHORT.get(key, offset) & 0xFFFFL : 0;
+                    break;
+                case 4:
+                    raw = data.getInt(index);
+                    keyBits = whole ? (int) BIG_ENDIAN_INT.get(key, offset) & 0xFFFFFFFFL : 0;
+                    break;
+                default:
+                    raw = data.getLong(index);
+                    keyBits = whole ? (long) BIG_ENDIAN_LONG.get(key, offset) : 0;
+            }
+            long rowBits = (raw ^ signFlip) & mask;
+            if (!whole) {
+                // The key ends inside this column: compare what is left of it, byte by byte.
+                for (int i = 0; offset + i < key.length; i++) {
+                    int c =
+                            compareByte(
+                                    (int) (rowBits >>> ((width - 1 - i) * 8)) & 0xFF,
+                                    key,
+                                    offset + i);
+                    if (c != 0) {
+                        return c;
+                    }
+                }
+                return ROW_GREATER;
+            }
+            int c = Long.compareUnsigned(rowBits, keyBits);
+            return c == 0 ? width : c < 0 ? ROW_LESS : ROW_GREATER;
         }
 
         @Override
@@ -549,6 +642,12 @@ public final class KeyCodec {
         @Override
         public void encodeRow(FieldVector vector, int row, Out out) {
             out.write(((BitVector) vector).get(row));
+        }
+
+        @Override
+        public int compareRow(FieldVector vector, int row, byte[] key, int offset) {
+            int c = compareByte(((BitVector) vector).get(row), key, offset);
+            return c == 0 ? 1 : c;
         }
     }
 
@@ -591,13 +690,57 @@ public final class KeyCodec {
                 out.write(data.getByte(start + i));
             }
         }
+
+        @Override
+        public int compareRow(FieldVector vector, int row, byte[] key, int offset) {
+            ArrowBuf data = ((BaseFixedWidthVector) vector).getDataBuffer();
+            long start = (long) row * width;
+            int c = compareByte((data.getByte(start + width - 1) ^ 0x80) & 0xFF, key, offset);
+            for (int i = width - 2, at = offset + 1; c == 0 && i >= 0; i--, at++) {
+                c = compareByte(data.getByte(start + i) & 0xFF, key, at);
+            }
+            return c == 0 ? width : c;
+        }
     }
 
     private static final class VariableCodec implements ColumnCodec {
         private final boolean utf8;
+        private final boolean large;
 
-        VariableCodec(boolean utf8) {
+        VariableCodec(boolean utf8, boolean large) {
             this.utf8 = utf8;
+            this.large = large;
+        }
+
+        @Override
+        public int compareRow(FieldVector vector, int row, byte[] key, int offset) {
+            ArrowBuf offsets = vector.getOffsetBuffer();
+            long start;
+            long end;
+            if (large) {
+                start = offsets.getLong((long) row * 8);
+                end = offsets.getLong((long) row * 8 + 8);
+            } else {
+                start = offsets.getInt((long) row * 4);
+                end = offsets.getInt((long) row * 4 + 4);
+            }
+            ArrowBuf data = vector.getDataBuffer();
+            int at = offset;
+            for (long i = start; i < end; i++) {
+                int b = data.getByte(i) & 0xFF;
+                int c = compareByte(b, key, at++);
+                if (c == 0 && b == 0) {
+                    c = compareByte(ESCAPE & 0xFF, key, at++);
+                }
+                if (c != 0) {
+                    return c;
+                }
+            }
+            int c = compareByte(0, key, at++);
+            if (c == 0) {
+                c = compareByte(TERMINATOR, key, at++);
+            }
+            return c == 0 ? at - offset : c;
         }
 
         @Override
@@ -652,6 +795,19 @@ public final class KeyCodec {
             for (byte x : ((FixedSizeBinaryVector) vector).get(row)) {
                 out.write(x);
             }
+        }
+
+        @Override
+        public int compareRow(FieldVector vector, int row, byte[] key, int offset) {
+            ArrowBuf data = ((FixedSizeBinaryVector) vector).getDataBuffer();
+            long start = (long) row * width;
+            for (int i = 0; i < width; i++) {
+                int c = compareByte(data.getByte(start + i) & 0xFF, key, offset + i);
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return width;
         }
     }
 

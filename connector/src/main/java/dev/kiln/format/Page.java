@@ -88,10 +88,9 @@ public final class Page implements AutoCloseable {
     public int find(byte[] key) {
         int low = 0;
         int high = root.getRowCount() - 1;
-        KeyCodec.Out scratch = new KeyCodec.Out();
         while (low <= high) {
             int mid = (low + high) >>> 1;
-            int c = keyCodec.compareRow(keyVectors, mid, key, scratch);
+            int c = keyCodec.compareRow(keyVectors, mid, key);
             if (c < 0) {
                 low = mid + 1;
             } else if (c > 0) {
