@@ -38,6 +38,10 @@ import java.util.List;
 @Internal
 public final class Page implements AutoCloseable {
 
+    /** Reads a found row as {@link #lookup(byte[])} answers it: FOUND with {@link #values}. */
+    private static final RowReader<LookupResult> FOUND_VALUES =
+            (page, row) -> LookupResult.found(page.values(row));
+
     private final int index;
     private final VectorSchemaRoot root;
     private final KeyCodec keyCodec;
@@ -137,6 +141,30 @@ public final class Page implements AutoCloseable {
         return kind(row) == RowKind.DELETE
                 ? LookupResult.deleted()
                 : LookupResult.found(values(row));
+    }
+
+    /**
+     * Returns what this page says about encoded key {@code key}, reading a found row with {@code
+     * reader} (while the caller holds the page): {@link LookupResult#absent()} if the page has no
+     * such row, {@link LookupResult#deleted()} if it holds a tombstone, otherwise what {@code
+     * reader} returned for the row.
+     */
+    public <T> Object lookup(byte[] key, RowReader<T> reader) {
+        int row = find(key);
+        if (row < 0) {
+            return LookupResult.absent();
+        }
+        return kinds.get(row) == RowKind.DELETE.code()
+                ? LookupResult.deleted()
+                : reader.read(this, row);
+    }
+
+    /**
+     * Returns the reader that answers a found row as {@link #lookup(byte[])} does: a FOUND {@link
+     * LookupResult} of the row's {@link #values}.
+     */
+    public static RowReader<LookupResult> foundValues() {
+        return FOUND_VALUES;
     }
 
     /** Releases the page's Arrow memory. Idempotent. */
