@@ -121,10 +121,19 @@ public final class KeyCodec {
     private final int[] fieldIndexes;
     private final ColumnCodec[] codecs;
 
+    /** The length of every encoded key if all key columns are fixed-width, else -1. */
+    private final int fixedLength;
+
     private KeyCodec(List<String> columns, int[] fieldIndexes, ColumnCodec[] codecs) {
         this.columns = columns;
         this.fieldIndexes = fieldIndexes;
         this.codecs = codecs;
+        int length = 0;
+        for (ColumnCodec codec : codecs) {
+            int width = codec.fixedWidth();
+            length = width < 0 || length < 0 ? -1 : length + width;
+        }
+        this.fixedLength = length;
     }
 
     /**
@@ -189,28 +198,123 @@ public final class KeyCodec {
                             + ", but got "
                             + values.length);
         }
-        Out out = new Out();
+        Out out = new Out(fixedLength > 0 ? fixedLength : 32);
         for (int k = 0; k < codecs.length; k++) {
             Object value = values[k];
             if (value == null) {
                 throw new NullKeyException(columns.get(k), "in the given key");
             }
-            try {
-                codecs[k].encodeValue(value, out);
-            } catch (ClassCastException | ArithmeticException e) {
-                throw new IllegalArgumentException(
-                        "key column '"
-                                + columns.get(k)
-                                + "' cannot hold "
-                                + value.getClass().getName()
-                                + " value "
-                                + value
-                                + ": "
-                                + e.getMessage(),
-                        e);
-            }
+            encodeColumn(columns.get(k), codecs[k], value, out);
         }
         return out.toByteArray();
+    }
+
+    private static void encodeColumn(String column, ColumnCodec codec, Object value, Out out) {
+        try {
+            codec.encodeValue(value, out);
+        } catch (ClassCastException | ArithmeticException e) {
+            throw new IllegalArgumentException(
+                    "key column '"
+                            + column
+                            + "' cannot hold "
+                            + value.getClass().getName()
+                            + " value "
+                            + value
+                            + ": "
+                            + e.getMessage(),
+                    e);
+        }
+    }
+
+    /**
+     * Returns a writer that encodes one key from its columns' values in key order, without boxing
+     * them: the same bytes as {@link #encode(Object...)}. For callers that hold primitive values
+     * (Kiln's Flink layer encodes {@code RowData} keys this way). Not thread-safe; one key per
+     * writer.
+     */
+    public Writer writer() {
+        return new Writer();
+    }
+
+    /**
+     * Encodes one key, column by column in key order ({@link #writer()}); {@link #toByteArray()}
+     * once every column is written. A key of fixed-width columns is written straight into its
+     * result array.
+     */
+    @Internal
+    public final class Writer {
+        private final Out out = new Out(fixedLength > 0 ? fixedLength : 32);
+        private int column;
+
+        private Writer() {}
+
+        /**
+         * Writes the next column, an integer-like one (integer, date, time, timestamp, duration),
+         * as {@code value} in the column's unit.
+         *
+         * @throws IllegalArgumentException naming the column if it is not integer-like, or the
+         *     value is out of its range
+         */
+        public Writer integer(long value) {
+            ColumnCodec codec = next();
+            if (!(codec instanceof IntegerCodec integer)) {
+                throw new IllegalArgumentException(
+                        "key column '" + columns.get(column - 1) + "' is not an integer column");
+            }
+            if (!integer.fits(value)) {
+                throw new IllegalArgumentException(
+                        "key column '"
+                                + columns.get(column - 1)
+                                + "' cannot hold "
+                                + value
+                                + ": out of range");
+            }
+            out.writeBigEndian(value ^ integer.signFlip, integer.width);
+            return this;
+        }
+
+        /**
+         * Writes the next column, of any type, from a Java value as {@link #encode(Object...)}
+         * takes it.
+         *
+         * @throws NullKeyException if {@code value} is null
+         * @throws IllegalArgumentException naming the column if the value does not fit it
+         */
+        public Writer value(Object value) {
+            ColumnCodec codec = next();
+            String name = columns.get(column - 1);
+            if (value == null) {
+                throw new NullKeyException(name, "in the given key");
+            }
+            encodeColumn(name, codec, value, out);
+            return this;
+        }
+
+        /**
+         * Returns the encoded key.
+         *
+         * @throws IllegalStateException if not every key column was written
+         */
+        public byte[] toByteArray() {
+            if (column != codecs.length) {
+                throw new IllegalStateException(
+                        column
+                                + " of the "
+                                + codecs.length
+                                + " key columns "
+                                + columns
+                                + " written");
+            }
+            return out.toByteArray();
+        }
+
+        private ColumnCodec next() {
+            if (column == codecs.length) {
+                throw new IllegalArgumentException(
+                        "more key values than the key columns " + columns);
+            }
+            return codecs[column++];
+        }
     }
 
     /**
@@ -222,7 +326,7 @@ public final class KeyCodec {
      * @throws IndexOutOfBoundsException if {@code row} is not a row of {@code root}
      */
     public byte[] encode(VectorSchemaRoot root, int row) {
-        Out out = new Out();
+        Out out = new Out(fixedLength > 0 ? fixedLength : 32);
         encodeInto(root, row, out);
         return out.toByteArray();
     }
@@ -278,6 +382,35 @@ public final class KeyCodec {
         }
         // The row's encoding matched key's first bytes: equal, or a proper prefix (less).
         return offset == key.length ? 0 : -1;
+    }
+
+    /**
+     * Returns the row of {@code rowCount} rows sorted by key, of the key columns {@code
+     * keyVectors}, whose key is encoded {@code key}, or -1 if none: a binary search with {@link
+     * #compareRow}. A key of one integer-like column (integers, dates, times, timestamps,
+     * durations) whose vector holds no null is searched by value instead: the probe's bytes are
+     * decoded once, and each probed row's value is compared as the number it is.
+     */
+    int find(FieldVector[] keyVectors, int rowCount, byte[] key) {
+        if (codecs.length == 1
+                && codecs[0] instanceof IntegerCodec integer
+                && keyVectors[0].getNullCount() == 0) {
+            return integer.find(keyVectors[0], rowCount, key);
+        }
+        int low = 0;
+        int high = rowCount - 1;
+        while (low <= high) {
+            int mid = (low + high) >>> 1;
+            int c = compareRow(keyVectors, mid, key);
+            if (c < 0) {
+                low = mid + 1;
+            } else if (c > 0) {
+                high = mid - 1;
+            } else {
+                return mid;
+            }
+        }
+        return -1;
     }
 
     private FieldVector vector(VectorSchemaRoot root, int k) {
@@ -491,8 +624,12 @@ public final class KeyCodec {
 
     /** A growable byte buffer for one encoded key. */
     static final class Out {
-        private byte[] bytes = new byte[32];
+        private byte[] bytes;
         private int size;
+
+        Out(int capacity) {
+            bytes = new byte[capacity];
+        }
 
         void write(int b) {
             if (size == bytes.length) {
@@ -518,8 +655,9 @@ public final class KeyCodec {
             write(TERMINATOR);
         }
 
+        /** The bytes written; the buffer itself if they fill it exactly (then do not write on). */
         byte[] toByteArray() {
-            return Arrays.copyOf(bytes, size);
+            return size == bytes.length ? bytes : Arrays.copyOf(bytes, size);
         }
     }
 
@@ -535,6 +673,11 @@ public final class KeyCodec {
          * {@link #ROW_GREATER} (also when the key ends first).
          */
         int compareRow(FieldVector vector, int row, byte[] key, int offset);
+
+        /** Returns the bytes every value encodes to, or -1 if that varies. */
+        default int fixedWidth() {
+            return -1;
+        }
     }
 
     /**
@@ -561,6 +704,75 @@ public final class KeyCodec {
             this.signFlip = signed ? 1L << (width * 8 - 1) : 0;
             this.mask = width == 8 ? -1L : (1L << (width * 8)) - 1;
             this.toLong = toLong;
+        }
+
+        @Override
+        public int fixedWidth() {
+            return width;
+        }
+
+        /** Whether {@code value} fits the column's width (signed or not). */
+        boolean fits(long value) {
+            if (width == 8) {
+                return true;
+            }
+            long min = signFlip != 0 ? -signFlip : 0;
+            long max = signFlip != 0 ? signFlip - 1 : mask;
+            return value >= min && value <= max;
+        }
+
+        /**
+         * Binary search of {@code rowCount} rows of {@code vector} (no nulls), sorted by encoded
+         * key, for the row that encodes to {@code key}: the probe decoded once, then compared with
+         * each probed row's value, sign-flipped as the encoding does, as unsigned numbers.
+         */
+        int find(FieldVector vector, int rowCount, byte[] key) {
+            if (key.length != width) {
+                return -1; // every row of this key encodes to exactly width bytes
+            }
+            long probe;
+            switch (width) {
+                case 1:
+                    probe = key[0] & 0xFFL;
+                    break;
+                case 2:
+                    probe = (short) BIG_ENDIAN_SHORT.get(key, 0) & 0xFFFFL;
+                    break;
+                case 4:
+                    probe = (int) BIG_ENDIAN_INT.get(key, 0) & 0xFFFFFFFFL;
+                    break;
+                default:
+                    probe = (long) BIG_ENDIAN_LONG.get(key, 0);
+            }
+            ArrowBuf data = ((BaseFixedWidthVector) vector).getDataBuffer();
+            int low = 0;
+            int high = rowCount - 1;
+            while (low <= high) {
+                int mid = (low + high) >>> 1;
+                long raw;
+                switch (width) {
+                    case 1:
+                        raw = data.getByte(mid);
+                        break;
+                    case 2:
+                        raw = data.getShort((long) mid * 2);
+                        break;
+                    case 4:
+                        raw = data.getInt((long) mid * 4);
+                        break;
+                    default:
+                        raw = data.getLong((long) mid * 8);
+                }
+                int c = Long.compareUnsigned((raw ^ signFlip) & mask, probe);
+                if (c < 0) {
+                    low = mid + 1;
+                } else if (c > 0) {
+                    high = mid - 1;
+                } else {
+                    return mid;
+                }
+            }
+            return -1;
         }
 
         @Override
@@ -635,6 +847,11 @@ public final class KeyCodec {
 
     private static final class BoolCodec implements ColumnCodec {
         @Override
+        public int fixedWidth() {
+            return 1;
+        }
+
+        @Override
         public void encodeValue(Object value, Out out) {
             out.write((Boolean) value ? 1 : 0);
         }
@@ -660,6 +877,11 @@ public final class KeyCodec {
             this.precision = precision;
             this.scale = scale;
             this.width = width;
+        }
+
+        @Override
+        public int fixedWidth() {
+            return width;
         }
 
         @Override
@@ -777,6 +999,11 @@ public final class KeyCodec {
 
         FixedBinaryCodec(int width) {
             this.width = width;
+        }
+
+        @Override
+        public int fixedWidth() {
+            return width;
         }
 
         @Override

@@ -90,20 +90,7 @@ public final class Page implements AutoCloseable {
      * such row.
      */
     public int find(byte[] key) {
-        int low = 0;
-        int high = root.getRowCount() - 1;
-        while (low <= high) {
-            int mid = (low + high) >>> 1;
-            int c = keyCodec.compareRow(keyVectors, mid, key);
-            if (c < 0) {
-                low = mid + 1;
-            } else if (c > 0) {
-                high = mid - 1;
-            } else {
-                return mid;
-            }
-        }
-        return -1;
+        return keyCodec.find(keyVectors, root.getRowCount(), key);
     }
 
     /** Returns the encoded key of row {@code row}. */

@@ -112,6 +112,16 @@ class KeyCompareTest {
     }
 
     @Test
+    void findingARowFindsTheRowWhoseEncodedKeyIsTheProbe() {
+        for (ArrowType type : KEY_TYPES) {
+            // One integer-like column: the search by value; the others, and composite keys: the
+            // search by compareRow.
+            checkFind(List.of(type));
+            checkFind(List.of(type, new ArrowType.Int(8, false)));
+        }
+    }
+
+    @Test
     void aNullKeyColumnIsRejectedNamingIt() {
         Schema schema = schema(List.of(new ArrowType.Int(64, true)));
         KeyCodec codec = KeyCodec.of(schema, List.of("k0"));
@@ -160,6 +170,63 @@ class KeyCompareTest {
                                         + actual);
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * Fills rows with random keys, sorts them by encoded key without duplicates (as a page holds
+     * them), and checks {@link KeyCodec#find} against a search of the encoded keys for each probe.
+     */
+    private void checkFind(List<ArrowType> types) {
+        Schema schema = schema(types);
+        List<String> names = schema.getFields().stream().map(Field::getName).toList();
+        KeyCodec codec = KeyCodec.of(schema, names);
+        try (VectorSchemaRoot random = VectorSchemaRoot.create(schema, allocator);
+                VectorSchemaRoot sorted = VectorSchemaRoot.create(schema, allocator)) {
+            for (FieldVector vector : random.getFieldVectors()) {
+                fill(vector);
+            }
+            random.setRowCount(ROWS);
+            List<Integer> order = new ArrayList<>();
+            List<byte[]> keys = new ArrayList<>();
+            List<byte[]> all = new ArrayList<>();
+            for (int row = 0; row < ROWS; row++) {
+                all.add(codec.encode(random, row));
+            }
+            List<Integer> rows = new ArrayList<>();
+            for (int row = 0; row < ROWS; row++) {
+                rows.add(row);
+            }
+            rows.sort((a, b) -> KeyCodec.compare(all.get(a), all.get(b)));
+            for (int row : rows) {
+                if (keys.isEmpty()
+                        || KeyCodec.compare(keys.get(keys.size() - 1), all.get(row)) != 0) {
+                    keys.add(all.get(row));
+                    order.add(row);
+                }
+            }
+            for (int c = 0; c < names.size(); c++) {
+                FieldVector from = random.getVector(c);
+                FieldVector to = sorted.getVector(c);
+                to.allocateNew();
+                for (int i = 0; i < order.size(); i++) {
+                    to.copyFromSafe(order.get(i), i, from);
+                }
+                to.setValueCount(order.size());
+            }
+            sorted.setRowCount(order.size());
+            FieldVector[] vectors = codec.keyVectors(sorted);
+            for (byte[] probe : probes(keys)) {
+                int expected = -1;
+                for (int i = 0; i < keys.size(); i++) {
+                    if (KeyCodec.compare(keys.get(i), probe) == 0) {
+                        expected = i;
+                    }
+                }
+                assertThat(codec.find(vectors, order.size(), probe))
+                        .as("%s probe %s", types, Arrays.toString(probe))
+                        .isEqualTo(expected);
             }
         }
     }
