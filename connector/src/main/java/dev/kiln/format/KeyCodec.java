@@ -388,13 +388,12 @@ public final class KeyCodec {
      * Returns the row of {@code rowCount} rows sorted by key, of the key columns {@code
      * keyVectors}, whose key is encoded {@code key}, or -1 if none: a binary search with {@link
      * #compareRow}. A key of one integer-like column (integers, dates, times, timestamps,
-     * durations) whose vector holds no null is searched by value instead: the probe's bytes are
-     * decoded once, and each probed row's value is compared as the number it is.
+     * durations) whose vector holds no null ({@code keysNullFree}, which the caller counts once:
+     * Arrow counts a vector's nulls on every call) is searched by value instead: the probe's bytes
+     * are decoded once, and each probed row's value is compared as the number it is.
      */
-    int find(FieldVector[] keyVectors, int rowCount, byte[] key) {
-        if (codecs.length == 1
-                && codecs[0] instanceof IntegerCodec integer
-                && keyVectors[0].getNullCount() == 0) {
+    int find(FieldVector[] keyVectors, boolean keysNullFree, int rowCount, byte[] key) {
+        if (keysNullFree && codecs.length == 1 && codecs[0] instanceof IntegerCodec integer) {
             return integer.find(keyVectors[0], rowCount, key);
         }
         int low = 0;

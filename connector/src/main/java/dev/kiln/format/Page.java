@@ -50,6 +50,9 @@ public final class Page implements AutoCloseable {
     private final long sizeBytes;
     private final FieldVector[] keyVectors;
 
+    /** Whether no key column holds a null (a valid page's never do), counted once. */
+    private final boolean keysNullFree;
+
     Page(int index, VectorSchemaRoot root, KeyCodec keyCodec, long sizeBytes) {
         this.index = index;
         this.root = root;
@@ -59,6 +62,11 @@ public final class Page implements AutoCloseable {
         this.kinds = (TinyIntVector) vectors.get(userColumns);
         this.sizeBytes = sizeBytes;
         this.keyVectors = keyCodec.keyVectors(root);
+        boolean nullFree = true;
+        for (FieldVector vector : keyVectors) {
+            nullFree &= vector.getNullCount() == 0;
+        }
+        this.keysNullFree = nullFree;
     }
 
     /** Returns this page's position in its generation, from 0. */
@@ -90,7 +98,7 @@ public final class Page implements AutoCloseable {
      * such row.
      */
     public int find(byte[] key) {
-        return keyCodec.find(keyVectors, root.getRowCount(), key);
+        return keyCodec.find(keyVectors, keysNullFree, root.getRowCount(), key);
     }
 
     /** Returns the encoded key of row {@code row}. */

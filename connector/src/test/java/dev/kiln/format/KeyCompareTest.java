@@ -224,9 +224,11 @@ class KeyCompareTest {
                         expected = i;
                     }
                 }
-                assertThat(codec.find(vectors, order.size(), probe))
-                        .as("%s probe %s", types, Arrays.toString(probe))
-                        .isEqualTo(expected);
+                for (boolean nullFree : new boolean[] {true, false}) {
+                    assertThat(codec.find(vectors, nullFree, order.size(), probe))
+                            .as("%s probe %s", types, Arrays.toString(probe))
+                            .isEqualTo(expected);
+                }
             }
         }
     }
