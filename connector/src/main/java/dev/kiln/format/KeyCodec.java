@@ -227,6 +227,39 @@ public final class KeyCodec {
     }
 
     /**
+     * Returns whether the key is one integer-like column (integer, date, time, timestamp,
+     * duration), which {@link #encodeInteger} encodes.
+     */
+    public boolean isSingleInteger() {
+        return codecs.length == 1 && codecs[0] instanceof IntegerCodec;
+    }
+
+    /**
+     * Encodes the key of a key of one integer-like column ({@link #isSingleInteger()}) from its
+     * value in the column's unit: {@code writer().integer(value).toByteArray()}, writing straight
+     * into the result.
+     *
+     * @throws IllegalArgumentException naming the column if the key is not one integer-like column
+     *     or the value is out of its range
+     */
+    public byte[] encodeInteger(long value) {
+        if (!isSingleInteger()) {
+            throw new IllegalArgumentException("the key " + columns + " is not one integer column");
+        }
+        IntegerCodec integer = (IntegerCodec) codecs[0];
+        if (!integer.fits(value)) {
+            throw new IllegalArgumentException(
+                    "key column '" + columns.get(0) + "' cannot hold " + value + ": out of range");
+        }
+        byte[] key = new byte[integer.width];
+        long bits = value ^ integer.signFlip;
+        for (int i = integer.width - 1; i >= 0; i--, bits >>>= 8) {
+            key[i] = (byte) bits;
+        }
+        return key;
+    }
+
+    /**
      * Returns a writer that encodes one key from its columns' values in key order, without boxing
      * them: the same bytes as {@link #encode(Object...)}. For callers that hold primitive values
      * (Kiln's Flink layer encodes {@code RowData} keys this way). Not thread-safe; one key per

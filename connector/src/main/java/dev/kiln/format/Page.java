@@ -50,6 +50,9 @@ public final class Page implements AutoCloseable {
     private final long sizeBytes;
     private final FieldVector[] keyVectors;
 
+    /** The root's vectors, resolved once: {@code root.getFieldVectors()} wraps a list per call. */
+    private final FieldVector[] vectors;
+
     /** Whether no key column holds a null (a valid page's never do), counted once. */
     private final boolean keysNullFree;
 
@@ -62,6 +65,7 @@ public final class Page implements AutoCloseable {
         this.kinds = (TinyIntVector) vectors.get(userColumns);
         this.sizeBytes = sizeBytes;
         this.keyVectors = keyCodec.keyVectors(root);
+        this.vectors = vectors.toArray(new FieldVector[0]);
         boolean nullFree = true;
         for (FieldVector vector : keyVectors) {
             nullFree &= vector.getNullCount() == 0;
@@ -86,6 +90,15 @@ public final class Page implements AutoCloseable {
      */
     public VectorSchemaRoot root() {
         return root;
+    }
+
+    /**
+     * Returns the vector of column {@code column} of {@link #root()} (the row-kind column is the
+     * last), without the list {@code root().getFieldVectors()} makes per call. The same ownership
+     * as {@link #root()}.
+     */
+    public FieldVector vector(int column) {
+        return vectors[column];
     }
 
     /** Returns the bytes of Arrow memory this page holds (its block's size), for cache weighers. */

@@ -97,10 +97,9 @@ public final class PageRowReader implements RowReader<RowData> {
 
     @Override
     public RowData read(Page page, int row) {
-        List<FieldVector> vectors = page.root().getFieldVectors();
         GenericRowData out = new GenericRowData(readers.length);
         for (int i = 0; i < readers.length; i++) {
-            FieldVector vector = vectors.get(columns[i]);
+            FieldVector vector = page.vector(columns[i]);
             if (!vector.isNull(row)) {
                 out.setField(i, readers[i].read(vector, row));
             }

@@ -45,6 +45,7 @@ public final class RowKeyExtractor implements Serializable {
     private transient KeyCodec codec;
     private transient int[] positions;
     private transient KeyColumn[] writers;
+    private transient IntegerColumn singleInteger;
 
     /**
      * @throws org.apache.flink.table.api.ValidationException naming the column if the primary key
@@ -66,7 +67,7 @@ public final class RowKeyExtractor implements Serializable {
         if (codec == null) {
             init();
         }
-        KeyCodec.Writer writer = codec.writer();
+        KeyCodec.Writer writer = singleInteger == null ? codec.writer() : null;
         for (int k = 0; k < positions.length; k++) {
             int pos = positions[k];
             String column = primaryKey.get(k);
@@ -91,6 +92,14 @@ public final class RowKeyExtractor implements Serializable {
                                 + row.getRowKind()
                                 + " row");
             }
+            if (singleInteger != null) {
+                // One integer-like column (the usual key): straight into the key's bytes.
+                try {
+                    return codec.encodeInteger(singleInteger.value(row, pos));
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidRowException(null, e.getMessage(), e);
+                }
+            }
             try {
                 writers[k].write(row, pos, writer);
             } catch (KeyValueException e) {
@@ -114,6 +123,30 @@ public final class RowKeyExtractor implements Serializable {
     @FunctionalInterface
     private interface KeyColumn {
         void write(RowData row, int pos, KeyCodec.Writer writer);
+    }
+
+    /** Reads an integer-like key column's value from a row, in the codec's unit. */
+    @FunctionalInterface
+    private interface IntegerColumn {
+        long value(RowData row, int pos);
+    }
+
+    /** The single integer-like key column's reader, or null if the key is not one. */
+    private static IntegerColumn integerColumn(LogicalType type) {
+        switch (type.getTypeRoot()) {
+            case TINYINT:
+                return RowData::getByte;
+            case SMALLINT:
+                return RowData::getShort;
+            case INTEGER:
+            case DATE:
+            case TIME_WITHOUT_TIME_ZONE:
+                return RowData::getInt;
+            case BIGINT:
+                return RowData::getLong;
+            default:
+                return null;
+        }
     }
 
     /** What reading a key column's value from the row threw (not the codec's refusal of it). */
@@ -173,5 +206,9 @@ public final class RowKeyExtractor implements Serializable {
             LogicalType type = rowType.getTypeAt(positions[k]);
             writers[k] = keyColumn(type, ColumnConverter.of(column, type));
         }
+        singleInteger =
+                primaryKey.size() == 1 && codec.isSingleInteger()
+                        ? integerColumn(rowType.getTypeAt(positions[0]))
+                        : null;
     }
 }
