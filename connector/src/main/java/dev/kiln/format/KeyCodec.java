@@ -30,10 +30,13 @@ import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.arrow.vector.util.Text;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.RoundingMode;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -101,14 +104,36 @@ public final class KeyCodec {
     private static final byte ESCAPE = (byte) 0xFF;
     private static final byte TERMINATOR = 0x01;
 
+    /** {@link ColumnCodec#compareRow}: the row's column encodes to bytes less than the key's. */
+    private static final int ROW_LESS = -1;
+
+    /** {@link ColumnCodec#compareRow}: greater, or the key ends inside the column's bytes. */
+    private static final int ROW_GREATER = -2;
+
+    private static final VarHandle BIG_ENDIAN_LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle BIG_ENDIAN_INT =
+            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle BIG_ENDIAN_SHORT =
+            MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+
     private final List<String> columns;
     private final int[] fieldIndexes;
     private final ColumnCodec[] codecs;
+
+    /** The length of every encoded key if all key columns are fixed-width, else -1. */
+    private final int fixedLength;
 
     private KeyCodec(List<String> columns, int[] fieldIndexes, ColumnCodec[] codecs) {
         this.columns = columns;
         this.fieldIndexes = fieldIndexes;
         this.codecs = codecs;
+        int length = 0;
+        for (ColumnCodec codec : codecs) {
+            int width = codec.fixedWidth();
+            length = width < 0 || length < 0 ? -1 : length + width;
+        }
+        this.fixedLength = length;
     }
 
     /**
@@ -173,28 +198,156 @@ public final class KeyCodec {
                             + ", but got "
                             + values.length);
         }
-        Out out = new Out();
+        Out out = new Out(fixedLength > 0 ? fixedLength : 32);
         for (int k = 0; k < codecs.length; k++) {
             Object value = values[k];
             if (value == null) {
                 throw new NullKeyException(columns.get(k), "in the given key");
             }
-            try {
-                codecs[k].encodeValue(value, out);
-            } catch (ClassCastException | ArithmeticException e) {
-                throw new IllegalArgumentException(
-                        "key column '"
-                                + columns.get(k)
-                                + "' cannot hold "
-                                + value.getClass().getName()
-                                + " value "
-                                + value
-                                + ": "
-                                + e.getMessage(),
-                        e);
-            }
+            encodeColumn(columns.get(k), codecs[k], value, out);
         }
         return out.toByteArray();
+    }
+
+    private static void encodeColumn(String column, ColumnCodec codec, Object value, Out out) {
+        try {
+            codec.encodeValue(value, out);
+        } catch (ClassCastException | ArithmeticException e) {
+            throw new IllegalArgumentException(
+                    "key column '"
+                            + column
+                            + "' cannot hold "
+                            + value.getClass().getName()
+                            + " value "
+                            + value
+                            + ": "
+                            + e.getMessage(),
+                    e);
+        }
+    }
+
+    /**
+     * Returns whether the key is one integer-like column (integer, date, time, timestamp,
+     * duration), which {@link #encodeInteger} encodes.
+     */
+    public boolean isSingleInteger() {
+        return codecs.length == 1 && codecs[0] instanceof IntegerCodec;
+    }
+
+    /**
+     * Encodes the key of a key of one integer-like column ({@link #isSingleInteger()}) from its
+     * value in the column's unit: {@code writer().integer(value).toByteArray()}, writing straight
+     * into the result.
+     *
+     * @throws IllegalArgumentException naming the column if the key is not one integer-like column
+     *     or the value is out of its range
+     */
+    public byte[] encodeInteger(long value) {
+        if (!isSingleInteger()) {
+            throw new IllegalArgumentException("the key " + columns + " is not one integer column");
+        }
+        IntegerCodec integer = (IntegerCodec) codecs[0];
+        if (!integer.fits(value)) {
+            throw new IllegalArgumentException(
+                    "key column '" + columns.get(0) + "' cannot hold " + value + ": out of range");
+        }
+        byte[] key = new byte[integer.width];
+        long bits = value ^ integer.signFlip;
+        for (int i = integer.width - 1; i >= 0; i--, bits >>>= 8) {
+            key[i] = (byte) bits;
+        }
+        return key;
+    }
+
+    /**
+     * Returns a writer that encodes one key from its columns' values in key order, without boxing
+     * them: the same bytes as {@link #encode(Object...)}. For callers that hold primitive values
+     * (Kiln's Flink layer encodes {@code RowData} keys this way). Not thread-safe; one key per
+     * writer.
+     */
+    public Writer writer() {
+        return new Writer();
+    }
+
+    /**
+     * Encodes one key, column by column in key order ({@link #writer()}); {@link #toByteArray()}
+     * once every column is written. A key of fixed-width columns is written straight into its
+     * result array.
+     */
+    @Internal
+    public final class Writer {
+        private final Out out = new Out(fixedLength > 0 ? fixedLength : 32);
+        private int column;
+
+        private Writer() {}
+
+        /**
+         * Writes the next column, an integer-like one (integer, date, time, timestamp, duration),
+         * as {@code value} in the column's unit.
+         *
+         * @throws IllegalArgumentException naming the column if it is not integer-like, or the
+         *     value is out of its range
+         */
+        public Writer integer(long value) {
+            ColumnCodec codec = next();
+            if (!(codec instanceof IntegerCodec integer)) {
+                throw new IllegalArgumentException(
+                        "key column '" + columns.get(column - 1) + "' is not an integer column");
+            }
+            if (!integer.fits(value)) {
+                throw new IllegalArgumentException(
+                        "key column '"
+                                + columns.get(column - 1)
+                                + "' cannot hold "
+                                + value
+                                + ": out of range");
+            }
+            out.writeBigEndian(value ^ integer.signFlip, integer.width);
+            return this;
+        }
+
+        /**
+         * Writes the next column, of any type, from a Java value as {@link #encode(Object...)}
+         * takes it.
+         *
+         * @throws NullKeyException if {@code value} is null
+         * @throws IllegalArgumentException naming the column if the value does not fit it
+         */
+        public Writer value(Object value) {
+            ColumnCodec codec = next();
+            String name = columns.get(column - 1);
+            if (value == null) {
+                throw new NullKeyException(name, "in the given key");
+            }
+            encodeColumn(name, codec, value, out);
+            return this;
+        }
+
+        /**
+         * Returns the encoded key.
+         *
+         * @throws IllegalStateException if not every key column was written
+         */
+        public byte[] toByteArray() {
+            if (column != codecs.length) {
+                throw new IllegalStateException(
+                        column
+                                + " of the "
+                                + codecs.length
+                                + " key columns "
+                                + columns
+                                + " written");
+            }
+            return out.toByteArray();
+        }
+
+        private ColumnCodec next() {
+            if (column == codecs.length) {
+                throw new IllegalArgumentException(
+                        "more key values than the key columns " + columns);
+            }
+            return codecs[column++];
+        }
     }
 
     /**
@@ -206,7 +359,7 @@ public final class KeyCodec {
      * @throws IndexOutOfBoundsException if {@code row} is not a row of {@code root}
      */
     public byte[] encode(VectorSchemaRoot root, int row) {
-        Out out = new Out();
+        Out out = new Out(fixedLength > 0 ? fixedLength : 32);
         encodeInto(root, row, out);
         return out.toByteArray();
     }
@@ -240,18 +393,56 @@ public final class KeyCodec {
 
     /**
      * Compares the encoded key of {@code row} of the key columns {@code keyVectors} with encoded
-     * {@code key}, as {@link #compare} would compare {@code encode(root, row)} with it, encoding
-     * into {@code scratch} (reset first) instead of a new array.
+     * {@code key}, as {@link #compare} would compare {@code encode(root, row)} with it, without
+     * encoding the row: each key column compares its vector's bytes with the key's bytes in place
+     * (no allocation, no copy). Returns a negative number, zero or a positive number as the row's
+     * key is less than, equal to or greater than {@code key}.
+     *
+     * @throws NullKeyException if a key column is null in that row
      */
-    int compareRow(FieldVector[] keyVectors, int row, byte[] key, Out scratch) {
-        scratch.size = 0;
+    int compareRow(FieldVector[] keyVectors, int row, byte[] key) {
+        int offset = 0;
         for (int k = 0; k < codecs.length; k++) {
-            if (keyVectors[k].isNull(row)) {
+            FieldVector vector = keyVectors[k];
+            if (vector.isNull(row)) {
                 throw new NullKeyException(columns.get(k), "in row " + row);
             }
-            codecs[k].encodeRow(keyVectors[k], row, scratch);
+            int matched = codecs[k].compareRow(vector, row, key, offset);
+            if (matched < 0) {
+                return matched == ROW_LESS ? -1 : 1;
+            }
+            offset += matched;
         }
-        return Arrays.compareUnsigned(scratch.bytes, 0, scratch.size, key, 0, key.length);
+        // The row's encoding matched key's first bytes: equal, or a proper prefix (less).
+        return offset == key.length ? 0 : -1;
+    }
+
+    /**
+     * Returns the row of {@code rowCount} rows sorted by key, of the key columns {@code
+     * keyVectors}, whose key is encoded {@code key}, or -1 if none: a binary search with {@link
+     * #compareRow}. A key of one integer-like column (integers, dates, times, timestamps,
+     * durations) whose vector holds no null ({@code keysNullFree}, which the caller counts once:
+     * Arrow counts a vector's nulls on every call) is searched by value instead: the probe's bytes
+     * are decoded once, and each probed row's value is compared as the number it is.
+     */
+    int find(FieldVector[] keyVectors, boolean keysNullFree, int rowCount, byte[] key) {
+        if (keysNullFree && codecs.length == 1 && codecs[0] instanceof IntegerCodec integer) {
+            return integer.find(keyVectors[0], rowCount, key);
+        }
+        int low = 0;
+        int high = rowCount - 1;
+        while (low <= high) {
+            int mid = (low + high) >>> 1;
+            int c = compareRow(keyVectors, mid, key);
+            if (c < 0) {
+                low = mid + 1;
+            } else if (c > 0) {
+                high = mid - 1;
+            } else {
+                return mid;
+            }
+        }
+        return -1;
     }
 
     private FieldVector vector(VectorSchemaRoot root, int k) {
@@ -343,11 +534,13 @@ public final class KeyCodec {
                     return new DecimalCodec(t.getPrecision(), t.getScale(), t.getBitWidth() / 8);
                 }
             case Utf8:
+                return new VariableCodec(true, false);
             case LargeUtf8:
-                return new VariableCodec(true);
+                return new VariableCodec(true, true);
             case Binary:
+                return new VariableCodec(false, false);
             case LargeBinary:
-                return new VariableCodec(false);
+                return new VariableCodec(false, true);
             case FixedSizeBinary:
                 {
                     int width = ((ArrowType.FixedSizeBinary) type).getByteWidth();
@@ -463,8 +656,12 @@ public final class KeyCodec {
 
     /** A growable byte buffer for one encoded key. */
     static final class Out {
-        private byte[] bytes = new byte[32];
+        private byte[] bytes;
         private int size;
+
+        Out(int capacity) {
+            bytes = new byte[capacity];
+        }
 
         void write(int b) {
             if (size == bytes.length) {
@@ -490,8 +687,9 @@ public final class KeyCodec {
             write(TERMINATOR);
         }
 
+        /** The bytes written; the buffer itself if they fill it exactly (then do not write on). */
         byte[] toByteArray() {
-            return Arrays.copyOf(bytes, size);
+            return size == bytes.length ? bytes : Arrays.copyOf(bytes, size);
         }
     }
 
@@ -499,18 +697,157 @@ public final class KeyCodec {
         void encodeValue(Object value, Out out);
 
         void encodeRow(FieldVector vector, int row, Out out);
+
+        /**
+         * Compares what {@link #encodeRow} would write for the non-null value of {@code row} with
+         * {@code key}'s bytes from {@code offset}, without writing it: returns the number of bytes
+         * the value encodes to if they equal the key's next bytes, otherwise {@link #ROW_LESS} or
+         * {@link #ROW_GREATER} (also when the key ends first).
+         */
+        int compareRow(FieldVector vector, int row, byte[] key, int offset);
+
+        /** Returns the bytes every value encodes to, or -1 if that varies. */
+        default int fixedWidth() {
+            return -1;
+        }
+    }
+
+    /**
+     * Compares row byte {@code rowByte} (0..255) with {@code key[at]}, or returns {@link
+     * #ROW_GREATER} if the key has ended: 0 if equal.
+     */
+    private static int compareByte(int rowByte, byte[] key, int at) {
+        if (at >= key.length) {
+            return ROW_GREATER;
+        }
+        int keyByte = key[at] & 0xFF;
+        return rowByte == keyByte ? 0 : rowByte < keyByte ? ROW_LESS : ROW_GREATER;
     }
 
     /** Integers and every type stored as one: dates, times, timestamps, durations. */
     private static final class IntegerCodec implements ColumnCodec {
         private final int width;
         private final long signFlip;
+        private final long mask;
         private final ToLongFunction<Object> toLong;
 
         IntegerCodec(int width, boolean signed, ToLongFunction<Object> toLong) {
             this.width = width;
             this.signFlip = signed ? 1L << (width * 8 - 1) : 0;
+            this.mask = width == 8 ? -1L : (1L << (width * 8)) - 1;
             this.toLong = toLong;
+        }
+
+        @Override
+        public int fixedWidth() {
+            return width;
+        }
+
+        /** Whether {@code value} fits the column's width (signed or not). */
+        boolean fits(long value) {
+            if (width == 8) {
+                return true;
+            }
+            long min = signFlip != 0 ? -signFlip : 0;
+            long max = signFlip != 0 ? signFlip - 1 : mask;
+            return value >= min && value <= max;
+        }
+
+        /**
+         * Binary search of {@code rowCount} rows of {@code vector} (no nulls), sorted by encoded
+         * key, for the row that encodes to {@code key}: the probe decoded once, then compared with
+         * each probed row's value, sign-flipped as the encoding does, as unsigned numbers.
+         */
+        int find(FieldVector vector, int rowCount, byte[] key) {
+            if (key.length != width) {
+                return -1; // every row of this key encodes to exactly width bytes
+            }
+            long probe;
+            switch (width) {
+                case 1:
+                    probe = key[0] & 0xFFL;
+                    break;
+                case 2:
+                    probe = (short) BIG_ENDIAN_SHORT.get(key, 0) & 0xFFFFL;
+                    break;
+                case 4:
+                    probe = (int) BIG_ENDIAN_INT.get(key, 0) & 0xFFFFFFFFL;
+                    break;
+                default:
+                    probe = (long) BIG_ENDIAN_LONG.get(key, 0);
+            }
+            ArrowBuf data = ((BaseFixedWidthVector) vector).getDataBuffer();
+            int low = 0;
+            int high = rowCount - 1;
+            while (low <= high) {
+                int mid = (low + high) >>> 1;
+                long raw;
+                switch (width) {
+                    case 1:
+                        raw = data.getByte(mid);
+                        break;
+                    case 2:
+                        raw = data.getShort((long) mid * 2);
+                        break;
+                    case 4:
+                        raw = data.getInt((long) mid * 4);
+                        break;
+                    default:
+                        raw = data.getLong((long) mid * 8);
+                }
+                int c = Long.compareUnsigned((raw ^ signFlip) & mask, probe);
+                if (c < 0) {
+                    low = mid + 1;
+                } else if (c > 0) {
+                    high = mid - 1;
+                } else {
+                    return mid;
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        public int compareRow(FieldVector vector, int row, byte[] key, int offset) {
+            ArrowBuf data = ((BaseFixedWidthVector) vector).getDataBuffer();
+            long index = (long) row * width;
+            long raw;
+            long keyBits;
+            boolean whole = key.length - offset >= width;
+            switch (width) {
+                case 1:
+                    raw = data.getByte(index);
+                    keyBits = whole ? key[offset] & 0xFFL : 0;
+                    break;
+                case 2:
+                    raw = data.getShort(index);
+                    keyBits = whole ? (short) BIG_ENDIAN_SHORT.get(key, offset) & 0xFFFFL : 0;
+                    break;
+                case 4:
+                    raw = data.getInt(index);
+                    keyBits = whole ? (int) BIG_ENDIAN_INT.get(key, offset) & 0xFFFFFFFFL : 0;
+                    break;
+                default:
+                    raw = data.getLong(index);
+                    keyBits = whole ? (long) BIG_ENDIAN_LONG.get(key, offset) : 0;
+            }
+            long rowBits = (raw ^ signFlip) & mask;
+            if (!whole) {
+                // The key ends inside this column: compare what is left of it, byte by byte.
+                for (int i = 0; offset + i < key.length; i++) {
+                    int c =
+                            compareByte(
+                                    (int) (rowBits >>> ((width - 1 - i) * 8)) & 0xFF,
+                                    key,
+                                    offset + i);
+                    if (c != 0) {
+                        return c;
+                    }
+                }
+                return ROW_GREATER;
+            }
+            int c = Long.compareUnsigned(rowBits, keyBits);
+            return c == 0 ? width : c < 0 ? ROW_LESS : ROW_GREATER;
         }
 
         @Override
@@ -542,6 +879,11 @@ public final class KeyCodec {
 
     private static final class BoolCodec implements ColumnCodec {
         @Override
+        public int fixedWidth() {
+            return 1;
+        }
+
+        @Override
         public void encodeValue(Object value, Out out) {
             out.write((Boolean) value ? 1 : 0);
         }
@@ -549,6 +891,12 @@ public final class KeyCodec {
         @Override
         public void encodeRow(FieldVector vector, int row, Out out) {
             out.write(((BitVector) vector).get(row));
+        }
+
+        @Override
+        public int compareRow(FieldVector vector, int row, byte[] key, int offset) {
+            int c = compareByte(((BitVector) vector).get(row), key, offset);
+            return c == 0 ? 1 : c;
         }
     }
 
@@ -561,6 +909,11 @@ public final class KeyCodec {
             this.precision = precision;
             this.scale = scale;
             this.width = width;
+        }
+
+        @Override
+        public int fixedWidth() {
+            return width;
         }
 
         @Override
@@ -591,13 +944,57 @@ public final class KeyCodec {
                 out.write(data.getByte(start + i));
             }
         }
+
+        @Override
+        public int compareRow(FieldVector vector, int row, byte[] key, int offset) {
+            ArrowBuf data = ((BaseFixedWidthVector) vector).getDataBuffer();
+            long start = (long) row * width;
+            int c = compareByte((data.getByte(start + width - 1) ^ 0x80) & 0xFF, key, offset);
+            for (int i = width - 2, at = offset + 1; c == 0 && i >= 0; i--, at++) {
+                c = compareByte(data.getByte(start + i) & 0xFF, key, at);
+            }
+            return c == 0 ? width : c;
+        }
     }
 
     private static final class VariableCodec implements ColumnCodec {
         private final boolean utf8;
+        private final boolean large;
 
-        VariableCodec(boolean utf8) {
+        VariableCodec(boolean utf8, boolean large) {
             this.utf8 = utf8;
+            this.large = large;
+        }
+
+        @Override
+        public int compareRow(FieldVector vector, int row, byte[] key, int offset) {
+            ArrowBuf offsets = vector.getOffsetBuffer();
+            long start;
+            long end;
+            if (large) {
+                start = offsets.getLong((long) row * 8);
+                end = offsets.getLong((long) row * 8 + 8);
+            } else {
+                start = offsets.getInt((long) row * 4);
+                end = offsets.getInt((long) row * 4 + 4);
+            }
+            ArrowBuf data = vector.getDataBuffer();
+            int at = offset;
+            for (long i = start; i < end; i++) {
+                int b = data.getByte(i) & 0xFF;
+                int c = compareByte(b, key, at++);
+                if (c == 0 && b == 0) {
+                    c = compareByte(ESCAPE & 0xFF, key, at++);
+                }
+                if (c != 0) {
+                    return c;
+                }
+            }
+            int c = compareByte(0, key, at++);
+            if (c == 0) {
+                c = compareByte(TERMINATOR, key, at++);
+            }
+            return c == 0 ? at - offset : c;
         }
 
         @Override
@@ -637,6 +1034,11 @@ public final class KeyCodec {
         }
 
         @Override
+        public int fixedWidth() {
+            return width;
+        }
+
+        @Override
         public void encodeValue(Object value, Out out) {
             byte[] b = value instanceof ByteBuffer ? bytesOf((ByteBuffer) value) : (byte[]) value;
             if (b.length != width) {
@@ -652,6 +1054,19 @@ public final class KeyCodec {
             for (byte x : ((FixedSizeBinaryVector) vector).get(row)) {
                 out.write(x);
             }
+        }
+
+        @Override
+        public int compareRow(FieldVector vector, int row, byte[] key, int offset) {
+            ArrowBuf data = ((FixedSizeBinaryVector) vector).getDataBuffer();
+            long start = (long) row * width;
+            for (int i = 0; i < width; i++) {
+                int c = compareByte(data.getByte(start + i) & 0xFF, key, offset + i);
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return width;
         }
     }
 

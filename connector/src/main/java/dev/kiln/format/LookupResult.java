@@ -52,7 +52,8 @@ public final class LookupResult {
         return ABSENT;
     }
 
-    static LookupResult deleted() {
+    /** Returns the answer of a generation that says a key was deleted (a tombstone). */
+    public static LookupResult deleted() {
         return DELETED;
     }
 

@@ -38,6 +38,10 @@ import java.util.List;
 @Internal
 public final class Page implements AutoCloseable {
 
+    /** Reads a found row as {@link #lookup(byte[])} answers it: FOUND with {@link #values}. */
+    private static final RowReader<LookupResult> FOUND_VALUES =
+            (page, row) -> LookupResult.found(page.values(row));
+
     private final int index;
     private final VectorSchemaRoot root;
     private final KeyCodec keyCodec;
@@ -45,6 +49,12 @@ public final class Page implements AutoCloseable {
     private final int userColumns;
     private final long sizeBytes;
     private final FieldVector[] keyVectors;
+
+    /** The root's vectors, resolved once: {@code root.getFieldVectors()} wraps a list per call. */
+    private final FieldVector[] vectors;
+
+    /** Whether no key column holds a null (a valid page's never do), counted once. */
+    private final boolean keysNullFree;
 
     Page(int index, VectorSchemaRoot root, KeyCodec keyCodec, long sizeBytes) {
         this.index = index;
@@ -55,6 +65,12 @@ public final class Page implements AutoCloseable {
         this.kinds = (TinyIntVector) vectors.get(userColumns);
         this.sizeBytes = sizeBytes;
         this.keyVectors = keyCodec.keyVectors(root);
+        this.vectors = vectors.toArray(new FieldVector[0]);
+        boolean nullFree = true;
+        for (FieldVector vector : keyVectors) {
+            nullFree &= vector.getNullCount() == 0;
+        }
+        this.keysNullFree = nullFree;
     }
 
     /** Returns this page's position in its generation, from 0. */
@@ -76,6 +92,15 @@ public final class Page implements AutoCloseable {
         return root;
     }
 
+    /**
+     * Returns the vector of column {@code column} of {@link #root()} (the row-kind column is the
+     * last), without the list {@code root().getFieldVectors()} makes per call. The same ownership
+     * as {@link #root()}.
+     */
+    public FieldVector vector(int column) {
+        return vectors[column];
+    }
+
     /** Returns the bytes of Arrow memory this page holds (its block's size), for cache weighers. */
     public long sizeBytes() {
         return sizeBytes;
@@ -86,21 +111,7 @@ public final class Page implements AutoCloseable {
      * such row.
      */
     public int find(byte[] key) {
-        int low = 0;
-        int high = root.getRowCount() - 1;
-        KeyCodec.Out scratch = new KeyCodec.Out();
-        while (low <= high) {
-            int mid = (low + high) >>> 1;
-            int c = keyCodec.compareRow(keyVectors, mid, key, scratch);
-            if (c < 0) {
-                low = mid + 1;
-            } else if (c > 0) {
-                high = mid - 1;
-            } else {
-                return mid;
-            }
-        }
-        return -1;
+        return keyCodec.find(keyVectors, keysNullFree, root.getRowCount(), key);
     }
 
     /** Returns the encoded key of row {@code row}. */
@@ -138,6 +149,30 @@ public final class Page implements AutoCloseable {
         return kind(row) == RowKind.DELETE
                 ? LookupResult.deleted()
                 : LookupResult.found(values(row));
+    }
+
+    /**
+     * Returns what this page says about encoded key {@code key}, reading a found row with {@code
+     * reader} (while the caller holds the page): {@link LookupResult#absent()} if the page has no
+     * such row, {@link LookupResult#deleted()} if it holds a tombstone, otherwise what {@code
+     * reader} returned for the row.
+     */
+    public <T> Object lookup(byte[] key, RowReader<T> reader) {
+        int row = find(key);
+        if (row < 0) {
+            return LookupResult.absent();
+        }
+        return kinds.get(row) == RowKind.DELETE.code()
+                ? LookupResult.deleted()
+                : reader.read(this, row);
+    }
+
+    /**
+     * Returns the reader that answers a found row as {@link #lookup(byte[])} does: a FOUND {@link
+     * LookupResult} of the row's {@link #values}.
+     */
+    public static RowReader<LookupResult> foundValues() {
+        return FOUND_VALUES;
     }
 
     /** Releases the page's Arrow memory. Idempotent. */

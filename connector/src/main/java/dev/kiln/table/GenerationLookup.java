@@ -16,6 +16,7 @@ package dev.kiln.table;
 
 import dev.kiln.format.Generation;
 import dev.kiln.format.LookupResult;
+import dev.kiln.format.RowReader;
 import dev.kiln.io.RangeReader;
 
 import org.apache.flink.annotation.Internal;
@@ -67,6 +68,17 @@ public interface GenerationLookup {
      */
     @Nullable
     default LookupResult lookupIfCached(String path, byte[] key) {
+        return null;
+    }
+
+    /**
+     * Like {@link #lookupIfCached(String, byte[])}, reading a found row with {@code reader} while
+     * its page is held ({@link RowReader} says what it may keep): returns {@code null} if the
+     * answer needs what is not held, {@link LookupResult#absent()}, {@link LookupResult#deleted()},
+     * or what {@code reader} returned for the key's row. The default holds nothing.
+     */
+    @Nullable
+    default <T> Object lookupIfCached(String path, byte[] key, RowReader<T> reader) {
         return null;
     }
 

@@ -15,6 +15,8 @@
 package dev.kiln.table;
 
 import dev.kiln.format.LookupResult;
+import dev.kiln.format.Page;
+import dev.kiln.format.RowReader;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
@@ -192,6 +194,22 @@ public final class Snapshot {
      */
     @Nullable
     public LookupResult lookupIfCached(int bucket, byte[] key, GenerationLookup through) {
+        Object answer = lookupIfCached(bucket, key, through, Page.foundValues());
+        return answer == LookupResult.deleted() ? LookupResult.absent() : (LookupResult) answer;
+    }
+
+    /**
+     * Like {@link #lookupIfCached(int, byte[], GenerationLookup)}, reading the key's newest row
+     * with {@code reader} while its page is held ({@link RowReader} says what it may keep), through
+     * {@link GenerationLookup#lookupIfCached(String, byte[], RowReader)}.
+     *
+     * @return {@code null} if the answer needs what is not held (then nothing was read), {@link
+     *     LookupResult#absent()} if the key has no row (never written, or deleted), otherwise what
+     *     {@code reader} returned for its newest row
+     */
+    @Nullable
+    public <T> Object lookupIfCached(
+            int bucket, byte[] key, GenerationLookup through, RowReader<T> reader) {
         int index = indexOf(bucket);
         if (index < 0) {
             return LookupResult.absent();
@@ -212,20 +230,15 @@ public final class Snapshot {
                 // Racy but benign: a Checked is immutable, and every writer writes an equal one.
                 paths[g] = path;
             }
-            if (path == null) {
-                return null;
-            }
-            LookupResult answer = through.lookupIfCached(path.location, key);
+            Object answer = through.lookupIfCached(path.location, key, reader);
             if (answer == null) {
                 return null;
             }
-            switch (answer.status()) {
-                case FOUND:
-                    return answer;
-                case DELETED:
-                    return LookupResult.absent();
-                default:
-                    break;
+            if (answer == LookupResult.deleted()) {
+                return LookupResult.absent();
+            }
+            if (answer != LookupResult.absent()) {
+                return answer;
             }
         }
         return LookupResult.absent();

@@ -19,6 +19,7 @@ import dev.kiln.cache.SingleFlightCache;
 import dev.kiln.format.CorruptGenerationException;
 import dev.kiln.format.Generation;
 import dev.kiln.format.LookupResult;
+import dev.kiln.format.RowReader;
 import dev.kiln.io.RangeCoalescer;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.GenerationLookup;
@@ -288,6 +289,18 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     @Nullable
     public LookupResult lookupIfCached(String path, byte[] key) {
         return lookups.lookupIfCached(path, key);
+    }
+
+    /**
+     * Like {@link #lookupIfCached(String, byte[])}, reading a found row with {@code reader} while
+     * the page is held (see {@link RowReader} for what it may keep): returns {@code null} (not
+     * cached), {@link LookupResult#absent()}, {@link LookupResult#deleted()}, or what {@code
+     * reader} returned. A cached page answers without the key filter (its search is exact).
+     */
+    @Override
+    @Nullable
+    public <T> Object lookupIfCached(String path, byte[] key, RowReader<T> reader) {
+        return lookups.lookupIfCached(path, key, reader);
     }
 
     /** Returns the default warmer: open, then load pages in key order within the budget. */

@@ -17,6 +17,8 @@ package dev.kiln.warm;
 import dev.kiln.cache.CachedValue;
 import dev.kiln.format.Generation;
 import dev.kiln.format.LookupResult;
+import dev.kiln.format.Page;
+import dev.kiln.format.RowReader;
 import dev.kiln.warm.GenerationCache.ColdReadListener;
 import dev.kiln.warm.PathStates.PathState;
 
@@ -125,6 +127,20 @@ final class Lookups {
      */
     @Nullable
     LookupResult lookupIfCached(String path, byte[] key) {
+        return (LookupResult) lookupIfCached(path, key, Page.foundValues());
+    }
+
+    /**
+     * Like {@link #lookupIfCached(String, byte[])}, reading a found row with {@code reader} while
+     * the page is held: returns {@code null} (not cached), {@link LookupResult#absent()}, {@link
+     * LookupResult#deleted()} or what {@code reader} returned.
+     *
+     * <p>A cached page answers without the key filter: its search is exact, and the filter would
+     * cost a second hash of the key. The filter is asked only when the page is not cached, to tell
+     * an absent key (answered) from one that needs the page (a miss).
+     */
+    @Nullable
+    <T> Object lookupIfCached(String path, byte[] key, RowReader<T> reader) {
         if (work.closed()) {
             return null;
         }
@@ -132,12 +148,16 @@ final class Lookups {
         if (generation == null) {
             return null;
         }
-        int page = generation.candidatePage(key);
+        int page = generation.pageOf(key);
         if (page < 0) {
             return LookupResult.absent();
         }
         SharedPage cached = pages.getIfPresent(new PageKey(path, page));
-        return cached == null ? null : cached.lookup(key);
+        Object answer = cached == null ? null : cached.lookup(key, reader);
+        if (answer != null) {
+            return answer;
+        }
+        return generation.mightContain(key) ? null : LookupResult.absent();
     }
 
     /**

@@ -16,6 +16,7 @@ package dev.kiln.warm;
 
 import dev.kiln.format.LookupResult;
 import dev.kiln.format.Page;
+import dev.kiln.format.RowReader;
 
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.ReferenceManager;
@@ -78,6 +79,22 @@ final class SharedPage {
         }
         try {
             return page.lookup(key);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Returns what the page says about {@code key} ({@link Page#lookup(byte[], RowReader)}), read
+     * under a reference (so {@code reader} runs while the page cannot be released), or {@code null}
+     * if the page was already released.
+     */
+    <T> Object lookup(byte[] key, RowReader<T> reader) {
+        if (!retain()) {
+            return null;
+        }
+        try {
+            return page.lookup(key, reader);
         } finally {
             release();
         }

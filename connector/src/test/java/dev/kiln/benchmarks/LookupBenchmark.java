@@ -14,12 +14,20 @@
 
 package dev.kiln.benchmarks;
 
+import dev.kiln.flink.data.FlinkArrowTypes;
+import dev.kiln.flink.data.KeyEncoder;
+import dev.kiln.flink.data.PageRowReader;
+import dev.kiln.flink.data.RowDataReader;
 import dev.kiln.flink.lookup.LookupEngine;
 import dev.kiln.flink.lookup.SnapshotFollower;
 import dev.kiln.format.LookupResult;
+import dev.kiln.format.RowReader;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.Snapshot;
 import dev.kiln.warm.GenerationCache;
+
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -41,6 +49,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -52,6 +62,11 @@ import java.util.concurrent.TimeUnit;
  * #IN_FLIGHT} lookups in flight as an async operator keeps them; a single {@code Snapshot.lookup}
  * at a time (no batching, no hand-off); and Caffeine's own hit path as the anchor. Every page is
  * cached (the follower warmed the table before the measurement).
+ *
+ * <p>{@code userPath} is what {@code KilnLookupFunction.asyncInvoke} does for a hit, end to end:
+ * from the key as the user's key function returns it (a {@link RowData} of the key columns) to the
+ * {@link RowData} handed to the user's result function and the collection completing the async
+ * operator's result future. Keep it in step with that method.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -72,6 +87,11 @@ public class LookupBenchmark {
     private LookupEngine engine;
     private Snapshot snapshot;
     private byte[][] keys;
+    private RowData[] rowKeys;
+    private KeyEncoder keyEncoder;
+    private RowDataReader rowReader;
+    private PageRowReader pageRows;
+    private Collection<RowData> emitted;
     private Cache<Integer, Integer> caffeine;
     private int next;
     private final LookupEngine.Metrics metrics = new LookupEngine.Metrics();
@@ -102,6 +122,13 @@ public class LookupBenchmark {
         for (int id = 0; id < KEYS; id++) {
             keys[id] = table.key(id);
         }
+        rowKeys = new RowData[KEYS];
+        for (int id = 0; id < KEYS; id++) {
+            rowKeys[id] = GenericRowData.of((long) id);
+        }
+        keyEncoder = new KeyEncoder(table.table.options());
+        rowReader = new RowDataReader(FlinkArrowTypes.toRowType(table.table.options().schema()));
+        pageRows = new PageRowReader(FlinkArrowTypes.toRowType(table.table.options().schema()));
         caffeine = Caffeine.newBuilder().maximumSize(KEYS).build();
         for (int id = 0; id < KEYS; id++) {
             caffeine.put(id, id);
@@ -133,6 +160,60 @@ public class LookupBenchmark {
             found += answer.join().values().size();
         }
         return found;
+    }
+
+    /**
+     * {@code KilnLookupFunction.asyncInvoke} on a hit: encode the key row, {@code
+     * engine.lookupIfCached} reading the row straight from the cached page into a {@link RowData}
+     * (a miss would go to {@code engine.lookup}, as the function does), handed to the result
+     * function (here the identity) and emitted as a one-row list. (As of {@code main} at 2cf2bc2,
+     * the "before" of docs/benchmarks.md: encode, {@code engine.lookup}, then in the future's
+     * callback the values list into a {@link RowData} by {@link RowDataReader}.)
+     */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long userPath() {
+        long found = 0;
+        for (int i = 0; i < IN_FLIGHT; i++) {
+            byte[] key = keyEncoder.encode(rowKeys[nextKey()]);
+            Object hit = engine.lookupIfCached(key, pageRows);
+            if (hit != null) {
+                emit(hit == LookupResult.absent() ? null : (RowData) hit);
+            } else {
+                engine.lookup(key)
+                        .whenComplete(
+                                (answer, error) ->
+                                        emit(
+                                                answer.status() == LookupResult.Status.FOUND
+                                                        ? rowReader.read(answer.values())
+                                                        : null));
+            }
+            found += emitted.size();
+        }
+        return found;
+    }
+
+    /**
+     * The engine's own hit path, without the key's encoding nor a result row: {@code
+     * engine.lookupIfCached} with encoded keys and a reader that builds nothing. Its allocation per
+     * lookup is the engine's alone.
+     */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long engineHitNoRow() {
+        long found = 0;
+        for (int i = 0; i < IN_FLIGHT; i++) {
+            if (engine.lookupIfCached(keys[nextKey()], NO_ROW) == Boolean.TRUE) {
+                found++;
+            }
+        }
+        return found;
+    }
+
+    private static final RowReader<Boolean> NO_ROW = (page, row) -> Boolean.TRUE;
+
+    private void emit(RowData row) {
+        emitted = row == null ? List.of() : List.of(row);
     }
 
     @Benchmark

@@ -253,6 +253,60 @@ class KeyCodecTest {
     }
 
     @Test
+    void theWriterEncodesAsEncodeDoes() {
+        Schema schema =
+                new Schema(
+                        List.of(
+                                field("small", new ArrowType.Int(16, true)),
+                                field("s", ArrowType.Utf8.INSTANCE),
+                                field("ts", new ArrowType.Timestamp(TimeUnit.MICROSECOND, null)),
+                                field("u", new ArrowType.Int(8, false))));
+        KeyCodec codec = KeyCodec.of(schema, List.of("small", "s", "ts", "u"));
+        Random random = new Random(5);
+        for (int i = 0; i < 200; i++) {
+            short small = (short) random.nextInt();
+            String s = i % 3 == 0 ? "\0é" + i : "k" + random.nextInt(50);
+            long ts = random.nextLong();
+            int u = random.nextInt(256);
+            assertThat(codec.writer().integer(small).value(s).integer(ts).integer(u).toByteArray())
+                    .isEqualTo(codec.encode(small, s, ts, u));
+        }
+        KeyCodec single =
+                KeyCodec.of(
+                        new Schema(List.of(field("id", new ArrowType.Int(64, true)))),
+                        List.of("id"));
+        assertThat(single.writer().integer(-3).toByteArray()).isEqualTo(single.encode(-3L));
+        for (long v : new long[] {Long.MIN_VALUE, -1, 0, 1, 42, Long.MAX_VALUE}) {
+            assertThat(single.encodeInteger(v)).isEqualTo(single.encode(v));
+        }
+        KeyCodec day =
+                KeyCodec.of(
+                        new Schema(
+                                List.of(
+                                        field(
+                                                "d",
+                                                new ArrowType.Date(
+                                                        org.apache.arrow.vector.types.DateUnit
+                                                                .DAY)))),
+                        List.of("d"));
+        assertThat(day.isSingleInteger()).isTrue();
+        assertThat(day.encodeInteger(-20_000)).isEqualTo(day.encode(-20_000));
+        assertThat(codec.isSingleInteger()).isFalse();
+        assertThatThrownBy(() -> codec.encodeInteger(1))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> codec.writer().integer(1 << 20))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'small'");
+        assertThatThrownBy(() -> codec.writer().integer(1).integer(2))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'s'");
+        assertThatThrownBy(() -> codec.writer().integer(1).toByteArray())
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> single.writer().integer(1).integer(2))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void nullKeysAreRejectedNamingTheColumn() {
         Schema schema =
                 new Schema(

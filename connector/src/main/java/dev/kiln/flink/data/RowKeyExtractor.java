@@ -18,6 +18,7 @@ import dev.kiln.format.KeyCodec;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.RowType;
 
 import java.io.Serializable;
@@ -43,7 +44,8 @@ public final class RowKeyExtractor implements Serializable {
 
     private transient KeyCodec codec;
     private transient int[] positions;
-    private transient ColumnConverter[] converters;
+    private transient KeyColumn[] writers;
+    private transient IntegerColumn singleInteger;
 
     /**
      * @throws org.apache.flink.table.api.ValidationException naming the column if the primary key
@@ -65,7 +67,7 @@ public final class RowKeyExtractor implements Serializable {
         if (codec == null) {
             init();
         }
-        Object[] values = new Object[positions.length];
+        KeyCodec.Writer writer = singleInteger == null ? codec.writer() : null;
         for (int k = 0; k < positions.length; k++) {
             int pos = positions[k];
             String column = primaryKey.get(k);
@@ -90,19 +92,94 @@ public final class RowKeyExtractor implements Serializable {
                                 + row.getRowKind()
                                 + " row");
             }
+            if (singleInteger != null) {
+                // One integer-like column (the usual key): straight into the key's bytes.
+                try {
+                    return codec.encodeInteger(singleInteger.value(row, pos));
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidRowException(null, e.getMessage(), e);
+                }
+            }
             try {
-                values[k] = converters[k].keyValue(row, pos);
-            } catch (RuntimeException e) {
+                writers[k].write(row, pos, writer);
+            } catch (KeyValueException e) {
                 throw new InvalidRowException(
                         column,
-                        "primary key column '" + column + "' cannot hold its value: " + e,
-                        e);
+                        "primary key column '"
+                                + column
+                                + "' cannot hold its value: "
+                                + e.getCause(),
+                        e.getCause());
+            } catch (IllegalArgumentException e) {
+                throw new InvalidRowException(null, e.getMessage(), e);
             }
         }
-        try {
-            return codec.encode(values);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidRowException(null, e.getMessage(), e);
+        return writer.toByteArray();
+    }
+
+    /**
+     * Writes one key column of a row into a key: primitives without boxing where the type has them.
+     */
+    @FunctionalInterface
+    private interface KeyColumn {
+        void write(RowData row, int pos, KeyCodec.Writer writer);
+    }
+
+    /** Reads an integer-like key column's value from a row, in the codec's unit. */
+    @FunctionalInterface
+    private interface IntegerColumn {
+        long value(RowData row, int pos);
+    }
+
+    /** The single integer-like key column's reader, or null if the key is not one. */
+    private static IntegerColumn integerColumn(LogicalType type) {
+        switch (type.getTypeRoot()) {
+            case TINYINT:
+                return RowData::getByte;
+            case SMALLINT:
+                return RowData::getShort;
+            case INTEGER:
+            case DATE:
+            case TIME_WITHOUT_TIME_ZONE:
+                return RowData::getInt;
+            case BIGINT:
+                return RowData::getLong;
+            default:
+                return null;
+        }
+    }
+
+    /** What reading a key column's value from the row threw (not the codec's refusal of it). */
+    private static final class KeyValueException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        KeyValueException(RuntimeException cause) {
+            super(cause);
+        }
+    }
+
+    private static KeyColumn keyColumn(LogicalType type, ColumnConverter converter) {
+        switch (type.getTypeRoot()) {
+            case TINYINT:
+                return (row, pos, w) -> w.integer(row.getByte(pos));
+            case SMALLINT:
+                return (row, pos, w) -> w.integer(row.getShort(pos));
+            case INTEGER:
+            case DATE:
+            case TIME_WITHOUT_TIME_ZONE:
+                return (row, pos, w) -> w.integer(row.getInt(pos));
+            case BIGINT:
+                return (row, pos, w) -> w.integer(row.getLong(pos));
+            default:
+                return (row, pos, w) -> {
+                    Object value;
+                    try {
+                        value = converter.keyValue(row, pos);
+                    } catch (RuntimeException e) {
+                        throw new KeyValueException(e);
+                    }
+                    w.value(value);
+                };
         }
     }
 
@@ -122,11 +199,16 @@ public final class RowKeyExtractor implements Serializable {
     private void init() {
         codec = KeyCodec.of(FlinkArrowTypes.toArrowSchema(rowType, primaryKey), primaryKey);
         positions = new int[primaryKey.size()];
-        converters = new ColumnConverter[primaryKey.size()];
+        writers = new KeyColumn[primaryKey.size()];
         for (int k = 0; k < primaryKey.size(); k++) {
             String column = primaryKey.get(k);
             positions[k] = rowType.getFieldIndex(column);
-            converters[k] = ColumnConverter.of(column, rowType.getTypeAt(positions[k]));
+            LogicalType type = rowType.getTypeAt(positions[k]);
+            writers[k] = keyColumn(type, ColumnConverter.of(column, type));
         }
+        singleInteger =
+                primaryKey.size() == 1 && codec.isSingleInteger()
+                        ? integerColumn(rowType.getTypeAt(positions[0]))
+                        : null;
     }
 }

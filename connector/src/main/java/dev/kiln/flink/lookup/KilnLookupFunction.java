@@ -16,6 +16,7 @@ package dev.kiln.flink.lookup;
 
 import dev.kiln.flink.data.FlinkArrowTypes;
 import dev.kiln.flink.data.KeyEncoder;
+import dev.kiln.flink.data.PageRowReader;
 import dev.kiln.flink.data.RowDataReader;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
 import dev.kiln.flink.runtime.TaskManagerConfig;
@@ -91,6 +92,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
     private transient LookupEngine engine;
     private transient KeyEncoder keys;
     private transient RowDataReader rows;
+    private transient PageRowReader pageRows;
     private transient LookupEngine.Metrics metrics;
 
     KilnLookupFunction(
@@ -130,6 +132,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
                             + emittedRowType.asSummaryString());
         }
         rows = new RowDataReader(rowType);
+        pageRows = new PageRowReader(rowType);
         TaskInfo task = getRuntimeContext().getTaskInfo();
         IntPredicate owns =
                 ownedBuckets(
@@ -171,6 +174,20 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
             resultFuture.completeExceptionally(t);
             return;
         }
+        Object hit;
+        try {
+            // The hit path: the row read straight from the cached page's vectors (a copy, which
+            // outlives the page: the operator emits it later), no future, no hand-off.
+            hit = engine.lookupIfCached(key, pageRows);
+        } catch (Throwable t) {
+            ExceptionUtils.rethrowIfFatalErrorOrOOM(t);
+            resultFuture.completeExceptionally(t);
+            return;
+        }
+        if (hit != null) {
+            complete(input, hit == LookupResult.absent() ? null : (RowData) hit, resultFuture);
+            return;
+        }
         engine.lookup(key)
                 .whenComplete(
                         (found, error) -> {
@@ -178,21 +195,34 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
                                 resultFuture.completeExceptionally(LookupEngine.unwrap(error));
                                 return;
                             }
-                            OUT out;
+                            RowData row;
                             try {
-                                RowData row =
+                                row =
                                         found.status() == LookupResult.Status.FOUND
                                                 ? rows.read(found.values())
                                                 : null;
-                                out = result.apply(input, row);
                             } catch (Throwable t) {
                                 ExceptionUtils.rethrowIfFatalErrorOrOOM(t);
                                 metrics.failures.inc();
                                 resultFuture.completeExceptionally(t);
                                 return;
                             }
-                            resultFuture.complete(out == null ? List.of() : List.of(out));
+                            complete(input, row, resultFuture);
                         });
+    }
+
+    /** Hands {@code row} (or none) to the result function and completes with what it returns. */
+    private void complete(IN input, @Nullable RowData row, ResultFuture<OUT> resultFuture) {
+        OUT out;
+        try {
+            out = result.apply(input, row);
+        } catch (Throwable t) {
+            ExceptionUtils.rethrowIfFatalErrorOrOOM(t);
+            metrics.failures.inc();
+            resultFuture.completeExceptionally(t);
+            return;
+        }
+        resultFuture.complete(out == null ? List.of() : List.of(out));
     }
 
     @Override

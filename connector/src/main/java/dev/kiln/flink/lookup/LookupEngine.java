@@ -17,6 +17,7 @@ package dev.kiln.flink.lookup;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
 import dev.kiln.flink.runtime.KilnMemory;
 import dev.kiln.format.LookupResult;
+import dev.kiln.format.RowReader;
 import dev.kiln.io.KilnThreads;
 import dev.kiln.table.GenerationLookup;
 import dev.kiln.table.KilnTable;
@@ -33,6 +34,8 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.metrics.ThreadSafeSimpleCounter;
+
+import javax.annotation.Nullable;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -205,6 +208,55 @@ public final class LookupEngine implements AutoCloseable {
             failQueued();
         }
         return request.result;
+    }
+
+    /**
+     * Answers encoded {@code key} on the caller's thread if every page it needs in the follower's
+     * current snapshot is cached (the fast path of {@link #lookup}), reading the key's newest row
+     * with {@code reader} while its page is held; otherwise returns {@code null}, having read and
+     * counted nothing, and the caller looks the key up with {@link #lookup}. No future, no
+     * hand-off: the hit path of the lookup functions.
+     *
+     * <p>{@code reader} runs under the page's reference and must copy what it keeps (see {@link
+     * RowReader}): the page may be evicted and closed as soon as this returns.
+     *
+     * @return {@code null} (not answered here), {@link LookupResult#absent()} (the key has no row:
+     *     never written, or deleted), or what {@code reader} returned for the key's newest row
+     * @throws RuntimeException what the snapshot's read threw (a corrupt page); counted as a
+     *     failure
+     */
+    @Nullable
+    public <T> Object lookupIfCached(byte[] key, RowReader<T> reader) {
+        requireNonNull(key, "key");
+        if (closed) {
+            return null;
+        }
+        int bucket = table.options().bucketOf(key);
+        SnapshotFollower.Pin pin;
+        try {
+            pin = follower.pin();
+        } catch (RuntimeException e) {
+            return null; // lookup() fails it, typed
+        }
+        Object answer;
+        try {
+            answer = pin.snapshot().lookupIfCached(bucket, key, cache, reader);
+        } catch (RuntimeException e) {
+            metrics.lookups.inc();
+            metrics.failures.inc();
+            throw e;
+        } finally {
+            pin.release();
+        }
+        if (answer != null) {
+            metrics.lookups.inc();
+            if (!ownsBucket.test(bucket)) {
+                metrics.notOwned.inc();
+            }
+            metrics.hits.inc();
+            metrics.inline.inc();
+        }
+        return answer;
     }
 
     @Override

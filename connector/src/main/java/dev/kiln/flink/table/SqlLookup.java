@@ -14,6 +14,7 @@
 
 package dev.kiln.flink.table;
 
+import dev.kiln.flink.data.PageRowReader;
 import dev.kiln.flink.data.RowDataReader;
 import dev.kiln.flink.data.RowKeyExtractor;
 import dev.kiln.flink.lookup.LookupEngine;
@@ -30,6 +31,8 @@ import org.apache.flink.api.common.TaskInfo;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.table.types.logical.RowType;
+
+import javax.annotation.Nullable;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -67,6 +70,7 @@ final class SqlLookup implements Serializable {
     private transient LookupEngine engine;
     private transient RowKeyExtractor keys;
     private transient RowDataReader rows;
+    private transient PageRowReader pageRows;
     private transient RowData.FieldGetter[] keyGetters;
     private transient RowData.FieldGetter[] producedGetters;
     private transient SqlEquality[] extraKeyEquality;
@@ -124,6 +128,7 @@ final class SqlLookup implements Serializable {
                 ownedBuckets(shuffledBuckets, table.options().bucketCount(), subtask, parallelism);
         keys = new RowKeyExtractor(keyRowType, primaryKey);
         rows = new RowDataReader(producedType);
+        pageRows = new PageRowReader(producedType, columns);
         keyGetters = getters(keyRowType);
         producedGetters = getters(producedType);
         extraKeyEquality = new SqlEquality[extraKeyChecks.length];
@@ -177,26 +182,46 @@ final class SqlLookup implements Serializable {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+        Object hit;
+        try {
+            // The hit path: the produced row read straight from the cached page's vectors (a
+            // copy, which outlives the page: the planner emits it later), no hand-off.
+            hit = engine.lookupIfCached(key, pageRows);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (hit != null) {
+            return CompletableFuture.completedFuture(
+                    answer(keyRow, hit == LookupResult.absent() ? null : (RowData) hit));
+        }
         return engine.lookup(key)
                 .handle(
                         (found, error) -> {
                             if (error != null) {
                                 throw new CompletionException(unwrap(error));
                             }
-                            if (found.status() != LookupResult.Status.FOUND) {
-                                return List.<RowData>of();
-                            }
-                            RowData row = rows.read(project(found.values()));
-                            for (int i = 0; i < extraKeyChecks.length; i++) {
-                                int[] check = extraKeyChecks[i];
-                                Object wanted = keyGetters[check[0]].getFieldOrNull(keyRow);
-                                Object held = producedGetters[check[1]].getFieldOrNull(row);
-                                if (!extraKeyEquality[i].test(wanted, held)) {
-                                    return List.<RowData>of();
-                                }
-                            }
-                            return List.of(row);
+                            return answer(
+                                    keyRow,
+                                    found.status() == LookupResult.Status.FOUND
+                                            ? rows.read(project(found.values()))
+                                            : null);
                         });
+    }
+
+    /** The rows to emit for {@code keyRow} when the table's row of its key is {@code row}. */
+    private Collection<RowData> answer(RowData keyRow, @Nullable RowData row) {
+        if (row == null) {
+            return List.of();
+        }
+        for (int i = 0; i < extraKeyChecks.length; i++) {
+            int[] check = extraKeyChecks[i];
+            Object wanted = keyGetters[check[0]].getFieldOrNull(keyRow);
+            Object held = producedGetters[check[1]].getFieldOrNull(row);
+            if (!extraKeyEquality[i].test(wanted, held)) {
+                return List.of();
+            }
+        }
+        return List.of(row);
     }
 
     void close() throws Exception {
