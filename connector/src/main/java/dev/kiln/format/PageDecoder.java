@@ -201,9 +201,15 @@ final class PageDecoder {
                 long declared = header.lengths[i];
                 ArrowBuf out;
                 if (header.raw[i]) {
-                    out = body.slice(b.offset() + PREFIX_BYTES, declared);
-                    out.getReferenceManager().retain();
+                    // Copied, not sliced: a slice would keep the whole compressed body alive
+                    // beside the decoded buffers, which the page's size does not count.
+                    out = allocator.buffer(declared);
                     buffers.add(out);
+                    out.setBytes(
+                            0,
+                            blockBytes,
+                            Math.toIntExact(bodyStart + b.offset() + PREFIX_BYTES),
+                            declared);
                 } else {
                     if (header.variableData[i] && declared != lastOffset) {
                         throw new CorruptGenerationException(
