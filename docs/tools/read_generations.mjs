@@ -3,7 +3,7 @@
 // Reads Kiln generation files with Arrow's JavaScript library (npm apache-arrow) and compares
 // every row with the rows the Java writer wrote (docs/format.md, "Other readers").
 //
-//   cd docs/tools && npm install && node read_generations.mjs <dir>
+//   cd docs/tools && npm ci && node read_generations.mjs <dir>
 //
 // <dir> holds none.arrow, lz4-frame.arrow, zstd.arrow and expected.json, as written by
 // dev.kiln.format.InteropFiles (connector test classes). Exit code 0 if every file reads and every
