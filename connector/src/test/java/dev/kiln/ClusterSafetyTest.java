@@ -64,7 +64,9 @@ class ClusterSafetyTest {
                     "com.github.benmanes.caffeine",
                     "com.fasterxml.jackson",
                     "com.google.flatbuffers",
-                    "org.apache.commons.codec");
+                    "org.apache.commons.codec",
+                    "org.apache.commons.compress",
+                    "org.apache.commons.io");
 
     @ArchTest
     static final ArchRule NO_JDK_DELAY_SCHEDULER =

@@ -40,6 +40,11 @@ import java.util.Map;
  */
 final class GenerationFooter {
 
+    /**
+     * The most rows a page may hold per byte of its body (compressed pages; see docs/format.md).
+     */
+    static final long MAX_ROWS_PER_BODY_BYTE = 64;
+
     private GenerationFooter() {}
 
     /** Checks the trailer in {@code tail} and returns the footer's offset. */
@@ -229,9 +234,12 @@ final class GenerationFooter {
                 throw new CorruptGenerationException(
                         path, footerStart, "the key index is not in key order at page " + p);
             }
-            // Every row has a row kind of one byte in the body: a page cannot hold more rows than
-            // its body has bytes, which bounds what decoding may allocate by the block's size.
-            if (index.pageRows[p] <= 0 || index.pageRows[p] > bodyLength) {
+            // Every row has a row kind of one byte in the body, and a key unique in the page: an
+            // uncompressed page cannot hold more rows than its body has bytes (checked again
+            // against its buffers when it is decoded), and a compressed one no more than
+            // MAX_ROWS_PER_BODY_BYTE times that (unique keys do not compress that far). This
+            // bounds what decoding may allocate in proportion to the block's size.
+            if (index.pageRows[p] <= 0 || index.pageRows[p] > bodyLength * MAX_ROWS_PER_BODY_BYTE) {
                 throw new CorruptGenerationException(
                         path,
                         footerStart,

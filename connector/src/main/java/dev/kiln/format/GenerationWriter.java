@@ -19,6 +19,7 @@ import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 
+import org.apache.arrow.compression.CommonsCompressionFactory;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BaseLargeVariableWidthVector;
@@ -28,8 +29,10 @@ import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.ValueVector;
 import org.apache.arrow.vector.VariableWidthFieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.compression.CompressionUtil;
 import org.apache.arrow.vector.ipc.ArrowFileWriter;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
+import org.apache.arrow.vector.ipc.message.IpcOption;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 
@@ -41,6 +44,7 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
 
@@ -77,6 +81,7 @@ public final class GenerationWriter {
     private final KeyCodec keyCodec;
     private final long targetPageBytes;
     private final double falsePositiveRate;
+    private final PageCompression compression;
 
     private GenerationWriter(Builder builder) {
         this.schema = builder.schema;
@@ -86,6 +91,7 @@ public final class GenerationWriter {
         this.keyCodec = KeyCodec.of(schema, builder.keyColumns);
         this.targetPageBytes = builder.targetPageBytes;
         this.falsePositiveRate = builder.falsePositiveRate;
+        this.compression = builder.compression;
     }
 
     /**
@@ -104,6 +110,11 @@ public final class GenerationWriter {
     /** Returns the schema of the rows this writer takes (without the row-kind column). */
     public Schema schema() {
         return schema;
+    }
+
+    /** Returns how this writer compresses page buffers. */
+    public PageCompression compression() {
+        return compression;
     }
 
     /** Returns the codec of this writer's primary key. */
@@ -207,7 +218,22 @@ public final class GenerationWriter {
         // ArrowFileWriter reads this map when it writes the footer in end(): it is filled below,
         // once the pages are written and their checksums known.
         Map<String, String> footerMetadata = new HashMap<>();
-        ArrowFileWriter writer = new ArrowFileWriter(page, null, channel, footerMetadata);
+        ArrowFileWriter writer =
+                compression.codec() == PageCompression.Codec.NONE
+                        ? new ArrowFileWriter(page, null, channel, footerMetadata)
+                        : new ArrowFileWriter(
+                                page,
+                                null,
+                                channel,
+                                footerMetadata,
+                                IpcOption.DEFAULT,
+                                CommonsCompressionFactory.INSTANCE,
+                                compression.codec() == PageCompression.Codec.ZSTD
+                                        ? CompressionUtil.CodecType.ZSTD
+                                        : CompressionUtil.CodecType.LZ4_FRAME,
+                                compression.codec() == PageCompression.Codec.ZSTD
+                                        ? Optional.of(compression.level())
+                                        : Optional.empty());
         writer.start();
 
         List<FieldVector> sources = rows.getFieldVectors();
@@ -348,6 +374,7 @@ public final class GenerationWriter {
         private final List<String> keyColumns;
         private long targetPageBytes = DEFAULT_TARGET_PAGE_BYTES;
         private double falsePositiveRate = DEFAULT_FILTER_FALSE_POSITIVE_RATE;
+        private PageCompression compression = PageCompression.NONE;
 
         private Builder(Schema schema, List<String> keyColumns) {
             this.schema = requireNonNull(schema, "schema");
@@ -382,6 +409,16 @@ public final class GenerationWriter {
                         "filterFalsePositiveRate must be in (0, 1), but was " + rate);
             }
             this.falsePositiveRate = rate;
+            return this;
+        }
+
+        /**
+         * Sets how page buffers are compressed (default {@link PageCompression#NONE}). Pages are
+         * still cut at {@link #targetPageBytes} of uncompressed Arrow bytes, so a cached (decoded)
+         * page has the same size whatever the codec.
+         */
+        public Builder compression(PageCompression compression) {
+            this.compression = requireNonNull(compression, "compression");
             return this;
         }
 

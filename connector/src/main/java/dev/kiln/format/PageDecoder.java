@@ -16,7 +16,10 @@ package dev.kiln.format;
 
 import org.apache.flink.core.fs.Path;
 
+import org.apache.arrow.flatbuf.BodyCompression;
+import org.apache.arrow.flatbuf.BodyCompressionMethod;
 import org.apache.arrow.flatbuf.Buffer;
+import org.apache.arrow.flatbuf.CompressionType;
 import org.apache.arrow.flatbuf.FieldNode;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.MessageHeader;
@@ -24,6 +27,8 @@ import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.OutOfMemoryException;
+import org.apache.arrow.vector.BaseLargeVariableWidthVector;
+import org.apache.arrow.vector.BaseVariableWidthVector;
 import org.apache.arrow.vector.BufferLayout;
 import org.apache.arrow.vector.Decimal256Vector;
 import org.apache.arrow.vector.DecimalVector;
@@ -32,7 +37,9 @@ import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.TypeLayout;
 import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.compression.CompressionUtil;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
+import org.apache.arrow.vector.ipc.message.ArrowFieldNode;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.ArrowType;
@@ -40,9 +47,16 @@ import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.arrow.vector.util.ValueVectorUtility;
 
+import com.github.luben.zstd.Zstd;
+import org.apache.commons.compress.compressors.lz4.FramedLZ4CompressorInputStream;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.List;
 
 import static java.util.Objects.requireNonNull;
@@ -56,6 +70,12 @@ import static java.util.Objects.requireNonNull;
  * offset. Immutable and thread-safe; the pages it returns are owned by the caller.
  */
 final class PageDecoder {
+
+    /** {@link Header#codec} of a page whose buffers are not compressed. */
+    private static final byte NO_CODEC = -1;
+
+    /** Each compressed buffer starts with its uncompressed length (int64, little-endian). */
+    private static final long PREFIX_BYTES = CompressionUtil.SIZE_OF_UNCOMPRESSED_LENGTH;
 
     private final Path path;
     private final Schema fileSchema;
@@ -105,26 +125,36 @@ final class PageDecoder {
                             + Integer.toUnsignedString(crc)
                             + ")");
         }
-        RecordBatch batch = recordBatch(page, block, blockBytes);
+        Header header = recordBatch(page, block, blockBytes);
+        RecordBatch batch = header.batch;
         int rows = index.pageRows[page];
         int metadataLength = block.getMetadataLength();
         int bodyLength = (int) block.getBodyLength();
-        // Every structural fact Arrow would trust (row count, nodes, buffer bounds) was checked
-        // against the block above, so what Arrow allocates below is bounded by the block's size.
+        // Every structural fact Arrow would trust (row count, nodes, buffer bounds, decompressed
+        // sizes) was checked against the block above, so what is allocated below is bounded by
+        // the block's size, or for compressed buffers by sizes checked against the row count.
         VectorSchemaRoot root = null;
         ArrowBuf body = null;
         try {
             root = VectorSchemaRoot.create(fileSchema, allocator);
             body = allocator.buffer(bodyLength);
             body.setBytes(0, blockBytes, metadataLength, bodyLength);
-            ArrowRecordBatch arrowBatch = MessageSerializer.deserializeRecordBatch(batch, body);
-            body = null; // the batch holds the body now
-            try (arrowBatch) {
-                new VectorLoader(root).load(arrowBatch);
+            long decodedBytes = length;
+            if (header.codec == NO_CODEC) {
+                ArrowRecordBatch arrowBatch = MessageSerializer.deserializeRecordBatch(batch, body);
+                body = null; // the batch holds the body now
+                try (arrowBatch) {
+                    new VectorLoader(root).load(arrowBatch);
+                }
+            } else {
+                decodedBytes =
+                        metadataLength
+                                + loadCompressed(
+                                        page, block, header, blockBytes, body, root, allocator);
             }
             validate(root);
             checkRows(page, block, root, rows);
-            Page decoded = new Page(page, root, keyCodec, length);
+            Page decoded = new Page(page, root, keyCodec, decodedBytes);
             root = null;
             return decoded;
         } catch (CorruptGenerationException | OutOfMemoryException e) {
@@ -143,27 +173,202 @@ final class PageDecoder {
     }
 
     /**
-     * Validates every vector fully, as {@link ValueVectorUtility#validateFull} does, except the
-     * values of decimals: Arrow 19 rejects a decimal whose precision equals its column's (its
-     * {@code DecimalUtility.checkPrecisionAndScaleNoThrow} compares with {@code <}), so 999.99
-     * would not pass in a DECIMAL(5, 2). Decimals get Arrow's structural checks and Kiln's own
-     * value check instead.
+     * Loads the compressed buffers of a page into {@code root}: each buffer is decompressed into
+     * memory of {@code allocator} of exactly the size its prefix declares (checked before against
+     * the row count; a string or binary column's data against its last offset, which is read from
+     * its offsets just decompressed), and must decompress to exactly that size. Returns the bytes
+     * of the decoded buffers.
+     */
+    private long loadCompressed(
+            int page,
+            ArrowBlock block,
+            Header header,
+            byte[] blockBytes,
+            ArrowBuf body,
+            VectorSchemaRoot root,
+            BufferAllocator allocator)
+            throws CorruptGenerationException, IOException {
+        RecordBatch batch = header.batch;
+        int rows = index.pageRows[page];
+        int bodyStart = block.getMetadataLength();
+        int count = batch.buffersLength();
+        List<ArrowBuf> buffers = new ArrayList<>(count);
+        long decoded = 0;
+        long lastOffset = -1;
+        try {
+            for (int i = 0; i < count; i++) {
+                Buffer b = batch.buffers(i);
+                long declared = header.lengths[i];
+                ArrowBuf out;
+                if (header.raw[i]) {
+                    // Copied, not sliced: a slice would keep the whole compressed body alive
+                    // beside the decoded buffers, which the page's size does not count.
+                    out = allocator.buffer(declared);
+                    buffers.add(out);
+                    out.setBytes(
+                            0,
+                            blockBytes,
+                            Math.toIntExact(bodyStart + b.offset() + PREFIX_BYTES),
+                            declared);
+                } else {
+                    if (header.variableData[i] && declared != lastOffset) {
+                        throw new CorruptGenerationException(
+                                path,
+                                block.getOffset(),
+                                "page "
+                                        + page
+                                        + " buffer "
+                                        + i
+                                        + " declares "
+                                        + declared
+                                        + " decompressed bytes, its offsets end at "
+                                        + lastOffset);
+                    }
+                    out = allocator.buffer(declared);
+                    buffers.add(out);
+                    int from = Math.toIntExact(bodyStart + b.offset() + PREFIX_BYTES);
+                    int compressed = Math.toIntExact(b.length() - PREFIX_BYTES);
+                    String problem =
+                            header.codec == CompressionType.ZSTD
+                                    ? unzstd(
+                                            body,
+                                            b.offset() + PREFIX_BYTES,
+                                            compressed,
+                                            out,
+                                            declared)
+                                    : unlz4(blockBytes, from, compressed, out, declared);
+                    if (problem != null) {
+                        throw new CorruptGenerationException(
+                                path,
+                                block.getOffset(),
+                                "page "
+                                        + page
+                                        + " buffer "
+                                        + i
+                                        + " does not decompress: "
+                                        + problem);
+                    }
+                }
+                out.writerIndex(declared);
+                decoded += declared;
+                if (header.offsetWidth[i] == 4) {
+                    lastOffset = out.getInt((long) rows * 4);
+                } else if (header.offsetWidth[i] == 8) {
+                    lastOffset = out.getLong((long) rows * 8);
+                }
+            }
+            List<ArrowFieldNode> nodes = new ArrayList<>(batch.nodesLength());
+            for (int c = 0; c < batch.nodesLength(); c++) {
+                FieldNode node = batch.nodes(c);
+                nodes.add(new ArrowFieldNode(node.length(), node.nullCount()));
+            }
+            try (ArrowRecordBatch loaded = new ArrowRecordBatch(rows, nodes, buffers)) {
+                new VectorLoader(root).load(loaded);
+            }
+            return decoded;
+        } finally {
+            for (ArrowBuf buffer : buffers) {
+                buffer.close();
+            }
+        }
+    }
+
+    /**
+     * Decompresses a ZSTD frame into exactly {@code declared} bytes; returns the problem or null.
+     */
+    private static String unzstd(
+            ArrowBuf body, long from, int length, ArrowBuf out, long declared) {
+        if (declared == 0) {
+            return null;
+        }
+        long n =
+                Zstd.decompressUnsafe(
+                        out.memoryAddress(), declared, body.memoryAddress() + from, length);
+        if (Zstd.isError(n)) {
+            return Zstd.getErrorName(n);
+        }
+        return n == declared ? null : n + " bytes, " + declared + " declared";
+    }
+
+    /**
+     * Decompresses an LZ4 frame into exactly {@code declared} bytes, reading no further than one
+     * byte past them; returns the problem or null.
+     */
+    private static String unlz4(byte[] bytes, int from, int length, ArrowBuf out, long declared)
+            throws IOException {
+        byte[] chunk = new byte[(int) Math.min(64 * 1024, declared + 1)];
+        long total = 0;
+        try (InputStream in =
+                new FramedLZ4CompressorInputStream(new ByteArrayInputStream(bytes, from, length))) {
+            int n;
+            while ((n = in.read(chunk, 0, (int) Math.min(chunk.length, declared + 1 - total)))
+                    > 0) {
+                if (total + n > declared) {
+                    return "more than the " + declared + " bytes declared";
+                }
+                out.setBytes(total, chunk, 0, n);
+                total += n;
+            }
+        } catch (IOException | RuntimeException e) {
+            return String.valueOf(e);
+        }
+        return total == declared ? null : total + " bytes, " + declared + " declared";
+    }
+
+    /**
+     * Checks what a loaded page needs to be read safely beyond the buffer sizes checked in its
+     * header: every string or binary column's offsets start at 0 or more, never decrease and end
+     * within its data; every decimal fits its column (see {@link #checkDecimal}). This replaces
+     * Arrow's {@link ValueVectorUtility#validateFull}, which also checks what construction and the
+     * header checks guarantee (buffer counts and sizes, vector types) and validates UTF-8 value by
+     * value; a page's bytes are covered by its CRC32C, and bytes that are not UTF-8 in a crafted
+     * file read as replacement characters, never out of bounds.
      */
     private static void validate(VectorSchemaRoot root) {
+        int rows = root.getRowCount();
         for (FieldVector vector : root.getFieldVectors()) {
-            if (vector instanceof DecimalVector decimal) {
-                ValueVectorUtility.validate(decimal);
+            if (vector instanceof BaseVariableWidthVector variable) {
+                checkOffsets(vector, variable.getOffsetBuffer(), 4, rows);
+            } else if (vector instanceof BaseLargeVariableWidthVector variable) {
+                checkOffsets(vector, variable.getOffsetBuffer(), 8, rows);
+            } else if (vector instanceof DecimalVector decimal) {
                 for (int i = 0; i < decimal.getValueCount(); i++) {
                     checkDecimal(decimal, decimal.getObject(i), i);
                 }
             } else if (vector instanceof Decimal256Vector decimal) {
-                ValueVectorUtility.validate(decimal);
                 for (int i = 0; i < decimal.getValueCount(); i++) {
                     checkDecimal(decimal, decimal.getObject(i), i);
                 }
-            } else {
-                ValueVectorUtility.validateFull(vector);
             }
+        }
+    }
+
+    private static void checkOffsets(FieldVector vector, ArrowBuf offsets, int width, int rows) {
+        if (rows == 0) {
+            return;
+        }
+        long dataBytes = vector.getDataBuffer().capacity();
+        ByteBuffer view =
+                offsets.nioBuffer(0, Math.toIntExact((rows + 1L) * width))
+                        .order(ByteOrder.LITTLE_ENDIAN);
+        long previous = 0;
+        for (int i = 0; i <= rows; i++) {
+            long offset = width == 4 ? view.getInt(i * 4) : view.getLong(i * 8);
+            if (offset < previous || offset > dataBytes) {
+                throw new IllegalArgumentException(
+                        "column '"
+                                + vector.getName()
+                                + "' has offset "
+                                + offset
+                                + " at row "
+                                + i
+                                + " (previous "
+                                + previous
+                                + ", data "
+                                + dataBytes
+                                + " bytes)");
+            }
+            previous = offset;
         }
     }
 
@@ -191,7 +396,7 @@ final class PageDecoder {
      * body and is long enough for the rows (so that Arrow neither reads past a buffer nor grows
      * one).
      */
-    private RecordBatch recordBatch(int page, ArrowBlock block, byte[] blockBytes)
+    private Header recordBatch(int page, ArrowBlock block, byte[] blockBytes)
             throws CorruptGenerationException {
         long offset = block.getOffset();
         int metadataLength = block.getMetadataLength();
@@ -226,15 +431,16 @@ final class PageDecoder {
                         path, offset, "page " + page + " is not a record batch");
             }
             RecordBatch batch = (RecordBatch) message.header(new RecordBatch());
+            Header header = new Header(batch);
             problem =
                     message.bodyLength() != bodyLength
                             ? "a body of "
                                     + message.bodyLength()
                                     + " bytes, its block "
                                     + bodyLength
-                            : checkBatch(batch, rows, bodyLength);
+                            : checkBatch(header, rows, bodyLength, blockBytes, metadataLength);
             if (problem == null) {
-                return batch;
+                return header;
             }
         } catch (CorruptGenerationException e) {
             throw e;
@@ -245,13 +451,29 @@ final class PageDecoder {
                 path, offset, "page " + page + "'s record batch has " + problem);
     }
 
-    /** Returns what is wrong with {@code batch}, or null. */
-    private String checkBatch(RecordBatch batch, int rows, long bodyLength) {
+    /**
+     * Returns what is wrong with {@code header}'s batch, or null; fills in the header's codec and,
+     * per buffer, its decoded length, whether it is stored raw, its offset width (string and binary
+     * offsets) and whether it is string or binary data.
+     */
+    private String checkBatch(
+            Header header, int rows, long bodyLength, byte[] blockBytes, int metadataLength) {
+        RecordBatch batch = header.batch;
         if (batch.length() != rows) {
             return batch.length() + " rows, the index says " + rows;
         }
-        if (batch.compression() != null) {
-            return "compressed buffers, which generations do not use";
+        BodyCompression compression = batch.compression();
+        if (compression != null) {
+            if (compression.method() != BodyCompressionMethod.BUFFER) {
+                return "compression method " + compression.method() + ", which is not BUFFER";
+            }
+            if (compression.codec() != CompressionType.LZ4_FRAME
+                    && compression.codec() != CompressionType.ZSTD) {
+                return "compression codec "
+                        + compression.codec()
+                        + ", which this reader does not know (it reads LZ4_FRAME and ZSTD)";
+            }
+            header.codec = compression.codec();
         }
         if (batch.variadicBufferCountsLength() != 0) {
             return "variadic buffers, which generations do not use";
@@ -260,6 +482,14 @@ final class PageDecoder {
         if (batch.nodesLength() != fields.size()) {
             return batch.nodesLength() + " field nodes for " + fields.size() + " columns";
         }
+        int expected = 0;
+        for (Field field : fields) {
+            expected += TypeLayout.getTypeBufferCount(field.getType());
+        }
+        if (batch.buffersLength() != expected) {
+            return batch.buffersLength() + " buffers, its columns need " + expected;
+        }
+        header.allocate(expected);
         int buffer = 0;
         for (int c = 0; c < fields.size(); c++) {
             FieldNode node = batch.nodes(c);
@@ -282,10 +512,50 @@ final class PageDecoder {
                 }
                 Buffer b = batch.buffers(buffer++);
                 long needed = neededBytes(layout, variableWidth, rows, node.nullCount() == 0);
-                if (b.offset() < 0
-                        || b.length() < needed
-                        || b.offset() > bodyLength
-                        || b.length() > bodyLength - b.offset()) {
+                boolean inBody =
+                        b.offset() >= 0
+                                && b.length() >= 0
+                                && b.offset() <= bodyLength
+                                && b.length() <= bodyLength - b.offset();
+                long decoded = b.length();
+                if (inBody && header.codec != NO_CODEC) {
+                    if (b.length() < PREFIX_BYTES) {
+                        return "buffer "
+                                + (buffer - 1)
+                                + " of "
+                                + b.length()
+                                + " bytes, too short for its uncompressed length";
+                    }
+                    long prefix =
+                            ByteBuffer.wrap(blockBytes)
+                                    .order(ByteOrder.LITTLE_ENDIAN)
+                                    .getLong(metadataLength + (int) b.offset());
+                    boolean raw = prefix == CompressionUtil.NO_COMPRESSION_LENGTH;
+                    decoded = raw ? b.length() - PREFIX_BYTES : prefix;
+                    long most =
+                            variableWidth && layout.getType() == BufferLayout.BufferType.DATA
+                                    ? Integer.MAX_VALUE
+                                    : exactBytes(layout, rows);
+                    if (decoded < 0 || (!raw && decoded > most)) {
+                        return "buffer "
+                                + (buffer - 1)
+                                + " declaring "
+                                + prefix
+                                + " decompressed bytes for "
+                                + rows
+                                + " rows of column '"
+                                + fields.get(c).getName()
+                                + "'";
+                    }
+                    header.raw[buffer - 1] = raw;
+                }
+                header.lengths[buffer - 1] = decoded;
+                if (layout.getType() == BufferLayout.BufferType.OFFSET) {
+                    header.offsetWidth[buffer - 1] = layout.getTypeBitWidth() / 8;
+                }
+                header.variableData[buffer - 1] =
+                        variableWidth && layout.getType() == BufferLayout.BufferType.DATA;
+                if (!inBody || decoded < needed) {
                     return "buffer "
                             + (buffer - 1)
                             + " (offset "
@@ -306,6 +576,22 @@ final class PageDecoder {
             return batch.buffersLength() + " buffers, its columns need " + buffer;
         }
         return null;
+    }
+
+    /**
+     * The bytes a fixed-size buffer of {@code layout} (validity, offsets, fixed-width data) holds
+     * for {@code rows} rows when Arrow writes it: the most a compressed one may declare.
+     */
+    private static long exactBytes(BufferLayout layout, int rows) {
+        long bits = layout.getTypeBitWidth();
+        switch (layout.getType()) {
+            case VALIDITY:
+                return (rows + 7L) / 8;
+            case OFFSET:
+                return (rows + 1L) * bits / 8;
+            default:
+                return (rows * bits + 7) / 8;
+        }
     }
 
     /** The fewest bytes a buffer of {@code layout} holds for {@code rows} rows. */
@@ -356,6 +642,27 @@ final class PageDecoder {
                         block.getOffset(),
                         "page " + page + " has a null in key column '" + key + "'");
             }
+        }
+    }
+
+    /** A page's record batch header and what its checks found out about its buffers. */
+    private static final class Header {
+        final RecordBatch batch;
+        byte codec = NO_CODEC;
+        long[] lengths;
+        boolean[] raw;
+        int[] offsetWidth;
+        boolean[] variableData;
+
+        Header(RecordBatch batch) {
+            this.batch = batch;
+        }
+
+        void allocate(int buffers) {
+            lengths = new long[buffers];
+            raw = new boolean[buffers];
+            offsetWidth = new int[buffers];
+            variableData = new boolean[buffers];
         }
     }
 }

@@ -14,6 +14,8 @@
 
 package dev.kiln.table;
 
+import dev.kiln.format.PageCompression;
+
 import org.apache.flink.core.fs.Path;
 
 import org.apache.arrow.vector.types.pojo.Schema;
@@ -58,7 +60,9 @@ final class TableJson {
             int bucketCount,
             long targetPageBytes,
             double filterFalsePositiveRate,
-            @Nullable String tableId) {
+            @Nullable String tableId,
+            @Nullable String compression,
+            @Nullable Integer compressionLevel) {
         @Override
         public boolean equals(Object o) {
             return o instanceof TableFile other
@@ -68,7 +72,9 @@ final class TableJson {
                     && bucketCount == other.bucketCount
                     && targetPageBytes == other.targetPageBytes
                     && Double.compare(filterFalsePositiveRate, other.filterFalsePositiveRate) == 0
-                    && Objects.equals(tableId, other.tableId);
+                    && Objects.equals(tableId, other.tableId)
+                    && Objects.equals(compression, other.compression)
+                    && Objects.equals(compressionLevel, other.compressionLevel);
         }
 
         @Override
@@ -80,6 +86,8 @@ final class TableJson {
             h = 31 * h + Long.hashCode(targetPageBytes);
             h = 31 * h + Double.hashCode(filterFalsePositiveRate);
             h = 31 * h + Objects.hashCode(tableId);
+            h = 31 * h + Objects.hashCode(compression);
+            h = 31 * h + Objects.hashCode(compressionLevel);
             return h;
         }
 
@@ -99,6 +107,10 @@ final class TableJson {
                     + filterFalsePositiveRate
                     + ", tableId="
                     + tableId
+                    + ", compression="
+                    + compression
+                    + ", compressionLevel="
+                    + compressionLevel
                     + "]";
         }
     }
@@ -151,7 +163,11 @@ final class TableJson {
                         options.bucketCount(),
                         options.targetPageBytes(),
                         options.filterFalsePositiveRate(),
-                        requireNonNull(tableId, "tableId")));
+                        requireNonNull(tableId, "tableId"),
+                        options.compression().codec().optionValue(),
+                        options.compression().codec() == PageCompression.Codec.ZSTD
+                                ? options.compression().level()
+                                : null));
     }
 
     /**
@@ -167,6 +183,15 @@ final class TableJson {
                             .bucketCount(file.bucketCount())
                             .targetPageBytes(file.targetPageBytes())
                             .filterFalsePositiveRate(file.filterFalsePositiveRate())
+                            // A table from before the option writes uncompressed pages.
+                            .compression(
+                                    file.compression() == null
+                                            ? PageCompression.NONE
+                                            : PageCompression.parse(
+                                                    "compression",
+                                                    file.compression(),
+                                                    "compressionLevel",
+                                                    file.compressionLevel()))
                             .build();
             return new TableMeta(options, file.tableId());
         } catch (InvalidManifestException e) {

@@ -16,6 +16,7 @@ package dev.kiln.table;
 
 import dev.kiln.format.GenerationWriter;
 import dev.kiln.format.KeyCodec;
+import dev.kiln.format.PageCompression;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
@@ -32,7 +33,7 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * What a table is, fixed when it is created: the row schema, the primary key, the bucket count, and
- * how generations are written (page size, key filter false-positive rate).
+ * how generations are written (page size, key filter false-positive rate, page compression).
  *
  * <p>Immutable, thread-safe and {@link Serializable} (Flink ships it to tasks): the schema is held
  * as Arrow's JSON form. Built and validated by {@link #builder}; every error names the option. A
@@ -53,11 +54,20 @@ public final class TableOptions implements Serializable {
      */
     public static final int MAX_BUCKET_COUNT = 1 << 15;
 
+    /**
+     * The page compression of a new table: ZSTD at level {@value
+     * PageCompression#DEFAULT_ZSTD_LEVEL} (chosen by measurement, see {@code docs/design.md}). A
+     * table whose metadata names no compression (created before the option existed) writes
+     * uncompressed pages, so that readers of an older Kiln keep reading its new generations.
+     */
+    public static final PageCompression DEFAULT_COMPRESSION = PageCompression.ZSTD;
+
     private final String schemaJson;
     private final List<String> primaryKey;
     private final int bucketCount;
     private final long targetPageBytes;
     private final double filterFalsePositiveRate;
+    private final PageCompression compression;
     private transient Schema schema;
 
     private TableOptions(Builder builder) {
@@ -67,6 +77,7 @@ public final class TableOptions implements Serializable {
         this.bucketCount = builder.bucketCount;
         this.targetPageBytes = builder.targetPageBytes;
         this.filterFalsePositiveRate = builder.filterFalsePositiveRate;
+        this.compression = builder.compression;
     }
 
     /**
@@ -138,6 +149,11 @@ public final class TableOptions implements Serializable {
         return filterFalsePositiveRate;
     }
 
+    /** Returns how the buffers of new generations' pages are compressed. */
+    public PageCompression compression() {
+        return compression;
+    }
+
     /** Returns the codec of the primary key. */
     public KeyCodec keyCodec() {
         return KeyCodec.of(schema(), primaryKey);
@@ -153,6 +169,7 @@ public final class TableOptions implements Serializable {
         return GenerationWriter.builder(schema(), primaryKey)
                 .targetPageBytes(targetPageBytes)
                 .filterFalsePositiveRate(filterFalsePositiveRate)
+                .compression(compression)
                 .build();
     }
 
@@ -167,13 +184,19 @@ public final class TableOptions implements Serializable {
                 && primaryKey.equals(other.primaryKey)
                 && bucketCount == other.bucketCount
                 && targetPageBytes == other.targetPageBytes
-                && Double.compare(filterFalsePositiveRate, other.filterFalsePositiveRate) == 0;
+                && Double.compare(filterFalsePositiveRate, other.filterFalsePositiveRate) == 0
+                && compression.equals(other.compression);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(
-                schemaJson, primaryKey, bucketCount, targetPageBytes, filterFalsePositiveRate);
+                schemaJson,
+                primaryKey,
+                bucketCount,
+                targetPageBytes,
+                filterFalsePositiveRate,
+                compression);
     }
 
     @Override
@@ -186,6 +209,8 @@ public final class TableOptions implements Serializable {
                 + targetPageBytes
                 + ", filterFalsePositiveRate="
                 + filterFalsePositiveRate
+                + ", compression="
+                + compression
                 + ", schema="
                 + schema()
                 + "}";
@@ -204,6 +229,7 @@ public final class TableOptions implements Serializable {
         private long targetPageBytes = GenerationWriter.DEFAULT_TARGET_PAGE_BYTES;
         private double filterFalsePositiveRate =
                 GenerationWriter.DEFAULT_FILTER_FALSE_POSITIVE_RATE;
+        private PageCompression compression = DEFAULT_COMPRESSION;
 
         private Builder(Schema schema, List<String> primaryKey) {
             this.schema = requireNonNull(schema, "schema");
@@ -234,6 +260,16 @@ public final class TableOptions implements Serializable {
         public Builder filterFalsePositiveRate(double rate) {
             writer.filterFalsePositiveRate(rate);
             this.filterFalsePositiveRate = rate;
+            return this;
+        }
+
+        /**
+         * Sets how the buffers of new generations' pages are compressed (default {@link
+         * #DEFAULT_COMPRESSION}). Readers decode every codec, so changing it affects only the
+         * generations written afterwards.
+         */
+        public Builder compression(PageCompression compression) {
+            this.compression = requireNonNull(compression, "compression");
             return this;
         }
 

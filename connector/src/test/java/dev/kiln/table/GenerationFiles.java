@@ -15,6 +15,7 @@
 package dev.kiln.table;
 
 import dev.kiln.format.GenerationStats;
+import dev.kiln.format.GenerationWriter;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BigIntVector;
@@ -37,6 +38,17 @@ final class GenerationFiles {
      */
     static GenerationRef write(
             KilnTable table, BufferAllocator allocator, int bucket, Map<Long, String> rows)
+            throws IOException {
+        return write(table, table.options().newWriter(), allocator, bucket, rows);
+    }
+
+    /** As {@link #write(KilnTable, BufferAllocator, int, Map)}, with {@code writer}. */
+    static GenerationRef write(
+            KilnTable table,
+            GenerationWriter writer,
+            BufferAllocator allocator,
+            int bucket,
+            Map<Long, String> rows)
             throws IOException {
         String path = table.newGenerationPath(bucket);
         try (VectorSchemaRoot root = VectorSchemaRoot.create(table.options().schema(), allocator)) {
@@ -62,10 +74,7 @@ final class GenerationFiles {
                 return null;
             }
             root.setRowCount(row);
-            GenerationStats stats =
-                    table.options()
-                            .newWriter()
-                            .write(table.resolve(path), root, deletes, allocator);
+            GenerationStats stats = writer.write(table.resolve(path), root, deletes, allocator);
             return GenerationRef.of(path, bucket, stats);
         }
     }

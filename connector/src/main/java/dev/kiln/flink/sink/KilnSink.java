@@ -18,6 +18,7 @@ import dev.kiln.flink.data.FlinkArrowTypes;
 import dev.kiln.flink.data.RowDataConverter;
 import dev.kiln.flink.runtime.CacheSettings;
 import dev.kiln.flink.runtime.GenerationWarmerFactory;
+import dev.kiln.format.PageCompression;
 import dev.kiln.table.CompactionPolicy;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableAlreadyExistsException;
@@ -208,6 +209,7 @@ public final class KilnSink<IN>
         private Integer bucketCount;
         private Long targetPageBytes;
         private Double filterFalsePositiveRate;
+        private PageCompression compression;
         private long memtableBytes = DEFAULT_MEMTABLE_BYTES;
         private boolean warming = true;
         private final List<GenerationWarmerFactory> warmers = new ArrayList<>();
@@ -264,6 +266,16 @@ public final class KilnSink<IN>
                         "filterFalsePositiveRate must be in (0, 1), but was " + rate);
             }
             this.filterFalsePositiveRate = rate;
+            return this;
+        }
+
+        /**
+         * Sets how the page buffers of the generations this sink writes are compressed (default:
+         * the table's; {@link TableOptions#DEFAULT_COMPRESSION} for a new table, which records it
+         * as its own). Readers decode every codec, so a table may hold generations of several.
+         */
+        public Builder<IN> compression(PageCompression compression) {
+            this.compression = requireNonNull(compression, "compression");
             return this;
         }
 
@@ -494,7 +506,9 @@ public final class KilnSink<IN>
                             .filterFalsePositiveRate(
                                     filterFalsePositiveRate != null
                                             ? filterFalsePositiveRate
-                                            : existing.filterFalsePositiveRate());
+                                            : existing.filterFalsePositiveRate())
+                            .compression(
+                                    compression != null ? compression : existing.compression());
             SinkSettings settings =
                     new SinkSettings(
                             tablePath,
@@ -527,6 +541,9 @@ public final class KilnSink<IN>
                 }
                 if (filterFalsePositiveRate != null) {
                     options.filterFalsePositiveRate(filterFalsePositiveRate);
+                }
+                if (compression != null) {
+                    options.compression(compression);
                 }
                 try {
                     return KilnTable.create(tablePath, options.build()).options();

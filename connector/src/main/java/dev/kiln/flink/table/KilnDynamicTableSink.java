@@ -16,6 +16,7 @@ package dev.kiln.flink.table;
 
 import dev.kiln.flink.runtime.CacheSettings;
 import dev.kiln.flink.sink.KilnSink;
+import dev.kiln.format.PageCompression;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.configuration.ReadableConfig;
@@ -90,6 +91,10 @@ public final class KilnDynamicTableSink implements DynamicTableSink {
                 .ifPresent(size -> builder.targetPageBytes(size.getBytes()));
         options.getOptional(KilnOptions.WRITE_FILTER_FPP)
                 .ifPresent(builder::filterFalsePositiveRate);
+        PageCompression compression = KilnOptions.compression(options);
+        if (compression != null) {
+            builder.compression(compression);
+        }
         KilnSink<org.apache.flink.table.data.RowData> sink;
         try {
             sink = builder.build();

@@ -21,6 +21,7 @@ import dev.kiln.flink.sink.KilnSink;
 import dev.kiln.flink.source.OnVersionExpired;
 import dev.kiln.flink.source.StartingPosition;
 import dev.kiln.format.GenerationWriter;
+import dev.kiln.format.PageCompression;
 import dev.kiln.table.CompactionPolicy;
 import dev.kiln.table.TableOptions;
 import dev.kiln.warm.GenerationCache;
@@ -170,6 +171,54 @@ public final class KilnOptions {
                     .withDescription(
                             "False-positive rate of the key filter of the generations the sink"
                                     + " writes, in (0, 1).");
+
+    /** Page compression of the generations the sink writes. */
+    public static final ConfigOption<String> WRITE_COMPRESSION =
+            ConfigOptions.key("write.compression")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Compression of the page buffers of the generations the sink writes:"
+                                    + " none, lz4-frame or zstd (Arrow IPC buffer compression,"
+                                    + " which every Arrow reader decodes). Not set: the table's"
+                                    + " (zstd for a new table); a new table records it as its"
+                                    + " own. Readers decode every codec, so it may change"
+                                    + " between jobs.");
+
+    /** ZSTD level of the generations the sink writes. */
+    public static final ConfigOption<Integer> WRITE_COMPRESSION_LEVEL =
+            ConfigOptions.key("write.compression.level")
+                    .intType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "ZSTD level, 1 (fastest) to 22 (smallest), when"
+                                    + " 'write.compression' is zstd; not set: 3.");
+
+    /**
+     * Returns the compression the options set, or null if they set none.
+     *
+     * @throws ValidationException naming the option if the codec or level is invalid
+     */
+    static PageCompression compression(ReadableConfig config) {
+        Optional<String> codec = config.getOptional(WRITE_COMPRESSION);
+        Integer level = config.getOptional(WRITE_COMPRESSION_LEVEL).orElse(null);
+        if (codec.isEmpty()) {
+            if (level != null) {
+                throw invalid(WRITE_COMPRESSION_LEVEL, level, "needs 'write.compression' = 'zstd'");
+            }
+            return null;
+        }
+        try {
+            return PageCompression.parse(
+                    "'" + WRITE_COMPRESSION.key() + "'",
+                    codec.get(),
+                    "'" + WRITE_COMPRESSION_LEVEL.key() + "'",
+                    level);
+        } catch (IllegalArgumentException e) {
+            throw new ValidationException(
+                    "Invalid value for an option of the 'kiln' connector: " + e.getMessage(), e);
+        }
+    }
 
     /** Warm before commit on or off. */
     public static final ConfigOption<Boolean> WARM_ENABLED =
@@ -389,6 +438,8 @@ public final class KilnOptions {
                 SINK_ORPHANS_OLDER_THAN,
                 WRITE_PAGE_SIZE,
                 WRITE_FILTER_FPP,
+                WRITE_COMPRESSION,
+                WRITE_COMPRESSION_LEVEL,
                 WARM_ENABLED,
                 WARM_DEADLINE,
                 WARM_CONCURRENCY,
@@ -469,6 +520,7 @@ public final class KilnOptions {
         if (!(fpp > 0 && fpp < 1)) {
             throw invalid(WRITE_FILTER_FPP, fpp, "must be in (0, 1)");
         }
+        compression(config);
         positive(config, WARM_DEADLINE);
         positive(config, LOOKUP_POLL_INTERVAL);
         positive(config, LOOKUP_WARM_DEADLINE);

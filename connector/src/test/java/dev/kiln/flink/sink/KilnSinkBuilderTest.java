@@ -14,7 +14,9 @@
 
 package dev.kiln.flink.sink;
 
+import dev.kiln.format.PageCompression;
 import dev.kiln.table.KilnTable;
+import dev.kiln.table.TableOptions;
 
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.datastream.DataStreamSink;
@@ -52,6 +54,34 @@ class KilnSinkBuilderTest {
         KilnSink<RowData> again =
                 KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY).build();
         assertThat(again.settings().writeOptions().bucketCount()).isEqualTo(5);
+    }
+
+    @Test
+    void aNewTableRecordsTheCompressionAndASinkMayOverrideItForItsFlushes() throws Exception {
+        KilnSink<RowData> first =
+                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY).build();
+        assertThat(first.settings().writeOptions().compression())
+                .isEqualTo(TableOptions.DEFAULT_COMPRESSION);
+        assertThat(KilnTable.open(path()).options().compression())
+                .isEqualTo(TableOptions.DEFAULT_COMPRESSION);
+
+        KilnSink<RowData> lz4 =
+                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
+                        .compression(PageCompression.LZ4_FRAME)
+                        .build();
+        assertThat(lz4.settings().writeOptions().compression())
+                .isEqualTo(PageCompression.LZ4_FRAME);
+        assertThat(lz4.settings().writeOptions().newWriter().compression())
+                .isEqualTo(PageCompression.LZ4_FRAME);
+        assertThat(KilnTable.open(path()).options().compression())
+                .as("the table keeps its own")
+                .isEqualTo(TableOptions.DEFAULT_COMPRESSION);
+
+        Path other = new Path(dir.resolve("none").toUri());
+        KilnSink.forRowData(other, SinkTestData.ROW_TYPE, SinkTestData.KEY)
+                .compression(PageCompression.NONE)
+                .build();
+        assertThat(KilnTable.open(other).options().compression()).isEqualTo(PageCompression.NONE);
     }
 
     @Test

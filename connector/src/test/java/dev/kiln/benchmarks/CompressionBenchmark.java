@@ -1,0 +1,364 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.benchmarks;
+
+import dev.kiln.format.Generation;
+import dev.kiln.format.GenerationStats;
+import dev.kiln.format.GenerationWriter;
+import dev.kiln.format.Page;
+import dev.kiln.format.PageCompression;
+import dev.kiln.io.RangeReader;
+
+import org.apache.flink.core.fs.Path;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.BitVector;
+import org.apache.arrow.vector.DecimalVector;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.Float8Vector;
+import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.TimeStampMicroVector;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.types.FloatingPointPrecision;
+import org.apache.arrow.vector.types.TimeUnit;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.arrow.vector.util.ValueVectorUtility;
+
+import org.duckdb.DuckDBAppender;
+import org.duckdb.DuckDBConnection;
+
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Bytes on storage, write rate and page decode cost of generations per page codec (issue 22 goal
+ * 6), side by side in one run, and the bytes of a Parquet file of the same rows written by DuckDB
+ * (zstd and snappy). Plain program (not JMH): each figure is the best of a few repetitions after a
+ * warm-up. Args: {@code [rows] [repetitions] [codecs]} (default 1,000,000, 3 and {@code
+ * none,lz4-frame,zstd-1,zstd-3}).
+ *
+ * <p>Workloads: {@code small} = {@code id BIGINT, v BIGINT, s STRING} (2–5 random letters), ids a
+ * random half of {@code [0, 2 rows)}, as in the issue's 20 M upserts over 2 M keys; {@code wide} =
+ * id plus a timestamp, a decimal(12, 2), an int, a 10–30 character name from 5,000, a 2-letter
+ * country from 50, a boolean and a double.
+ */
+public final class CompressionBenchmark {
+
+    private static final Schema SMALL =
+            new Schema(
+                    List.of(
+                            notNull("id", new ArrowType.Int(64, true)),
+                            nullable("v", new ArrowType.Int(64, true)),
+                            nullable("s", ArrowType.Utf8.INSTANCE)));
+
+    private static final Schema WIDE =
+            new Schema(
+                    List.of(
+                            notNull("id", new ArrowType.Int(64, true)),
+                            nullable("ts", new ArrowType.Timestamp(TimeUnit.MICROSECOND, null)),
+                            nullable("price", new ArrowType.Decimal(12, 2, 128)),
+                            nullable("qty", new ArrowType.Int(32, true)),
+                            nullable("name", ArrowType.Utf8.INSTANCE),
+                            nullable("country", ArrowType.Utf8.INSTANCE),
+                            nullable("flag", ArrowType.Bool.INSTANCE),
+                            nullable(
+                                    "score",
+                                    new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE))));
+
+    private CompressionBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int rows = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        int reps = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        List<PageCompression> codecs = new ArrayList<>();
+        for (String c : (args.length > 2 ? args[2] : "none,lz4-frame,zstd-1,zstd-3").split(",")) {
+            codecs.add(
+                    c.startsWith("zstd-")
+                            ? PageCompression.zstd(Integer.parseInt(c.substring(5)))
+                            : PageCompression.parse("codec", c, "level", null));
+        }
+        java.nio.file.Path dir = Files.createTempDirectory("kiln-compression-bench");
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        RangeReader io = RangeReader.onFileSystem(pool);
+        try (BufferAllocator allocator = new RootAllocator()) {
+            for (String workload : new String[] {"small", "wide"}) {
+                Schema schema = workload.equals("small") ? SMALL : WIDE;
+                try (VectorSchemaRoot memtable = memtable(schema, rows, allocator)) {
+                    System.out.printf(
+                            "%n%s: %,d rows%n%-10s %10s %12s %14s %14s %14s %16s%n",
+                            workload,
+                            rows,
+                            "codec",
+                            "bytes/row",
+                            "write rows/s",
+                            "decode µs/page",
+                            "decoded KiB/pg",
+                            "decode MB/s",
+                            "validateFull µs/pg");
+                    for (PageCompression codec : codecs) {
+                        run(workload, codec, memtable, reps, dir, io, allocator);
+                    }
+                    parquet(workload, schema, memtable, dir);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+            GenerationFixture.deleteRecursively(dir);
+        }
+    }
+
+    private static void run(
+            String workload,
+            PageCompression codec,
+            VectorSchemaRoot memtable,
+            int reps,
+            java.nio.file.Path dir,
+            RangeReader io,
+            BufferAllocator allocator)
+            throws Exception {
+        GenerationWriter writer =
+                GenerationWriter.builder(memtable.getSchema(), List.of("id"))
+                        .compression(codec)
+                        .build();
+        long bestWrite = Long.MAX_VALUE;
+        GenerationStats stats = null;
+        Path path = null;
+        for (int r = 0; r <= reps; r++) { // the first is a warm-up
+            path = new Path(dir.resolve(workload + "-" + codec + "-" + r + ".arrow").toUri());
+            long start = System.nanoTime();
+            stats = writer.write(path, memtable, new BitSet(), allocator);
+            long took = System.nanoTime() - start;
+            if (r > 0) {
+                bestWrite = Math.min(bestWrite, took);
+            }
+        }
+        Generation g = Generation.open(io, path, stats.fileBytes()).join();
+        List<byte[]> pages = new ArrayList<>();
+        for (int p = 0; p < g.pageCount(); p++) {
+            pages.add(g.readPage(p).join());
+        }
+        long bestDecode = Long.MAX_VALUE;
+        long decodedBytes = 0;
+        for (int r = 0; r <= reps; r++) {
+            long start = System.nanoTime();
+            long bytes = 0;
+            for (int p = 0; p < pages.size(); p++) {
+                try (Page page = g.decodePage(p, pages.get(p), allocator)) {
+                    bytes += page.sizeBytes();
+                }
+            }
+            long took = System.nanoTime() - start;
+            if (r > 0) {
+                bestDecode = Math.min(bestDecode, took);
+            }
+            decodedBytes = bytes;
+        }
+        // What Arrow's full validation (no longer run on decode) would add per page.
+        long bestValidate = Long.MAX_VALUE;
+        for (int r = 0; r <= reps; r++) {
+            long took = 0;
+            for (int p = 0; p < pages.size(); p++) {
+                try (Page page = g.decodePage(p, pages.get(p), allocator)) {
+                    long start = System.nanoTime();
+                    for (FieldVector v : page.root().getFieldVectors()) {
+                        if (!(v instanceof DecimalVector)) { // Arrow 19 rejects full precision
+                            ValueVectorUtility.validateFull(v);
+                        }
+                    }
+                    took += System.nanoTime() - start;
+                }
+            }
+            if (r > 0) {
+                bestValidate = Math.min(bestValidate, took);
+            }
+        }
+        int rows = memtable.getRowCount();
+        System.out.printf(
+                "%-10s %10.2f %,12.0f %14.1f %14.1f %14.0f %16.1f%n",
+                codec,
+                (double) stats.fileBytes() / rows,
+                rows * 1e9 / bestWrite,
+                bestDecode / 1e3 / pages.size(),
+                decodedBytes / 1024.0 / pages.size(),
+                decodedBytes / (bestDecode / 1e9) / 1e6,
+                bestValidate / 1e3 / pages.size());
+    }
+
+    private static void parquet(
+            String workload, Schema schema, VectorSchemaRoot memtable, java.nio.file.Path dir)
+            throws Exception {
+        try (DuckDBConnection db = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
+                Statement sql = db.createStatement()) {
+            sql.execute("SET threads TO 1");
+            sql.execute(
+                    workload.equals("small")
+                            ? "CREATE TABLE t (id BIGINT, v BIGINT, s VARCHAR)"
+                            : "CREATE TABLE t (id BIGINT, ts TIMESTAMP, price DECIMAL(12, 2),"
+                                    + " qty INTEGER, name VARCHAR, country VARCHAR, flag BOOLEAN,"
+                                    + " score DOUBLE)");
+            // Sorted by key, as a Parquet-backed table's files usually are not: a favour to
+            // Parquet.
+            Integer[] order = sortedById(memtable);
+            try (DuckDBAppender appender =
+                    db.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "t")) {
+                for (int i : order) {
+                    appender.beginRow();
+                    appender.append(((BigIntVector) memtable.getVector("id")).get(i));
+                    if (workload.equals("small")) {
+                        appender.append(((BigIntVector) memtable.getVector("v")).get(i));
+                        appender.append(string(memtable, "s", i));
+                    } else {
+                        appender.append(
+                                java.time.LocalDateTime.ofEpochSecond(
+                                        Math.floorDiv(
+                                                ((TimeStampMicroVector) memtable.getVector("ts"))
+                                                        .get(i),
+                                                1_000_000L),
+                                        (int)
+                                                        Math.floorMod(
+                                                                ((TimeStampMicroVector)
+                                                                                memtable.getVector(
+                                                                                        "ts"))
+                                                                        .get(i),
+                                                                1_000_000L)
+                                                * 1000,
+                                        java.time.ZoneOffset.UTC));
+                        appender.append(((DecimalVector) memtable.getVector("price")).getObject(i));
+                        appender.append(((IntVector) memtable.getVector("qty")).get(i));
+                        appender.append(string(memtable, "name", i));
+                        appender.append(string(memtable, "country", i));
+                        appender.append(((BitVector) memtable.getVector("flag")).get(i) == 1);
+                        appender.append(((Float8Vector) memtable.getVector("score")).get(i));
+                    }
+                    appender.endRow();
+                }
+            }
+            for (String compression : new String[] {"zstd", "snappy"}) {
+                java.nio.file.Path file = dir.resolve(workload + "-" + compression + ".parquet");
+                sql.execute(
+                        "COPY t TO '"
+                                + file
+                                + "' (FORMAT parquet, COMPRESSION "
+                                + compression
+                                + ")");
+                System.out.printf(
+                        "%-10s %10.2f   (Parquet by DuckDB, %s, same rows sorted by id)%n",
+                        "parquet", (double) Files.size(file) / memtable.getRowCount(), compression);
+            }
+        }
+    }
+
+    private static Integer[] sortedById(VectorSchemaRoot memtable) {
+        BigIntVector id = (BigIntVector) memtable.getVector("id");
+        Integer[] order = new Integer[memtable.getRowCount()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Long.compare(id.get(a), id.get(b)));
+        return order;
+    }
+
+    private static String string(VectorSchemaRoot root, String column, int row) {
+        return new String(
+                ((VarCharVector) root.getVector(column)).get(row), StandardCharsets.UTF_8);
+    }
+
+    /** Rows of {@code schema}: distinct ids, a random half of [0, 2 rows), in random order. */
+    private static VectorSchemaRoot memtable(Schema schema, int rows, BufferAllocator allocator) {
+        Random random = new Random(42);
+        long[] ids = new long[2 * rows];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = i;
+        }
+        for (int i = ids.length - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            long t = ids[i];
+            ids[i] = ids[j];
+            ids[j] = t;
+        }
+        String[] names = new String[5000];
+        for (int i = 0; i < names.length; i++) {
+            names[i] = letters(random, 10 + random.nextInt(21));
+        }
+        String[] countries = new String[50];
+        for (int i = 0; i < countries.length; i++) {
+            countries[i] = letters(random, 2).toUpperCase(java.util.Locale.ROOT);
+        }
+        VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator);
+        for (int r = 0; r < rows; r++) {
+            ((BigIntVector) root.getVector("id")).setSafe(r, ids[r]);
+            if (schema == SMALL) {
+                ((BigIntVector) root.getVector("v")).setSafe(r, random.nextInt(1_000_000_000));
+                ((VarCharVector) root.getVector("s"))
+                        .setSafe(
+                                r,
+                                letters(random, 2 + random.nextInt(4))
+                                        .getBytes(StandardCharsets.UTF_8));
+            } else {
+                ((TimeStampMicroVector) root.getVector("ts"))
+                        .setSafe(r, 1_760_000_000_000_000L + random.nextInt(86_400) * 1_000_000L);
+                ((DecimalVector) root.getVector("price"))
+                        .setSafe(r, BigDecimal.valueOf(random.nextInt(1_000_000), 2));
+                ((IntVector) root.getVector("qty")).setSafe(r, random.nextInt(100));
+                ((VarCharVector) root.getVector("name"))
+                        .setSafe(
+                                r,
+                                names[random.nextInt(names.length)].getBytes(
+                                        StandardCharsets.UTF_8));
+                ((VarCharVector) root.getVector("country"))
+                        .setSafe(
+                                r,
+                                countries[random.nextInt(countries.length)].getBytes(
+                                        StandardCharsets.UTF_8));
+                ((BitVector) root.getVector("flag")).setSafe(r, random.nextInt(2));
+                ((Float8Vector) root.getVector("score")).setSafe(r, random.nextDouble() * 100);
+            }
+        }
+        root.setRowCount(rows);
+        return root;
+    }
+
+    private static String letters(Random random, int length) {
+        char[] c = new char[length];
+        for (int i = 0; i < length; i++) {
+            c[i] = (char) ('a' + random.nextInt(26));
+        }
+        return new String(c);
+    }
+
+    private static Field notNull(String name, ArrowType type) {
+        return new Field(name, FieldType.notNullable(type), null);
+    }
+
+    private static Field nullable(String name, ArrowType type) {
+        return new Field(name, FieldType.nullable(type), null);
+    }
+}

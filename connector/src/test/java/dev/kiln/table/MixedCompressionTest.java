@@ -1,0 +1,198 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.table;
+
+import dev.kiln.format.GenerationWriter;
+import dev.kiln.format.LookupResult;
+import dev.kiln.format.PageCompression;
+import dev.kiln.io.RangeReader;
+
+import org.apache.flink.core.fs.Path;
+
+import org.apache.arrow.flatbuf.Message;
+import org.apache.arrow.flatbuf.RecordBatch;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32C;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A table whose generations mix page codecs: old uncompressed generations next to new LZ4 and ZSTD
+ * ones answer lookups as one table, a compaction across them writes the table's codec, and the
+ * table metadata records the codec (a table from before the option writes uncompressed pages).
+ */
+class MixedCompressionTest {
+
+    @TempDir java.nio.file.Path dir;
+
+    private BufferAllocator allocator;
+    private ExecutorService ioPool;
+    private RangeReader io;
+
+    @BeforeEach
+    void setUp() {
+        allocator = new RootAllocator();
+        ioPool = Executors.newFixedThreadPool(2);
+        io = RangeReader.onFileSystem(ioPool);
+    }
+
+    @AfterEach
+    void tearDown() {
+        ioPool.shutdownNow();
+        allocator.close();
+    }
+
+    @Test
+    void oldUncompressedAndNewCompressedGenerationsReadAndCompactAsOneTable() throws Exception {
+        KilnTable table =
+                KilnTable.create(
+                        new Path(dir.resolve("t").toUri()),
+                        TableOptions.builder(KilnTableTest.SCHEMA, List.of("id"))
+                                .targetPageBytes(1024)
+                                .build());
+        assertThat(table.options().compression()).isEqualTo(TableOptions.DEFAULT_COMPRESSION);
+        Map<Long, String> reference = new TreeMap<>();
+        List<GenerationRef> written = new ArrayList<>();
+        PageCompression[] codecs = {
+            PageCompression.NONE,
+            PageCompression.NONE,
+            PageCompression.LZ4_FRAME,
+            PageCompression.zstd(1),
+            PageCompression.ZSTD
+        };
+        for (int g = 0; g < codecs.length; g++) {
+            Map<Long, String> rows = new TreeMap<>();
+            for (long id = g * 50L; id < g * 50L + 300; id++) {
+                rows.put(id, id % 13 == 0 ? null : "g" + g + "-" + id + "-ünï");
+            }
+            GenerationWriter writer =
+                    GenerationWriter.builder(table.options().schema(), List.of("id"))
+                            .targetPageBytes(1024)
+                            .compression(codecs[g])
+                            .build();
+            GenerationRef ref = GenerationFiles.write(table, writer, allocator, 0, rows);
+            assertThat(pageCodecs(table, ref)).containsOnly(codecs[g].codec());
+            written.add(ref);
+            reference.putAll(rows);
+            table.commit(new Commit("w", g + 1, List.of(ref), List.of()));
+        }
+        assertTableEquals(table, table.latestManifest(), reference);
+
+        Compaction merged =
+                new GenerationMerger(table, io, allocator).merge(0, List.copyOf(written), true);
+        Manifest after = table.commit(new Commit("c", 1, List.of(), List.of(), List.of(merged)));
+        assertThat(after.generations()).containsExactly(merged.output());
+        assertThat(pageCodecs(table, merged.output()))
+                .containsOnly(TableOptions.DEFAULT_COMPRESSION.codec());
+        assertTableEquals(table, after, reference);
+    }
+
+    @Test
+    void theTableMetadataRecordsTheCodecAndAnOldTableWritesUncompressed() throws Exception {
+        Path path = new Path(dir.resolve("t").toUri());
+        KilnTable.create(
+                path,
+                TableOptions.builder(KilnTableTest.SCHEMA, List.of("id"))
+                        .compression(PageCompression.zstd(7))
+                        .build());
+        assertThat(KilnTable.open(path).options().compression()).isEqualTo(PageCompression.zstd(7));
+
+        // The metadata of a table created before the option: no compression fields.
+        byte[] bytes =
+                TableJson.writeTable(
+                        TableOptions.builder(KilnTableTest.SCHEMA, List.of("id")).build(), "id-1");
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode file = (ObjectNode) mapper.readTree(bytes);
+        ObjectNode body = (ObjectNode) file.get("body");
+        assertThat(body.has("compression")).isTrue();
+        body.remove("compression");
+        body.remove("compressionLevel");
+        CRC32C crc = new CRC32C();
+        crc.update(mapper.writeValueAsBytes(body));
+        file.put("crc32c", crc.getValue());
+        TableOptions old = TableJson.readTable(path, mapper.writeValueAsBytes(file)).options();
+        assertThat(old.compression()).isEqualTo(PageCompression.NONE);
+        assertThat(old.newWriter().compression()).isEqualTo(PageCompression.NONE);
+    }
+
+    private void assertTableEquals(KilnTable table, Manifest manifest, Map<Long, String> reference)
+            throws Exception {
+        Snapshot snapshot = new Snapshot(table, manifest, GenerationLookup.direct(io, allocator));
+        List<byte[]> keys = new ArrayList<>();
+        for (long id = 0; id < 600; id++) {
+            keys.add(table.options().keyCodec().encode(id));
+        }
+        List<LookupResult> results = snapshot.lookupAll(keys).get(30, TimeUnit.SECONDS);
+        for (int id = 0; id < keys.size(); id++) {
+            LookupResult r = results.get(id);
+            String value =
+                    r.status() == LookupResult.Status.FOUND
+                            ? (String) text(r.values().get(1))
+                            : null;
+            assertThat(value).as("key %d", id).isEqualTo(reference.get((long) id));
+        }
+    }
+
+    private static Object text(Object value) {
+        return value == null ? null : value.toString();
+    }
+
+    /** The codec of every page of generation {@code g}, from its record batch headers. */
+    private static List<PageCompression.Codec> pageCodecs(KilnTable table, GenerationRef g)
+            throws Exception {
+        byte[] file = Files.readAllBytes(java.nio.file.Path.of(table.resolve(g.path()).toUri()));
+        List<PageCompression.Codec> codecs = new ArrayList<>();
+        int at = 8; // "ARROW1" and padding; then the schema message, then the pages
+        boolean schema = true;
+        while (true) {
+            int length = ByteBuffer.wrap(file, at + 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+            if (length == 0) {
+                return codecs;
+            }
+            Message message =
+                    Message.getRootAsMessage(ByteBuffer.wrap(file, at + 8, length).slice());
+            if (!schema) {
+                RecordBatch batch = (RecordBatch) message.header(new RecordBatch());
+                codecs.add(
+                        batch.compression() == null
+                                ? PageCompression.Codec.NONE
+                                : batch.compression().codec() == 0
+                                        ? PageCompression.Codec.LZ4_FRAME
+                                        : PageCompression.Codec.ZSTD);
+            }
+            schema = false;
+            at += 8 + length + (int) message.bodyLength();
+        }
+    }
+}
