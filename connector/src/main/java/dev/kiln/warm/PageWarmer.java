@@ -26,6 +26,7 @@ import javax.annotation.Nullable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongConsumer;
 
 import static dev.kiln.warm.Uncacheable.isCause;
 import static dev.kiln.warm.Uncacheable.unwrap;
@@ -38,16 +39,20 @@ import static dev.kiln.warm.Uncacheable.unwrap;
  * finds no room or the page allocator is full; and stops starting chunks once its future is
  * completed by someone else (a {@link WarmGate}'s deadline or retirement). With a disk tier, it
  * first copies the file from its start to the disk tier, within the disk budget, in large reads;
- * the page phase then reads the disk. Thread-safe; each warm loops over chunks that complete at
- * once, so the stack stays flat however many there are.
+ * the page phase then reads the disk. With write-through, a warm of a file whose writer handed it
+ * over in this process ({@link WriteThrough}) first puts that in the cache, and then loads only
+ * what is missing. It tells {@code reads} the storage requests it makes (the open's and its chunks'
+ * range reads; not its copy to the disk tier). Thread-safe; each warm loops over chunks that
+ * complete at once, so the stack stays flat however many there are.
  */
 final class PageWarmer implements GenerationWarmer {
 
     /** How the warmer opens a generation: as the cache's lookups do. */
     @FunctionalInterface
     interface Opener {
+        /** Opens as lookups do, telling {@code reads} the storage requests if this call opened. */
         CompletableFuture<CachedValue<String, Generation>> open(
-                Path path, long fileLength, PathState state);
+                Path path, long fileLength, PathState state, LongConsumer reads);
     }
 
     private final PathStates paths;
@@ -59,6 +64,8 @@ final class PageWarmer implements GenerationWarmer {
     @Nullable private final DiskTier disk;
     private final long diskBudgetBytes;
     private final long diskChunkBytes;
+    @Nullable private final WriteThrough writeThrough;
+    private final LongConsumer reads;
 
     /**
      * @param budgetBytes the block bytes of pages to load per generation; 0 loads none
@@ -77,7 +84,9 @@ final class PageWarmer implements GenerationWarmer {
             long chunkBytes,
             @Nullable DiskTier disk,
             long diskBudgetBytes,
-            long diskChunkBytes) {
+            long diskChunkBytes,
+            @Nullable WriteThrough writeThrough,
+            LongConsumer reads) {
         this.paths = paths;
         this.opener = opener;
         this.pages = pages;
@@ -87,13 +96,25 @@ final class PageWarmer implements GenerationWarmer {
         this.disk = disk;
         this.diskBudgetBytes = diskBudgetBytes;
         this.diskChunkBytes = Math.max(1, diskChunkBytes);
+        this.writeThrough = writeThrough;
+        this.reads = reads;
     }
 
     @Override
     public CompletableFuture<Void> warm(GenerationFile file) {
         PathState state = paths.state(file.path());
+        WriteThrough.Staged staged = writeThrough == null ? null : writeThrough.take(file);
+        if (staged == null) {
+            return warm(file, state);
+        }
+        // What the writer handed over first; then as any warm, which finds it cached and reads
+        // only what was not handed over.
+        return writeThrough.adopt(staged, state).thenCompose(adopted -> warm(file, state));
+    }
+
+    private CompletableFuture<Void> warm(GenerationFile file, PathState state) {
         CompletableFuture<Void> warming = new CompletableFuture<>();
-        opener.open(file.path(), file.length(), state)
+        opener.open(file.path(), file.length(), state, reads)
                 .whenComplete(
                         (opened, error) -> {
                             if (error != null) {
@@ -236,7 +257,7 @@ final class PageWarmer implements GenerationWarmer {
                 }
                 CompletableFuture<?> loaded;
                 try {
-                    loaded = pages.loadAll(generation, state, chunk);
+                    loaded = pages.loadAll(generation, state, chunk, reads);
                 } catch (RuntimeException e) {
                     pages.unreserve(reservation);
                     warming.completeExceptionally(e);

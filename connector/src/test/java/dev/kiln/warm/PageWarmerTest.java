@@ -63,7 +63,9 @@ class PageWarmerTest {
                 chunkBytes,
                 null,
                 0,
-                1);
+                1,
+                null,
+                OpenGenerations.NO_READS);
     }
 
     @Test
