@@ -205,13 +205,13 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                         builder.singleFlight,
                         builder.warmOnOpen,
                         this::warmOpened);
-        // Staged pages reserve in the load quarter, at most half of it, so loads keep room.
+        // Staged pages reserve in the loads' quarter: they are pages on their way into the cache.
         this.writeThrough =
                 new WriteThrough(
                         generations,
                         pages,
                         work,
-                        builder.writeThrough ? budget.budgetBytes() / 2 : 0,
+                        builder.writeThrough ? budget.budgetBytes() : 0,
                         builder.warmPageBudgetBytes,
                         builder.writeThroughTimeToLive.toNanos(),
                         System::nanoTime);
@@ -313,9 +313,9 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
      * dev.kiln.format.GenerationWriter.Listener)}) and name its {@link Handover#checksum()} in the
      * {@link GenerationFile} of the warm: that warm then takes the footer and the pages handed over
      * instead of reading them (write-through). What is handed over is staged in the page memory
-     * (within half the loads' quarter of {@code maximumPageBytes}, and the warm budget per file)
-     * until that warm, for at most the builder's {@code writeThroughTimeToLive}; lookups never see
-     * it. With write-through off (builder), the handover stages the footer only.
+     * (within the loads' quarter of {@code maximumPageBytes}, and the warm budget per file) until
+     * that warm, for at most the builder's {@code writeThroughTimeToLive}; lookups never see it.
+     * With write-through off (builder), the handover stages the footer only.
      */
     public Handover handover(Path path) {
         return writeThrough.handover(requireNonNull(path, "path"));

@@ -103,17 +103,29 @@ final class PageWarmer implements GenerationWarmer {
     @Override
     public CompletableFuture<Void> warm(GenerationFile file) {
         PathState state = paths.state(file.path());
+        CompletableFuture<Void> warming = new CompletableFuture<>();
         WriteThrough.Staged staged = writeThrough == null ? null : writeThrough.take(file);
         if (staged == null) {
-            return warm(file, state);
+            warm(file, state, warming);
+        } else {
+            // What the writer handed over first; then as any warm, which finds it cached and
+            // reads only what was not handed over.
+            writeThrough
+                    .adopt(staged, state)
+                    .whenComplete(
+                            (adopted, error) -> {
+                                if (error != null) {
+                                    warming.completeExceptionally(unwrap(error));
+                                } else if (!warming.isDone()) {
+                                    warm(file, state, warming);
+                                }
+                            });
         }
-        // What the writer handed over first; then as any warm, which finds it cached and reads
-        // only what was not handed over.
-        return writeThrough.adopt(staged, state).thenCompose(adopted -> warm(file, state));
+        return warming;
     }
 
-    private CompletableFuture<Void> warm(GenerationFile file, PathState state) {
-        CompletableFuture<Void> warming = new CompletableFuture<>();
+    /** Opens, then loads pages, completing {@code warming}; stops once it is completed. */
+    private void warm(GenerationFile file, PathState state, CompletableFuture<Void> warming) {
         opener.open(file.path(), file.length(), state, reads)
                 .whenComplete(
                         (opened, error) -> {
@@ -129,7 +141,6 @@ final class PageWarmer implements GenerationWarmer {
                                 }
                             }
                         });
-        return warming;
     }
 
     /**

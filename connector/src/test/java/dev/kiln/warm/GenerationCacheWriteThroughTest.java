@@ -163,8 +163,8 @@ class GenerationCacheWriteThroughTest {
 
     @Test
     void whatDoesNotFitTheBoundIsReadFromStorageAndOnlyThat() throws Exception {
-        // 64 KiB of page memory: a quarter for loads, half of it (8 KiB) for staged pages.
-        GenerationCache cache = cache(builder().maximumPageBytes(64 << 10));
+        // 32 KiB of page memory: a quarter (8 KiB) for loads, which staged pages reserve from.
+        GenerationCache cache = cache(builder().maximumPageBytes(32 << 10));
         Path gen = path("gen-1");
         Handover handover = cache.handover(gen);
         TestGenerations.write(gen, 0, ROWS, 7, allocator, handover, TestGenerations::name);
