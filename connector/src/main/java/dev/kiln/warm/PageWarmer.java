@@ -106,7 +106,7 @@ final class PageWarmer implements GenerationWarmer {
         CompletableFuture<Void> warming = new CompletableFuture<>();
         WriteThrough.Staged staged = writeThrough == null ? null : writeThrough.take(file);
         if (staged == null) {
-            warm(file, state, warming);
+            warm(file, state, warming, 0);
         } else {
             // What the writer handed over first; then as any warm, which finds it cached and
             // reads only what was not handed over.
@@ -117,22 +117,29 @@ final class PageWarmer implements GenerationWarmer {
                                 if (error != null) {
                                     warming.completeExceptionally(unwrap(error));
                                 } else if (!warming.isDone()) {
-                                    warm(file, state, warming);
+                                    // Not the pages handed over: if the cache evicted some of
+                                    // them already, loading them again would not keep them.
+                                    warm(file, state, warming, staged.pages.size());
                                 }
                             });
         }
         return warming;
     }
 
-    /** Opens, then loads pages, completing {@code warming}; stops once it is completed. */
-    private void warm(GenerationFile file, PathState state, CompletableFuture<Void> warming) {
+    /**
+     * Opens, then loads pages from {@code fromPage} on, completing {@code warming}; stops once it
+     * is completed.
+     */
+    private void warm(
+            GenerationFile file, PathState state, CompletableFuture<Void> warming, int fromPage) {
         opener.open(file.path(), file.length(), state, reads)
                 .whenComplete(
                         (opened, error) -> {
                             if (error != null) {
                                 warming.completeExceptionally(unwrap(error));
                             } else {
-                                PageWarm pages = new PageWarm(opened.value(), state, warming);
+                                PageWarm pages =
+                                        new PageWarm(opened.value(), state, warming, fromPage);
                                 if (disk == null || diskBudgetBytes <= 0) {
                                     pages.run();
                                 } else {
@@ -150,6 +157,14 @@ final class PageWarmer implements GenerationWarmer {
      */
     static List<List<PageKey>> chunks(
             Generation generation, String path, long budgetBytes, long chunkBytes) {
+        return chunks(generation, path, budgetBytes, chunkBytes, 0);
+    }
+
+    /**
+     * Like the above, leaving out the pages before {@code fromPage} (which count in the budget).
+     */
+    static List<List<PageKey>> chunks(
+            Generation generation, String path, long budgetBytes, long chunkBytes, int fromPage) {
         List<List<PageKey>> chunks = new ArrayList<>();
         List<PageKey> chunk = new ArrayList<>();
         long budget = 0;
@@ -159,6 +174,9 @@ final class PageWarmer implements GenerationWarmer {
             budget += range.length();
             if (budget > budgetBytes) {
                 break;
+            }
+            if (p < fromPage) {
+                continue;
             }
             if (!chunk.isEmpty() && range.end() - chunkStart > chunkBytes) {
                 chunks.add(chunk);
@@ -247,11 +265,15 @@ final class PageWarmer implements GenerationWarmer {
         private final List<List<PageKey>> chunks;
         private int next;
 
-        PageWarm(Generation generation, PathState state, CompletableFuture<Void> warming) {
+        PageWarm(
+                Generation generation,
+                PathState state,
+                CompletableFuture<Void> warming,
+                int fromPage) {
             this.generation = generation;
             this.state = state;
             this.warming = warming;
-            this.chunks = chunks(generation, state.path, budgetBytes, chunkBytes);
+            this.chunks = chunks(generation, state.path, budgetBytes, chunkBytes, fromPage);
         }
 
         void run() {
