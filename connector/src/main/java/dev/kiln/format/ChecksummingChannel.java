@@ -14,6 +14,7 @@
 
 package dev.kiln.format;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -32,6 +33,7 @@ final class ChecksummingChannel implements WritableByteChannel {
     private final byte[] chunk = new byte[64 * 1024];
     private long position;
     private boolean open = true;
+    private ByteArrayOutputStream copy;
 
     ChecksummingChannel(OutputStream out) {
         this.out = out;
@@ -51,8 +53,24 @@ final class ChecksummingChannel implements WritableByteChannel {
                 out.write(chunk, 0, len);
             }
         }
+        if (copy != null) {
+            ByteBuffer bytes = src.duplicate();
+            bytes.position(bytes.position() - n);
+            while (bytes.hasRemaining()) {
+                int len = Math.min(chunk.length, bytes.remaining());
+                bytes.get(chunk, 0, len);
+                copy.write(chunk, 0, len);
+            }
+        }
         position += n;
         return n;
+    }
+
+    /** From now on, also copies every byte written to {@code sink}; {@code null} stops nothing. */
+    void copyTo(ByteArrayOutputStream sink) {
+        if (sink != null) {
+            this.copy = sink;
+        }
     }
 
     void resetChecksum() {

@@ -24,6 +24,7 @@ import org.apache.flink.core.fs.Path;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.OutOfMemoryException;
+import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
 import org.apache.arrow.vector.types.pojo.Schema;
 
@@ -194,6 +195,77 @@ public final class Generation {
                                 throw new CompletionException(e);
                             }
                         });
+    }
+
+    /**
+     * Opens the generation at {@code path} of {@code fileLength} bytes from {@code tail}, its last
+     * bytes as its writer wrote them ({@link GenerationWriter.Listener#written}): no read, the
+     * checks of {@link #open(RangeReader, Path, long, int)} on the footer. Pages are then read
+     * through {@code io}.
+     *
+     * @throws CorruptGenerationException if {@code tail} does not end with a valid footer
+     */
+    public static Generation ofTail(RangeReader io, Path path, long fileLength, byte[] tail)
+            throws CorruptGenerationException {
+        requireNonNull(io, "io");
+        requireNonNull(path, "path");
+        requireNonNull(tail, "tail");
+        if (tail.length < TRAILER_BYTES || tail.length > fileLength) {
+            throw new CorruptGenerationException(
+                    path, 0, "a tail of " + tail.length + " bytes of a file of " + fileLength);
+        }
+        long tailStart = fileLength - tail.length;
+        long footerStart;
+        try {
+            footerStart = GenerationFooter.footerStart(path, fileLength, tailStart, tail);
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof CorruptGenerationException corrupt) {
+                throw corrupt;
+            }
+            throw e;
+        }
+        if (footerStart < tailStart) {
+            throw new CorruptGenerationException(
+                    path, footerStart, "the footer begins before the tail at " + tailStart);
+        }
+        int from = (int) (footerStart - tailStart);
+        byte[] footer = Arrays.copyOfRange(tail, from, tail.length - TRAILER_BYTES);
+        return GenerationFooter.parse(io, path, fileLength, footerStart, footer);
+    }
+
+    /**
+     * Returns a 64-bit checksum of a generation file of {@code fileLength} bytes ending with {@code
+     * tail} (its footer: the schema, every page's block and CRC32C, the key index and filter), so
+     * that two files with one checksum are, but for a collision, the same file.
+     */
+    public static long tailChecksum(long fileLength, byte[] tail) {
+        return XxHash64.hash(tail, fileLength);
+    }
+
+    /**
+     * Wraps {@code rows}, the rows of page {@code page} as the writer of this generation wrote them
+     * ({@link GenerationWriter.Listener#pageWritten}, copied), as that page, without decoding: the
+     * page takes ownership of {@code rows}. Checks the schema and the row count against the footer.
+     *
+     * @throws IllegalArgumentException if {@code rows} cannot be that page (nothing is taken)
+     */
+    public Page writtenPage(int page, VectorSchemaRoot rows) {
+        checkPage(page);
+        if (!rows.getSchema().getFields().equals(fileSchema.getFields())) {
+            throw new IllegalArgumentException(
+                    "rows of " + rows.getSchema() + " are not a page of " + path);
+        }
+        if (rows.getRowCount() != index.pageRows[page]) {
+            throw new IllegalArgumentException(
+                    rows.getRowCount()
+                            + " rows are not page "
+                            + page
+                            + " of "
+                            + path
+                            + ", which has "
+                            + index.pageRows[page]);
+        }
+        return new Page(page, rows, keyCodec, pageRange(page).length());
     }
 
     /** Returns the path this generation was opened from. */

@@ -14,6 +14,8 @@
 
 package dev.kiln.format;
 
+import dev.kiln.io.ByteRange;
+
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileSystem;
@@ -36,6 +38,9 @@ import org.apache.arrow.vector.ipc.message.IpcOption;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 
+import javax.annotation.Nullable;
+
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -140,6 +145,22 @@ public final class GenerationWriter {
     public GenerationStats write(
             Path path, VectorSchemaRoot rows, BitSet deletes, BufferAllocator allocator)
             throws IOException {
+        return write(path, rows, deletes, allocator, null);
+    }
+
+    /**
+     * Like {@link #write(Path, VectorSchemaRoot, BitSet, BufferAllocator)}, telling {@code
+     * listener} (if not {@code null}) what it writes: each page as it is written, then, once the
+     * file is synced and closed, its length and tail; or that the write failed. The listener runs
+     * on the calling thread; what it throws is not caught (it must not throw).
+     */
+    public GenerationStats write(
+            Path path,
+            VectorSchemaRoot rows,
+            BitSet deletes,
+            BufferAllocator allocator,
+            @Nullable Listener listener)
+            throws IOException {
         requireNonNull(path, "path");
         requireNonNull(rows, "rows");
         requireNonNull(deletes, "deletes");
@@ -158,15 +179,23 @@ public final class GenerationWriter {
         FileSystem fs = path.getFileSystem();
         FSDataOutputStream stream = fs.create(path, FileSystem.WriteMode.NO_OVERWRITE);
         boolean done = false;
+        ByteArrayOutputStream tail = listener == null ? null : new ByteArrayOutputStream();
         try (VectorSchemaRoot page = VectorSchemaRoot.create(fileSchema, allocator)) {
-            GenerationStats stats = writePages(stream, page, rows, deletes, keys, kept);
+            GenerationStats stats =
+                    writePages(stream, page, rows, deletes, keys, kept, listener, tail);
             stream.flush();
             stream.sync();
             stream.close();
             done = true;
+            if (listener != null) {
+                listener.written(stats.fileBytes(), tail.toByteArray());
+            }
             return stats;
         } finally {
             if (!done) {
+                if (listener != null) {
+                    listener.failed();
+                }
                 try {
                     stream.close();
                 } catch (IOException | RuntimeException e) {
@@ -212,7 +241,9 @@ public final class GenerationWriter {
             VectorSchemaRoot rows,
             BitSet deletes,
             byte[][] keys,
-            int[] kept)
+            int[] kept,
+            @Nullable Listener listener,
+            @Nullable ByteArrayOutputStream tail)
             throws IOException {
         ChecksummingChannel channel = new ChecksummingChannel(stream);
         // ArrowFileWriter reads this map when it writes the footer in end(): it is filled below,
@@ -285,6 +316,9 @@ public final class GenerationWriter {
                                 + " bytes written from "
                                 + start);
             }
+            if (listener != null) {
+                listener.pageWritten(pageRows.size(), page, ByteRange.of(start, length));
+            }
             pageRows.add(count);
             pageCrcs.add(channel.checksum());
         }
@@ -310,6 +344,7 @@ public final class GenerationWriter {
         footerMetadata.put(
                 GenerationFormat.META_INDEX_CRC,
                 Integer.toUnsignedString(GenerationFormat.crc32c(indexBytes)));
+        channel.copyTo(tail);
         writer.end();
         return new GenerationStats(
                 kept.length,
@@ -318,6 +353,32 @@ public final class GenerationWriter {
                 kept.length == 0 ? null : maxKey.clone(),
                 channel.position(),
                 pageRows.size());
+    }
+
+    /**
+     * Told what a {@link #write} puts in its file, as it writes it: what lets a writer hand the
+     * pages it has in memory to a cache (write-through) instead of anyone reading them back. Called
+     * on the writing thread; must not throw.
+     */
+    @Internal
+    public interface Listener {
+
+        /**
+         * Page {@code page} was written as the block at {@code block} of the file. {@code rows}
+         * holds its rows (the file's columns, the row kind last) only until this returns: copy what
+         * is kept; do not modify it.
+         */
+        void pageWritten(int page, VectorSchemaRoot rows, ByteRange block);
+
+        /**
+         * The file is complete, synced and closed: {@code fileLength} bytes, the last of which are
+         * {@code tail} (everything after the last page: the end-of-stream marker, the footer and
+         * the trailer), from which {@link Generation#ofTail} opens it.
+         */
+        void written(long fileLength, byte[] tail);
+
+        /** The write failed: nothing of it is to be kept (no {@link #written} follows). */
+        void failed();
     }
 
     /** Estimates the bytes a row adds to a page, from the row's values in the input vectors. */

@@ -120,6 +120,9 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     /** Default {@link Builder#warmDeadline}. */
     public static final Duration DEFAULT_WARM_DEADLINE = Duration.ofSeconds(30);
 
+    /** Default {@link Builder#writeThroughTimeToLive}: one minute. */
+    public static final Duration DEFAULT_WRITE_THROUGH_TIME_TO_LIVE = Duration.ofMinutes(1);
+
     /** Default {@link Builder#diskBlockBytes}: 256 KiB. */
     public static final int DEFAULT_DISK_BLOCK_BYTES = DiskTier.DEFAULT_BLOCK_BYTES;
 
@@ -146,6 +149,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     private final OpenGenerations generations;
     private final PageTier pages;
     private final Lookups lookups;
+    private final WriteThrough writeThrough;
     private final GenerationWarmer warmer;
     private final WarmGate warmGate;
 
@@ -202,6 +206,16 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                         builder.singleFlight,
                         builder.warmOnOpen,
                         this::warmOpened);
+        // Staged pages reserve in the loads' quarter: they are pages on their way into the cache.
+        this.writeThrough =
+                new WriteThrough(
+                        generations,
+                        pages,
+                        work,
+                        builder.writeThrough ? budget.budgetBytes() : 0,
+                        builder.warmPageBudgetBytes,
+                        builder.writeThroughTimeToLive.toNanos(),
+                        System::nanoTime);
         this.warmer =
                 new PageWarmer(
                         paths,
@@ -212,7 +226,9 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                         warmChunkBytes,
                         disk,
                         builder.maximumDiskBytes / 2,
-                        Math.min(builder.coalescer.rangeSizeLimit(), DISK_WARM_CHUNK_BYTES));
+                        Math.min(builder.coalescer.rangeSizeLimit(), DISK_WARM_CHUNK_BYTES),
+                        writeThrough,
+                        counters::warmReads);
         this.warmGate = new WarmGate(warmer, builder.maxConcurrentWarms, builder.warmDeadline);
         warmGate.stillWarm(path -> generations.getIfPresent(path) != null);
     }
@@ -303,6 +319,40 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         return lookups.lookupIfCached(path, key, reader);
     }
 
+    /**
+     * Returns a handover of the generation a writer in this process is about to write at {@code
+     * path}: pass it to the writer ({@link dev.kiln.format.GenerationWriter#write(Path,
+     * org.apache.arrow.vector.VectorSchemaRoot, java.util.BitSet, BufferAllocator,
+     * dev.kiln.format.GenerationWriter.Listener)}) and name its {@link Handover#checksum()} in the
+     * {@link GenerationFile} of the warm: that warm then takes the footer and the pages handed over
+     * instead of reading them (write-through). What is handed over is staged in the page memory
+     * (within the loads' quarter of {@code maximumPageBytes}, and the warm budget per file) until
+     * that warm, for at most the builder's {@code writeThroughTimeToLive}; lookups never see it.
+     * With write-through off (builder), the handover stages the footer only.
+     */
+    public Handover handover(Path path) {
+        return writeThrough.handover(requireNonNull(path, "path"));
+    }
+
+    /**
+     * Returns the storage requests the default warmer made: its opens' and its page loads' range
+     * reads (with a disk tier, reads of the disk tier; its copies to the disk tier are not
+     * counted). A warm that took everything from a write-through handover makes none.
+     */
+    public long warmStorageReads() {
+        return counters.warmStorageReads();
+    }
+
+    /** Returns the Arrow memory staged by write-through handovers waiting for their warm. */
+    public long writeThroughBytes() {
+        return writeThrough.reservedBytes();
+    }
+
+    /** Returns the files staged by write-through handovers waiting for their warm, for tests. */
+    int writeThroughFiles() {
+        return writeThrough.stagedFiles();
+    }
+
     /** Returns the default warmer: open, then load pages in key order within the budget. */
     public GenerationWarmer warmer() {
         return warmer;
@@ -334,6 +384,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                             // After the states are retired: a load registered later sees it.
                             generations.invalidateAll(path -> !keep.contains(path));
                             pages.invalidateAll(path -> !keep.contains(path));
+                            writeThrough.invalidateAll(path -> !keep.contains(path));
                             if (disk != null) {
                                 disk.invalidateAll(path -> !keep.contains(path));
                             }
@@ -401,6 +452,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         CompletableFuture<Void> drained = paths.retire(drop);
         generations.invalidateAll(drop::contains);
         pages.invalidateAll(drop::contains);
+        writeThrough.invalidateAll(drop::contains);
         if (disk != null) {
             disk.invalidateAll(drop::contains);
         }
@@ -491,6 +543,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
             warmGate.close();
             generations.invalidateAll(path -> true);
             pages.invalidateAll(path -> true);
+            writeThrough.invalidateAll(path -> true);
             if (disk != null) {
                 disk.close();
             }
@@ -573,6 +626,8 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
         private Duration warmDeadline = DEFAULT_WARM_DEADLINE;
         private boolean warmOnOpen = true;
         private boolean singleFlight = true;
+        private boolean writeThrough = true;
+        private Duration writeThroughTimeToLive = DEFAULT_WRITE_THROUGH_TIME_TO_LIVE;
         private Executor maintenance = ForkJoinPool.commonPool();
         private java.nio.file.Path diskDirectory;
         private long maximumDiskBytes;
@@ -655,6 +710,29 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
          */
         public Builder singleFlight(boolean enabled) {
             this.singleFlight = enabled;
+            return this;
+        }
+
+        /**
+         * Sets whether {@link GenerationCache#handover handovers} stage the pages writers hand over
+         * (default on); off, they stage the footer only, and warms read the pages.
+         */
+        public Builder writeThrough(boolean enabled) {
+            this.writeThrough = enabled;
+            return this;
+        }
+
+        /**
+         * Sets how long what a writer handed over waits for its warm at most (default one minute);
+         * must be positive. Past it, the next handover or warm drops it.
+         */
+        public Builder writeThroughTimeToLive(Duration timeToLive) {
+            requireNonNull(timeToLive, "writeThroughTimeToLive");
+            if (timeToLive.isNegative() || timeToLive.isZero()) {
+                throw new IllegalArgumentException(
+                        "writeThroughTimeToLive must be positive, but was " + timeToLive);
+            }
+            this.writeThroughTimeToLive = timeToLive;
             return this;
         }
 

@@ -27,11 +27,19 @@ import static java.util.Objects.requireNonNull;
  * its resolved location and its length, as the manifest entry (or the writer) knows them. Two files
  * are equal when their paths are. Immutable.
  *
+ * <p>A file may also name its {@linkplain dev.kiln.format.Generation#tailChecksum checksum}, as its
+ * writer computed it: then a warm in the writer's process may take what the writer handed over of
+ * that very file instead of reading it ({@link Handover}).
+ *
  * @param path the generation's resolved path, e.g. {@code file:/data/t/data/bucket-3/g-....arrow}
  * @param length the file's length in bytes, not negative
+ * @param checksum the file's checksum, or {@link #NO_CHECKSUM}
  */
 @Internal
-public record GenerationFile(Path path, long length) {
+public record GenerationFile(Path path, long length, long checksum) {
+
+    /** The checksum of a file whose checksum is not known. */
+    public static final long NO_CHECKSUM = 0;
 
     public GenerationFile {
         requireNonNull(path, "path");
@@ -39,6 +47,16 @@ public record GenerationFile(Path path, long length) {
             throw new IllegalArgumentException(
                     "length of " + path + " must not be negative, but was " + length);
         }
+    }
+
+    /** A file whose checksum is not known. */
+    public GenerationFile(Path path, long length) {
+        this(path, length, NO_CHECKSUM);
+    }
+
+    /** Returns this file naming {@code checksum} ({@link #NO_CHECKSUM}: none). */
+    public GenerationFile withChecksum(long checksum) {
+        return new GenerationFile(path, length, checksum);
     }
 
     /** Returns the file of {@code ref}, resolved against {@code table}'s root. */
@@ -63,6 +81,11 @@ public record GenerationFile(Path path, long length) {
 
     @Override
     public String toString() {
-        return "GenerationFile[path=" + path + ", length=" + length + "]";
+        return "GenerationFile[path="
+                + path
+                + ", length="
+                + length
+                + (checksum == NO_CHECKSUM ? "" : ", checksum=" + Long.toHexString(checksum))
+                + "]";
     }
 }

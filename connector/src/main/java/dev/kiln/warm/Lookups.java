@@ -29,6 +29,7 @@ import javax.annotation.Nullable;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 import static dev.kiln.warm.Uncacheable.isCause;
 import static dev.kiln.warm.Uncacheable.unwrap;
@@ -167,11 +168,21 @@ final class Lookups {
      */
     CompletableFuture<CachedValue<String, Generation>> openCached(
             Path path, long fileLength, PathState state) {
+        return openCached(path, fileLength, state, OpenGenerations.NO_READS);
+    }
+
+    /**
+     * Like {@link #openCached(Path, long, PathState)}, telling {@code reads} how many storage
+     * requests the open made if this call made it (through single flight; a plain open is not
+     * counted).
+     */
+    CompletableFuture<CachedValue<String, Generation>> openCached(
+            Path path, long fileLength, PathState state, LongConsumer reads) {
         if (work.closed()) {
             return CompletableFuture.failedFuture(WorkInFlight.closedException());
         }
         return singleFlight
-                ? generations.open(path, fileLength, state)
+                ? generations.open(path, fileLength, state, reads)
                 : plain.open(path, fileLength, state);
     }
 

@@ -18,7 +18,9 @@ import dev.kiln.cache.CacheStats;
 import dev.kiln.cache.CachedValue;
 import dev.kiln.cache.RemovalCause;
 import dev.kiln.cache.SingleFlightCache;
+import dev.kiln.format.CorruptGenerationException;
 import dev.kiln.format.Generation;
+import dev.kiln.io.ByteRange;
 import dev.kiln.io.RangeReader;
 import dev.kiln.warm.PathStates.PathState;
 
@@ -27,7 +29,9 @@ import org.apache.flink.core.fs.Path;
 import javax.annotation.Nullable;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.function.Predicate;
 
 /**
@@ -38,6 +42,9 @@ import java.util.function.Predicate;
  * once the cache is closed. Eviction runs inline. Thread-safe.
  */
 final class OpenGenerations {
+
+    /** Reads that nobody counts. */
+    static final LongConsumer NO_READS = reads -> {};
 
     /** The file length to pass when it is not known: the open asks the reader for it. */
     static final long UNKNOWN_LENGTH = -1;
@@ -80,12 +87,50 @@ final class OpenGenerations {
      */
     CompletableFuture<CachedValue<String, Generation>> open(
             Path path, long fileLength, PathState state) {
-        return generations.getOrLoad(state.path, key -> load(path, fileLength, state));
+        return open(path, fileLength, state, NO_READS);
+    }
+
+    /**
+     * Like {@link #open(Path, long, PathState)}, telling {@code reads} how many storage requests
+     * the open made if this call made it (not if it joined another's or found it cached).
+     */
+    CompletableFuture<CachedValue<String, Generation>> open(
+            Path path, long fileLength, PathState state, LongConsumer reads) {
+        return generations.getOrLoad(state.path, key -> load(path, fileLength, state, reads));
     }
 
     /** Opens the generation at {@code path} as {@code state}'s work, without the cache. */
     CompletableFuture<Generation> load(Path path, long fileLength, PathState state) {
-        return state.load(() -> work.track(() -> openFile(path, fileLength)));
+        return load(path, fileLength, state, NO_READS);
+    }
+
+    private CompletableFuture<Generation> load(
+            Path path, long fileLength, PathState state, LongConsumer reads) {
+        return state.load(() -> work.track(() -> openFile(path, fileLength, reads)));
+    }
+
+    /**
+     * Puts {@code written}, opened from what its writer handed over, in the cache as {@code
+     * state}'s, unless the path is open already (then the cached one stays). Fails ({@link
+     * Uncacheable}) if the path was retired, and once the cache is closed.
+     */
+    CompletableFuture<CachedValue<String, Generation>> adopt(PathState state, Generation written) {
+        return generations.getOrLoad(
+                state.path,
+                key ->
+                        state.load(
+                                () ->
+                                        work.track(
+                                                () -> CompletableFuture.completedFuture(written))));
+    }
+
+    /**
+     * Opens the generation at {@code path} of {@code fileLength} bytes from its {@code tail} as its
+     * writer wrote it, without a read; its pages are then read as an open one's are.
+     */
+    Generation ofTail(Path path, long fileLength, byte[] tail) throws CorruptGenerationException {
+        return Generation.ofTail(
+                disk == null ? io : disk.reader(fileLength), path, fileLength, tail);
     }
 
     /** Opens the generation at {@code path} privately (uncached), counted as work in flight. */
@@ -121,6 +166,20 @@ final class OpenGenerations {
     }
 
     private CompletableFuture<Generation> openFile(Path path, long fileLength) {
+        return openFile(path, fileLength, NO_READS);
+    }
+
+    /** Opens the file, telling {@code reads} the requests it made once it is open. */
+    private CompletableFuture<Generation> openFile(Path path, long fileLength, LongConsumer reads) {
+        if (reads == NO_READS) {
+            return openFile(io, path, fileLength);
+        }
+        Counting counting = new Counting(io);
+        return openFile(counting, path, fileLength)
+                .whenComplete((opened, error) -> reads.accept(counting.stop()));
+    }
+
+    private CompletableFuture<Generation> openFile(RangeReader io, Path path, long fileLength) {
         if (disk == null) {
             return fileLength == UNKNOWN_LENGTH
                     ? Generation.open(io, path)
@@ -131,6 +190,41 @@ final class OpenGenerations {
                 ? io.length(path)
                         .thenCompose(length -> Generation.open(disk.reader(length), path, length))
                 : Generation.open(disk.reader(fileLength), path, fileLength);
+    }
+
+    /**
+     * Counts the requests made through it until {@link #stop()}: an open's reads. A generation
+     * keeps the reader it was opened with for its page reads, which then pass through uncounted.
+     */
+    private static final class Counting implements RangeReader {
+        private final RangeReader delegate;
+        private final AtomicLong requests = new AtomicLong();
+        private volatile boolean counting = true;
+
+        Counting(RangeReader delegate) {
+            this.delegate = delegate;
+        }
+
+        long stop() {
+            counting = false;
+            return requests.get();
+        }
+
+        @Override
+        public CompletableFuture<byte[]> read(Path path, ByteRange range) {
+            if (counting) {
+                requests.incrementAndGet();
+            }
+            return delegate.read(path, range);
+        }
+
+        @Override
+        public CompletableFuture<Long> length(Path path) {
+            if (counting) {
+                requests.incrementAndGet();
+            }
+            return delegate.length(path);
+        }
     }
 
     /** The bytes of a generation's footer (schema, key index, key filter): what an open holds. */

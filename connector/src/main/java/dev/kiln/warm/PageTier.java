@@ -20,6 +20,7 @@ import dev.kiln.cache.SingleFlightCache;
 import dev.kiln.format.CorruptGenerationException;
 import dev.kiln.format.Generation;
 import dev.kiln.format.Page;
+import dev.kiln.io.ByteRange;
 import dev.kiln.io.RangeCoalescer;
 import dev.kiln.warm.PathStates.PathState;
 
@@ -34,7 +35,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -248,7 +251,63 @@ final class PageTier {
      */
     CompletableFuture<List<CachedValue<PageKey, SharedPage>>> loadAll(
             Generation generation, PathState state, List<PageKey> keys) {
-        return pages.getOrLoadAll(keys, owned -> loadPages(generation, state, owned));
+        return loadAll(generation, state, keys, OpenGenerations.NO_READS);
+    }
+
+    /**
+     * Like {@link #loadAll(Generation, PathState, List)}, telling {@code reads} how many range
+     * reads the load of the pages this call owns makes (none if every page is cached or loading).
+     */
+    CompletableFuture<List<CachedValue<PageKey, SharedPage>>> loadAll(
+            Generation generation, PathState state, List<PageKey> keys, LongConsumer reads) {
+        return pages.getOrLoadAll(
+                keys,
+                owned -> {
+                    if (reads != OpenGenerations.NO_READS) {
+                        List<ByteRange> ranges = new ArrayList<>(owned.size());
+                        owned.stream()
+                                .mapToInt(PageKey::page)
+                                .sorted()
+                                .forEach(p -> ranges.add(generation.pageRange(p)));
+                        reads.accept(coalescer.plan(ranges).merged().size());
+                    }
+                    return loadPages(generation, state, owned);
+                });
+    }
+
+    /**
+     * Puts {@code page}, which its writer handed over (decoded into the page allocator and counted
+     * as a live page), in the cache as {@code state}'s, unless it is cached or loading already.
+     * Takes {@code page}: one not put is released.
+     *
+     * @return whether it was put
+     */
+    CompletableFuture<Boolean> adopt(PathState state, PageKey key, Page page) {
+        AtomicBoolean taken = new AtomicBoolean();
+        CompletableFuture<CachedValue<PageKey, SharedPage>> put;
+        try {
+            put =
+                    pages.getOrLoad(
+                            key,
+                            k ->
+                                    load(
+                                            state,
+                                            () -> {
+                                                taken.set(true);
+                                                return CompletableFuture.completedFuture(
+                                                        share(page, state));
+                                            }));
+        } catch (RuntimeException e) {
+            put = CompletableFuture.failedFuture(e);
+        }
+        return put.handle(
+                (value, error) -> {
+                    if (!taken.get()) {
+                        page.close();
+                        work.pageReleased();
+                    }
+                    return error == null && taken.get();
+                });
     }
 
     /**

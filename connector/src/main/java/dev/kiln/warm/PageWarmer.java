@@ -26,6 +26,7 @@ import javax.annotation.Nullable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongConsumer;
 
 import static dev.kiln.warm.Uncacheable.isCause;
 import static dev.kiln.warm.Uncacheable.unwrap;
@@ -38,16 +39,20 @@ import static dev.kiln.warm.Uncacheable.unwrap;
  * finds no room or the page allocator is full; and stops starting chunks once its future is
  * completed by someone else (a {@link WarmGate}'s deadline or retirement). With a disk tier, it
  * first copies the file from its start to the disk tier, within the disk budget, in large reads;
- * the page phase then reads the disk. Thread-safe; each warm loops over chunks that complete at
- * once, so the stack stays flat however many there are.
+ * the page phase then reads the disk. With write-through, a warm of a file whose writer handed it
+ * over in this process ({@link WriteThrough}) first puts that in the cache, and then loads only
+ * what is missing. It tells {@code reads} the storage requests it makes (the open's and its chunks'
+ * range reads; not its copy to the disk tier). Thread-safe; each warm loops over chunks that
+ * complete at once, so the stack stays flat however many there are.
  */
 final class PageWarmer implements GenerationWarmer {
 
     /** How the warmer opens a generation: as the cache's lookups do. */
     @FunctionalInterface
     interface Opener {
+        /** Opens as lookups do, telling {@code reads} the storage requests if this call opened. */
         CompletableFuture<CachedValue<String, Generation>> open(
-                Path path, long fileLength, PathState state);
+                Path path, long fileLength, PathState state, LongConsumer reads);
     }
 
     private final PathStates paths;
@@ -59,6 +64,8 @@ final class PageWarmer implements GenerationWarmer {
     @Nullable private final DiskTier disk;
     private final long diskBudgetBytes;
     private final long diskChunkBytes;
+    @Nullable private final WriteThrough writeThrough;
+    private final LongConsumer reads;
 
     /**
      * @param budgetBytes the block bytes of pages to load per generation; 0 loads none
@@ -77,7 +84,9 @@ final class PageWarmer implements GenerationWarmer {
             long chunkBytes,
             @Nullable DiskTier disk,
             long diskBudgetBytes,
-            long diskChunkBytes) {
+            long diskChunkBytes,
+            @Nullable WriteThrough writeThrough,
+            LongConsumer reads) {
         this.paths = paths;
         this.opener = opener;
         this.pages = pages;
@@ -87,19 +96,50 @@ final class PageWarmer implements GenerationWarmer {
         this.disk = disk;
         this.diskBudgetBytes = diskBudgetBytes;
         this.diskChunkBytes = Math.max(1, diskChunkBytes);
+        this.writeThrough = writeThrough;
+        this.reads = reads;
     }
 
     @Override
     public CompletableFuture<Void> warm(GenerationFile file) {
         PathState state = paths.state(file.path());
         CompletableFuture<Void> warming = new CompletableFuture<>();
-        opener.open(file.path(), file.length(), state)
+        WriteThrough.Staged staged = writeThrough == null ? null : writeThrough.take(file);
+        if (staged == null) {
+            warm(file, state, warming, 0);
+        } else {
+            // What the writer handed over first; then as any warm, which finds it cached and
+            // reads only what was not handed over.
+            writeThrough
+                    .adopt(staged, state)
+                    .whenComplete(
+                            (adopted, error) -> {
+                                if (error != null) {
+                                    warming.completeExceptionally(unwrap(error));
+                                } else if (!warming.isDone()) {
+                                    // Not the pages handed over: if the cache evicted some of
+                                    // them already, loading them again would not keep them.
+                                    warm(file, state, warming, staged.pages.size());
+                                }
+                            });
+        }
+        return warming;
+    }
+
+    /**
+     * Opens, then loads pages from {@code fromPage} on, completing {@code warming}; stops once it
+     * is completed.
+     */
+    private void warm(
+            GenerationFile file, PathState state, CompletableFuture<Void> warming, int fromPage) {
+        opener.open(file.path(), file.length(), state, reads)
                 .whenComplete(
                         (opened, error) -> {
                             if (error != null) {
                                 warming.completeExceptionally(unwrap(error));
                             } else {
-                                PageWarm pages = new PageWarm(opened.value(), state, warming);
+                                PageWarm pages =
+                                        new PageWarm(opened.value(), state, warming, fromPage);
                                 if (disk == null || diskBudgetBytes <= 0) {
                                     pages.run();
                                 } else {
@@ -108,7 +148,6 @@ final class PageWarmer implements GenerationWarmer {
                                 }
                             }
                         });
-        return warming;
     }
 
     /**
@@ -118,6 +157,14 @@ final class PageWarmer implements GenerationWarmer {
      */
     static List<List<PageKey>> chunks(
             Generation generation, String path, long budgetBytes, long chunkBytes) {
+        return chunks(generation, path, budgetBytes, chunkBytes, 0);
+    }
+
+    /**
+     * Like the above, leaving out the pages before {@code fromPage} (which count in the budget).
+     */
+    static List<List<PageKey>> chunks(
+            Generation generation, String path, long budgetBytes, long chunkBytes, int fromPage) {
         List<List<PageKey>> chunks = new ArrayList<>();
         List<PageKey> chunk = new ArrayList<>();
         long budget = 0;
@@ -127,6 +174,9 @@ final class PageWarmer implements GenerationWarmer {
             budget += range.length();
             if (budget > budgetBytes) {
                 break;
+            }
+            if (p < fromPage) {
+                continue;
             }
             if (!chunk.isEmpty() && range.end() - chunkStart > chunkBytes) {
                 chunks.add(chunk);
@@ -215,11 +265,15 @@ final class PageWarmer implements GenerationWarmer {
         private final List<List<PageKey>> chunks;
         private int next;
 
-        PageWarm(Generation generation, PathState state, CompletableFuture<Void> warming) {
+        PageWarm(
+                Generation generation,
+                PathState state,
+                CompletableFuture<Void> warming,
+                int fromPage) {
             this.generation = generation;
             this.state = state;
             this.warming = warming;
-            this.chunks = chunks(generation, state.path, budgetBytes, chunkBytes);
+            this.chunks = chunks(generation, state.path, budgetBytes, chunkBytes, fromPage);
         }
 
         void run() {
@@ -236,7 +290,7 @@ final class PageWarmer implements GenerationWarmer {
                 }
                 CompletableFuture<?> loaded;
                 try {
-                    loaded = pages.loadAll(generation, state, chunk);
+                    loaded = pages.loadAll(generation, state, chunk, reads);
                 } catch (RuntimeException e) {
                     pages.unreserve(reservation);
                     warming.completeExceptionally(e);

@@ -22,13 +22,15 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What a {@link GenerationCache} read from storage: pages read and decoded, distinct pages read
- * (per path lifetime), and page reads that bypassed the cache. Thread-safe.
+ * (per path lifetime), page reads that bypassed the cache, and the storage requests warms made.
+ * Thread-safe.
  */
 final class ReadCounters {
 
     private final LongAdder uncachedPageReads = new LongAdder();
     private final LongAdder pagesRead = new LongAdder();
     private final LongAdder distinctPagesRead = new LongAdder();
+    private final LongAdder warmStorageReads = new LongAdder();
 
     /**
      * Counts a read of {@code page}, distinct unless {@code state} (its path's current lifetime,
@@ -44,6 +46,15 @@ final class ReadCounters {
     /** Counts a page read that bypassed the cache. */
     void uncachedRead() {
         uncachedPageReads.increment();
+    }
+
+    /** Counts {@code reads} storage requests a warm made. */
+    void warmReads(long reads) {
+        warmStorageReads.add(reads);
+    }
+
+    long warmStorageReads() {
+        return warmStorageReads.sum();
     }
 
     long uncachedPageReads() {

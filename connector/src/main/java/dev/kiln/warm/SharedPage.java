@@ -21,6 +21,7 @@ import dev.kiln.format.RowReader;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.ReferenceManager;
 import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
 
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -126,9 +127,14 @@ final class SharedPage {
      * allocates for columns without nulls), at its rounded-up size.
      */
     static long arrowBytes(Page page) {
+        return arrowBytes(page.root());
+    }
+
+    /** Like {@link #arrowBytes(Page)}, for the rows of a page. */
+    static long arrowBytes(VectorSchemaRoot rows) {
         Set<ReferenceManager> allocations = Collections.newSetFromMap(new IdentityHashMap<>());
         long bytes = 0;
-        for (FieldVector vector : page.root().getFieldVectors()) {
+        for (FieldVector vector : rows.getFieldVectors()) {
             for (ArrowBuf buffer : vector.getBuffers(false)) {
                 ReferenceManager allocation = buffer.getReferenceManager();
                 if (allocations.add(allocation)) {

@@ -27,6 +27,7 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.core.fs.Path;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.HistogramStatistics;
 import org.apache.flink.metrics.Metric;
@@ -61,8 +62,9 @@ import java.util.concurrent.TimeUnit;
  * distinct keys) through a {@link KilnSink} at parallelism 1 into a new table in a local directory,
  * with a checkpoint (and so a commit) every second, warming on or off, compaction on or off. Each
  * invocation prints rows per second of the job's run time, rows per CPU-second of the whole process
- * (the "per core" figure: source, shuffle, writer, warm, commit and Flink itself, all counted), and
- * the sink's commit latency percentiles ({@code kilnCommitLatencyMs}).
+ * (the "per core" figure: source, shuffle, writer, warm, commit and Flink itself, all counted), the
+ * sink's commit latency percentiles ({@code kilnCommitLatencyMs}), and with warming on the storage
+ * requests its warms made ({@code kilnWarmStorageReads}), with write-through on or off.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -83,6 +85,13 @@ public class SinkThroughputBenchmark {
     @Param({"true", "false"})
     public boolean warming;
 
+    /**
+     * With warming on: the writer hands what it writes to the shared cache (the sink's default), or
+     * not, so that the warm reads every generation back (the warming before issue 22).
+     */
+    @Param({"true", "false"})
+    public boolean writeThrough;
+
     @Param({"2000000"})
     public long rows;
 
@@ -98,6 +107,7 @@ public class SinkThroughputBenchmark {
     public int maxGenerations;
 
     @Benchmark
+    @SuppressWarnings("unchecked")
     public long writeAndCommit() throws Exception {
         java.nio.file.Path dir = Files.createTempDirectory("kiln-sink-bench");
         InMemoryReporter reporter = InMemoryReporter.createWithRetainedMetrics();
@@ -121,6 +131,7 @@ public class SinkThroughputBenchmark {
                         KilnSink.forType(table, ROW_TYPE, List.of("id"), new Converter())
                                 .bucketCount(4)
                                 .warming(warming)
+                                .writeThrough(writeThrough)
                                 .compaction(compaction)
                                 .compactionMaxGenerations(maxGenerations)
                                 .build())
@@ -143,17 +154,31 @@ public class SinkThroughputBenchmark {
         for (Metric m : reporter.findMetrics(result.getJobID(), "kilnCompactionsRun").values()) {
             compactions += ((org.apache.flink.metrics.Counter) m).getCount();
         }
+        long generations = 0;
+        for (Metric m :
+                reporter.findMetrics(result.getJobID(), "kilnGenerationsCommitted").values()) {
+            generations += ((org.apache.flink.metrics.Counter) m).getCount();
+        }
+        // One gauge per warm subtask, each the TaskManager's count: take one (parallelism 1).
+        long warmReads = 0;
+        for (Metric m : reporter.findMetrics(result.getJobID(), "kilnWarmStorageReads").values()) {
+            warmReads = Math.max(warmReads, ((Gauge<Long>) m).getValue());
+        }
         System.out.printf(
-                "%nwarming=%s compaction=%s rows=%d: %.0f rows/s, %.0f rows per CPU-second,"
-                        + " %d manifests, %d compactions,"
+                "%nwarming=%s writeThrough=%s compaction=%s rows=%d: %.0f rows/s,"
+                        + " %.0f rows per CPU-second, %d manifests, %d compactions,"
+                        + " %d generations committed, %d warm storage reads,"
                         + " commit latency p50 %.0f ms, p99 %.0f ms (%d commits)%n",
                 warming,
+                warming && writeThrough,
                 compaction,
                 rows,
                 rows / seconds,
                 rows / cpuSeconds,
                 version,
                 compactions,
+                generations,
+                warmReads,
                 stats.getQuantile(0.5),
                 stats.getQuantile(0.99),
                 stats.size());

@@ -46,6 +46,7 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Collections;
 import java.util.List;
@@ -194,6 +195,82 @@ class GenerationTest {
                     .isEqualTo(LookupResult.Status.ABSENT);
             assertThat(g.lookup(codec.encode(Long.MIN_VALUE), allocator).join().status())
                     .isEqualTo(LookupResult.Status.ABSENT);
+        }
+    }
+
+    /**
+     * The write-through seam: the listener sees every page as its block in the file, and the tail
+     * it is given opens the very generation a read of the file opens, with a checksum of the file's
+     * last bytes; a damaged tail or rows that are not the page are refused.
+     */
+    @Test
+    void aWriteListenerSeesEveryPageAndATailThatOpensTheGeneration() throws Exception {
+        long[] ids = LongStream.range(0, 1000).toArray();
+        Path path = path("listened.arrow");
+        List<ByteRange> blocks = new ArrayList<>();
+        List<Integer> rows = new ArrayList<>();
+        byte[][] tail = new byte[1][];
+        long[] length = new long[1];
+        GenerationStats stats;
+        try (VectorSchemaRoot memtable = Memtables.allTypes(allocator, ids)) {
+            stats =
+                    GenerationWriter.builder(Memtables.ALL_TYPES, List.of("id"))
+                            .targetPageBytes(8 * 1024)
+                            .build()
+                            .write(
+                                    path,
+                                    memtable,
+                                    new BitSet(),
+                                    allocator,
+                                    new GenerationWriter.Listener() {
+                                        @Override
+                                        public void pageWritten(
+                                                int page, VectorSchemaRoot root, ByteRange block) {
+                                            assertThat(page).isEqualTo(blocks.size());
+                                            blocks.add(block);
+                                            rows.add(root.getRowCount());
+                                        }
+
+                                        @Override
+                                        public void written(long fileLength, byte[] bytes) {
+                                            length[0] = fileLength;
+                                            tail[0] = bytes;
+                                        }
+
+                                        @Override
+                                        public void failed() {
+                                            throw new AssertionError("the write did not fail");
+                                        }
+                                    });
+        }
+        Generation read = Generation.open(io, path, stats.fileBytes()).join();
+        Generation fromTail = Generation.ofTail(io, path, length[0], tail[0]);
+        assertThat(length[0]).isEqualTo(stats.fileBytes());
+        assertThat(blocks).hasSize(read.pageCount());
+        assertThat(fromTail.pageCount()).isEqualTo(read.pageCount());
+        for (int p = 0; p < read.pageCount(); p++) {
+            assertThat(blocks.get(p)).isEqualTo(read.pageRange(p));
+            assertThat(fromTail.pageRange(p)).isEqualTo(read.pageRange(p));
+            assertThat(rows.get(p)).isEqualTo(read.pageRowCount(p));
+        }
+        byte[] file = Files.readAllBytes(dir.resolve("listened.arrow"));
+        assertThat(tail[0])
+                .isEqualTo(Arrays.copyOfRange(file, file.length - tail[0].length, file.length));
+        assertThat(Generation.tailChecksum(length[0], tail[0]))
+                .isNotEqualTo(Generation.tailChecksum(length[0] + 1, tail[0]));
+
+        byte[] damaged = tail[0].clone();
+        damaged[damaged.length / 2] ^= 0x10;
+        assertThatThrownBy(() -> Generation.ofTail(io, path, length[0], damaged))
+                .isInstanceOf(CorruptGenerationException.class);
+        assertThatThrownBy(() -> Generation.ofTail(io, path, length[0], new byte[4]))
+                .isInstanceOf(CorruptGenerationException.class);
+        List<Field> fields = new ArrayList<>(Memtables.ALL_TYPES.getFields());
+        fields.add(GenerationFormat.kindField());
+        try (VectorSchemaRoot empty = VectorSchemaRoot.create(new Schema(fields), allocator)) {
+            assertThatThrownBy(() -> fromTail.writtenPage(0, empty))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("rows are not page 0");
         }
     }
 

@@ -63,7 +63,9 @@ class PageWarmerTest {
                 chunkBytes,
                 null,
                 0,
-                1);
+                1,
+                null,
+                OpenGenerations.NO_READS);
     }
 
     @Test
@@ -99,6 +101,13 @@ class PageWarmerTest {
         assertThat(PageWarmer.chunks(generation, gen.toString(), budget - 1, chunkBytes))
                 .flatMap(chunk -> chunk)
                 .hasSize(budgetPages - 1);
+        // After a write-through handover of the first pages: the rest, within the same budget.
+        List<PageKey> rest =
+                PageWarmer.chunks(generation, gen.toString(), budget, chunkBytes, 3).stream()
+                        .flatMap(List::stream)
+                        .toList();
+        assertThat(rest).hasSize(budgetPages - 3);
+        assertThat(rest.get(0)).isEqualTo(new PageKey(gen.toString(), 3));
     }
 
     @Test

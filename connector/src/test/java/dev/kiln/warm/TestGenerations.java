@@ -33,6 +33,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.BitSet;
 import java.util.List;
+import java.util.function.LongFunction;
 
 /** Writes real generation files for the warm layer's tests: {@code id BIGINT, name STRING}. */
 final class TestGenerations {
@@ -58,6 +59,22 @@ final class TestGenerations {
     static GenerationStats write(
             Path path, long from, long to, int deleteEvery, BufferAllocator allocator)
             throws IOException {
+        return write(path, from, to, deleteEvery, allocator, null, TestGenerations::name);
+    }
+
+    /**
+     * Like {@link #write(Path, long, long, int, BufferAllocator)}, with the names {@code names}
+     * gives, telling {@code listener} (if not null) what it writes.
+     */
+    static GenerationStats write(
+            Path path,
+            long from,
+            long to,
+            int deleteEvery,
+            BufferAllocator allocator,
+            GenerationWriter.Listener listener,
+            LongFunction<String> names)
+            throws IOException {
         try (VectorSchemaRoot memtable = VectorSchemaRoot.create(SCHEMA, allocator)) {
             BigIntVector id = (BigIntVector) memtable.getVector("id");
             VarCharVector name = (VarCharVector) memtable.getVector("name");
@@ -65,7 +82,7 @@ final class TestGenerations {
             int row = 0;
             for (long k = from; k < to; k++, row++) {
                 id.setSafe(row, k);
-                name.setSafe(row, name(k).getBytes(StandardCharsets.UTF_8));
+                name.setSafe(row, names.apply(k).getBytes(StandardCharsets.UTF_8));
                 if (deleteEvery > 0 && k % deleteEvery == 0) {
                     deletes.set(row);
                 }
@@ -74,7 +91,7 @@ final class TestGenerations {
             return GenerationWriter.builder(SCHEMA, List.of("id"))
                     .targetPageBytes(PAGE_BYTES)
                     .build()
-                    .write(path, memtable, deletes, allocator);
+                    .write(path, memtable, deletes, allocator, listener);
         }
     }
 

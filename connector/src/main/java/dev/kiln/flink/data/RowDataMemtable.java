@@ -28,6 +28,8 @@ import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.types.pojo.Field;
 
+import javax.annotation.Nullable;
+
 import java.io.IOException;
 import java.util.BitSet;
 import java.util.List;
@@ -191,11 +193,21 @@ public final class RowDataMemtable implements AutoCloseable {
      * @throws IOException if the file cannot be written
      */
     public GenerationStats flush(Path path) throws IOException {
+        return flush(path, null);
+    }
+
+    /**
+     * Like {@link #flush(Path)}, telling {@code listener} (if not {@code null}) what the write puts
+     * in the file (see {@link GenerationWriter.Listener}): how the sink's writer hands its pages to
+     * the TaskManager's cache.
+     */
+    public GenerationStats flush(Path path, @Nullable GenerationWriter.Listener listener)
+            throws IOException {
         if (rows == 0) {
             throw new IllegalStateException("nothing to flush to " + path);
         }
         root.setRowCount(rows);
-        GenerationStats stats = writer.write(path, root, deletes, allocator);
+        GenerationStats stats = writer.write(path, root, deletes, allocator, listener);
         root.clear();
         root.setRowCount(0);
         deletes.clear();

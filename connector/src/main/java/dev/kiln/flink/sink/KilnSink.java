@@ -18,6 +18,7 @@ import dev.kiln.flink.data.FlinkArrowTypes;
 import dev.kiln.flink.data.RowDataConverter;
 import dev.kiln.flink.runtime.CacheSettings;
 import dev.kiln.flink.runtime.GenerationWarmerFactory;
+import dev.kiln.flink.runtime.KilnCacheRegistry;
 import dev.kiln.format.PageCompression;
 import dev.kiln.table.CompactionPolicy;
 import dev.kiln.table.KilnTable;
@@ -154,6 +155,11 @@ public final class KilnSink<IN>
                                 context.getTaskInfo().getIndexOfThisSubtask(),
                                 context.getTaskInfo().getNumberOfParallelSubtasks(),
                                 context.metricGroup());
+        KilnCacheRegistry.Lease cache =
+                settings.warming() && settings.writeThrough()
+                        ? KilnCacheRegistry.instance()
+                                .acquire(settings.tablePath(), settings.cache())
+                        : null;
         return new KilnSinkWriter<>(
                 table,
                 settings.writeOptions(),
@@ -161,6 +167,7 @@ public final class KilnSink<IN>
                 converter,
                 settings.memtableBytes(),
                 compaction,
+                cache,
                 context.metricGroup());
     }
 
@@ -212,6 +219,7 @@ public final class KilnSink<IN>
         private PageCompression compression;
         private long memtableBytes = DEFAULT_MEMTABLE_BYTES;
         private boolean warming = true;
+        private boolean writeThrough = true;
         private final List<GenerationWarmerFactory> warmers = new ArrayList<>();
         private Duration warmDeadline;
         private Integer warmConcurrency;
@@ -294,6 +302,17 @@ public final class KilnSink<IN>
          */
         public Builder<IN> warming(boolean enabled) {
             this.warming = enabled;
+            return this;
+        }
+
+        /**
+         * Turns write-through on (default) or off: with warming on, each writer hands the
+         * generation it has just written (its footer and pages, from its memory) to its
+         * TaskManager's shared cache, so that the warm step, when it runs in the same TaskManager,
+         * takes them from there instead of reading the file back. Off, every warm reads storage.
+         */
+        public Builder<IN> writeThrough(boolean enabled) {
+            this.writeThrough = enabled;
             return this;
         }
 
@@ -516,6 +535,7 @@ public final class KilnSink<IN>
                             write.build(),
                             memtableBytes,
                             warming,
+                            writeThrough,
                             List.copyOf(warmers),
                             warmDeadline != null ? warmDeadline : cache.warmDeadline(),
                             warmConcurrency != null ? warmConcurrency : cache.maxConcurrentWarms(),

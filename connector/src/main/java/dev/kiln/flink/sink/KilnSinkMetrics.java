@@ -41,6 +41,7 @@ final class KilnSinkMetrics {
     static final String WARM_FAILED = "kilnWarmsFailed";
     static final String WARM_TIMED_OUT = "kilnWarmsTimedOut";
     static final String HELD_BACK = "kilnCommittablesHeldBack";
+    static final String WARM_STORAGE_READS = "kilnWarmStorageReads";
     static final String OFF_HEAP_BYTES = "kilnOffHeapBytes";
     static final String OFF_HEAP_BOUND_BYTES = "kilnOffHeapBoundBytes";
 

@@ -18,20 +18,26 @@ import dev.kiln.flink.data.InvalidRowException;
 import dev.kiln.flink.data.RowDataConverter;
 import dev.kiln.flink.data.RowDataMemtable;
 import dev.kiln.flink.data.RowKeyExtractor;
+import dev.kiln.flink.runtime.KilnCacheRegistry;
 import dev.kiln.flink.runtime.KilnMemory;
 import dev.kiln.format.GenerationStats;
 import dev.kiln.table.Compaction;
 import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableOptions;
+import dev.kiln.warm.GenerationFile;
+import dev.kiln.warm.Handover;
 
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
+import org.apache.flink.core.fs.Path;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.groups.SinkWriterMetricGroup;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.RowType;
 
 import org.apache.arrow.memory.BufferAllocator;
+
+import javax.annotation.Nullable;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -52,6 +58,11 @@ import java.util.TreeSet;
  * background; each {@link #prepareCommit} emits the compactions that finished since the last one
  * beside the flushed generations, and never waits for one that is running (except at the end of
  * input).
+ *
+ * <p>Write-through: given a lease on the TaskManager's shared cache of the table, each flush hands
+ * the generation's pages and footer to it as they are written ({@link Handover}), and the emitted
+ * {@link WrittenGeneration} names the file's checksum, so that the warm step in this TaskManager
+ * takes them instead of reading the file back. The lease is closed with the writer.
  *
  * <p>Metrics: Flink's standard {@code numRecordsSend} counts every element written (upserts and
  * deletes), {@code numBytesSend} the bytes of the generation files flushed; Kiln's own counters are
@@ -78,6 +89,7 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
     private final Map<Integer, BufferAllocator> memtableAllocators = new HashMap<>();
     private final List<WrittenGeneration> written = new ArrayList<>();
     private final WriterCompaction compaction;
+    @Nullable private final KilnCacheRegistry.Lease cache;
     private long flushSequence;
     private boolean endOfInput;
 
@@ -87,6 +99,7 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
     private final Counter recordsSend;
     private final Counter bytesSend;
 
+    /** A writer without write-through. */
     KilnSinkWriter(
             KilnTable table,
             TableOptions writeOptions,
@@ -95,6 +108,22 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
             long memtableBytes,
             WriterCompaction compaction,
             SinkWriterMetricGroup metrics) {
+        this(table, writeOptions, rowType, converter, memtableBytes, compaction, null, metrics);
+    }
+
+    /**
+     * @param cache a lease on the TaskManager's shared cache of the table, which flushes hand their
+     *     generations over to and {@link #close()} closes; {@code null} for no write-through
+     */
+    KilnSinkWriter(
+            KilnTable table,
+            TableOptions writeOptions,
+            RowType rowType,
+            RowDataConverter<IN> converter,
+            long memtableBytes,
+            WriterCompaction compaction,
+            @Nullable KilnCacheRegistry.Lease cache,
+            SinkWriterMetricGroup metrics) {
         this.table = table;
         this.writeOptions = writeOptions;
         this.rowType = rowType;
@@ -102,6 +131,7 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
         this.keys = new RowKeyExtractor(rowType, writeOptions.primaryKey());
         this.memtableBytes = memtableBytes;
         this.compaction = compaction;
+        this.cache = cache;
         this.allocator = KilnMemory.newAllocator("kiln-writer", Long.MAX_VALUE);
         this.bucketCount = writeOptions.bucketCount();
         this.rowsWritten = metrics.counter(KilnSinkMetrics.ROWS_WRITTEN);
@@ -161,12 +191,17 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
 
     private void flush(int bucket, RowDataMemtable memtable) throws IOException {
         String path = table.newGenerationPath(bucket);
-        GenerationStats stats = memtable.flush(table.resolve(path));
+        Path resolved = table.resolve(path);
+        // Write-through: the pages and footer, from memory, to this TaskManager's cache.
+        Handover handover = cache == null ? null : cache.cache().handover(resolved);
+        GenerationStats stats = memtable.flush(resolved, handover);
         written.add(
                 new WrittenGeneration(
                         GenerationRef.of(path, bucket, stats),
                         flushSequence++,
-                        System.currentTimeMillis()));
+                        System.currentTimeMillis(),
+                        null,
+                        handover == null ? GenerationFile.NO_CHECKSUM : handover.checksum()));
         generationsWritten.inc();
         bytesFlushed.inc(stats.fileBytes());
         bytesSend.inc(stats.fileBytes());
@@ -182,5 +217,8 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
         memtableAllocators.values().forEach(BufferAllocator::close);
         memtableAllocators.clear();
         allocator.close();
+        if (cache != null) {
+            cache.close();
+        }
     }
 }

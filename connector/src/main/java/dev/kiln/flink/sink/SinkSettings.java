@@ -40,6 +40,7 @@ record SinkSettings(
         TableOptions writeOptions,
         long memtableBytes,
         boolean warming,
+        boolean writeThrough,
         List<GenerationWarmerFactory> warmers,
         Duration warmDeadline,
         int warmConcurrency,
@@ -84,6 +85,7 @@ record SinkSettings(
                 && Objects.equals(writeOptions, other.writeOptions)
                 && memtableBytes == other.memtableBytes
                 && warming == other.warming
+                && writeThrough == other.writeThrough
                 && Objects.equals(warmers, other.warmers)
                 && Objects.equals(warmDeadline, other.warmDeadline)
                 && warmConcurrency == other.warmConcurrency
@@ -102,6 +104,7 @@ record SinkSettings(
         h = 31 * h + Objects.hashCode(writeOptions);
         h = 31 * h + Long.hashCode(memtableBytes);
         h = 31 * h + Boolean.hashCode(warming);
+        h = 31 * h + Boolean.hashCode(writeThrough);
         h = 31 * h + Objects.hashCode(warmers);
         h = 31 * h + Objects.hashCode(warmDeadline);
         h = 31 * h + Integer.hashCode(warmConcurrency);
@@ -126,6 +129,8 @@ record SinkSettings(
                 + memtableBytes
                 + ", warming="
                 + warming
+                + ", writeThrough="
+                + writeThrough
                 + ", warmers="
                 + warmers
                 + ", warmDeadline="

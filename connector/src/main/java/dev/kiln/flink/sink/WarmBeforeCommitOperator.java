@@ -19,6 +19,7 @@ import dev.kiln.flink.runtime.KilnCacheRegistry;
 import dev.kiln.flink.runtime.KilnMemory;
 import dev.kiln.flink.runtime.TaskManagerConfig;
 import dev.kiln.table.KilnTable;
+import dev.kiln.warm.GenerationCache;
 import dev.kiln.warm.GenerationFile;
 import dev.kiln.warm.WarmGate;
 import dev.kiln.warm.WarmOutcome;
@@ -140,6 +141,16 @@ final class WarmBeforeCommitOperator
                                 settings.cache(),
                                 TaskManagerConfig.of(getRuntimeContext()));
         gates.add(lease.cache().warmGate());
+        // The shared cache's count (one value per TaskManager and table, do not sum).
+        GenerationCache cache = lease.cache();
+        metrics.gauge(
+                KilnSinkMetrics.WARM_STORAGE_READS,
+                new Gauge<Long>() {
+                    @Override
+                    public Long getValue() {
+                        return cache.warmStorageReads();
+                    }
+                });
         for (GenerationWarmerFactory factory : settings.warmers()) {
             gates.add(
                     new WarmGate(
@@ -160,7 +171,11 @@ final class WarmBeforeCommitOperator
             output.collect(new StreamRecord<>(generation));
             return;
         }
-        GenerationFile file = GenerationFile.of(table, generation.getCommittable().generation());
+        WrittenGeneration written = generation.getCommittable();
+        // The checksum lets the shared cache's warm take what the writer handed over (if it ran
+        // in this TaskManager) instead of reading the file.
+        GenerationFile file =
+                GenerationFile.of(table, written.generation()).withChecksum(written.checksum());
         List<CompletableFuture<WarmOutcome>> warms = new ArrayList<>(gates.size());
         for (WarmGate gate : gates) {
             warms.add(gate.warm(file));

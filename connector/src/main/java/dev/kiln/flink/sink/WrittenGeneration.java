@@ -37,10 +37,17 @@ import static java.util.Objects.requireNonNull;
  * @param flushSequence the writer's flush counter at the flush, increasing per writer subtask
  * @param flushedAtMillis when the file was written (epoch milliseconds), for the commit latency
  * @param compaction the compaction this is the output of, or {@code null} for a flush
+ * @param checksum the written file's checksum if its writer handed it over to its TaskManager's
+ *     cache (write-through), which the warm step names to take it; else {@code
+ *     GenerationFile.NO_CHECKSUM} (0)
  */
 @Internal
 public record WrittenGeneration(
-        GenerationRef generation, long flushSequence, long flushedAtMillis, Compaction compaction) {
+        GenerationRef generation,
+        long flushSequence,
+        long flushedAtMillis,
+        Compaction compaction,
+        long checksum) {
 
     public WrittenGeneration {
         if (compaction == null) {
@@ -51,7 +58,16 @@ public record WrittenGeneration(
         }
     }
 
-    /** A flushed generation. */
+    /** A flushed generation or a compaction, not handed over. */
+    public WrittenGeneration(
+            GenerationRef generation,
+            long flushSequence,
+            long flushedAtMillis,
+            Compaction compaction) {
+        this(generation, flushSequence, flushedAtMillis, compaction, 0);
+    }
+
+    /** A flushed generation, not handed over. */
     public WrittenGeneration(GenerationRef generation, long flushSequence, long flushedAtMillis) {
         this(generation, flushSequence, flushedAtMillis, null);
     }
@@ -85,7 +101,8 @@ public record WrittenGeneration(
                 && Objects.equals(generation, other.generation)
                 && flushSequence == other.flushSequence
                 && flushedAtMillis == other.flushedAtMillis
-                && Objects.equals(compaction, other.compaction);
+                && Objects.equals(compaction, other.compaction)
+                && checksum == other.checksum;
     }
 
     @Override
@@ -94,6 +111,7 @@ public record WrittenGeneration(
         h = 31 * h + Long.hashCode(flushSequence);
         h = 31 * h + Long.hashCode(flushedAtMillis);
         h = 31 * h + Objects.hashCode(compaction);
+        h = 31 * h + Long.hashCode(checksum);
         return h;
     }
 
@@ -107,6 +125,8 @@ public record WrittenGeneration(
                 + flushedAtMillis
                 + ", compaction="
                 + compaction
+                + ", checksum="
+                + Long.toHexString(checksum)
                 + "]";
     }
 }

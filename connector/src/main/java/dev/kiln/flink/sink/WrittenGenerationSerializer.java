@@ -15,6 +15,7 @@
 package dev.kiln.flink.sink;
 
 import dev.kiln.table.Compaction;
+import dev.kiln.table.GenerationRef;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
@@ -28,13 +29,17 @@ import java.io.IOException;
 /**
  * Versioned serializer of {@link WrittenGeneration}s (what travels from the writer to the warm
  * step). Version 1: the generation reference (path, bucket, key range, rows, size), then the flush
- * sequence and the flush time. Thread-safe (stateless).
+ * sequence and the flush time. Version 2: a flag and a compaction before them. Version 3: the
+ * write-through checksum after them (0 when read from older versions). Thread-safe (stateless).
  */
 @Internal
 public final class WrittenGenerationSerializer
         implements SimpleVersionedSerializer<WrittenGeneration> {
 
-    static final int VERSION = 2;
+    static final int VERSION = 3;
+
+    /** The version before write-through: no checksum. */
+    static final int VERSION_NO_CHECKSUM = 2;
 
     /** The version before compactions: a flush only. */
     static final int VERSION_FLUSH_ONLY = 1;
@@ -56,22 +61,32 @@ public final class WrittenGenerationSerializer
             }
             out.writeLong(written.flushSequence());
             out.writeLong(written.flushedAtMillis());
+            out.writeLong(written.checksum());
         }
         return bytes.toByteArray();
     }
 
     @Override
     public WrittenGeneration deserialize(int version, byte[] serialized) throws IOException {
-        if (version != VERSION && version != VERSION_FLUSH_ONLY) {
+        if (version < VERSION_FLUSH_ONLY || version > VERSION) {
             throw Serialization.unknownVersion(
                     "written generation", version, VERSION_FLUSH_ONLY, VERSION);
         }
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(serialized))) {
-            if (version == VERSION && in.readBoolean()) {
+            if (version >= VERSION_NO_CHECKSUM && in.readBoolean()) {
                 Compaction compaction = Serialization.readCompaction(in);
-                return WrittenGeneration.compacted(compaction, in.readLong(), in.readLong());
+                WrittenGeneration compacted =
+                        WrittenGeneration.compacted(compaction, in.readLong(), in.readLong());
+                if (version == VERSION) {
+                    in.readLong(); // a compaction is not handed over
+                }
+                return compacted;
             }
-            return new WrittenGeneration(Serialization.readRef(in), in.readLong(), in.readLong());
+            GenerationRef ref = Serialization.readRef(in);
+            long sequence = in.readLong();
+            long flushedAt = in.readLong();
+            long checksum = version == VERSION ? in.readLong() : 0;
+            return new WrittenGeneration(ref, sequence, flushedAt, null, checksum);
         }
     }
 }

@@ -92,6 +92,7 @@ final class SinkFixtures {
                 table.options(),
                 KilnSink.DEFAULT_MEMTABLE_BYTES,
                 true,
+                true,
                 warmers,
                 deadline,
                 2,

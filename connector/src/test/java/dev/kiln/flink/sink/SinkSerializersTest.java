@@ -45,6 +45,22 @@ class SinkSerializersTest {
         assertThat(back.flushSequence()).isEqualTo(17);
         assertThat(back.flushedAtMillis()).isEqualTo(1234567L);
         assertSameRef(back.generation(), REF);
+        assertThat(back.checksum()).isZero();
+    }
+
+    @Test
+    void theWriteThroughChecksumRoundTripsAndIsZeroFromVersionTwo() throws IOException {
+        WrittenGenerationSerializer serializer = new WrittenGenerationSerializer();
+        WrittenGeneration written = new WrittenGeneration(REF, 17, 1234567L, null, -42L);
+        byte[] bytes = serializer.serialize(written);
+        assertThat(serializer.deserialize(serializer.getVersion(), bytes).checksum())
+                .isEqualTo(-42L);
+        // Version 2 is version 3 without the trailing checksum.
+        byte[] version2 = java.util.Arrays.copyOf(bytes, bytes.length - Long.BYTES);
+        WrittenGeneration old = serializer.deserialize(2, version2);
+        assertThat(old.checksum()).isZero();
+        assertThat(old.flushSequence()).isEqualTo(17);
+        assertSameRef(old.generation(), REF);
     }
 
     @Test
@@ -168,11 +184,11 @@ class SinkSerializersTest {
 
     @Test
     void anUnknownVersionIsAClearError() {
-        assertThatThrownBy(() -> new WrittenGenerationSerializer().deserialize(3, new byte[0]))
+        assertThatThrownBy(() -> new WrittenGenerationSerializer().deserialize(4, new byte[0]))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("written generation")
-                .hasMessageContaining("version 3")
-                .hasMessageContaining("versions 1 to 2");
+                .hasMessageContaining("version 4")
+                .hasMessageContaining("versions 1 to 3");
         assertThatThrownBy(() -> new KilnCommittableSerializer().deserialize(7, new byte[0]))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("Kiln committable")

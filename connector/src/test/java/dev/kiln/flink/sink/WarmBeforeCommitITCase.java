@@ -224,6 +224,52 @@ class WarmBeforeCommitITCase {
         SinkTestData.assertTableHoldsLastWrites(tablePath, n);
     }
 
+    /**
+     * Write-through: with the writer and the warm step in one TaskManager, the warms of a job's
+     * generations make no storage request (the shared cache's reader counts every request it makes,
+     * for anyone); without it, they read every generation back.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    @Timeout(120)
+    void warmsOfGenerationsWrittenThroughMakeNoStorageRequest(boolean writeThrough)
+            throws Exception {
+        Path tablePath = new Path(dir.resolve("t").toUri());
+        long n = 4_000;
+        KilnSink<org.apache.flink.api.java.tuple.Tuple3<Long, Long, Boolean>> sink =
+                KilnSink.forType(tablePath, ROW_TYPE, KEY, new SinkTestData.Converter())
+                        .bucketCount(4)
+                        // Compactions' outputs are not handed over (docs/sink.md).
+                        .compaction(false)
+                        .writeThrough(writeThrough)
+                        .build();
+        try (KilnCacheRegistry.Lease lease =
+                KilnCacheRegistry.instance().acquire(tablePath, CacheSettings.defaults())) {
+            GenerationCache cache = lease.cache();
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.setParallelism(2);
+            env.enableCheckpointing(100);
+            SinkTestData.events(env, 0, n, 400, SinkTestData.from(0)).sinkTo(sink).uid("kiln-it");
+            env.execute("write-through");
+
+            KilnTable table = KilnTable.open(tablePath);
+            int generations = SinkTestData.firstVersions(table).size();
+            assertThat(generations).isGreaterThan(4);
+            for (GenerationRef ref : table.latestManifest().generations()) {
+                assertThat(cache.warmGate().isWarm(table.resolve(ref.path()))).isTrue();
+            }
+            if (writeThrough) {
+                assertThat(cache.warmStorageReads()).isZero();
+                assertThat(lease.storageRequests()).isZero();
+                assertThat(cache.writeThroughBytes()).isZero();
+            } else {
+                assertThat(cache.warmStorageReads()).isGreaterThanOrEqualTo(2L * generations);
+                assertThat(lease.storageRequests()).isEqualTo(cache.warmStorageReads());
+            }
+        }
+        SinkTestData.assertTableHoldsLastWrites(tablePath, n);
+    }
+
     @Test
     @Timeout(120)
     void aNeverCompletingWarmerHoldsNoCommitPastTheDeadline() throws Exception {

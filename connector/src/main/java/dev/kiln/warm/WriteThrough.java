@@ -1,0 +1,401 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.warm;
+
+import dev.kiln.format.CorruptGenerationException;
+import dev.kiln.format.Generation;
+import dev.kiln.format.Page;
+import dev.kiln.warm.PathStates.PathState;
+
+import org.apache.flink.core.fs.Path;
+
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.OutOfMemoryException;
+import org.apache.arrow.vector.VectorLoader;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.VectorUnloader;
+import org.apache.arrow.vector.ipc.message.ArrowBuffer;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.annotation.Nullable;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+
+/**
+ * Write-through: what writers in this process hand over of the generations they have just written
+ * ({@link Handover}: the footer and the pages, copied into the page allocator as they are written),
+ * staged until a warm of that very file takes it into the cache ({@link #take}, then {@link
+ * #adopt}), so that the warm reads storage only for what was not handed over.
+ *
+ * <p>Identity: an entry is keyed by the file's path and carries the file's length and its {@link
+ * Generation#tailChecksum checksum}; a warm takes it only when its {@link GenerationFile} names the
+ * same path, length and checksum. A request for the path with another length or checksum drops the
+ * entry (the file there is not the one written); one without a checksum leaves it and reads
+ * storage. Lookups never see staged entries.
+ *
+ * <p>Memory: staged pages live in the page allocator (so its limit bounds them with everything
+ * else) and reserve their Arrow memory in the {@link LoadBudget} while staged, at most {@code
+ * maximumBytes} of them in all (handovers in progress included); a page that does not fit is not
+ * staged, nor is any later page of its file (a warm loads in key order). An entry not taken within
+ * {@code timeToLiveNanos} is dropped at the next handover or warm; retirement and close drop
+ * entries of their paths at once. Every staged page is counted as a live page of the cache's {@link
+ * WorkInFlight} until released, so a close waits for handovers in progress. Thread-safe.
+ */
+final class WriteThrough {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WriteThrough.class);
+
+    private final OpenGenerations generations;
+    private final PageTier pages;
+    private final WorkInFlight work;
+    private final long maximumBytes;
+    private final long pageBudgetBytes;
+    private final long timeToLiveNanos;
+    private final LongSupplier clock;
+
+    /** Arrow memory of staged pages and of pages copied by handovers in progress. */
+    private final AtomicLong reservedBytes = new AtomicLong();
+
+    private final Map<String, Staged> staged = new LinkedHashMap<>();
+
+    /**
+     * @param maximumBytes the most Arrow memory staged pages take; 0 stages footers only
+     * @param pageBudgetBytes the block bytes of pages staged per file, from the first (the warm
+     *     budget: what a warm would load)
+     * @param timeToLiveNanos how long an entry waits for its warm at most
+     * @param clock {@link System#nanoTime()}, or a test's
+     */
+    WriteThrough(
+            OpenGenerations generations,
+            PageTier pages,
+            WorkInFlight work,
+            long maximumBytes,
+            long pageBudgetBytes,
+            long timeToLiveNanos,
+            LongSupplier clock) {
+        this.generations = generations;
+        this.pages = pages;
+        this.work = work;
+        this.maximumBytes = maximumBytes;
+        this.pageBudgetBytes = pageBudgetBytes;
+        this.timeToLiveNanos = timeToLiveNanos;
+        this.clock = clock;
+    }
+
+    /** Returns a handover of what a writer writes at {@code path}. */
+    Handover handover(Path path) {
+        return new Handover(this, path, pageBudgetBytes);
+    }
+
+    /** Returns the Arrow memory staged pages (and handovers in progress) hold. */
+    long reservedBytes() {
+        return reservedBytes.get();
+    }
+
+    /** Returns how many files are staged. */
+    synchronized int stagedFiles() {
+        return staged.size();
+    }
+
+    /**
+     * Copies the rows of a page a writer has just written into the page allocator, reserving its
+     * Arrow memory; the copy is counted as a live page.
+     *
+     * @return the copy and its reserved bytes, or {@code null} if there is no room (or the cache is
+     *     closed)
+     */
+    @Nullable
+    StagedPage copy(VectorSchemaRoot rows) {
+        if (work.closed() || maximumBytes <= 0) {
+            return null;
+        }
+        work.pageDecoded();
+        VectorSchemaRoot copy = null;
+        long reserved = 0;
+        try {
+            if (work.closed()) {
+                return null;
+            }
+            copy = copyOf(rows, pages.pageAllocator());
+            long bytes = SharedPage.arrowBytes(copy);
+            if (!reserve(bytes)) {
+                return null;
+            }
+            reserved = bytes;
+            StagedPage page = new StagedPage(copy, bytes);
+            copy = null;
+            return page;
+        } catch (OutOfMemoryException e) {
+            return null; // the page allocator is full: stage no more of this file
+        } catch (RuntimeException e) {
+            LOG.warn("Handing a written page over to the cache failed; the warm reads it.", e);
+            if (reserved > 0) {
+                unreserve(reserved);
+            }
+            return null;
+        } finally {
+            if (copy != null) {
+                copy.close();
+                work.pageReleased();
+            } else if (reserved == 0) {
+                work.pageReleased();
+            }
+        }
+    }
+
+    /**
+     * Stages what {@code handover} copied as the file {@code fileLength} bytes long ending with
+     * {@code tail}, replacing (and releasing) an entry of the same path; releases it all instead if
+     * the tail is not a valid footer of those pages, or the cache is closed.
+     */
+    void stage(Path path, long fileLength, byte[] tail, List<StagedPage> copied, long checksum) {
+        Generation generation;
+        List<Page> wrapped = new ArrayList<>(copied.size());
+        long bytes = 0;
+        try {
+            generation = generations.ofTail(path, fileLength, tail);
+            for (StagedPage page : copied) {
+                bytes += page.bytes;
+                wrapped.add(generation.writtenPage(wrapped.size(), page.rows));
+            }
+        } catch (CorruptGenerationException | RuntimeException e) {
+            LOG.warn("Cannot hand {} over to the cache; its warm reads it.", path, e);
+            release(copied);
+            return;
+        }
+        Staged entry =
+                new Staged(path.toString(), fileLength, checksum, generation, wrapped, bytes);
+        List<Staged> dropped = new ArrayList<>();
+        synchronized (this) {
+            if (work.closed()) {
+                dropped.add(entry);
+            } else {
+                expire(dropped);
+                Staged previous = staged.remove(entry.path);
+                if (previous != null) {
+                    dropped.add(previous);
+                }
+                staged.put(entry.path, entry);
+            }
+        }
+        dropped.forEach(this::release);
+    }
+
+    /**
+     * Takes the entry of {@code file} if it is that very file (path, length and checksum);
+     * otherwise returns {@code null}, dropping an entry of the path whose length or checksum differ
+     * from a request that names both. Expired entries are dropped.
+     */
+    @Nullable
+    Staged take(GenerationFile file) {
+        List<Staged> dropped = new ArrayList<>();
+        Staged taken = null;
+        synchronized (this) {
+            expire(dropped);
+            Staged entry = staged.get(file.key());
+            if (entry != null && file.checksum() != GenerationFile.NO_CHECKSUM) {
+                staged.remove(file.key());
+                if (entry.fileLength == file.length() && entry.checksum == file.checksum()) {
+                    taken = entry;
+                } else {
+                    dropped.add(entry);
+                }
+            }
+        }
+        dropped.forEach(this::release);
+        return taken;
+    }
+
+    /**
+     * Puts {@code entry}'s generation and pages in the cache as {@code state}'s (what is cached
+     * already stays, the copy is released) and gives its reservation back.
+     */
+    CompletableFuture<Void> adopt(Staged entry, PathState state) {
+        return generations
+                .adopt(state, entry.generation)
+                .handle(
+                        (opened, error) -> {
+                            List<CompletableFuture<Boolean>> puts = new ArrayList<>();
+                            for (Page page : entry.pages) {
+                                if (error == null) {
+                                    puts.add(
+                                            pages.adopt(
+                                                    state,
+                                                    new PageKey(entry.path, page.index()),
+                                                    page));
+                                } else {
+                                    page.close();
+                                    work.pageReleased();
+                                }
+                            }
+                            return CompletableFuture.allOf(puts.toArray(new CompletableFuture[0]));
+                        })
+                .thenCompose(f -> f)
+                .whenComplete((done, error) -> unreserve(entry.bytes));
+    }
+
+    /** Drops (releasing) the entries of the paths {@code paths} matches. */
+    void invalidateAll(Predicate<String> paths) {
+        List<Staged> dropped = new ArrayList<>();
+        synchronized (this) {
+            for (Iterator<Staged> it = staged.values().iterator(); it.hasNext(); ) {
+                Staged entry = it.next();
+                if (paths.test(entry.path)) {
+                    it.remove();
+                    dropped.add(entry);
+                }
+            }
+        }
+        dropped.forEach(this::release);
+    }
+
+    /** Releases pages copied by a handover that will not be staged. */
+    void release(List<StagedPage> copied) {
+        for (StagedPage page : copied) {
+            page.rows.close();
+            work.pageReleased();
+            unreserve(page.bytes);
+        }
+    }
+
+    private void release(Staged entry) {
+        for (Page page : entry.pages) {
+            page.close();
+            work.pageReleased();
+        }
+        unreserve(entry.bytes);
+    }
+
+    /** Moves the entries older than the time to live to {@code dropped}; holds the lock. */
+    private void expire(List<Staged> dropped) {
+        long now = clock.getAsLong();
+        for (Iterator<Staged> it = staged.values().iterator(); it.hasNext(); ) {
+            Staged entry = it.next();
+            if (now - entry.stagedAtNanos < timeToLiveNanos) {
+                break; // in staging order: the rest are younger
+            }
+            it.remove();
+            dropped.add(entry);
+        }
+    }
+
+    private boolean reserve(long bytes) {
+        while (true) {
+            long reserved = reservedBytes.get();
+            if (reserved + bytes > maximumBytes) {
+                return false;
+            }
+            if (reservedBytes.compareAndSet(reserved, reserved + bytes)) {
+                break;
+            }
+        }
+        if (!pages.reserve(bytes)) {
+            reservedBytes.addAndGet(-bytes);
+            return false;
+        }
+        return true;
+    }
+
+    private void unreserve(long bytes) {
+        if (bytes != 0) {
+            reservedBytes.addAndGet(-bytes);
+            pages.unreserve(bytes);
+        }
+    }
+
+    /**
+     * Copies {@code rows} into {@code allocator} as a decoded page is laid out: one body buffer
+     * holding every vector's buffers, 8-byte aligned (plus the validity buffers Arrow allocates on
+     * load for columns without nulls).
+     */
+    static VectorSchemaRoot copyOf(VectorSchemaRoot rows, BufferAllocator allocator) {
+        try (ArrowRecordBatch batch = new VectorUnloader(rows).getRecordBatch()) {
+            List<ArrowBuf> buffers = batch.getBuffers();
+            List<ArrowBuffer> layout = batch.getBuffersLayout();
+            ArrowBuf body = allocator.buffer(Math.max(1, batch.computeBodyLength()));
+            try {
+                List<ArrowBuf> slices = new ArrayList<>(buffers.size());
+                for (int i = 0; i < buffers.size(); i++) {
+                    ArrowBuf source = buffers.get(i);
+                    long offset = layout.get(i).getOffset();
+                    long size = layout.get(i).getSize();
+                    body.setBytes(offset, source, source.readerIndex(), size);
+                    slices.add(body.slice(offset, size));
+                }
+                VectorSchemaRoot copy = VectorSchemaRoot.create(rows.getSchema(), allocator);
+                try (ArrowRecordBatch copied =
+                        new ArrowRecordBatch(batch.getLength(), batch.getNodes(), slices)) {
+                    new VectorLoader(copy).load(copied);
+                    return copy;
+                } catch (RuntimeException e) {
+                    copy.close();
+                    throw e;
+                }
+            } finally {
+                body.getReferenceManager().release();
+            }
+        }
+    }
+
+    /** A page a handover copied, with the Arrow memory it reserved. */
+    static final class StagedPage {
+        final VectorSchemaRoot rows;
+        final long bytes;
+
+        StagedPage(VectorSchemaRoot rows, long bytes) {
+            this.rows = rows;
+            this.bytes = bytes;
+        }
+    }
+
+    /** A file handed over, waiting for its warm. */
+    final class Staged {
+        final String path;
+        final long fileLength;
+        final long checksum;
+        final Generation generation;
+        final List<Page> pages;
+        final long bytes;
+        final long stagedAtNanos;
+
+        Staged(
+                String path,
+                long fileLength,
+                long checksum,
+                Generation generation,
+                List<Page> pages,
+                long bytes) {
+            this.path = path;
+            this.fileLength = fileLength;
+            this.checksum = checksum;
+            this.generation = generation;
+            this.pages = pages;
+            this.bytes = bytes;
+            this.stagedAtNanos = clock.getAsLong();
+        }
+    }
+}

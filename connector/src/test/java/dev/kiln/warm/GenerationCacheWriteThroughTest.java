@@ -1,0 +1,312 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.warm;
+
+import dev.kiln.format.GenerationWriter;
+import dev.kiln.format.LookupResult;
+import dev.kiln.io.ByteRange;
+import dev.kiln.io.InstrumentedRangeReader;
+import dev.kiln.io.RangeReader;
+
+import org.apache.flink.core.fs.Path;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.VectorSchemaRoot;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Write-through ({@link GenerationCache#handover}): a warm of a file its writer handed over makes
+ * no storage request, a different file at the same path is never served from what was handed over,
+ * and what is staged stays within its bound and is released on failure, expiry, retirement and
+ * close (the root allocator's leak check in {@link #tearDown}). Real files, read through an
+ * instrumented reader over the real file system that counts every request.
+ */
+class GenerationCacheWriteThroughTest {
+
+    private static final int ROWS = 3000;
+    private static final long TIMEOUT_SECONDS = 10;
+
+    @TempDir java.nio.file.Path dir;
+
+    private BufferAllocator allocator;
+    private ExecutorService ioPool;
+    private InstrumentedRangeReader io;
+    private final List<GenerationCache> caches = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        allocator = new RootAllocator();
+        ioPool = Executors.newFixedThreadPool(4);
+        io = InstrumentedRangeReader.wrap(RangeReader.onFileSystem(ioPool));
+    }
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        caches.forEach(GenerationCache::close);
+        ioPool.shutdownNow();
+        assertThat(ioPool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        // Fails if any staged or cached page's Arrow memory was not released.
+        allocator.close();
+    }
+
+    @Test
+    void aWarmOfAFileHandedOverMakesNoStorageRequest() throws Exception {
+        GenerationCache cache = cache(builder());
+        Path gen = path("gen-1");
+        Handover handover = cache.handover(gen);
+        TestGenerations.write(gen, 0, ROWS, 7, allocator, handover, TestGenerations::name);
+        assertThat(handover.checksum()).isNotEqualTo(GenerationFile.NO_CHECKSUM);
+        assertThat(cache.writeThroughFiles()).isEqualTo(1);
+        assertThat(cache.writeThroughBytes()).isPositive();
+
+        GenerationFile file = TestGenerations.fileOf(gen).withChecksum(handover.checksum());
+        assertThat(warm(cache, file)).isEqualTo(WarmOutcome.WARMED);
+
+        assertThat(io.requests(gen)).isZero();
+        assertThat(io.lengthRequests(gen)).isZero();
+        assertThat(cache.warmStorageReads()).isZero();
+        assertThat(cache.writeThroughFiles()).isZero();
+        assertThat(cache.writeThroughBytes()).isZero();
+        int pageCount = cache.open(gen, file.length()).get().pageCount();
+        assertThat(pageCount).isGreaterThan(10);
+        assertThat(cache.cachedPages()).isEqualTo(pageCount);
+        // Every key answers from what was handed over, as the file says, still without a request.
+        assertAnswers(cache, gen, TestGenerations::name);
+        assertThat(io.requests(gen)).isZero();
+    }
+
+    /** The control: the same warm of the same file, not handed over, reads it. */
+    @Test
+    void aWarmOfAFileNotHandedOverReadsItAndCountsTheReads() throws Exception {
+        GenerationCache cache = cache(builder());
+        Path gen = path("gen-1");
+        TestGenerations.write(gen, 0, ROWS, 7, allocator);
+
+        assertThat(warm(cache, TestGenerations.fileOf(gen))).isEqualTo(WarmOutcome.WARMED);
+
+        assertThat(io.requests(gen)).isPositive();
+        assertThat(cache.warmStorageReads()).isEqualTo(io.requests(gen));
+    }
+
+    @Test
+    void aDifferentFileAtTheSamePathIsNeverServedFromWhatWasHandedOver() throws Exception {
+        GenerationCache cache = cache(builder());
+        Path gen = path("gen-1");
+        Handover first = cache.handover(gen);
+        TestGenerations.write(gen, 0, ROWS, 7, allocator, first, TestGenerations::name);
+        long firstLength = TestGenerations.fileOf(gen).length();
+
+        // Another file at that path, of the same length, written by a writer elsewhere.
+        gen.getFileSystem().delete(gen, false);
+        LongFunction<String> other = id -> "NAME OF " + id;
+        GenerationCache elsewhere = cache(builder());
+        Handover second = elsewhere.handover(gen);
+        TestGenerations.write(gen, 0, ROWS, 7, allocator, second, other);
+        GenerationFile file = TestGenerations.fileOf(gen);
+        assertThat(file.length()).isEqualTo(firstLength);
+        assertThat(second.checksum()).isNotEqualTo(first.checksum());
+        assertThat(cache.writeThroughFiles()).isEqualTo(1);
+
+        assertThat(warm(cache, file.withChecksum(second.checksum()))).isEqualTo(WarmOutcome.WARMED);
+
+        assertThat(cache.writeThroughFiles()).as("the first file's entry is dropped").isZero();
+        assertThat(cache.writeThroughBytes()).isZero();
+        assertThat(io.requests(gen)).isPositive();
+        assertAnswers(cache, gen, other);
+    }
+
+    @Test
+    void aWarmWithoutChecksumReadsStorageAndLeavesTheEntry() throws Exception {
+        GenerationCache cache = cache(builder());
+        Path gen = path("gen-1");
+        TestGenerations.write(
+                gen, 0, ROWS, 7, allocator, cache.handover(gen), TestGenerations::name);
+
+        assertThat(warm(cache, TestGenerations.fileOf(gen))).isEqualTo(WarmOutcome.WARMED);
+
+        assertThat(io.requests(gen)).isPositive();
+        assertThat(cache.writeThroughFiles()).isEqualTo(1);
+        // Retiring the path drops it.
+        cache.evictPaths(Set.of(gen)).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        assertThat(cache.writeThroughFiles()).isZero();
+        assertThat(cache.writeThroughBytes()).isZero();
+    }
+
+    @Test
+    void whatDoesNotFitTheBoundIsReadFromStorageAndOnlyThat() throws Exception {
+        // 32 KiB of page memory: a quarter (8 KiB) for loads, which staged pages reserve from.
+        GenerationCache cache = cache(builder().maximumPageBytes(32 << 10));
+        Path gen = path("gen-1");
+        Handover handover = cache.handover(gen);
+        TestGenerations.write(gen, 0, ROWS, 7, allocator, handover, TestGenerations::name);
+        assertThat(cache.writeThroughBytes()).isPositive().isLessThanOrEqualTo(8 << 10);
+
+        GenerationFile file = TestGenerations.fileOf(gen).withChecksum(handover.checksum());
+        assertThat(warm(cache, file)).isEqualTo(WarmOutcome.WARMED);
+
+        assertThat(io.lengthRequests(gen)).isZero();
+        assertThat(cache.warmStorageReads()).isEqualTo(io.requests(gen));
+        assertThat(cache.writeThroughBytes()).isZero();
+        assertAnswers(cache, gen, TestGenerations::name);
+    }
+
+    @Test
+    void aFailedWriteStagesNothingAndReleasesWhatItCopied() throws Exception {
+        GenerationCache cache = cache(builder());
+        Path gen = path("gen-1");
+        Handover handover = cache.handover(gen);
+        GenerationWriter.Listener failing =
+                new GenerationWriter.Listener() {
+                    @Override
+                    public void pageWritten(int page, VectorSchemaRoot rows, ByteRange block) {
+                        handover.pageWritten(page, rows, block);
+                        if (page == 3) {
+                            assertThat(handover.copiedPages()).isEqualTo(4);
+                            assertThat(cache.writeThroughBytes()).isPositive();
+                            throw new IllegalStateException("injected");
+                        }
+                    }
+
+                    @Override
+                    public void written(long fileLength, byte[] tail) {
+                        handover.written(fileLength, tail);
+                    }
+
+                    @Override
+                    public void failed() {
+                        handover.failed();
+                    }
+                };
+
+        assertThatThrownBy(
+                        () ->
+                                TestGenerations.write(
+                                        gen, 0, ROWS, 7, allocator, failing, TestGenerations::name))
+                .hasMessageContaining("injected");
+
+        assertThat(handover.checksum()).isEqualTo(GenerationFile.NO_CHECKSUM);
+        assertThat(cache.writeThroughFiles()).isZero();
+        assertThat(cache.writeThroughBytes()).isZero();
+        assertThat(cache.pageAllocator().getAllocatedMemory()).isZero();
+    }
+
+    @Test
+    void anEntryNotTakenInTimeIsDroppedAndTheWarmReads() throws Exception {
+        GenerationCache cache = cache(builder().writeThroughTimeToLive(Duration.ofNanos(1)));
+        Path gen = path("gen-1");
+        Handover handover = cache.handover(gen);
+        TestGenerations.write(gen, 0, ROWS, 7, allocator, handover, TestGenerations::name);
+
+        GenerationFile file = TestGenerations.fileOf(gen).withChecksum(handover.checksum());
+        assertThat(warm(cache, file)).isEqualTo(WarmOutcome.WARMED);
+
+        assertThat(io.requests(gen)).isPositive();
+        assertThat(cache.writeThroughFiles()).isZero();
+        assertThat(cache.writeThroughBytes()).isZero();
+    }
+
+    @Test
+    void offStagesTheFooterOnly() throws Exception {
+        GenerationCache cache = cache(builder().writeThrough(false));
+        Path gen = path("gen-1");
+        Handover handover = cache.handover(gen);
+        TestGenerations.write(gen, 0, ROWS, 7, allocator, handover, TestGenerations::name);
+        assertThat(cache.writeThroughBytes()).isZero();
+
+        GenerationFile file = TestGenerations.fileOf(gen).withChecksum(handover.checksum());
+        assertThat(warm(cache, file)).isEqualTo(WarmOutcome.WARMED);
+
+        assertThat(io.lengthRequests(gen)).isZero();
+        assertThat(io.requests(gen)).isPositive();
+        assertThat(cache.warmStorageReads()).isEqualTo(io.requests(gen));
+        assertAnswers(cache, gen, TestGenerations::name);
+    }
+
+    @Test
+    void closingWithEntriesStagedReleasesThem() throws Exception {
+        GenerationCache cache = cache(builder());
+        for (int g = 0; g < 3; g++) {
+            Path gen = path("gen-" + g);
+            TestGenerations.write(
+                    gen, 0, ROWS, 7, allocator, cache.handover(gen), TestGenerations::name);
+        }
+        assertThat(cache.writeThroughFiles()).isEqualTo(3);
+
+        cache.closeAsync().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+
+        assertThat(cache.writeThroughBytes()).isZero();
+        // A handover after the close stages nothing.
+        Path late = path("late");
+        TestGenerations.write(
+                late, 0, ROWS, 7, allocator, cache.handover(late), TestGenerations::name);
+        assertThat(cache.writeThroughFiles()).isZero();
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private GenerationCache.Builder builder() {
+        return GenerationCache.builder(io, allocator).warmOnOpen(false);
+    }
+
+    private GenerationCache cache(GenerationCache.Builder builder) {
+        GenerationCache cache = builder.build();
+        caches.add(cache);
+        return cache;
+    }
+
+    private Path path(String name) {
+        return new Path(dir.resolve(name).toUri());
+    }
+
+    private static WarmOutcome warm(GenerationCache cache, GenerationFile file) throws Exception {
+        return cache.warmGate().warm(file).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /** Looks every key up and checks its answer against what was written. */
+    private static void assertAnswers(GenerationCache cache, Path gen, LongFunction<String> names)
+            throws Exception {
+        List<byte[]> keys = new ArrayList<>();
+        for (long id = 0; id < ROWS; id++) {
+            keys.add(TestGenerations.key(id));
+        }
+        List<LookupResult> answers =
+                cache.lookupAll(gen, keys).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        for (int id = 0; id < ROWS; id++) {
+            LookupResult answer = answers.get(id);
+            if (id % 7 == 0) {
+                assertThat(answer.status()).as("key %s", id).isEqualTo(LookupResult.Status.DELETED);
+            } else {
+                assertThat(answer.values().get(1).toString()).isEqualTo(names.apply(id));
+            }
+        }
+    }
+}
