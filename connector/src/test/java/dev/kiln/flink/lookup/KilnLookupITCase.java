@@ -501,6 +501,9 @@ class KilnLookupITCase {
                         + " WITH ('connector' = 'kiln', 'path' = '"
                         + dir.resolve("wide").toUri()
                         + "', 'bucket' = '4', 'write.page-size' = '16 kb',"
+                        // Uncompressed, so the table's bytes on storage (which the disk tier holds)
+                        // stay many times the page-cache bound.
+                        + " 'write.compression' = 'none',"
                         + " 'cache.page-bytes' = '"
                         + pageBytes
                         + " b', 'cache.disk.bytes' = '64 mb', 'cache.disk.dir' = '"
