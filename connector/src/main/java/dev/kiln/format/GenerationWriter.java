@@ -227,32 +227,61 @@ public final class GenerationWriter {
         }
     }
 
-    /**
-     * Returns the row indexes to write: by key, and of each key only the last row written. Keys
-     * tie-break on the row index, so the order is total and any correct sort gives the same.
-     */
+    /** Returns the row indexes to write: by key, and of each key only the last row written. */
     private static int[] sortAndDeduplicate(byte[][] keys, int n) {
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < order.length; i++) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
             order[i] = i;
         }
-        Arrays.sort(
-                order,
-                (a, b) -> {
-                    int c = KeyCodec.compare(keys[a], keys[b]);
-                    return c != 0 ? c : Integer.compare(a, b);
-                });
+        // A stable sort by key: for one key, rows stay in index order, the last written last.
+        sortByKey(keys, order, new int[n], 0, n);
         int[] kept = new int[n];
         int count = 0;
-        for (int i = 0; i < order.length; i++) {
+        for (int i = 0; i < n; i++) {
             boolean lastOfKey =
-                    i + 1 == order.length
-                            || KeyCodec.compare(keys[order[i]], keys[order[i + 1]]) != 0;
+                    i + 1 == n || KeyCodec.compare(keys[order[i]], keys[order[i + 1]]) != 0;
             if (lastOfKey) {
                 kept[count++] = order[i];
             }
         }
         return Arrays.copyOf(kept, count);
+    }
+
+    /**
+     * Sorts {@code order[from, to)} by {@code keys[order[i]]}, stably: a merge sort on primitive
+     * indexes (no boxing), which skips the merge of halves already in order, so rows written in key
+     * order sort in linear time.
+     */
+    private static void sortByKey(byte[][] keys, int[] order, int[] scratch, int from, int to) {
+        int length = to - from;
+        if (length < 16) {
+            for (int i = from + 1; i < to; i++) {
+                int x = order[i];
+                int j = i - 1;
+                while (j >= from && KeyCodec.compare(keys[order[j]], keys[x]) > 0) {
+                    order[j + 1] = order[j];
+                    j--;
+                }
+                order[j + 1] = x;
+            }
+            return;
+        }
+        int mid = (from + to) >>> 1;
+        sortByKey(keys, order, scratch, from, mid);
+        sortByKey(keys, order, scratch, mid, to);
+        if (KeyCodec.compare(keys[order[mid - 1]], keys[order[mid]]) <= 0) {
+            return;
+        }
+        System.arraycopy(order, from, scratch, from, length);
+        int i = from;
+        int j = mid;
+        for (int k = from; k < to; k++) {
+            if (j >= to || (i < mid && KeyCodec.compare(keys[scratch[i]], keys[scratch[j]]) <= 0)) {
+                order[k] = scratch[i++];
+            } else {
+                order[k] = scratch[j++];
+            }
+        }
     }
 
     /**

@@ -198,6 +198,52 @@ public final class KeyCodec {
     }
 
     /**
+     * Whether {@link #encodeLong} applies: the key is one column stored as an integer (integers,
+     * dates, times, timestamps, durations).
+     */
+    public boolean isSingleIntegerKey() {
+        return codecs.length == 1 && codecs[0] instanceof IntegerCodec;
+    }
+
+    /**
+     * Encodes a key of one integer-stored column ({@link #isSingleIntegerKey}) given as its raw
+     * value in the column's unit, without boxing: the bytes {@link #encode(Object...)} gives for
+     * the same value as a {@code Long} (as an {@code Integer} for 32-bit dates and times).
+     *
+     * @throws IllegalStateException if the key is not a single integer-stored column
+     * @throws IllegalArgumentException if {@code value} does not fit the column's width
+     */
+    public byte[] encodeLong(long value) {
+        if (!isSingleIntegerKey()) {
+            throw new IllegalStateException("key " + columns + " is not one integer column");
+        }
+        IntegerCodec codec = (IntegerCodec) codecs[0];
+        int width = codec.width;
+        if (width < 8) {
+            long min = codec.signFlip != 0 ? -(1L << (width * 8 - 1)) : 0;
+            long max = codec.signFlip != 0 ? (1L << (width * 8 - 1)) - 1 : (1L << (width * 8)) - 1;
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(
+                        "key column '"
+                                + columns.get(0)
+                                + "' cannot hold "
+                                + value
+                                + ": out of range ["
+                                + min
+                                + ", "
+                                + max
+                                + "]");
+            }
+        }
+        long flipped = value ^ codec.signFlip;
+        byte[] out = new byte[width];
+        for (int i = 0; i < width; i++) {
+            out[i] = (byte) (flipped >>> ((width - 1 - i) * 8));
+        }
+        return out;
+    }
+
+    /**
      * Encodes the key of row {@code row} of {@code root}, whose schema starts with the fields of
      * the schema this codec was made for (further fields may follow).
      *

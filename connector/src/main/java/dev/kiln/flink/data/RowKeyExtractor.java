@@ -18,6 +18,7 @@ import dev.kiln.format.KeyCodec;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.types.logical.LogicalTypeRoot;
 import org.apache.flink.table.types.logical.RowType;
 
 import java.io.Serializable;
@@ -45,6 +46,9 @@ public final class RowKeyExtractor implements Serializable {
     private transient int[] positions;
     private transient ColumnConverter[] converters;
 
+    /** BIGINT, INTEGER or DATE if the key is that one column (read without boxing), else null. */
+    private transient LogicalTypeRoot longKey;
+
     /**
      * @throws org.apache.flink.table.api.ValidationException naming the column if the primary key
      *     is not valid for the row type
@@ -64,6 +68,9 @@ public final class RowKeyExtractor implements Serializable {
     public byte[] key(RowData row) {
         if (codec == null) {
             init();
+        }
+        if (longKey != null) {
+            return longKey(row);
         }
         Object[] values = new Object[positions.length];
         for (int k = 0; k < positions.length; k++) {
@@ -106,6 +113,45 @@ public final class RowKeyExtractor implements Serializable {
         }
     }
 
+    /**
+     * The key of a one-column integer key: read without boxing, encoded by {@link
+     * KeyCodec#encodeLong}.
+     */
+    private byte[] longKey(RowData row) {
+        int pos = positions[0];
+        String column = primaryKey.get(0);
+        if (pos >= row.getArity() || row.isNullAt(pos)) {
+            throw new InvalidRowException(
+                    column,
+                    pos >= row.getArity()
+                            ? "row has "
+                                    + row.getArity()
+                                    + " fields, but primary key column '"
+                                    + column
+                                    + "' is field "
+                                    + pos
+                                    + " of "
+                                    + rowType.asSummaryString()
+                            : "primary key column '"
+                                    + column
+                                    + "' is null in a "
+                                    + row.getRowKind()
+                                    + " row");
+        }
+        long value;
+        try {
+            value = longKey == LogicalTypeRoot.BIGINT ? row.getLong(pos) : row.getInt(pos);
+        } catch (RuntimeException e) {
+            throw new InvalidRowException(
+                    column, "primary key column '" + column + "' cannot hold its value: " + e, e);
+        }
+        try {
+            return codec.encodeLong(value);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRowException(null, e.getMessage(), e);
+        }
+    }
+
     /** Returns the bucket of {@code row} in a table of {@code bucketCount} buckets. */
     public int bucket(RowData row, int bucketCount) {
         return KeyCodec.bucket(key(row), bucketCount);
@@ -128,5 +174,14 @@ public final class RowKeyExtractor implements Serializable {
             positions[k] = rowType.getFieldIndex(column);
             converters[k] = ColumnConverter.of(column, rowType.getTypeAt(positions[k]));
         }
+        LogicalTypeRoot root =
+                primaryKey.size() == 1 ? rowType.getTypeAt(positions[0]).getTypeRoot() : null;
+        longKey =
+                codec.isSingleIntegerKey()
+                                && (root == LogicalTypeRoot.BIGINT
+                                        || root == LogicalTypeRoot.INTEGER
+                                        || root == LogicalTypeRoot.DATE)
+                        ? root
+                        : null;
     }
 }

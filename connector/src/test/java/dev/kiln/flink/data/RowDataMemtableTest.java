@@ -229,6 +229,38 @@ public class RowDataMemtableTest {
                 .containsExactly(FILE_SHA256_BEFORE_KEY_ONCE, FILE_SHA256_BEFORE_KEY_ONCE);
     }
 
+    /**
+     * One-column BIGINT, INT and DATE keys (read without boxing) encode as the codec encodes the
+     * value, and a null key still fails naming the column.
+     */
+    @Test
+    void oneColumnIntegerKeysEncodeAsTheCodecDoes() {
+        Random random = new Random(9);
+        for (org.apache.flink.table.types.DataType keyType :
+                List.of(DataTypes.BIGINT(), DataTypes.INT(), DataTypes.DATE())) {
+            RowType type =
+                    (RowType)
+                            DataTypes.ROW(
+                                            DataTypes.FIELD("k", keyType),
+                                            DataTypes.FIELD("v", DataTypes.STRING()))
+                                    .getLogicalType();
+            RowKeyExtractor keys = new RowKeyExtractor(type, List.of("k"));
+            TableOptions options = options(type, List.of("k"));
+            for (int i = 0; i < 200; i++) {
+                Object value =
+                        keyType.getLogicalType() instanceof IntType
+                                        || keyType.equals(DataTypes.DATE())
+                                ? (Object) random.nextInt()
+                                : (Object) random.nextLong();
+                GenericRowData row = GenericRowData.of(value, StringData.fromString("x"));
+                assertThat(keys.key(row)).isEqualTo(options.keyCodec().encode(value));
+            }
+            assertThatThrownBy(() -> keys.key(GenericRowData.of(null, null)))
+                    .isInstanceOf(InvalidRowException.class)
+                    .hasMessageContaining("'k'");
+        }
+    }
+
     /** A key that is not the row's fails the write when assertions are on (as in tests). */
     @Test
     void aKeyThatIsNotTheRowsFailsWithAssertionsOn() {
