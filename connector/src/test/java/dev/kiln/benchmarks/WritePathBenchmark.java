@@ -68,7 +68,8 @@ import java.util.concurrent.TimeUnit;
  * / 8} rows each into one ({@link Compactor#rewrite}, not published), with keys {@code disjoint}
  * (ascending ids, as the end-to-end benchmark writes them) or {@code overlapping} (random upserts
  * over {@code rows / 2} keys). One operation is one whole flush or merge: divide the time and
- * {@code gc.alloc.rate.norm} by {@code rows}.
+ * {@code gc.alloc.rate.norm} by {@code rows}; each operation also prints its thread's CPU time per
+ * row (the merge reads storage on the same thread; GC threads are not counted).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -87,6 +88,9 @@ public class WritePathBenchmark {
                             .getLogicalType();
 
     private static final int GENERATIONS = 8;
+
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
 
     @Param({"flush", "merge"})
     public String step;
@@ -160,6 +164,16 @@ public class WritePathBenchmark {
 
     @Benchmark
     public long run() throws Exception {
+        long cpu = THREADS.getCurrentThreadCpuTime();
+        long result = step();
+        // This thread's CPU time: on a shared machine, steadier than the time JMH reports.
+        System.out.printf(
+                "%n%s %s: %.0f ns of CPU per row%n",
+                step, keys, (THREADS.getCurrentThreadCpuTime() - cpu) / (double) rows);
+        return result;
+    }
+
+    private long step() throws Exception {
         if (step.equals("flush")) {
             GenerationRef written = flush(0, rows);
             delete(written.path());
