@@ -55,7 +55,16 @@ final class BloomFilter {
     }
 
     void put(byte[] key) {
-        long h1 = XxHash64.hash(key, SEED);
+        putHash(hash(key));
+    }
+
+    /** Returns the hash of {@code key} that {@link #putHash} takes: the same for every filter. */
+    static long hash(byte[] key) {
+        return XxHash64.hash(key, SEED);
+    }
+
+    /** Adds the key whose {@link #hash} is {@code h1}: the same as {@code put} of that key. */
+    void putHash(long h1) {
         long h2 = mix(h1);
         for (int i = 0; i < hashes; i++) {
             long bit = Long.remainderUnsigned(h1 + i * h2, bits);

@@ -145,7 +145,7 @@ public final class GenerationWriter {
     public GenerationStats write(
             Path path, VectorSchemaRoot rows, BitSet deletes, BufferAllocator allocator)
             throws IOException {
-        return write(path, rows, deletes, allocator, null);
+        return write(path, rows, deletes, null, allocator, null);
     }
 
     /**
@@ -161,6 +161,44 @@ public final class GenerationWriter {
             BufferAllocator allocator,
             @Nullable Listener listener)
             throws IOException {
+        return write(path, rows, deletes, null, allocator, listener);
+    }
+
+    /**
+     * As {@link #write(Path, VectorSchemaRoot, BitSet, BufferAllocator)}, with the rows' encoded
+     * keys given, so that a caller that encoded each key once already (to choose its bucket) does
+     * not pay for it again: {@code keys[i]} must be {@code keyCodec().encode(rows, i)} (checked
+     * only when assertions are on); the file is then byte for byte the one the other overload
+     * writes. The arrays are not modified.
+     *
+     * @param keys the encoded key of each row (at least as many as rows), or {@code null} to encode
+     *     them here
+     * @throws IllegalArgumentException if {@code rows} does not have this writer's schema or {@code
+     *     keys} has fewer entries than rows
+     */
+    public GenerationStats write(
+            Path path,
+            VectorSchemaRoot rows,
+            BitSet deletes,
+            @Nullable byte[][] keys,
+            BufferAllocator allocator)
+            throws IOException {
+        return write(path, rows, deletes, keys, allocator, null);
+    }
+
+    /**
+     * As {@link #write(Path, VectorSchemaRoot, BitSet, byte[][], BufferAllocator)}, telling {@code
+     * listener} (if not {@code null}) what it writes, as {@link #write(Path, VectorSchemaRoot,
+     * BitSet, BufferAllocator, Listener)} does.
+     */
+    public GenerationStats write(
+            Path path,
+            VectorSchemaRoot rows,
+            BitSet deletes,
+            @Nullable byte[][] keys,
+            BufferAllocator allocator,
+            @Nullable Listener listener)
+            throws IOException {
         requireNonNull(path, "path");
         requireNonNull(rows, "rows");
         requireNonNull(deletes, "deletes");
@@ -170,64 +208,91 @@ public final class GenerationWriter {
                     "rows have schema " + rows.getSchema() + ", but this writer writes " + schema);
         }
         int n = rows.getRowCount();
-        byte[][] keys = new byte[n][];
-        for (int i = 0; i < n; i++) {
-            keys[i] = keyCodec.encode(rows, i);
+        if (keys == null) {
+            keys = new byte[n][];
+            for (int i = 0; i < n; i++) {
+                keys[i] = keyCodec.encode(rows, i);
+            }
+        } else if (keys.length < n) {
+            throw new IllegalArgumentException(keys.length + " keys given for " + n + " rows");
+        } else {
+            assert keysMatch(rows, keys);
         }
-        int[] kept = sortAndDeduplicate(keys);
+        int[] kept = sortAndDeduplicate(keys, n);
+        FieldVector[] sources = rows.getFieldVectors().toArray(new FieldVector[0]);
+        try (Appender out = open(path, allocator, listener)) {
+            for (int src : kept) {
+                out.append(keys[src], sources, src, deletes.get(src));
+            }
+            return out.finish();
+        }
+    }
 
+    private boolean keysMatch(VectorSchemaRoot rows, byte[][] keys) {
+        for (int i = 0; i < rows.getRowCount(); i++) {
+            if (!Arrays.equals(keys[i], keyCodec.encode(rows, i))) {
+                throw new AssertionError("the key given for row " + i + " is not the row's key");
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Creates a new generation at {@code path} (which must not exist; created as by {@link #write})
+     * to be filled with rows already in key order: a streaming write whose memory is one page plus
+     * 8 bytes per row (the key filter's hashes, kept until {@link Appender#finish}). Rows appended
+     * in the same order give the same bytes as {@link #write} of those rows.
+     *
+     * @param allocator where page buffers are allocated; all are released by {@link Appender#close}
+     * @throws IOException if the file exists already or cannot be created
+     */
+    public Appender open(Path path, BufferAllocator allocator) throws IOException {
+        return open(path, allocator, null);
+    }
+
+    private Appender open(Path path, BufferAllocator allocator, @Nullable Listener listener)
+            throws IOException {
+        requireNonNull(path, "path");
+        requireNonNull(allocator, "allocator");
         FileSystem fs = path.getFileSystem();
         FSDataOutputStream stream = fs.create(path, FileSystem.WriteMode.NO_OVERWRITE);
-        boolean done = false;
-        ByteArrayOutputStream tail = listener == null ? null : new ByteArrayOutputStream();
-        try (VectorSchemaRoot page = VectorSchemaRoot.create(fileSchema, allocator)) {
-            GenerationStats stats =
-                    writePages(stream, page, rows, deletes, keys, kept, listener, tail);
-            stream.flush();
-            stream.sync();
-            stream.close();
-            done = true;
-            if (listener != null) {
-                listener.written(stats.fileBytes(), tail.toByteArray());
-            }
-            return stats;
+        Appender appender = null;
+        try {
+            appender = new Appender(path, fs, stream, allocator, listener);
+            return appender;
         } finally {
-            if (!done) {
-                if (listener != null) {
-                    listener.failed();
-                }
-                try {
-                    stream.close();
-                } catch (IOException | RuntimeException e) {
-                    // the write failed already; that error is the one to report
-                }
-                try {
-                    fs.delete(path, false);
-                } catch (IOException | RuntimeException e) {
-                    // best-effort: an orphan file is harmless, a cleanup removes it
-                }
+            if (appender == null) {
+                abort(path, fs, stream);
             }
         }
     }
 
+    private static void abort(Path path, FileSystem fs, FSDataOutputStream stream) {
+        try {
+            stream.close();
+        } catch (IOException | RuntimeException e) {
+            // the write failed already; that error is the one to report
+        }
+        try {
+            fs.delete(path, false);
+        } catch (IOException | RuntimeException e) {
+            // best-effort: an orphan file is harmless, a cleanup removes it
+        }
+    }
+
     /** Returns the row indexes to write: by key, and of each key only the last row written. */
-    private static int[] sortAndDeduplicate(byte[][] keys) {
-        Integer[] order = new Integer[keys.length];
-        for (int i = 0; i < order.length; i++) {
+    private static int[] sortAndDeduplicate(byte[][] keys, int n) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
             order[i] = i;
         }
-        Arrays.sort(
-                order,
-                (a, b) -> {
-                    int c = KeyCodec.compare(keys[a], keys[b]);
-                    return c != 0 ? c : Integer.compare(a, b);
-                });
-        int[] kept = new int[keys.length];
+        // A stable sort by key: for one key, rows stay in index order, the last written last.
+        sortByKey(keys, order, new int[n], 0, n);
+        int[] kept = new int[n];
         int count = 0;
-        for (int i = 0; i < order.length; i++) {
+        for (int i = 0; i < n; i++) {
             boolean lastOfKey =
-                    i + 1 == order.length
-                            || KeyCodec.compare(keys[order[i]], keys[order[i + 1]]) != 0;
+                    i + 1 == n || KeyCodec.compare(keys[order[i]], keys[order[i + 1]]) != 0;
             if (lastOfKey) {
                 kept[count++] = order[i];
             }
@@ -235,72 +300,167 @@ public final class GenerationWriter {
         return Arrays.copyOf(kept, count);
     }
 
-    private GenerationStats writePages(
-            FSDataOutputStream stream,
-            VectorSchemaRoot page,
-            VectorSchemaRoot rows,
-            BitSet deletes,
-            byte[][] keys,
-            int[] kept,
-            @Nullable Listener listener,
-            @Nullable ByteArrayOutputStream tail)
-            throws IOException {
-        ChecksummingChannel channel = new ChecksummingChannel(stream);
-        // ArrowFileWriter reads this map when it writes the footer in end(): it is filled below,
-        // once the pages are written and their checksums known.
-        Map<String, String> footerMetadata = new HashMap<>();
-        ArrowFileWriter writer =
-                compression.codec() == PageCompression.Codec.NONE
-                        ? new ArrowFileWriter(page, null, channel, footerMetadata)
-                        : new ArrowFileWriter(
-                                page,
-                                null,
-                                channel,
-                                footerMetadata,
-                                IpcOption.DEFAULT,
-                                CommonsCompressionFactory.INSTANCE,
-                                compression.codec() == PageCompression.Codec.ZSTD
-                                        ? CompressionUtil.CodecType.ZSTD
-                                        : CompressionUtil.CodecType.LZ4_FRAME,
-                                compression.codec() == PageCompression.Codec.ZSTD
-                                        ? Optional.of(compression.level())
-                                        : Optional.empty());
-        writer.start();
-
-        List<FieldVector> sources = rows.getFieldVectors();
-        List<FieldVector> targets = page.getFieldVectors();
-        int columns = sources.size();
-        TinyIntVector kinds = (TinyIntVector) targets.get(columns);
-        RowSizer sizer = new RowSizer(sources, rows.getRowCount());
-
-        BloomFilter filter = BloomFilter.create(kept.length, falsePositiveRate);
-        List<Integer> pageRows = new ArrayList<>();
-        List<Integer> pageCrcs = new ArrayList<>();
-        List<byte[]> firstKeys = new ArrayList<>();
-        long tombstones = 0;
-
-        int next = 0;
-        while (next < kept.length) {
-            for (FieldVector v : targets) {
-                v.reset();
-            }
-            int count = 0;
-            long bytes = 0;
-            firstKeys.add(keys[kept[next]]);
-            while (next < kept.length && (count == 0 || bytes < targetPageBytes)) {
-                int src = kept[next++];
-                for (int c = 0; c < columns; c++) {
-                    targets.get(c).copyFromSafe(src, count, sources.get(c));
+    /**
+     * Sorts {@code order[from, to)} by {@code keys[order[i]]}, stably: a merge sort on primitive
+     * indexes (no boxing), which skips the merge of halves already in order, so rows written in key
+     * order sort in linear time.
+     */
+    private static void sortByKey(byte[][] keys, int[] order, int[] scratch, int from, int to) {
+        int length = to - from;
+        if (length < 16) {
+            for (int i = from + 1; i < to; i++) {
+                int x = order[i];
+                int j = i - 1;
+                while (j >= from && KeyCodec.compare(keys[order[j]], keys[x]) > 0) {
+                    order[j + 1] = order[j];
+                    j--;
                 }
-                RowKind kind = deletes.get(src) ? RowKind.DELETE : RowKind.UPSERT;
-                if (kind == RowKind.DELETE) {
-                    tombstones++;
-                }
-                kinds.setSafe(count, kind.code());
-                filter.put(keys[src]);
-                bytes += sizer.bytes(src);
-                count++;
+                order[j + 1] = x;
             }
+            return;
+        }
+        int mid = (from + to) >>> 1;
+        sortByKey(keys, order, scratch, from, mid);
+        sortByKey(keys, order, scratch, mid, to);
+        if (KeyCodec.compare(keys[order[mid - 1]], keys[order[mid]]) <= 0) {
+            return;
+        }
+        System.arraycopy(order, from, scratch, from, length);
+        int i = from;
+        int j = mid;
+        for (int k = from; k < to; k++) {
+            if (j >= to || (i < mid && KeyCodec.compare(keys[scratch[i]], keys[scratch[j]]) <= 0)) {
+                order[k] = scratch[i++];
+            } else {
+                order[k] = scratch[j++];
+            }
+        }
+    }
+
+    /**
+     * A generation being written from rows in strictly increasing key order ({@link #open}): rows
+     * are copied into a page of about {@link Builder#targetPageBytes}, written when full; {@link
+     * #finish} writes the last page and the footer. Closing an appender that did not finish deletes
+     * the partial file (best-effort). Not thread-safe.
+     */
+    @Internal
+    public final class Appender implements AutoCloseable {
+        private final Path path;
+        private final FileSystem fs;
+        private final FSDataOutputStream stream;
+        private final ChecksummingChannel channel;
+        @Nullable private final Listener listener;
+        // ArrowFileWriter reads this map when it writes the footer in end(): it is filled in
+        // finish(), once the pages are written and their checksums known.
+        private final Map<String, String> footerMetadata = new HashMap<>();
+        private final VectorSchemaRoot page;
+        private final ArrowFileWriter writer;
+        private final FieldVector[] targets;
+        private final TinyIntVector kinds;
+        private final RowSizer sizer;
+        private final List<Integer> pageRows = new ArrayList<>();
+        private final List<Integer> pageCrcs = new ArrayList<>();
+        private final List<byte[]> firstKeys = new ArrayList<>();
+        private long[] hashes = new long[256];
+        private int rows;
+        private long tombstones;
+        private int count;
+        private long bytes;
+        private byte[] minKey;
+        private byte[] lastKey;
+        private boolean finished;
+        private boolean closed;
+
+        private Appender(
+                Path path,
+                FileSystem fs,
+                FSDataOutputStream stream,
+                BufferAllocator allocator,
+                @Nullable Listener listener)
+                throws IOException {
+            this.path = path;
+            this.fs = fs;
+            this.stream = stream;
+            this.listener = listener;
+            this.channel = new ChecksummingChannel(stream);
+            this.page = VectorSchemaRoot.create(fileSchema, allocator);
+            try {
+                this.writer =
+                        compression.codec() == PageCompression.Codec.NONE
+                                ? new ArrowFileWriter(page, null, channel, footerMetadata)
+                                : new ArrowFileWriter(
+                                        page,
+                                        null,
+                                        channel,
+                                        footerMetadata,
+                                        IpcOption.DEFAULT,
+                                        CommonsCompressionFactory.INSTANCE,
+                                        compression.codec() == PageCompression.Codec.ZSTD
+                                                ? CompressionUtil.CodecType.ZSTD
+                                                : CompressionUtil.CodecType.LZ4_FRAME,
+                                        compression.codec() == PageCompression.Codec.ZSTD
+                                                ? Optional.of(compression.level())
+                                                : Optional.empty());
+                writer.start();
+            } catch (IOException | RuntimeException e) {
+                page.close();
+                throw e;
+            }
+            List<FieldVector> vectors = page.getFieldVectors();
+            this.targets = vectors.subList(0, vectors.size() - 1).toArray(new FieldVector[0]);
+            this.kinds = (TinyIntVector) vectors.get(vectors.size() - 1);
+            this.sizer = new RowSizer(targets);
+        }
+
+        /**
+         * Appends row {@code row} of {@code columns} (vectors of this writer's columns, in schema
+         * order; further vectors are ignored), a tombstone if {@code delete}, whose encoded key is
+         * {@code key}; the key must follow the previous row's. The appender keeps references to
+         * some keys: do not modify them.
+         *
+         * @throws IllegalArgumentException if {@code key} is not greater than the previous key
+         * @throws IllegalStateException if the appender finished or closed
+         * @throws IOException if a full page cannot be written
+         */
+        public void append(byte[] key, FieldVector[] columns, int row, boolean delete)
+                throws IOException {
+            if (finished || closed) {
+                throw new IllegalStateException("appending to a finished generation " + path);
+            }
+            if (lastKey != null && KeyCodec.compare(key, lastKey) <= 0) {
+                throw new IllegalArgumentException(
+                        "rows must be appended in strictly increasing key order");
+            }
+            if (count > 0 && bytes >= targetPageBytes) {
+                writePage();
+            }
+            if (count == 0) {
+                for (FieldVector v : page.getFieldVectors()) {
+                    v.reset();
+                }
+                firstKeys.add(key);
+            }
+            for (int c = 0; c < targets.length; c++) {
+                targets[c].copyFromSafe(row, count, columns[c]);
+            }
+            RowKind kind = delete ? RowKind.DELETE : RowKind.UPSERT;
+            if (delete) {
+                tombstones++;
+            }
+            kinds.setSafe(count, kind.code());
+            if (rows == hashes.length) {
+                hashes = Arrays.copyOf(hashes, rows * 2);
+            }
+            hashes[rows++] = BloomFilter.hash(key);
+            bytes += sizer.bytes(columns, row);
+            count++;
+            if (minKey == null) {
+                minKey = key;
+            }
+            lastKey = key;
+        }
+
+        private void writePage() throws IOException {
             page.setRowCount(count);
             channel.resetChecksum();
             long start = channel.position();
@@ -321,38 +481,86 @@ public final class GenerationWriter {
             }
             pageRows.add(count);
             pageCrcs.add(channel.checksum());
+            count = 0;
+            bytes = 0;
         }
 
-        byte[] maxKey = kept.length == 0 ? new byte[0] : keys[kept[kept.length - 1]];
-        GenerationFormat.Index index =
-                new GenerationFormat.Index(
-                        keyCodec.keyColumns(),
-                        GenerationFormat.footerFingerprint(
-                                fileSchema, keyCodec.keyColumns(), writer.getRecordBlocks()),
-                        kept.length,
-                        tombstones,
-                        pageRows.stream().mapToInt(Integer::intValue).toArray(),
-                        pageCrcs.stream().mapToInt(Integer::intValue).toArray(),
-                        firstKeys.toArray(new byte[0][]),
-                        maxKey,
-                        filter);
-        byte[] indexBytes = index.serialize();
-        footerMetadata.put(
-                GenerationFormat.META_VERSION, Integer.toString(GenerationFormat.FORMAT_VERSION));
-        footerMetadata.put(
-                GenerationFormat.META_INDEX, Base64.getEncoder().encodeToString(indexBytes));
-        footerMetadata.put(
-                GenerationFormat.META_INDEX_CRC,
-                Integer.toUnsignedString(GenerationFormat.crc32c(indexBytes)));
-        channel.copyTo(tail);
-        writer.end();
-        return new GenerationStats(
-                kept.length,
-                tombstones,
-                kept.length == 0 ? null : keys[kept[0]].clone(),
-                kept.length == 0 ? null : maxKey.clone(),
-                channel.position(),
-                pageRows.size());
+        /**
+         * Writes the last page and the footer, then flushes, syncs and closes the file.
+         *
+         * @return what was written
+         * @throws IOException if the file cannot be written (it is then deleted by {@link #close})
+         */
+        public GenerationStats finish() throws IOException {
+            if (finished || closed) {
+                throw new IllegalStateException("generation " + path + " finished already");
+            }
+            if (count > 0) {
+                writePage();
+            }
+            BloomFilter filter = BloomFilter.create(rows, falsePositiveRate);
+            for (int i = 0; i < rows; i++) {
+                filter.putHash(hashes[i]);
+            }
+            byte[] maxKey = rows == 0 ? new byte[0] : lastKey;
+            GenerationFormat.Index index =
+                    new GenerationFormat.Index(
+                            keyCodec.keyColumns(),
+                            GenerationFormat.footerFingerprint(
+                                    fileSchema, keyCodec.keyColumns(), writer.getRecordBlocks()),
+                            rows,
+                            tombstones,
+                            pageRows.stream().mapToInt(Integer::intValue).toArray(),
+                            pageCrcs.stream().mapToInt(Integer::intValue).toArray(),
+                            firstKeys.toArray(new byte[0][]),
+                            maxKey,
+                            filter);
+            byte[] indexBytes = index.serialize();
+            footerMetadata.put(
+                    GenerationFormat.META_VERSION,
+                    Integer.toString(GenerationFormat.FORMAT_VERSION));
+            footerMetadata.put(
+                    GenerationFormat.META_INDEX, Base64.getEncoder().encodeToString(indexBytes));
+            footerMetadata.put(
+                    GenerationFormat.META_INDEX_CRC,
+                    Integer.toUnsignedString(GenerationFormat.crc32c(indexBytes)));
+            ByteArrayOutputStream tail = listener == null ? null : new ByteArrayOutputStream();
+            channel.copyTo(tail);
+            writer.end();
+            stream.flush();
+            stream.sync();
+            stream.close();
+            finished = true;
+            if (listener != null) {
+                listener.written(channel.position(), tail.toByteArray());
+            }
+            return new GenerationStats(
+                    rows,
+                    tombstones,
+                    rows == 0 ? null : minKey.clone(),
+                    rows == 0 ? null : maxKey.clone(),
+                    channel.position(),
+                    pageRows.size());
+        }
+
+        /**
+         * Releases the page buffers; if {@link #finish} did not complete, also closes and deletes
+         * the partial file (best-effort). Idempotent.
+         */
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            page.close();
+            if (!finished) {
+                if (listener != null) {
+                    listener.failed();
+                }
+                abort(path, fs, stream);
+            }
+        }
     }
 
     /**
@@ -383,18 +591,19 @@ public final class GenerationWriter {
 
     /** Estimates the bytes a row adds to a page, from the row's values in the input vectors. */
     private static final class RowSizer {
-        private final List<FieldVector> vectors;
         private final long fixedBytes;
         private final int[] variable;
         private final int[] largeVariable;
+        private final int[] other;
 
-        RowSizer(List<FieldVector> vectors, int rowCount) {
-            this.vectors = vectors;
+        /** Classifies the columns by the vectors of a page, which have the input's types. */
+        RowSizer(FieldVector[] vectors) {
             long fixed = 1; // the row-kind column
             List<Integer> var = new ArrayList<>();
             List<Integer> large = new ArrayList<>();
-            for (int c = 0; c < vectors.size(); c++) {
-                ValueVector v = vectors.get(c);
+            List<Integer> rest = new ArrayList<>();
+            for (int c = 0; c < vectors.length; c++) {
+                ValueVector v = vectors[c];
                 if (v instanceof BitVector) {
                     fixed += 1;
                 } else if (v instanceof BaseFixedWidthVector) {
@@ -404,22 +613,26 @@ public final class GenerationWriter {
                 } else if (v instanceof VariableWidthFieldVector) {
                     var.add(c);
                 } else {
-                    // nested and other vectors: their average row size in the memtable
-                    fixed += v.getBufferSize() / Math.max(1, rowCount);
+                    rest.add(c);
                 }
             }
             this.fixedBytes = fixed;
             this.variable = var.stream().mapToInt(Integer::intValue).toArray();
             this.largeVariable = large.stream().mapToInt(Integer::intValue).toArray();
+            this.other = rest.stream().mapToInt(Integer::intValue).toArray();
         }
 
-        long bytes(int row) {
+        long bytes(FieldVector[] vectors, int row) {
             long total = fixedBytes;
             for (int c : variable) {
-                total += 4 + ((VariableWidthFieldVector) vectors.get(c)).getValueLength(row);
+                total += 4 + ((VariableWidthFieldVector) vectors[c]).getValueLength(row);
             }
             for (int c : largeVariable) {
-                total += 8 + ((VariableWidthFieldVector) vectors.get(c)).getValueLength(row);
+                total += 8 + ((VariableWidthFieldVector) vectors[c]).getValueLength(row);
+            }
+            for (int c : other) {
+                // other vectors: their average row size in the input
+                total += vectors[c].getBufferSize() / Math.max(1, vectors[c].getValueCount());
             }
             return total;
         }

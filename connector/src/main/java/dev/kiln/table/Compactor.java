@@ -60,7 +60,8 @@ public final class Compactor {
 
     /**
      * @param io reads the generations to merge
-     * @param allocator holds the rows of a merge while it runs; stays owned by the caller
+     * @param allocator holds a merge's pages (one per input and the output's) while it runs; stays
+     *     owned by the caller
      */
     public Compactor(
             KilnTable table, RangeReader io, BufferAllocator allocator, CompactionPolicy policy) {

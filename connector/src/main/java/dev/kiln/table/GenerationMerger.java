@@ -20,19 +20,16 @@ import dev.kiln.format.GenerationWriter;
 import dev.kiln.format.KeyCodec;
 import dev.kiln.format.Page;
 import dev.kiln.format.RowKind;
-import dev.kiln.io.RangeCoalescer;
 import dev.kiln.io.RangeReader;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
-import org.apache.arrow.vector.VectorSchemaRoot;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.util.BitSet;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.concurrent.CompletionException;
 
 /**
@@ -40,11 +37,21 @@ import java.util.concurrent.CompletionException;
  * unless the caller says the run starts at the bucket's oldest live generation (then nothing older
  * can hold a key a tombstone would hide, and tombstones go).
  *
- * <p>The run's rows are held in Arrow memory while merging (about twice their decoded size), which
- * the compaction policy bounds by the size of what it merges. Blocks on storage I/O: call it from a
- * thread that may block. Not thread-safe; one merge at a time per instance.
+ * <p>A streaming k-way merge by encoded key, as {@code BucketMerge} reads a bucket: a cursor per
+ * input generation holds one decoded page at a time, a heap orders the cursors by key (for one key,
+ * the newest generation first), and each surviving row is copied from its input page into the
+ * output's page ({@link GenerationWriter#open}), written when full. Memory: a page per input plus
+ * the output page and 8 bytes per output row (the key filter's hashes). The output is a function of
+ * the inputs alone: the same bytes as writing the surviving rows in one {@link
+ * GenerationWriter#write}. Blocks on storage I/O: call it from a thread that may block. Not
+ * thread-safe; one merge at a time per instance.
  */
 final class GenerationMerger {
+
+    /** Smallest key first; for one key, the newest generation (highest position in the run). */
+    private static final Comparator<Cursor> ORDER =
+            Comparator.<Cursor, byte[]>comparing(c -> c.key, KeyCodec::compare)
+                    .thenComparing(Comparator.comparingInt((Cursor c) -> c.position).reversed());
 
     private final KilnTable table;
     private final RangeReader io;
@@ -60,73 +67,61 @@ final class GenerationMerger {
      * Merges {@code run} (oldest first, all of {@code bucket}) into a new generation.
      *
      * @return the compaction to commit; its output is {@code null} if no row survived
-     * @throws IOException if a generation cannot be read or the output cannot be written
+     * @throws IOException if a generation cannot be read or the output cannot be written (a partial
+     *     output is deleted)
      */
     Compaction merge(int bucket, List<GenerationRef> run, boolean dropTombstones)
             throws IOException {
-        TableOptions options = table.options();
-        KeyCodec codec = options.keyCodec();
-        try (VectorSchemaRoot all = VectorSchemaRoot.create(options.schema(), allocator)) {
-            BitSet deletes = new BitSet();
-            int[] rows = {0};
-            for (GenerationRef ref : run) {
+        List<String> inputs = run.stream().map(GenerationRef::path).toList();
+        List<Cursor> cursors = new ArrayList<>(run.size());
+        PriorityQueue<Cursor> heap = new PriorityQueue<>(Math.max(1, run.size()), ORDER);
+        GenerationWriter.Appender out = null;
+        String path = null;
+        try {
+            for (int i = 0; i < run.size(); i++) {
+                GenerationRef ref = run.get(i);
                 Generation generation =
                         join(Generation.open(io, table.resolve(ref.path()), ref.sizeBytes()));
-                join(
-                        generation.scan(
-                                allocator,
-                                RangeCoalescer.defaults(),
-                                page -> rows[0] = append(page, all, deletes, rows[0])));
-            }
-            all.setRowCount(rows[0]);
-            Map<ByteBuffer, Integer> newest = new HashMap<>();
-            for (int i = 0; i < rows[0]; i++) {
-                newest.put(ByteBuffer.wrap(codec.encode(all, i)), i);
-            }
-            BitSet kept = new BitSet();
-            for (int i : newest.values()) {
-                if (!(dropTombstones && deletes.get(i))) {
-                    kept.set(i);
+                Cursor cursor = new Cursor(generation, i);
+                cursors.add(cursor);
+                if (cursor.advance()) {
+                    heap.add(cursor);
                 }
             }
-            List<String> inputs = run.stream().map(GenerationRef::path).toList();
-            if (kept.isEmpty()) {
+            while (!heap.isEmpty()) {
+                Cursor top = heap.poll();
+                byte[] key = top.key;
+                boolean delete = top.page.kind(top.row) == RowKind.DELETE;
+                if (!(dropTombstones && delete)) {
+                    if (out == null) {
+                        path = table.newGenerationPath(bucket);
+                        out = table.options().newWriter().open(table.resolve(path), allocator);
+                    }
+                    out.append(key, top.vectors, top.row, delete);
+                }
+                if (top.advance()) {
+                    heap.add(top);
+                }
+                // the same key in older generations: superseded
+                while (!heap.isEmpty() && KeyCodec.compare(heap.peek().key, key) == 0) {
+                    Cursor older = heap.poll();
+                    if (older.advance()) {
+                        heap.add(older);
+                    }
+                }
+            }
+            if (out == null) {
                 return new Compaction(bucket, null, inputs);
             }
-            try (VectorSchemaRoot merged = VectorSchemaRoot.create(options.schema(), allocator)) {
-                BitSet mergedDeletes = new BitSet();
-                int out = 0;
-                for (int i = kept.nextSetBit(0); i >= 0; i = kept.nextSetBit(i + 1)) {
-                    copyRow(all, i, merged, out);
-                    mergedDeletes.set(out, deletes.get(i));
-                    out++;
-                }
-                merged.setRowCount(out);
-                String path = table.newGenerationPath(bucket);
-                GenerationWriter writer = options.newWriter();
-                GenerationStats stats =
-                        writer.write(table.resolve(path), merged, mergedDeletes, allocator);
-                return new Compaction(bucket, GenerationRef.of(path, bucket, stats), inputs);
+            GenerationStats stats = out.finish();
+            return new Compaction(bucket, GenerationRef.of(path, bucket, stats), inputs);
+        } finally {
+            if (out != null) {
+                out.close();
             }
-        }
-    }
-
-    private static int append(Page page, VectorSchemaRoot all, BitSet deletes, int at) {
-        for (int r = 0; r < page.rowCount(); r++) {
-            copyRow(page.root(), r, all, at);
-            deletes.set(at, page.kind(r) == RowKind.DELETE);
-            at++;
-        }
-        return at;
-    }
-
-    /** Copies the user columns (the target's) of row {@code from} of {@code source}. */
-    private static void copyRow(
-            VectorSchemaRoot source, int from, VectorSchemaRoot target, int to) {
-        List<FieldVector> targets = target.getFieldVectors();
-        List<FieldVector> sources = source.getFieldVectors();
-        for (int c = 0; c < targets.size(); c++) {
-            targets.get(c).copyFromSafe(from, to, sources.get(c));
+            for (Cursor cursor : cursors) {
+                cursor.release();
+            }
         }
     }
 
@@ -138,6 +133,50 @@ final class GenerationMerger {
                 throw io;
             }
             throw e;
+        }
+    }
+
+    /** A position in one input generation: the page it is on, decoded, and the row's key. */
+    private final class Cursor {
+        final Generation generation;
+
+        /** The generation's position in the run: higher is newer. */
+        final int position;
+
+        int pageIndex = -1;
+        Page page;
+        FieldVector[] vectors;
+        int row = -1;
+        byte[] key;
+
+        Cursor(Generation generation, int position) {
+            this.generation = generation;
+            this.position = position;
+        }
+
+        /** Moves to the next row; returns false (and holds no page) past the last one. */
+        boolean advance() throws IOException {
+            row++;
+            while (page == null || row >= page.rowCount()) {
+                release();
+                if (++pageIndex >= generation.pageCount()) {
+                    key = null;
+                    return false;
+                }
+                page = join(generation.loadPage(pageIndex, allocator));
+                vectors = page.root().getFieldVectors().toArray(new FieldVector[0]);
+                row = 0;
+            }
+            key = page.key(row);
+            return true;
+        }
+
+        void release() {
+            if (page != null) {
+                page.close();
+                page = null;
+                vectors = null;
+            }
         }
     }
 }

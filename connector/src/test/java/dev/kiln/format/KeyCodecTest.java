@@ -25,6 +25,7 @@ import org.apache.arrow.vector.TimeStampMicroVector;
 import org.apache.arrow.vector.VarBinaryVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.types.DateUnit;
 import org.apache.arrow.vector.types.FloatingPointPrecision;
 import org.apache.arrow.vector.types.TimeUnit;
 import org.apache.arrow.vector.types.pojo.ArrowType;
@@ -122,6 +123,59 @@ class KeyCodecTest {
                 List.of((short) -32768, (short) -5, (short) 0, (short) 3, (short) 32767),
                 Short::compare,
                 v -> small.encode(v));
+    }
+
+    /**
+     * encodeInteger, the unboxed path of one-column integer keys, gives the bytes of encode for
+     * every integer-stored type and width, and rejects what does not fit as encode does.
+     */
+    @Test
+    void encodeIntegerGivesTheBytesOfEncode() {
+        Random random = new Random(3);
+        for (ArrowType type :
+                List.of(
+                        new ArrowType.Int(64, true),
+                        new ArrowType.Int(32, true),
+                        new ArrowType.Int(16, true),
+                        new ArrowType.Int(8, true),
+                        new ArrowType.Int(32, false),
+                        new ArrowType.Int(64, false),
+                        new ArrowType.Timestamp(TimeUnit.MICROSECOND, null))) {
+            KeyCodec codec = KeyCodec.of(new Schema(List.of(field("k", type))), List.of("k"));
+            assertThat(codec.isSingleInteger()).isTrue();
+            int bits = type instanceof ArrowType.Int ? ((ArrowType.Int) type).getBitWidth() : 64;
+            boolean signed =
+                    !(type instanceof ArrowType.Int) || ((ArrowType.Int) type).getIsSigned();
+            for (int i = 0; i < 300; i++) {
+                long v = random.nextLong();
+                if (bits < 64) {
+                    v = signed ? v >> (64 - bits) : v >>> (64 - bits);
+                }
+                Object boxed =
+                        bits == 8
+                                ? (Object) (byte) v
+                                : bits == 16
+                                        ? (Object) (short) v
+                                        : bits == 32 && signed ? (Object) (int) v : (Object) v;
+                assertThat(codec.encodeInteger(v)).isEqualTo(codec.encode(boxed));
+            }
+        }
+        KeyCodec day =
+                KeyCodec.of(
+                        new Schema(List.of(field("d", new ArrowType.Date(DateUnit.DAY)))),
+                        List.of("d"));
+        assertThat(day.encodeInteger(-719_162)).isEqualTo(day.encode(-719_162));
+        KeyCodec small =
+                KeyCodec.of(
+                        new Schema(List.of(field("k", new ArrowType.Int(16, true)))), List.of("k"));
+        assertThatThrownBy(() -> small.encodeInteger(40_000))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'k'");
+        KeyCodec text =
+                KeyCodec.of(new Schema(List.of(field("s", ArrowType.Utf8.INSTANCE))), List.of("s"));
+        assertThat(text.isSingleInteger()).isFalse();
+        assertThatThrownBy(() -> text.encodeInteger(1))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -31,6 +31,7 @@ import org.apache.arrow.vector.types.pojo.Field;
 import javax.annotation.Nullable;
 
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 
@@ -65,6 +66,10 @@ public final class RowDataMemtable implements AutoCloseable {
     private final boolean[] keyColumn;
     private final BitSet deletes = new BitSet();
     private final RowKeyExtractor keys;
+
+    /** The encoded key of each row added, handed to the writer so that it does not encode again. */
+    private byte[][] rowKeys = new byte[1024][];
+
     private int rows;
     private long sizeBytes;
 
@@ -115,6 +120,18 @@ public final class RowDataMemtable implements AutoCloseable {
      *     the call
      */
     public boolean add(RowData row) {
+        return add(row, null);
+    }
+
+    /**
+     * As {@link #add(RowData)}, with the row's encoded key given by a caller that encoded it
+     * already (to choose its bucket): {@code key} must be what {@link RowKeyExtractor#key} returns
+     * for {@code row} (checked only when assertions are on); the memtable keeps it for {@link
+     * #flush}, so that each row's key is encoded once on the write path. Do not modify it after.
+     *
+     * @param key the row's encoded key, or {@code null} to encode it here
+     */
+    public boolean add(RowData row, byte[] key) {
         requireNonNull(row, "row");
         boolean delete;
         switch (row.getRowKind()) {
@@ -138,7 +155,11 @@ public final class RowDataMemtable implements AutoCloseable {
                             + " columns "
                             + List.of(names));
         }
-        keys.key(row);
+        if (key == null) {
+            key = keys.key(row);
+        } else {
+            assert Arrays.equals(key, keys.key(row)) : "the key given is not the row's key";
+        }
         long bytes = ROW_OVERHEAD_BYTES;
         int c = 0;
         try {
@@ -165,6 +186,10 @@ public final class RowDataMemtable implements AutoCloseable {
                     names[c], "column '" + names[c] + "' cannot hold the row's value: " + e, e);
         }
         deletes.set(rows, delete);
+        if (rows == rowKeys.length) {
+            rowKeys = Arrays.copyOf(rowKeys, rows * 2);
+        }
+        rowKeys[rows] = key;
         rows++;
         sizeBytes += bytes;
         return true;
@@ -207,10 +232,11 @@ public final class RowDataMemtable implements AutoCloseable {
             throw new IllegalStateException("nothing to flush to " + path);
         }
         root.setRowCount(rows);
-        GenerationStats stats = writer.write(path, root, deletes, allocator, listener);
+        GenerationStats stats = writer.write(path, root, deletes, rowKeys, allocator, listener);
         root.clear();
         root.setRowCount(0);
         deletes.clear();
+        Arrays.fill(rowKeys, 0, rows, null);
         rows = 0;
         sizeBytes = 0;
         return stats;

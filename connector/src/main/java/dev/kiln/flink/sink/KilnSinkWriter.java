@@ -21,6 +21,7 @@ import dev.kiln.flink.data.RowKeyExtractor;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
 import dev.kiln.flink.runtime.KilnMemory;
 import dev.kiln.format.GenerationStats;
+import dev.kiln.format.KeyCodec;
 import dev.kiln.table.Compaction;
 import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
@@ -145,7 +146,9 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
     public void write(IN element, Context context) throws IOException {
         RowData row = converter.convert(element);
         recordsSend.inc();
-        int bucket = keys.bucket(row, bucketCount);
+        // The key is encoded once here: for the bucket, and kept by the memtable for the flush.
+        byte[] key = keys.key(row);
+        int bucket = KeyCodec.bucket(key, bucketCount);
         RowDataMemtable memtable = memtables.get(bucket);
         if (memtable == null) {
             BufferAllocator child =
@@ -154,7 +157,7 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
             memtable = new RowDataMemtable(rowType, writeOptions, child);
             memtables.put(bucket, memtable);
         }
-        if (memtable.add(row)) {
+        if (memtable.add(row, key)) {
             rowsWritten.inc();
             if (memtable.sizeBytes() >= memtableBytes) {
                 flush(bucket, memtable);

@@ -230,6 +230,107 @@ public class RowDataMemtableTest {
         }
     }
 
+    /**
+     * SHA-256 of the file {@link #filesAreByteForByteThoseWrittenBeforeKeysWereEncodedOnce} writes,
+     * as written by main at 2cf2bc2, before the memtable kept each row's key for the writer.
+     */
+    private static final String FILE_SHA256_BEFORE_KEY_ONCE =
+            "ea5b0f9aa4cccd80720663fae71a0996a8f8fc344569f875850d8f70bf726c7e";
+
+    /**
+     * Keys encoded once (given to the memtable, kept for the writer) or encoded by the memtable and
+     * by the writer: the same rows give the same bytes, and the bytes of the writer before the
+     * change (every type, duplicates, deletes, ignored UPDATE_BEFORE rows, several pages).
+     */
+    @Test
+    void filesAreByteForByteThoseWrittenBeforeKeysWereEncodedOnce() throws Exception {
+        // Uncompressed, as every file was when the golden digest was taken.
+        TableOptions options =
+                TableOptions.builder(
+                                FlinkArrowTypes.toArrowSchema(TYPE, List.of("id")), List.of("id"))
+                        .bucketCount(16)
+                        .targetPageBytes(4096)
+                        .compression(dev.kiln.format.PageCompression.NONE)
+                        .build();
+        RowKeyExtractor keys = new RowKeyExtractor(TYPE, List.of("id"));
+        List<String> digests = new ArrayList<>();
+        for (boolean keyGiven : new boolean[] {false, true}) {
+            Random random = new Random(7);
+            Path path = path("golden-" + keyGiven + ".arrow");
+            try (RowDataMemtable memtable = new RowDataMemtable(TYPE, options, allocator)) {
+                for (int version = 0; version < 3; version++) {
+                    for (long id = 0; id < 300; id++) {
+                        GenericRowData row = allTypesRow((id * 7919) % 300, random);
+                        int kind = random.nextInt(10);
+                        row.setRowKind(
+                                kind == 0
+                                        ? RowKind.DELETE
+                                        : kind == 1 ? RowKind.UPDATE_BEFORE : RowKind.INSERT);
+                        if (keyGiven) {
+                            memtable.add(row, keys.key(row));
+                        } else {
+                            memtable.add(row);
+                        }
+                    }
+                }
+                memtable.flush(path);
+            }
+            byte[] bytes = java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(path.toUri()));
+            digests.add(
+                    java.util.HexFormat.of()
+                            .formatHex(
+                                    java.security.MessageDigest.getInstance("SHA-256")
+                                            .digest(bytes)));
+        }
+        assertThat(digests)
+                .containsExactly(FILE_SHA256_BEFORE_KEY_ONCE, FILE_SHA256_BEFORE_KEY_ONCE);
+    }
+
+    /**
+     * One-column BIGINT, INT and DATE keys (read without boxing) encode as the codec encodes the
+     * value, and a null key still fails naming the column.
+     */
+    @Test
+    void oneColumnIntegerKeysEncodeAsTheCodecDoes() {
+        Random random = new Random(9);
+        for (org.apache.flink.table.types.DataType keyType :
+                List.of(DataTypes.BIGINT(), DataTypes.INT(), DataTypes.DATE())) {
+            RowType type =
+                    (RowType)
+                            DataTypes.ROW(
+                                            DataTypes.FIELD("k", keyType),
+                                            DataTypes.FIELD("v", DataTypes.STRING()))
+                                    .getLogicalType();
+            RowKeyExtractor keys = new RowKeyExtractor(type, List.of("k"));
+            TableOptions options = options(type, List.of("k"));
+            for (int i = 0; i < 200; i++) {
+                Object value =
+                        keyType.getLogicalType() instanceof IntType
+                                        || keyType.equals(DataTypes.DATE())
+                                ? (Object) random.nextInt()
+                                : (Object) random.nextLong();
+                GenericRowData row = GenericRowData.of(value, StringData.fromString("x"));
+                assertThat(keys.key(row)).isEqualTo(options.keyCodec().encode(value));
+            }
+            assertThatThrownBy(() -> keys.key(GenericRowData.of(null, null)))
+                    .isInstanceOf(InvalidRowException.class)
+                    .hasMessageContaining("'k'");
+        }
+    }
+
+    /** A key that is not the row's fails the write when assertions are on (as in tests). */
+    @Test
+    void aKeyThatIsNotTheRowsFailsWithAssertionsOn() {
+        TableOptions options = options(TYPE, List.of("id"));
+        RowKeyExtractor keys = new RowKeyExtractor(TYPE, List.of("id"));
+        try (RowDataMemtable memtable = new RowDataMemtable(TYPE, options, allocator)) {
+            GenericRowData row = allTypesRow(1, new Random(1));
+            GenericRowData other = allTypesRow(2, new Random(1));
+            assertThatThrownBy(() -> memtable.add(row, keys.key(other)))
+                    .isInstanceOf(AssertionError.class);
+        }
+    }
+
     @Test
     void badRowsFailNamingTheColumnAndLeaveTheMemtableUsable() throws Exception {
         TableOptions options = options(TYPE, List.of("id"));
