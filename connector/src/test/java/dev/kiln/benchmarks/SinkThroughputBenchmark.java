@@ -16,6 +16,7 @@ package dev.kiln.benchmarks;
 
 import dev.kiln.flink.data.RowDataConverter;
 import dev.kiln.flink.sink.KilnSink;
+import dev.kiln.format.PageCompression;
 import dev.kiln.table.KilnTable;
 
 import org.apache.flink.api.common.JobExecutionResult;
@@ -106,6 +107,10 @@ public class SinkThroughputBenchmark {
     @Param({"16"})
     public int maxGenerations;
 
+    /** The pages' compression: the new table's default (ZSTD level 3) or none. */
+    @Param({"zstd", "none"})
+    public String compression;
+
     @Benchmark
     @SuppressWarnings("unchecked")
     public long writeAndCommit() throws Exception {
@@ -134,6 +139,10 @@ public class SinkThroughputBenchmark {
                                 .writeThrough(writeThrough)
                                 .compaction(compaction)
                                 .compactionMaxGenerations(maxGenerations)
+                                .compression(
+                                        compression.equals("none")
+                                                ? PageCompression.NONE
+                                                : PageCompression.ZSTD)
                                 .build())
                 .uid("bench-kiln");
 
