@@ -14,47 +14,32 @@
 
 package dev.kiln.flink.source;
 
-import dev.kiln.format.Generation;
-import dev.kiln.format.KeyCodec;
-import dev.kiln.format.Page;
-import dev.kiln.format.RowKind;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.Manifest;
+import dev.kiln.table.NewestRowMerge;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
-import java.util.PriorityQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * The live rows of one bucket of one version, in key order: a k-way merge of the bucket's
  * generations by encoded key, where the newest generation holding a key wins and a tombstone hides
  * the key's rows in older generations.
  *
- * <p>Pulls one page per generation at a time (one range read each, through {@code io}), so memory
- * is bounded by a page per generation of the bucket. Blocks the caller on storage when {@code io}
- * does. Not thread-safe.
+ * <p>A {@link NewestRowMerge}, as compaction merges. Pulls one page per generation at a time (one
+ * range read each, through {@code io}), so memory is bounded by a page per generation of the
+ * bucket. Blocks the caller on storage when {@code io} does. Not thread-safe.
  */
 final class BucketMerge implements AutoCloseable {
 
-    /** Smallest key first; for one key, the newest generation (lowest age) first. */
-    private static final Comparator<Cursor> ORDER =
-            Comparator.<Cursor, byte[]>comparing(c -> c.key, KeyCodec::compare)
-                    .thenComparingInt(c -> c.age);
-
-    private final BufferAllocator allocator;
+    private final NewestRowMerge rows;
     private final int[] columns;
-    private final PriorityQueue<Cursor> heap = new PriorityQueue<>(ORDER);
-    private final List<Cursor> cursors = new ArrayList<>();
     private boolean deleted;
 
     /**
@@ -89,23 +74,8 @@ final class BucketMerge implements AutoCloseable {
             BufferAllocator allocator,
             int[] columns)
             throws IOException {
-        this.allocator = allocator;
         this.columns = columns.clone();
-        try {
-            int age = 0;
-            for (GenerationRef ref : newestFirst) {
-                Generation generation =
-                        join(Generation.open(io, table.resolve(ref.path()), ref.sizeBytes()));
-                Cursor cursor = new Cursor(generation, age++);
-                cursors.add(cursor);
-                if (cursor.advance()) {
-                    heap.add(cursor);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            close();
-            throw e;
-        }
+        this.rows = new NewestRowMerge(table, newestFirst, io, allocator);
     }
 
     /**
@@ -130,23 +100,17 @@ final class BucketMerge implements AutoCloseable {
      * @throws IOException if a page cannot be read or is corrupt
      */
     List<Object> nextChange() throws IOException {
-        if (heap.isEmpty()) {
+        if (!rows.next()) {
             return null;
         }
-        Cursor top = heap.poll();
-        byte[] key = top.key;
-        deleted = top.page.kind(top.row) == RowKind.DELETE;
-        List<Object> values = top.values();
-        if (top.advance()) {
-            heap.add(top);
+        deleted = rows.deleted();
+        FieldVector[] vectors = rows.vectors();
+        int row = rows.row();
+        Object[] values = new Object[columns.length];
+        for (int i = 0; i < columns.length; i++) {
+            values[i] = vectors[columns[i]].getObject(row);
         }
-        while (!heap.isEmpty() && KeyCodec.compare(heap.peek().key, key) == 0) {
-            Cursor older = heap.poll();
-            if (older.advance()) {
-                heap.add(older);
-            }
-        }
-        return values;
+        return Arrays.asList(values);
     }
 
     /** Returns whether the row {@link #nextChange()} returned last is a tombstone. */
@@ -157,70 +121,6 @@ final class BucketMerge implements AutoCloseable {
     /** Releases the pages held. Idempotent. */
     @Override
     public void close() {
-        for (Cursor cursor : cursors) {
-            cursor.release();
-        }
-        heap.clear();
-    }
-
-    private static <T> T join(CompletableFuture<T> future) throws IOException {
-        try {
-            return future.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw e;
-        }
-    }
-
-    /** A position in one generation. */
-    private final class Cursor {
-        final Generation generation;
-        final int age;
-        int pageIndex = -1;
-        Page page;
-        int row = -1;
-        byte[] key;
-
-        Cursor(Generation generation, int age) {
-            this.generation = generation;
-            this.age = age;
-        }
-
-        /** Moves to the next row; returns false (and holds no page) past the last one. */
-        boolean advance() throws IOException {
-            row++;
-            while (page == null || row >= page.rowCount()) {
-                release();
-                if (++pageIndex >= generation.pageCount()) {
-                    key = null;
-                    return false;
-                }
-                page = join(generation.loadPage(pageIndex, allocator));
-                row = 0;
-            }
-            key = page.key(row);
-            return true;
-        }
-
-        List<Object> values() {
-            List<FieldVector> vectors = page.root().getFieldVectors();
-            Object[] values = new Object[columns.length];
-            for (int i = 0; i < columns.length; i++) {
-                values[i] = vectors.get(columns[i]).getObject(row);
-            }
-            return Arrays.asList(values);
-        }
-
-        void release() {
-            if (page != null) {
-                page.close();
-                page = null;
-            }
-        }
+        rows.close();
     }
 }

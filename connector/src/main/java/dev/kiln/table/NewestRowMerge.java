@@ -1,0 +1,220 @@
+/*
+ * Copyright 2026 The Kiln Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not use this file
+ * except in compliance with the License. You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software distributed under the
+ * License is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND,
+ * either express or implied. See the License for the specific language governing permissions
+ * and limitations under the License.
+ */
+
+package dev.kiln.table;
+
+import dev.kiln.format.Generation;
+import dev.kiln.format.KeyCodec;
+import dev.kiln.format.Page;
+import dev.kiln.format.RowKind;
+import dev.kiln.io.RangeReader;
+
+import org.apache.flink.annotation.Internal;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.FieldVector;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * The newest row of each key across generations of one bucket, in key order: a streaming k-way
+ * merge by encoded key, where a cursor per generation holds one decoded page at a time and a heap
+ * orders the cursors by key (for one key, the newest generation first; the rows of older
+ * generations with that key are skipped). Compaction ({@link GenerationMerger}) and the source's
+ * bucket reads merge this way, so both see the same rows in the same order.
+ *
+ * <p>The current row ({@link #key}, {@link #page}, {@link #row}, {@link #vectors}) stays valid
+ * until the next {@link #next} or {@link #close}. Memory: a page per generation. Blocks on storage
+ * I/O. Not thread-safe.
+ */
+@Internal
+public final class NewestRowMerge implements AutoCloseable {
+
+    /** Smallest key first; for one key, the newest generation (lowest age) first. */
+    private static final Comparator<Cursor> ORDER =
+            Comparator.<Cursor, byte[]>comparing(c -> c.key, KeyCodec::compare)
+                    .thenComparingInt(c -> c.age);
+
+    private final BufferAllocator allocator;
+    private final List<Cursor> cursors = new ArrayList<>();
+    private final PriorityQueue<Cursor> heap = new PriorityQueue<>(ORDER);
+    private Cursor current;
+
+    /**
+     * Opens {@code newestFirst}, generations of one bucket of {@code table} (one open each, at most
+     * two range reads), and positions each on its first row; {@link #next} then moves to the first
+     * key.
+     *
+     * @param allocator where pages are decoded; every page is released by {@link #close}
+     * @throws IOException if a generation cannot be opened or read (corrupt, missing); what was
+     *     opened is released
+     */
+    public NewestRowMerge(
+            KilnTable table,
+            List<GenerationRef> newestFirst,
+            RangeReader io,
+            BufferAllocator allocator)
+            throws IOException {
+        this.allocator = allocator;
+        try {
+            int age = 0;
+            for (GenerationRef ref : newestFirst) {
+                Generation generation =
+                        join(Generation.open(io, table.resolve(ref.path()), ref.sizeBytes()));
+                Cursor cursor = new Cursor(generation, age++);
+                cursors.add(cursor);
+                if (cursor.advance()) {
+                    heap.add(cursor);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * Moves to the newest row of the next key.
+     *
+     * @return false when the generations have no more keys
+     * @throws IOException if a page cannot be read or is corrupt
+     */
+    public boolean next() throws IOException {
+        if (current != null) {
+            Cursor done = current;
+            current = null;
+            if (done.advance()) {
+                heap.add(done);
+            }
+        }
+        if (heap.isEmpty()) {
+            return false;
+        }
+        current = heap.poll();
+        while (!heap.isEmpty() && KeyCodec.compare(heap.peek().key, current.key) == 0) {
+            Cursor older = heap.poll();
+            if (older.advance()) {
+                heap.add(older);
+            }
+        }
+        return true;
+    }
+
+    /** Returns the current row's encoded key. */
+    public byte[] key() {
+        return current().key;
+    }
+
+    /** Returns the page holding the current row. */
+    public Page page() {
+        return current().page;
+    }
+
+    /** Returns the current row's index in its {@link #page}. */
+    public int row() {
+        return current().row;
+    }
+
+    /** Returns the vectors of the current row's page (the generation's columns, then the kind). */
+    public FieldVector[] vectors() {
+        return current().vectors;
+    }
+
+    /** Returns whether the current row is a tombstone. */
+    public boolean deleted() {
+        Cursor c = current();
+        return c.page.kind(c.row) == RowKind.DELETE;
+    }
+
+    /** Releases the pages held. Idempotent. */
+    @Override
+    public void close() {
+        for (Cursor cursor : cursors) {
+            cursor.release();
+        }
+        heap.clear();
+        current = null;
+    }
+
+    private Cursor current() {
+        if (current == null) {
+            throw new IllegalStateException("no current row: call next() first");
+        }
+        return current;
+    }
+
+    private static <T> T join(CompletableFuture<T> future) throws IOException {
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw e;
+        }
+    }
+
+    /** A position in one generation. */
+    private final class Cursor {
+        final Generation generation;
+
+        /** The generation's place in the merge: 0 is the newest. */
+        final int age;
+
+        int pageIndex = -1;
+        Page page;
+        FieldVector[] vectors;
+        int row = -1;
+        byte[] key;
+
+        Cursor(Generation generation, int age) {
+            this.generation = generation;
+            this.age = age;
+        }
+
+        /** Moves to the next row; returns false (and holds no page) past the last one. */
+        boolean advance() throws IOException {
+            row++;
+            while (page == null || row >= page.rowCount()) {
+                release();
+                if (++pageIndex >= generation.pageCount()) {
+                    key = null;
+                    return false;
+                }
+                page = join(generation.loadPage(pageIndex, allocator));
+                vectors = page.root().getFieldVectors().toArray(new FieldVector[0]);
+                row = 0;
+            }
+            key = page.key(row);
+            return true;
+        }
+
+        void release() {
+            if (page != null) {
+                page.close();
+                page = null;
+                vectors = null;
+            }
+        }
+    }
+}
