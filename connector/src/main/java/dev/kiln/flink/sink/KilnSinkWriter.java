@@ -184,7 +184,9 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
         if (compaction != null) {
             long now = System.currentTimeMillis();
             for (Compaction finished : compaction.poll(endOfInput)) {
-                written.add(WrittenGeneration.compacted(finished, flushSequence++, now));
+                written.add(
+                        WrittenGeneration.compacted(
+                                finished, flushSequence++, now, compaction.checksum(finished)));
             }
         }
         List<WrittenGeneration> result = new ArrayList<>(written);
