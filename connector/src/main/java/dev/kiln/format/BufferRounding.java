@@ -47,8 +47,11 @@ public final class BufferRounding implements RoundingPolicy {
 
     @Override
     public long getRoundedSize(long requestSize) {
+        if (requestSize <= 1) {
+            return requestSize;
+        }
         if (requestSize <= SEGMENT_BYTES) {
-            long power = Long.highestOneBit(Math.max(1, requestSize));
+            long power = Long.highestOneBit(requestSize);
             return power == requestSize ? requestSize : power << 1;
         }
         return (requestSize + SEGMENT_BYTES - 1) & -SEGMENT_BYTES;
