@@ -61,11 +61,13 @@ import java.util.function.Predicate;
  *
  * <p>Memory: staged pages live in the page allocator (so its limit bounds them with everything
  * else) and reserve their Arrow memory in the {@link LoadBudget} while staged, at most {@code
- * maximumBytes} of them in all (handovers in progress included); a page that does not fit is not
- * staged, nor is any later page of its file (a warm loads in key order). An entry not taken within
- * {@code timeToLiveNanos} is dropped at the next handover or warm; retirement and close drop
- * entries of their paths at once. Every staged page is counted as a live page of the cache's {@link
- * WorkInFlight} until released, so a close waits for handovers in progress. Thread-safe.
+ * maximumBytes} of them in all (handovers in progress included); a page reserves an upper bound of
+ * its copy before it is copied ({@link #copyBytesAtMost}), so a page that does not fit is never
+ * allocated: it is not staged, nor is any later page of its file (a warm loads in key order). An
+ * entry not taken within {@code timeToLiveNanos} is dropped at the next handover or warm;
+ * retirement and close drop entries of their paths at once. Every staged page is counted as a live
+ * page of the cache's {@link WorkInFlight} until released, so a close waits for handovers in
+ * progress. Thread-safe.
  */
 final class WriteThrough {
 
