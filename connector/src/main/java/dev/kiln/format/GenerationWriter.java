@@ -250,7 +250,13 @@ public final class GenerationWriter {
         return open(path, allocator, null);
     }
 
-    private Appender open(Path path, BufferAllocator allocator, @Nullable Listener listener)
+    /**
+     * Like {@link #open(Path, BufferAllocator)}, telling {@code listener} (if not {@code null})
+     * what the appender writes, as {@link #write(Path, VectorSchemaRoot, BitSet, BufferAllocator,
+     * Listener)} does: each page as it is written, then the file's length and tail once {@link
+     * Appender#finish} completed, or {@link Listener#failed} if the appender closes unfinished.
+     */
+    public Appender open(Path path, BufferAllocator allocator, @Nullable Listener listener)
             throws IOException {
         requireNonNull(path, "path");
         requireNonNull(allocator, "allocator");

@@ -14,14 +14,18 @@
 
 package dev.kiln.table;
 
+import dev.kiln.format.GenerationWriter;
 import dev.kiln.io.RangeReader;
 
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.core.fs.Path;
 
 import org.apache.arrow.memory.BufferAllocator;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import javax.annotation.Nullable;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -31,6 +35,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 import static java.util.Objects.requireNonNull;
 
@@ -57,6 +62,7 @@ public final class Compactor {
     private final KilnTable table;
     private final CompactionPolicy policy;
     private final GenerationMerger merger;
+    @Nullable private final Function<Path, GenerationWriter.Listener> outputListener;
 
     /**
      * @param io reads the generations to merge
@@ -65,6 +71,27 @@ public final class Compactor {
      */
     public Compactor(
             KilnTable table, RangeReader io, BufferAllocator allocator, CompactionPolicy policy) {
+        this(table, io, allocator, policy, null);
+    }
+
+    /**
+     * A compactor that tells what it writes: for each output generation, {@code outputListener} is
+     * given the output's path as the write starts and returns the {@link GenerationWriter.Listener}
+     * told of its pages, then of its completion or failure (or {@code null}: nothing told). What a
+     * writer hands to a cache (write-through) this way.
+     *
+     * @param io reads the generations to merge
+     * @param allocator holds a merge's pages (one per input and the output's) while it runs; stays
+     *     owned by the caller
+     * @param outputListener called on the compacting thread; {@code null} for none
+     */
+    public Compactor(
+            KilnTable table,
+            RangeReader io,
+            BufferAllocator allocator,
+            CompactionPolicy policy,
+            @Nullable Function<Path, GenerationWriter.Listener> outputListener) {
+        this.outputListener = outputListener;
         this.table = requireNonNull(table, "table");
         this.policy = requireNonNull(policy, "policy");
         this.merger =
@@ -98,7 +125,8 @@ public final class Compactor {
                             merger.merge(
                                     bucket,
                                     oldestFirst.subList(run.from(), run.to()),
-                                    run.from() == 0));
+                                    run.from() == 0,
+                                    outputListener));
                 } catch (IOException e) {
                     if (!lostToExpiry(base, e)) {
                         throw e;

@@ -18,12 +18,17 @@ import dev.kiln.format.GenerationStats;
 import dev.kiln.format.GenerationWriter;
 import dev.kiln.io.RangeReader;
 
+import org.apache.flink.core.fs.Path;
+
 import org.apache.arrow.memory.BufferAllocator;
+
+import javax.annotation.Nullable;
 
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Merges a run of generations of one bucket into one: the newest row per key, tombstones kept
@@ -49,14 +54,26 @@ final class GenerationMerger {
         this.allocator = allocator;
     }
 
+    /** Merges {@code run} as {@link #merge(int, List, boolean, Function)} does, telling nothing. */
+    Compaction merge(int bucket, List<GenerationRef> run, boolean dropTombstones)
+            throws IOException {
+        return merge(bucket, run, dropTombstones, null);
+    }
+
     /**
      * Merges {@code run} (oldest first, all of {@code bucket}) into a new generation.
      *
+     * @param outputListener given the output's path, returns what to tell of its write ({@link
+     *     GenerationWriter.Listener}; {@code null} for nothing), or is {@code null} itself
      * @return the compaction to commit; its output is {@code null} if no row survived
      * @throws IOException if a generation cannot be read or the output cannot be written (a partial
      *     output is deleted)
      */
-    Compaction merge(int bucket, List<GenerationRef> run, boolean dropTombstones)
+    Compaction merge(
+            int bucket,
+            List<GenerationRef> run,
+            boolean dropTombstones,
+            @Nullable Function<Path, GenerationWriter.Listener> outputListener)
             throws IOException {
         List<String> inputs = run.stream().map(GenerationRef::path).toList();
         List<GenerationRef> newestFirst = new ArrayList<>(run);
@@ -69,7 +86,16 @@ final class GenerationMerger {
                 if (!(dropTombstones && delete)) {
                     if (out == null) {
                         path = table.newGenerationPath(bucket);
-                        out = table.options().newWriter().open(table.resolve(path), allocator);
+                        Path resolved = table.resolve(path);
+                        out =
+                                table.options()
+                                        .newWriter()
+                                        .open(
+                                                resolved,
+                                                allocator,
+                                                outputListener == null
+                                                        ? null
+                                                        : outputListener.apply(resolved));
                     }
                     out.append(rows.key(), rows.vectors(), rows.row(), delete);
                 }

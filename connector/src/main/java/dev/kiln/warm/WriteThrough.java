@@ -24,11 +24,13 @@ import org.apache.flink.core.fs.Path;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.OutOfMemoryException;
+import org.apache.arrow.memory.rounding.RoundingPolicy;
 import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.VectorUnloader;
 import org.apache.arrow.vector.ipc.message.ArrowBuffer;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.types.pojo.Schema;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,11 +61,13 @@ import java.util.function.Predicate;
  *
  * <p>Memory: staged pages live in the page allocator (so its limit bounds them with everything
  * else) and reserve their Arrow memory in the {@link LoadBudget} while staged, at most {@code
- * maximumBytes} of them in all (handovers in progress included); a page that does not fit is not
- * staged, nor is any later page of its file (a warm loads in key order). An entry not taken within
- * {@code timeToLiveNanos} is dropped at the next handover or warm; retirement and close drop
- * entries of their paths at once. Every staged page is counted as a live page of the cache's {@link
- * WorkInFlight} until released, so a close waits for handovers in progress. Thread-safe.
+ * maximumBytes} of them in all (handovers in progress included); a page reserves an upper bound of
+ * its copy before it is copied ({@link #copyBytesAtMost}), so a page that does not fit is never
+ * allocated: it is not staged, nor is any later page of its file (a warm loads in key order). An
+ * entry not taken within {@code timeToLiveNanos} is dropped at the next handover or warm;
+ * retirement and close drop entries of their paths at once. Every staged page is counted as a live
+ * page of the cache's {@link WorkInFlight} until released, so a close waits for handovers in
+ * progress. Thread-safe.
  */
 final class WriteThrough {
 
@@ -136,35 +140,56 @@ final class WriteThrough {
         work.pageDecoded();
         VectorSchemaRoot copy = null;
         long reserved = 0;
-        try {
+        boolean staged = false;
+        try (ArrowRecordBatch batch = new VectorUnloader(rows).getRecordBatch()) {
             if (work.closed()) {
                 return null;
             }
-            copy = copyOf(rows, pages.pageAllocator());
-            long bytes = SharedPage.arrowBytes(copy);
-            if (!reserve(bytes)) {
+            BufferAllocator allocator = pages.pageAllocator();
+            // Reserve before allocating: a page that does not fit the bound is not copied at all.
+            long estimate = copyBytesAtMost(batch, allocator.getRoundingPolicy());
+            if (!reserve(estimate)) {
                 return null;
+            }
+            reserved = estimate;
+            copy = copyOf(batch, rows.getSchema(), allocator);
+            long bytes = SharedPage.arrowBytes(copy);
+            if (bytes > reserved) {
+                if (!reserve(bytes - reserved)) {
+                    return null;
+                }
+            } else {
+                unreserve(reserved - bytes);
             }
             reserved = bytes;
             StagedPage page = new StagedPage(copy, bytes);
-            copy = null;
+            staged = true;
             return page;
         } catch (OutOfMemoryException e) {
             return null; // the page allocator is full: stage no more of this file
         } catch (RuntimeException e) {
             LOG.warn("Handing a written page over to the cache failed; the warm reads it.", e);
-            if (reserved > 0) {
-                unreserve(reserved);
-            }
             return null;
         } finally {
-            if (copy != null) {
-                copy.close();
-                work.pageReleased();
-            } else if (reserved == 0) {
+            if (!staged) {
+                if (copy != null) {
+                    copy.close();
+                }
+                unreserve(reserved);
                 work.pageReleased();
             }
         }
+    }
+
+    /**
+     * Returns at least the Arrow memory {@link #copyOf} takes for {@code batch} in an allocator
+     * rounding by {@code rounding}: the body buffer, plus a validity buffer for every field (Arrow
+     * allocates one on load for a field without nulls).
+     */
+    static long copyBytesAtMost(ArrowRecordBatch batch, RoundingPolicy rounding) {
+        long bytes = rounding.getRoundedSize(Math.max(1, batch.computeBodyLength()));
+        long validity = rounding.getRoundedSize(Math.max(1, (batch.getLength() + 7L) / 8));
+        return bytes + batch.getNodes().size() * validity;
     }
 
     /**
@@ -334,30 +359,36 @@ final class WriteThrough {
      */
     static VectorSchemaRoot copyOf(VectorSchemaRoot rows, BufferAllocator allocator) {
         try (ArrowRecordBatch batch = new VectorUnloader(rows).getRecordBatch()) {
-            List<ArrowBuf> buffers = batch.getBuffers();
-            List<ArrowBuffer> layout = batch.getBuffersLayout();
-            ArrowBuf body = allocator.buffer(Math.max(1, batch.computeBodyLength()));
-            try {
-                List<ArrowBuf> slices = new ArrayList<>(buffers.size());
-                for (int i = 0; i < buffers.size(); i++) {
-                    ArrowBuf source = buffers.get(i);
-                    long offset = layout.get(i).getOffset();
-                    long size = layout.get(i).getSize();
-                    body.setBytes(offset, source, source.readerIndex(), size);
-                    slices.add(body.slice(offset, size));
-                }
-                VectorSchemaRoot copy = VectorSchemaRoot.create(rows.getSchema(), allocator);
-                try (ArrowRecordBatch copied =
-                        new ArrowRecordBatch(batch.getLength(), batch.getNodes(), slices)) {
-                    new VectorLoader(copy).load(copied);
-                    return copy;
-                } catch (RuntimeException e) {
-                    copy.close();
-                    throw e;
-                }
-            } finally {
-                body.getReferenceManager().release();
+            return copyOf(batch, rows.getSchema(), allocator);
+        }
+    }
+
+    /** Like {@link #copyOf(VectorSchemaRoot, BufferAllocator)}, from the rows' record batch. */
+    static VectorSchemaRoot copyOf(
+            ArrowRecordBatch batch, Schema schema, BufferAllocator allocator) {
+        List<ArrowBuf> buffers = batch.getBuffers();
+        List<ArrowBuffer> layout = batch.getBuffersLayout();
+        ArrowBuf body = allocator.buffer(Math.max(1, batch.computeBodyLength()));
+        try {
+            List<ArrowBuf> slices = new ArrayList<>(buffers.size());
+            for (int i = 0; i < buffers.size(); i++) {
+                ArrowBuf source = buffers.get(i);
+                long offset = layout.get(i).getOffset();
+                long size = layout.get(i).getSize();
+                body.setBytes(offset, source, source.readerIndex(), size);
+                slices.add(body.slice(offset, size));
             }
+            VectorSchemaRoot copy = VectorSchemaRoot.create(schema, allocator);
+            try (ArrowRecordBatch copied =
+                    new ArrowRecordBatch(batch.getLength(), batch.getNodes(), slices)) {
+                new VectorLoader(copy).load(copied);
+                return copy;
+            } catch (RuntimeException e) {
+                copy.close();
+                throw e;
+            }
+        } finally {
+            body.getReferenceManager().release();
         }
     }
 

@@ -14,6 +14,7 @@
 
 package dev.kiln.warm;
 
+import dev.kiln.format.BufferRounding;
 import dev.kiln.format.GenerationWriter;
 import dev.kiln.format.LookupResult;
 import dev.kiln.io.ByteRange;
@@ -22,6 +23,7 @@ import dev.kiln.io.RangeReader;
 
 import org.apache.flink.core.fs.Path;
 
+import org.apache.arrow.memory.AllocationListener;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -31,6 +33,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -177,6 +180,70 @@ class GenerationCacheWriteThroughTest {
         assertThat(cache.warmStorageReads()).isEqualTo(io.requests(gen));
         assertThat(cache.writeThroughBytes()).isZero();
         assertAnswers(cache, gen, TestGenerations::name);
+    }
+
+    /**
+     * Staging reserves before it copies: a page whose copy would not fit the bound is never
+     * allocated (not copied, then refused), and its warm reads it, counted.
+     */
+    @Test
+    void aPageThatDoesNotFitTheBoundIsNeverCopied() throws Exception {
+        // 4 KiB of page memory: a quarter (1 KiB) for loads and staging, less than any page.
+        GenerationCache cache = cache(builder().maximumPageBytes(4 << 10));
+        Path gen = path("gen-1");
+        Handover handover = cache.handover(gen);
+        TestGenerations.write(gen, 0, ROWS, 7, allocator, handover, TestGenerations::name);
+
+        assertThat(cache.pageAllocator().getPeakMemoryAllocation()).isZero();
+        assertThat(cache.writeThroughBytes()).isZero();
+        GenerationFile file = TestGenerations.fileOf(gen).withChecksum(handover.checksum());
+        assertThat(warm(cache, file)).isEqualTo(WarmOutcome.WARMED);
+        assertThat(cache.warmStorageReads()).isPositive().isEqualTo(io.requests(gen));
+    }
+
+    /**
+     * What a staged page reserves is what its copy takes, never less, with Arrow's default rounding
+     * and with Kiln's ({@link BufferRounding}); with Kiln's, a page of the default 128 KiB target
+     * takes its size, not twice it.
+     */
+    @Test
+    void aStagedPageReservesWhatItTakesAndTakesItsSize() throws Exception {
+        int rows = 5000; // a body of about 136 KiB: above 128 KiB, as a default page's is
+        try (BufferAllocator source = allocator.newChildAllocator("rows", 0, Long.MAX_VALUE);
+                VectorSchemaRoot page = VectorSchemaRoot.create(TestGenerations.SCHEMA, source)) {
+            org.apache.arrow.vector.BigIntVector id =
+                    (org.apache.arrow.vector.BigIntVector) page.getVector("id");
+            org.apache.arrow.vector.VarCharVector name =
+                    (org.apache.arrow.vector.VarCharVector) page.getVector("name");
+            for (int i = 0; i < rows; i++) {
+                id.setSafe(i, i);
+                name.setSafe(i, ("name of row " + i).getBytes(StandardCharsets.UTF_8));
+            }
+            page.setRowCount(rows);
+            long body;
+            long[] taken = new long[2];
+            BufferAllocator[] roots = {
+                new RootAllocator(),
+                new RootAllocator(AllocationListener.NOOP, 1L << 30, BufferRounding.INSTANCE)
+            };
+            try (org.apache.arrow.vector.ipc.message.ArrowRecordBatch batch =
+                    new org.apache.arrow.vector.VectorUnloader(page).getRecordBatch()) {
+                body = batch.computeBodyLength();
+                for (int r = 0; r < 2; r++) {
+                    try (BufferAllocator root = roots[r];
+                            VectorSchemaRoot copy =
+                                    WriteThrough.copyOf(batch, page.getSchema(), root)) {
+                        taken[r] = root.getAllocatedMemory();
+                        assertThat(SharedPage.arrowBytes(copy)).isEqualTo(taken[r]);
+                        assertThat(WriteThrough.copyBytesAtMost(batch, root.getRoundingPolicy()))
+                                .isGreaterThanOrEqualTo(taken[r]);
+                    }
+                }
+            }
+            assertThat(body).isBetween(128L << 10, 160L << 10);
+            assertThat(taken[0]).as("Arrow's default rounding").isGreaterThanOrEqualTo(256L << 10);
+            assertThat(taken[1]).as("Kiln's rounding").isLessThan(body * 11 / 10);
+        }
     }
 
     @Test

@@ -14,8 +14,11 @@
 
 package dev.kiln.flink.runtime;
 
+import dev.kiln.format.BufferRounding;
+
 import org.apache.flink.annotation.Internal;
 
+import org.apache.arrow.memory.AllocationListener;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
@@ -32,7 +35,9 @@ import org.apache.arrow.memory.RootAllocator;
 @Internal
 public final class KilnMemory {
 
-    private static final BufferAllocator ROOT = new RootAllocator(Long.MAX_VALUE);
+    /** Rounds buffers to 4 KiB, not to powers of two: a page takes its size, not twice it. */
+    private static final BufferAllocator ROOT =
+            new RootAllocator(AllocationListener.NOOP, Long.MAX_VALUE, BufferRounding.INSTANCE);
 
     private KilnMemory() {}
 

@@ -16,6 +16,7 @@ package dev.kiln.flink.runtime;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.RuntimeContext;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.operators.StreamingRuntimeContext;
 import org.apache.flink.table.functions.FunctionContext;
@@ -59,6 +60,15 @@ public final class TaskManagerConfig {
     /** Returns the TaskManager's configuration, or {@code null} if it cannot be found. */
     @Nullable
     public static Configuration of(FunctionContext context) {
+        return found(unwrap(context, 0), context);
+    }
+
+    /**
+     * Returns the TaskManager's configuration behind a sink writer's context (Flink's holds the
+     * operator's context in a field), or {@code null} if it cannot be found.
+     */
+    @Nullable
+    public static Configuration of(WriterInitContext context) {
         return found(unwrap(context, 0), context);
     }
 

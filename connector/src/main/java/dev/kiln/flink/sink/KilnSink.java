@@ -19,6 +19,7 @@ import dev.kiln.flink.data.RowDataConverter;
 import dev.kiln.flink.runtime.CacheSettings;
 import dev.kiln.flink.runtime.GenerationWarmerFactory;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
+import dev.kiln.flink.runtime.TaskManagerConfig;
 import dev.kiln.format.PageCompression;
 import dev.kiln.table.CompactionPolicy;
 import dev.kiln.table.KilnTable;
@@ -146,20 +147,34 @@ public final class KilnSink<IN>
     @Override
     public SinkWriter<IN> createWriter(WriterInitContext context) throws IOException {
         KilnTable table = KilnTable.open(settings.tablePath());
-        WriterCompaction compaction =
-                settings.compaction() == null
-                        ? null
-                        : new WriterCompaction(
-                                table,
-                                settings.compaction(),
-                                context.getTaskInfo().getIndexOfThisSubtask(),
-                                context.getTaskInfo().getNumberOfParallelSubtasks(),
-                                context.metricGroup());
+        // The lease checks the cache's bound against this TaskManager's off-heap memory, as the
+        // warm step's does: the writer may be the first to build the cache.
         KilnCacheRegistry.Lease cache =
                 settings.warming() && settings.writeThrough()
                         ? KilnCacheRegistry.instance()
-                                .acquire(settings.tablePath(), settings.cache())
+                                .acquire(
+                                        settings.tablePath(),
+                                        settings.cache(),
+                                        TaskManagerConfig.of(context))
                         : null;
+        WriterCompaction compaction;
+        try {
+            compaction =
+                    settings.compaction() == null
+                            ? null
+                            : new WriterCompaction(
+                                    table,
+                                    settings.compaction(),
+                                    context.getTaskInfo().getIndexOfThisSubtask(),
+                                    context.getTaskInfo().getNumberOfParallelSubtasks(),
+                                    cache == null ? null : cache.cache(),
+                                    context.metricGroup());
+        } catch (RuntimeException e) {
+            if (cache != null) {
+                cache.close();
+            }
+            throw e;
+        }
         return new KilnSinkWriter<>(
                 table,
                 settings.writeOptions(),

@@ -63,7 +63,8 @@ import java.util.TreeSet;
  * <p>Write-through: given a lease on the TaskManager's shared cache of the table, each flush hands
  * the generation's pages and footer to it as they are written ({@link Handover}), and the emitted
  * {@link WrittenGeneration} names the file's checksum, so that the warm step in this TaskManager
- * takes them instead of reading the file back. The lease is closed with the writer.
+ * takes them instead of reading the file back. The background compaction hands its outputs over the
+ * same way ({@link WriterCompaction}). The lease is closed with the writer, after the compaction.
  *
  * <p>Metrics: Flink's standard {@code numRecordsSend} counts every element written (upserts and
  * deletes), {@code numBytesSend} the bytes of the generation files flushed; Kiln's own counters are
@@ -184,7 +185,9 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
         if (compaction != null) {
             long now = System.currentTimeMillis();
             for (Compaction finished : compaction.poll(endOfInput)) {
-                written.add(WrittenGeneration.compacted(finished, flushSequence++, now));
+                written.add(
+                        WrittenGeneration.compacted(
+                                finished, flushSequence++, now, compaction.checksum(finished)));
             }
         }
         List<WrittenGeneration> result = new ArrayList<>(written);

@@ -15,6 +15,7 @@
 package dev.kiln.flink.sink;
 
 import dev.kiln.flink.runtime.KilnMemory;
+import dev.kiln.format.GenerationWriter;
 import dev.kiln.io.KilnThreads;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.Compaction;
@@ -24,7 +25,11 @@ import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.Manifest;
 import dev.kiln.table.VersionExpiredException;
+import dev.kiln.warm.GenerationCache;
+import dev.kiln.warm.GenerationFile;
+import dev.kiln.warm.Handover;
 
+import org.apache.flink.core.fs.Path;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
@@ -34,6 +39,8 @@ import org.apache.arrow.memory.BufferAllocator;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import javax.annotation.Nullable;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -75,6 +82,11 @@ import java.util.stream.IntStream;
  * round are orphans. A failed round is logged and counted, never thrown: the next poll starts
  * another.
  *
+ * <p>Write-through: given the TaskManager's shared cache of the table, each output is handed to it
+ * as it is written ({@link Handover}), as the writer's flushes are, and {@link #checksum} names the
+ * file for the warm step; outputs of a round that fails are dropped from the cache at once, those
+ * of a compaction the committer drops expire there.
+ *
  * <p>Threading: {@link #poll} and {@link #close} on the writer's task thread; rounds on the given
  * executor, one at a time, which this class owns and shuts down.
  */
@@ -98,6 +110,15 @@ final class WriterCompaction implements AutoCloseable {
     /** Compactions handed out and not seen resolved, with the rounds they stayed unresolved. */
     private final Map<Compaction, Integer> unresolved = new HashMap<>();
 
+    /** The write-through checksums of the compactions the last poll handed back. */
+    private final Map<Compaction, Long> checksums = new HashMap<>();
+
+    /** Where outputs are handed over, or {@code null} for no write-through. */
+    @Nullable private final GenerationCache cache;
+
+    /** The handovers of the running round's outputs, by path: confined to the round's thread. */
+    private final Map<String, Handover> handovers = new HashMap<>();
+
     private CompletableFuture<Round> running;
 
     /** The version the last successful round planned on: confined to the round's thread. */
@@ -115,12 +136,27 @@ final class WriterCompaction implements AutoCloseable {
             int subtask,
             int parallelism,
             MetricGroup metrics) {
+        this(table, policy, subtask, parallelism, null, metrics);
+    }
+
+    /**
+     * @param cache the TaskManager's shared cache of the table, which outputs are handed over to
+     *     (it must stay open until {@link #close}); {@code null} for no write-through
+     */
+    WriterCompaction(
+            KilnTable table,
+            CompactionPolicy policy,
+            int subtask,
+            int parallelism,
+            @Nullable GenerationCache cache,
+            MetricGroup metrics) {
         this(
                 table,
                 policy,
                 ownedBuckets(subtask, parallelism),
                 Executors.newSingleThreadExecutor(
                         KilnThreads.factory("kiln-compaction-" + subtask)),
+                cache,
                 metrics);
     }
 
@@ -130,14 +166,30 @@ final class WriterCompaction implements AutoCloseable {
             IntPredicate ownsBucket,
             ExecutorService executor,
             MetricGroup metrics) {
+        this(table, policy, ownsBucket, executor, null, metrics);
+    }
+
+    WriterCompaction(
+            KilnTable table,
+            CompactionPolicy policy,
+            IntPredicate ownsBucket,
+            ExecutorService executor,
+            @Nullable GenerationCache cache,
+            MetricGroup metrics) {
         this.table = table;
+        this.cache = cache;
         this.ownsBucket = ownsBucket;
         this.ownsAny = IntStream.range(0, table.options().bucketCount()).anyMatch(ownsBucket::test);
         this.executor = executor;
         this.allocator = KilnMemory.newAllocator("kiln-compaction", Long.MAX_VALUE);
         // Reads run inline on the round's thread: it may block, and nothing else waits for it.
         this.compactor =
-                new Compactor(table, RangeReader.onFileSystem(Runnable::run), allocator, policy);
+                new Compactor(
+                        table,
+                        RangeReader.onFileSystem(Runnable::run),
+                        allocator,
+                        policy,
+                        cache == null ? null : this::handOver);
         this.compactionsRun = metrics.counter(KilnSinkMetrics.COMPACTIONS_RUN);
         this.bytesRead = metrics.counter(KilnSinkMetrics.COMPACTION_BYTES_READ);
         this.bytesWritten = metrics.counter(KilnSinkMetrics.COMPACTION_BYTES_WRITTEN);
@@ -163,6 +215,7 @@ final class WriterCompaction implements AutoCloseable {
      */
     List<Compaction> poll(boolean last) {
         List<Compaction> finished = new ArrayList<>();
+        checksums.clear();
         if (running != null && (running.isDone() || last)) {
             Round round = await(running);
             running = null;
@@ -176,6 +229,7 @@ final class WriterCompaction implements AutoCloseable {
                     unresolved.put(compaction, 0);
                 }
                 finished.addAll(round.compactions);
+                checksums.putAll(round.checksums);
             }
         }
         if (running == null && !last && ownsAny) {
@@ -183,6 +237,15 @@ final class WriterCompaction implements AutoCloseable {
             running = CompletableFuture.supplyAsync(() -> runRound(pending), executor);
         }
         return finished;
+    }
+
+    /**
+     * Returns the write-through checksum of the output of {@code compaction}, one of those the last
+     * {@link #poll} handed back, for the warm step to take it ({@link
+     * GenerationFile#withChecksum}); {@link GenerationFile#NO_CHECKSUM} if it was not handed over.
+     */
+    long checksum(Compaction compaction) {
+        return checksums.getOrDefault(compaction, GenerationFile.NO_CHECKSUM);
     }
 
     /** Returns whether a round is running (for tests). */
@@ -207,11 +270,36 @@ final class WriterCompaction implements AutoCloseable {
         }
     }
 
+    /** Hands the output written at {@code path} over to the cache; on the round's thread. */
+    private GenerationWriter.Listener handOver(Path path) {
+        Handover handover = cache.handover(path);
+        handovers.put(path.toString(), handover);
+        return handover;
+    }
+
     private Round runRound(Set<Compaction> pending) {
+        handovers.clear();
+        boolean done = false;
+        try {
+            Round round = plan(pending);
+            done = true;
+            return round;
+        } finally {
+            if (!done && cache != null && !handovers.isEmpty()) {
+                // Outputs of a failed round are orphans: drop what was staged of them now.
+                Set<Path> staged = new HashSet<>();
+                handovers.keySet().forEach(path -> staged.add(new Path(path)));
+                cache.evictPaths(staged);
+            }
+            handovers.clear();
+        }
+    }
+
+    private Round plan(Set<Compaction> pending) {
         try {
             long version = table.latestVersion();
             if (version == plannedVersion) {
-                return new Round(List.of(), Set.of(), false);
+                return new Round(List.of(), Set.of(), false, Map.of());
             }
             long start = System.nanoTime();
             Manifest base;
@@ -237,6 +325,17 @@ final class WriterCompaction implements AutoCloseable {
             }
             List<Compaction> compactions = compactor.rewrite(base, buckets);
             plannedVersion = version;
+            Map<Compaction, Long> sums = new HashMap<>();
+            for (Compaction compaction : compactions) {
+                Handover handover =
+                        compaction.output() == null
+                                ? null
+                                : handovers.get(
+                                        table.resolve(compaction.output().path()).toString());
+                if (handover != null && handover.checksum() != GenerationFile.NO_CHECKSUM) {
+                    sums.put(compaction, handover.checksum());
+                }
+            }
             if (!compactions.isEmpty()) {
                 for (Compaction compaction : compactions) {
                     for (GenerationRef input : base.newestFirst(compaction.bucket())) {
@@ -251,7 +350,7 @@ final class WriterCompaction implements AutoCloseable {
                 compactionsRun.inc(compactions.size());
                 duration.update(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
             }
-            return new Round(compactions, resolved, true);
+            return new Round(compactions, resolved, true, sums);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -287,16 +386,22 @@ final class WriterCompaction implements AutoCloseable {
     }
 
     /**
-     * What a round produced, which handed-out compactions it saw resolved, and whether it planned
-     * at all (it does not when the latest version is the one it planned on last).
+     * What a round produced (with the write-through checksums of the outputs handed over), which
+     * handed-out compactions it saw resolved, and whether it planned at all (it does not when the
+     * latest version is the one it planned on last).
      */
-    private record Round(List<Compaction> compactions, Set<Compaction> resolved, boolean planned) {
+    private record Round(
+            List<Compaction> compactions,
+            Set<Compaction> resolved,
+            boolean planned,
+            Map<Compaction, Long> checksums) {
         @Override
         public boolean equals(Object o) {
             return o instanceof Round other
                     && Objects.equals(compactions, other.compactions)
                     && Objects.equals(resolved, other.resolved)
-                    && planned == other.planned;
+                    && planned == other.planned
+                    && Objects.equals(checksums, other.checksums);
         }
 
         @Override
@@ -304,6 +409,7 @@ final class WriterCompaction implements AutoCloseable {
             int h = Objects.hashCode(compactions);
             h = 31 * h + Objects.hashCode(resolved);
             h = 31 * h + Boolean.hashCode(planned);
+            h = 31 * h + Objects.hashCode(checksums);
             return h;
         }
 
@@ -315,6 +421,8 @@ final class WriterCompaction implements AutoCloseable {
                     + resolved
                     + ", planned="
                     + planned
+                    + ", checksums="
+                    + checksums
                     + "]";
         }
     }

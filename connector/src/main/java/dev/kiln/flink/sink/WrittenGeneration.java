@@ -72,9 +72,19 @@ public record WrittenGeneration(
         this(generation, flushSequence, flushedAtMillis, null);
     }
 
-    /** The output of {@code compaction}, written at {@code writtenAtMillis}. */
+    /** The output of {@code compaction}, written at {@code writtenAtMillis}, not handed over. */
     static WrittenGeneration compacted(Compaction compaction, long sequence, long writtenAtMillis) {
-        return new WrittenGeneration(compaction.output(), sequence, writtenAtMillis, compaction);
+        return compacted(compaction, sequence, writtenAtMillis, 0);
+    }
+
+    /**
+     * The output of {@code compaction}, written at {@code writtenAtMillis} and handed over to the
+     * cache with write-through {@code checksum} (0: not handed over).
+     */
+    static WrittenGeneration compacted(
+            Compaction compaction, long sequence, long writtenAtMillis, long checksum) {
+        return new WrittenGeneration(
+                compaction.output(), sequence, writtenAtMillis, compaction, checksum);
     }
 
     /** Returns the bucket of the generation, or of the compaction. */

@@ -75,12 +75,10 @@ public final class WrittenGenerationSerializer
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(serialized))) {
             if (version >= VERSION_NO_CHECKSUM && in.readBoolean()) {
                 Compaction compaction = Serialization.readCompaction(in);
-                WrittenGeneration compacted =
-                        WrittenGeneration.compacted(compaction, in.readLong(), in.readLong());
-                if (version == VERSION) {
-                    in.readLong(); // a compaction is not handed over
-                }
-                return compacted;
+                long sequence = in.readLong();
+                long writtenAt = in.readLong();
+                long checksum = version == VERSION ? in.readLong() : 0;
+                return WrittenGeneration.compacted(compaction, sequence, writtenAt, checksum);
             }
             GenerationRef ref = Serialization.readRef(in);
             long sequence = in.readLong();

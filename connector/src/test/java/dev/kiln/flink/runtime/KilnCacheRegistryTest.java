@@ -132,6 +132,17 @@ class KilnCacheRegistryTest {
         }
     }
 
+    /** Kiln's allocators round as {@link dev.kiln.format.BufferRounding} does, not to 2^n. */
+    @Test
+    void kilnMemoryHoldsAPageBodyAtItsSizeNotTwice() {
+        long body = (128 << 10) + 1000;
+        try (org.apache.arrow.memory.BufferAllocator allocator =
+                        KilnMemory.newAllocator("test", Long.MAX_VALUE);
+                org.apache.arrow.memory.ArrowBuf page = allocator.buffer(body)) {
+            assertThat(allocator.getAllocatedMemory()).isEqualTo((128 << 10) + 4096);
+        }
+    }
+
     private static Configuration taskOffHeap(String size) {
         Configuration config = new Configuration();
         config.set(TaskManagerOptions.TASK_OFF_HEAP_MEMORY, MemorySize.parse(size));

@@ -83,6 +83,17 @@ class SinkSerializersTest {
     private static final Compaction EMPTIED =
             new Compaction(0, null, List.of("data/bucket-0/c.arrow"));
 
+    /** A compaction's output handed over keeps its checksum, so its warm takes it. */
+    @Test
+    void aCompactionsWriteThroughChecksumRoundTrips() throws IOException {
+        WrittenGenerationSerializer serializer = new WrittenGenerationSerializer();
+        WrittenGeneration written = WrittenGeneration.compacted(COMPACTION, 5, 77L, -42L);
+        WrittenGeneration back =
+                serializer.deserialize(serializer.getVersion(), serializer.serialize(written));
+        assertThat(back).isEqualTo(written);
+        assertThat(back.checksum()).isEqualTo(-42L);
+    }
+
     @Test
     void compactionOutputsRoundTrip() throws IOException {
         WrittenGenerationSerializer serializer = new WrittenGenerationSerializer();

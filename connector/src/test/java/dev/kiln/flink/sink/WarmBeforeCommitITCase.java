@@ -239,7 +239,6 @@ class WarmBeforeCommitITCase {
         KilnSink<org.apache.flink.api.java.tuple.Tuple3<Long, Long, Boolean>> sink =
                 KilnSink.forType(tablePath, ROW_TYPE, KEY, new SinkTestData.Converter())
                         .bucketCount(4)
-                        // Compactions' outputs are not handed over (docs/sink.md).
                         .compaction(false)
                         .writeThrough(writeThrough)
                         .build();
@@ -265,6 +264,51 @@ class WarmBeforeCommitITCase {
             } else {
                 assertThat(cache.warmStorageReads()).isGreaterThanOrEqualTo(2L * generations);
                 assertThat(lease.storageRequests()).isEqualTo(cache.warmStorageReads());
+            }
+        }
+        SinkTestData.assertTableHoldsLastWrites(tablePath, n);
+    }
+
+    /**
+     * With compaction on, the writers' compactions hand their outputs over as their flushes do: no
+     * warm in this TaskManager (the MiniCluster's one) reads storage, compacted generations
+     * included; without write-through, they read every generation back.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    @Timeout(120)
+    void warmsOfCompactionOutputsWrittenThroughMakeNoStorageRequest(boolean writeThrough)
+            throws Exception {
+        Path tablePath = new Path(dir.resolve("t").toUri());
+        long n = 6_000;
+        KilnSink<org.apache.flink.api.java.tuple.Tuple3<Long, Long, Boolean>> sink =
+                KilnSink.forType(tablePath, ROW_TYPE, KEY, new SinkTestData.Converter())
+                        .bucketCount(4)
+                        .compaction(true)
+                        .compactionMaxGenerations(2)
+                        .writeThrough(writeThrough)
+                        .build();
+        try (KilnCacheRegistry.Lease lease =
+                KilnCacheRegistry.instance().acquire(tablePath, CacheSettings.defaults())) {
+            GenerationCache cache = lease.cache();
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.setParallelism(2);
+            env.enableCheckpointing(100);
+            SinkTestData.events(env, 0, n, 300, SinkTestData.from(0)).sinkTo(sink).uid("kiln-it");
+            env.execute("write-through with compaction");
+
+            KilnTable table = KilnTable.open(tablePath);
+            int committed = SinkTestData.firstVersions(table).size();
+            List<GenerationRef> live = table.latestManifest().generations();
+            assertThat(committed).as("compactions retired generations").isGreaterThan(live.size());
+            for (GenerationRef ref : live) {
+                assertThat(cache.warmGate().isWarm(table.resolve(ref.path()))).isTrue();
+            }
+            if (writeThrough) {
+                assertThat(cache.warmStorageReads()).isZero();
+                assertThat(lease.storageRequests()).isZero();
+            } else {
+                assertThat(cache.warmStorageReads()).isGreaterThanOrEqualTo(2L * committed);
             }
         }
         SinkTestData.assertTableHoldsLastWrites(tablePath, n);
