@@ -21,7 +21,6 @@ import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 
-import org.apache.arrow.compression.CommonsCompressionFactory;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BaseLargeVariableWidthVector;
@@ -31,10 +30,9 @@ import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.ValueVector;
 import org.apache.arrow.vector.VariableWidthFieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.compression.CompressionUtil;
 import org.apache.arrow.vector.ipc.ArrowFileWriter;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
-import org.apache.arrow.vector.ipc.message.IpcOption;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 
@@ -49,7 +47,6 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
 
@@ -87,6 +84,7 @@ public final class GenerationWriter {
     private final long targetPageBytes;
     private final double falsePositiveRate;
     private final PageCompression compression;
+    private final PageEncoder.CompressorFactory compressors;
 
     private GenerationWriter(Builder builder) {
         this.schema = builder.schema;
@@ -97,6 +95,7 @@ public final class GenerationWriter {
         this.targetPageBytes = builder.targetPageBytes;
         this.falsePositiveRate = builder.falsePositiveRate;
         this.compression = builder.compression;
+        this.compressors = builder.compressors;
     }
 
     /**
@@ -220,7 +219,7 @@ public final class GenerationWriter {
         }
         int[] kept = sortAndDeduplicate(keys, n);
         FieldVector[] sources = rows.getFieldVectors().toArray(new FieldVector[0]);
-        try (Appender out = open(path, allocator, listener)) {
+        try (Appender out = open(path, allocator, listener, kept.length)) {
             for (int src : kept) {
                 out.append(keys[src], sources, src, deletes.get(src));
             }
@@ -247,10 +246,15 @@ public final class GenerationWriter {
      * @throws IOException if the file exists already or cannot be created
      */
     public Appender open(Path path, BufferAllocator allocator) throws IOException {
-        return open(path, allocator, null);
+        return open(path, allocator, null, -1);
     }
 
-    private Appender open(Path path, BufferAllocator allocator, @Nullable Listener listener)
+    /**
+     * @param rowCount how many rows will be appended, if known (the key filter is then filled as
+     *     rows come, not from hashes kept until {@link Appender#finish}), else -1
+     */
+    private Appender open(
+            Path path, BufferAllocator allocator, @Nullable Listener listener, int rowCount)
             throws IOException {
         requireNonNull(path, "path");
         requireNonNull(allocator, "allocator");
@@ -258,7 +262,7 @@ public final class GenerationWriter {
         FSDataOutputStream stream = fs.create(path, FileSystem.WriteMode.NO_OVERWRITE);
         Appender appender = null;
         try {
-            appender = new Appender(path, fs, stream, allocator, listener);
+            appender = new Appender(path, fs, stream, allocator, listener, rowCount);
             return appender;
         } finally {
             if (appender == null) {
@@ -354,14 +358,20 @@ public final class GenerationWriter {
         // finish(), once the pages are written and their checksums known.
         private final Map<String, String> footerMetadata = new HashMap<>();
         private final VectorSchemaRoot page;
-        private final ArrowFileWriter writer;
+        private final PageFileWriter writer;
+        private final PageEncoder encoder;
         private final FieldVector[] targets;
         private final TinyIntVector kinds;
         private final RowSizer sizer;
         private final List<Integer> pageRows = new ArrayList<>();
         private final List<Integer> pageCrcs = new ArrayList<>();
         private final List<byte[]> firstKeys = new ArrayList<>();
-        private long[] hashes = new long[256];
+
+        /** The key filter, when the row count is known up front; else null and hashes are kept. */
+        @Nullable private final BloomFilter knownFilter;
+
+        private final int expectedRows;
+        private long[] hashes;
         private int rows;
         private long tombstones;
         private int count;
@@ -376,35 +386,47 @@ public final class GenerationWriter {
                 FileSystem fs,
                 FSDataOutputStream stream,
                 BufferAllocator allocator,
-                @Nullable Listener listener)
+                @Nullable Listener listener,
+                int rowCount)
                 throws IOException {
             this.path = path;
             this.fs = fs;
             this.stream = stream;
             this.listener = listener;
             this.channel = new ChecksummingChannel(stream);
+            this.expectedRows = rowCount;
+            this.knownFilter =
+                    rowCount >= 0 ? BloomFilter.create(rowCount, falsePositiveRate) : null;
+            this.hashes = rowCount >= 0 ? null : new long[256];
             this.page = VectorSchemaRoot.create(fileSchema, allocator);
+            PageEncoder created = null;
+            boolean opened = false;
             try {
-                this.writer =
-                        compression.codec() == PageCompression.Codec.NONE
-                                ? new ArrowFileWriter(page, null, channel, footerMetadata)
-                                : new ArrowFileWriter(
-                                        page,
-                                        null,
-                                        channel,
-                                        footerMetadata,
-                                        IpcOption.DEFAULT,
-                                        CommonsCompressionFactory.INSTANCE,
-                                        compression.codec() == PageCompression.Codec.ZSTD
-                                                ? CompressionUtil.CodecType.ZSTD
-                                                : CompressionUtil.CodecType.LZ4_FRAME,
-                                        compression.codec() == PageCompression.Codec.ZSTD
-                                                ? Optional.of(compression.level())
-                                                : Optional.empty());
+                PageEncoder.BufferCompressor compressor;
+                try {
+                    compressor = compressors.create(compression);
+                } catch (RuntimeException | LinkageError e) {
+                    // e.g. NoClassDefFoundError: zstd-jni is not on the class path
+                    throw new PageEncodingException(
+                            path.toString(),
+                            "cannot create the " + compression + " codec: " + e,
+                            e);
+                }
+                created = new PageEncoder(allocator, compressor, compression.toString());
+                this.encoder = created;
+                this.writer = new PageFileWriter(page, channel, footerMetadata);
                 writer.start();
-            } catch (IOException | RuntimeException e) {
-                page.close();
-                throw e;
+                opened = true;
+            } finally {
+                if (!opened) {
+                    try {
+                        if (created != null) {
+                            created.close();
+                        }
+                    } finally {
+                        page.close();
+                    }
+                }
             }
             List<FieldVector> vectors = page.getFieldVectors();
             this.targets = vectors.subList(0, vectors.size() - 1).toArray(new FieldVector[0]);
@@ -448,10 +470,15 @@ public final class GenerationWriter {
                 tombstones++;
             }
             kinds.setSafe(count, kind.code());
-            if (rows == hashes.length) {
-                hashes = Arrays.copyOf(hashes, rows * 2);
+            if (knownFilter != null) {
+                knownFilter.putHash(BloomFilter.hash(key));
+                rows++;
+            } else {
+                if (rows == hashes.length) {
+                    hashes = Arrays.copyOf(hashes, rows * 2);
+                }
+                hashes[rows++] = BloomFilter.hash(key);
             }
-            hashes[rows++] = BloomFilter.hash(key);
             bytes += sizer.bytes(columns, row);
             count++;
             if (minKey == null) {
@@ -464,7 +491,9 @@ public final class GenerationWriter {
             page.setRowCount(count);
             channel.resetChecksum();
             long start = channel.position();
-            writer.writeBatch();
+            try (ArrowRecordBatch batch = encoder.encode(page, path.toString(), pageRows.size())) {
+                writer.writePage(batch);
+            }
             ArrowBlock block = writer.getRecordBlocks().get(pageRows.size());
             long length = block.getMetadataLength() + block.getBodyLength();
             if (block.getOffset() != start || channel.position() - start != length) {
@@ -498,9 +527,18 @@ public final class GenerationWriter {
             if (count > 0) {
                 writePage();
             }
-            BloomFilter filter = BloomFilter.create(rows, falsePositiveRate);
-            for (int i = 0; i < rows; i++) {
-                filter.putHash(hashes[i]);
+            BloomFilter filter;
+            if (knownFilter != null) {
+                if (rows != expectedRows) {
+                    throw new IllegalStateException(
+                            rows + " rows appended where " + expectedRows + " were announced");
+                }
+                filter = knownFilter;
+            } else {
+                filter = BloomFilter.create(rows, falsePositiveRate);
+                for (int i = 0; i < rows; i++) {
+                    filter.putHash(hashes[i]);
+                }
             }
             byte[] maxKey = rows == 0 ? new byte[0] : lastKey;
             GenerationFormat.Index index =
@@ -553,7 +591,11 @@ public final class GenerationWriter {
                 return;
             }
             closed = true;
-            page.close();
+            try {
+                encoder.close();
+            } finally {
+                page.close();
+            }
             if (!finished) {
                 if (listener != null) {
                     listener.failed();
@@ -587,6 +629,21 @@ public final class GenerationWriter {
 
         /** The write failed: nothing of it is to be kept (no {@link #written} follows). */
         void failed();
+    }
+
+    /**
+     * Arrow's file writer, fed record batches that {@link PageEncoder} made instead of its own
+     * unloader's: the schema, blocks and footer are Arrow's.
+     */
+    private static final class PageFileWriter extends ArrowFileWriter {
+        PageFileWriter(
+                VectorSchemaRoot page, ChecksummingChannel channel, Map<String, String> meta) {
+            super(page, null, channel, meta);
+        }
+
+        void writePage(ArrowRecordBatch batch) throws IOException {
+            writeRecordBatch(batch);
+        }
     }
 
     /** Estimates the bytes a row adds to a page, from the row's values in the input vectors. */
@@ -649,6 +706,7 @@ public final class GenerationWriter {
         private long targetPageBytes = DEFAULT_TARGET_PAGE_BYTES;
         private double falsePositiveRate = DEFAULT_FILTER_FALSE_POSITIVE_RATE;
         private PageCompression compression = PageCompression.NONE;
+        private PageEncoder.CompressorFactory compressors = PageEncoder.CODECS;
 
         private Builder(Schema schema, List<String> keyColumns) {
             this.schema = requireNonNull(schema, "schema");
@@ -693,6 +751,12 @@ public final class GenerationWriter {
          */
         public Builder compression(PageCompression compression) {
             this.compression = requireNonNull(compression, "compression");
+            return this;
+        }
+
+        /** Replaces the codecs (tests: a wrapper that injects failures into the real one). */
+        Builder compressors(PageEncoder.CompressorFactory compressors) {
+            this.compressors = requireNonNull(compressors, "compressors");
             return this;
         }
 

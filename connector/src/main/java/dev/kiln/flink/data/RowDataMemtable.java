@@ -55,6 +55,12 @@ public final class RowDataMemtable implements AutoCloseable {
     /** Bytes per row beyond its values: validity bits, offsets and the delete bit, about. */
     private static final int ROW_OVERHEAD_BYTES = 2;
 
+    /**
+     * Heap bytes per row's kept key beyond its encoded bytes: the array's header (16) and its slot
+     * in the array of keys (8, with room to grow).
+     */
+    static final int KEY_OVERHEAD_BYTES = 24;
+
     private final TableOptions options;
     private final GenerationWriter writer;
     private final BufferAllocator allocator;
@@ -160,7 +166,8 @@ public final class RowDataMemtable implements AutoCloseable {
         } else {
             assert Arrays.equals(key, keys.key(row)) : "the key given is not the row's key";
         }
-        long bytes = ROW_OVERHEAD_BYTES;
+        // the row's values in the vectors, and its encoded key, kept on the heap until the flush
+        long bytes = ROW_OVERHEAD_BYTES + KEY_OVERHEAD_BYTES + key.length;
         int c = 0;
         try {
             for (; c < vectors.length; c++) {
@@ -205,7 +212,10 @@ public final class RowDataMemtable implements AutoCloseable {
         return rows == 0;
     }
 
-    /** Returns about how many bytes the added rows take: their values plus a little per row. */
+    /**
+     * Returns about how many bytes the added rows take: their values in the vectors, plus each
+     * row's encoded key (kept on the heap for the flush) and a little per row.
+     */
     public long sizeBytes() {
         return sizeBytes;
     }
