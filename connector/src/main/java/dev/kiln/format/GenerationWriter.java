@@ -207,33 +207,96 @@ public final class GenerationWriter {
                     "rows have schema " + rows.getSchema() + ", but this writer writes " + schema);
         }
         int n = rows.getRowCount();
-        if (keys == null) {
-            keys = new byte[n][];
-            for (int i = 0; i < n; i++) {
-                keys[i] = keyCodec.encode(rows, i);
-            }
-        } else if (keys.length < n) {
+        if (keys != null && keys.length < n) {
             throw new IllegalArgumentException(keys.length + " keys given for " + n + " rows");
-        } else {
-            assert keysMatch(rows, keys);
         }
-        int[] kept = sortAndDeduplicate(keys, n);
+        int total = 0;
+        byte[][] encoded = new byte[keys == null ? n : 0][];
+        for (int i = 0; i < n; i++) {
+            byte[] key = keys == null ? (encoded[i] = keyCodec.encode(rows, i)) : keys[i];
+            total += key.length;
+        }
+        byte[] keyBytes = new byte[total];
+        int[] keyEnds = new int[n];
+        int at = 0;
+        for (int i = 0; i < n; i++) {
+            byte[] key = keys == null ? encoded[i] : keys[i];
+            System.arraycopy(key, 0, keyBytes, at, key.length);
+            at += key.length;
+            keyEnds[i] = at;
+        }
+        return write(path, rows, deletes, keyBytes, keyEnds, allocator, listener);
+    }
+
+    /**
+     * As {@link #write(Path, VectorSchemaRoot, BitSet, byte[][], BufferAllocator, Listener)}, with
+     * the rows' encoded keys given back to back in one array, as the sink's memtable keeps them (no
+     * object per row for the collector to trace, and the sort reads them from one block of memory):
+     * row {@code i}'s key is {@code keyBytes[i == 0 ? 0 : keyEnds[i - 1], keyEnds[i])}, and must be
+     * {@code keyCodec().encode(rows, i)} (checked only when assertions are on). The arrays are not
+     * modified.
+     *
+     * @throws IllegalArgumentException if {@code rows} does not have this writer's schema or {@code
+     *     keyEnds} has fewer entries than rows
+     */
+    public GenerationStats write(
+            Path path,
+            VectorSchemaRoot rows,
+            BitSet deletes,
+            byte[] keyBytes,
+            int[] keyEnds,
+            BufferAllocator allocator,
+            @Nullable Listener listener)
+            throws IOException {
+        requireNonNull(path, "path");
+        requireNonNull(rows, "rows");
+        requireNonNull(deletes, "deletes");
+        requireNonNull(keyBytes, "keyBytes");
+        requireNonNull(keyEnds, "keyEnds");
+        requireNonNull(allocator, "allocator");
+        if (!rows.getSchema().getFields().equals(schema.getFields())) {
+            throw new IllegalArgumentException(
+                    "rows have schema " + rows.getSchema() + ", but this writer writes " + schema);
+        }
+        int n = rows.getRowCount();
+        if (keyEnds.length < n) {
+            throw new IllegalArgumentException(keyEnds.length + " keys given for " + n + " rows");
+        }
+        assert keysMatch(rows, keyBytes, keyEnds);
+        int[] kept = sortAndDeduplicate(keyBytes, keyEnds, n);
         FieldVector[] sources = rows.getFieldVectors().toArray(new FieldVector[0]);
         try (Appender out = open(path, allocator, listener, kept.length)) {
             for (int src : kept) {
-                out.append(keys[src], sources, src, deletes.get(src));
+                out.append(
+                        keyBytes,
+                        start(keyEnds, src),
+                        keyEnds[src],
+                        sources,
+                        src,
+                        deletes.get(src));
             }
             return out.finish();
         }
     }
 
-    private boolean keysMatch(VectorSchemaRoot rows, byte[][] keys) {
+    private static int start(int[] keyEnds, int i) {
+        return i == 0 ? 0 : keyEnds[i - 1];
+    }
+
+    private boolean keysMatch(VectorSchemaRoot rows, byte[] keyBytes, int[] keyEnds) {
         for (int i = 0; i < rows.getRowCount(); i++) {
-            if (!Arrays.equals(keys[i], keyCodec.encode(rows, i))) {
+            byte[] key = Arrays.copyOfRange(keyBytes, start(keyEnds, i), keyEnds[i]);
+            if (!Arrays.equals(key, keyCodec.encode(rows, i))) {
                 throw new AssertionError("the key given for row " + i + " is not the row's key");
             }
         }
         return true;
+    }
+
+    /** Compares keys {@code a} and {@code b} of a key block, as {@link KeyCodec#compare} does. */
+    private static int compareKeys(byte[] keyBytes, int[] keyEnds, int a, int b) {
+        return Arrays.compareUnsigned(
+                keyBytes, start(keyEnds, a), keyEnds[a], keyBytes, start(keyEnds, b), keyEnds[b]);
     }
 
     /**
@@ -285,18 +348,18 @@ public final class GenerationWriter {
     }
 
     /** Returns the row indexes to write: by key, and of each key only the last row written. */
-    private static int[] sortAndDeduplicate(byte[][] keys, int n) {
+    private static int[] sortAndDeduplicate(byte[] keyBytes, int[] keyEnds, int n) {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;
         }
         // A stable sort by key: for one key, rows stay in index order, the last written last.
-        sortByKey(keys, order, new int[n], 0, n);
+        sortByKey(keyBytes, keyEnds, order, new int[n], 0, n);
         int[] kept = new int[n];
         int count = 0;
         for (int i = 0; i < n; i++) {
             boolean lastOfKey =
-                    i + 1 == n || KeyCodec.compare(keys[order[i]], keys[order[i + 1]]) != 0;
+                    i + 1 == n || compareKeys(keyBytes, keyEnds, order[i], order[i + 1]) != 0;
             if (lastOfKey) {
                 kept[count++] = order[i];
             }
@@ -305,17 +368,18 @@ public final class GenerationWriter {
     }
 
     /**
-     * Sorts {@code order[from, to)} by {@code keys[order[i]]}, stably: a merge sort on primitive
-     * indexes (no boxing), which skips the merge of halves already in order, so rows written in key
-     * order sort in linear time.
+     * Sorts {@code order[from, to)} by the keys of the rows they name, stably: a merge sort on
+     * primitive indexes (no boxing), which skips the merge of halves already in order, so rows
+     * written in key order sort in linear time.
      */
-    private static void sortByKey(byte[][] keys, int[] order, int[] scratch, int from, int to) {
+    private static void sortByKey(
+            byte[] keyBytes, int[] keyEnds, int[] order, int[] scratch, int from, int to) {
         int length = to - from;
         if (length < 16) {
             for (int i = from + 1; i < to; i++) {
                 int x = order[i];
                 int j = i - 1;
-                while (j >= from && KeyCodec.compare(keys[order[j]], keys[x]) > 0) {
+                while (j >= from && compareKeys(keyBytes, keyEnds, order[j], x) > 0) {
                     order[j + 1] = order[j];
                     j--;
                 }
@@ -324,16 +388,17 @@ public final class GenerationWriter {
             return;
         }
         int mid = (from + to) >>> 1;
-        sortByKey(keys, order, scratch, from, mid);
-        sortByKey(keys, order, scratch, mid, to);
-        if (KeyCodec.compare(keys[order[mid - 1]], keys[order[mid]]) <= 0) {
+        sortByKey(keyBytes, keyEnds, order, scratch, from, mid);
+        sortByKey(keyBytes, keyEnds, order, scratch, mid, to);
+        if (compareKeys(keyBytes, keyEnds, order[mid - 1], order[mid]) <= 0) {
             return;
         }
         System.arraycopy(order, from, scratch, from, length);
         int i = from;
         int j = mid;
         for (int k = from; k < to; k++) {
-            if (j >= to || (i < mid && KeyCodec.compare(keys[scratch[i]], keys[scratch[j]]) <= 0)) {
+            if (j >= to
+                    || (i < mid && compareKeys(keyBytes, keyEnds, scratch[i], scratch[j]) <= 0)) {
                 order[k] = scratch[i++];
             } else {
                 order[k] = scratch[j++];
@@ -377,7 +442,10 @@ public final class GenerationWriter {
         private int count;
         private long bytes;
         private byte[] minKey;
-        private byte[] lastKey;
+        // the previous row's key: lastKeyBytes[lastKeyFrom, lastKeyTo), the caller's array
+        private byte[] lastKeyBytes;
+        private int lastKeyFrom;
+        private int lastKeyTo;
         private boolean finished;
         private boolean closed;
 
@@ -446,10 +514,20 @@ public final class GenerationWriter {
          */
         public void append(byte[] key, FieldVector[] columns, int row, boolean delete)
                 throws IOException {
+            append(key, 0, key.length, columns, row, delete);
+        }
+
+        /**
+         * As {@link #append(byte[], FieldVector[], int, boolean)}, the key {@code keys[from, to)}.
+         */
+        void append(byte[] keys, int from, int to, FieldVector[] columns, int row, boolean delete)
+                throws IOException {
             if (finished || closed) {
                 throw new IllegalStateException("appending to a finished generation " + path);
             }
-            if (lastKey != null && KeyCodec.compare(key, lastKey) <= 0) {
+            if (lastKeyBytes != null
+                    && Arrays.compareUnsigned(keys, from, to, lastKeyBytes, lastKeyFrom, lastKeyTo)
+                            <= 0) {
                 throw new IllegalArgumentException(
                         "rows must be appended in strictly increasing key order");
             }
@@ -460,7 +538,7 @@ public final class GenerationWriter {
                 for (FieldVector v : page.getFieldVectors()) {
                     v.reset();
                 }
-                firstKeys.add(key);
+                firstKeys.add(Arrays.copyOfRange(keys, from, to));
             }
             for (int c = 0; c < targets.length; c++) {
                 targets[c].copyFromSafe(row, count, columns[c]);
@@ -470,21 +548,24 @@ public final class GenerationWriter {
                 tombstones++;
             }
             kinds.setSafe(count, kind.code());
+            long hash = BloomFilter.hash(keys, from, to);
             if (knownFilter != null) {
-                knownFilter.putHash(BloomFilter.hash(key));
+                knownFilter.putHash(hash);
                 rows++;
             } else {
                 if (rows == hashes.length) {
                     hashes = Arrays.copyOf(hashes, rows * 2);
                 }
-                hashes[rows++] = BloomFilter.hash(key);
+                hashes[rows++] = hash;
             }
             bytes += sizer.bytes(columns, row);
             count++;
             if (minKey == null) {
-                minKey = key;
+                minKey = Arrays.copyOfRange(keys, from, to);
             }
-            lastKey = key;
+            lastKeyBytes = keys;
+            lastKeyFrom = from;
+            lastKeyTo = to;
         }
 
         private void writePage() throws IOException {
@@ -540,7 +621,10 @@ public final class GenerationWriter {
                     filter.putHash(hashes[i]);
                 }
             }
-            byte[] maxKey = rows == 0 ? new byte[0] : lastKey;
+            byte[] maxKey =
+                    rows == 0
+                            ? new byte[0]
+                            : Arrays.copyOfRange(lastKeyBytes, lastKeyFrom, lastKeyTo);
             GenerationFormat.Index index =
                     new GenerationFormat.Index(
                             keyCodec.keyColumns(),

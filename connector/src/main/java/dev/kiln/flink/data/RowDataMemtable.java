@@ -55,11 +55,8 @@ public final class RowDataMemtable implements AutoCloseable {
     /** Bytes per row beyond its values: validity bits, offsets and the delete bit, about. */
     private static final int ROW_OVERHEAD_BYTES = 2;
 
-    /**
-     * Heap bytes per row's kept key beyond its encoded bytes: the array's header (16) and its slot
-     * in the array of keys (8, with room to grow).
-     */
-    static final int KEY_OVERHEAD_BYTES = 24;
+    /** Heap bytes per row's kept key beyond its encoded bytes: where it ends (an int). */
+    static final int KEY_OVERHEAD_BYTES = 4;
 
     private final TableOptions options;
     private final GenerationWriter writer;
@@ -73,8 +70,14 @@ public final class RowDataMemtable implements AutoCloseable {
     private final BitSet deletes = new BitSet();
     private final RowKeyExtractor keys;
 
-    /** The encoded key of each row added, handed to the writer so that it does not encode again. */
-    private byte[][] rowKeys = new byte[1024][];
+    /**
+     * The encoded key of each row added, back to back (row {@code i}'s ends at {@code keyEnds[i]}),
+     * handed to the writer so that it does not encode again: one array, not an object per row.
+     */
+    private byte[] keyBytes = new byte[16 * 1024];
+
+    private int[] keyEnds = new int[1024];
+    private int keyLength;
 
     private int rows;
     private long sizeBytes;
@@ -132,8 +135,8 @@ public final class RowDataMemtable implements AutoCloseable {
     /**
      * As {@link #add(RowData)}, with the row's encoded key given by a caller that encoded it
      * already (to choose its bucket): {@code key} must be what {@link RowKeyExtractor#key} returns
-     * for {@code row} (checked only when assertions are on); the memtable keeps it for {@link
-     * #flush}, so that each row's key is encoded once on the write path. Do not modify it after.
+     * for {@code row} (checked only when assertions are on); the memtable keeps a copy for {@link
+     * #flush}, so that each row's key is encoded once on the write path.
      *
      * @param key the row's encoded key, or {@code null} to encode it here
      */
@@ -193,10 +196,16 @@ public final class RowDataMemtable implements AutoCloseable {
                     names[c], "column '" + names[c] + "' cannot hold the row's value: " + e, e);
         }
         deletes.set(rows, delete);
-        if (rows == rowKeys.length) {
-            rowKeys = Arrays.copyOf(rowKeys, rows * 2);
+        if (rows == keyEnds.length) {
+            keyEnds = Arrays.copyOf(keyEnds, rows * 2);
         }
-        rowKeys[rows] = key;
+        if (keyLength + key.length > keyBytes.length) {
+            keyBytes =
+                    Arrays.copyOf(keyBytes, Math.max(keyBytes.length * 2, keyLength + key.length));
+        }
+        System.arraycopy(key, 0, keyBytes, keyLength, key.length);
+        keyLength += key.length;
+        keyEnds[rows] = keyLength;
         rows++;
         sizeBytes += bytes;
         return true;
@@ -242,11 +251,12 @@ public final class RowDataMemtable implements AutoCloseable {
             throw new IllegalStateException("nothing to flush to " + path);
         }
         root.setRowCount(rows);
-        GenerationStats stats = writer.write(path, root, deletes, rowKeys, allocator, listener);
+        GenerationStats stats =
+                writer.write(path, root, deletes, keyBytes, keyEnds, allocator, listener);
         root.clear();
         root.setRowCount(0);
         deletes.clear();
-        Arrays.fill(rowKeys, 0, rows, null);
+        keyLength = 0;
         rows = 0;
         sizeBytes = 0;
         return stats;
