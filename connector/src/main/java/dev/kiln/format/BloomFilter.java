@@ -63,6 +63,11 @@ final class BloomFilter {
         return XxHash64.hash(key, SEED);
     }
 
+    /** As {@link #hash(byte[])} of the key {@code keys[from, to)}. */
+    static long hash(byte[] keys, int from, int to) {
+        return XxHash64.hash(keys, from, to - from, SEED);
+    }
+
     /** Adds the key whose {@link #hash} is {@code h1}: the same as {@code put} of that key. */
     void putHash(long h1) {
         long h2 = mix(h1);

@@ -21,7 +21,6 @@ import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 
-import org.apache.arrow.compression.CommonsCompressionFactory;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BaseLargeVariableWidthVector;
@@ -31,10 +30,9 @@ import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.ValueVector;
 import org.apache.arrow.vector.VariableWidthFieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.compression.CompressionUtil;
 import org.apache.arrow.vector.ipc.ArrowFileWriter;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
-import org.apache.arrow.vector.ipc.message.IpcOption;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 
@@ -49,7 +47,6 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
 
@@ -87,6 +84,7 @@ public final class GenerationWriter {
     private final long targetPageBytes;
     private final double falsePositiveRate;
     private final PageCompression compression;
+    private final PageEncoder.CompressorFactory compressors;
 
     private GenerationWriter(Builder builder) {
         this.schema = builder.schema;
@@ -97,6 +95,7 @@ public final class GenerationWriter {
         this.targetPageBytes = builder.targetPageBytes;
         this.falsePositiveRate = builder.falsePositiveRate;
         this.compression = builder.compression;
+        this.compressors = builder.compressors;
     }
 
     /**
@@ -208,33 +207,96 @@ public final class GenerationWriter {
                     "rows have schema " + rows.getSchema() + ", but this writer writes " + schema);
         }
         int n = rows.getRowCount();
-        if (keys == null) {
-            keys = new byte[n][];
-            for (int i = 0; i < n; i++) {
-                keys[i] = keyCodec.encode(rows, i);
-            }
-        } else if (keys.length < n) {
+        if (keys != null && keys.length < n) {
             throw new IllegalArgumentException(keys.length + " keys given for " + n + " rows");
-        } else {
-            assert keysMatch(rows, keys);
         }
-        int[] kept = sortAndDeduplicate(keys, n);
+        int total = 0;
+        byte[][] encoded = new byte[keys == null ? n : 0][];
+        for (int i = 0; i < n; i++) {
+            byte[] key = keys == null ? (encoded[i] = keyCodec.encode(rows, i)) : keys[i];
+            total += key.length;
+        }
+        byte[] keyBytes = new byte[total];
+        int[] keyEnds = new int[n];
+        int at = 0;
+        for (int i = 0; i < n; i++) {
+            byte[] key = keys == null ? encoded[i] : keys[i];
+            System.arraycopy(key, 0, keyBytes, at, key.length);
+            at += key.length;
+            keyEnds[i] = at;
+        }
+        return write(path, rows, deletes, keyBytes, keyEnds, allocator, listener);
+    }
+
+    /**
+     * As {@link #write(Path, VectorSchemaRoot, BitSet, byte[][], BufferAllocator, Listener)}, with
+     * the rows' encoded keys given back to back in one array, as the sink's memtable keeps them (no
+     * object per row for the collector to trace, and the sort reads them from one block of memory):
+     * row {@code i}'s key is {@code keyBytes[i == 0 ? 0 : keyEnds[i - 1], keyEnds[i])}, and must be
+     * {@code keyCodec().encode(rows, i)} (checked only when assertions are on). The arrays are not
+     * modified.
+     *
+     * @throws IllegalArgumentException if {@code rows} does not have this writer's schema or {@code
+     *     keyEnds} has fewer entries than rows
+     */
+    public GenerationStats write(
+            Path path,
+            VectorSchemaRoot rows,
+            BitSet deletes,
+            byte[] keyBytes,
+            int[] keyEnds,
+            BufferAllocator allocator,
+            @Nullable Listener listener)
+            throws IOException {
+        requireNonNull(path, "path");
+        requireNonNull(rows, "rows");
+        requireNonNull(deletes, "deletes");
+        requireNonNull(keyBytes, "keyBytes");
+        requireNonNull(keyEnds, "keyEnds");
+        requireNonNull(allocator, "allocator");
+        if (!rows.getSchema().getFields().equals(schema.getFields())) {
+            throw new IllegalArgumentException(
+                    "rows have schema " + rows.getSchema() + ", but this writer writes " + schema);
+        }
+        int n = rows.getRowCount();
+        if (keyEnds.length < n) {
+            throw new IllegalArgumentException(keyEnds.length + " keys given for " + n + " rows");
+        }
+        assert keysMatch(rows, keyBytes, keyEnds);
+        int[] kept = sortAndDeduplicate(keyBytes, keyEnds, n);
         FieldVector[] sources = rows.getFieldVectors().toArray(new FieldVector[0]);
-        try (Appender out = open(path, allocator, listener)) {
+        try (Appender out = open(path, allocator, listener, kept.length)) {
             for (int src : kept) {
-                out.append(keys[src], sources, src, deletes.get(src));
+                out.append(
+                        keyBytes,
+                        start(keyEnds, src),
+                        keyEnds[src],
+                        sources,
+                        src,
+                        deletes.get(src));
             }
             return out.finish();
         }
     }
 
-    private boolean keysMatch(VectorSchemaRoot rows, byte[][] keys) {
+    private static int start(int[] keyEnds, int i) {
+        return i == 0 ? 0 : keyEnds[i - 1];
+    }
+
+    private boolean keysMatch(VectorSchemaRoot rows, byte[] keyBytes, int[] keyEnds) {
         for (int i = 0; i < rows.getRowCount(); i++) {
-            if (!Arrays.equals(keys[i], keyCodec.encode(rows, i))) {
+            byte[] key = Arrays.copyOfRange(keyBytes, start(keyEnds, i), keyEnds[i]);
+            if (!Arrays.equals(key, keyCodec.encode(rows, i))) {
                 throw new AssertionError("the key given for row " + i + " is not the row's key");
             }
         }
         return true;
+    }
+
+    /** Compares keys {@code a} and {@code b} of a key block, as {@link KeyCodec#compare} does. */
+    private static int compareKeys(byte[] keyBytes, int[] keyEnds, int a, int b) {
+        return Arrays.compareUnsigned(
+                keyBytes, start(keyEnds, a), keyEnds[a], keyBytes, start(keyEnds, b), keyEnds[b]);
     }
 
     /**
@@ -247,7 +309,7 @@ public final class GenerationWriter {
      * @throws IOException if the file exists already or cannot be created
      */
     public Appender open(Path path, BufferAllocator allocator) throws IOException {
-        return open(path, allocator, null);
+        return open(path, allocator, null, -1);
     }
 
     /**
@@ -258,13 +320,25 @@ public final class GenerationWriter {
      */
     public Appender open(Path path, BufferAllocator allocator, @Nullable Listener listener)
             throws IOException {
+        return open(path, allocator, listener, -1);
+    }
+
+    /**
+     * Like {@link #open(Path, BufferAllocator, Listener)}.
+     *
+     * @param rowCount how many rows will be appended, if known (the key filter is then filled as
+     *     rows come, not from hashes kept until {@link Appender#finish}), else -1
+     */
+    private Appender open(
+            Path path, BufferAllocator allocator, @Nullable Listener listener, int rowCount)
+            throws IOException {
         requireNonNull(path, "path");
         requireNonNull(allocator, "allocator");
         FileSystem fs = path.getFileSystem();
         FSDataOutputStream stream = fs.create(path, FileSystem.WriteMode.NO_OVERWRITE);
         Appender appender = null;
         try {
-            appender = new Appender(path, fs, stream, allocator, listener);
+            appender = new Appender(path, fs, stream, allocator, listener, rowCount);
             return appender;
         } finally {
             if (appender == null) {
@@ -287,18 +361,18 @@ public final class GenerationWriter {
     }
 
     /** Returns the row indexes to write: by key, and of each key only the last row written. */
-    private static int[] sortAndDeduplicate(byte[][] keys, int n) {
+    private static int[] sortAndDeduplicate(byte[] keyBytes, int[] keyEnds, int n) {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;
         }
         // A stable sort by key: for one key, rows stay in index order, the last written last.
-        sortByKey(keys, order, new int[n], 0, n);
+        sortByKey(keyBytes, keyEnds, order, new int[n], 0, n);
         int[] kept = new int[n];
         int count = 0;
         for (int i = 0; i < n; i++) {
             boolean lastOfKey =
-                    i + 1 == n || KeyCodec.compare(keys[order[i]], keys[order[i + 1]]) != 0;
+                    i + 1 == n || compareKeys(keyBytes, keyEnds, order[i], order[i + 1]) != 0;
             if (lastOfKey) {
                 kept[count++] = order[i];
             }
@@ -307,17 +381,18 @@ public final class GenerationWriter {
     }
 
     /**
-     * Sorts {@code order[from, to)} by {@code keys[order[i]]}, stably: a merge sort on primitive
-     * indexes (no boxing), which skips the merge of halves already in order, so rows written in key
-     * order sort in linear time.
+     * Sorts {@code order[from, to)} by the keys of the rows they name, stably: a merge sort on
+     * primitive indexes (no boxing), which skips the merge of halves already in order, so rows
+     * written in key order sort in linear time.
      */
-    private static void sortByKey(byte[][] keys, int[] order, int[] scratch, int from, int to) {
+    private static void sortByKey(
+            byte[] keyBytes, int[] keyEnds, int[] order, int[] scratch, int from, int to) {
         int length = to - from;
         if (length < 16) {
             for (int i = from + 1; i < to; i++) {
                 int x = order[i];
                 int j = i - 1;
-                while (j >= from && KeyCodec.compare(keys[order[j]], keys[x]) > 0) {
+                while (j >= from && compareKeys(keyBytes, keyEnds, order[j], x) > 0) {
                     order[j + 1] = order[j];
                     j--;
                 }
@@ -326,16 +401,17 @@ public final class GenerationWriter {
             return;
         }
         int mid = (from + to) >>> 1;
-        sortByKey(keys, order, scratch, from, mid);
-        sortByKey(keys, order, scratch, mid, to);
-        if (KeyCodec.compare(keys[order[mid - 1]], keys[order[mid]]) <= 0) {
+        sortByKey(keyBytes, keyEnds, order, scratch, from, mid);
+        sortByKey(keyBytes, keyEnds, order, scratch, mid, to);
+        if (compareKeys(keyBytes, keyEnds, order[mid - 1], order[mid]) <= 0) {
             return;
         }
         System.arraycopy(order, from, scratch, from, length);
         int i = from;
         int j = mid;
         for (int k = from; k < to; k++) {
-            if (j >= to || (i < mid && KeyCodec.compare(keys[scratch[i]], keys[scratch[j]]) <= 0)) {
+            if (j >= to
+                    || (i < mid && compareKeys(keyBytes, keyEnds, scratch[i], scratch[j]) <= 0)) {
                 order[k] = scratch[i++];
             } else {
                 order[k] = scratch[j++];
@@ -360,20 +436,29 @@ public final class GenerationWriter {
         // finish(), once the pages are written and their checksums known.
         private final Map<String, String> footerMetadata = new HashMap<>();
         private final VectorSchemaRoot page;
-        private final ArrowFileWriter writer;
+        private final PageFileWriter writer;
+        private final PageEncoder encoder;
         private final FieldVector[] targets;
         private final TinyIntVector kinds;
         private final RowSizer sizer;
         private final List<Integer> pageRows = new ArrayList<>();
         private final List<Integer> pageCrcs = new ArrayList<>();
         private final List<byte[]> firstKeys = new ArrayList<>();
-        private long[] hashes = new long[256];
+
+        /** The key filter, when the row count is known up front; else null and hashes are kept. */
+        @Nullable private final BloomFilter knownFilter;
+
+        private final int expectedRows;
+        private long[] hashes;
         private int rows;
         private long tombstones;
         private int count;
         private long bytes;
         private byte[] minKey;
-        private byte[] lastKey;
+        // the previous row's key: lastKeyBytes[lastKeyFrom, lastKeyTo), the caller's array
+        private byte[] lastKeyBytes;
+        private int lastKeyFrom;
+        private int lastKeyTo;
         private boolean finished;
         private boolean closed;
 
@@ -382,35 +467,47 @@ public final class GenerationWriter {
                 FileSystem fs,
                 FSDataOutputStream stream,
                 BufferAllocator allocator,
-                @Nullable Listener listener)
+                @Nullable Listener listener,
+                int rowCount)
                 throws IOException {
             this.path = path;
             this.fs = fs;
             this.stream = stream;
             this.listener = listener;
             this.channel = new ChecksummingChannel(stream);
+            this.expectedRows = rowCount;
+            this.knownFilter =
+                    rowCount >= 0 ? BloomFilter.create(rowCount, falsePositiveRate) : null;
+            this.hashes = rowCount >= 0 ? null : new long[256];
             this.page = VectorSchemaRoot.create(fileSchema, allocator);
+            PageEncoder created = null;
+            boolean opened = false;
             try {
-                this.writer =
-                        compression.codec() == PageCompression.Codec.NONE
-                                ? new ArrowFileWriter(page, null, channel, footerMetadata)
-                                : new ArrowFileWriter(
-                                        page,
-                                        null,
-                                        channel,
-                                        footerMetadata,
-                                        IpcOption.DEFAULT,
-                                        CommonsCompressionFactory.INSTANCE,
-                                        compression.codec() == PageCompression.Codec.ZSTD
-                                                ? CompressionUtil.CodecType.ZSTD
-                                                : CompressionUtil.CodecType.LZ4_FRAME,
-                                        compression.codec() == PageCompression.Codec.ZSTD
-                                                ? Optional.of(compression.level())
-                                                : Optional.empty());
+                PageEncoder.BufferCompressor compressor;
+                try {
+                    compressor = compressors.create(compression);
+                } catch (RuntimeException | LinkageError e) {
+                    // e.g. NoClassDefFoundError: zstd-jni is not on the class path
+                    throw new PageEncodingException(
+                            path.toString(),
+                            "cannot create the " + compression + " codec: " + e,
+                            e);
+                }
+                created = new PageEncoder(allocator, compressor, compression.toString());
+                this.encoder = created;
+                this.writer = new PageFileWriter(page, channel, footerMetadata);
                 writer.start();
-            } catch (IOException | RuntimeException e) {
-                page.close();
-                throw e;
+                opened = true;
+            } finally {
+                if (!opened) {
+                    try {
+                        if (created != null) {
+                            created.close();
+                        }
+                    } finally {
+                        page.close();
+                    }
+                }
             }
             List<FieldVector> vectors = page.getFieldVectors();
             this.targets = vectors.subList(0, vectors.size() - 1).toArray(new FieldVector[0]);
@@ -430,10 +527,20 @@ public final class GenerationWriter {
          */
         public void append(byte[] key, FieldVector[] columns, int row, boolean delete)
                 throws IOException {
+            append(key, 0, key.length, columns, row, delete);
+        }
+
+        /**
+         * As {@link #append(byte[], FieldVector[], int, boolean)}, the key {@code keys[from, to)}.
+         */
+        void append(byte[] keys, int from, int to, FieldVector[] columns, int row, boolean delete)
+                throws IOException {
             if (finished || closed) {
                 throw new IllegalStateException("appending to a finished generation " + path);
             }
-            if (lastKey != null && KeyCodec.compare(key, lastKey) <= 0) {
+            if (lastKeyBytes != null
+                    && Arrays.compareUnsigned(keys, from, to, lastKeyBytes, lastKeyFrom, lastKeyTo)
+                            <= 0) {
                 throw new IllegalArgumentException(
                         "rows must be appended in strictly increasing key order");
             }
@@ -444,7 +551,7 @@ public final class GenerationWriter {
                 for (FieldVector v : page.getFieldVectors()) {
                     v.reset();
                 }
-                firstKeys.add(key);
+                firstKeys.add(Arrays.copyOfRange(keys, from, to));
             }
             for (int c = 0; c < targets.length; c++) {
                 targets[c].copyFromSafe(row, count, columns[c]);
@@ -454,23 +561,33 @@ public final class GenerationWriter {
                 tombstones++;
             }
             kinds.setSafe(count, kind.code());
-            if (rows == hashes.length) {
-                hashes = Arrays.copyOf(hashes, rows * 2);
+            long hash = BloomFilter.hash(keys, from, to);
+            if (knownFilter != null) {
+                knownFilter.putHash(hash);
+                rows++;
+            } else {
+                if (rows == hashes.length) {
+                    hashes = Arrays.copyOf(hashes, rows * 2);
+                }
+                hashes[rows++] = hash;
             }
-            hashes[rows++] = BloomFilter.hash(key);
             bytes += sizer.bytes(columns, row);
             count++;
             if (minKey == null) {
-                minKey = key;
+                minKey = Arrays.copyOfRange(keys, from, to);
             }
-            lastKey = key;
+            lastKeyBytes = keys;
+            lastKeyFrom = from;
+            lastKeyTo = to;
         }
 
         private void writePage() throws IOException {
             page.setRowCount(count);
             channel.resetChecksum();
             long start = channel.position();
-            writer.writeBatch();
+            try (ArrowRecordBatch batch = encoder.encode(page, path.toString(), pageRows.size())) {
+                writer.writePage(batch);
+            }
             ArrowBlock block = writer.getRecordBlocks().get(pageRows.size());
             long length = block.getMetadataLength() + block.getBodyLength();
             if (block.getOffset() != start || channel.position() - start != length) {
@@ -504,11 +621,23 @@ public final class GenerationWriter {
             if (count > 0) {
                 writePage();
             }
-            BloomFilter filter = BloomFilter.create(rows, falsePositiveRate);
-            for (int i = 0; i < rows; i++) {
-                filter.putHash(hashes[i]);
+            BloomFilter filter;
+            if (knownFilter != null) {
+                if (rows != expectedRows) {
+                    throw new IllegalStateException(
+                            rows + " rows appended where " + expectedRows + " were announced");
+                }
+                filter = knownFilter;
+            } else {
+                filter = BloomFilter.create(rows, falsePositiveRate);
+                for (int i = 0; i < rows; i++) {
+                    filter.putHash(hashes[i]);
+                }
             }
-            byte[] maxKey = rows == 0 ? new byte[0] : lastKey;
+            byte[] maxKey =
+                    rows == 0
+                            ? new byte[0]
+                            : Arrays.copyOfRange(lastKeyBytes, lastKeyFrom, lastKeyTo);
             GenerationFormat.Index index =
                     new GenerationFormat.Index(
                             keyCodec.keyColumns(),
@@ -559,7 +688,11 @@ public final class GenerationWriter {
                 return;
             }
             closed = true;
-            page.close();
+            try {
+                encoder.close();
+            } finally {
+                page.close();
+            }
             if (!finished) {
                 if (listener != null) {
                     listener.failed();
@@ -593,6 +726,21 @@ public final class GenerationWriter {
 
         /** The write failed: nothing of it is to be kept (no {@link #written} follows). */
         void failed();
+    }
+
+    /**
+     * Arrow's file writer, fed record batches that {@link PageEncoder} made instead of its own
+     * unloader's: the schema, blocks and footer are Arrow's.
+     */
+    private static final class PageFileWriter extends ArrowFileWriter {
+        PageFileWriter(
+                VectorSchemaRoot page, ChecksummingChannel channel, Map<String, String> meta) {
+            super(page, null, channel, meta);
+        }
+
+        void writePage(ArrowRecordBatch batch) throws IOException {
+            writeRecordBatch(batch);
+        }
     }
 
     /** Estimates the bytes a row adds to a page, from the row's values in the input vectors. */
@@ -655,6 +803,7 @@ public final class GenerationWriter {
         private long targetPageBytes = DEFAULT_TARGET_PAGE_BYTES;
         private double falsePositiveRate = DEFAULT_FILTER_FALSE_POSITIVE_RATE;
         private PageCompression compression = PageCompression.NONE;
+        private PageEncoder.CompressorFactory compressors = PageEncoder.CODECS;
 
         private Builder(Schema schema, List<String> keyColumns) {
             this.schema = requireNonNull(schema, "schema");
@@ -699,6 +848,12 @@ public final class GenerationWriter {
          */
         public Builder compression(PageCompression compression) {
             this.compression = requireNonNull(compression, "compression");
+            return this;
+        }
+
+        /** Replaces the codecs (tests: a wrapper that injects failures into the real one). */
+        Builder compressors(PageEncoder.CompressorFactory compressors) {
+            this.compressors = requireNonNull(compressors, "compressors");
             return this;
         }
 

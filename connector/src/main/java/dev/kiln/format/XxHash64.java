@@ -28,15 +28,20 @@ final class XxHash64 {
     private XxHash64() {}
 
     static long hash(byte[] data, long seed) {
-        int len = data.length;
-        int i = 0;
+        return hash(data, 0, data.length, seed);
+    }
+
+    /** The hash of {@code data[from, from + len)}: the same as of a copy of those bytes. */
+    static long hash(byte[] data, int from, int len, long seed) {
+        int end = from + len;
+        int i = from;
         long h;
         if (len >= 32) {
             long v1 = seed + P1 + P2;
             long v2 = seed + P2;
             long v3 = seed;
             long v4 = seed - P1;
-            int limit = len - 32;
+            int limit = end - 32;
             do {
                 v1 = round(v1, getLong(data, i));
                 v2 = round(v2, getLong(data, i + 8));
@@ -57,17 +62,17 @@ final class XxHash64 {
             h = seed + P5;
         }
         h += len;
-        while (i + 8 <= len) {
+        while (i + 8 <= end) {
             h ^= round(0, getLong(data, i));
             h = Long.rotateLeft(h, 27) * P1 + P4;
             i += 8;
         }
-        if (i + 4 <= len) {
+        if (i + 4 <= end) {
             h ^= (getInt(data, i) & 0xFFFFFFFFL) * P1;
             h = Long.rotateLeft(h, 23) * P2 + P3;
             i += 4;
         }
-        while (i < len) {
+        while (i < end) {
             h ^= (data[i] & 0xFFL) * P5;
             h = Long.rotateLeft(h, 11) * P1;
             i++;

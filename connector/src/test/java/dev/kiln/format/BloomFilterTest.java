@@ -98,4 +98,19 @@ class BloomFilterTest {
             assertThat(filter.mightContain(key(i))).isFalse();
         }
     }
+
+    @Test
+    void theHashOfAKeyInABlockOfKeysIsTheHashOfTheKeyAlone() {
+        Random random = new Random(22);
+        for (int length = 0; length <= 70; length++) {
+            for (int from = 0; from < 10; from++) {
+                byte[] block = new byte[from + length + 7];
+                random.nextBytes(block);
+                byte[] key = java.util.Arrays.copyOfRange(block, from, from + length);
+                assertThat(BloomFilter.hash(block, from, from + length))
+                        .as("length %d at %d", length, from)
+                        .isEqualTo(BloomFilter.hash(key));
+            }
+        }
+    }
 }

@@ -14,10 +14,12 @@
 
 package dev.kiln.flink.data;
 
+import org.apache.flink.core.memory.MemorySegment;
 import org.apache.flink.table.data.DecimalData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
 import org.apache.flink.table.data.TimestampData;
+import org.apache.flink.table.data.binary.BinaryStringData;
 import org.apache.flink.table.types.logical.DecimalType;
 import org.apache.flink.table.types.logical.LocalZonedTimestampType;
 import org.apache.flink.table.types.logical.LogicalType;
@@ -251,7 +253,22 @@ abstract class ColumnConverter {
     private static final ColumnConverter STRING =
             new ColumnConverter() {
                 void write(RowData row, int pos, FieldVector v, int i) {
-                    ((VarCharVector) v).setSafe(i, row.getString(pos).toBytes());
+                    StringData string = row.getString(pos);
+                    if (string instanceof BinaryStringData) {
+                        // the UTF-8 bytes straight from the string's memory: no copy on the heap
+                        BinaryStringData binary = (BinaryStringData) string;
+                        int length = binary.getSizeInBytes(); // encodes a Java string once
+                        MemorySegment[] segments = binary.getSegments();
+                        int offset = binary.getOffset();
+                        if (segments.length == 1) {
+                            byte[] heap = segments[0].getHeapMemory();
+                            if (heap != null && offset + length <= heap.length) {
+                                ((VarCharVector) v).setSafe(i, heap, offset, length);
+                                return;
+                            }
+                        }
+                    }
+                    ((VarCharVector) v).setSafe(i, string.toBytes());
                 }
 
                 Object keyValue(RowData row, int pos) {
@@ -264,7 +281,11 @@ abstract class ColumnConverter {
                 }
 
                 int sizeOf(RowData row, int pos) {
-                    return row.getString(pos).toBytes().length + 4;
+                    StringData string = row.getString(pos);
+                    return (string instanceof BinaryStringData
+                                    ? ((BinaryStringData) string).getSizeInBytes()
+                                    : string.toBytes().length)
+                            + 4;
                 }
             };
 

@@ -55,6 +55,9 @@ public final class RowDataMemtable implements AutoCloseable {
     /** Bytes per row beyond its values: validity bits, offsets and the delete bit, about. */
     private static final int ROW_OVERHEAD_BYTES = 2;
 
+    /** Heap bytes per row's kept key beyond its encoded bytes: where it ends (an int). */
+    static final int KEY_OVERHEAD_BYTES = 4;
+
     private final TableOptions options;
     private final GenerationWriter writer;
     private final BufferAllocator allocator;
@@ -67,8 +70,14 @@ public final class RowDataMemtable implements AutoCloseable {
     private final BitSet deletes = new BitSet();
     private final RowKeyExtractor keys;
 
-    /** The encoded key of each row added, handed to the writer so that it does not encode again. */
-    private byte[][] rowKeys = new byte[1024][];
+    /**
+     * The encoded key of each row added, back to back (row {@code i}'s ends at {@code keyEnds[i]}),
+     * handed to the writer so that it does not encode again: one array, not an object per row.
+     */
+    private byte[] keyBytes = new byte[16 * 1024];
+
+    private int[] keyEnds = new int[1024];
+    private int keyLength;
 
     private int rows;
     private long sizeBytes;
@@ -126,8 +135,8 @@ public final class RowDataMemtable implements AutoCloseable {
     /**
      * As {@link #add(RowData)}, with the row's encoded key given by a caller that encoded it
      * already (to choose its bucket): {@code key} must be what {@link RowKeyExtractor#key} returns
-     * for {@code row} (checked only when assertions are on); the memtable keeps it for {@link
-     * #flush}, so that each row's key is encoded once on the write path. Do not modify it after.
+     * for {@code row} (checked only when assertions are on); the memtable keeps a copy for {@link
+     * #flush}, so that each row's key is encoded once on the write path.
      *
      * @param key the row's encoded key, or {@code null} to encode it here
      */
@@ -160,7 +169,8 @@ public final class RowDataMemtable implements AutoCloseable {
         } else {
             assert Arrays.equals(key, keys.key(row)) : "the key given is not the row's key";
         }
-        long bytes = ROW_OVERHEAD_BYTES;
+        // the row's values in the vectors, and its encoded key, kept on the heap until the flush
+        long bytes = ROW_OVERHEAD_BYTES + KEY_OVERHEAD_BYTES + key.length;
         int c = 0;
         try {
             for (; c < vectors.length; c++) {
@@ -186,10 +196,16 @@ public final class RowDataMemtable implements AutoCloseable {
                     names[c], "column '" + names[c] + "' cannot hold the row's value: " + e, e);
         }
         deletes.set(rows, delete);
-        if (rows == rowKeys.length) {
-            rowKeys = Arrays.copyOf(rowKeys, rows * 2);
+        if (rows == keyEnds.length) {
+            keyEnds = Arrays.copyOf(keyEnds, rows * 2);
         }
-        rowKeys[rows] = key;
+        if (keyLength + key.length > keyBytes.length) {
+            keyBytes =
+                    Arrays.copyOf(keyBytes, Math.max(keyBytes.length * 2, keyLength + key.length));
+        }
+        System.arraycopy(key, 0, keyBytes, keyLength, key.length);
+        keyLength += key.length;
+        keyEnds[rows] = keyLength;
         rows++;
         sizeBytes += bytes;
         return true;
@@ -205,7 +221,10 @@ public final class RowDataMemtable implements AutoCloseable {
         return rows == 0;
     }
 
-    /** Returns about how many bytes the added rows take: their values plus a little per row. */
+    /**
+     * Returns about how many bytes the added rows take: their values in the vectors, plus each
+     * row's encoded key (kept on the heap for the flush) and a little per row.
+     */
     public long sizeBytes() {
         return sizeBytes;
     }
@@ -232,11 +251,12 @@ public final class RowDataMemtable implements AutoCloseable {
             throw new IllegalStateException("nothing to flush to " + path);
         }
         root.setRowCount(rows);
-        GenerationStats stats = writer.write(path, root, deletes, rowKeys, allocator, listener);
+        GenerationStats stats =
+                writer.write(path, root, deletes, keyBytes, keyEnds, allocator, listener);
         root.clear();
         root.setRowCount(0);
         deletes.clear();
-        Arrays.fill(rowKeys, 0, rows, null);
+        keyLength = 0;
         rows = 0;
         sizeBytes = 0;
         return stats;

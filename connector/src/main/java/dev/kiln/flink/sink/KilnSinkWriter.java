@@ -29,6 +29,7 @@ import dev.kiln.table.TableOptions;
 import dev.kiln.warm.GenerationFile;
 import dev.kiln.warm.Handover;
 
+import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.metrics.Counter;
@@ -37,6 +38,9 @@ import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.RowType;
 
 import org.apache.arrow.memory.BufferAllocator;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import javax.annotation.Nullable;
 
@@ -76,6 +80,8 @@ import java.util.TreeSet;
  */
 final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGeneration> {
 
+    private static final Logger LOG = LoggerFactory.getLogger(KilnSinkWriter.class);
+
     private final KilnTable table;
     private final TableOptions writeOptions;
     private final RowType rowType;
@@ -94,6 +100,9 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
     @Nullable private final KilnCacheRegistry.Lease cache;
     private long flushSequence;
     private boolean endOfInput;
+
+    /** What {@link #write} or {@link #prepareCommit} threw first: the task is failing. */
+    @Nullable private Throwable failure;
 
     private final Counter rowsWritten;
     private final Counter generationsWritten;
@@ -126,6 +135,30 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
             WriterCompaction compaction,
             @Nullable KilnCacheRegistry.Lease cache,
             SinkWriterMetricGroup metrics) {
+        this(
+                table,
+                writeOptions,
+                rowType,
+                converter,
+                memtableBytes,
+                compaction,
+                cache,
+                metrics,
+                KilnMemory.newAllocator("kiln-writer", Long.MAX_VALUE));
+    }
+
+    /** As above, the writer's memory in {@code allocator}, which {@link #close} closes. */
+    @VisibleForTesting
+    KilnSinkWriter(
+            KilnTable table,
+            TableOptions writeOptions,
+            RowType rowType,
+            RowDataConverter<IN> converter,
+            long memtableBytes,
+            WriterCompaction compaction,
+            @Nullable KilnCacheRegistry.Lease cache,
+            SinkWriterMetricGroup metrics,
+            BufferAllocator allocator) {
         this.table = table;
         this.writeOptions = writeOptions;
         this.rowType = rowType;
@@ -134,7 +167,7 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
         this.memtableBytes = memtableBytes;
         this.compaction = compaction;
         this.cache = cache;
-        this.allocator = KilnMemory.newAllocator("kiln-writer", Long.MAX_VALUE);
+        this.allocator = allocator;
         this.bucketCount = writeOptions.bucketCount();
         this.rowsWritten = metrics.counter(KilnSinkMetrics.ROWS_WRITTEN);
         this.generationsWritten = metrics.counter(KilnSinkMetrics.GENERATIONS_WRITTEN);
@@ -145,6 +178,21 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
 
     @Override
     public void write(IN element, Context context) throws IOException {
+        try {
+            doWrite(element);
+        } catch (IOException | RuntimeException | Error e) {
+            failed(e);
+            throw e;
+        }
+    }
+
+    private void failed(Throwable e) {
+        if (failure == null) {
+            failure = e;
+        }
+    }
+
+    private void doWrite(IN element) throws IOException {
         RowData row = converter.convert(element);
         recordsSend.inc();
         // The key is encoded once here: for the bucket, and kept by the memtable for the flush.
@@ -176,6 +224,15 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
 
     @Override
     public Collection<WrittenGeneration> prepareCommit() throws IOException {
+        try {
+            return doPrepareCommit();
+        } catch (IOException | RuntimeException | Error e) {
+            failed(e);
+            throw e;
+        }
+    }
+
+    private Collection<WrittenGeneration> doPrepareCommit() throws IOException {
         for (int bucket : new TreeSet<>(memtables.keySet())) {
             RowDataMemtable memtable = memtables.get(bucket);
             if (!memtable.isEmpty()) {
@@ -213,18 +270,57 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
         bytesSend.inc(stats.fileBytes());
     }
 
+    /**
+     * Releases everything, each step even if an earlier one failed. A step's failure (such as an
+     * allocator that finds memory still held) is thrown, the later ones suppressed in it, unless
+     * {@link #write} or {@link #prepareCommit} failed before: then the task is failing with that
+     * error, and Flink closes the writer from its failure handler, where a second exception would
+     * replace the first (and can take down the TaskManager), so it is logged instead.
+     */
     @Override
     public void close() {
+        Throwable error = null;
         if (compaction != null) {
-            compaction.close();
+            error = attempt(error, compaction::close);
         }
-        memtables.values().forEach(RowDataMemtable::close);
+        for (RowDataMemtable memtable : memtables.values()) {
+            error = attempt(error, memtable::close);
+        }
         memtables.clear();
-        memtableAllocators.values().forEach(BufferAllocator::close);
-        memtableAllocators.clear();
-        allocator.close();
-        if (cache != null) {
-            cache.close();
+        for (BufferAllocator child : memtableAllocators.values()) {
+            error = attempt(error, child::close);
         }
+        memtableAllocators.clear();
+        error = attempt(error, allocator::close);
+        if (cache != null) {
+            error = attempt(error, cache::close);
+        }
+        if (error == null) {
+            return;
+        }
+        if (failure != null) {
+            LOG.warn(
+                    "Closing the Kiln writer of {} after its failure ({}) failed too",
+                    table.root(),
+                    failure.toString(),
+                    error);
+            return;
+        }
+        if (error instanceof Error) {
+            throw (Error) error;
+        }
+        throw (RuntimeException) error;
+    }
+
+    private static Throwable attempt(@Nullable Throwable first, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException | Error e) {
+            if (first == null) {
+                return e;
+            }
+            first.addSuppressed(e);
+        }
+        return first;
     }
 }

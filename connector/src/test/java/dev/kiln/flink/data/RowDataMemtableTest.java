@@ -95,6 +95,30 @@ public class RowDataMemtableTest {
     }
 
     @Test
+    void theSizeCountsTheKeyKeptForTheFlush() throws Exception {
+        RowType type =
+                (RowType)
+                        DataTypes.ROW(
+                                        DataTypes.FIELD("k", DataTypes.STRING().notNull()),
+                                        DataTypes.FIELD("v", DataTypes.BIGINT()))
+                                .getLogicalType();
+        TableOptions options = options(type, List.of("k"));
+        String longKey = "k".repeat(1000);
+        try (RowDataMemtable memtable = new RowDataMemtable(type, options, allocator)) {
+            memtable.add(GenericRowData.of(StringData.fromString(longKey), 1L));
+            // 1,000 bytes in the string vector, 1,000 more in the encoded key kept on the heap
+            assertThat(memtable.sizeBytes()).isGreaterThanOrEqualTo(2000);
+            long one = memtable.sizeBytes();
+            RowKeyExtractor keys = new RowKeyExtractor(type, List.of("k"));
+            byte[] key = keys.key(GenericRowData.of(StringData.fromString("x"), 2L));
+            memtable.add(GenericRowData.of(StringData.fromString("x"), 2L), key);
+            // value bytes: 1 (string) + 4 (offset) + 8 (BIGINT) + 2 (validity, kind)
+            assertThat(memtable.sizeBytes() - one)
+                    .isEqualTo(15 + key.length + RowDataMemtable.KEY_OVERHEAD_BYTES);
+        }
+    }
+
+    @Test
     void everyTypeSurvivesTheTripThroughAGenerationFile() throws Exception {
         TableOptions options = options(TYPE, List.of("id"));
         Random random = new Random(42);
