@@ -69,7 +69,10 @@ final class GenerationMerger {
                 if (!(dropTombstones && delete)) {
                     if (out == null) {
                         path = table.newGenerationPath(bucket);
-                        out = table.options().newWriter().open(table.resolve(path), allocator);
+                        out =
+                                table.options()
+                                        .newCompactionWriter()
+                                        .open(table.resolve(path), allocator);
                     }
                     out.append(rows.key(), rows.vectors(), rows.row(), delete);
                 }
