@@ -266,15 +266,18 @@ public final class CompressionBenchmark {
                 bestValidate / 1e3 / pages.size(),
                 rows / pages.size(),
                 cacheBytes / 1024.0 / pages.size());
-        return profile(setting, memtable.getSchema(), pages, rows);
+        return profile(setting, memtable.getSchema(), pages, rows, stats.fileBytes());
     }
 
     /**
      * Where the bytes on storage go: per column and buffer (validity, offsets, data), the bytes per
      * row of all pages' buffers as the record batches' headers give them (compressed, with their
-     * 8-byte length prefix), and the headers themselves (page metadata, padding included).
+     * 8-byte length prefix), the headers themselves (page metadata, padding included), and the rest
+     * of the file: the footer (the key index and the key filter, Base64 in the footer's metadata),
+     * the schema and the magic.
      */
-    private static String profile(Setting setting, Schema schema, List<byte[]> pages, int rows)
+    private static String profile(
+            Setting setting, Schema schema, List<byte[]> pages, int rows, long fileBytes)
             throws Exception {
         List<Field> fields = new ArrayList<>(schema.getFields());
         fields.add(
@@ -310,7 +313,8 @@ public final class CompressionBenchmark {
         for (int b = 0; b < bytes.length; b++) {
             out.append(String.format(" %s %.2f", names.get(b), (double) bytes[b] / rows));
         }
-        out.append(String.format(" headers+padding %.2f%n", (double) (total - body) / rows));
+        out.append(String.format(" headers+padding %.2f", (double) (total - body) / rows));
+        out.append(String.format(" footer+schema %.2f%n", (double) (fileBytes - total) / rows));
         return out.toString();
     }
 
