@@ -203,7 +203,8 @@ public final class TableOptions implements Serializable {
 
     /** Returns what {@link #targetPageBytes} counts. */
     public PageSizeBasis pageSizeBasis() {
-        return pageSizeBasis;
+        // null in a form serialized before the option existed
+        return pageSizeBasis == null ? PageSizeBasis.DECODED : pageSizeBasis;
     }
 
     /** Returns the false-positive rate generation key filters are sized for. */
@@ -263,7 +264,7 @@ public final class TableOptions implements Serializable {
                 GenerationWriter.builder(schema(), primaryKey)
                         .filterFalsePositiveRate(filterFalsePositiveRate)
                         .compression(pageCompression);
-        return (pageSizeBasis == PageSizeBasis.STORED
+        return (pageSizeBasis() == PageSizeBasis.STORED
                         ? writer.targetStoredPageBytes(targetPageBytes)
                         : writer.targetPageBytes(targetPageBytes))
                 .build();
@@ -280,7 +281,7 @@ public final class TableOptions implements Serializable {
                 && primaryKey.equals(other.primaryKey)
                 && bucketCount == other.bucketCount
                 && targetPageBytes == other.targetPageBytes
-                && pageSizeBasis == other.pageSizeBasis
+                && pageSizeBasis() == other.pageSizeBasis()
                 && Double.compare(filterFalsePositiveRate, other.filterFalsePositiveRate) == 0
                 && compression.equals(other.compression)
                 && Objects.equals(compactionCompressionLevel, other.compactionCompressionLevel);
@@ -293,7 +294,7 @@ public final class TableOptions implements Serializable {
                 primaryKey,
                 bucketCount,
                 targetPageBytes,
-                pageSizeBasis,
+                pageSizeBasis(),
                 filterFalsePositiveRate,
                 compression,
                 compactionCompressionLevel);
@@ -308,7 +309,7 @@ public final class TableOptions implements Serializable {
                 + ", targetPageBytes="
                 + targetPageBytes
                 + ", pageSizeBasis="
-                + pageSizeBasis.optionValue()
+                + pageSizeBasis().optionValue()
                 + ", filterFalsePositiveRate="
                 + filterFalsePositiveRate
                 + ", compression="
