@@ -75,6 +75,13 @@ public final class GenerationWriter {
      */
     public static final long DEFAULT_TARGET_PAGE_BYTES = 128 * 1024;
 
+    /**
+     * With {@link Builder#targetStoredPageBytes}, the most Arrow bytes a page may hold, as a
+     * multiple of the target: 4, so that data which compresses very well still makes pages a cache
+     * can hold and decode cheaply (a 128 KiB target gives pages of at most 512 KiB decoded).
+     */
+    public static final int MAX_DECODED_PER_STORED_PAGE_BYTES = 4;
+
     /** Default {@link Builder#filterFalsePositiveRate}: 1%, about 9.6 bits per key. */
     public static final double DEFAULT_FILTER_FALSE_POSITIVE_RATE = 0.01;
 
@@ -82,6 +89,7 @@ public final class GenerationWriter {
     private final Schema fileSchema;
     private final KeyCodec keyCodec;
     private final long targetPageBytes;
+    private final boolean storedPageBytes;
     private final double falsePositiveRate;
     private final PageCompression compression;
     private final PageEncoder.CompressorFactory compressors;
@@ -93,6 +101,7 @@ public final class GenerationWriter {
         this.fileSchema = new Schema(fields, schema.getCustomMetadata());
         this.keyCodec = KeyCodec.of(schema, builder.keyColumns);
         this.targetPageBytes = builder.targetPageBytes;
+        this.storedPageBytes = builder.storedPageBytes;
         this.falsePositiveRate = builder.falsePositiveRate;
         this.compression = builder.compression;
         this.compressors = builder.compressors;
@@ -119,6 +128,19 @@ public final class GenerationWriter {
     /** Returns how this writer compresses page buffers. */
     public PageCompression compression() {
         return compression;
+    }
+
+    /**
+     * Returns whether pages are cut at {@link Builder#targetStoredPageBytes} (bytes on storage)
+     * rather than {@link Builder#targetPageBytes} (Arrow bytes).
+     */
+    public boolean sizesPagesByStoredBytes() {
+        return storedPageBytes;
+    }
+
+    /** Returns the page target, in bytes on storage if {@link #sizesPagesByStoredBytes}. */
+    public long targetPageBytes() {
+        return targetPageBytes;
     }
 
     /** Returns the codec of this writer's primary key. */
@@ -454,6 +476,12 @@ public final class GenerationWriter {
         private long tombstones;
         private int count;
         private long bytes;
+        // The Arrow bytes (estimated) at which the page is cut: the target, or with a target of
+        // stored bytes, the target divided by the ratio of stored to Arrow bytes of the pages
+        // written so far, within [target, MAX_DECODED_PER_STORED_PAGE_BYTES x target].
+        private long pageLimit = targetPageBytes;
+        private long writtenEstimate;
+        private long writtenStored;
         private byte[] minKey;
         // the previous row's key: lastKeyBytes[lastKeyFrom, lastKeyTo), the caller's array
         private byte[] lastKeyBytes;
@@ -544,7 +572,7 @@ public final class GenerationWriter {
                 throw new IllegalArgumentException(
                         "rows must be appended in strictly increasing key order");
             }
-            if (count > 0 && bytes >= targetPageBytes) {
+            if (count > 0 && bytes >= pageLimit) {
                 writePage();
             }
             if (count == 0) {
@@ -604,6 +632,19 @@ public final class GenerationWriter {
             }
             pageRows.add(count);
             pageCrcs.add(channel.checksum());
+            if (storedPageBytes) {
+                writtenEstimate += bytes;
+                writtenStored += length;
+                double limit = (double) targetPageBytes * writtenEstimate / writtenStored;
+                pageLimit =
+                        (long)
+                                Math.max(
+                                        targetPageBytes,
+                                        Math.min(
+                                                limit,
+                                                (double) targetPageBytes
+                                                        * MAX_DECODED_PER_STORED_PAGE_BYTES));
+            }
             count = 0;
             bytes = 0;
         }
@@ -801,6 +842,7 @@ public final class GenerationWriter {
         private final Schema schema;
         private final List<String> keyColumns;
         private long targetPageBytes = DEFAULT_TARGET_PAGE_BYTES;
+        private boolean storedPageBytes;
         private double falsePositiveRate = DEFAULT_FILTER_FALSE_POSITIVE_RATE;
         private PageCompression compression = PageCompression.NONE;
         private PageEncoder.CompressorFactory compressors = PageEncoder.CODECS;
@@ -814,17 +856,40 @@ public final class GenerationWriter {
 
         /**
          * Sets the size a page should reach before the next row starts a new page, in bytes of
-         * Arrow buffers (estimated from the rows' values); a page holds at least one row.
+         * Arrow buffers (estimated from the rows' values); a page holds at least one row. Replaces
+         * a {@link #targetStoredPageBytes} set before.
          *
          * @throws IllegalArgumentException if {@code bytes} is not positive
          */
         public Builder targetPageBytes(long bytes) {
-            if (bytes <= 0) {
-                throw new IllegalArgumentException(
-                        "targetPageBytes must be positive, but was " + bytes);
-            }
-            this.targetPageBytes = bytes;
+            this.targetPageBytes = checkPositive("targetPageBytes", bytes);
+            this.storedPageBytes = false;
             return this;
+        }
+
+        /**
+         * Sets the size a page should reach on storage (compressed, with its header) before the
+         * next row starts a new page; replaces a {@link #targetPageBytes} set before. The writer
+         * cannot know a page's compressed size before it writes it: it cuts each page at the target
+         * divided by the ratio of bytes on storage to Arrow bytes of the pages of the file written
+         * so far (the first page at the target in Arrow bytes), and never above {@value
+         * #MAX_DECODED_PER_STORED_PAGE_BYTES} times the target in Arrow bytes. A compressed page
+         * then holds more rows (and takes more memory decoded) than one cut at the same {@link
+         * #targetPageBytes}; an uncompressed page the same.
+         *
+         * @throws IllegalArgumentException if {@code bytes} is not positive
+         */
+        public Builder targetStoredPageBytes(long bytes) {
+            this.targetPageBytes = checkPositive("targetStoredPageBytes", bytes);
+            this.storedPageBytes = true;
+            return this;
+        }
+
+        private static long checkPositive(String option, long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException(option + " must be positive, but was " + bytes);
+            }
+            return bytes;
         }
 
         /**
@@ -842,9 +907,10 @@ public final class GenerationWriter {
         }
 
         /**
-         * Sets how page buffers are compressed (default {@link PageCompression#NONE}). Pages are
-         * still cut at {@link #targetPageBytes} of uncompressed Arrow bytes, so a cached (decoded)
-         * page has the same size whatever the codec.
+         * Sets how page buffers are compressed (default {@link PageCompression#NONE}). With {@link
+         * #targetPageBytes}, pages are cut at that many uncompressed Arrow bytes, so a cached
+         * (decoded) page has the same size whatever the codec; with {@link #targetStoredPageBytes},
+         * at that many bytes on storage.
          */
         public Builder compression(PageCompression compression) {
             this.compression = requireNonNull(compression, "compression");

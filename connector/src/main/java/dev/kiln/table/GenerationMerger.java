@@ -89,7 +89,7 @@ final class GenerationMerger {
                         Path resolved = table.resolve(path);
                         out =
                                 table.options()
-                                        .newWriter()
+                                        .newCompactionWriter()
                                         .open(
                                                 resolved,
                                                 allocator,

@@ -62,7 +62,9 @@ final class TableJson {
             double filterFalsePositiveRate,
             @Nullable String tableId,
             @Nullable String compression,
-            @Nullable Integer compressionLevel) {
+            @Nullable Integer compressionLevel,
+            @Nullable String pageSizeBasis,
+            @Nullable Integer compactionCompressionLevel) {
         @Override
         public boolean equals(Object o) {
             return o instanceof TableFile other
@@ -74,7 +76,9 @@ final class TableJson {
                     && Double.compare(filterFalsePositiveRate, other.filterFalsePositiveRate) == 0
                     && Objects.equals(tableId, other.tableId)
                     && Objects.equals(compression, other.compression)
-                    && Objects.equals(compressionLevel, other.compressionLevel);
+                    && Objects.equals(compressionLevel, other.compressionLevel)
+                    && Objects.equals(pageSizeBasis, other.pageSizeBasis)
+                    && Objects.equals(compactionCompressionLevel, other.compactionCompressionLevel);
         }
 
         @Override
@@ -88,6 +92,8 @@ final class TableJson {
             h = 31 * h + Objects.hashCode(tableId);
             h = 31 * h + Objects.hashCode(compression);
             h = 31 * h + Objects.hashCode(compressionLevel);
+            h = 31 * h + Objects.hashCode(pageSizeBasis);
+            h = 31 * h + Objects.hashCode(compactionCompressionLevel);
             return h;
         }
 
@@ -111,6 +117,10 @@ final class TableJson {
                     + compression
                     + ", compressionLevel="
                     + compressionLevel
+                    + ", pageSizeBasis="
+                    + pageSizeBasis
+                    + ", compactionCompressionLevel="
+                    + compactionCompressionLevel
                     + "]";
         }
     }
@@ -167,7 +177,9 @@ final class TableJson {
                         options.compression().codec().optionValue(),
                         options.compression().codec() == PageCompression.Codec.ZSTD
                                 ? options.compression().level()
-                                : null));
+                                : null,
+                        options.pageSizeBasis().optionValue(),
+                        options.compactionCompressionLevel()));
     }
 
     /**
@@ -192,6 +204,13 @@ final class TableJson {
                                                     file.compression(),
                                                     "compressionLevel",
                                                     file.compressionLevel()))
+                            // A table from before the option counts pages in Arrow bytes.
+                            .pageSizeBasis(
+                                    file.pageSizeBasis() == null
+                                            ? TableOptions.PageSizeBasis.DECODED
+                                            : TableOptions.PageSizeBasis.parse(
+                                                    "pageSizeBasis", file.pageSizeBasis()))
+                            .compactionCompressionLevel(file.compactionCompressionLevel())
                             .build();
             return new TableMeta(options, file.tableId());
         } catch (InvalidManifestException e) {

@@ -23,17 +23,21 @@ import org.apache.flink.annotation.PublicEvolving;
 
 import org.apache.arrow.vector.types.pojo.Schema;
 
+import javax.annotation.Nullable;
+
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 import static java.util.Objects.requireNonNull;
 
 /**
  * What a table is, fixed when it is created: the row schema, the primary key, the bucket count, and
- * how generations are written (page size, key filter false-positive rate, page compression).
+ * how generations are written (page size and what it counts, key filter false-positive rate, page
+ * compression, and compaction outputs' ZSTD level).
  *
  * <p>Immutable, thread-safe and {@link Serializable} (Flink ships it to tasks): the schema is held
  * as Arrow's JSON form. Built and validated by {@link #builder}; every error names the option. A
@@ -66,8 +70,10 @@ public final class TableOptions implements Serializable {
     private final List<String> primaryKey;
     private final int bucketCount;
     private final long targetPageBytes;
+    private final PageSizeBasis pageSizeBasis;
     private final double filterFalsePositiveRate;
     private final PageCompression compression;
+    @Nullable private final Integer compactionCompressionLevel;
     private transient Schema schema;
 
     private TableOptions(Builder builder) {
@@ -76,8 +82,59 @@ public final class TableOptions implements Serializable {
         this.primaryKey = List.copyOf(builder.primaryKey);
         this.bucketCount = builder.bucketCount;
         this.targetPageBytes = builder.targetPageBytes;
+        this.pageSizeBasis = builder.pageSizeBasis;
         this.filterFalsePositiveRate = builder.filterFalsePositiveRate;
         this.compression = builder.compression;
+        this.compactionCompressionLevel = builder.compactionCompressionLevel;
+    }
+
+    /**
+     * What {@link #targetPageBytes} counts: the page's Arrow buffers as a reader holds them decoded
+     * ({@link #DECODED}, the default), or the page's bytes on storage, compressed ({@link
+     * #STORED}). See {@code docs/format.md}.
+     */
+    @PublicEvolving
+    public enum PageSizeBasis {
+        /**
+         * Pages are cut at the target in Arrow bytes: every page takes about the same memory in a
+         * cache, whatever the codec; a compressed page is smaller on storage.
+         */
+        DECODED("decoded"),
+        /**
+         * Pages are cut at about the target in bytes on storage ({@code
+         * GenerationWriter.Builder#targetStoredPageBytes}): a compressed page holds more rows, and
+         * takes more memory decoded (at most {@value
+         * GenerationWriter#MAX_DECODED_PER_STORED_PAGE_BYTES} times the target).
+         */
+        STORED("stored");
+
+        private final String optionValue;
+
+        PageSizeBasis(String optionValue) {
+            this.optionValue = optionValue;
+        }
+
+        /** Returns how options name it: {@code decoded} or {@code stored}. */
+        public String optionValue() {
+            return optionValue;
+        }
+
+        /**
+         * Parses {@code decoded} or {@code stored} (case ignored).
+         *
+         * @param option how the caller names the setting, for the error
+         * @throws IllegalArgumentException naming {@code option} if {@code value} is neither
+         */
+        public static PageSizeBasis parse(String option, String value) {
+            String name = value == null ? "" : value.trim().toLowerCase(Locale.ROOT);
+            for (PageSizeBasis basis : values()) {
+                if (basis.optionValue.equals(name)) {
+                    return basis;
+                }
+            }
+            throw new IllegalArgumentException(
+                    option + " must be one of decoded, stored, but was '" + value + "'");
+        }
     }
 
     /**
@@ -139,9 +196,15 @@ public final class TableOptions implements Serializable {
         return bucketCount;
     }
 
-    /** Returns the page size generations are written with. */
+    /** Returns the page size generations are written with, counted as {@link #pageSizeBasis}. */
     public long targetPageBytes() {
         return targetPageBytes;
+    }
+
+    /** Returns what {@link #targetPageBytes} counts. */
+    public PageSizeBasis pageSizeBasis() {
+        // null in a form serialized before the option existed
+        return pageSizeBasis == null ? PageSizeBasis.DECODED : pageSizeBasis;
     }
 
     /** Returns the false-positive rate generation key filters are sized for. */
@@ -152,6 +215,25 @@ public final class TableOptions implements Serializable {
     /** Returns how the buffers of new generations' pages are compressed. */
     public PageCompression compression() {
         return compression;
+    }
+
+    /**
+     * Returns the ZSTD level of the generations compaction writes, or {@code null} if they are
+     * written with {@link #compression} like the others.
+     */
+    @Nullable
+    public Integer compactionCompressionLevel() {
+        return compactionCompressionLevel;
+    }
+
+    /**
+     * Returns how compaction outputs' page buffers are compressed: {@link #compression}, at {@link
+     * #compactionCompressionLevel} if one is set.
+     */
+    public PageCompression compactionCompression() {
+        return compactionCompressionLevel == null
+                ? compression
+                : PageCompression.zstd(compactionCompressionLevel);
     }
 
     /** Returns the codec of the primary key. */
@@ -166,10 +248,25 @@ public final class TableOptions implements Serializable {
 
     /** Returns a writer of generations of this table. */
     public GenerationWriter newWriter() {
-        return GenerationWriter.builder(schema(), primaryKey)
-                .targetPageBytes(targetPageBytes)
-                .filterFalsePositiveRate(filterFalsePositiveRate)
-                .compression(compression)
+        return newWriter(compression);
+    }
+
+    /**
+     * Returns a writer of compaction outputs: {@link #newWriter} with {@link
+     * #compactionCompression}.
+     */
+    public GenerationWriter newCompactionWriter() {
+        return newWriter(compactionCompression());
+    }
+
+    private GenerationWriter newWriter(PageCompression pageCompression) {
+        GenerationWriter.Builder writer =
+                GenerationWriter.builder(schema(), primaryKey)
+                        .filterFalsePositiveRate(filterFalsePositiveRate)
+                        .compression(pageCompression);
+        return (pageSizeBasis() == PageSizeBasis.STORED
+                        ? writer.targetStoredPageBytes(targetPageBytes)
+                        : writer.targetPageBytes(targetPageBytes))
                 .build();
     }
 
@@ -184,8 +281,10 @@ public final class TableOptions implements Serializable {
                 && primaryKey.equals(other.primaryKey)
                 && bucketCount == other.bucketCount
                 && targetPageBytes == other.targetPageBytes
+                && pageSizeBasis() == other.pageSizeBasis()
                 && Double.compare(filterFalsePositiveRate, other.filterFalsePositiveRate) == 0
-                && compression.equals(other.compression);
+                && compression.equals(other.compression)
+                && Objects.equals(compactionCompressionLevel, other.compactionCompressionLevel);
     }
 
     @Override
@@ -195,8 +294,10 @@ public final class TableOptions implements Serializable {
                 primaryKey,
                 bucketCount,
                 targetPageBytes,
+                pageSizeBasis(),
                 filterFalsePositiveRate,
-                compression);
+                compression,
+                compactionCompressionLevel);
     }
 
     @Override
@@ -207,10 +308,14 @@ public final class TableOptions implements Serializable {
                 + bucketCount
                 + ", targetPageBytes="
                 + targetPageBytes
+                + ", pageSizeBasis="
+                + pageSizeBasis().optionValue()
                 + ", filterFalsePositiveRate="
                 + filterFalsePositiveRate
                 + ", compression="
                 + compression
+                + ", compactionCompressionLevel="
+                + compactionCompressionLevel
                 + ", schema="
                 + schema()
                 + "}";
@@ -227,9 +332,11 @@ public final class TableOptions implements Serializable {
         private final GenerationWriter.Builder writer;
         private int bucketCount = 1;
         private long targetPageBytes = GenerationWriter.DEFAULT_TARGET_PAGE_BYTES;
+        private PageSizeBasis pageSizeBasis = PageSizeBasis.DECODED;
         private double filterFalsePositiveRate =
                 GenerationWriter.DEFAULT_FILTER_FALSE_POSITIVE_RATE;
         private PageCompression compression = DEFAULT_COMPRESSION;
+        @Nullable private Integer compactionCompressionLevel;
 
         private Builder(Schema schema, List<String> primaryKey) {
             this.schema = requireNonNull(schema, "schema");
@@ -256,6 +363,15 @@ public final class TableOptions implements Serializable {
             return this;
         }
 
+        /**
+         * Sets what {@link #targetPageBytes} counts (default {@link PageSizeBasis#DECODED}, which
+         * is also what a table whose metadata names none has).
+         */
+        public Builder pageSizeBasis(PageSizeBasis basis) {
+            this.pageSizeBasis = requireNonNull(basis, "pageSizeBasis");
+            return this;
+        }
+
         /** Sets the key filter's false-positive rate (default 1%); must be in (0, 1). */
         public Builder filterFalsePositiveRate(double rate) {
             writer.filterFalsePositiveRate(rate);
@@ -273,8 +389,38 @@ public final class TableOptions implements Serializable {
             return this;
         }
 
-        /** Returns the options. */
+        /**
+         * Sets the ZSTD level of the generations compaction writes (default: none, the level of
+         * {@link #compression}); cold rows, rewritten anyway, may take a slower, smaller level.
+         * Only with ZSTD {@link #compression} ({@link #build} checks). {@code null} clears it.
+         *
+         * @throws IllegalArgumentException naming {@code compactionCompressionLevel} unless the
+         *     level is in [{@value PageCompression#MIN_ZSTD_LEVEL}, {@value
+         *     PageCompression#MAX_ZSTD_LEVEL}]
+         */
+        public Builder compactionCompressionLevel(@Nullable Integer level) {
+            if (level != null) {
+                PageCompression.parse(
+                        "compression", "zstd", "compactionCompressionLevel", level); // validates
+            }
+            this.compactionCompressionLevel = level;
+            return this;
+        }
+
+        /**
+         * Returns the options.
+         *
+         * @throws IllegalArgumentException naming {@code compactionCompressionLevel} if it is set
+         *     but {@link #compression} is not ZSTD
+         */
         public TableOptions build() {
+            if (compactionCompressionLevel != null
+                    && compression.codec() != PageCompression.Codec.ZSTD) {
+                throw new IllegalArgumentException(
+                        "compactionCompressionLevel applies to zstd only, but compression is '"
+                                + compression.codec().optionValue()
+                                + "'");
+            }
             return new TableOptions(this);
         }
     }

@@ -23,6 +23,7 @@ import dev.kiln.io.RangeReader;
 
 import org.apache.flink.core.fs.Path;
 
+import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
@@ -34,6 +35,9 @@ import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.TimeStampMicroVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.ReadChannel;
+import org.apache.arrow.vector.ipc.message.MessageMetadataResult;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.FloatingPointPrecision;
 import org.apache.arrow.vector.types.TimeUnit;
 import org.apache.arrow.vector.types.pojo.ArrowType;
@@ -46,6 +50,7 @@ import org.duckdb.DuckDBAppender;
 import org.duckdb.DuckDBConnection;
 
 import java.math.BigDecimal;
+import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.sql.DriverManager;
@@ -98,12 +103,9 @@ public final class CompressionBenchmark {
     public static void main(String[] args) throws Exception {
         int rows = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
         int reps = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        List<PageCompression> codecs = new ArrayList<>();
+        List<Setting> settings = new ArrayList<>();
         for (String c : (args.length > 2 ? args[2] : "none,lz4-frame,zstd-1,zstd-3").split(",")) {
-            codecs.add(
-                    c.startsWith("zstd-")
-                            ? PageCompression.zstd(Integer.parseInt(c.substring(5)))
-                            : PageCompression.parse("codec", c, "level", null));
+            settings.add(Setting.parse(c));
         }
         java.nio.file.Path dir = Files.createTempDirectory("kiln-compression-bench");
         ExecutorService pool = Executors.newFixedThreadPool(2);
@@ -113,19 +115,23 @@ public final class CompressionBenchmark {
                 Schema schema = workload.equals("small") ? SMALL : WIDE;
                 try (VectorSchemaRoot memtable = memtable(schema, rows, allocator)) {
                     System.out.printf(
-                            "%n%s: %,d rows%n%-10s %10s %12s %14s %14s %14s %16s%n",
+                            "%n%s: %,d rows%n%-22s %10s %12s %14s %14s %14s %16s %9s %14s%n",
                             workload,
                             rows,
-                            "codec",
+                            "codec@page target",
                             "bytes/row",
                             "write rows/s",
                             "decode µs/page",
                             "decoded KiB/pg",
                             "decode MB/s",
-                            "validateFull µs/pg");
-                    for (PageCompression codec : codecs) {
-                        run(workload, codec, memtable, reps, dir, io, allocator);
+                            "validateFull µs/pg",
+                            "rows/page",
+                            "cache KiB/page");
+                    List<String> profiles = new ArrayList<>();
+                    for (Setting setting : settings) {
+                        profiles.add(run(workload, setting, memtable, reps, dir, io, allocator));
                     }
+                    profiles.forEach(System.out::print);
                     parquet(workload, schema, memtable, dir);
                 }
             }
@@ -135,24 +141,62 @@ public final class CompressionBenchmark {
         }
     }
 
-    private static void run(
+    /**
+     * A codec and a page target: {@code codec[@<KiB>k[-stored]]}, e.g. {@code zstd-3}, {@code
+     * zstd-19@512k} (pages cut at 512 KiB of Arrow buffers) or {@code zstd-3@128k-stored} (pages
+     * cut at about 128 KiB of bytes on storage).
+     */
+    private record Setting(PageCompression codec, long targetPageBytes, boolean stored) {
+        static Setting parse(String spec) {
+            String[] parts = spec.split("@", 2);
+            String c = parts[0];
+            PageCompression codec =
+                    c.startsWith("zstd-")
+                            ? PageCompression.zstd(Integer.parseInt(c.substring(5)))
+                            : PageCompression.parse("codec", c, "level", null);
+            if (parts.length == 1) {
+                return new Setting(codec, GenerationWriter.DEFAULT_TARGET_PAGE_BYTES, false);
+            }
+            String page = parts[1];
+            boolean stored = page.endsWith("-stored");
+            if (stored) {
+                page = page.substring(0, page.length() - "-stored".length());
+            }
+            if (!page.endsWith("k")) {
+                throw new IllegalArgumentException("page target must be <KiB>k: " + spec);
+            }
+            long kib = Long.parseLong(page.substring(0, page.length() - 1));
+            return new Setting(codec, kib * 1024, stored);
+        }
+
+        @Override
+        public String toString() {
+            return codec + "@" + targetPageBytes / 1024 + "k" + (stored ? "-stored" : "");
+        }
+    }
+
+    private static String run(
             String workload,
-            PageCompression codec,
+            Setting setting,
             VectorSchemaRoot memtable,
             int reps,
             java.nio.file.Path dir,
             RangeReader io,
             BufferAllocator allocator)
             throws Exception {
-        GenerationWriter writer =
-                GenerationWriter.builder(memtable.getSchema(), List.of("id"))
-                        .compression(codec)
-                        .build();
+        PageCompression codec = setting.codec();
+        GenerationWriter.Builder builder =
+                GenerationWriter.builder(memtable.getSchema(), List.of("id")).compression(codec);
+        builder =
+                setting.stored()
+                        ? builder.targetStoredPageBytes(setting.targetPageBytes())
+                        : builder.targetPageBytes(setting.targetPageBytes());
+        GenerationWriter writer = builder.build();
         long bestWrite = Long.MAX_VALUE;
         GenerationStats stats = null;
         Path path = null;
         for (int r = 0; r <= reps; r++) { // the first is a warm-up
-            path = new Path(dir.resolve(workload + "-" + codec + "-" + r + ".arrow").toUri());
+            path = new Path(dir.resolve(workload + "-" + setting + "-" + r + ".arrow").toUri());
             long start = System.nanoTime();
             stats = writer.write(path, memtable, new BitSet(), allocator);
             long took = System.nanoTime() - start;
@@ -200,16 +244,78 @@ public final class CompressionBenchmark {
                 bestValidate = Math.min(bestValidate, took);
             }
         }
+        // The memory a cache holds per decoded page: what its allocator has allocated for it, with
+        // Arrow's rounding of each buffer up to a power of two.
+        long cacheBytes = 0;
+        try (BufferAllocator pageMemory = allocator.newChildAllocator("page", 0, Long.MAX_VALUE)) {
+            for (int p = 0; p < pages.size(); p++) {
+                try (Page page = g.decodePage(p, pages.get(p), pageMemory)) {
+                    cacheBytes += pageMemory.getAllocatedMemory();
+                }
+            }
+        }
         int rows = memtable.getRowCount();
         System.out.printf(
-                "%-10s %10.2f %,12.0f %14.1f %14.1f %14.0f %16.1f%n",
-                codec,
+                "%-22s %10.2f %,12.0f %14.1f %14.1f %14.0f %16.1f %,9d %14.1f%n",
+                setting,
                 (double) stats.fileBytes() / rows,
                 rows * 1e9 / bestWrite,
                 bestDecode / 1e3 / pages.size(),
                 decodedBytes / 1024.0 / pages.size(),
                 decodedBytes / (bestDecode / 1e9) / 1e6,
-                bestValidate / 1e3 / pages.size());
+                bestValidate / 1e3 / pages.size(),
+                rows / pages.size(),
+                cacheBytes / 1024.0 / pages.size());
+        return profile(setting, memtable.getSchema(), pages, rows, stats.fileBytes());
+    }
+
+    /**
+     * Where the bytes on storage go: per column and buffer (validity, offsets, data), the bytes per
+     * row of all pages' buffers as the record batches' headers give them (compressed, with their
+     * 8-byte length prefix), the headers themselves (page metadata, padding included), and the rest
+     * of the file: the footer (the key index and the key filter, Base64 in the footer's metadata),
+     * the schema and the magic.
+     */
+    private static String profile(
+            Setting setting, Schema schema, List<byte[]> pages, int rows, long fileBytes)
+            throws Exception {
+        List<Field> fields = new ArrayList<>(schema.getFields());
+        fields.add(
+                new Field("_kiln_kind", FieldType.notNullable(new ArrowType.Int(8, true)), null));
+        List<String> names = new ArrayList<>();
+        for (Field f : fields) {
+            boolean variable = f.getType() instanceof ArrowType.Utf8;
+            names.add(f.getName() + ".validity");
+            if (variable) {
+                names.add(f.getName() + ".offsets");
+            }
+            names.add(f.getName() + ".data");
+        }
+        long[] bytes = new long[names.size()];
+        long body = 0;
+        long total = 0;
+        for (byte[] page : pages) {
+            total += page.length;
+            MessageMetadataResult message =
+                    MessageSerializer.readMessage(
+                            new ReadChannel(
+                                    Channels.newChannel(new java.io.ByteArrayInputStream(page))));
+            RecordBatch batch = (RecordBatch) message.getMessage().header(new RecordBatch());
+            if (batch.buffersLength() != bytes.length) {
+                throw new IllegalStateException(batch.buffersLength() + " buffers");
+            }
+            for (int b = 0; b < bytes.length; b++) {
+                bytes[b] += batch.buffers(b).length();
+                body += batch.buffers(b).length();
+            }
+        }
+        StringBuilder out = new StringBuilder("  bytes/row of " + setting + ":");
+        for (int b = 0; b < bytes.length; b++) {
+            out.append(String.format(" %s %.2f", names.get(b), (double) bytes[b] / rows));
+        }
+        out.append(String.format(" headers+padding %.2f", (double) (total - body) / rows));
+        out.append(String.format(" footer+schema %.2f%n", (double) (fileBytes - total) / rows));
+        return out.toString();
     }
 
     private static void parquet(

@@ -37,9 +37,10 @@ import java.util.List;
 
 /**
  * Writes generation files for other Arrow readers to check (docs/tools/read_generations.mjs, see
- * docs/format.md): {@code none.arrow}, {@code lz4-frame.arrow} and {@code zstd.arrow} of the same
- * rows, several pages each, and {@code expected.json}, the rows as that script prints them. Args:
- * the output directory.
+ * docs/format.md): {@code none.arrow}, {@code lz4-frame.arrow}, {@code zstd.arrow}, {@code
+ * zstd-stored.arrow} (pages cut at bytes on storage) and {@code zstd-19.arrow} of the same rows,
+ * several pages each, and {@code expected.json}, the rows as that script prints them. Args: the
+ * output directory.
  */
 public final class InteropFiles {
 
@@ -124,6 +125,21 @@ public final class InteropFiles {
                         .build()
                         .write(new Path(file.toUri()), root, new BitSet(), allocator);
             }
+            // Pages cut at 16 KiB on storage (more rows per page), and ZSTD's level 19.
+            java.nio.file.Path stored = dir.resolve("zstd-stored.arrow");
+            Files.deleteIfExists(stored);
+            GenerationWriter.builder(SCHEMA, List.of("id"))
+                    .targetStoredPageBytes(16 * 1024)
+                    .compression(PageCompression.ZSTD)
+                    .build()
+                    .write(new Path(stored.toUri()), root, new BitSet(), allocator);
+            java.nio.file.Path level19 = dir.resolve("zstd-19.arrow");
+            Files.deleteIfExists(level19);
+            GenerationWriter.builder(SCHEMA, List.of("id"))
+                    .targetPageBytes(16 * 1024)
+                    .compression(PageCompression.zstd(19))
+                    .build()
+                    .write(new Path(level19.toUri()), root, new BitSet(), allocator);
         }
         json.append("]\n");
         Files.writeString(dir.resolve("expected.json"), json.toString());

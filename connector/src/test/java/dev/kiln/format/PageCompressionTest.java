@@ -307,6 +307,127 @@ class PageCompressionTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"lz4-frame", "zstd"})
+    void pagesCutAtStoredBytesHoldMoreRowsNearTheTargetOnStorageAndReadBack(String name)
+            throws Exception {
+        int rows = 6000;
+        long target = 16 * 1024;
+        List<List<Object>> expected = new ArrayList<>();
+        Path decodedPath = path("decoded-" + name + ".arrow");
+        Path storedPath = path("stored-" + name + ".arrow");
+        try (VectorSchemaRoot memtable = edges(rows)) {
+            GenerationWriter.Builder builder =
+                    GenerationWriter.builder(EDGES, List.of("id")).compression(codec(name));
+            builder.targetPageBytes(target)
+                    .build()
+                    .write(decodedPath, memtable, new BitSet(), allocator);
+            GenerationWriter stored = builder.targetStoredPageBytes(target).build();
+            assertThat(stored.sizesPagesByStoredBytes()).isTrue();
+            assertThat(stored.targetPageBytes()).isEqualTo(target);
+            stored.write(storedPath, memtable, new BitSet(), allocator);
+            for (int r = 0; r < rows; r++) {
+                expected.add(Memtables.row(memtable, r, EDGES.getFields().size()));
+            }
+        }
+        Generation decoded = Generation.open(io, decodedPath).join();
+        Generation g = Generation.open(io, storedPath).join();
+        assertThat(g.pageCount()).isGreaterThan(3).isLessThan(decoded.pageCount() * 2 / 3);
+        // The first page is cut at the target in Arrow bytes (no ratio known yet); the following
+        // ones at about the target on storage (the last may be short), unless their Arrow bytes
+        // reached the cap first.
+        assertThat(g.pageRowCount(0)).isEqualTo(decoded.pageRowCount(0));
+        long cap = GenerationWriter.MAX_DECODED_PER_STORED_PAGE_BYTES * target;
+        for (int p = 1; p < g.pageCount() - 1; p++) {
+            long stored = g.pageRange(p).length();
+            assertThat(stored).as("stored bytes of page %d", p).isLessThan(target * 3 / 2);
+            try (Page page = g.loadPage(p, allocator).join()) {
+                assertThat(page.sizeBytes()).isLessThanOrEqualTo(cap * 5 / 4);
+                assertThat(stored >= target / 2 || page.sizeBytes() >= cap)
+                        .as("page %d: %d bytes stored, %d decoded", p, stored, page.sizeBytes())
+                        .isTrue();
+            }
+        }
+        assertThat(scan(g)).isEqualTo(expected);
+        for (int r = 0; r < rows; r += 97) {
+            LookupResult hit = g.lookup(g.keyCodec().encode(r * 7L - 1000), allocator).join();
+            assertThat(hit.status()).isEqualTo(LookupResult.Status.FOUND);
+        }
+        // Arrow's own reader reads the larger pages.
+        try (ArrowFileReader reader =
+                new ArrowFileReader(
+                        Files.newByteChannel(dir.resolve("stored-" + name + ".arrow")),
+                        allocator,
+                        CommonsCompressionFactory.INSTANCE)) {
+            int row = 0;
+            while (reader.loadNextBatch()) {
+                VectorSchemaRoot root = reader.getVectorSchemaRoot();
+                for (int r = 0; r < root.getRowCount(); r++) {
+                    assertThat(Memtables.row(root, r, EDGES.getFields().size()))
+                            .isEqualTo(expected.get(row++));
+                }
+            }
+            assertThat(row).isEqualTo(rows);
+        }
+    }
+
+    @Test
+    void uncompressedPagesCutAtStoredBytesAreThePagesCutAtArrowBytes() throws Exception {
+        Path decodedPath = path("decoded-none.arrow");
+        Path storedPath = path("stored-none.arrow");
+        try (VectorSchemaRoot memtable = edges(3000)) {
+            GenerationWriter.Builder builder = GenerationWriter.builder(EDGES, List.of("id"));
+            builder.targetPageBytes(16 * 1024)
+                    .build()
+                    .write(decodedPath, memtable, new BitSet(), allocator);
+            builder.targetStoredPageBytes(16 * 1024)
+                    .build()
+                    .write(storedPath, memtable, new BitSet(), allocator);
+        }
+        Generation decoded = Generation.open(io, decodedPath).join();
+        Generation stored = Generation.open(io, storedPath).join();
+        assertThat(stored.pageCount()).isEqualTo(decoded.pageCount()).isGreaterThan(3);
+        for (int p = 0; p < stored.pageCount(); p++) {
+            assertThat(stored.pageRowCount(p)).isEqualTo(decoded.pageRowCount(p));
+        }
+    }
+
+    @Test
+    void pagesCutAtStoredBytesOfVeryCompressibleRowsStopAtTheDecodedCap() throws Exception {
+        Schema schema =
+                new Schema(
+                        List.of(
+                                Memtables.notNull("id", new ArrowType.Int(64, true)),
+                                Memtables.nullable("s", ArrowType.Utf8.INSTANCE)));
+        long target = 8 * 1024;
+        int rowBytes = 1 + 8 + 4 + 200; // the writer's estimate: kind, id, offset, 200 letters
+        Path path = path("cap.arrow");
+        try (VectorSchemaRoot memtable = VectorSchemaRoot.create(schema, allocator)) {
+            byte[] same = "a".repeat(200).getBytes(StandardCharsets.UTF_8);
+            for (int r = 0; r < 3000; r++) {
+                ((BigIntVector) memtable.getVector("id")).setSafe(r, r);
+                ((VarCharVector) memtable.getVector("s")).setSafe(r, same);
+            }
+            memtable.setRowCount(3000);
+            GenerationWriter.builder(schema, List.of("id"))
+                    .compression(PageCompression.ZSTD)
+                    .targetStoredPageBytes(target)
+                    .build()
+                    .write(path, memtable, new BitSet(), allocator);
+        }
+        Generation g = Generation.open(io, path).join();
+        long cap = GenerationWriter.MAX_DECODED_PER_STORED_PAGE_BYTES * target;
+        int capRows = (int) ((cap + rowBytes - 1) / rowBytes);
+        assertThat(g.pageRowCount(0)).isEqualTo((int) ((target + rowBytes - 1) / rowBytes));
+        for (int p = 1; p < g.pageCount() - 1; p++) {
+            // Far less than the target on storage, but no more than the cap in Arrow bytes.
+            assertThat(g.pageRange(p).length()).isLessThan(target / 4);
+            assertThat(g.pageRowCount(p)).isEqualTo(capRows);
+        }
+        assertThat(g.pageCount()).isGreaterThan(3);
+        assertThat(g.rowCount()).isEqualTo(3000);
+    }
+
     @Test
     void optionErrorsNameTheOption() {
         assertThatThrownBy(() -> PageCompression.parse("write.compression", "gzip", "lvl", null))
@@ -322,6 +443,17 @@ class PageCompressionTest {
         assertThat(PageCompression.parse("c", "ZSTD", "l", 9)).isEqualTo(PageCompression.zstd(9));
         assertThat(PageCompression.parse("c", "zstd", "l", null)).isEqualTo(PageCompression.ZSTD);
         assertThat(PageCompression.parse("c", "none", "l", null)).isSameAs(PageCompression.NONE);
+        GenerationWriter.Builder builder = GenerationWriter.builder(EDGES, List.of("id"));
+        assertThatThrownBy(() -> builder.targetStoredPageBytes(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("targetStoredPageBytes");
+        // The last of the two page targets set wins.
+        assertThat(
+                        builder.targetStoredPageBytes(10)
+                                .targetPageBytes(20)
+                                .build()
+                                .sizesPagesByStoredBytes())
+                .isFalse();
     }
 
     // ------------------------------------------------------------------------------------------

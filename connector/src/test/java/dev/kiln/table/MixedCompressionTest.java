@@ -46,6 +46,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A table whose generations mix page codecs: old uncompressed generations next to new LZ4 and ZSTD
@@ -138,12 +139,138 @@ class MixedCompressionTest {
         assertThat(body.has("compression")).isTrue();
         body.remove("compression");
         body.remove("compressionLevel");
+        assertThat(body.has("pageSizeBasis")).isTrue();
+        body.remove("pageSizeBasis");
+        body.remove("compactionCompressionLevel");
         CRC32C crc = new CRC32C();
         crc.update(mapper.writeValueAsBytes(body));
         file.put("crc32c", crc.getValue());
         TableOptions old = TableJson.readTable(path, mapper.writeValueAsBytes(file)).options();
         assertThat(old.compression()).isEqualTo(PageCompression.NONE);
         assertThat(old.newWriter().compression()).isEqualTo(PageCompression.NONE);
+        // ... and counts pages in Arrow bytes, compacting with the table's codec.
+        assertThat(old.pageSizeBasis()).isEqualTo(TableOptions.PageSizeBasis.DECODED);
+        assertThat(old.newWriter().sizesPagesByStoredBytes()).isFalse();
+        assertThat(old.compactionCompressionLevel()).isNull();
+        assertThat(old.newCompactionWriter().compression()).isEqualTo(PageCompression.NONE);
+    }
+
+    @Test
+    void compactionWritesTheCompactionLevelAndFlushesTheTableLevel() throws Exception {
+        KilnTable table =
+                KilnTable.create(
+                        new Path(dir.resolve("t").toUri()),
+                        TableOptions.builder(KilnTableTest.SCHEMA, List.of("id"))
+                                .targetPageBytes(2048)
+                                .compression(PageCompression.zstd(1))
+                                .compactionCompressionLevel(19)
+                                .build());
+        assertThat(table.options().compactionCompression()).isEqualTo(PageCompression.zstd(19));
+        assertThat(table.options().newWriter().compression()).isEqualTo(PageCompression.zstd(1));
+        Map<Long, String> reference = new TreeMap<>();
+        List<GenerationRef> written = new ArrayList<>();
+        for (int g = 0; g < 3; g++) {
+            Map<Long, String> rows = new TreeMap<>();
+            for (long id = g * 100L; id < g * 100L + 400; id++) {
+                rows.put(id, id % 17 == 0 ? null : "value-" + (id * 7919 % 1000) + "-g" + g);
+            }
+            GenerationRef ref =
+                    GenerationFiles.write(table, table.options().newWriter(), allocator, 0, rows);
+            written.add(ref);
+            reference.putAll(rows);
+            table.commit(new Commit("w", g + 1, List.of(ref), List.of()));
+        }
+        Compaction merged =
+                new GenerationMerger(table, io, allocator).merge(0, List.copyOf(written), true);
+        Manifest after = table.commit(new Commit("c", 1, List.of(), List.of(), List.of(merged)));
+        assertTableEquals(table, after, reference);
+
+        // The output is what a level-19 writer makes of the merged rows (deletes dropped), not
+        // a level-1 one.
+        Map<Long, String> live = new TreeMap<>(reference);
+        live.values().removeIf(java.util.Objects::isNull);
+        long[] sizes = new long[2];
+        int i = 0;
+        for (int level : new int[] {19, 1}) {
+            GenerationRef direct =
+                    GenerationFiles.write(
+                            table,
+                            GenerationWriter.builder(table.options().schema(), List.of("id"))
+                                    .targetPageBytes(2048)
+                                    .compression(PageCompression.zstd(level))
+                                    .build(),
+                            allocator,
+                            0,
+                            live);
+            sizes[i++] = direct.sizeBytes();
+        }
+        assertThat(sizes[0]).isNotEqualTo(sizes[1]);
+        assertThat(merged.output().sizeBytes()).isEqualTo(sizes[0]);
+    }
+
+    @Test
+    void pageSizeBasisAndCompactionLevelAreRecordedAndValidatedNamingTheOption() throws Exception {
+        Path path = new Path(dir.resolve("t").toUri());
+        TableOptions options =
+                TableOptions.builder(KilnTableTest.SCHEMA, List.of("id"))
+                        .pageSizeBasis(TableOptions.PageSizeBasis.STORED)
+                        .compactionCompressionLevel(12)
+                        .build();
+        KilnTable.create(path, options);
+        TableOptions read = KilnTable.open(path).options();
+        assertThat(read).isEqualTo(options);
+        assertThat(read.pageSizeBasis()).isEqualTo(TableOptions.PageSizeBasis.STORED);
+        assertThat(read.compactionCompressionLevel()).isEqualTo(12);
+        assertThat(read.newWriter().sizesPagesByStoredBytes()).isTrue();
+        assertThat(read.newCompactionWriter().sizesPagesByStoredBytes()).isTrue();
+        assertThat(read.newCompactionWriter().compression()).isEqualTo(PageCompression.zstd(12));
+        assertThat(TableOptions.builder(KilnTableTest.SCHEMA, List.of("id")).build())
+                .satisfies(
+                        o -> {
+                            assertThat(o.pageSizeBasis())
+                                    .isEqualTo(TableOptions.PageSizeBasis.DECODED);
+                            assertThat(o.compactionCompressionLevel()).isNull();
+                            assertThat(o.compactionCompression()).isEqualTo(o.compression());
+                            assertThat(o.newWriter().sizesPagesByStoredBytes()).isFalse();
+                        });
+
+        assertThatThrownBy(
+                        () ->
+                                TableOptions.builder(KilnTableTest.SCHEMA, List.of("id"))
+                                        .compactionCompressionLevel(23))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("compactionCompressionLevel")
+                .hasMessageContaining("23");
+        assertThatThrownBy(
+                        () ->
+                                TableOptions.builder(KilnTableTest.SCHEMA, List.of("id"))
+                                        .compression(PageCompression.NONE)
+                                        .compactionCompressionLevel(19)
+                                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("compactionCompressionLevel")
+                .hasMessageContaining("zstd only");
+        assertThatThrownBy(() -> TableOptions.PageSizeBasis.parse("write.page-size.basis", "rows"))
+                .hasMessageContaining("write.page-size.basis")
+                .hasMessageContaining("rows");
+        assertThat(TableOptions.PageSizeBasis.parse("o", " Stored "))
+                .isEqualTo(TableOptions.PageSizeBasis.STORED);
+
+        // An unknown basis in the metadata is an unreadable table, named.
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode file = (ObjectNode) mapper.readTree(TableJson.writeTable(options, "id-1"));
+        ObjectNode body = (ObjectNode) file.get("body");
+        body.put("pageSizeBasis", "rows");
+        assertThatThrownBy(() -> TableJson.readTable(path, checksummed(mapper, file)))
+                .isInstanceOf(InvalidManifestException.class)
+                .hasMessageContaining("pageSizeBasis");
+    }
+
+    private static byte[] checksummed(ObjectMapper mapper, ObjectNode file) throws Exception {
+        CRC32C crc = new CRC32C();
+        crc.update(mapper.writeValueAsBytes(file.get("body")));
+        file.put("crc32c", crc.getValue());
+        return mapper.writeValueAsBytes(file);
     }
 
     private void assertTableEquals(KilnTable table, Manifest manifest, Map<Long, String> reference)

@@ -230,8 +230,10 @@ public final class KilnSink<IN>
         private final RowDataConverter<IN> converter;
         private Integer bucketCount;
         private Long targetPageBytes;
+        private TableOptions.PageSizeBasis pageSizeBasis;
         private Double filterFalsePositiveRate;
         private PageCompression compression;
+        private Integer compactionCompressionLevel;
         private long memtableBytes = DEFAULT_MEMTABLE_BYTES;
         private boolean warming = true;
         private boolean writeThrough = true;
@@ -276,6 +278,31 @@ public final class KilnSink<IN>
          */
         public Builder<IN> targetPageBytes(long bytes) {
             this.targetPageBytes = positive("targetPageBytes", bytes);
+            return this;
+        }
+
+        /**
+         * Sets what {@link #targetPageBytes} counts in the generations this sink writes: Arrow
+         * bytes ({@code DECODED}) or bytes on storage ({@code STORED}); default: the table's,
+         * {@code DECODED} for a new table, which records it. See {@code docs/format.md}.
+         */
+        public Builder<IN> pageSizeBasis(TableOptions.PageSizeBasis basis) {
+            this.pageSizeBasis = requireNonNull(basis, "pageSizeBasis");
+            return this;
+        }
+
+        /**
+         * Sets the ZSTD level of the generations compaction writes, recorded by a new table (whose
+         * compression must then be ZSTD); an existing table's is fixed: the build fails with a
+         * {@link TableMismatchException} if it differs. Default: the table's (none for a new table:
+         * compaction writes the table's compression).
+         *
+         * @throws IllegalArgumentException naming {@code compactionCompressionLevel} unless it is
+         *     in [1, 22]
+         */
+        public Builder<IN> compactionCompressionLevel(int level) {
+            PageCompression.parse("compression", "zstd", "compactionCompressionLevel", level);
+            this.compactionCompressionLevel = level;
             return this;
         }
 
@@ -523,6 +550,15 @@ public final class KilnSink<IN>
                                 + " buckets, but the sink is built for "
                                 + bucketCount;
             }
+            if (difference == null
+                    && compactionCompressionLevel != null
+                    && !compactionCompressionLevel.equals(existing.compactionCompressionLevel())) {
+                difference =
+                        "the table's compaction compression level is "
+                                + existing.compactionCompressionLevel()
+                                + " (fixed when the table is created), but the sink sets "
+                                + compactionCompressionLevel;
+            }
             if (difference != null) {
                 throw new TableMismatchException(
                         "the Kiln table at "
@@ -537,12 +573,20 @@ public final class KilnSink<IN>
                                     targetPageBytes != null
                                             ? targetPageBytes
                                             : existing.targetPageBytes())
+                            .pageSizeBasis(
+                                    pageSizeBasis != null
+                                            ? pageSizeBasis
+                                            : existing.pageSizeBasis())
                             .filterFalsePositiveRate(
                                     filterFalsePositiveRate != null
                                             ? filterFalsePositiveRate
                                             : existing.filterFalsePositiveRate())
                             .compression(
                                     compression != null ? compression : existing.compression());
+            if (write.build().compression().codec() == PageCompression.Codec.ZSTD) {
+                // Compaction writes from the table's own metadata; kept here for completeness.
+                write.compactionCompressionLevel(existing.compactionCompressionLevel());
+            }
             SinkSettings settings =
                     new SinkSettings(
                             tablePath,
@@ -573,6 +617,12 @@ public final class KilnSink<IN>
                                         bucketCount != null ? bucketCount : DEFAULT_BUCKET_COUNT);
                 if (targetPageBytes != null) {
                     options.targetPageBytes(targetPageBytes);
+                }
+                if (pageSizeBasis != null) {
+                    options.pageSizeBasis(pageSizeBasis);
+                }
+                if (compactionCompressionLevel != null) {
+                    options.compactionCompressionLevel(compactionCompressionLevel);
                 }
                 if (filterFalsePositiveRate != null) {
                     options.filterFalsePositiveRate(filterFalsePositiveRate);

@@ -17,6 +17,7 @@ package dev.kiln.flink.table;
 import dev.kiln.flink.runtime.CacheSettings;
 import dev.kiln.flink.sink.KilnSink;
 import dev.kiln.format.PageCompression;
+import dev.kiln.table.TableOptions;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.configuration.ReadableConfig;
@@ -94,6 +95,14 @@ public final class KilnDynamicTableSink implements DynamicTableSink {
         PageCompression compression = KilnOptions.compression(options);
         if (compression != null) {
             builder.compression(compression);
+        }
+        TableOptions.PageSizeBasis basis = KilnOptions.pageSizeBasis(options);
+        if (basis != null) {
+            builder.pageSizeBasis(basis);
+        }
+        Integer compactionLevel = KilnOptions.compactionLevel(options);
+        if (compactionLevel != null) {
+            builder.compactionCompressionLevel(compactionLevel);
         }
         KilnSink<org.apache.flink.table.data.RowData> sink;
         try {

@@ -163,6 +163,36 @@ public final class KilnOptions {
                                     + " generations the sink writes; a new table records it as"
                                     + " its own.");
 
+    /** What 'write.page-size' counts. */
+    public static final ConfigOption<String> WRITE_PAGE_SIZE_BASIS =
+            ConfigOptions.key("write.page-size.basis")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "What 'write.page-size' counts: decoded (the page's Arrow buffers, as"
+                                    + " a cache holds them) or stored (the page's compressed bytes"
+                                    + " on storage: a compressed page holds more rows, and takes"
+                                    + " up to 4x the page size decoded). Not set: the table's"
+                                    + " (decoded for a new table); a new table records it.");
+
+    /**
+     * Returns what the options set 'write.page-size' to count, or null if they set nothing.
+     *
+     * @throws ValidationException naming the option if the value is neither decoded nor stored
+     */
+    static TableOptions.PageSizeBasis pageSizeBasis(ReadableConfig config) {
+        String value = config.getOptional(WRITE_PAGE_SIZE_BASIS).orElse(null);
+        if (value == null) {
+            return null;
+        }
+        try {
+            return TableOptions.PageSizeBasis.parse("'" + WRITE_PAGE_SIZE_BASIS.key() + "'", value);
+        } catch (IllegalArgumentException e) {
+            throw new ValidationException(
+                    "Invalid value for an option of the 'kiln' connector: " + e.getMessage(), e);
+        }
+    }
+
     /** Key filter false-positive rate of the generations the sink writes. */
     public static final ConfigOption<Double> WRITE_FILTER_FPP =
             ConfigOptions.key("write.filter-fpp")
@@ -193,6 +223,41 @@ public final class KilnOptions {
                     .withDescription(
                             "ZSTD level, 1 (fastest) to 22 (smallest), when"
                                     + " 'write.compression' is zstd; not set: 3.");
+
+    /** ZSTD level of the generations compaction writes, recorded by a new table. */
+    public static final ConfigOption<Integer> WRITE_COMPRESSION_COMPACTION_LEVEL =
+            ConfigOptions.key("write.compression.compaction-level")
+                    .intType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "ZSTD level, 1 to 22, of the generations compaction writes (cold rows,"
+                                    + " rewritten anyway, may take a slower, smaller level); a new"
+                                    + " table records it, an existing table's must match. Needs"
+                                    + " zstd compression. Not set: the table's (for a new table,"
+                                    + " compaction writes the table's compression).");
+
+    /**
+     * Returns the compaction level the options set, or null if they set none.
+     *
+     * @throws ValidationException naming the option if out of range or the codec is not zstd
+     */
+    static Integer compactionLevel(ReadableConfig config) {
+        Integer level = config.getOptional(WRITE_COMPRESSION_COMPACTION_LEVEL).orElse(null);
+        if (level == null) {
+            return null;
+        }
+        PageCompression compression = compression(config);
+        if (compression != null && compression.codec() != PageCompression.Codec.ZSTD) {
+            throw invalid(
+                    WRITE_COMPRESSION_COMPACTION_LEVEL,
+                    level,
+                    "needs 'write.compression' = 'zstd'");
+        }
+        if (level < PageCompression.MIN_ZSTD_LEVEL || level > PageCompression.MAX_ZSTD_LEVEL) {
+            throw invalid(WRITE_COMPRESSION_COMPACTION_LEVEL, level, "must be in [1, 22]");
+        }
+        return level;
+    }
 
     /**
      * Returns the compression the options set, or null if they set none.
@@ -437,9 +502,11 @@ public final class KilnOptions {
                 SINK_EXPIRE_KEEP_FOR,
                 SINK_ORPHANS_OLDER_THAN,
                 WRITE_PAGE_SIZE,
+                WRITE_PAGE_SIZE_BASIS,
                 WRITE_FILTER_FPP,
                 WRITE_COMPRESSION,
                 WRITE_COMPRESSION_LEVEL,
+                WRITE_COMPRESSION_COMPACTION_LEVEL,
                 WARM_ENABLED,
                 WARM_DEADLINE,
                 WARM_CONCURRENCY,
@@ -521,6 +588,8 @@ public final class KilnOptions {
             throw invalid(WRITE_FILTER_FPP, fpp, "must be in (0, 1)");
         }
         compression(config);
+        pageSizeBasis(config);
+        compactionLevel(config);
         positive(config, WARM_DEADLINE);
         positive(config, LOOKUP_POLL_INTERVAL);
         positive(config, LOOKUP_WARM_DEADLINE);

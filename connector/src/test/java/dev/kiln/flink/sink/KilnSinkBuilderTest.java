@@ -85,6 +85,55 @@ class KilnSinkBuilderTest {
     }
 
     @Test
+    void aNewTableRecordsThePageSizeBasisAndTheCompactionLevelWhichIsFixedAfterwards()
+            throws Exception {
+        KilnSink<RowData> first =
+                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
+                        .pageSizeBasis(TableOptions.PageSizeBasis.STORED)
+                        .compactionCompressionLevel(19)
+                        .build();
+        assertThat(first.settings().writeOptions().newWriter().sizesPagesByStoredBytes()).isTrue();
+        TableOptions table = KilnTable.open(path()).options();
+        assertThat(table.pageSizeBasis()).isEqualTo(TableOptions.PageSizeBasis.STORED);
+        assertThat(table.compactionCompression()).isEqualTo(PageCompression.zstd(19));
+
+        // A later sink keeps the table's, may count its flushes' pages in Arrow bytes, and may
+        // not change the compaction level.
+        KilnSink<RowData> again =
+                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
+                        .pageSizeBasis(TableOptions.PageSizeBasis.DECODED)
+                        .compactionCompressionLevel(19)
+                        .build();
+        assertThat(again.settings().writeOptions().newWriter().sizesPagesByStoredBytes()).isFalse();
+        assertThat(KilnTable.open(path()).options().pageSizeBasis())
+                .isEqualTo(TableOptions.PageSizeBasis.STORED);
+        assertThatThrownBy(
+                        () ->
+                                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
+                                        .compactionCompressionLevel(9)
+                                        .build())
+                .isInstanceOf(TableMismatchException.class)
+                .hasMessageContaining("compaction compression level is 19")
+                .hasMessageContaining("9");
+        assertThatThrownBy(
+                        () ->
+                                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
+                                        .compactionCompressionLevel(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("compactionCompressionLevel");
+        Path none = new Path(dir.resolve("none").toUri());
+        assertThatThrownBy(
+                        () ->
+                                KilnSink.forRowData(none, SinkTestData.ROW_TYPE, SinkTestData.KEY)
+                                        .compression(PageCompression.NONE)
+                                        .compactionCompressionLevel(19)
+                                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("compactionCompressionLevel")
+                .hasMessageContaining("zstd only");
+    }
+
+    @Test
     void anExistingTableOfAnotherShapeIsATypedErrorNamingTheDifference() {
         KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY).bucketCount(4).build();
 

@@ -15,6 +15,7 @@
 package dev.kiln.flink.table;
 
 import dev.kiln.format.PageCompression;
+import dev.kiln.table.TableOptions;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.table.api.ValidationException;
@@ -53,6 +54,39 @@ class KilnOptionsCompressionTest {
         assertThatThrownBy(() -> KilnOptions.validate(config(null, 3)))
                 .isInstanceOf(ValidationException.class)
                 .hasMessageContaining("write.compression.level");
+    }
+
+    @Test
+    void thePageSizeBasisAndTheCompactionLevelParseAndFailNamingTheOption() {
+        Configuration config = new Configuration();
+        assertThat(KilnOptions.pageSizeBasis(config)).isNull();
+        assertThat(KilnOptions.compactionLevel(config)).isNull();
+        config.set(KilnOptions.WRITE_PAGE_SIZE_BASIS, "stored");
+        config.set(KilnOptions.WRITE_COMPRESSION_COMPACTION_LEVEL, 19);
+        KilnOptions.validate(config);
+        assertThat(KilnOptions.pageSizeBasis(config)).isEqualTo(TableOptions.PageSizeBasis.STORED);
+        assertThat(KilnOptions.compactionLevel(config)).isEqualTo(19);
+
+        Configuration basis = new Configuration();
+        basis.set(KilnOptions.WRITE_PAGE_SIZE_BASIS, "rows");
+        assertThatThrownBy(() -> KilnOptions.validate(basis))
+                .isInstanceOf(ValidationException.class)
+                .hasMessageContaining("'write.page-size.basis'")
+                .hasMessageContaining("rows");
+        for (int bad : new int[] {0, 23}) {
+            Configuration level = new Configuration();
+            level.set(KilnOptions.WRITE_COMPRESSION_COMPACTION_LEVEL, bad);
+            assertThatThrownBy(() -> KilnOptions.validate(level))
+                    .isInstanceOf(ValidationException.class)
+                    .hasMessageContaining("'write.compression.compaction-level'")
+                    .hasMessageContaining(Integer.toString(bad));
+        }
+        Configuration none = config("none", null);
+        none.set(KilnOptions.WRITE_COMPRESSION_COMPACTION_LEVEL, 19);
+        assertThatThrownBy(() -> KilnOptions.validate(none))
+                .isInstanceOf(ValidationException.class)
+                .hasMessageContaining("'write.compression.compaction-level'")
+                .hasMessageContaining("zstd");
     }
 
     private static Configuration config(String codec, Integer level) {

@@ -483,6 +483,26 @@ class KilnSqlITCase {
     }
 
     @Test
+    void aNewTableRecordsThePageSizeBasisAndTheCompactionLevel() throws Exception {
+        createCustomers(
+                "customers",
+                "'bucket' = '2', 'write.page-size.basis' = 'stored',"
+                        + " 'write.compression.compaction-level' = '19'");
+        insertChanges(
+                "customers",
+                customer(RowKind.INSERT, 1, "ann", 1),
+                customer(RowKind.INSERT, 2, "bob", 1));
+        dev.kiln.table.TableOptions options =
+                KilnTable.open(new org.apache.flink.core.fs.Path(tablePath("customers"))).options();
+        assertThat(options.pageSizeBasis())
+                .isEqualTo(dev.kiln.table.TableOptions.PageSizeBasis.STORED);
+        assertThat(options.compactionCompression())
+                .isEqualTo(dev.kiln.format.PageCompression.zstd(19));
+        assertThat(query("SELECT id, name FROM customers"))
+                .containsExactlyInAnyOrder(Row.of(1L, "ann"), Row.of(2L, "bob"));
+    }
+
+    @Test
     void aTableNobodyWroteYetPlansAndScansEmpty() throws Exception {
         createCustomers("later", "'bucket' = '4'");
         String path = tablePath("later");
