@@ -157,6 +157,19 @@ public final class LookupEngine implements AutoCloseable {
      *     with {@link IllegalStateException} if the lookup closed first
      */
     public CompletableFuture<LookupResult> lookup(byte[] key) {
+        return lookup(key, true);
+    }
+
+    /**
+     * Like {@link #lookup(byte[])} for a key that {@link #lookupIfCached} has just returned {@code
+     * null} for: straight to a batch, without trying the caller's-thread path a second time. A miss
+     * thus reads the cache once, and is counted, answered and ordered as {@link #lookup(byte[])}'s.
+     */
+    public CompletableFuture<LookupResult> lookupMissed(byte[] key) {
+        return lookup(key, false);
+    }
+
+    private CompletableFuture<LookupResult> lookup(byte[] key, boolean tryCached) {
         requireNonNull(key, "key");
         metrics.lookups.inc();
         int bucket = table.options().bucketOf(key);
@@ -176,7 +189,7 @@ public final class LookupEngine implements AutoCloseable {
             return CompletableFuture.failedFuture(unwrap(e));
         }
         try {
-            cached = pin.snapshot().lookupIfCached(bucket, key, cache);
+            cached = tryCached ? pin.snapshot().lookupIfCached(bucket, key, cache) : null;
         } catch (RuntimeException e) {
             pin.release();
             metrics.failures.inc();
