@@ -34,6 +34,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
 
 import static java.util.Objects.requireNonNull;
@@ -89,6 +90,9 @@ public final class Generation {
 
     private final long maxKeyPrefix;
 
+    /** See {@link #pageSlots()}. */
+    private final AtomicReferenceArray<Object> pageSlots;
+
     Generation(
             RangeReader io,
             Path path,
@@ -112,6 +116,7 @@ public final class Generation {
             firstKeyPrefixes[p] = KeyCodec.prefix(index.firstKeys[p]);
         }
         this.maxKeyPrefix = KeyCodec.prefix(index.maxKey);
+        this.pageSlots = new AtomicReferenceArray<>(blocks.size());
     }
 
     /**
@@ -314,6 +319,16 @@ public final class Generation {
     /** Returns the number of tombstones. */
     public long tombstoneCount() {
         return index.tombstoneCount;
+    }
+
+    /**
+     * Returns one slot per page of this open generation, all {@code null} at first, for a page
+     * cache to index the pages of it that it holds (slot {@code p} for page {@code p}), so that a
+     * cached page is found by an array read from the generation it was looked up in. This class
+     * never reads or writes them; what they hold, and when, is the cache's contract.
+     */
+    public AtomicReferenceArray<Object> pageSlots() {
+        return pageSlots;
     }
 
     /** Returns the number of pages. */
