@@ -247,6 +247,13 @@ class LookupEngineTest {
         assertThat(metrics.lookups()).isEqualTo(11);
         assertThat(metrics.coldReads()).isZero();
         assertThat(storage.totalRequests()).isZero();
+
+        // An inline hit of lookupIfCached counts as a lookup, a hit and an inline hit.
+        assertThat(engine.lookupIfCached(table.key(4), (page, row) -> row)).isNotNull();
+        assertThat(metrics.inlineHits()).isEqualTo(2);
+        assertThat(metrics.hits()).isEqualTo(12);
+        assertThat(metrics.lookups()).isEqualTo(12);
+        assertThat(metrics.lookups.getCount()).isEqualTo(12);
     }
 
     @Test
