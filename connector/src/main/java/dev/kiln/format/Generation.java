@@ -34,6 +34,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
 
 import static java.util.Objects.requireNonNull;
@@ -81,6 +82,17 @@ public final class Generation {
     private final List<ArrowBlock> blocks;
     private final PageDecoder decoder;
 
+    /**
+     * {@link KeyCodec#prefix} of each page's first key, side by side: the page index is searched on
+     * these numbers, and a page's first key is read only where the prefixes tie.
+     */
+    private final long[] firstKeyPrefixes;
+
+    private final long maxKeyPrefix;
+
+    /** See {@link #pageSlots()}. */
+    private final AtomicReferenceArray<Object> pageSlots;
+
     Generation(
             RangeReader io,
             Path path,
@@ -99,6 +111,12 @@ public final class Generation {
         this.index = index;
         this.blocks = blocks;
         this.decoder = new PageDecoder(path, fileSchema, keyCodec, index, blocks);
+        this.firstKeyPrefixes = new long[index.firstKeys.length];
+        for (int p = 0; p < firstKeyPrefixes.length; p++) {
+            firstKeyPrefixes[p] = KeyCodec.prefix(index.firstKeys[p]);
+        }
+        this.maxKeyPrefix = KeyCodec.prefix(index.maxKey);
+        this.pageSlots = new AtomicReferenceArray<>(blocks.size());
     }
 
     /**
@@ -303,6 +321,16 @@ public final class Generation {
         return index.tombstoneCount;
     }
 
+    /**
+     * Returns one slot per page of this open generation, all {@code null} at first, for a page
+     * cache to index the pages of it that it holds (slot {@code p} for page {@code p}), so that a
+     * cached page is found by an array read from the generation it was looked up in. This class
+     * never reads or writes them; what they hold, and when, is the cache's contract.
+     */
+    public AtomicReferenceArray<Object> pageSlots() {
+        return pageSlots;
+    }
+
     /** Returns the number of pages. */
     public int pageCount() {
         return blocks.size();
@@ -337,22 +365,38 @@ public final class Generation {
      */
     public int pageOf(byte[] key) {
         requireNonNull(key, "key");
-        if (blocks.isEmpty()
-                || KeyCodec.compare(key, index.firstKeys[0]) < 0
-                || KeyCodec.compare(key, index.maxKey) > 0) {
+        if (blocks.isEmpty()) {
+            return -1;
+        }
+        long probe = KeyCodec.prefix(key);
+        if (compareFirstKey(0, key, probe) > 0
+                || compare(maxKeyPrefix, index.maxKey, key, probe) < 0) {
             return -1;
         }
         int low = 0;
         int high = blocks.size() - 1;
         while (low < high) {
             int mid = (low + high + 1) >>> 1;
-            if (KeyCodec.compare(index.firstKeys[mid], key) <= 0) {
+            if (compareFirstKey(mid, key, probe) <= 0) {
                 low = mid;
             } else {
                 high = mid - 1;
             }
         }
         return low;
+    }
+
+    /** Compares page {@code page}'s first key with {@code key}, whose prefix is {@code probe}. */
+    private int compareFirstKey(int page, byte[] key, long probe) {
+        return compare(firstKeyPrefixes[page], index.firstKeys[page], key, probe);
+    }
+
+    /**
+     * Compares encoded key {@code a} with {@code b} given their {@link KeyCodec#prefix}es: by the
+     * prefixes where they differ, by the bytes only where they tie.
+     */
+    private static int compare(long aPrefix, byte[] a, byte[] b, long bPrefix) {
+        return aPrefix != bPrefix ? Long.compareUnsigned(aPrefix, bPrefix) : KeyCodec.compare(a, b);
     }
 
     /**

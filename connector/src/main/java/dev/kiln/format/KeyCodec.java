@@ -455,9 +455,39 @@ public final class KeyCodec {
         return vectors.get(index);
     }
 
-    /** Compares two encoded keys as unsigned bytes: the order of the keys they encode. */
+    /**
+     * Compares two encoded keys as unsigned bytes: the order of the keys they encode. Only the sign
+     * of the result is meaningful.
+     */
     public static int compare(byte[] a, byte[] b) {
+        // The first 8 bytes as one unsigned number decide most comparisons (a single integer-like
+        // key is exactly 8 bytes) without the setup of a general mismatch search.
+        long x = prefix(a);
+        long y = prefix(b);
+        if (x != y) {
+            return Long.compareUnsigned(x, y);
+        }
+        if (a.length <= Long.BYTES && b.length <= Long.BYTES) {
+            return Integer.compare(a.length, b.length);
+        }
         return Arrays.compareUnsigned(a, b);
+    }
+
+    /**
+     * Returns the first 8 bytes of encoded key {@code key} as a big-endian number, padded with zero
+     * bytes if it is shorter. Its unsigned order agrees with {@link #compare}: if {@code
+     * Long.compareUnsigned(prefix(a), prefix(b)) < 0} then {@code compare(a, b) < 0}; equal
+     * prefixes leave the order to the bytes (and the lengths) that follow.
+     */
+    public static long prefix(byte[] key) {
+        if (key.length >= Long.BYTES) {
+            return (long) BIG_ENDIAN_LONG.get(key, 0);
+        }
+        long prefix = 0;
+        for (int i = 0; i < Long.BYTES; i++) {
+            prefix = (prefix << 8) | (i < key.length ? key[i] & 0xFF : 0);
+        }
+        return prefix;
     }
 
     /**

@@ -153,8 +153,7 @@ final class Lookups {
         if (page < 0) {
             return LookupResult.absent();
         }
-        SharedPage cached = pages.getIfPresent(new PageKey(path, page));
-        Object answer = cached == null ? null : cached.lookup(key, reader);
+        Object answer = pages.lookupIfCached(generation, path, page, key, reader);
         if (answer != null) {
             return answer;
         }

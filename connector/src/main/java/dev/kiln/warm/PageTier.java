@@ -20,12 +20,15 @@ import dev.kiln.cache.SingleFlightCache;
 import dev.kiln.format.CorruptGenerationException;
 import dev.kiln.format.Generation;
 import dev.kiln.format.Page;
+import dev.kiln.format.RowReader;
 import dev.kiln.io.ByteRange;
 import dev.kiln.io.RangeCoalescer;
 import dev.kiln.warm.PathStates.PathState;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.OutOfMemoryException;
+
+import javax.annotation.Nullable;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -36,6 +39,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
 import java.util.function.Predicate;
@@ -99,7 +103,7 @@ final class PageTier {
                         .maximumBytes(cachedBytes)
                         .weigher((key, page) -> (int) Math.min(Integer.MAX_VALUE, page.sizeBytes()))
                         .executor(Runnable::run)
-                        .removalListener((key, page, cause) -> page.release())
+                        .removalListener((key, page, cause) -> page.evict())
                         .build();
     }
 
@@ -374,6 +378,39 @@ final class PageTier {
         } else if (state.retired || work.closed()) {
             pages.invalidate(key);
         }
+    }
+
+    /**
+     * Answers {@code key} from page {@code page} of {@code generation} (open at {@code path}) if it
+     * is cached, reading a found row with {@code reader} while the page is held; otherwise returns
+     * {@code null}. A page found in its slot of the generation's {@linkplain Generation#pageSlots()
+     * page slots} is read without a cache lookup (the cache's policy is told of one in {@value
+     * SharedPage#TOUCH_EVERY} such hits); one found in the cache is installed in its slot.
+     */
+    @Nullable
+    <T> Object lookupIfCached(
+            Generation generation, String path, int page, byte[] key, RowReader<T> reader) {
+        AtomicReferenceArray<Object> slots = generation.pageSlots();
+        if (slots.get(page) instanceof SharedPage resident) {
+            Object answer = resident.lookupIfResident(key, reader);
+            if (answer != null) {
+                if (resident.countSlotHit()) {
+                    PageKey cacheKey = resident.key();
+                    if (cacheKey != null) {
+                        pages.getIfPresent(cacheKey); // the access, for the eviction policy
+                    }
+                }
+                return answer;
+            }
+            slots.compareAndSet(page, resident, null); // evicted or released: not resident
+        }
+        PageKey cacheKey = new PageKey(path, page);
+        SharedPage cached = pages.getIfPresent(cacheKey);
+        if (cached == null) {
+            return null;
+        }
+        cached.install(slots, cacheKey);
+        return cached.lookup(key, reader);
     }
 
     /** Returns the cached page of {@code key}, or {@code null}. */

@@ -88,6 +88,7 @@ public class LookupBenchmark {
     private Snapshot snapshot;
     private byte[][] keys;
     private RowData[] rowKeys;
+    private RowData[] streamKeys;
     private KeyEncoder keyEncoder;
     private RowDataReader rowReader;
     private PageRowReader pageRows;
@@ -125,6 +126,11 @@ public class LookupBenchmark {
         rowKeys = new RowData[KEYS];
         for (int id = 0; id < KEYS; id++) {
             rowKeys[id] = GenericRowData.of((long) id);
+        }
+        // The same keys in the order nextKey() visits them, allocated in that order.
+        streamKeys = new RowData[KEYS];
+        for (int i = 0; i < KEYS; i++) {
+            streamKeys[i] = GenericRowData.of((long) keyAt(i));
         }
         keyEncoder = new KeyEncoder(table.table.options());
         rowReader = new RowDataReader(FlinkArrowTypes.toRowType(table.table.options().schema()));
@@ -194,6 +200,38 @@ public class LookupBenchmark {
     }
 
     /**
+     * {@link #userPath} with input rows that arrive as a stream's do: the key rows are read in the
+     * order they were allocated (a job's input row was just deserialized), while the keys they hold
+     * visit the table in the same scattered order as {@link #userPath}'s. {@link #userPath} reads
+     * its 20,000 key rows (each a row, a field array and a boxed {@code Long}) scattered over the
+     * heap, which stalls on memory a job's fresh input does not.
+     */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long userPathStream() {
+        long found = 0;
+        for (int i = 0; i < IN_FLIGHT; i++) {
+            int k = next;
+            next = k + 1 == KEYS ? 0 : k + 1;
+            byte[] key = keyEncoder.encode(streamKeys[k]);
+            Object hit = engine.lookupIfCached(key, pageRows);
+            if (hit != null) {
+                emit(hit == LookupResult.absent() ? null : (RowData) hit);
+            } else {
+                engine.lookup(key)
+                        .whenComplete(
+                                (answer, error) ->
+                                        emit(
+                                                answer.status() == LookupResult.Status.FOUND
+                                                        ? rowReader.read(answer.values())
+                                                        : null));
+            }
+            found += emitted.size();
+        }
+        return found;
+    }
+
+    /**
      * The engine's own hit path, without the key's encoding nor a result row: {@code
      * engine.lookupIfCached} with encoded keys and a reader that builds nothing. Its allocation per
      * lookup is the engine's alone.
@@ -229,6 +267,10 @@ public class LookupBenchmark {
     private int nextKey() {
         int k = next;
         next = k + 1 == KEYS ? 0 : k + 1;
+        return keyAt(k);
+    }
+
+    private static int keyAt(int k) {
         return (k * 7919) % KEYS;
     }
 }

@@ -331,6 +331,82 @@ class GenerationTest {
         }
     }
 
+    /**
+     * {@link Generation#pageOf} searches the page index on the first 8 bytes of the keys as numbers
+     * and reads the bytes only where they tie: it must pick the page a search of the encoded bytes
+     * picks, for keys shorter and longer than 8 bytes, with zero and 0xFF bytes, prefixes of one
+     * another, and probes outside the key range.
+     */
+    @Test
+    void thePageOfAKeyIsThePageTheEncodedBytesOrderPicks() throws Exception {
+        Random random = new Random(2022);
+        byte[] alphabet = {0, 0, 1, 'a', 'b', (byte) 0x7F, (byte) 0x80, (byte) 0xFF};
+        Schema schema =
+                new Schema(
+                        List.of(
+                                Memtables.notNull("k", ArrowType.Binary.INSTANCE),
+                                Memtables.nullable("v", new ArrowType.Int(64, true))));
+        GenerationWriter writer =
+                GenerationWriter.builder(schema, List.of("k")).targetPageBytes(256).build();
+        KeyCodec codec = writer.keyCodec();
+        Path path = path("prefixes.arrow");
+        List<byte[]> values = new ArrayList<>();
+        try (VectorSchemaRoot memtable = VectorSchemaRoot.create(schema, allocator)) {
+            org.apache.arrow.vector.VarBinaryVector k =
+                    (org.apache.arrow.vector.VarBinaryVector) memtable.getVector("k");
+            BigIntVector v = (BigIntVector) memtable.getVector("v");
+            for (int i = 0; i < 2000; i++) {
+                byte[] value = new byte[random.nextInt(14)];
+                for (int b = 0; b < value.length; b++) {
+                    value[b] = alphabet[random.nextInt(alphabet.length)];
+                }
+                values.add(value);
+                k.setSafe(i, value);
+                v.setSafe(i, i);
+            }
+            memtable.setRowCount(values.size());
+            writer.write(path, memtable, new BitSet(), allocator);
+        }
+        Generation g = Generation.open(io, path).join();
+        assertThat(g.pageCount()).isGreaterThan(20);
+        List<byte[]> firstKeys = new ArrayList<>();
+        for (int p = 0; p < g.pageCount(); p++) {
+            try (Page page = g.loadPage(p, allocator).join()) {
+                firstKeys.add(page.key(0));
+            }
+        }
+        List<byte[]> probes = new ArrayList<>();
+        probes.add(new byte[0]);
+        probes.add(g.maxKey());
+        for (byte[] value : values) {
+            byte[] key = codec.encode(value);
+            probes.add(key);
+            probes.add(Arrays.copyOf(key, random.nextInt(key.length + 1)));
+            probes.add(Arrays.copyOf(key, key.length + 1 + random.nextInt(9)));
+            byte[] changed = key.clone();
+            changed[random.nextInt(key.length)] += random.nextBoolean() ? 1 : -1;
+            probes.add(changed);
+        }
+        for (int i = 0; i < 500; i++) {
+            byte[] noise = new byte[random.nextInt(20)];
+            for (int b = 0; b < noise.length; b++) {
+                noise[b] = alphabet[random.nextInt(alphabet.length)];
+            }
+            probes.add(noise);
+        }
+        for (byte[] probe : probes) {
+            int expected = -1;
+            if (Arrays.compareUnsigned(probe, g.maxKey()) <= 0) {
+                for (int p = 0; p < firstKeys.size(); p++) {
+                    if (Arrays.compareUnsigned(firstKeys.get(p), probe) <= 0) {
+                        expected = p;
+                    }
+                }
+            }
+            assertThat(g.pageOf(probe)).as("probe %s", Arrays.toString(probe)).isEqualTo(expected);
+        }
+    }
+
     @Test
     void compositeKeysKeepTheLastWritePerKeyIncludingTombstones() throws Exception {
         Schema schema =

@@ -111,6 +111,57 @@ class KeyCompareTest {
         }
     }
 
+    /**
+     * {@link KeyCodec#compare} decides on the keys' first 8 bytes as one number ({@link
+     * KeyCodec#prefix}) where they differ: it must order every pair of keys and probes as their
+     * unsigned bytes do, and a prefix order must never contradict the bytes'.
+     */
+    @Test
+    void comparingByPrefixOrdersAsTheUnsignedBytesForEveryKeyType() {
+        for (ArrowType type : KEY_TYPES) {
+            for (List<ArrowType> types :
+                    List.of(List.of(type), List.of(type, ArrowType.Utf8.INSTANCE))) {
+                Schema schema = schema(types);
+                List<String> names = schema.getFields().stream().map(Field::getName).toList();
+                KeyCodec codec = KeyCodec.of(schema, names);
+                try (VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator)) {
+                    for (FieldVector vector : root.getFieldVectors()) {
+                        fill(vector);
+                    }
+                    root.setRowCount(ROWS);
+                    List<byte[]> encoded = new ArrayList<>();
+                    for (int row = 0; row < ROWS; row++) {
+                        encoded.add(codec.encode(root, row));
+                    }
+                    List<byte[]> keys = probes(encoded);
+                    for (byte[] a : keys) {
+                        for (byte[] b : keys) {
+                            int expected = Integer.signum(Arrays.compareUnsigned(a, b));
+                            int actual = Integer.signum(KeyCodec.compare(a, b));
+                            int byPrefix =
+                                    Long.compareUnsigned(KeyCodec.prefix(a), KeyCodec.prefix(b));
+                            if (actual != expected
+                                    || (byPrefix != 0 && Integer.signum(byPrefix) != expected)) {
+                                throw new AssertionError(
+                                        types
+                                                + " "
+                                                + Arrays.toString(a)
+                                                + " vs "
+                                                + Arrays.toString(b)
+                                                + ": expected "
+                                                + expected
+                                                + " but compare was "
+                                                + actual
+                                                + " and the prefixes' order "
+                                                + byPrefix);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void findingARowFindsTheRowWhoseEncodedKeyIsTheProbe() {
         for (ArrowType type : KEY_TYPES) {

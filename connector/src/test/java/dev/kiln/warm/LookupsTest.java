@@ -14,7 +14,9 @@
 
 package dev.kiln.warm;
 
+import dev.kiln.format.Generation;
 import dev.kiln.format.LookupResult;
+import dev.kiln.format.RowReader;
 
 import org.apache.flink.core.fs.Path;
 
@@ -26,7 +28,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.kiln.warm.GenerationCacheTest.assertAnswer;
 import static dev.kiln.warm.OpenGenerations.UNKNOWN_LENGTH;
@@ -48,10 +53,13 @@ class LookupsTest {
         parts.close();
     }
 
+    private OpenGenerations generations;
+    private PageTier pages;
+
     private Lookups lookups(boolean singleFlight, boolean warmOnOpen) {
         parts = new PartsFixture(dir);
-        OpenGenerations generations = parts.generations(1 << 20, path -> {});
-        PageTier pages = parts.pageTier(1 << 20);
+        generations = parts.generations(1 << 20, path -> {});
+        pages = parts.pageTier(1 << 20);
         return new Lookups(
                 parts.paths,
                 generations,
@@ -129,6 +137,141 @@ class LookupsTest {
 
         parts.work.close();
         assertThat(lookups.lookupIfCached(path, key(9))).isNull();
+    }
+
+    /** Reads a found row's id, failing the test if the page it reads is not the live one. */
+    private static final RowReader<Long> ID =
+            (page, row) -> page.vector(0).getDataBuffer().getLong(row * 8L);
+
+    @Test
+    void aCachedPageFoundOnceIsReadFromItsGenerationsSlotUntilItIsEvicted() throws Exception {
+        Lookups lookups = lookups(true, false);
+        Path gen = parts.write("gen", 0, ROWS, 4);
+        String path = gen.toString();
+        lookups.lookup(gen, key(9)).get(10, TimeUnit.SECONDS);
+        Generation open = generations.getIfPresent(path);
+        int page = open.pageOf(key(9));
+        assertThat(open.pageSlots().get(page)).as("not installed before a hit").isNull();
+
+        assertThat(lookups.lookupIfCached(path, key(9), ID)).isEqualTo(9L);
+        SharedPage installed = (SharedPage) open.pageSlots().get(page);
+        assertThat(installed).isSameAs(pages.getIfPresent(new PageKey(path, page)));
+        assertThat(installed.key()).isEqualTo(new PageKey(path, page));
+        assertThat(lookups.lookupIfCached(path, key(11), ID)).isEqualTo(11L);
+        assertThat(lookups.lookupIfCached(path, key(12), ID))
+                .as("a tombstone, from the slot")
+                .isEqualTo(LookupResult.deleted());
+
+        // The cache's removal clears the slot before the page is released.
+        pages.invalidateAll(p -> true);
+        assertThat(installed.evicted()).isTrue();
+        assertThat(open.pageSlots().get(page)).isNull();
+        assertThat(lookups.lookupIfCached(path, key(9), ID)).as("page not cached").isNull();
+
+        // Loaded again: a new page, installed by the next hit.
+        lookups.lookup(gen, key(9)).get(10, TimeUnit.SECONDS);
+        assertThat(lookups.lookupIfCached(path, key(9), ID)).isEqualTo(9L);
+        assertThat(open.pageSlots().get(page)).isNotNull().isNotSameAs(installed);
+    }
+
+    @Test
+    void aReleasedOrEvictedPageLeftInASlotIsNeverRead() throws Exception {
+        Lookups lookups = lookups(true, false);
+        Path gen = parts.write("gen", 0, ROWS, 4);
+        String path = gen.toString();
+        lookups.open(gen, UNKNOWN_LENGTH).get(10, TimeUnit.SECONDS);
+        Generation open = generations.getIfPresent(path);
+        int page = open.pageOf(key(9));
+        RowReader<Long> mustNotRead =
+                (p, row) -> {
+                    throw new AssertionError("read a page that is not resident");
+                };
+
+        // Released: no reference can be taken any more.
+        AtomicBoolean closed = new AtomicBoolean();
+        SharedPage released =
+                new SharedPage(open.loadPage(page, parts.allocator).join(), () -> closed.set(true));
+        released.release();
+        assertThat(closed).isTrue();
+        open.pageSlots().set(page, released);
+        assertThat(lookups.lookupIfCached(path, key(9), mustNotRead)).isNull();
+        assertThat(open.pageSlots().get(page)).as("cleared by the reader").isNull();
+
+        // Evicted but still held by a reader: alive, but no longer served from the slot.
+        SharedPage evicted = new SharedPage(open.loadPage(page, parts.allocator).join(), () -> {});
+        evicted.install(open.pageSlots(), new PageKey(path, page));
+        assertThat(open.pageSlots().get(page)).isSameAs(evicted);
+        Object inHold =
+                evicted.read(
+                        held -> {
+                            evicted.evict();
+                            assertThat(open.pageSlots().get(page)).isNull();
+                            // As a racing install would leave it:
+                            open.pageSlots().set(page, evicted);
+                            return lookups.lookupIfCached(path, key(9), mustNotRead);
+                        });
+        assertThat(inHold).isNull();
+        // Once the hold ends, the page is closed: its memory goes back (checked on close).
+        String afterHold = evicted.read(held -> "read");
+        assertThat(afterHold).isNull();
+
+        // Installed after its eviction (the install lost the race): the install clears it.
+        SharedPage late = new SharedPage(open.loadPage(page, parts.allocator).join(), () -> {});
+        late.evict();
+        late.install(open.pageSlots(), new PageKey(path, page));
+        assertThat(open.pageSlots().get(page)).isNull();
+    }
+
+    /**
+     * Lookups through the slots while the page is evicted and loaded again, over and over: every
+     * answer is the right row or a miss, never a read of a released page, and every page's memory
+     * is returned (the fixture's allocator fails its close otherwise).
+     */
+    @Test
+    void evictionsRacingSlotHitsNeverServeAReleasedPage() throws Exception {
+        Lookups lookups = lookups(true, false);
+        Path gen = parts.write("gen", 0, ROWS, 4);
+        String path = gen.toString();
+        long[] ids = {1, 2, 3, 5, 7, 9, 10, 11, ROWS / 2 + 1, ROWS - 1};
+        AtomicInteger hits = new AtomicInteger();
+        for (int round = 0; round < 200; round++) {
+            for (long id : ids) {
+                lookups.lookup(gen, key(id)).get(10, TimeUnit.SECONDS);
+            }
+            CountDownLatch start = new CountDownLatch(1);
+            List<Throwable> errors = new CopyOnWriteArrayList<>();
+            Thread reader =
+                    new Thread(
+                            () -> {
+                                try {
+                                    start.await();
+                                    for (int i = 0; i < 200; i++) {
+                                        long id = ids[i % ids.length];
+                                        Object answer = lookups.lookupIfCached(path, key(id), ID);
+                                        if (answer != null) {
+                                            assertThat(answer).isEqualTo(id);
+                                            hits.incrementAndGet();
+                                        }
+                                    }
+                                } catch (Throwable t) {
+                                    errors.add(t);
+                                }
+                            });
+            reader.start();
+            start.countDown();
+            for (int i = 0; i < 3; i++) {
+                pages.invalidateAll(p -> true);
+                lookups.lookup(gen, key(ids[i])).get(10, TimeUnit.SECONDS);
+            }
+            reader.join();
+            assertThat(errors).isEmpty();
+        }
+        assertThat(hits).as("hits made while pages came and went").hasPositiveValue();
+        pages.invalidateAll(p -> true);
+        Generation open = generations.getIfPresent(path);
+        for (int p = 0; p < open.pageCount(); p++) {
+            assertThat(open.pageSlots().get(p)).as("slot %d after the last eviction", p).isNull();
+        }
     }
 
     @Test

@@ -188,7 +188,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
             complete(input, hit == LookupResult.absent() ? null : (RowData) hit, resultFuture);
             return;
         }
-        engine.lookup(key)
+        engine.lookupMissed(key)
                 .whenComplete(
                         (found, error) -> {
                             if (error != null) {

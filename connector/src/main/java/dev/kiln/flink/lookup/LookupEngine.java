@@ -54,6 +54,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntPredicate;
 import java.util.function.ToLongFunction;
 
@@ -157,13 +158,27 @@ public final class LookupEngine implements AutoCloseable {
      *     with {@link IllegalStateException} if the lookup closed first
      */
     public CompletableFuture<LookupResult> lookup(byte[] key) {
+        return lookup(key, true);
+    }
+
+    /**
+     * Like {@link #lookup(byte[])} for a key that {@link #lookupIfCached} has just returned {@code
+     * null} for: straight to a batch, without trying the caller's-thread path a second time. A miss
+     * thus reads the cache once, and is counted, answered and ordered as {@link #lookup(byte[])}'s.
+     */
+    public CompletableFuture<LookupResult> lookupMissed(byte[] key) {
+        return lookup(key, false);
+    }
+
+    private CompletableFuture<LookupResult> lookup(byte[] key, boolean tryCached) {
         requireNonNull(key, "key");
-        metrics.lookups.inc();
         int bucket = table.options().bucketOf(key);
         if (!ownsBucket.test(bucket)) {
             metrics.notOwned.inc();
         }
+        // Counted in lookups where it ends: an inline hit counts in `inline` alone (see Metrics).
         if (closed) {
+            metrics.lookups.inc();
             metrics.failures.inc();
             return CompletableFuture.failedFuture(closedError());
         }
@@ -172,22 +187,24 @@ public final class LookupEngine implements AutoCloseable {
         try {
             pin = follower.pin();
         } catch (RuntimeException e) {
+            metrics.lookups.inc();
             metrics.failures.inc();
             return CompletableFuture.failedFuture(unwrap(e));
         }
         try {
-            cached = pin.snapshot().lookupIfCached(bucket, key, cache);
+            cached = tryCached ? pin.snapshot().lookupIfCached(bucket, key, cache) : null;
         } catch (RuntimeException e) {
             pin.release();
+            metrics.lookups.inc();
             metrics.failures.inc();
             return CompletableFuture.failedFuture(e);
         }
         if (cached != null) {
             pin.release();
-            metrics.hits.inc();
             metrics.inline.inc();
             return CompletableFuture.completedFuture(cached);
         }
+        metrics.lookups.inc();
         Request request = new Request(key, pin);
         queue.add(request);
         int size = queued.incrementAndGet();
@@ -249,12 +266,10 @@ public final class LookupEngine implements AutoCloseable {
             pin.release();
         }
         if (answer != null) {
-            metrics.lookups.inc();
             if (!ownsBucket.test(bucket)) {
                 metrics.notOwned.inc();
             }
-            metrics.hits.inc();
-            metrics.inline.inc();
+            metrics.inline.inc(); // also a lookup and a hit (see Metrics)
         }
         return answer;
     }
@@ -437,16 +452,55 @@ public final class LookupEngine implements AutoCloseable {
         }
     }
 
-    /** The engine's counters; {@link KilnLookupFunction} registers them as Flink metrics. */
+    /**
+     * The engine's counters; {@link KilnLookupFunction} registers them as Flink metrics. An inline
+     * hit, the hot path, increments {@code inline} alone: {@code lookups} and {@code hits} count
+     * the others and add {@code inline} when read.
+     */
     @Internal
     public static final class Metrics {
-        final Counter lookups = new ThreadSafeSimpleCounter();
-        final Counter hits = new ThreadSafeSimpleCounter();
+        final Counter inline = new ThreadSafeSimpleCounter();
+        final Counter lookups = new PlusInline(inline);
+        final Counter hits = new PlusInline(inline);
         final Counter coldReads = new ThreadSafeSimpleCounter();
         final Counter notOwned = new ThreadSafeSimpleCounter();
         final Counter batches = new ThreadSafeSimpleCounter();
-        final Counter inline = new ThreadSafeSimpleCounter();
         final Counter failures = new ThreadSafeSimpleCounter();
+
+        /** Counts its own increments, and reads as them plus the inline hits. Thread-safe. */
+        private static final class PlusInline implements Counter {
+            private final LongAdder own = new LongAdder();
+            private final Counter inline;
+
+            PlusInline(Counter inline) {
+                this.inline = inline;
+            }
+
+            @Override
+            public void inc() {
+                own.increment();
+            }
+
+            @Override
+            public void inc(long n) {
+                own.add(n);
+            }
+
+            @Override
+            public void dec() {
+                own.decrement();
+            }
+
+            @Override
+            public void dec(long n) {
+                own.add(-n);
+            }
+
+            @Override
+            public long getCount() {
+                return own.sum() + inline.getCount();
+            }
+        }
 
         /** Returns the lookups received. */
         public long lookups() {

@@ -194,7 +194,7 @@ final class SqlLookup implements Serializable {
             return CompletableFuture.completedFuture(
                     answer(keyRow, hit == LookupResult.absent() ? null : (RowData) hit));
         }
-        return engine.lookup(key)
+        return engine.lookupMissed(key)
                 .handle(
                         (found, error) -> {
                             if (error != null) {

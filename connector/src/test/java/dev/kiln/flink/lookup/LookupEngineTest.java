@@ -220,6 +220,43 @@ class LookupEngineTest {
     }
 
     @Test
+    void aLookupMissedByTheCachedPathGoesStraightToABatchWithoutTryingTheCacheAgain()
+            throws Exception {
+        Manifest written = table.upsert(1, LongStream.range(0, 10).toArray());
+        useInstrumentedCache();
+        SnapshotFollower follower = follower(cache, b -> true, true);
+        follower.initialize();
+        LookupEngine.Metrics metrics = new LookupEngine.Metrics();
+        LookupEngine engine =
+                new LookupEngine(
+                        table.table, cache, follower, b -> true, 1, Duration.ZERO, metrics);
+        closeables.add(engine);
+
+        // Every page is cached: lookup() answers inline, lookupMissed() (what the functions call
+        // after lookupIfCached returned null) does not look at the cache path again.
+        assertFound(engine.lookup(table.key(3)).get(), written.version(), 3);
+        assertThat(metrics.inlineHits()).isOne();
+        assertThat(metrics.batches()).isZero();
+        storage.resetCounters();
+        for (long id = 0; id < 10; id++) {
+            assertFound(engine.lookupMissed(table.key(id)).get(), written.version(), id);
+        }
+        assertThat(metrics.inlineHits()).isOne();
+        assertThat(metrics.batches()).isEqualTo(10);
+        assertThat(metrics.hits()).isEqualTo(11);
+        assertThat(metrics.lookups()).isEqualTo(11);
+        assertThat(metrics.coldReads()).isZero();
+        assertThat(storage.totalRequests()).isZero();
+
+        // An inline hit of lookupIfCached counts as a lookup, a hit and an inline hit.
+        assertThat(engine.lookupIfCached(table.key(4), (page, row) -> row)).isNotNull();
+        assertThat(metrics.inlineHits()).isEqualTo(2);
+        assertThat(metrics.hits()).isEqualTo(12);
+        assertThat(metrics.lookups()).isEqualTo(12);
+        assertThat(metrics.lookups.getCount()).isEqualTo(12);
+    }
+
+    @Test
     void noLookupIssuedAfterASwapIsAColdRead() throws Exception {
         assertThat(coldReadsAfterSwaps(true)).isZero();
     }
