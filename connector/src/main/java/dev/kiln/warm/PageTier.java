@@ -423,7 +423,7 @@ final class PageTier {
         long bytes = 0;
         for (PageKey key : keys) {
             if (pages.getIfPresent(key) == null) {
-                bytes += LoadBudget.decodedEstimate(generation.pageRange(key.page()));
+                bytes += budget.estimate(generation.pageRange(key.page()));
             }
         }
         return bytes;
@@ -473,6 +473,7 @@ final class PageTier {
             }
             throw e instanceof CompletionException c ? c : new CompletionException(e);
         }
+        budget.decoded(bytes.length, SharedPage.arrowBytes(decoded));
         work.pageDecoded();
         counters.pageRead(paths.get(generation.path().toString()), page);
         return decoded;

@@ -95,6 +95,24 @@ class LoadBudgetTest {
     }
 
     @Test
+    void theEstimateGrowsToTheHighestDecodedRatioSeenAndNeverShrinks() {
+        LoadBudget budget = new LoadBudget(1000);
+        ByteRange block = new ByteRange(0, 1000);
+        assertThat(budget.estimate(block)).isEqualTo(LoadBudget.decodedEstimate(block));
+
+        budget.decoded(1000, 1500); // below the fixed estimate: no change
+        assertThat(budget.estimate(block)).isEqualTo(1024 + 1000);
+        budget.decoded(100, 1000); // a compressed block: 10x
+        assertThat(budget.estimate(block)).isEqualTo(10_000);
+        assertThat(budget.estimate(new ByteRange(0, 333))).isEqualTo(3330);
+        budget.decoded(1000, 2000);
+        assertThat(budget.estimate(block)).as("the highest ratio stays").isEqualTo(10_000);
+        budget.decoded(0, 5000);
+        budget.decoded(3, 0);
+        assertThat(budget.estimate(block)).isEqualTo(10_000);
+    }
+
+    @Test
     void theBudgetMustBePositive() {
         assertThatThrownBy(() -> new LoadBudget(0))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -15,16 +15,24 @@
 package dev.kiln.warm;
 
 import dev.kiln.format.Generation;
+import dev.kiln.format.GenerationWriter;
 import dev.kiln.format.LookupResult;
+import dev.kiln.format.PageCompression;
 import dev.kiln.warm.PathStates.PathState;
 
 import org.apache.flink.core.fs.Path;
+
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -82,6 +90,49 @@ class PageTierTest {
         assertThat(tier.estimatedSize()).isEqualTo(1);
         assertThat(tier.getIfPresent(page)).isNotNull();
         assertThat(parts.pageAllocator.getAllocatedMemory()).isEqualTo(tier.weightedSizeBytes());
+        assertThat(parts.budget.reservedBytes()).isZero();
+    }
+
+    @Test
+    void aCompressedPageIsReservedAtLeastAtWhatItDecodesIntoOnceAPageLikeItHasLoaded()
+            throws Exception {
+        // ZSTD blocks of repetitive rows decode into many times their size: the fixed estimate
+        // (twice the block, at most) reserved a fraction of what such a load allocates.
+        parts = new PartsFixture(dir);
+        PageTier tier = parts.pageTier(1 << 20);
+        Path gen = new Path(dir.resolve("zstd.arrow").toUri());
+        try (VectorSchemaRoot rows =
+                VectorSchemaRoot.create(TestGenerations.SCHEMA, parts.allocator)) {
+            BigIntVector id = (BigIntVector) rows.getVector("id");
+            VarCharVector name = (VarCharVector) rows.getVector("name");
+            byte[] repetitive = "x".repeat(200).getBytes(StandardCharsets.UTF_8);
+            for (int row = 0; row < 2000; row++) {
+                id.setSafe(row, row);
+                name.setSafe(row, repetitive);
+            }
+            rows.setRowCount(2000);
+            GenerationWriter.builder(TestGenerations.SCHEMA, List.of("id"))
+                    .targetPageBytes(16 * 1024)
+                    .compression(PageCompression.zstd(3))
+                    .build()
+                    .write(gen, rows, new BitSet(), parts.allocator, null);
+        }
+        Generation generation = parts.open(gen);
+        assertThat(generation.pageCount()).isGreaterThan(2);
+        PathState state = parts.paths.state(gen);
+        PageKey first = new PageKey(gen.toString(), 0);
+        PageKey second = new PageKey(gen.toString(), 1);
+        long fixedEstimate = tier.reservationFor(generation, List.of(second));
+
+        tier.readPage(generation, state, first, p -> p.rowCount(), 0, () -> {})
+                .get(10, TimeUnit.SECONDS);
+        long reservation = tier.reservationFor(generation, List.of(second));
+        tier.readPage(generation, state, second, p -> p.rowCount(), 0, () -> {})
+                .get(10, TimeUnit.SECONDS);
+        long decoded = tier.getIfPresent(second).sizeBytes();
+
+        assertThat(fixedEstimate).as("the fixed estimate").isLessThan(decoded / 2);
+        assertThat(reservation).isGreaterThanOrEqualTo(decoded);
         assertThat(parts.budget.reservedBytes()).isZero();
     }
 
