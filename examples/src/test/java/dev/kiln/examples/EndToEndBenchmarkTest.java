@@ -57,8 +57,10 @@ class EndToEndBenchmarkTest {
         assertThat(kiln.lookups()).isPositive();
         assertThat(kiln.coldReads()).isZero();
         assertThat(plain.coldReads()).isPositive();
-        assertThat(kiln.storageRequests()).isPositive();
-        assertThat(kiln.cache().distinctPagesRead()).isPositive();
+        // The writer hands what it writes (flushes and compaction outputs) to the cache of its
+        // TaskManager, the one the lookups use here: Kiln may read nothing from storage at all.
+        assertThat(plain.storageRequests()).isPositive();
+        assertThat(kiln.storageRequests()).isLessThan(plain.storageRequests());
         assertThat(kiln.cache().pagesRead())
                 .as("single flight and a cache large enough: no page read twice")
                 .isEqualTo(kiln.cache().distinctPagesRead());
