@@ -14,7 +14,9 @@
 
 package dev.kiln.benchmarks;
 
+import dev.kiln.flink.action.CompactAction;
 import dev.kiln.flink.source.KilnTableReader;
+import dev.kiln.table.CompactionPolicy;
 import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.Manifest;
@@ -43,7 +45,8 @@ import java.util.stream.Stream;
  * rows per second of the job's wall time and rows per CPU-second of the whole process (source,
  * shuffle, sink, warm, commit, Flink). For Kiln it prints the bytes of the live table (its latest
  * manifest's generations), of its directory (with generations not yet expired), and of Parquet
- * files (ZSTD and snappy, written by DuckDB) of the same final rows sorted by id.
+ * files (ZSTD and snappy, written by DuckDB) of the same final rows sorted by id; then it compacts
+ * the table to one generation per bucket ({@link CompactAction}) and prints its bytes again.
  *
  * <p>Usage: {@code SqlUpsertWorkload [rows] [keys] [parallelism] [dir]}; defaults 20,000,000,
  * 2,000,000, 2 and a temporary directory. A plain program, not JMH: one job per sink is the figure.
@@ -69,6 +72,26 @@ public final class SqlUpsertWorkload {
                     sink, rows, keys, parallelism, figures[0], figures[1]);
             if (sink.equals("kiln")) {
                 bytes(table);
+                int commits =
+                        CompactAction.compact(
+                                new Path(table.toUri()),
+                                CompactionPolicy.builder().maxGenerations(1).build());
+                Manifest compacted = KilnTable.open(new Path(table.toUri())).latestManifest();
+                long bytes = 0;
+                long rowsLeft = 0;
+                for (GenerationRef ref : compacted.generations()) {
+                    bytes += ref.sizeBytes();
+                    rowsLeft += ref.rowCount();
+                }
+                System.out.printf(
+                        "kiln      compacted to one generation per bucket (%d commits, the"
+                                + " table's own codec): %,d rows in %d generations, %,d B ="
+                                + " %.2f B/row%n",
+                        commits,
+                        rowsLeft,
+                        compacted.generations().size(),
+                        bytes,
+                        (double) bytes / rowsLeft);
             }
         }
     }
