@@ -56,6 +56,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.IntPredicate;
 import java.util.stream.IntStream;
 
@@ -286,12 +287,27 @@ final class WriterCompaction implements AutoCloseable {
             return round;
         } finally {
             if (!done && cache != null && !handovers.isEmpty()) {
-                // Outputs of a failed round are orphans: drop what was staged of them now.
+                // Outputs of a failed round are orphans: drop what was staged of them before the
+                // round ends, so that nothing of it outlives the round.
                 Set<Path> staged = new HashSet<>();
                 handovers.keySet().forEach(path -> staged.add(new Path(path)));
-                cache.evictPaths(staged);
+                dropStaged(staged);
             }
             handovers.clear();
+        }
+    }
+
+    private void dropStaged(Set<Path> staged) {
+        try {
+            cache.evictPaths(staged).get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn(
+                    "Dropping what a failed compaction round of {} staged did not complete; it"
+                            + " expires after the write-through time to live.",
+                    table.root(),
+                    e);
         }
     }
 
