@@ -17,10 +17,12 @@ package dev.kiln.benchmarks;
 import dev.kiln.flink.data.FlinkArrowTypes;
 import dev.kiln.flink.data.KeyEncoder;
 import dev.kiln.flink.data.PageRowReader;
+import dev.kiln.flink.data.PageRowView;
 import dev.kiln.flink.data.RowDataReader;
 import dev.kiln.flink.lookup.LookupEngine;
 import dev.kiln.flink.lookup.SnapshotFollower;
 import dev.kiln.format.LookupResult;
+import dev.kiln.format.Page;
 import dev.kiln.format.RowReader;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.Snapshot;
@@ -28,6 +30,7 @@ import dev.kiln.warm.GenerationCache;
 
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -67,6 +70,13 @@ import java.util.concurrent.TimeUnit;
  * from the key as the user's key function returns it (a {@link RowData} of the key columns) to the
  * {@link RowData} handed to the user's result function and the collection completing the async
  * operator's result future. Keep it in step with that method.
+ *
+ * <p>{@code resultAllColumns*} and {@code resultOneColumn*} are that path with a user's result
+ * function that builds an output from the row (every column, or one number), side by side: {@code
+ * Copy} as the function runs without object reuse (the row copied, then handed over), {@code View}
+ * as it runs with object reuse (the function run on a {@link PageRowView} inside the page's
+ * reference, as {@code KilnLookupFunction.ViewResults} does). Keys in stream order, as {@link
+ * #userPathStream}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -92,6 +102,8 @@ public class LookupBenchmark {
     private KeyEncoder keyEncoder;
     private RowDataReader rowReader;
     private PageRowReader pageRows;
+    private ViewReader<Object> allColumnsView;
+    private ViewReader<Object> oneColumnView;
     private Collection<RowData> emitted;
     private Cache<Integer, Integer> caffeine;
     private int next;
@@ -135,6 +147,14 @@ public class LookupBenchmark {
         keyEncoder = new KeyEncoder(table.table.options());
         rowReader = new RowDataReader(FlinkArrowTypes.toRowType(table.table.options().schema()));
         pageRows = new PageRowReader(FlinkArrowTypes.toRowType(table.table.options().schema()));
+        allColumnsView =
+                new ViewReader<>(
+                        ALL_COLUMNS,
+                        new PageRowView(FlinkArrowTypes.toRowType(table.table.options().schema())));
+        oneColumnView =
+                new ViewReader<>(
+                        ONE_COLUMN,
+                        new PageRowView(FlinkArrowTypes.toRowType(table.table.options().schema())));
         caffeine = Caffeine.newBuilder().maximumSize(KEYS).build();
         for (int id = 0; id < KEYS; id++) {
             caffeine.put(id, id);
@@ -224,6 +244,148 @@ public class LookupBenchmark {
                                                     : null));
         }
         return emitted.size();
+    }
+
+    /** A user's result function that reads every column of the row into its output. */
+    record AllColumns(RowData input, long id, StringData payload, long v) {}
+
+    /** A user's result function that reads one number of the row into its output. */
+    record OneColumn(RowData input, long v) {}
+
+    @FunctionalInterface
+    interface Result<OUT> {
+        OUT apply(RowData input, RowData row);
+    }
+
+    static final Result<Object> ALL_COLUMNS =
+            (input, row) ->
+                    row == null
+                            ? null
+                            : new AllColumns(
+                                    input, row.getLong(0), row.getString(1), row.getLong(2));
+
+    static final Result<Object> ONE_COLUMN =
+            (input, row) -> row == null ? null : new OneColumn(input, row.getLong(2));
+
+    /** {@link #ALL_COLUMNS} handed a copy of the row: the function without object reuse. */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long resultAllColumnsCopy() {
+        return resultsCopy(ALL_COLUMNS);
+    }
+
+    /** {@link #ALL_COLUMNS} run on a view of the row: the function with object reuse. */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long resultAllColumnsView() {
+        return resultsView(allColumnsView);
+    }
+
+    /** {@link #ONE_COLUMN} handed a copy of the row: the function without object reuse. */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long resultOneColumnCopy() {
+        return resultsCopy(ONE_COLUMN);
+    }
+
+    /** {@link #ONE_COLUMN} run on a view of the row: the function with object reuse. */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long resultOneColumnView() {
+        return resultsView(oneColumnView);
+    }
+
+    private long resultsCopy(Result<Object> result) {
+        long found = 0;
+        for (int i = 0; i < IN_FLIGHT; i++) {
+            int k = next;
+            next = k + 1 == KEYS ? 0 : k + 1;
+            RowData input = streamKeys[k];
+            byte[] key = keyEncoder.encode(input);
+            Object hit = engine.lookupIfCached(key, pageRows);
+            if (hit != null) {
+                emitOut(result.apply(input, hit == LookupResult.absent() ? null : (RowData) hit));
+            } else {
+                missed(input, key, result);
+            }
+            found += emittedOut.size();
+        }
+        return found;
+    }
+
+    private long resultsView(ViewReader<Object> reader) {
+        long found = 0;
+        for (int i = 0; i < IN_FLIGHT; i++) {
+            int k = next;
+            next = k + 1 == KEYS ? 0 : k + 1;
+            RowData input = streamKeys[k];
+            byte[] key = keyEncoder.encode(input);
+            Object hit = engine.lookupIfCached(key, reader.input(input));
+            if (hit == reader) {
+                emitOut(reader.take());
+            } else if (hit != null) {
+                emitOut(reader.result.apply(input, null));
+            } else {
+                missed(input, key, reader.result);
+            }
+            found += emittedOut.size();
+        }
+        return found;
+    }
+
+    /** A miss, as the lookup function answers it: a batch, then the row copied. */
+    private void missed(RowData input, byte[] key, Result<Object> result) {
+        engine.lookupMissed(key)
+                .whenComplete(
+                        (answer, error) ->
+                                emitOut(
+                                        result.apply(
+                                                input,
+                                                answer.status() == LookupResult.Status.FOUND
+                                                        ? rowReader.read(answer.values())
+                                                        : null)));
+    }
+
+    private Collection<Object> emittedOut;
+
+    private void emitOut(Object out) {
+        emittedOut = out == null ? List.of() : List.of(out);
+    }
+
+    /** {@code KilnLookupFunction.ViewResults}: the result function run on a view, page held. */
+    static final class ViewReader<OUT> implements RowReader<ViewReader<OUT>> {
+        final Result<OUT> result;
+        private final PageRowView view;
+        private RowData input;
+        private OUT out;
+
+        ViewReader(Result<OUT> result, PageRowView view) {
+            this.result = result;
+            this.view = view;
+        }
+
+        ViewReader<OUT> input(RowData input) {
+            this.input = input;
+            return this;
+        }
+
+        @Override
+        public ViewReader<OUT> read(Page page, int row) {
+            view.point(page, row);
+            try {
+                out = result.apply(input, view);
+            } finally {
+                view.detach();
+            }
+            return this;
+        }
+
+        OUT take() {
+            OUT taken = out;
+            out = null;
+            input = null;
+            return taken;
+        }
     }
 
     /**
