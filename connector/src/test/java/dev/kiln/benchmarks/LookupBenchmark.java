@@ -31,9 +31,14 @@ import dev.kiln.warm.GenerationCache;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.binary.BinaryRowData;
+import org.apache.flink.table.data.writer.BinaryRowWriter;
+import org.apache.flink.table.runtime.typeutils.RowDataSerializer;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VariableWidthFieldVector;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -103,6 +108,7 @@ public class LookupBenchmark {
     private RowDataReader rowReader;
     private PageRowReader pageRows;
     private ViewReader<Object> allColumnsView;
+    private RowDataSerializer rowSerializer;
     private ViewReader<Object> oneColumnView;
     private Collection<RowData> emitted;
     private Cache<Integer, Integer> caffeine;
@@ -147,6 +153,8 @@ public class LookupBenchmark {
         keyEncoder = new KeyEncoder(table.table.options());
         rowReader = new RowDataReader(FlinkArrowTypes.toRowType(table.table.options().schema()));
         pageRows = new PageRowReader(FlinkArrowTypes.toRowType(table.table.options().schema()));
+        rowSerializer =
+                new RowDataSerializer(FlinkArrowTypes.toRowType(table.table.options().schema()));
         allColumnsView =
                 new ViewReader<>(
                         ALL_COLUMNS,
@@ -387,6 +395,62 @@ public class LookupBenchmark {
             return taken;
         }
     }
+
+    /**
+     * Issue 22 goal 1, step 3, part 3 (an experiment, not the product): the row as {@code build()}
+     * and SQL hand it on, a copy, then copied by Flink's {@link RowDataSerializer} as the next
+     * chained operator gets it without object reuse; {@code GenericRowData} (what Kiln builds) vs a
+     * {@code BinaryRowData} written with Flink's {@code BinaryRowWriter} ({@link #BINARY_ROWS},
+     * this table's three columns only).
+     */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long copiedOnGeneric() {
+        return copiedOn(pageRows);
+    }
+
+    /** {@link #copiedOnGeneric} with the row built as a {@code BinaryRowData}. */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long copiedOnBinary() {
+        return copiedOn(BINARY_ROWS);
+    }
+
+    private long copiedOn(RowReader<RowData> rows) {
+        long found = 0;
+        for (int i = 0; i < IN_FLIGHT; i++) {
+            int k = next;
+            next = k + 1 == KEYS ? 0 : k + 1;
+            Object hit = engine.lookupIfCached(keyEncoder.encode(streamKeys[k]), rows);
+            if (hit instanceof RowData row) {
+                found += rowSerializer.copy(row).getArity();
+            }
+        }
+        return found;
+    }
+
+    /** {@link LookupTable}'s rows {@code (BIGINT, STRING, BIGINT)} as {@code BinaryRowData}. */
+    static final RowReader<RowData> BINARY_ROWS =
+            (page, row) -> {
+                BinaryRowData out = new BinaryRowData(3);
+                BinaryRowWriter writer = new BinaryRowWriter(out, 64);
+                writer.writeLong(0, page.vector(0).getDataBuffer().getLong((long) row * 8));
+                FieldVector payload = page.vector(1);
+                if (payload.isNull(row)) {
+                    writer.setNullAt(1);
+                } else {
+                    // A string's bytes are laid out as binary's in a BinaryRowData.
+                    writer.writeBinary(1, ((VariableWidthFieldVector) payload).get(row));
+                }
+                FieldVector v = page.vector(2);
+                if (v.isNull(row)) {
+                    writer.setNullAt(2);
+                } else {
+                    writer.writeLong(2, v.getDataBuffer().getLong((long) row * 8));
+                }
+                writer.complete();
+                return out;
+            };
 
     /**
      * The engine's own hit path, without the key's encoding nor a result row: {@code
