@@ -154,28 +154,46 @@ class KilnLookupFunctionTest {
     /** The row found handed to the result function as a {@link Row}, null for none. */
     @Test
     void rowsForUsersWhoWouldRatherNotBuildInternalRows() throws Exception {
+        rowsForUsers(false);
+    }
+
+    /** Under object reuse too: the {@link Row} is converted from the view, a fresh object. */
+    @Test
+    void rowsForUsersUnderObjectReuseAreTheSame() throws Exception {
+        rowsForUsers(true);
+    }
+
+    private void rowsForUsers(boolean reuse) throws Exception {
+        List<Row> rows = new CopyOnWriteArrayList<>();
         KilnLookupFunction<Long, String> function =
                 KilnLookup.builder(table.root())
                         .keyOf((Long id) -> id)
                         .buildForRows(
-                                (id, row) ->
-                                        id
-                                                + "="
-                                                + (row == null
-                                                        ? "none"
-                                                        : row.getKind()
-                                                                + ":"
-                                                                + row.getField(0)
-                                                                + ":"
-                                                                + row.getField("name")
-                                                                + ":"
-                                                                + row.getField(2)),
+                                (id, row) -> {
+                                    if (row != null) {
+                                        rows.add(row);
+                                    }
+                                    return id
+                                            + "="
+                                            + (row == null
+                                                    ? "none"
+                                                    : row.getKind()
+                                                            + ":"
+                                                            + row.getField(0)
+                                                            + ":"
+                                                            + row.getField("name")
+                                                            + ":"
+                                                            + row.getField(2));
+                                },
                                 Types.STRING);
         AsyncWaitOperatorFactory<Long, String> factory =
                 new AsyncWaitOperatorFactory<>(
                         function, TIMEOUT_MS, 100, AsyncDataStream.OutputMode.ORDERED);
         try (OneInputStreamOperatorTestHarness<Long, String> harness =
                 new OneInputStreamOperatorTestHarness<>(factory, LongSerializer.INSTANCE)) {
+            if (reuse) {
+                harness.getExecutionConfig().enableObjectReuse();
+            }
             harness.open();
             for (long id : List.of(1L, 7L, 130L)) {
                 harness.processElement(id, id);
@@ -184,6 +202,12 @@ class KilnLookupFunctionTest {
             assertThat(harness.extractOutputValues())
                     .containsExactly("1=INSERT:1:n1:1", "7=none", "130=INSERT:130:n130:2");
         }
+        // Kept past their calls and the function's close: fresh objects, still the rows.
+        assertThat(rows).hasSize(2);
+        assertThat(rows.get(0)).isNotSameAs(rows.get(1));
+        assertThat(rows.get(0).getField("name")).isEqualTo("n1");
+        assertThat(rows.get(1).getField("name")).isEqualTo("n130");
+        assertThat(rows.get(1).getField(2)).isEqualTo(2L);
     }
 
     /**
