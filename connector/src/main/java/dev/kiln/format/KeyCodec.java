@@ -17,6 +17,7 @@ package dev.kiln.format;
 import org.apache.flink.annotation.Internal;
 
 import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.util.MemoryUtil;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.FieldVector;
@@ -509,7 +510,12 @@ public final class KeyCodec {
             throw new IllegalArgumentException(
                     "bucketCount must be positive, but was " + bucketCount);
         }
-        return (int) Math.floorMod(hash64(encodedKey), (long) bucketCount);
+        long hash = hash64(encodedKey);
+        if ((bucketCount & (bucketCount - 1)) == 0) {
+            // A power of two: floorMod is the low bits (two's complement), without a division.
+            return (int) (hash & (bucketCount - 1));
+        }
+        return (int) Math.floorMod(hash, (long) bucketCount);
     }
 
     @Override
@@ -807,6 +813,19 @@ public final class KeyCodec {
                     probe = (long) BIG_ENDIAN_LONG.get(key, 0);
             }
             ArrowBuf data = ((BaseFixedWidthVector) vector).getDataBuffer();
+            if (rowCount <= 0) {
+                return -1;
+            }
+            // Every probed row is in [0, rowCount): proven in range once here, so each probe reads
+            // the row's value straight from memory, without ArrowBuf's checks per read (the
+            // caller holds the page; a closed vector's buffer is empty and fails this check).
+            // Arrow runs on little-endian platforms only, as ArrowBuf's own reads assume.
+            data.checkBytes(0, (long) rowCount * width);
+            if ((long) rowCount * width > data.capacity()) {
+                throw new IndexOutOfBoundsException(
+                        rowCount + " rows of " + width + " bytes in " + data.capacity());
+            }
+            long address = data.memoryAddress();
             int low = 0;
             int high = rowCount - 1;
             while (low <= high) {
@@ -814,16 +833,16 @@ public final class KeyCodec {
                 long raw;
                 switch (width) {
                     case 1:
-                        raw = data.getByte(mid);
+                        raw = MemoryUtil.getByte(address + mid);
                         break;
                     case 2:
-                        raw = data.getShort((long) mid * 2);
+                        raw = MemoryUtil.getShort(address + (long) mid * 2);
                         break;
                     case 4:
-                        raw = data.getInt((long) mid * 4);
+                        raw = MemoryUtil.getInt(address + (long) mid * 4);
                         break;
                     default:
-                        raw = data.getLong((long) mid * 8);
+                        raw = MemoryUtil.getLong(address + (long) mid * 8);
                 }
                 int c = Long.compareUnsigned((raw ^ signFlip) & mask, probe);
                 if (c < 0) {
