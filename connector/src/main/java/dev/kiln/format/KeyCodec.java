@@ -816,44 +816,59 @@ public final class KeyCodec {
             if (rowCount <= 0) {
                 return -1;
             }
-            // Every probed row is in [0, rowCount): proven in range once here, so each probe reads
-            // the row's value straight from memory, without ArrowBuf's checks per read (the
-            // caller holds the page; a closed vector's buffer is empty and fails this check).
-            // Arrow runs on little-endian platforms only, as ArrowBuf's own reads assume.
-            data.checkBytes(0, (long) rowCount * width);
+            // Every row read below is in [0, rowCount): proven in range here, once, so each read
+            // goes straight to memory without ArrowBuf's checks. The caller holds the page; a
+            // closed vector's buffer is empty and fails this check. (Arrow runs on little-endian
+            // platforms only, as ArrowBuf's own reads assume.)
             if ((long) rowCount * width > data.capacity()) {
                 throw new IndexOutOfBoundsException(
-                        rowCount + " rows of " + width + " bytes in " + data.capacity());
+                        rowCount
+                                + " rows of "
+                                + width
+                                + " bytes in a buffer of "
+                                + data.capacity());
             }
             long address = data.memoryAddress();
-            int low = 0;
-            int high = rowCount - 1;
-            while (low <= high) {
-                int mid = (low + high) >>> 1;
-                long raw;
-                switch (width) {
-                    case 1:
-                        raw = MemoryUtil.getByte(address + mid);
-                        break;
-                    case 2:
-                        raw = MemoryUtil.getShort(address + (long) mid * 2);
-                        break;
-                    case 4:
-                        raw = MemoryUtil.getInt(address + (long) mid * 4);
-                        break;
-                    default:
-                        raw = MemoryUtil.getLong(address + (long) mid * 8);
+            // Rows and probe mapped so that a signed comparison orders them as their encodings'
+            // unsigned bytes do: the encoding's sign flip, then (8 bytes wide) the unsigned order.
+            long flip = width == 8 ? signFlip ^ Long.MIN_VALUE : signFlip;
+            long target = width == 8 ? probe ^ Long.MIN_VALUE : probe;
+            // The last row whose value is at most the probe's, without a branch on the data
+            // (compiled to conditional moves, so the search's data-dependent branches are not
+            // mispredicted): the answer stays in [base, base + n), every row read is below
+            // base + n <= rowCount.
+            int base = 0;
+            int n = rowCount;
+            if (width == 8) {
+                while (n > 1) {
+                    int half = n >>> 1;
+                    long value = MemoryUtil.getLong(address + (long) (base + half) * 8) ^ flip;
+                    base = value <= target ? base + half : base;
+                    n -= half;
                 }
-                int c = Long.compareUnsigned((raw ^ signFlip) & mask, probe);
-                if (c < 0) {
-                    low = mid + 1;
-                } else if (c > 0) {
-                    high = mid - 1;
-                } else {
-                    return mid;
+            } else {
+                while (n > 1) {
+                    int half = n >>> 1;
+                    long value = (read(address, base + half) ^ flip) & mask;
+                    base = value <= target ? base + half : base;
+                    n -= half;
                 }
             }
-            return -1;
+            return ((read(address, base) ^ flip) & mask) == target ? base : -1;
+        }
+
+        /** The raw (sign-extended) value of row {@code row} at {@code address}, unchecked. */
+        private long read(long address, int row) {
+            switch (width) {
+                case 1:
+                    return MemoryUtil.getByte(address + row);
+                case 2:
+                    return MemoryUtil.getShort(address + (long) row * 2);
+                case 4:
+                    return MemoryUtil.getInt(address + (long) row * 4);
+                default:
+                    return MemoryUtil.getLong(address + (long) row * 8);
+            }
         }
 
         @Override
