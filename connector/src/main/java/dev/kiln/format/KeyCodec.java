@@ -31,6 +31,8 @@ import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.arrow.vector.util.Text;
 
+import javax.annotation.Nullable;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.math.BigDecimal;
@@ -427,8 +429,22 @@ public final class KeyCodec {
      * are decoded once, and each probed row's value is compared as the number it is.
      */
     int find(FieldVector[] keyVectors, boolean keysNullFree, int rowCount, byte[] key) {
+        return find(keyVectors, keysNullFree, rowCount, key, null);
+    }
+
+    /**
+     * Like {@link #find(FieldVector[], boolean, int, byte[])}, starting from {@code sample} if not
+     * {@code null}: the {@link #searchSample} of these rows, which narrows the search to {@value
+     * #SAMPLE_STRIDE} rows before it reads the page.
+     */
+    int find(
+            FieldVector[] keyVectors,
+            boolean keysNullFree,
+            int rowCount,
+            byte[] key,
+            @Nullable long[] sample) {
         if (keysNullFree && codecs.length == 1 && codecs[0] instanceof IntegerCodec integer) {
-            return integer.find(keyVectors[0], rowCount, key);
+            return integer.find(keyVectors[0], rowCount, key, sample);
         }
         int low = 0;
         int high = rowCount - 1;
@@ -444,6 +460,28 @@ public final class KeyCodec {
             }
         }
         return -1;
+    }
+
+    /** Rows per entry of a {@link #searchSample}: 128 bytes of 8-byte keys, two cache lines. */
+    static final int SAMPLE_STRIDE = 16;
+
+    /**
+     * Returns the search sample of {@code rowCount} rows sorted by key, of the key columns {@code
+     * keyVectors}, for {@link #find(FieldVector[], boolean, int, byte[], long[])}: for a key of one
+     * integer-like column without nulls ({@code keysNullFree}), the value of every {@value
+     * #SAMPLE_STRIDE}th row (from the first) as the search compares it, in a heap array that a page
+     * builds once and whose search stays in the CPU's caches; {@code null} for other keys and for
+     * pages of at most {@value #SAMPLE_STRIDE} rows.
+     */
+    @Nullable
+    long[] searchSample(FieldVector[] keyVectors, boolean keysNullFree, int rowCount) {
+        if (keysNullFree
+                && rowCount > SAMPLE_STRIDE
+                && codecs.length == 1
+                && codecs[0] instanceof IntegerCodec integer) {
+            return integer.sample(keyVectors[0], rowCount);
+        }
+        return null;
     }
 
     private FieldVector vector(VectorSchemaRoot root, int k) {
@@ -794,7 +832,36 @@ public final class KeyCodec {
          * key, for the row that encodes to {@code key}: the probe decoded once, then compared with
          * each probed row's value, sign-flipped as the encoding does, as unsigned numbers.
          */
-        int find(FieldVector vector, int rowCount, byte[] key) {
+        /**
+         * The value of every {@link #SAMPLE_STRIDE}th of {@code rowCount} rows of {@code vector},
+         * mapped as {@link #find} compares them (see {@link KeyCodec#searchSample}).
+         */
+        long[] sample(FieldVector vector, int rowCount) {
+            ArrowBuf data = ((BaseFixedWidthVector) vector).getDataBuffer();
+            long flip = width == 8 ? signFlip ^ Long.MIN_VALUE : signFlip;
+            long[] sample = new long[(rowCount + SAMPLE_STRIDE - 1) / SAMPLE_STRIDE];
+            for (int s = 0; s < sample.length; s++) {
+                long index = (long) s * SAMPLE_STRIDE * width;
+                long raw;
+                switch (width) {
+                    case 1:
+                        raw = data.getByte(index);
+                        break;
+                    case 2:
+                        raw = data.getShort(index);
+                        break;
+                    case 4:
+                        raw = data.getInt(index);
+                        break;
+                    default:
+                        raw = data.getLong(index);
+                }
+                sample[s] = (raw ^ flip) & mask;
+            }
+            return sample;
+        }
+
+        int find(FieldVector vector, int rowCount, byte[] key, @Nullable long[] sample) {
             if (key.length != width) {
                 return -1; // every row of this key encodes to exactly width bytes
             }
@@ -839,6 +906,21 @@ public final class KeyCodec {
             // base + n <= rowCount.
             int base = 0;
             int n = rowCount;
+            if (sample != null && sample.length == (rowCount + SAMPLE_STRIDE - 1) / SAMPLE_STRIDE) {
+                // The sample first (the last sampled row at most the probe), then its stride.
+                int s = 0;
+                int m = sample.length;
+                while (m > 1) {
+                    int half = m >>> 1;
+                    s = sample[s + half] <= target ? s + half : s;
+                    m -= half;
+                }
+                if (sample[s] > target) {
+                    return -1; // below the first row
+                }
+                base = s * SAMPLE_STRIDE;
+                n = Math.min(SAMPLE_STRIDE, rowCount - base);
+            }
             if (width == 8) {
                 while (n > 1) {
                     int half = n >>> 1;

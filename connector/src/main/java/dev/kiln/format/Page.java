@@ -21,6 +21,8 @@ import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 
+import javax.annotation.Nullable;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -57,6 +59,9 @@ public final class Page implements AutoCloseable {
     /** Whether no key column holds a null (a valid page's never do), counted once. */
     private final boolean keysNullFree;
 
+    /** {@link KeyCodec#searchSample} of the rows, built once; {@code null} for other keys. */
+    @Nullable private final long[] searchSample;
+
     /**
      * Whether the row-kind column holds no null and a byte for every row (a valid page's does),
      * checked once: then a found row's kind is read straight from memory ({@link #kindOfFound}).
@@ -78,6 +83,7 @@ public final class Page implements AutoCloseable {
             nullFree &= vector.getNullCount() == 0;
         }
         this.keysNullFree = nullFree;
+        this.searchSample = keyCodec.searchSample(keyVectors, nullFree, root.getRowCount());
         this.kindsReadable =
                 kinds.getNullCount() == 0
                         && kinds.getDataBuffer().capacity() >= (long) root.getRowCount();
@@ -121,7 +127,16 @@ public final class Page implements AutoCloseable {
      * such row.
      */
     public int find(byte[] key) {
-        return keyCodec.find(keyVectors, keysNullFree, root.getRowCount(), key);
+        return keyCodec.find(keyVectors, keysNullFree, root.getRowCount(), key, searchSample);
+    }
+
+    /**
+     * Returns the bytes of heap this page holds beside its Arrow memory: its search sample (a
+     * {@code long} per {@value KeyCodec#SAMPLE_STRIDE} rows, for keys of one integer-like column),
+     * which a cache weighs with the page.
+     */
+    public long heapIndexBytes() {
+        return searchSample == null ? 0 : 16 + 8L * searchSample.length;
     }
 
     /** Returns the encoded key of row {@code row}. */

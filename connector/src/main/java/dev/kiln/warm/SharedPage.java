@@ -72,11 +72,14 @@ final class SharedPage {
 
     SharedPage(Page page, Runnable onClose) {
         this.page = page;
-        this.sizeBytes = arrowBytes(page);
+        this.sizeBytes = arrowBytes(page) + page.heapIndexBytes();
         this.onClose = onClose;
     }
 
-    /** Returns the Arrow memory the page occupies, as its allocator accounts it. */
+    /**
+     * Returns the memory the page occupies, as the cache weighs it: its Arrow memory as its
+     * allocator accounts it, plus the heap of its search sample ({@link Page#heapIndexBytes()}).
+     */
     long sizeBytes() {
         return sizeBytes;
     }

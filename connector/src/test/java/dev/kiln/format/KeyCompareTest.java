@@ -175,7 +175,8 @@ class KeyCompareTest {
 
     /**
      * The search of a single integer-like key column reads the rows' values from memory without
-     * ArrowBuf's checks per read: on pages of 1, 2, 3 and up to 3,000 rows, with the type's extreme
+     * ArrowBuf's checks per read, and with a page's search sample first narrows it to a stride of
+     * rows: on pages of 1, 2, 3, around the stride and up to 3,000 rows, with the type's extreme
      * values, it must find what the checked search by {@link KeyCodec#compareRow} finds, for every
      * row's key (the first and the last included), keys between and outside the rows, and probes of
      * other lengths.
@@ -192,7 +193,7 @@ class KeyCompareTest {
             }
             Schema schema = schema(List.of(type));
             KeyCodec codec = KeyCodec.of(schema, List.of("k0"));
-            for (int size : new int[] {1, 2, 3, 17, 1_000, 3_000}) {
+            for (int size : new int[] {1, 2, 3, 15, 16, 17, 31, 32, 33, 1_000, 3_000}) {
                 try (VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator)) {
                     BaseFixedWidthVector vector = (BaseFixedWidthVector) root.getVector(0);
                     int width = vector.getTypeWidth();
@@ -248,9 +249,12 @@ class KeyCompareTest {
                     List<byte[]> probes = new ArrayList<>(probes(keys));
                     probes.add(keys.get(0));
                     probes.add(keys.get(rows - 1));
+                    long[] sample = codec.searchSample(vectors, true, rows);
+                    assertThat(sample == null).isEqualTo(rows <= KeyCodec.SAMPLE_STRIDE);
                     for (byte[] probe : probes) {
                         int checked = codec.find(vectors, false, rows, probe);
                         int unchecked = codec.find(vectors, true, rows, probe);
+                        int sampled = codec.find(vectors, true, rows, probe, sample);
                         int expected = -1;
                         for (int r = 0; r < rows; r++) {
                             if (Arrays.equals(keys.get(r), probe)) {
@@ -261,9 +265,14 @@ class KeyCompareTest {
                                 .as("%s, %d rows, probe %s", type, rows, Arrays.toString(probe))
                                 .isEqualTo(checked)
                                 .isEqualTo(expected);
+                        assertThat(sampled)
+                                .as("%s, %d rows, probe %s", type, rows, Arrays.toString(probe))
+                                .isEqualTo(expected);
                     }
                     for (int r = 0; r < rows; r++) {
                         assertThat(codec.find(vectors, true, rows, keys.get(r))).isEqualTo(r);
+                        assertThat(codec.find(vectors, true, rows, keys.get(r), sample))
+                                .isEqualTo(r);
                     }
                 }
             }
