@@ -59,7 +59,11 @@ public final class Page implements AutoCloseable {
     /** Whether no key column holds a null (a valid page's never do), counted once. */
     private final boolean keysNullFree;
 
-    /** {@link KeyCodec#searchSample} of the rows, built once; {@code null} for other keys. */
+    /**
+     * {@link KeyCodec#searchSample} of the rows, built once; {@code null} for other keys. Heap
+     * beside the page's Arrow memory (a {@code long} per 16 rows), which the page cache does not
+     * weigh: it weighs pages by their Arrow memory exactly.
+     */
     @Nullable private final long[] searchSample;
 
     /**
@@ -128,15 +132,6 @@ public final class Page implements AutoCloseable {
      */
     public int find(byte[] key) {
         return keyCodec.find(keyVectors, keysNullFree, root.getRowCount(), key, searchSample);
-    }
-
-    /**
-     * Returns the bytes of heap this page holds beside its Arrow memory: its search sample (a
-     * {@code long} per {@value KeyCodec#SAMPLE_STRIDE} rows, for keys of one integer-like column),
-     * which a cache weighs with the page.
-     */
-    public long heapIndexBytes() {
-        return searchSample == null ? 0 : 16 + 8L * searchSample.length;
     }
 
     /** Returns the encoded key of row {@code row}. */

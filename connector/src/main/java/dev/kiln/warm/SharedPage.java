@@ -72,14 +72,11 @@ final class SharedPage {
 
     SharedPage(Page page, Runnable onClose) {
         this.page = page;
-        this.sizeBytes = arrowBytes(page) + page.heapIndexBytes();
+        this.sizeBytes = arrowBytes(page);
         this.onClose = onClose;
     }
 
-    /**
-     * Returns the memory the page occupies, as the cache weighs it: its Arrow memory as its
-     * allocator accounts it, plus the heap of its search sample ({@link Page#heapIndexBytes()}).
-     */
+    /** Returns the Arrow memory the page occupies, as its allocator accounts it. */
     long sizeBytes() {
         return sizeBytes;
     }

@@ -17,7 +17,6 @@ package dev.kiln.warm;
 import dev.kiln.format.Generation;
 import dev.kiln.format.GenerationWriter;
 import dev.kiln.format.LookupResult;
-import dev.kiln.format.Page;
 import dev.kiln.format.PageCompression;
 import dev.kiln.warm.PathStates.PathState;
 
@@ -90,12 +89,7 @@ class PageTierTest {
         assertThat(parts.counters.uncachedPageReads()).isZero();
         assertThat(tier.estimatedSize()).isEqualTo(1);
         assertThat(tier.getIfPresent(page)).isNotNull();
-        // Weighed: its Arrow memory and the heap of its search sample.
-        assertThat(cachedHeapBytes(tier, generation, gen)).isPositive();
-        assertThat(
-                        parts.pageAllocator.getAllocatedMemory()
-                                + cachedHeapBytes(tier, generation, gen))
-                .isEqualTo(tier.weightedSizeBytes());
+        assertThat(parts.pageAllocator.getAllocatedMemory()).isEqualTo(tier.weightedSizeBytes());
         assertThat(parts.budget.reservedBytes()).isZero();
     }
 
@@ -245,10 +239,7 @@ class PageTierTest {
         tier.offer(state, page, second.get(page));
 
         assertThat(tier.getIfPresent(page)).isSameAs(first.get(page));
-        assertThat(
-                        parts.pageAllocator.getAllocatedMemory()
-                                + cachedHeapBytes(tier, generation, gen))
-                .isEqualTo(tier.weightedSizeBytes());
+        assertThat(parts.pageAllocator.getAllocatedMemory()).isEqualTo(tier.weightedSizeBytes());
         assertThat(parts.counters.pagesRead()).isEqualTo(2);
         assertThat(parts.counters.distinctPagesRead()).isEqualTo(1);
     }
@@ -270,10 +261,7 @@ class PageTierTest {
 
         assertThat(drained).isCompleted();
         assertThat(tier.estimatedSize()).isEqualTo(1);
-        assertThat(
-                        parts.pageAllocator.getAllocatedMemory()
-                                + cachedHeapBytes(tier, liveGeneration, live))
-                .isEqualTo(tier.weightedSizeBytes());
+        assertThat(parts.pageAllocator.getAllocatedMemory()).isEqualTo(tier.weightedSizeBytes());
     }
 
     private static LookupResult read(PageTier tier, Generation generation, PathState state, long id)
@@ -281,20 +269,5 @@ class PageTierTest {
         PageKey page = new PageKey(state.path, generation.pageOf(key(id)));
         return tier.readPage(generation, state, page, p -> p.lookup(key(id)), 0)
                 .get(10, TimeUnit.SECONDS);
-    }
-
-    /**
-     * The heap the cached pages of {@code generation} at {@code path} hold beside their Arrow
-     * memory (their search samples), which the cache weighs with them.
-     */
-    static long cachedHeapBytes(PageTier tier, Generation generation, Path path) {
-        long bytes = 0;
-        for (int p = 0; p < generation.pageCount(); p++) {
-            SharedPage cached = tier.getIfPresent(new PageKey(path.toString(), p));
-            if (cached != null) {
-                bytes += cached.read(Page::heapIndexBytes);
-            }
-        }
-        return bytes;
     }
 }
