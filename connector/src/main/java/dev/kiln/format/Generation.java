@@ -88,6 +88,9 @@ public final class Generation {
      */
     private final long[] firstKeyPrefixes;
 
+    /** {@link #firstKeyPrefixes} with the sign bit flipped: their unsigned order, signed. */
+    private final long[] signedFirstKeyPrefixes;
+
     private final long maxKeyPrefix;
 
     /** See {@link #pageSlots()}. */
@@ -114,6 +117,10 @@ public final class Generation {
         this.firstKeyPrefixes = new long[index.firstKeys.length];
         for (int p = 0; p < firstKeyPrefixes.length; p++) {
             firstKeyPrefixes[p] = KeyCodec.prefix(index.firstKeys[p]);
+        }
+        this.signedFirstKeyPrefixes = new long[firstKeyPrefixes.length];
+        for (int p = 0; p < firstKeyPrefixes.length; p++) {
+            signedFirstKeyPrefixes[p] = firstKeyPrefixes[p] ^ Long.MIN_VALUE;
         }
         this.maxKeyPrefix = KeyCodec.prefix(index.maxKey);
         this.pageSlots = new AtomicReferenceArray<>(blocks.size());
@@ -369,6 +376,33 @@ public final class Generation {
             return -1;
         }
         long probe = KeyCodec.prefix(key);
+        // The last page whose first key's prefix is at most the probe's, on the prefixes mapped
+        // to signed order, without a branch on the data (conditional moves): the answer stays in
+        // [base, base + n).
+        long[] ordered = signedFirstKeyPrefixes;
+        long target = probe ^ Long.MIN_VALUE;
+        int base = 0;
+        int n = ordered.length;
+        while (n > 1) {
+            int half = n >>> 1;
+            base = ordered[base + half] <= target ? base + half : base;
+            n -= half;
+        }
+        long first = ordered[base];
+        if (first < target) {
+            // Page base's first key sorts before the key (its prefix is less), every later
+            // page's after it (their prefixes are greater): the key's page, if in range.
+            return compare(maxKeyPrefix, index.maxKey, key, probe) < 0 ? -1 : base;
+        }
+        if (first > target) {
+            return -1; // base is 0: the key's prefix is below the first key's
+        }
+        // A prefix tie: the bytes after the first 8 decide.
+        return pageOfByBytes(key, probe);
+    }
+
+    /** {@link #pageOf} comparing the first keys' bytes where their prefixes tie with the key's. */
+    private int pageOfByBytes(byte[] key, long probe) {
         if (compareFirstKey(0, key, probe) > 0
                 || compare(maxKeyPrefix, index.maxKey, key, probe) < 0) {
             return -1;

@@ -17,6 +17,7 @@ package dev.kiln.format;
 import org.apache.flink.annotation.Internal;
 
 import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.util.MemoryUtil;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.FieldVector;
@@ -29,6 +30,8 @@ import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.arrow.vector.util.Text;
+
+import javax.annotation.Nullable;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -426,8 +429,22 @@ public final class KeyCodec {
      * are decoded once, and each probed row's value is compared as the number it is.
      */
     int find(FieldVector[] keyVectors, boolean keysNullFree, int rowCount, byte[] key) {
+        return find(keyVectors, keysNullFree, rowCount, key, null);
+    }
+
+    /**
+     * Like {@link #find(FieldVector[], boolean, int, byte[])}, starting from {@code sample} if not
+     * {@code null}: the {@link #searchSample} of these rows, which narrows the search to {@value
+     * #SAMPLE_STRIDE} rows before it reads the page.
+     */
+    int find(
+            FieldVector[] keyVectors,
+            boolean keysNullFree,
+            int rowCount,
+            byte[] key,
+            @Nullable long[] sample) {
         if (keysNullFree && codecs.length == 1 && codecs[0] instanceof IntegerCodec integer) {
-            return integer.find(keyVectors[0], rowCount, key);
+            return integer.find(keyVectors[0], rowCount, key, sample);
         }
         int low = 0;
         int high = rowCount - 1;
@@ -443,6 +460,28 @@ public final class KeyCodec {
             }
         }
         return -1;
+    }
+
+    /** Rows per entry of a {@link #searchSample}: 128 bytes of 8-byte keys, two cache lines. */
+    static final int SAMPLE_STRIDE = 16;
+
+    /**
+     * Returns the search sample of {@code rowCount} rows sorted by key, of the key columns {@code
+     * keyVectors}, for {@link #find(FieldVector[], boolean, int, byte[], long[])}: for a key of one
+     * integer-like column without nulls ({@code keysNullFree}), the value of every {@value
+     * #SAMPLE_STRIDE}th row (from the first) as the search compares it, in a heap array that a page
+     * builds once and whose search stays in the CPU's caches; {@code null} for other keys and for
+     * pages of at most {@value #SAMPLE_STRIDE} rows.
+     */
+    @Nullable
+    long[] searchSample(FieldVector[] keyVectors, boolean keysNullFree, int rowCount) {
+        if (keysNullFree
+                && rowCount > SAMPLE_STRIDE
+                && codecs.length == 1
+                && codecs[0] instanceof IntegerCodec integer) {
+            return integer.sample(keyVectors[0], rowCount);
+        }
+        return null;
     }
 
     private FieldVector vector(VectorSchemaRoot root, int k) {
@@ -509,7 +548,12 @@ public final class KeyCodec {
             throw new IllegalArgumentException(
                     "bucketCount must be positive, but was " + bucketCount);
         }
-        return (int) Math.floorMod(hash64(encodedKey), (long) bucketCount);
+        long hash = hash64(encodedKey);
+        if ((bucketCount & (bucketCount - 1)) == 0) {
+            // A power of two: floorMod is the low bits (two's complement), without a division.
+            return (int) (hash & (bucketCount - 1));
+        }
+        return (int) Math.floorMod(hash, (long) bucketCount);
     }
 
     @Override
@@ -788,7 +832,36 @@ public final class KeyCodec {
          * key, for the row that encodes to {@code key}: the probe decoded once, then compared with
          * each probed row's value, sign-flipped as the encoding does, as unsigned numbers.
          */
-        int find(FieldVector vector, int rowCount, byte[] key) {
+        /**
+         * The value of every {@link #SAMPLE_STRIDE}th of {@code rowCount} rows of {@code vector},
+         * mapped as {@link #find} compares them (see {@link KeyCodec#searchSample}).
+         */
+        long[] sample(FieldVector vector, int rowCount) {
+            ArrowBuf data = ((BaseFixedWidthVector) vector).getDataBuffer();
+            long flip = width == 8 ? signFlip ^ Long.MIN_VALUE : signFlip;
+            long[] sample = new long[(rowCount + SAMPLE_STRIDE - 1) / SAMPLE_STRIDE];
+            for (int s = 0; s < sample.length; s++) {
+                long index = (long) s * SAMPLE_STRIDE * width;
+                long raw;
+                switch (width) {
+                    case 1:
+                        raw = data.getByte(index);
+                        break;
+                    case 2:
+                        raw = data.getShort(index);
+                        break;
+                    case 4:
+                        raw = data.getInt(index);
+                        break;
+                    default:
+                        raw = data.getLong(index);
+                }
+                sample[s] = (raw ^ flip) & mask;
+            }
+            return sample;
+        }
+
+        int find(FieldVector vector, int rowCount, byte[] key, @Nullable long[] sample) {
             if (key.length != width) {
                 return -1; // every row of this key encodes to exactly width bytes
             }
@@ -807,34 +880,77 @@ public final class KeyCodec {
                     probe = (long) BIG_ENDIAN_LONG.get(key, 0);
             }
             ArrowBuf data = ((BaseFixedWidthVector) vector).getDataBuffer();
-            int low = 0;
-            int high = rowCount - 1;
-            while (low <= high) {
-                int mid = (low + high) >>> 1;
-                long raw;
-                switch (width) {
-                    case 1:
-                        raw = data.getByte(mid);
-                        break;
-                    case 2:
-                        raw = data.getShort((long) mid * 2);
-                        break;
-                    case 4:
-                        raw = data.getInt((long) mid * 4);
-                        break;
-                    default:
-                        raw = data.getLong((long) mid * 8);
+            if (rowCount <= 0) {
+                return -1;
+            }
+            // Every row read below is in [0, rowCount): proven in range here, once, so each read
+            // goes straight to memory without ArrowBuf's checks. The caller holds the page; a
+            // closed vector's buffer is empty and fails this check. (Arrow runs on little-endian
+            // platforms only, as ArrowBuf's own reads assume.)
+            if ((long) rowCount * width > data.capacity()) {
+                throw new IndexOutOfBoundsException(
+                        rowCount
+                                + " rows of "
+                                + width
+                                + " bytes in a buffer of "
+                                + data.capacity());
+            }
+            long address = data.memoryAddress();
+            // Rows and probe mapped so that a signed comparison orders them as their encodings'
+            // unsigned bytes do: the encoding's sign flip, then (8 bytes wide) the unsigned order.
+            long flip = width == 8 ? signFlip ^ Long.MIN_VALUE : signFlip;
+            long target = width == 8 ? probe ^ Long.MIN_VALUE : probe;
+            // The last row whose value is at most the probe's, without a branch on the data
+            // (compiled to conditional moves, so the search's data-dependent branches are not
+            // mispredicted): the answer stays in [base, base + n), every row read is below
+            // base + n <= rowCount.
+            int base = 0;
+            int n = rowCount;
+            if (sample != null && sample.length == (rowCount + SAMPLE_STRIDE - 1) / SAMPLE_STRIDE) {
+                // The sample first (the last sampled row at most the probe), then its stride.
+                int s = 0;
+                int m = sample.length;
+                while (m > 1) {
+                    int half = m >>> 1;
+                    s = sample[s + half] <= target ? s + half : s;
+                    m -= half;
                 }
-                int c = Long.compareUnsigned((raw ^ signFlip) & mask, probe);
-                if (c < 0) {
-                    low = mid + 1;
-                } else if (c > 0) {
-                    high = mid - 1;
-                } else {
-                    return mid;
+                if (sample[s] > target) {
+                    return -1; // below the first row
+                }
+                base = s * SAMPLE_STRIDE;
+                n = Math.min(SAMPLE_STRIDE, rowCount - base);
+            }
+            if (width == 8) {
+                while (n > 1) {
+                    int half = n >>> 1;
+                    long value = MemoryUtil.getLong(address + (long) (base + half) * 8) ^ flip;
+                    base = value <= target ? base + half : base;
+                    n -= half;
+                }
+            } else {
+                while (n > 1) {
+                    int half = n >>> 1;
+                    long value = (read(address, base + half) ^ flip) & mask;
+                    base = value <= target ? base + half : base;
+                    n -= half;
                 }
             }
-            return -1;
+            return ((read(address, base) ^ flip) & mask) == target ? base : -1;
+        }
+
+        /** The raw (sign-extended) value of row {@code row} at {@code address}, unchecked. */
+        private long read(long address, int row) {
+            switch (width) {
+                case 1:
+                    return MemoryUtil.getByte(address + row);
+                case 2:
+                    return MemoryUtil.getShort(address + (long) row * 2);
+                case 4:
+                    return MemoryUtil.getInt(address + (long) row * 4);
+                default:
+                    return MemoryUtil.getLong(address + (long) row * 8);
+            }
         }
 
         @Override

@@ -16,9 +16,12 @@ package dev.kiln.format;
 
 import org.apache.flink.annotation.Internal;
 
+import org.apache.arrow.memory.util.MemoryUtil;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
+
+import javax.annotation.Nullable;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -56,6 +59,19 @@ public final class Page implements AutoCloseable {
     /** Whether no key column holds a null (a valid page's never do), counted once. */
     private final boolean keysNullFree;
 
+    /**
+     * {@link KeyCodec#searchSample} of the rows, built once; {@code null} for other keys. Heap
+     * beside the page's Arrow memory (a {@code long} per 16 rows), which the page cache does not
+     * weigh: it weighs pages by their Arrow memory exactly.
+     */
+    @Nullable private final long[] searchSample;
+
+    /**
+     * Whether the row-kind column holds no null and a byte for every row (a valid page's does),
+     * checked once: then a found row's kind is read straight from memory ({@link #kindOfFound}).
+     */
+    private final boolean kindsReadable;
+
     Page(int index, VectorSchemaRoot root, KeyCodec keyCodec, long sizeBytes) {
         this.index = index;
         this.root = root;
@@ -71,6 +87,10 @@ public final class Page implements AutoCloseable {
             nullFree &= vector.getNullCount() == 0;
         }
         this.keysNullFree = nullFree;
+        this.searchSample = keyCodec.searchSample(keyVectors, nullFree, root.getRowCount());
+        this.kindsReadable =
+                kinds.getNullCount() == 0
+                        && kinds.getDataBuffer().capacity() >= (long) root.getRowCount();
     }
 
     /** Returns this page's position in its generation, from 0. */
@@ -111,7 +131,7 @@ public final class Page implements AutoCloseable {
      * such row.
      */
     public int find(byte[] key) {
-        return keyCodec.find(keyVectors, keysNullFree, root.getRowCount(), key);
+        return keyCodec.find(keyVectors, keysNullFree, root.getRowCount(), key, searchSample);
     }
 
     /** Returns the encoded key of row {@code row}. */
@@ -162,9 +182,20 @@ public final class Page implements AutoCloseable {
         if (row < 0) {
             return LookupResult.absent();
         }
-        return kinds.get(row) == RowKind.DELETE.code()
+        return kindOfFound(row) == RowKind.DELETE.code()
                 ? LookupResult.deleted()
                 : reader.read(this, row);
+    }
+
+    /**
+     * The row-kind code of row {@code row}, which {@link #find} has just returned (so in range, and
+     * the page open): read from memory without {@link TinyIntVector#get}'s checks of the validity
+     * bit and the index where the page's kinds allow it ({@link #kindsReadable}).
+     */
+    private byte kindOfFound(int row) {
+        return kindsReadable
+                ? MemoryUtil.getByte(kinds.getDataBuffer().memoryAddress() + row)
+                : kinds.get(row);
     }
 
     /**

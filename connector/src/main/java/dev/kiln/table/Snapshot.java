@@ -277,7 +277,9 @@ public final class Snapshot {
 
         Checked(Path path) {
             this.path = path;
-            this.location = path.toString();
+            // Interned, as the cache's keys are: the cache's read of a hit then finds the key by
+            // identity instead of comparing the strings.
+            this.location = path.toString().intern();
         }
     }
 

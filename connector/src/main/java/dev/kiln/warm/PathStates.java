@@ -103,7 +103,9 @@ final class PathStates {
         private final BitSet pagesRead = new BitSet();
 
         PathState(String path) {
-            this.path = path;
+            // Interned: the open generations are cached under it, and a snapshot interns the path
+            // it reads them by, so that a hit's cache read matches the key by identity.
+            this.path = path.intern();
         }
 
         void retire() {

@@ -17,10 +17,12 @@ package dev.kiln.benchmarks;
 import dev.kiln.flink.data.FlinkArrowTypes;
 import dev.kiln.flink.data.KeyEncoder;
 import dev.kiln.flink.data.PageRowReader;
+import dev.kiln.flink.data.PageRowView;
 import dev.kiln.flink.data.RowDataReader;
 import dev.kiln.flink.lookup.LookupEngine;
 import dev.kiln.flink.lookup.SnapshotFollower;
 import dev.kiln.format.LookupResult;
+import dev.kiln.format.Page;
 import dev.kiln.format.RowReader;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.Snapshot;
@@ -28,9 +30,15 @@ import dev.kiln.warm.GenerationCache;
 
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.binary.BinaryRowData;
+import org.apache.flink.table.data.writer.BinaryRowWriter;
+import org.apache.flink.table.runtime.typeutils.RowDataSerializer;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VariableWidthFieldVector;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -67,6 +75,13 @@ import java.util.concurrent.TimeUnit;
  * from the key as the user's key function returns it (a {@link RowData} of the key columns) to the
  * {@link RowData} handed to the user's result function and the collection completing the async
  * operator's result future. Keep it in step with that method.
+ *
+ * <p>{@code resultAllColumns*} and {@code resultOneColumn*} are that path with a user's result
+ * function that builds an output from the row (every column, or one number), side by side: {@code
+ * Copy} as the function runs without object reuse (the row copied, then handed over), {@code View}
+ * as it runs with object reuse (the function run on a {@link PageRowView} inside the page's
+ * reference, as {@code KilnLookupFunction.ViewResults} does). Keys in stream order, as {@link
+ * #userPathStream}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -92,6 +107,9 @@ public class LookupBenchmark {
     private KeyEncoder keyEncoder;
     private RowDataReader rowReader;
     private PageRowReader pageRows;
+    private ViewReader<Object> allColumnsView;
+    private RowDataSerializer rowSerializer;
+    private ViewReader<Object> oneColumnView;
     private Collection<RowData> emitted;
     private Cache<Integer, Integer> caffeine;
     private int next;
@@ -135,6 +153,16 @@ public class LookupBenchmark {
         keyEncoder = new KeyEncoder(table.table.options());
         rowReader = new RowDataReader(FlinkArrowTypes.toRowType(table.table.options().schema()));
         pageRows = new PageRowReader(FlinkArrowTypes.toRowType(table.table.options().schema()));
+        rowSerializer =
+                new RowDataSerializer(FlinkArrowTypes.toRowType(table.table.options().schema()));
+        allColumnsView =
+                new ViewReader<>(
+                        ALL_COLUMNS,
+                        new PageRowView(FlinkArrowTypes.toRowType(table.table.options().schema())));
+        oneColumnView =
+                new ViewReader<>(
+                        ONE_COLUMN,
+                        new PageRowView(FlinkArrowTypes.toRowType(table.table.options().schema())));
         caffeine = Caffeine.newBuilder().maximumSize(KEYS).build();
         for (int id = 0; id < KEYS; id++) {
             caffeine.put(id, id);
@@ -225,6 +253,204 @@ public class LookupBenchmark {
         }
         return emitted.size();
     }
+
+    /** A user's result function that reads every column of the row into its output. */
+    record AllColumns(RowData input, long id, StringData payload, long v) {}
+
+    /** A user's result function that reads one number of the row into its output. */
+    record OneColumn(RowData input, long v) {}
+
+    @FunctionalInterface
+    interface Result<OUT> {
+        OUT apply(RowData input, RowData row);
+    }
+
+    static final Result<Object> ALL_COLUMNS =
+            (input, row) ->
+                    row == null
+                            ? null
+                            : new AllColumns(
+                                    input, row.getLong(0), row.getString(1), row.getLong(2));
+
+    static final Result<Object> ONE_COLUMN =
+            (input, row) -> row == null ? null : new OneColumn(input, row.getLong(2));
+
+    /** {@link #ALL_COLUMNS} handed a copy of the row: the function without object reuse. */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long resultAllColumnsCopy() {
+        return resultsCopy(ALL_COLUMNS);
+    }
+
+    /** {@link #ALL_COLUMNS} run on a view of the row: the function with object reuse. */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long resultAllColumnsView() {
+        return resultsView(allColumnsView);
+    }
+
+    /** {@link #ONE_COLUMN} handed a copy of the row: the function without object reuse. */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long resultOneColumnCopy() {
+        return resultsCopy(ONE_COLUMN);
+    }
+
+    /** {@link #ONE_COLUMN} run on a view of the row: the function with object reuse. */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long resultOneColumnView() {
+        return resultsView(oneColumnView);
+    }
+
+    private long resultsCopy(Result<Object> result) {
+        long found = 0;
+        for (int i = 0; i < IN_FLIGHT; i++) {
+            int k = next;
+            next = k + 1 == KEYS ? 0 : k + 1;
+            RowData input = streamKeys[k];
+            byte[] key = keyEncoder.encode(input);
+            Object hit = engine.lookupIfCached(key, pageRows);
+            if (hit != null) {
+                emitOut(result.apply(input, hit == LookupResult.absent() ? null : (RowData) hit));
+            } else {
+                missed(input, key, result);
+            }
+            found += emittedOut.size();
+        }
+        return found;
+    }
+
+    private long resultsView(ViewReader<Object> reader) {
+        long found = 0;
+        for (int i = 0; i < IN_FLIGHT; i++) {
+            int k = next;
+            next = k + 1 == KEYS ? 0 : k + 1;
+            RowData input = streamKeys[k];
+            byte[] key = keyEncoder.encode(input);
+            Object hit = engine.lookupIfCached(key, reader.input(input));
+            if (hit == reader) {
+                emitOut(reader.take());
+            } else if (hit != null) {
+                emitOut(reader.result.apply(input, null));
+            } else {
+                missed(input, key, reader.result);
+            }
+            found += emittedOut.size();
+        }
+        return found;
+    }
+
+    /** A miss, as the lookup function answers it: a batch, then the row copied. */
+    private void missed(RowData input, byte[] key, Result<Object> result) {
+        engine.lookupMissed(key)
+                .whenComplete(
+                        (answer, error) ->
+                                emitOut(
+                                        result.apply(
+                                                input,
+                                                answer.status() == LookupResult.Status.FOUND
+                                                        ? rowReader.read(answer.values())
+                                                        : null)));
+    }
+
+    private Collection<Object> emittedOut;
+
+    private void emitOut(Object out) {
+        emittedOut = out == null ? List.of() : List.of(out);
+    }
+
+    /** {@code KilnLookupFunction.ViewResults}: the result function run on a view, page held. */
+    static final class ViewReader<OUT> implements RowReader<ViewReader<OUT>> {
+        final Result<OUT> result;
+        private final PageRowView view;
+        private RowData input;
+        private OUT out;
+
+        ViewReader(Result<OUT> result, PageRowView view) {
+            this.result = result;
+            this.view = view;
+        }
+
+        ViewReader<OUT> input(RowData input) {
+            this.input = input;
+            return this;
+        }
+
+        @Override
+        public ViewReader<OUT> read(Page page, int row) {
+            view.point(page, row);
+            try {
+                out = result.apply(input, view);
+            } finally {
+                view.detach();
+            }
+            return this;
+        }
+
+        OUT take() {
+            OUT taken = out;
+            out = null;
+            input = null;
+            return taken;
+        }
+    }
+
+    /**
+     * Issue 22 goal 1, step 3, part 3 (an experiment, not the product): the row as {@code build()}
+     * and SQL hand it on, a copy, then copied by Flink's {@link RowDataSerializer} as the next
+     * chained operator gets it without object reuse; {@code GenericRowData} (what Kiln builds) vs a
+     * {@code BinaryRowData} written with Flink's {@code BinaryRowWriter} ({@link #BINARY_ROWS},
+     * this table's three columns only).
+     */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long copiedOnGeneric() {
+        return copiedOn(pageRows);
+    }
+
+    /** {@link #copiedOnGeneric} with the row built as a {@code BinaryRowData}. */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long copiedOnBinary() {
+        return copiedOn(BINARY_ROWS);
+    }
+
+    private long copiedOn(RowReader<RowData> rows) {
+        long found = 0;
+        for (int i = 0; i < IN_FLIGHT; i++) {
+            int k = next;
+            next = k + 1 == KEYS ? 0 : k + 1;
+            Object hit = engine.lookupIfCached(keyEncoder.encode(streamKeys[k]), rows);
+            if (hit instanceof RowData row) {
+                found += rowSerializer.copy(row).getArity();
+            }
+        }
+        return found;
+    }
+
+    /** {@link LookupTable}'s rows {@code (BIGINT, STRING, BIGINT)} as {@code BinaryRowData}. */
+    static final RowReader<RowData> BINARY_ROWS =
+            (page, row) -> {
+                BinaryRowData out = new BinaryRowData(3);
+                BinaryRowWriter writer = new BinaryRowWriter(out, 64);
+                writer.writeLong(0, page.vector(0).getDataBuffer().getLong((long) row * 8));
+                FieldVector payload = page.vector(1);
+                if (payload.isNull(row)) {
+                    writer.setNullAt(1);
+                } else {
+                    // A string's bytes are laid out as binary's in a BinaryRowData.
+                    writer.writeBinary(1, ((VariableWidthFieldVector) payload).get(row));
+                }
+                FieldVector v = page.vector(2);
+                if (v.isNull(row)) {
+                    writer.setNullAt(2);
+                } else {
+                    writer.writeLong(2, v.getDataBuffer().getLong((long) row * 8));
+                }
+                writer.complete();
+                return out;
+            };
 
     /**
      * The engine's own hit path, without the key's encoding nor a result row: {@code

@@ -407,6 +407,80 @@ class GenerationTest {
         }
     }
 
+    /**
+     * The page index searched on the first keys' prefixes without branches: for integer keys (8
+     * bytes, so no prefix ties) with the extremes among them, in generations of many pages and of
+     * one, the page of every key, of every page's first key and its neighbours, and of keys below
+     * and above the range is the one the encoded bytes' order picks.
+     */
+    @Test
+    void thePageOfAnIntegerKeyIsThePageTheEncodedBytesOrderPicks() throws Exception {
+        Random random = new Random(22);
+        Schema schema =
+                new Schema(
+                        List.of(
+                                Memtables.notNull("k", new ArrowType.Int(64, true)),
+                                Memtables.nullable("v", new ArrowType.Int(64, true))));
+        for (int rows : new int[] {1, 2, 5, 3000}) {
+            GenerationWriter writer =
+                    GenerationWriter.builder(schema, List.of("k")).targetPageBytes(256).build();
+            KeyCodec codec = writer.keyCodec();
+            Path path = path("integers-" + rows + ".arrow");
+            java.util.Set<Long> values = new java.util.LinkedHashSet<>();
+            if (rows > 5) {
+                values.addAll(List.of(Long.MIN_VALUE, Long.MAX_VALUE, -1L, 0L, 1L));
+            }
+            while (values.size() < rows) {
+                values.add(random.nextBoolean() ? random.nextLong() : random.nextInt(5000) - 2500L);
+            }
+            try (VectorSchemaRoot memtable = VectorSchemaRoot.create(schema, allocator)) {
+                BigIntVector k = (BigIntVector) memtable.getVector("k");
+                BigIntVector v = (BigIntVector) memtable.getVector("v");
+                int i = 0;
+                for (long value : values) {
+                    k.setSafe(i, value);
+                    v.setSafe(i, i);
+                    i++;
+                }
+                memtable.setRowCount(values.size());
+                writer.write(path, memtable, new BitSet(), allocator);
+            }
+            Generation g = Generation.open(io, path).join();
+            if (rows == 3000) {
+                assertThat(g.pageCount()).isGreaterThan(20);
+            }
+            List<byte[]> firstKeys = new ArrayList<>();
+            for (int p = 0; p < g.pageCount(); p++) {
+                try (Page page = g.loadPage(p, allocator).join()) {
+                    firstKeys.add(page.key(0));
+                }
+            }
+            List<Long> probes = new ArrayList<>(values);
+            probes.addAll(List.of(Long.MIN_VALUE, Long.MAX_VALUE, -1L, 0L, 1L));
+            for (long value : values) {
+                probes.add(value + 1);
+                probes.add(value - 1);
+            }
+            for (int i = 0; i < 500; i++) {
+                probes.add(random.nextLong());
+            }
+            for (long value : probes) {
+                byte[] probe = codec.encode(value);
+                int expected = -1;
+                if (Arrays.compareUnsigned(probe, g.maxKey()) <= 0) {
+                    for (int p = 0; p < firstKeys.size(); p++) {
+                        if (Arrays.compareUnsigned(firstKeys.get(p), probe) <= 0) {
+                            expected = p;
+                        }
+                    }
+                }
+                assertThat(g.pageOf(probe))
+                        .as("%d rows, probe %d", rows, value)
+                        .isEqualTo(expected);
+            }
+        }
+    }
+
     @Test
     void compositeKeysKeepTheLastWritePerKeyIncludingTombstones() throws Exception {
         Schema schema =

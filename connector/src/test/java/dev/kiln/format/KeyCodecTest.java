@@ -81,6 +81,41 @@ class KeyCodecTest {
     }
 
     @Test
+    void hash64OfKeysOfWholeWordsIsPinned() {
+        // 8 and 16 bytes: the 8-byte lanes (read as one little-endian word each) without a
+        // 32-byte stripe; the values of the byte-by-byte reading this replaced.
+        assertThat(KeyCodec.hash64(new byte[] {(byte) 0x80, 0, 0, 0, 0, 0, 0, 42}))
+                .isEqualTo(0x637BF23A08267EDFL);
+        assertThat(KeyCodec.hash64("12345678abcdefgh".getBytes(StandardCharsets.US_ASCII)))
+                .isEqualTo(0x97ECC61661EC598CL);
+    }
+
+    @Test
+    void aBucketIsTheFloorModOfTheHashForEveryBucketCount() {
+        // Powers of two take the hash's low bits instead of a division: the same bucket.
+        java.util.Random random = new java.util.Random(22);
+        List<Integer> counts = new java.util.ArrayList<>();
+        for (int n = 1; n <= 70; n++) {
+            counts.add(n);
+        }
+        for (int shift = 7; shift <= 30; shift++) {
+            counts.add(1 << shift);
+            counts.add((1 << shift) + 1);
+        }
+        counts.add(Integer.MAX_VALUE);
+        for (int i = 0; i < 2_000; i++) {
+            byte[] key = new byte[random.nextInt(41)];
+            random.nextBytes(key);
+            long hash = KeyCodec.hash64(key);
+            for (int n : counts) {
+                assertThat(KeyCodec.bucket(key, n))
+                        .as("%d buckets, hash %x", n, hash)
+                        .isEqualTo((int) Math.floorMod(hash, (long) n));
+            }
+        }
+    }
+
+    @Test
     void bucketsAreStableAndInRange() {
         KeyCodec codec =
                 KeyCodec.of(

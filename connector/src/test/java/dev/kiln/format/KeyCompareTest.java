@@ -17,6 +17,7 @@ package dev.kiln.format;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BaseFixedWidthVector;
+import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.FixedSizeBinaryVector;
@@ -170,6 +171,132 @@ class KeyCompareTest {
             checkFind(List.of(type));
             checkFind(List.of(type, new ArrowType.Int(8, false)));
         }
+    }
+
+    /**
+     * The search of a single integer-like key column reads the rows' values from memory without
+     * ArrowBuf's checks per read, and with a page's search sample first narrows it to a stride of
+     * rows: on pages of 1, 2, 3, around the stride and up to 3,000 rows, with the type's extreme
+     * values, it must find what the checked search by {@link KeyCodec#compareRow} finds, for every
+     * row's key (the first and the last included), keys between and outside the rows, and probes of
+     * other lengths.
+     */
+    @Test
+    void theSearchWithoutBoundsChecksFindsWhatTheCheckedSearchFinds() {
+        for (ArrowType type : KEY_TYPES) {
+            if (!(type instanceof ArrowType.Int)
+                    && !(type instanceof ArrowType.Date)
+                    && !(type instanceof ArrowType.Time)
+                    && !(type instanceof ArrowType.Timestamp)
+                    && !(type instanceof ArrowType.Duration)) {
+                continue;
+            }
+            Schema schema = schema(List.of(type));
+            KeyCodec codec = KeyCodec.of(schema, List.of("k0"));
+            for (int size : new int[] {1, 2, 3, 15, 16, 17, 31, 32, 33, 1_000, 3_000}) {
+                try (VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator)) {
+                    BaseFixedWidthVector vector = (BaseFixedWidthVector) root.getVector(0);
+                    int width = vector.getTypeWidth();
+                    int rows = width == 1 ? Math.min(size, 256) : size;
+                    // Distinct random values of the width, the extremes among them, sorted by
+                    // their encoded bytes (as a page holds them).
+                    java.util.TreeMap<byte[], byte[]> values =
+                            new java.util.TreeMap<>(Arrays::compareUnsigned);
+                    List<byte[]> candidates = new ArrayList<>();
+                    for (byte b : new byte[] {0, (byte) 0xFF, (byte) 0x80, 0x7F}) {
+                        byte[] v = new byte[width];
+                        Arrays.fill(v, b);
+                        candidates.add(v);
+                    }
+                    for (int b = 0; width == 1 && b < 256; b++) {
+                        candidates.add(new byte[] {(byte) b});
+                    }
+                    while (candidates.size() < rows * 2) {
+                        byte[] v = new byte[width];
+                        random.nextBytes(v);
+                        candidates.add(v);
+                    }
+                    java.util.Collections.shuffle(candidates, random);
+                    vector.allocateNew(rows);
+                    int row = 0;
+                    for (byte[] v : candidates) {
+                        if (row == rows) {
+                            break;
+                        }
+                        vector.getDataBuffer().setBytes((long) row * width, v);
+                        vector.setIndexDefined(row);
+                        vector.setValueCount(row + 1);
+                        root.setRowCount(row + 1);
+                        byte[] encoded = codec.encode(root, row);
+                        if (values.putIfAbsent(encoded, v) == null) {
+                            row++;
+                        }
+                    }
+                    assertThat(values).hasSize(rows);
+                    row = 0;
+                    for (byte[] v : values.values()) {
+                        vector.getDataBuffer().setBytes((long) row * width, v);
+                        vector.setIndexDefined(row);
+                        row++;
+                    }
+                    vector.setValueCount(rows);
+                    root.setRowCount(rows);
+                    List<byte[]> keys = new ArrayList<>();
+                    for (int r = 0; r < rows; r++) {
+                        keys.add(codec.encode(root, r));
+                    }
+                    FieldVector[] vectors = codec.keyVectors(root);
+                    List<byte[]> probes = new ArrayList<>(probes(keys));
+                    probes.add(keys.get(0));
+                    probes.add(keys.get(rows - 1));
+                    long[] sample = codec.searchSample(vectors, true, rows);
+                    assertThat(sample == null).isEqualTo(rows <= KeyCodec.SAMPLE_STRIDE);
+                    for (byte[] probe : probes) {
+                        int checked = codec.find(vectors, false, rows, probe);
+                        int unchecked = codec.find(vectors, true, rows, probe);
+                        int sampled = codec.find(vectors, true, rows, probe, sample);
+                        int expected = -1;
+                        for (int r = 0; r < rows; r++) {
+                            if (Arrays.equals(keys.get(r), probe)) {
+                                expected = r;
+                            }
+                        }
+                        assertThat(unchecked)
+                                .as("%s, %d rows, probe %s", type, rows, Arrays.toString(probe))
+                                .isEqualTo(checked)
+                                .isEqualTo(expected);
+                        assertThat(sampled)
+                                .as("%s, %d rows, probe %s", type, rows, Arrays.toString(probe))
+                                .isEqualTo(expected);
+                    }
+                    for (int r = 0; r < rows; r++) {
+                        assertThat(codec.find(vectors, true, rows, keys.get(r))).isEqualTo(r);
+                        assertThat(codec.find(vectors, true, rows, keys.get(r), sample))
+                                .isEqualTo(r);
+                    }
+                }
+            }
+        }
+    }
+
+    /** A page's search never reads the memory of a closed vector: it fails instead. */
+    @Test
+    void theSearchOfAClosedPageFailsRatherThanReadingFreedMemory() {
+        Schema schema = schema(List.of(new ArrowType.Int(64, true)));
+        KeyCodec codec = KeyCodec.of(schema, List.of("k0"));
+        VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator);
+        BigIntVector vector = (BigIntVector) root.getVector(0);
+        vector.allocateNew(3);
+        for (int r = 0; r < 3; r++) {
+            vector.set(r, r);
+        }
+        vector.setValueCount(3);
+        root.setRowCount(3);
+        FieldVector[] vectors = codec.keyVectors(root);
+        assertThat(codec.find(vectors, true, 3, codec.encode(2L))).isEqualTo(2);
+        root.close();
+        assertThatThrownBy(() -> codec.find(vectors, true, 3, codec.encode(2L)))
+                .isInstanceOf(RuntimeException.class);
     }
 
     @Test

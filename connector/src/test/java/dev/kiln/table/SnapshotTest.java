@@ -93,6 +93,40 @@ class SnapshotTest {
         }
     }
 
+    /**
+     * The path a snapshot asks its generation lookup from memory by is the interned string, as the
+     * cache's keys are ({@code PathStates}): the cache's read of a hit matches it by identity.
+     */
+    @Test
+    void theCachedPathIsAskedByTheInternedString() throws IOException {
+        KilnTable table = KilnTable.create(root(), KilnTableTest.options(1));
+        GenerationRef g1 = write(table, 0, 0, 100, id -> "v1-" + id);
+        table.commit(new Commit("w", 1, List.of(g1), List.of()));
+        List<String> asked = new ArrayList<>();
+        GenerationLookup recording =
+                new GenerationLookup() {
+                    @Override
+                    public java.util.concurrent.CompletableFuture<List<LookupResult>> lookupAll(
+                            Path path, List<byte[]> keys) {
+                        return direct.lookupAll(path, keys);
+                    }
+
+                    @Override
+                    public <T> Object lookupIfCached(
+                            String path, byte[] key, dev.kiln.format.RowReader<T> reader) {
+                        asked.add(path);
+                        return LookupResult.absent();
+                    }
+                };
+        Snapshot snapshot = table.snapshot(recording);
+        snapshot.checkPaths();
+
+        assertThat(snapshot.lookupIfCached(key(table, 42L), recording)).isNotNull();
+
+        assertThat(asked).hasSize(1);
+        assertThat(asked.get(0)).isSameAs(table.resolve(g1.path()).toString().intern());
+    }
+
     @Test
     void generationsWhoseKeyRangeExcludesTheKeyAreNotRead() throws IOException {
         KilnTable table = KilnTable.create(root(), KilnTableTest.options(1));

@@ -48,6 +48,13 @@ class PathStatesTest {
         assertThat(second.retired).isFalse();
     }
 
+    /** The cache's key of a path is the interned string, which snapshots ask by (identity). */
+    @Test
+    void aStatesPathIsTheInternedString() {
+        String asked = new String("file:/tmp/interned.arrow");
+        assertThat(paths.state(new Path(asked)).path).isSameAs(asked.intern());
+    }
+
     @Test
     void retirementCompletesOnlyWhenTheWorkOfItsStatesHasEnded() {
         PathState state = paths.state(a);

@@ -107,13 +107,16 @@ public final class PageRowReader implements RowReader<RowData> {
         return out;
     }
 
-    /** Reads the non-null value of one row of a vector as Flink's internal value. */
+    /**
+     * Reads the non-null value of one row of a vector as Flink's internal value. {@link
+     * PageRowView} reads its object-valued fields with the same readers.
+     */
     @FunctionalInterface
-    private interface Column {
+    interface Column {
         Object read(FieldVector vector, int row);
     }
 
-    private static Column column(LogicalType type) {
+    static Column column(LogicalType type) {
         switch (type.getTypeRoot()) {
             case BOOLEAN:
                 return (v, row) -> (v.getDataBuffer().getByte(row >> 3) >> (row & 7) & 1) != 0;

@@ -103,7 +103,18 @@ public final class KilnLookup {
         Object keyOf(IN input) throws Exception;
     }
 
-    /** Makes the output of an input and the row found for it. */
+    /**
+     * Makes the output of an input and the row found for it.
+     *
+     * <p>The row's lifetime follows Flink's object reuse. Off (the default), {@code row} is a copy:
+     * it may be kept, returned or emitted. On ({@code pipeline.object-reuse}), {@code row} may be a
+     * view of the cached page that is valid only during this call and reused for the next input
+     * (Flink's contract: a function must not remember objects it was handed after the call
+     * returns): read its fields here, and do not keep, return or emit the row itself, nor put it in
+     * the output; copy it ({@code RowDataSerializer#copy}) to keep it. Values read from it ({@code
+     * StringData}, {@code byte[]}, {@code DecimalData}, {@code TimestampData}, numbers) are copies
+     * and may be kept. See {@link KilnLookupFunction} and {@code docs/lookup.md}.
+     */
     @FunctionalInterface
     @PublicEvolving
     public interface ResultFunction<IN, OUT> extends Serializable {
@@ -111,7 +122,7 @@ public final class KilnLookup {
          * Returns the output for {@code input}, or {@code null} to emit nothing.
          *
          * @param row the newest row of the key, or {@code null} if the table has none (never
-         *     written, or deleted)
+         *     written, or deleted); under object reuse valid only during this call (see above)
          */
         @Nullable
         OUT apply(IN input, @Nullable RowData row) throws Exception;
@@ -200,7 +211,9 @@ public final class KilnLookup {
          * Returns a function that emits the row found for each input, and nothing when there is
          * none, typed {@code InternalTypeInfo.of(rowType)} of the table's row type, which this
          * reads (blocking) from the table now, or takes from {@link Builder#tableOptions} if set.
-         * The function checks when it opens that the table still has that row type.
+         * The function checks when it opens that the table still has that row type. The rows
+         * emitted are copies, with or without object reuse (the operator emits them after the page
+         * they were read from may be released).
          *
          * @throws IOException if the table cannot be opened
          */
@@ -247,6 +260,8 @@ public final class KilnLookup {
         /**
          * Returns a function that emits {@code result.apply(input, rowOrNull)} for each input, or
          * nothing when that returns {@code null} (so both inner and left joins can be written).
+         * With Flink's object reuse enabled, {@code result} may be handed a view of the row valid
+         * only during its call (see {@link ResultFunction}).
          */
         public <OUT> KilnLookupFunction<IN, OUT> build(
                 ResultFunction<IN, OUT> result, TypeInformation<OUT> outputType) {

@@ -17,10 +17,13 @@ package dev.kiln.flink.lookup;
 import dev.kiln.flink.data.FlinkArrowTypes;
 import dev.kiln.flink.data.KeyEncoder;
 import dev.kiln.flink.data.PageRowReader;
+import dev.kiln.flink.data.PageRowView;
 import dev.kiln.flink.data.RowDataReader;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
 import dev.kiln.flink.runtime.TaskManagerConfig;
 import dev.kiln.format.LookupResult;
+import dev.kiln.format.Page;
+import dev.kiln.format.RowReader;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableOptions;
 import dev.kiln.warm.GenerationCache;
@@ -67,6 +70,19 @@ import java.util.function.IntPredicate;
  * dev.kiln.table.TableReplacedException} naming the path; the job's restart then reads the table
  * there now (see {@link SnapshotFollower#lost()}).
  *
+ * <p>The row handed to the result function (built with {@link
+ * KilnLookup.KeyedBuilder#build(KilnLookup.ResultFunction, TypeInformation)}): with Flink's object
+ * reuse disabled (the default) it is a copy, the user's to keep. With object reuse enabled ({@code
+ * pipeline.object-reuse}, {@code ExecutionConfig#enableObjectReuse()}), a lookup answered from the
+ * cache on the task thread runs the result function inside the reference that holds the row's page
+ * and hands it a view of the page's row instead of a copy, reused from input to input: the row is
+ * valid only until the result function returns, and the function must not keep it, nor return it or
+ * put it in what it returns (the operator emits that later); values read from it (a {@code
+ * StringData}, {@code byte[]}, {@code DecimalData}, {@code TimestampData}) are copies and may be
+ * kept. This is Flink's contract for object reuse: objects passed to user code are reused, and a
+ * function must not remember them after the call returns. Lookups answered from a batch (a page not
+ * cached) get a copy either way. {@link KilnLookup.KeyedBuilder#build()} always emits a copy.
+ *
  * <p>Metrics, in the group {@code kiln} of the operator: see {@code docs/lookup.md}.
  */
 @PublicEvolving
@@ -93,6 +109,10 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
     private transient KeyEncoder keys;
     private transient RowDataReader rows;
     private transient PageRowReader pageRows;
+
+    /** The hit path under object reuse, or {@code null} for copies; the task thread's only. */
+    @Nullable private transient ViewResults<IN, OUT> viewResults;
+
     private transient LookupEngine.Metrics metrics;
 
     KilnLookupFunction(
@@ -133,6 +153,12 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
         }
         rows = new RowDataReader(rowType);
         pageRows = new PageRowReader(rowType);
+        // build() emits the row itself, later: it must be a copy. A result function under object
+        // reuse may be handed a view of the page, valid during its call (Flink's contract).
+        viewResults =
+                emittedRowType == null && getRuntimeContext().isObjectReuseEnabled()
+                        ? new ViewResults<>(result, new PageRowView(rowType))
+                        : null;
         TaskInfo task = getRuntimeContext().getTaskInfo();
         IntPredicate owns =
                 ownedBuckets(
@@ -174,18 +200,30 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
             resultFuture.completeExceptionally(t);
             return;
         }
-        Object hit;
+        Object hit = null;
         try {
-            // The hit path: the row read straight from the cached page's vectors (a copy, which
-            // outlives the page: the operator emits it later), no future, no hand-off.
-            hit = engine.lookupIfCached(key, pageRows);
+            // The hit path, no future, no hand-off: under object reuse, the result function run on
+            // a view of the row while its page is held; otherwise the row read straight from the
+            // cached page's vectors as a copy, which outlives the page.
+            hit =
+                    viewResults != null
+                            ? engine.lookupIfCached(key, viewResults.input(input))
+                            : engine.lookupIfCached(key, pageRows);
         } catch (Throwable t) {
             ExceptionUtils.rethrowIfFatalErrorOrOOM(t);
             resultFuture.completeExceptionally(t);
             return;
+        } finally {
+            if (viewResults != null && hit != viewResults) {
+                viewResults.input(null); // not read: keep no input
+            }
         }
         if (hit != null) {
-            complete(input, hit == LookupResult.absent() ? null : (RowData) hit, resultFuture);
+            if (hit == viewResults) {
+                viewResults.complete(resultFuture, metrics);
+            } else {
+                complete(input, hit == LookupResult.absent() ? null : (RowData) hit, resultFuture);
+            }
             return;
         }
         engine.lookupMissed(key)
@@ -225,6 +263,61 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
         resultFuture.complete(out == null ? List.of() : List.of(out));
     }
 
+    /**
+     * The inline hit path under object reuse: a {@link RowReader} that runs the result function on
+     * a {@link PageRowView} of the found row, inside the page's reference, and keeps its output (or
+     * failure) for {@link #complete}. One per function instance, used by the task thread only
+     * ({@code asyncInvoke}); the engine reads a found row with it at most once per lookup.
+     */
+    private static final class ViewResults<IN, OUT> implements RowReader<ViewResults<IN, OUT>> {
+        private final KilnLookup.ResultFunction<IN, OUT> result;
+        private final PageRowView view;
+        @Nullable private IN input;
+        @Nullable private OUT out;
+        @Nullable private Throwable failure;
+
+        ViewResults(KilnLookup.ResultFunction<IN, OUT> result, PageRowView view) {
+            this.result = result;
+            this.view = view;
+        }
+
+        /** Sets the input the next row read is for. */
+        ViewResults<IN, OUT> input(@Nullable IN input) {
+            this.input = input;
+            return this;
+        }
+
+        @Override
+        public ViewResults<IN, OUT> read(Page page, int row) {
+            view.point(page, row);
+            try {
+                out = result.apply(input, view);
+            } catch (Throwable t) {
+                // Kept for complete(): the page's reference is released on the way out either way.
+                ExceptionUtils.rethrowIfFatalErrorOrOOM(t);
+                failure = t;
+            } finally {
+                view.detach();
+            }
+            return this;
+        }
+
+        /** Completes with what the result function returned (or threw) for the row just read. */
+        void complete(ResultFuture<OUT> resultFuture, LookupEngine.Metrics metrics) {
+            OUT emitted = out;
+            Throwable failed = failure;
+            input = null;
+            out = null;
+            failure = null;
+            if (failed != null) {
+                metrics.failures.inc();
+                resultFuture.completeExceptionally(failed);
+            } else {
+                resultFuture.complete(emitted == null ? List.of() : List.of(emitted));
+            }
+        }
+    }
+
     @Override
     public void close() throws Exception {
         try {
@@ -244,6 +337,11 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
     /** The follower of this function's subtask, once open: tests swap versions through it. */
     SnapshotFollower follower() {
         return follower;
+    }
+
+    /** The cache this function's subtask reads through, once open: tests evict from it. */
+    GenerationCache cache() {
+        return lease.cache();
     }
 
     @Override

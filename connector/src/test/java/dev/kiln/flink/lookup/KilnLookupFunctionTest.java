@@ -15,10 +15,12 @@
 package dev.kiln.flink.lookup;
 
 import dev.kiln.flink.data.InvalidRowException;
+import dev.kiln.flink.data.PageRowView;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
 import dev.kiln.format.CorruptGenerationException;
 import dev.kiln.table.GenerationRef;
 import dev.kiln.table.Manifest;
+import dev.kiln.warm.GenerationCache;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
@@ -46,13 +48,22 @@ import java.io.RandomAccessFile;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.stream.LongStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** {@link KilnLookupFunction} in Flink's async operator, through its test harness. */
 class KilnLookupFunctionTest {
@@ -143,28 +154,46 @@ class KilnLookupFunctionTest {
     /** The row found handed to the result function as a {@link Row}, null for none. */
     @Test
     void rowsForUsersWhoWouldRatherNotBuildInternalRows() throws Exception {
+        rowsForUsers(false);
+    }
+
+    /** Under object reuse too: the {@link Row} is converted from the view, a fresh object. */
+    @Test
+    void rowsForUsersUnderObjectReuseAreTheSame() throws Exception {
+        rowsForUsers(true);
+    }
+
+    private void rowsForUsers(boolean reuse) throws Exception {
+        List<Row> rows = new CopyOnWriteArrayList<>();
         KilnLookupFunction<Long, String> function =
                 KilnLookup.builder(table.root())
                         .keyOf((Long id) -> id)
                         .buildForRows(
-                                (id, row) ->
-                                        id
-                                                + "="
-                                                + (row == null
-                                                        ? "none"
-                                                        : row.getKind()
-                                                                + ":"
-                                                                + row.getField(0)
-                                                                + ":"
-                                                                + row.getField("name")
-                                                                + ":"
-                                                                + row.getField(2)),
+                                (id, row) -> {
+                                    if (row != null) {
+                                        rows.add(row);
+                                    }
+                                    return id
+                                            + "="
+                                            + (row == null
+                                                    ? "none"
+                                                    : row.getKind()
+                                                            + ":"
+                                                            + row.getField(0)
+                                                            + ":"
+                                                            + row.getField("name")
+                                                            + ":"
+                                                            + row.getField(2));
+                                },
                                 Types.STRING);
         AsyncWaitOperatorFactory<Long, String> factory =
                 new AsyncWaitOperatorFactory<>(
                         function, TIMEOUT_MS, 100, AsyncDataStream.OutputMode.ORDERED);
         try (OneInputStreamOperatorTestHarness<Long, String> harness =
                 new OneInputStreamOperatorTestHarness<>(factory, LongSerializer.INSTANCE)) {
+            if (reuse) {
+                harness.getExecutionConfig().enableObjectReuse();
+            }
             harness.open();
             for (long id : List.of(1L, 7L, 130L)) {
                 harness.processElement(id, id);
@@ -173,6 +202,12 @@ class KilnLookupFunctionTest {
             assertThat(harness.extractOutputValues())
                     .containsExactly("1=INSERT:1:n1:1", "7=none", "130=INSERT:130:n130:2");
         }
+        // Kept past their calls and the function's close: fresh objects, still the rows.
+        assertThat(rows).hasSize(2);
+        assertThat(rows.get(0)).isNotSameAs(rows.get(1));
+        assertThat(rows.get(0).getField("name")).isEqualTo("n1");
+        assertThat(rows.get(1).getField("name")).isEqualTo("n130");
+        assertThat(rows.get(1).getField(2)).isEqualTo(2L);
     }
 
     /**
@@ -439,6 +474,306 @@ class KilnLookupFunctionTest {
         }
     }
 
+    /**
+     * With Flink's object reuse enabled, a hit's row is handed to the result function as a view of
+     * the cached page ({@link PageRowView}, no copy), and the answers are those of the copies
+     * handed over without object reuse, row for row.
+     */
+    @Test
+    void underObjectReuseTheResultFunctionReadsAViewOfTheCachedRow() throws Exception {
+        List<Long> inputs = shuffledIds(0, 260, 4);
+        List<String> expected = new ArrayList<>();
+        for (long id : inputs) {
+            Long v = table.valueAt(written.version(), id);
+            expected.add(id + "=" + (v == null ? "none" : v + "/n" + id + "/" + id));
+        }
+        for (boolean reuse : new boolean[] {false, true}) {
+            List<String> classes = new CopyOnWriteArrayList<>();
+            KilnLookupFunction<Long, String> function =
+                    KilnLookup.builder(table.root())
+                            .keyOf((Long id) -> id)
+                            .build(
+                                    (id, row) -> {
+                                        if (row == null) {
+                                            return id + "=none";
+                                        }
+                                        classes.add(row.getClass().getSimpleName());
+                                        return id
+                                                + "="
+                                                + row.getLong(2)
+                                                + "/"
+                                                + row.getString(1)
+                                                + "/"
+                                                + row.getLong(0);
+                                    },
+                                    Types.STRING);
+            try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                    harness(function, 0, 1, OrderMode.ORDERED)) {
+                if (reuse) {
+                    harness.getExecutionConfig().enableObjectReuse();
+                }
+                harness.open();
+                for (long id : inputs) {
+                    harness.processElement(id, id);
+                }
+                harness.endInput();
+                assertThat(outputs(harness))
+                        .as("reuse %s", reuse)
+                        .containsExactlyElementsOf(expected);
+            }
+            // Warmed on open: every row found is a hit, answered inline.
+            assertThat(classes)
+                    .as("reuse %s", reuse)
+                    .isNotEmpty()
+                    .containsOnly(reuse ? "PageRowView" : "GenericRowData");
+        }
+    }
+
+    /** {@code build()} emits the row itself, after the page is released: a copy under reuse too. */
+    @Test
+    void buildEmitsCopiesUnderObjectReuse() throws Exception {
+        KilnLookupFunction<Long, RowData> function =
+                KilnLookup.builder(table.root()).keyOf((Long id) -> id).build();
+        AsyncWaitOperatorFactory<Long, RowData> factory =
+                new AsyncWaitOperatorFactory<>(
+                        function, TIMEOUT_MS, 100, AsyncDataStream.OutputMode.ORDERED);
+        List<RowData> emitted = new ArrayList<>();
+        try (OneInputStreamOperatorTestHarness<Long, RowData> harness =
+                new OneInputStreamOperatorTestHarness<>(factory, LongSerializer.INSTANCE)) {
+            harness.getExecutionConfig().enableObjectReuse();
+            // As a job does: outputs are copied with the serializer of the produced type, when
+            // emitted (a view emitted would be read detached then, and fail).
+            harness.setup(
+                    function.getProducedType()
+                            .createSerializer(harness.getExecutionConfig().getSerializerConfig()));
+            harness.open();
+            for (long id : List.of(1L, 130L, 199L)) {
+                harness.processElement(id, id);
+            }
+            harness.endInput();
+            for (Object element : harness.getOutput()) {
+                if (element instanceof StreamRecord<?> record) {
+                    emitted.add((RowData) record.getValue());
+                }
+            }
+        }
+        // Read after the function closed and its cache released every page.
+        List<String> rows = new ArrayList<>();
+        for (RowData row : emitted) {
+            rows.add(row.getLong(0) + ":" + row.getString(1) + ":" + row.getLong(2));
+        }
+        assertThat(rows).containsExactly("1:n1:1", "130:n130:2", "199:n199:1");
+    }
+
+    /**
+     * Under object reuse, a result function that throws on the view fails its lookup with its own
+     * error, the page it was reading is released (the eviction of every generation drains: it
+     * completes only once each of their pages' last reference is gone), and the next hit is
+     * answered through the same view.
+     */
+    @Test
+    void aResultFunctionThatThrowsOnAViewFailsItsLookupAndReleasesThePage() throws Exception {
+        Set<org.apache.flink.core.fs.Path> paths = livePaths();
+        AtomicInteger views = new AtomicInteger();
+        KilnLookupFunction<Long, String> function =
+                KilnLookup.builder(table.root())
+                        .keyOf((Long id) -> id)
+                        .build(
+                                (id, row) -> {
+                                    if (row instanceof PageRowView) {
+                                        views.incrementAndGet();
+                                    }
+                                    if (id == 42) {
+                                        throw new IllegalArgumentException("no row 42 wanted");
+                                    }
+                                    return id + "=" + (row == null ? "none" : row.getLong(2));
+                                },
+                                Types.STRING);
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                harness(function, 0, 1, OrderMode.UNORDERED)) {
+            harness.getExecutionConfig().enableObjectReuse();
+            harness.getEnvironment().setExternalFailureCauseConsumer(failures::add);
+            harness.open();
+            harness.processElement(42L, 0);
+            harness.processElement(43L, 0);
+            assertThat(views).hasValue(2);
+            GenerationCache cache = function.cache();
+            assertThat(cache.cachedPages()).isPositive();
+            cache.evictPaths(paths).get(10, TimeUnit.SECONDS);
+            assertThat(cache.cachedPages()).isZero();
+            assertThat(cache.cachedPageBytes()).isZero();
+            harness.endInput();
+            assertThat(outputs(harness))
+                    .containsExactly("43=" + table.valueAt(written.version(), 43));
+        }
+        assertThat(failures).hasSize(1);
+        assertThat(ExceptionUtils.findThrowable(failures.get(0), IllegalArgumentException.class))
+                .hasValueSatisfying(e -> assertThat(e).hasMessage("no row 42 wanted"));
+    }
+
+    /**
+     * Under object reuse, each round evicts every generation from inside the result function while
+     * it reads the view: the eviction removes the page from the cache but cannot release it while
+     * the view's read holds it, so every field still reads right; the release (the eviction's
+     * drain) comes only after the function returned; and the view kept past its call refuses to be
+     * read. The next lookup of the round loads the pages again (a miss, answered from a batch with
+     * a copy).
+     */
+    @Test
+    void underObjectReuseAViewIsNeverReadAfterItsPageIsReleased() throws Exception {
+        Set<org.apache.flink.core.fs.Path> paths = livePaths();
+        List<Long> ids =
+                LongStream.range(0, 200)
+                        .filter(id -> table.valueAt(written.version(), id) != null)
+                        .boxed()
+                        .toList();
+        AtomicReference<GenerationCache> cacheOf = new AtomicReference<>();
+        AtomicBoolean evictInside = new AtomicBoolean();
+        AtomicReference<CompletableFuture<Void>> eviction = new AtomicReference<>();
+        AtomicReference<RowData> kept = new AtomicReference<>();
+        List<String> errors = new CopyOnWriteArrayList<>();
+        KilnLookupFunction<Long, String> function =
+                KilnLookup.builder(table.root())
+                        .keyOf((Long id) -> id)
+                        .build(
+                                (id, row) -> {
+                                    if (row == null) {
+                                        return id + "=none";
+                                    }
+                                    if (row instanceof PageRowView && evictInside.get()) {
+                                        GenerationCache cache = cacheOf.get();
+                                        CompletableFuture<Void> evicting = cache.evictPaths(paths);
+                                        // The cache's removal ran: only this read holds the page.
+                                        await(() -> cache.cachedPages() == 0);
+                                        eviction.set(evicting);
+                                        kept.set(row);
+                                    }
+                                    String out =
+                                            id
+                                                    + "="
+                                                    + row.getLong(2)
+                                                    + "/"
+                                                    + row.getString(1)
+                                                    + "/"
+                                                    + row.getLong(0);
+                                    CompletableFuture<Void> evicting = eviction.get();
+                                    if (evicting != null && evicting.isDone()) {
+                                        errors.add("the page was released while read: " + id);
+                                    }
+                                    return out;
+                                },
+                                Types.STRING);
+        try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                harness(function, 0, 1, OrderMode.ORDERED)) {
+            harness.getExecutionConfig().enableObjectReuse();
+            harness.open();
+            cacheOf.set(function.cache());
+            List<String> expected = new ArrayList<>();
+            for (int round = 0; round < 100; round++) {
+                long id = ids.get(round % ids.size());
+                String answer =
+                        id + "=" + table.valueAt(written.version(), id) + "/n" + id + "/" + id;
+                // Loaded again after the last round's eviction (a miss the first time round).
+                harness.processElement(id, 0);
+                expected.add(answer);
+                while (outputs(harness).size() < expected.size()) {
+                    harness.getTaskMailbox().take(TaskMailbox.MIN_PRIORITY).run();
+                }
+                // A hit: the function evicts while it reads the view.
+                evictInside.set(true);
+                harness.processElement(id, 0);
+                evictInside.set(false);
+                expected.add(answer);
+                assertThat(kept.get()).as("round %d: a hit handed a view", round).isNotNull();
+                CompletableFuture<Void> evicted = eviction.getAndSet(null);
+                evicted.get(10, TimeUnit.SECONDS); // released once the function returned
+                RowData view = kept.getAndSet(null);
+                assertThatThrownBy(() -> view.getLong(2)).isInstanceOf(IllegalStateException.class);
+                assertThatThrownBy(() -> view.isNullAt(1))
+                        .isInstanceOf(IllegalStateException.class);
+                assertThat(function.cache().cachedPageBytes()).isZero();
+            }
+            harness.endInput();
+            assertThat(outputs(harness)).containsExactlyElementsOf(expected);
+        }
+        assertThat(errors).isEmpty();
+    }
+
+    /**
+     * Under object reuse, inline hits read their views while another thread evicts every generation
+     * over and over (pages come and go under them): every answer is the right row, and every page's
+     * memory is returned (the last eviction drains).
+     */
+    @Test
+    void underObjectReuseEvictionsRacingInlineHitsNeverServeAReleasedPage() throws Exception {
+        Set<org.apache.flink.core.fs.Path> paths = livePaths();
+        List<Long> inputs = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            inputs.addAll(shuffledIds(0, 200, 10 + i));
+        }
+        AtomicInteger views = new AtomicInteger();
+        KilnLookupFunction<Long, String> function =
+                KilnLookup.builder(table.root())
+                        .keyOf((Long id) -> id)
+                        .build(
+                                (id, row) -> {
+                                    if (row == null) {
+                                        return id + "=none";
+                                    }
+                                    if (row instanceof PageRowView) {
+                                        views.incrementAndGet();
+                                    }
+                                    return id
+                                            + "="
+                                            + row.getLong(2)
+                                            + "/"
+                                            + row.getString(1)
+                                            + "/"
+                                            + row.getLong(0);
+                                },
+                                Types.STRING);
+        List<String> expected = new ArrayList<>();
+        for (long id : inputs) {
+            Long v = table.valueAt(written.version(), id);
+            expected.add(id + "=" + (v == null ? "none" : v + "/n" + id + "/" + id));
+        }
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                harness(function, 0, 1, OrderMode.ORDERED)) {
+            harness.getExecutionConfig().enableObjectReuse();
+            harness.open();
+            GenerationCache cache = function.cache();
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicInteger evictions = new AtomicInteger();
+            Thread evictor =
+                    new Thread(
+                            () -> {
+                                try {
+                                    while (!stop.get()) {
+                                        cache.evictPaths(paths).get(10, TimeUnit.SECONDS);
+                                        evictions.incrementAndGet();
+                                    }
+                                } catch (Throwable t) {
+                                    errors.add(t);
+                                }
+                            });
+            evictor.start();
+            for (long id : inputs) {
+                harness.processElement(id, 0);
+            }
+            harness.endInput();
+            stop.set(true);
+            evictor.join();
+            assertThat(outputs(harness)).containsExactlyElementsOf(expected);
+            assertThat(evictions).hasPositiveValue();
+            assertThat(views).as("hits answered through the view").hasPositiveValue();
+            cache.evictPaths(paths).get(10, TimeUnit.SECONDS);
+            assertThat(cache.cachedPageBytes()).isZero();
+        }
+        assertThat(errors).isEmpty();
+    }
+
     enum OrderMode {
         ORDERED,
         UNORDERED
@@ -498,6 +833,26 @@ class KilnLookupFunctionTest {
         List<Long> ids = new ArrayList<>(LongStream.range(from, to).boxed().toList());
         Collections.shuffle(ids, new Random(seed));
         return ids;
+    }
+
+    /** The resolved paths of the live generations, as the cache keys them. */
+    private Set<org.apache.flink.core.fs.Path> livePaths() throws Exception {
+        Set<org.apache.flink.core.fs.Path> paths = new HashSet<>();
+        for (GenerationRef ref : table.table.latestManifest().generations()) {
+            paths.add(table.table.resolve(ref.path()));
+        }
+        return paths;
+    }
+
+    /** Waits (spinning, bounded) until {@code condition} holds. */
+    private static void await(BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not reached in 10 s");
+            }
+            Thread.onSpinWait();
+        }
     }
 
     private void corrupt(GenerationRef ref) throws Exception {

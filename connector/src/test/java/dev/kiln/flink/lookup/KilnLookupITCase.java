@@ -14,6 +14,7 @@
 
 package dev.kiln.flink.lookup;
 
+import dev.kiln.flink.data.PageRowView;
 import dev.kiln.flink.runtime.CacheSettings;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
 import dev.kiln.flink.runtime.MemoryCheck;
@@ -690,6 +691,64 @@ class KilnLookupITCase {
                 expected.add(id + ": " + (id < 500 ? "n" + id : "none"));
             }
             assertThat(out).containsExactlyInAnyOrderElementsOf(expected);
+        } finally {
+            written.close();
+        }
+    }
+
+    /**
+     * The documented shape with Flink's object reuse enabled, in a MiniCluster (the function
+     * serialized, opened by a real task): the result function reads the row found as a view of the
+     * cached page on its hits, and every answer is the row's.
+     */
+    @Test
+    void underObjectReuseTheResultFunctionReadsViewsInAJob() throws Exception {
+        TestTable written = TestTable.create(dir.resolve("reused"), 4);
+        try {
+            written.upsert(3, LongStream.range(0, 500).toArray());
+            Path customers = written.root();
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.getConfig().enableObjectReuse();
+            env.setParallelism(2);
+            KilnLookup.KeyFunction<Long> keyOf = id -> id;
+            DataStream<String> names =
+                    AsyncDataStream.orderedWait(
+                            KilnLookup.partitionByBucket(
+                                    env.fromSequence(0, 999), keyOf, customers),
+                            KilnLookup.builder(customers)
+                                    .partitionedByBucket()
+                                    .keyOf(keyOf)
+                                    .build(
+                                            (id, row) ->
+                                                    row == null
+                                                            ? id + ": none"
+                                                            : id
+                                                                    + ": "
+                                                                    + row.getString(1)
+                                                                    + "/"
+                                                                    + row.getLong(2)
+                                                                    + (row instanceof PageRowView
+                                                                            ? " (view)"
+                                                                            : " (copy)"),
+                                            Types.STRING),
+                            5,
+                            TimeUnit.SECONDS,
+                            1000);
+            List<String> out = new ArrayList<>();
+            names.executeAndCollect().forEachRemaining(out::add);
+            List<String> answers = new ArrayList<>();
+            long views = 0;
+            for (String answer : out) {
+                views += answer.endsWith(" (view)") ? 1 : 0;
+                answers.add(answer.replace(" (view)", "").replace(" (copy)", ""));
+            }
+            List<String> expected = new ArrayList<>();
+            for (long id = 0; id < 1000; id++) {
+                expected.add(id + ": " + (id < 500 ? "n" + id + "/3" : "none"));
+            }
+            assertThat(answers).containsExactlyInAnyOrderElementsOf(expected);
+            // Warmed before the first lookup: the rows found are hits, read through views.
+            assertThat(views).isPositive();
         } finally {
             written.close();
         }
