@@ -65,7 +65,9 @@ import java.util.concurrent.TimeUnit;
  * invocation prints rows per second of the job's run time, rows per CPU-second of the whole process
  * (the "per core" figure: source, shuffle, writer, warm, commit and Flink itself, all counted), the
  * sink's commit latency percentiles ({@code kilnCommitLatencyMs}), and with warming on the storage
- * requests its warms made ({@code kilnWarmStorageReads}), with write-through on or off.
+ * requests its warms made ({@code kilnWarmStorageReads}), with write-through on or off, and the
+ * warm step's time per generation ({@code kilnWarmDurationMs}: arrival to emitted, what a commit
+ * waits for there).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -173,11 +175,23 @@ public class SinkThroughputBenchmark {
         for (Metric m : reporter.findMetrics(result.getJobID(), "kilnWarmStorageReads").values()) {
             warmReads = Math.max(warmReads, ((Gauge<Long>) m).getValue());
         }
+        // The warm step's time per generation, arrival to emitted: what a commit waits for there.
+        String warmStep = "";
+        for (Metric m : reporter.findMetrics(result.getJobID(), "kilnWarmDurationMs").values()) {
+            HistogramStatistics warm = ((Histogram) m).getStatistics();
+            if (warm.size() == 0) {
+                continue; // warming off: generations pass straight through
+            }
+            warmStep =
+                    String.format(
+                            ", warm step p50 %.0f ms, p99 %.0f ms per generation",
+                            warm.getQuantile(0.5), warm.getQuantile(0.99));
+        }
         System.out.printf(
                 "%nwarming=%s writeThrough=%s compaction=%s rows=%d: %.0f rows/s,"
                         + " %.0f rows per CPU-second, %d manifests, %d compactions,"
                         + " %d generations committed, %d warm storage reads,"
-                        + " commit latency p50 %.0f ms, p99 %.0f ms (%d commits)%n",
+                        + " commit latency p50 %.0f ms, p99 %.0f ms (%d commits)%s%n",
                 warming,
                 warming && writeThrough,
                 compaction,
@@ -190,7 +204,8 @@ public class SinkThroughputBenchmark {
                 warmReads,
                 stats.getQuantile(0.5),
                 stats.getQuantile(0.99),
-                stats.size());
+                stats.size(),
+                warmStep);
         return version;
     }
 

@@ -85,8 +85,10 @@ import java.util.stream.IntStream;
  *
  * <p>Write-through: given the TaskManager's shared cache of the table, each output is handed to it
  * as it is written ({@link Handover}), as the writer's flushes are, and {@link #checksum} names the
- * file for the warm step; outputs of a round that fails are dropped from the cache at once, those
- * of a compaction the committer drops expire there.
+ * file for the warm step. The round then warms its outputs in the cache itself (one at a time,
+ * before it ends), off the commit path, so that the warm step before their commit finds them warm;
+ * outputs of a round that fails are dropped from the cache at once, those of a compaction the
+ * committer drops are evicted as anything else never looked up.
  *
  * <p>Threading: {@link #poll} and {@link #close} on the writer's task thread; rounds on the given
  * executor, one at a time, which this class owns and shuts down.
@@ -352,6 +354,7 @@ final class WriterCompaction implements AutoCloseable {
                     sums.put(compaction, handover.checksum());
                 }
             }
+            warmOutputs(compactions, sums);
             if (!compactions.isEmpty()) {
                 for (Compaction compaction : compactions) {
                     for (GenerationRef input : base.newestFirst(compaction.bucket())) {
@@ -369,6 +372,33 @@ final class WriterCompaction implements AutoCloseable {
             return new Round(compactions, resolved, true, sums);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Warms the outputs handed over in the cache, one after the other, before the round ends: the
+     * warm step before their commit then finds them warm (in this TaskManager) instead of adopting
+     * their pages, and reading those that did not fit the staging bound, while the checkpoint
+     * barrier waits. One at a time, so that the warm step's own warms always find a free slot of
+     * the gate. Each wait is bounded by the gate's deadline; a warm never fails.
+     */
+    private void warmOutputs(List<Compaction> compactions, Map<Compaction, Long> sums) {
+        for (Compaction compaction : compactions) {
+            Long checksum = sums.get(compaction);
+            if (checksum == null) {
+                continue;
+            }
+            GenerationFile file =
+                    GenerationFile.of(table, compaction.output()).withChecksum(checksum);
+            try {
+                cache.warmGate().warm(file).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // closing: the warm step warms them
+                return;
+            } catch (ExecutionException e) {
+                // Not thrown (a gate's request never fails); the warm step warms it then.
+                LOG.debug("Warming compaction output {} failed", file.key(), e);
+            }
         }
     }
 
