@@ -841,22 +841,7 @@ public final class KeyCodec {
             long flip = width == 8 ? signFlip ^ Long.MIN_VALUE : signFlip;
             long[] sample = new long[(rowCount + SAMPLE_STRIDE - 1) / SAMPLE_STRIDE];
             for (int s = 0; s < sample.length; s++) {
-                long index = (long) s * SAMPLE_STRIDE * width;
-                long raw;
-                switch (width) {
-                    case 1:
-                        raw = data.getByte(index);
-                        break;
-                    case 2:
-                        raw = data.getShort(index);
-                        break;
-                    case 4:
-                        raw = data.getInt(index);
-                        break;
-                    default:
-                        raw = data.getLong(index);
-                }
-                sample[s] = (raw ^ flip) & mask;
+                sample[s] = (raw(data, s * SAMPLE_STRIDE) ^ flip) & mask;
             }
             return sample;
         }
@@ -939,6 +924,21 @@ public final class KeyCodec {
             return ((read(address, base) ^ flip) & mask) == target ? base : -1;
         }
 
+        /** The raw (sign-extended) value of row {@code row} of {@code data}, through its checks. */
+        private long raw(ArrowBuf data, int row) {
+            long index = (long) row * width;
+            switch (width) {
+                case 1:
+                    return data.getByte(index);
+                case 2:
+                    return data.getShort(index);
+                case 4:
+                    return data.getInt(index);
+                default:
+                    return data.getLong(index);
+            }
+        }
+
         /** The raw (sign-extended) value of row {@code row} at {@code address}, unchecked. */
         private long read(long address, int row) {
             switch (width) {
@@ -955,26 +955,20 @@ public final class KeyCodec {
 
         @Override
         public int compareRow(FieldVector vector, int row, byte[] key, int offset) {
-            ArrowBuf data = ((BaseFixedWidthVector) vector).getDataBuffer();
-            long index = (long) row * width;
-            long raw;
+            long raw = raw(((BaseFixedWidthVector) vector).getDataBuffer(), row);
             long keyBits;
             boolean whole = key.length - offset >= width;
             switch (width) {
                 case 1:
-                    raw = data.getByte(index);
                     keyBits = whole ? key[offset] & 0xFFL : 0;
                     break;
                 case 2:
-                    raw = data.getShort(index);
                     keyBits = whole ? (short) BIG_ENDIAN_SHORT.get(key, offset) & 0xFFFFL : 0;
                     break;
                 case 4:
-                    raw = data.getInt(index);
                     keyBits = whole ? (int) BIG_ENDIAN_INT.get(key, offset) & 0xFFFFFFFFL : 0;
                     break;
                 default:
-                    raw = data.getLong(index);
                     keyBits = whole ? (long) BIG_ENDIAN_LONG.get(key, offset) : 0;
             }
             long rowBits = (raw ^ signFlip) & mask;
@@ -1003,22 +997,7 @@ public final class KeyCodec {
 
         @Override
         public void encodeRow(FieldVector vector, int row, Out out) {
-            ArrowBuf data = ((BaseFixedWidthVector) vector).getDataBuffer();
-            long index = (long) row * width;
-            long raw;
-            switch (width) {
-                case 1:
-                    raw = data.getByte(index);
-                    break;
-                case 2:
-                    raw = data.getShort(index);
-                    break;
-                case 4:
-                    raw = data.getInt(index);
-                    break;
-                default:
-                    raw = data.getLong(index);
-            }
+            long raw = raw(((BaseFixedWidthVector) vector).getDataBuffer(), row);
             out.writeBigEndian(raw ^ signFlip, width);
         }
     }
