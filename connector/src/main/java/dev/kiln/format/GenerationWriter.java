@@ -224,10 +224,7 @@ public final class GenerationWriter {
         requireNonNull(rows, "rows");
         requireNonNull(deletes, "deletes");
         requireNonNull(allocator, "allocator");
-        if (!rows.getSchema().getFields().equals(schema.getFields())) {
-            throw new IllegalArgumentException(
-                    "rows have schema " + rows.getSchema() + ", but this writer writes " + schema);
-        }
+        checkSchema(rows);
         int n = rows.getRowCount();
         if (keys != null && keys.length < n) {
             throw new IllegalArgumentException(keys.length + " keys given for " + n + " rows");
@@ -248,6 +245,13 @@ public final class GenerationWriter {
             keyEnds[i] = at;
         }
         return write(path, rows, deletes, keyBytes, keyEnds, allocator, listener);
+    }
+
+    private void checkSchema(VectorSchemaRoot rows) {
+        if (!rows.getSchema().getFields().equals(schema.getFields())) {
+            throw new IllegalArgumentException(
+                    "rows have schema " + rows.getSchema() + ", but this writer writes " + schema);
+        }
     }
 
     /**
@@ -276,10 +280,7 @@ public final class GenerationWriter {
         requireNonNull(keyBytes, "keyBytes");
         requireNonNull(keyEnds, "keyEnds");
         requireNonNull(allocator, "allocator");
-        if (!rows.getSchema().getFields().equals(schema.getFields())) {
-            throw new IllegalArgumentException(
-                    "rows have schema " + rows.getSchema() + ", but this writer writes " + schema);
-        }
+        checkSchema(rows);
         int n = rows.getRowCount();
         if (keyEnds.length < n) {
             throw new IllegalArgumentException(keyEnds.length + " keys given for " + n + " rows");

@@ -226,8 +226,7 @@ public class LookupBenchmark {
     public long userPathStream() {
         long found = 0;
         for (int i = 0; i < IN_FLIGHT; i++) {
-            int k = next;
-            next = k + 1 == KEYS ? 0 : k + 1;
+            int k = nextInStream();
             found += lookUp(streamKeys[k]);
         }
         return found;
@@ -306,8 +305,7 @@ public class LookupBenchmark {
     private long resultsCopy(Result<Object> result) {
         long found = 0;
         for (int i = 0; i < IN_FLIGHT; i++) {
-            int k = next;
-            next = k + 1 == KEYS ? 0 : k + 1;
+            int k = nextInStream();
             RowData input = streamKeys[k];
             byte[] key = keyEncoder.encode(input);
             Object hit = engine.lookupIfCached(key, pageRows);
@@ -324,8 +322,7 @@ public class LookupBenchmark {
     private long resultsView(ViewReader<Object> reader) {
         long found = 0;
         for (int i = 0; i < IN_FLIGHT; i++) {
-            int k = next;
-            next = k + 1 == KEYS ? 0 : k + 1;
+            int k = nextInStream();
             RowData input = streamKeys[k];
             byte[] key = keyEncoder.encode(input);
             Object hit = engine.lookupIfCached(key, reader.input(input));
@@ -419,8 +416,7 @@ public class LookupBenchmark {
     private long copiedOn(RowReader<RowData> rows) {
         long found = 0;
         for (int i = 0; i < IN_FLIGHT; i++) {
-            int k = next;
-            next = k + 1 == KEYS ? 0 : k + 1;
+            int k = nextInStream();
             Object hit = engine.lookupIfCached(keyEncoder.encode(streamKeys[k]), rows);
             if (hit instanceof RowData row) {
                 found += rowSerializer.copy(row).getArity();
@@ -486,9 +482,14 @@ public class LookupBenchmark {
     }
 
     private int nextKey() {
+        return keyAt(nextInStream());
+    }
+
+    /** The next position in allocation (stream) order, wrapping around. */
+    private int nextInStream() {
         int k = next;
         next = k + 1 == KEYS ? 0 : k + 1;
-        return keyAt(k);
+        return k;
     }
 
     private static int keyAt(int k) {
