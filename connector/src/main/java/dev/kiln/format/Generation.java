@@ -83,12 +83,10 @@ public final class Generation {
     private final PageDecoder decoder;
 
     /**
-     * {@link KeyCodec#prefix} of each page's first key, side by side: the page index is searched on
+     * {@link KeyCodec#prefix} of each page's first key with the sign bit flipped (so that their
+     * signed order is the prefixes' unsigned order), side by side: the page index is searched on
      * these numbers, and a page's first key is read only where the prefixes tie.
      */
-    private final long[] firstKeyPrefixes;
-
-    /** {@link #firstKeyPrefixes} with the sign bit flipped: their unsigned order, signed. */
     private final long[] signedFirstKeyPrefixes;
 
     private final long maxKeyPrefix;
@@ -114,13 +112,9 @@ public final class Generation {
         this.index = index;
         this.blocks = blocks;
         this.decoder = new PageDecoder(path, fileSchema, keyCodec, index, blocks);
-        this.firstKeyPrefixes = new long[index.firstKeys.length];
-        for (int p = 0; p < firstKeyPrefixes.length; p++) {
-            firstKeyPrefixes[p] = KeyCodec.prefix(index.firstKeys[p]);
-        }
-        this.signedFirstKeyPrefixes = new long[firstKeyPrefixes.length];
-        for (int p = 0; p < firstKeyPrefixes.length; p++) {
-            signedFirstKeyPrefixes[p] = firstKeyPrefixes[p] ^ Long.MIN_VALUE;
+        this.signedFirstKeyPrefixes = new long[index.firstKeys.length];
+        for (int p = 0; p < signedFirstKeyPrefixes.length; p++) {
+            signedFirstKeyPrefixes[p] = KeyCodec.prefix(index.firstKeys[p]) ^ Long.MIN_VALUE;
         }
         this.maxKeyPrefix = KeyCodec.prefix(index.maxKey);
         this.pageSlots = new AtomicReferenceArray<>(blocks.size());
@@ -422,7 +416,8 @@ public final class Generation {
 
     /** Compares page {@code page}'s first key with {@code key}, whose prefix is {@code probe}. */
     private int compareFirstKey(int page, byte[] key, long probe) {
-        return compare(firstKeyPrefixes[page], index.firstKeys[page], key, probe);
+        return compare(
+                signedFirstKeyPrefixes[page] ^ Long.MIN_VALUE, index.firstKeys[page], key, probe);
     }
 
     /**
