@@ -41,8 +41,9 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * An open generation: its schema, key index, key filter and page locations, read from the file's
- * footer with at most two range reads. Pages are then read one range each (or several pages with
- * coalesced reads) and decoded from their bytes alone; a generation is never read whole.
+ * tail (the key index before the Arrow footer, the footer) with one or two range reads (three when
+ * the footer alone is larger than the tail guess). Pages are then read one range each (or several
+ * pages with coalesced reads) and decoded from their bytes alone; a generation is never read whole.
  *
  * <p>An open generation holds no Arrow memory and no open stream, so it needs no closing and may be
  * cached and shared freely. It keeps the {@link RangeReader} it was opened with for reading pages.
@@ -121,7 +122,8 @@ public final class Generation {
     }
 
     /**
-     * Opens the generation at {@code path}: one length request, then at most two range reads.
+     * Opens the generation at {@code path}: one length request, then one or two range reads (three
+     * when the footer alone is larger than the tail guess).
      *
      * @see #open(RangeReader, Path, long, int)
      */
@@ -143,8 +145,11 @@ public final class Generation {
 
     /**
      * Opens the generation at {@code path} of {@code fileLength} bytes: reads the last {@code
-     * tailGuessBytes} bytes (or the whole file if shorter) and, only if the footer begins before
-     * them, one more range with the rest of the footer. No other request is made.
+     * tailGuessBytes} bytes (or the whole file if shorter); only if the footer begins before them,
+     * one more range with the rest of the footer; and only if the key index (stored before the
+     * footer since format version 3) begins before them, one more range with the index. No other
+     * request is made: one read when the tail guess covers the index, two when it covers the
+     * footer.
      *
      * @throws IllegalArgumentException if {@code fileLength} is negative or {@code tailGuessBytes}
      *     is less than 16
@@ -155,7 +160,9 @@ public final class Generation {
      *     footer's schema and record-batch blocks against the fingerprint in the index, blocks
      *     within the file before the footer, a schema of types generations hold), or is shorter
      *     than {@code fileLength}; with {@link UnsupportedFormatVersionException} if its format
-     *     version is not this reader's (only {@value GenerationFormat#FORMAT_VERSION} is read)
+     *     version is not one this reader reads ({@value
+     *     GenerationFormat#FORMAT_VERSION_BASE64_INDEX} and {@value
+     *     GenerationFormat#FORMAT_VERSION})
      */
     public static CompletableFuture<Generation> open(
             RangeReader io, Path path, long fileLength, int tailGuessBytes) {
@@ -185,35 +192,82 @@ public final class Generation {
                             long footerStart =
                                     GenerationFooter.footerStart(path, fileLength, tailStart, tail);
                             int footerLength = (int) (fileLength - TRAILER_BYTES - footerStart);
+                            CompletableFuture<byte[]> footer;
                             if (footerStart >= tailStart) {
                                 int from = (int) (footerStart - tailStart);
-                                byte[] footer = Arrays.copyOfRange(tail, from, from + footerLength);
-                                return CompletableFuture.completedFuture(footer);
+                                footer =
+                                        CompletableFuture.completedFuture(
+                                                Arrays.copyOfRange(
+                                                        tail, from, from + footerLength));
+                            } else {
+                                ByteRange head = ByteRange.of(footerStart, tailStart - footerStart);
+                                footer =
+                                        read(io, path, head)
+                                                .thenApply(
+                                                        bytes -> {
+                                                            byte[] all =
+                                                                    Arrays.copyOf(
+                                                                            bytes, footerLength);
+                                                            System.arraycopy(
+                                                                    tail,
+                                                                    0,
+                                                                    all,
+                                                                    bytes.length,
+                                                                    footerLength - bytes.length);
+                                                            return all;
+                                                        });
                             }
-                            ByteRange head = ByteRange.of(footerStart, tailStart - footerStart);
-                            return read(io, path, head)
-                                    .thenApply(
-                                            bytes -> {
-                                                byte[] footer = Arrays.copyOf(bytes, footerLength);
-                                                System.arraycopy(
-                                                        tail,
-                                                        0,
-                                                        footer,
-                                                        bytes.length,
-                                                        footerLength - bytes.length);
-                                                return footer;
-                                            });
-                        })
-                .thenApply(
-                        footer -> {
-                            long footerStart = fileLength - TRAILER_BYTES - footer.length;
-                            try {
-                                return GenerationFooter.parse(
-                                        io, path, fileLength, footerStart, footer);
-                            } catch (CorruptGenerationException e) {
-                                throw new CompletionException(e);
-                            }
+                            return footer.thenCompose(
+                                    bytes ->
+                                            withIndex(
+                                                    io,
+                                                    path,
+                                                    fileLength,
+                                                    footerStart,
+                                                    bytes,
+                                                    tailStart,
+                                                    tail));
                         });
+    }
+
+    /**
+     * Parses the footer and opens the generation, taking its index (format version 3) from {@code
+     * tail} (the file's bytes from {@code tailStart}) where it lies there, else in one more read.
+     */
+    private static CompletableFuture<Generation> withIndex(
+            RangeReader io,
+            Path path,
+            long fileLength,
+            long footerStart,
+            byte[] footerBytes,
+            long tailStart,
+            byte[] tail) {
+        GenerationFooter.Footer footer;
+        try {
+            footer = GenerationFooter.footer(path, footerStart, footerBytes);
+        } catch (CorruptGenerationException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<byte[]> index;
+        if (!footer.indexInBody()) {
+            index = CompletableFuture.completedFuture(null);
+        } else if (footer.indexOffset >= tailStart) {
+            int from = (int) (footer.indexOffset - tailStart);
+            index =
+                    CompletableFuture.completedFuture(
+                            Arrays.copyOfRange(tail, from, from + footer.indexLength));
+        } else {
+            index = read(io, path, footer.indexRange());
+        }
+        return index.thenApply(
+                bytes -> {
+                    try {
+                        return GenerationFooter.parse(
+                                io, path, fileLength, footerStart, footer, bytes);
+                    } catch (CorruptGenerationException e) {
+                        throw new CompletionException(e);
+                    }
+                });
     }
 
     /**
@@ -248,8 +302,23 @@ public final class Generation {
                     path, footerStart, "the footer begins before the tail at " + tailStart);
         }
         int from = (int) (footerStart - tailStart);
-        byte[] footer = Arrays.copyOfRange(tail, from, tail.length - TRAILER_BYTES);
-        return GenerationFooter.parse(io, path, fileLength, footerStart, footer);
+        GenerationFooter.Footer footer =
+                GenerationFooter.footer(
+                        path,
+                        footerStart,
+                        Arrays.copyOfRange(tail, from, tail.length - TRAILER_BYTES));
+        byte[] index = null;
+        if (footer.indexInBody()) {
+            if (footer.indexOffset < tailStart) {
+                throw new CorruptGenerationException(
+                        path,
+                        footer.indexOffset,
+                        "the key index begins before the tail at " + tailStart);
+            }
+            int at = (int) (footer.indexOffset - tailStart);
+            index = Arrays.copyOfRange(tail, at, at + footer.indexLength);
+        }
+        return GenerationFooter.parse(io, path, fileLength, footerStart, footer, index);
     }
 
     /**
@@ -299,7 +368,7 @@ public final class Generation {
 
     /** Returns the format version the file was written in. */
     public int formatVersion() {
-        return GenerationFormat.FORMAT_VERSION;
+        return index.version;
     }
 
     /** Returns the schema of the rows (without the row-kind column). */

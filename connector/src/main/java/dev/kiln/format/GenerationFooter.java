@@ -19,7 +19,6 @@ import dev.kiln.io.RangeReader;
 
 import org.apache.flink.core.fs.Path;
 
-import org.apache.arrow.flatbuf.Footer;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
 import org.apache.arrow.vector.ipc.message.ArrowFooter;
 import org.apache.arrow.vector.types.pojo.Field;
@@ -87,12 +86,43 @@ final class GenerationFooter {
         return footerStart;
     }
 
-    static Generation parse(
-            RangeReader io, Path path, long fileLength, long footerStart, byte[] footerBytes)
+    /**
+     * The Arrow footer of a generation, parsed, with its format version checked, and where its
+     * index lies: in the file's body (format version 3, {@link #indexInBody}) or in the footer's
+     * metadata (version 2).
+     */
+    static final class Footer {
+        final ArrowFooter arrow;
+        final int version;
+        final long indexOffset;
+        final int indexLength;
+
+        private Footer(ArrowFooter arrow, int version, long indexOffset, int indexLength) {
+            this.arrow = arrow;
+            this.version = version;
+            this.indexOffset = indexOffset;
+            this.indexLength = indexLength;
+        }
+
+        /** Whether the index is read from the body, at {@link #indexRange}. */
+        boolean indexInBody() {
+            return version >= GenerationFormat.FORMAT_VERSION;
+        }
+
+        ByteRange indexRange() {
+            return ByteRange.of(indexOffset, indexLength);
+        }
+    }
+
+    /**
+     * Parses the Arrow footer at {@code footerStart}, checks its format version and, for version 3,
+     * that the index's range lies in the body before the footer.
+     */
+    static Footer footer(Path path, long footerStart, byte[] footerBytes)
             throws CorruptGenerationException {
         ArrowFooter footer;
         try {
-            footer = new ArrowFooter(Footer.getRootAsFooter(ByteBuffer.wrap(footerBytes)));
+            footer = new ArrowFooter(arrowFooter(footerBytes));
         } catch (RuntimeException e) {
             throw new CorruptGenerationException(
                     path, footerStart, "cannot parse the Arrow footer: " + e, e);
@@ -107,10 +137,84 @@ final class GenerationFooter {
                             + GenerationFormat.META_VERSION
                             + ": not a Kiln generation, or a damaged footer");
         }
+        if (version.equals(Integer.toString(GenerationFormat.FORMAT_VERSION_BASE64_INDEX))) {
+            return new Footer(footer, GenerationFormat.FORMAT_VERSION_BASE64_INDEX, -1, 0);
+        }
         if (!version.equals(Integer.toString(GenerationFormat.FORMAT_VERSION))) {
             throw new UnsupportedFormatVersionException(path, footerStart, version);
         }
-        GenerationFormat.Index index = parseIndex(path, footerStart, meta);
+        String offset = meta.get(GenerationFormat.META_INDEX_OFFSET);
+        String length = meta.get(GenerationFormat.META_INDEX_LENGTH);
+        if (offset == null || length == null) {
+            throw new CorruptGenerationException(
+                    path, footerStart, "the footer does not say where the key index is");
+        }
+        long indexOffset;
+        long indexLength;
+        try {
+            indexOffset = Long.parseLong(offset);
+            indexLength = Long.parseLong(length);
+        } catch (NumberFormatException e) {
+            throw new CorruptGenerationException(
+                    path,
+                    footerStart,
+                    "invalid key index range '" + offset + "', '" + length + "' in the footer",
+                    e);
+        }
+        // Compared with what lies before the footer, so nothing overflows.
+        if (indexOffset < Generation.HEADER_BYTES
+                || indexOffset > footerStart
+                || indexLength <= 0
+                || indexLength > footerStart - indexOffset
+                || indexLength > ByteRange.MAX_LENGTH) {
+            throw new CorruptGenerationException(
+                    path,
+                    footerStart,
+                    "the key index (offset "
+                            + indexOffset
+                            + ", length "
+                            + indexLength
+                            + ") does not lie between the file's header and its footer");
+        }
+        return new Footer(footer, GenerationFormat.FORMAT_VERSION, indexOffset, (int) indexLength);
+    }
+
+    private static org.apache.arrow.flatbuf.Footer arrowFooter(byte[] footerBytes) {
+        return org.apache.arrow.flatbuf.Footer.getRootAsFooter(ByteBuffer.wrap(footerBytes));
+    }
+
+    /**
+     * Checks the footer against its index and returns the generation. {@code indexBytes} are the
+     * bytes at {@link Footer#indexRange} for format version 3, ignored (null) for version 2.
+     */
+    static Generation parse(
+            RangeReader io,
+            Path path,
+            long fileLength,
+            long footerStart,
+            Footer parsed,
+            byte[] indexBytes)
+            throws CorruptGenerationException {
+        ArrowFooter footer = parsed.arrow;
+        Map<String, String> meta = footer.getMetaData();
+        GenerationFormat.Index index;
+        if (parsed.indexInBody()) {
+            index = parseIndex(path, parsed.indexOffset, indexBytes, meta, parsed.version);
+        } else {
+            String encoded = meta.get(GenerationFormat.META_INDEX);
+            if (encoded == null) {
+                throw new CorruptGenerationException(
+                        path, footerStart, "the footer has no key index");
+            }
+            byte[] bytes;
+            try {
+                bytes = Base64.getDecoder().decode(encoded);
+            } catch (IllegalArgumentException e) {
+                throw new CorruptGenerationException(
+                        path, footerStart, "invalid key index: " + e, e);
+            }
+            index = parseIndex(path, footerStart, bytes, meta, parsed.version);
+        }
 
         Schema fileSchema;
         List<ArrowBlock> blocks;
@@ -148,43 +252,46 @@ final class GenerationFooter {
             throw new CorruptGenerationException(
                     path, footerStart, "invalid schema in the footer: " + e.getMessage(), e);
         }
-        checkBlocks(path, footerStart, footer, index, blocks);
+        // The pages end before the index (version 3) or the footer (version 2).
+        long pagesEnd = parsed.indexInBody() ? parsed.indexOffset : footerStart;
+        checkBlocks(path, footerStart, pagesEnd, footer, index, blocks);
         return new Generation(io, path, fileLength, schema, fileSchema, codec, index, blocks);
     }
 
+    /** Checks {@code bytes} against the checksum in {@code meta} and parses them. */
     private static GenerationFormat.Index parseIndex(
-            Path path, long footerStart, Map<String, String> meta)
+            Path path, long offset, byte[] bytes, Map<String, String> meta, int version)
             throws CorruptGenerationException {
-        String encoded = meta.get(GenerationFormat.META_INDEX);
         String crc = meta.get(GenerationFormat.META_INDEX_CRC);
-        if (encoded == null || crc == null) {
-            throw new CorruptGenerationException(path, footerStart, "the footer has no key index");
+        if (crc == null) {
+            throw new CorruptGenerationException(
+                    path, offset, "the footer has no checksum of the key index");
         }
         try {
-            byte[] bytes = Base64.getDecoder().decode(encoded);
             int expected = Integer.parseUnsignedInt(crc);
             int actual = GenerationFormat.crc32c(bytes);
             if (expected != actual) {
                 throw new CorruptGenerationException(
                         path,
-                        footerStart,
+                        offset,
                         "key index checksum mismatch (expected "
                                 + Integer.toUnsignedString(expected)
                                 + ", computed "
                                 + Integer.toUnsignedString(actual)
                                 + ")");
             }
-            return GenerationFormat.Index.parse(bytes);
+            return GenerationFormat.Index.parse(bytes, version);
         } catch (CorruptGenerationException e) {
             throw e;
         } catch (Exception e) {
-            throw new CorruptGenerationException(path, footerStart, "invalid key index: " + e, e);
+            throw new CorruptGenerationException(path, offset, "invalid key index: " + e, e);
         }
     }
 
     private static void checkBlocks(
             Path path,
             long footerStart,
+            long pagesEnd,
             ArrowFooter footer,
             GenerationFormat.Index index,
             List<ArrowBlock> blocks)
@@ -209,11 +316,11 @@ final class GenerationFooter {
             long metadataLength = b.getMetadataLength();
             long bodyLength = b.getBodyLength();
             if (offset < previousEnd
-                    || offset > footerStart
+                    || offset > pagesEnd
                     || metadataLength <= 8
-                    || metadataLength > footerStart - offset
+                    || metadataLength > pagesEnd - offset
                     || bodyLength < 0
-                    || bodyLength > footerStart - offset - metadataLength
+                    || bodyLength > pagesEnd - offset - metadataLength
                     || metadataLength + bodyLength > ByteRange.MAX_LENGTH) {
                 throw new CorruptGenerationException(
                         path,
@@ -228,7 +335,8 @@ final class GenerationFooter {
                                 + bodyLength
                                 + ") does not lie between the previous block's end "
                                 + previousEnd
-                                + " and the footer");
+                                + " and "
+                                + (pagesEnd == footerStart ? "the footer" : "the key index"));
             }
             if (p > 0 && KeyCodec.compare(index.firstKeys[p - 1], index.firstKeys[p]) >= 0) {
                 throw new CorruptGenerationException(

@@ -37,25 +37,44 @@ import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
 /**
- * Constants of the generation file format and the codec of its index, which is stored (Base64) in
- * the Arrow footer's custom metadata. See {@code docs/format.md}.
+ * Constants of the generation file format and the codec of its index. See {@code docs/format.md}.
  *
- * <p>Index layout (big-endian), format version 2: int version; int key column count, then each name
- * (modified UTF-8); long footer fingerprint ({@link #footerFingerprint}); long row count; long
- * tombstone count; int page count, then per page: int row count, int CRC32C of the page's block
- * bytes, int length and bytes of the page's first encoded key; int length and bytes of the largest
- * encoded key; the Bloom filter ({@link BloomFilter}).
+ * <p>Format version 3 stores the index as raw bytes in the file's body, after the last record batch
+ * and the IPC end-of-stream marker and before the Arrow footer (which Arrow readers skip: they read
+ * only the blocks the footer lists); the footer's custom metadata gives its offset ({@value
+ * #META_INDEX_OFFSET}), length ({@value #META_INDEX_LENGTH}) and CRC32C ({@value #META_INDEX_CRC}).
+ * Format version 2 stored the same index Base64-encoded in the footer's custom metadata ({@value
+ * #META_INDEX}); it is still read.
+ *
+ * <p>Index layout (big-endian), format versions 2 and 3: int version; int key column count, then
+ * each name (modified UTF-8); long footer fingerprint ({@link #footerFingerprint}); long row count;
+ * long tombstone count; int page count, then per page: int row count, int CRC32C of the page's
+ * block bytes, int length and bytes of the page's first encoded key; int length and bytes of the
+ * largest encoded key; the Bloom filter ({@link BloomFilter}).
  *
  * <p>Version 1 (no fingerprint: the footer's schema and record-batch blocks were covered by no
  * checksum) is not read: there were no users of it.
  */
 final class GenerationFormat {
 
-    static final int FORMAT_VERSION = 2;
+    /** The version this writer writes: the index as raw bytes before the footer. */
+    static final int FORMAT_VERSION = 3;
+
+    /** The oldest version read: the index Base64-encoded in the footer's metadata. */
+    static final int FORMAT_VERSION_BASE64_INDEX = 2;
 
     static final String KIND_COLUMN = "_kiln_kind";
     static final String META_VERSION = "kiln.format.version";
+
+    /** Format version 2: the index, Base64-encoded. */
     static final String META_INDEX = "kiln.index";
+
+    /** Format version 3: the index's offset in the file, a decimal number. */
+    static final String META_INDEX_OFFSET = "kiln.index.offset";
+
+    /** Format version 3: the index's length in bytes, a decimal number. */
+    static final String META_INDEX_LENGTH = "kiln.index.length";
+
     static final String META_INDEX_CRC = "kiln.index.crc32c";
 
     /** The Arrow IPC file magic, at both ends of the file. */
@@ -300,6 +319,7 @@ final class GenerationFormat {
 
     /** The parsed index of a generation. */
     static final class Index {
+        final int version;
         final List<String> keyColumns;
         final long footerFingerprint;
         final long rowCount;
@@ -311,6 +331,7 @@ final class GenerationFormat {
         final BloomFilter filter;
 
         Index(
+                int version,
                 List<String> keyColumns,
                 long footerFingerprint,
                 long rowCount,
@@ -320,6 +341,7 @@ final class GenerationFormat {
                 byte[][] firstKeys,
                 byte[] maxKey,
                 BloomFilter filter) {
+            this.version = version;
             this.keyColumns = keyColumns;
             this.footerFingerprint = footerFingerprint;
             this.rowCount = rowCount;
@@ -335,7 +357,7 @@ final class GenerationFormat {
             try {
                 ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                 DataOutputStream out = new DataOutputStream(bytes);
-                out.writeInt(FORMAT_VERSION);
+                out.writeInt(version);
                 out.writeInt(keyColumns.size());
                 for (String c : keyColumns) {
                     out.writeUTF(c);
@@ -363,16 +385,17 @@ final class GenerationFormat {
         }
 
         /**
-         * Parses an index.
+         * Parses an index of a file in format version {@code version}.
          *
          * @throws IOException or {@link IllegalArgumentException} if the bytes are not a valid
-         *     index
+         *     index of that version
          */
-        static Index parse(byte[] bytes) throws IOException {
+        static Index parse(byte[] bytes, int version) throws IOException {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
-            int version = in.readInt();
-            if (version != FORMAT_VERSION) {
-                throw new IOException("index declares version " + version);
+            int declared = in.readInt();
+            if (declared != version) {
+                throw new IOException(
+                        "index declares version " + declared + " in a file of version " + version);
             }
             int columns = in.readInt();
             checkCount(columns, bytes.length, "key column count");
@@ -401,6 +424,7 @@ final class GenerationFormat {
                 throw new IOException(filterBytes.remaining() + " bytes after the filter");
             }
             return new Index(
+                    version,
                     List.copyOf(keyColumns),
                     fingerprint,
                     rowCount,

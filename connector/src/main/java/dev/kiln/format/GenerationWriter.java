@@ -31,8 +31,11 @@ import org.apache.arrow.vector.ValueVector;
 import org.apache.arrow.vector.VariableWidthFieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowFileWriter;
+import org.apache.arrow.vector.ipc.WriteChannel;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
+import org.apache.arrow.vector.ipc.message.ArrowFooter;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 
@@ -56,9 +59,11 @@ import static java.util.Objects.requireNonNull;
  * <p>{@link #write} takes a memtable (a {@link VectorSchemaRoot} of the writer's schema) and the
  * row kind of each row, sorts the rows by encoded key ({@link KeyCodec}), keeps the last row
  * written for each key, and writes them as pages (record batches) of about {@link
- * Builder#targetPageBytes} each, followed by the Arrow footer, whose custom metadata holds the
- * format version, the key index (first key of each page), a CRC32C per page and a Bloom filter of
- * the keys. The file is a standard Arrow IPC file; see {@code docs/format.md}.
+ * Builder#targetPageBytes} each, then (after the IPC end-of-stream marker) Kiln's index: the first
+ * key of each page, a CRC32C per page and a Bloom filter of the keys, as raw bytes; then the Arrow
+ * footer, whose custom metadata holds the format version and the index's offset, length and
+ * checksum. The file is a standard Arrow IPC file (Arrow readers read only the blocks the footer
+ * lists); see {@code docs/format.md}.
  *
  * <p>Threading: a writer is immutable and thread-safe; concurrent {@link #write} calls must use
  * distinct paths. {@link #write} blocks on I/O: call it from a thread that may block (a Flink
@@ -93,6 +98,7 @@ public final class GenerationWriter {
     private final double falsePositiveRate;
     private final PageCompression compression;
     private final PageEncoder.CompressorFactory compressors;
+    private final int formatVersion;
 
     private GenerationWriter(Builder builder) {
         this.schema = builder.schema;
@@ -105,6 +111,7 @@ public final class GenerationWriter {
         this.falsePositiveRate = builder.falsePositiveRate;
         this.compression = builder.compression;
         this.compressors = builder.compressors;
+        this.formatVersion = builder.formatVersion;
     }
 
     /**
@@ -682,6 +689,7 @@ public final class GenerationWriter {
                             : Arrays.copyOfRange(lastKeyBytes, lastKeyFrom, lastKeyTo);
             GenerationFormat.Index index =
                     new GenerationFormat.Index(
+                            formatVersion,
                             keyCodec.keyColumns(),
                             GenerationFormat.footerFingerprint(
                                     fileSchema, keyCodec.keyColumns(), writer.getRecordBlocks()),
@@ -693,14 +701,17 @@ public final class GenerationWriter {
                             maxKey,
                             filter);
             byte[] indexBytes = index.serialize();
-            footerMetadata.put(
-                    GenerationFormat.META_VERSION,
-                    Integer.toString(GenerationFormat.FORMAT_VERSION));
-            footerMetadata.put(
-                    GenerationFormat.META_INDEX, Base64.getEncoder().encodeToString(indexBytes));
+            footerMetadata.put(GenerationFormat.META_VERSION, Integer.toString(formatVersion));
             footerMetadata.put(
                     GenerationFormat.META_INDEX_CRC,
                     Integer.toUnsignedString(GenerationFormat.crc32c(indexBytes)));
+            if (formatVersion == GenerationFormat.FORMAT_VERSION_BASE64_INDEX) {
+                footerMetadata.put(
+                        GenerationFormat.META_INDEX,
+                        Base64.getEncoder().encodeToString(indexBytes));
+            } else {
+                writer.index(indexBytes);
+            }
             ByteArrayOutputStream tail = listener == null ? null : new ByteArrayOutputStream();
             channel.copyTo(tail);
             writer.end();
@@ -761,8 +772,8 @@ public final class GenerationWriter {
 
         /**
          * The file is complete, synced and closed: {@code fileLength} bytes, the last of which are
-         * {@code tail} (everything after the last page: the end-of-stream marker, the footer and
-         * the trailer), from which {@link Generation#ofTail} opens it.
+         * {@code tail} (everything after the last page: the end-of-stream marker, the key index,
+         * the footer and the trailer), from which {@link Generation#ofTail} opens it.
          */
         void written(long fileLength, byte[] tail);
 
@@ -772,16 +783,56 @@ public final class GenerationWriter {
 
     /**
      * Arrow's file writer, fed record batches that {@link PageEncoder} made instead of its own
-     * unloader's: the schema, blocks and footer are Arrow's.
+     * unloader's: the schema, blocks and footer are Arrow's. Its end writes Kiln's index between
+     * the end-of-stream marker and the footer (format version 3), and the index's place in the
+     * footer's metadata.
      */
     private static final class PageFileWriter extends ArrowFileWriter {
+        private final Map<String, String> meta;
+        @Nullable private byte[] index;
+
         PageFileWriter(
                 VectorSchemaRoot page, ChecksummingChannel channel, Map<String, String> meta) {
             super(page, null, channel, meta);
+            this.meta = meta;
         }
 
         void writePage(ArrowRecordBatch batch) throws IOException {
             writeRecordBatch(batch);
+        }
+
+        /** Sets the index that {@link #end} writes before the footer. */
+        void index(byte[] indexBytes) {
+            this.index = indexBytes;
+        }
+
+        /** Arrow's end (ArrowFileWriter.endInternal) with the index before the footer. */
+        @Override
+        protected void endInternal(WriteChannel out) throws IOException {
+            if (index == null) {
+                super.endInternal(out);
+                return;
+            }
+            // The end-of-stream marker: a stream reader stops here, before the index.
+            out.writeIntLittleEndian(MessageSerializer.IPC_CONTINUATION_TOKEN);
+            out.writeIntLittleEndian(0);
+            long indexOffset = out.getCurrentPosition();
+            out.write(index);
+            out.align(); // the footer starts 8-byte aligned, as Arrow's does
+            meta.put(GenerationFormat.META_INDEX_OFFSET, Long.toString(indexOffset));
+            meta.put(GenerationFormat.META_INDEX_LENGTH, Integer.toString(index.length));
+            long footerStart = out.getCurrentPosition();
+            out.write(
+                    new ArrowFooter(
+                            schema,
+                            getDictionaryBlocks(),
+                            getRecordBlocks(),
+                            meta,
+                            option.metadataVersion),
+                    false);
+            int footerLength = (int) (out.getCurrentPosition() - footerStart);
+            out.writeIntLittleEndian(footerLength);
+            out.write(GenerationFormat.MAGIC);
         }
     }
 
@@ -847,6 +898,7 @@ public final class GenerationWriter {
         private double falsePositiveRate = DEFAULT_FILTER_FALSE_POSITIVE_RATE;
         private PageCompression compression = PageCompression.NONE;
         private PageEncoder.CompressorFactory compressors = PageEncoder.CODECS;
+        private int formatVersion = GenerationFormat.FORMAT_VERSION;
 
         private Builder(Schema schema, List<String> keyColumns) {
             this.schema = requireNonNull(schema, "schema");
@@ -921,6 +973,19 @@ public final class GenerationWriter {
         /** Replaces the codecs (tests: a wrapper that injects failures into the real one). */
         Builder compressors(PageEncoder.CompressorFactory compressors) {
             this.compressors = requireNonNull(compressors, "compressors");
+            return this;
+        }
+
+        /**
+         * Sets the format version written (tests: files as an older writer wrote them); default
+         * {@link GenerationFormat#FORMAT_VERSION}.
+         */
+        Builder formatVersion(int version) {
+            if (version != GenerationFormat.FORMAT_VERSION
+                    && version != GenerationFormat.FORMAT_VERSION_BASE64_INDEX) {
+                throw new IllegalArgumentException("cannot write format version " + version);
+            }
+            this.formatVersion = version;
             return this;
         }
 

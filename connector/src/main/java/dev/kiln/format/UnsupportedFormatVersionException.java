@@ -35,6 +35,8 @@ public final class UnsupportedFormatVersionException extends CorruptGenerationEx
                 "format version "
                         + version
                         + " is not supported (this reader supports "
+                        + GenerationFormat.FORMAT_VERSION_BASE64_INDEX
+                        + " to "
                         + GenerationFormat.FORMAT_VERSION
                         + ")");
         this.version = version;

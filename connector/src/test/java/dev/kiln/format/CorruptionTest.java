@@ -208,22 +208,108 @@ class CorruptionTest {
 
     @Test
     void aFlippedByteInTheKeyIndexFailsItsChecksum() throws Exception {
-        String index;
-        try (SeekableByteChannel channel = Files.newByteChannel(file);
+        Map<String, String> meta = metadata(file);
+        int offset = Integer.parseInt(meta.get("kiln.index.offset"));
+        int length = Integer.parseInt(meta.get("kiln.index.length"));
+        for (int at : new int[] {offset, offset + length / 2, offset + length - 1}) {
+            byte[] bytes = good.clone();
+            bytes[at] ^= 0x01;
+            Path path = damaged("index-" + at + ".arrow", bytes);
+            assertThat(corruption(Generation.open(io, path), path, offset).getMessage())
+                    .contains("checksum");
+        }
+    }
+
+    @Test
+    void aKeyIndexOutsideTheBodyOrNotLocatedIsCorrupt() throws Exception {
+        Map<String, String> meta = metadata(file);
+        long offset = Long.parseLong(meta.get("kiln.index.offset"));
+        long length = Long.parseLong(meta.get("kiln.index.length"));
+        long footer = footerStart(good);
+        String[][] ranges = {
+            {"0", Long.toString(length)}, // over the file's header
+            {Long.toString(offset), Long.toString(footer - offset + 1)}, // into the footer
+            {Long.toString(footer + 1), "1"}, // after the footer's start
+            {Long.toString(offset), "0"},
+            {Long.toString(offset), "-1"},
+            {Long.toString(Long.MAX_VALUE), Long.toString(Long.MAX_VALUE)},
+            {"x", "1"},
+            {null, Long.toString(length)},
+            {Long.toString(offset), null},
+        };
+        for (String[] range : ranges) {
+            Map<String, String> changed = new java.util.HashMap<>(meta);
+            changed.remove("kiln.index.offset");
+            changed.remove("kiln.index.length");
+            if (range[0] != null) {
+                changed.put("kiln.index.offset", range[0]);
+            }
+            if (range[1] != null) {
+                changed.put("kiln.index.length", range[1]);
+            }
+            byte[] bytes = withFooterMetadata(good, changed);
+            Path path = damaged("range-" + Arrays.toString(range).hashCode() + ".arrow", bytes);
+            Throwable e = catchCause(Generation.open(io, path));
+            assertThat(e)
+                    .as(Arrays.toString(range))
+                    .isInstanceOf(CorruptGenerationException.class)
+                    .isNotInstanceOf(UnsupportedFormatVersionException.class)
+                    .hasMessageContaining("key index");
+        }
+    }
+
+    @Test
+    void aTailThatBeginsAfterTheKeyIndexDoesNotOpen() throws Exception {
+        Map<String, String> meta = metadata(file);
+        int offset = Integer.parseInt(meta.get("kiln.index.offset"));
+        byte[] tail = Arrays.copyOfRange(good, offset + 1, good.length);
+        assertThatThrownBy(() -> Generation.ofTail(io, path(file), good.length, tail))
+                .isInstanceOf(CorruptGenerationException.class)
+                .hasMessageContaining("the key index begins before the tail");
+        // From the index on, it opens.
+        byte[] whole = Arrays.copyOfRange(good, offset, good.length);
+        assertThat(Generation.ofTail(io, path(file), good.length, whole).pageCount())
+                .isEqualTo(Generation.open(io, path(file)).join().pageCount());
+    }
+
+    private Map<String, String> metadata(java.nio.file.Path f) throws Exception {
+        try (SeekableByteChannel channel = Files.newByteChannel(f);
                 ArrowFileReader reader = new ArrowFileReader(channel, allocator)) {
             reader.getRecordBlocks(); // reads the footer
-            index = reader.getMetaData().get("kiln.index");
+            return new java.util.HashMap<>(reader.getMetaData());
         }
-        byte[] needle =
-                index.substring(index.length() / 2, index.length() / 2 + 32)
-                        .getBytes(StandardCharsets.US_ASCII);
-        int at = indexOf(good, needle);
-        assertThat(at).isPositive();
-        byte[] bytes = good.clone();
-        bytes[at] = (byte) (bytes[at] == 'A' ? 'B' : 'A');
-        Path path = damaged("index.arrow", bytes);
-        assertThat(corruption(Generation.open(io, path), path, footerStart(bytes)).getMessage())
-                .contains("checksum");
+    }
+
+    /** {@code file} with its Arrow footer's metadata replaced (schema and blocks as they were). */
+    private byte[] withFooterMetadata(byte[] file, Map<String, String> metadata) throws Exception {
+        int start = (int) footerStart(file);
+        org.apache.arrow.vector.ipc.message.ArrowFooter footer =
+                new org.apache.arrow.vector.ipc.message.ArrowFooter(
+                        org.apache.arrow.flatbuf.Footer.getRootAsFooter(
+                                java.nio.ByteBuffer.wrap(file, start, file.length - 10 - start)
+                                        .slice()));
+        com.google.flatbuffers.FlatBufferBuilder builder =
+                new com.google.flatbuffers.FlatBufferBuilder();
+        builder.finish(
+                new org.apache.arrow.vector.ipc.message.ArrowFooter(
+                                footer.getSchema(),
+                                footer.getDictionaries(),
+                                footer.getRecordBatches(),
+                                metadata)
+                        .writeTo(builder));
+        java.nio.ByteBuffer bytes = builder.dataBuffer();
+        byte[] footerBytes = new byte[bytes.remaining()];
+        bytes.get(footerBytes);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(file, 0, start);
+        out.write(footerBytes);
+        out.write(
+                java.nio.ByteBuffer.allocate(4)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .putInt(footerBytes.length)
+                        .array());
+        out.write(GenerationFormat.MAGIC);
+        return out.toByteArray();
     }
 
     @Test
@@ -252,14 +338,14 @@ class CorruptionTest {
 
     @Test
     void anUnknownFormatVersionIsItsOwnType() throws Exception {
-        Path path = plainArrowFile("v3.arrow", Map.of("kiln.format.version", "3"));
+        Path path = plainArrowFile("v4.arrow", Map.of("kiln.format.version", "4"));
         Throwable e = catchCause(Generation.open(io, path));
         assertThat(e)
                 .isInstanceOf(UnsupportedFormatVersionException.class)
                 .hasMessageContaining(path.toString())
                 .hasMessageContaining("at offset ")
-                .hasMessageContaining("format version 3");
-        assertThat(((UnsupportedFormatVersionException) e).version()).isEqualTo("3");
+                .hasMessageContaining("format version 4");
+        assertThat(((UnsupportedFormatVersionException) e).version()).isEqualTo("4");
     }
 
     @Test
@@ -268,7 +354,8 @@ class CorruptionTest {
         Path path = plainArrowFile("v1.arrow", Map.of("kiln.format.version", "1"));
         assertThat(catchCause(Generation.open(io, path)))
                 .isInstanceOf(UnsupportedFormatVersionException.class)
-                .hasMessageContaining("format version 1 is not supported (this reader supports 2)");
+                .hasMessageContaining(
+                        "format version 1 is not supported (this reader supports 2 to 3)");
     }
 
     @Test

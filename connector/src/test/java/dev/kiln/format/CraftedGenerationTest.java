@@ -229,6 +229,33 @@ class CraftedGenerationTest {
     }
 
     @Test
+    void aLastBlockReachingIntoTheKeyIndexFailsToOpen() throws Exception {
+        // Every checksum matches: only the check of the blocks against the index's offset stops
+        // a page from being read out of the index's bytes.
+        byte[] bytes =
+                CraftedGenerations.rewrite(
+                        good,
+                        parts -> {
+                            int last = parts.blocks.size() - 1;
+                            ArrowBlock b = parts.blocks.get(last);
+                            // The index starts after the end-of-stream marker, 8 bytes after the
+                            // block; 16 more reach 8 bytes into it.
+                            parts.blocks.set(
+                                    last,
+                                    new ArrowBlock(
+                                            b.getOffset(),
+                                            b.getMetadataLength(),
+                                            b.getBodyLength() + 16));
+                            parts.reseal();
+                        });
+        Path path = store(bytes);
+        int last = Generation.open(io, store(good)).join().pageCount() - 1;
+        assertThat(corruption(Generation.open(io, path), path, footerStart(bytes)))
+                .hasMessageContaining("record batch block " + last)
+                .hasMessageContaining("and the key index");
+    }
+
+    @Test
     void aMetadataLengthPrefixLargerThanItsBlockIsTypedWithoutAllocating() throws Exception {
         for (int prefix : new int[] {Integer.MAX_VALUE - 8, 1 << 30, -5, 0}) {
             Path path =

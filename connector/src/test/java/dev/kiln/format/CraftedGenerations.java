@@ -52,13 +52,26 @@ final class CraftedGenerations {
         final Map<String, String> metadata;
 
         Parts(byte[] body, ArrowFooter footer) throws IOException {
-            this.body = body;
             this.schema = footer.getSchema();
             this.blocks = new ArrayList<>(footer.getRecordBatches());
             this.metadata = new HashMap<>(footer.getMetaData());
-            this.index =
-                    GenerationFormat.Index.parse(
-                            Base64.getDecoder().decode(metadata.get(GenerationFormat.META_INDEX)));
+            int version = Integer.parseInt(metadata.get(GenerationFormat.META_VERSION));
+            if (version == GenerationFormat.FORMAT_VERSION_BASE64_INDEX) {
+                this.body = body;
+                this.index =
+                        GenerationFormat.Index.parse(
+                                Base64.getDecoder()
+                                        .decode(metadata.get(GenerationFormat.META_INDEX)),
+                                version);
+            } else {
+                // The body ends with the index (and padding): the parts keep what precedes it.
+                int at = Integer.parseInt(metadata.get(GenerationFormat.META_INDEX_OFFSET));
+                int length = Integer.parseInt(metadata.get(GenerationFormat.META_INDEX_LENGTH));
+                this.body = Arrays.copyOf(body, at);
+                this.index =
+                        GenerationFormat.Index.parse(
+                                Arrays.copyOfRange(body, at, at + length), version);
+            }
         }
 
         /** Returns the bytes of page {@code p}'s block. */
@@ -106,6 +119,7 @@ final class CraftedGenerations {
         void reseal() {
             index =
                     new GenerationFormat.Index(
+                            index.version,
                             index.keyColumns,
                             GenerationFormat.footerFingerprint(schema, index.keyColumns, blocks),
                             index.rowCount,
@@ -116,8 +130,11 @@ final class CraftedGenerations {
                             index.maxKey,
                             index.filter);
             byte[] indexBytes = index.serialize();
-            metadata.put(
-                    GenerationFormat.META_INDEX, Base64.getEncoder().encodeToString(indexBytes));
+            if (index.version == GenerationFormat.FORMAT_VERSION_BASE64_INDEX) {
+                metadata.put(
+                        GenerationFormat.META_INDEX,
+                        Base64.getEncoder().encodeToString(indexBytes));
+            }
             metadata.put(
                     GenerationFormat.META_INDEX_CRC,
                     Integer.toUnsignedString(GenerationFormat.crc32c(indexBytes)));
@@ -145,6 +162,15 @@ final class CraftedGenerations {
 
     /** Returns the file made of {@code parts}. */
     static byte[] assemble(Parts parts) {
+        byte[] index = new byte[0];
+        if (!parts.metadata.containsKey(GenerationFormat.META_INDEX)) {
+            // Format version 3: the index after the body, padded to 8 bytes, before the footer.
+            byte[] bytes = parts.index.serialize();
+            index = Arrays.copyOf(bytes, (bytes.length + 7) / 8 * 8);
+            parts.metadata.put(
+                    GenerationFormat.META_INDEX_OFFSET, Integer.toString(parts.body.length));
+            parts.metadata.put(GenerationFormat.META_INDEX_LENGTH, Integer.toString(bytes.length));
+        }
         FlatBufferBuilder builder = new FlatBufferBuilder();
         builder.finish(
                 new ArrowFooter(parts.schema, List.of(), parts.blocks, parts.metadata)
@@ -152,6 +178,7 @@ final class CraftedGenerations {
         ByteBuffer footer = builder.dataBuffer();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write(parts.body, 0, parts.body.length);
+        out.write(index, 0, index.length);
         byte[] footerBytes = new byte[footer.remaining()];
         footer.get(footerBytes);
         out.write(footerBytes, 0, footerBytes.length);

@@ -49,6 +49,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -136,6 +137,79 @@ class GenerationTest {
             LookupResult result = g.lookup(codec.encode((long) i), allocator).join();
             assertThat(result.values().get(1)).isEqualTo(values[i]);
         }
+    }
+
+    /**
+     * Files of format version 2 (the index Base64-encoded in the footer's metadata), as Kiln wrote
+     * them before version 3, still open (read and from their tail) and answer alike, tombstones and
+     * absent keys included; version 3 stores the same index in fewer bytes.
+     */
+    @Test
+    void filesOfFormatVersion2StillOpenAndAnswerAlike() throws Exception {
+        long[] ids = LongStream.range(0, 3000).map(i -> i * 3).toArray();
+        Map<Integer, Generation> opened = new HashMap<>();
+        Map<Integer, Long> sizes = new HashMap<>();
+        for (int version : new int[] {2, 3}) {
+            Path path = path("v" + version + ".arrow");
+            byte[][] tail = new byte[1][];
+            try (VectorSchemaRoot memtable = Memtables.allTypes(allocator, ids)) {
+                BitSet deletes = new BitSet();
+                deletes.set(7);
+                GenerationStats stats =
+                        GenerationWriter.builder(Memtables.ALL_TYPES, List.of("id"))
+                                .targetPageBytes(16 * 1024)
+                                .formatVersion(version)
+                                .build()
+                                .write(
+                                        path,
+                                        memtable,
+                                        deletes,
+                                        allocator,
+                                        new GenerationWriter.Listener() {
+                                            @Override
+                                            public void pageWritten(
+                                                    int page,
+                                                    VectorSchemaRoot rows,
+                                                    dev.kiln.io.ByteRange block) {}
+
+                                            @Override
+                                            public void written(long fileLength, byte[] bytes) {
+                                                tail[0] = bytes;
+                                            }
+
+                                            @Override
+                                            public void failed() {}
+                                        });
+                sizes.put(version, stats.fileBytes());
+                Generation g = Generation.open(io, path, stats.fileBytes()).join();
+                assertThat(g.formatVersion()).isEqualTo(version);
+                assertThat(Generation.ofTail(io, path, stats.fileBytes(), tail[0]).formatVersion())
+                        .isEqualTo(version);
+                opened.put(version, g);
+            }
+        }
+        Generation v2 = opened.get(2);
+        Generation v3 = opened.get(3);
+        assertThat(v2.pageCount()).isEqualTo(v3.pageCount()).isGreaterThan(1);
+        assertThat(v2.rowCount()).isEqualTo(v3.rowCount());
+        for (long key = -1; key <= ids[ids.length - 1] + 1; key++) {
+            LookupResult a = v2.lookup(v2.keyCodec().encode(key), allocator).join();
+            LookupResult b = v3.lookup(v3.keyCodec().encode(key), allocator).join();
+            assertThat(a.status()).as("key %d", key).isEqualTo(b.status());
+            // deepToString: binary values are arrays
+            assertThat(Arrays.deepToString(a.values().toArray()))
+                    .as("key %d", key)
+                    .isEqualTo(Arrays.deepToString(b.values().toArray()));
+            assertThat(a.status())
+                    .isEqualTo(
+                            key == 21
+                                    ? LookupResult.Status.DELETED
+                                    : key >= 0 && key % 3 == 0
+                                            ? LookupResult.Status.FOUND
+                                            : LookupResult.Status.ABSENT);
+        }
+        // Raw bytes instead of Base64: the index takes about a quarter fewer bytes.
+        assertThat(sizes.get(3)).isLessThan(sizes.get(2));
     }
 
     @Test
@@ -305,8 +379,18 @@ class GenerationTest {
                                     .get(Memtables.ALL_TYPES.getFields().size())
                                     .getName())
                     .isEqualTo("_kiln_kind");
-            assertThat(reader.getMetaData()).containsEntry("kiln.format.version", "2");
+            assertThat(reader.getMetaData()).containsEntry("kiln.format.version", "3");
+            // The index is raw bytes in the body, not Base64 in the footer's metadata.
+            assertThat(reader.getMetaData()).doesNotContainKey("kiln.index");
             List<ArrowBlock> blocks = reader.getRecordBlocks();
+            ArrowBlock last = blocks.get(blocks.size() - 1);
+            long pagesEnd = last.getOffset() + last.getMetadataLength() + last.getBodyLength();
+            // After the last page: the IPC end-of-stream marker, then the index.
+            byte[] file = Files.readAllBytes(dir.resolve("plain.arrow"));
+            assertThat(Arrays.copyOfRange(file, (int) pagesEnd, (int) pagesEnd + 8))
+                    .containsExactly(-1, -1, -1, -1, 0, 0, 0, 0);
+            assertThat(reader.getMetaData())
+                    .containsEntry("kiln.index.offset", Long.toString(pagesEnd + 8));
             assertThat(blocks).hasSize(g.pageCount());
             long rows = 0;
             for (int p = 0; p < blocks.size(); p++) {
@@ -631,8 +715,8 @@ class GenerationTest {
         assertThat(stats.fileBytes()).isGreaterThan(5L << 20);
         assertThat(stats.pageCount()).isGreaterThan(80);
 
-        // Open with the length known from the writer: the footer (index and filter) is larger
-        // than the 64 KiB tail guess, so exactly one more read.
+        // Open with the length known from the writer: the index (page keys and filter) before the
+        // footer is larger than the 64 KiB tail guess, so exactly one more read.
         Generation g = Generation.open(io, path, stats.fileBytes()).join();
         assertThat(io.requests(path)).isEqualTo(2);
         assertThat(io.lengthRequests(path)).isZero();
@@ -644,10 +728,16 @@ class GenerationTest {
         assertThat(io.lengthRequests(path)).isEqualTo(1);
         assertThat(io.requests(path)).isEqualTo(2);
 
-        // A tail guess that holds the footer: one read.
+        // A tail guess that holds the index and the footer: one read.
         io.resetCounters();
         Generation.open(io, path, stats.fileBytes(), 1 << 20).join();
         assertThat(io.requests(path)).isEqualTo(1);
+
+        // A tail guess shorter than the footer: the rest of the footer, then the index.
+        io.resetCounters();
+        Generation small = Generation.open(io, path, stats.fileBytes(), 16).join();
+        assertThat(io.requests(path)).isEqualTo(3);
+        assertThat(small.pageCount()).isEqualTo(stats.pageCount());
 
         // A point lookup in the open generation: one read, of exactly the key's page.
         KeyCodec codec = g.keyCodec();

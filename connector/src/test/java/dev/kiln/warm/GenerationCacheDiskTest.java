@@ -238,8 +238,11 @@ class GenerationCacheDiskTest {
         assertThat(FaultyDisk.bytesIn(folder))
                 .isEqualTo(stats.bytes())
                 .isLessThanOrEqualTo(disk.capacity);
+        // One warning (sampled) for the first of the injected faults; which comes first depends
+        // on the order of the blocks read (the open reads the key index before the footer).
         assertThat(logs.getEvents()).hasSize(1);
-        assertThat(logs.getEvents().get(0).getThrown()).hasMessage("No space left on device");
+        assertThat(logs.getEvents().get(0).getThrown().getMessage())
+                .matches("No space left on device|copy .* fails its checksum");
 
         // Room again: the blocks read are copied, and a second pass over them reads no storage.
         disk.capacity = Long.MAX_VALUE;
