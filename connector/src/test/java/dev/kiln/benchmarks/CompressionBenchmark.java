@@ -67,13 +67,17 @@ import java.util.concurrent.Executors;
  * Bytes on storage, write rate and page decode cost of generations per page codec (issue 22 goal
  * 6), side by side in one run, and the bytes of a Parquet file of the same rows written by DuckDB
  * (zstd and snappy). Plain program (not JMH): each figure is the best of a few repetitions after a
- * warm-up. Args: {@code [rows] [repetitions] [codecs]} (default 1,000,000, 3 and {@code
- * none,lz4-frame,zstd-1,zstd-3}).
+ * warm-up. Args: {@code [rows] [repetitions] [codecs] [workloads]} (default 1,000,000, 3, {@code
+ * none,lz4-frame,zstd-1,zstd-3} and {@code small,wide}).
  *
  * <p>Workloads: {@code small} = {@code id BIGINT, v BIGINT, s STRING} (2–5 random letters), ids a
- * random half of {@code [0, 2 rows)}, as in the issue's 20 M upserts over 2 M keys; {@code wide} =
- * id plus a timestamp, a decimal(12, 2), an int, a 10–30 character name from 5,000, a 2-letter
- * country from 50, a boolean and a double.
+ * random half of {@code [0, 2 rows)}, as in the issue's 20 M upserts over 2 M keys; {@code issue} =
+ * the same columns with the issue's own values ({@code SqlUpsertWorkload}: {@code v} a random
+ * 30-bit number, {@code s} 4 random letters); {@code wide} = id plus a timestamp, a decimal(12, 2),
+ * an int, a 10–30 character name from 5,000, a 2-letter country from 50, a boolean and a double.
+ * For {@code small} and {@code issue} it also writes the rows as plain Arrow IPC files with the
+ * string column as {@code Utf8} and as {@code Utf8View} ({@link #stringViews}): what Arrow's string
+ * view type would store.
  */
 public final class CompressionBenchmark {
 
@@ -111,9 +115,9 @@ public final class CompressionBenchmark {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         RangeReader io = RangeReader.onFileSystem(pool);
         try (BufferAllocator allocator = new RootAllocator()) {
-            for (String workload : new String[] {"small", "wide"}) {
-                Schema schema = workload.equals("small") ? SMALL : WIDE;
-                try (VectorSchemaRoot memtable = memtable(schema, rows, allocator)) {
+            for (String workload : (args.length > 3 ? args[3] : "small,wide").split(",")) {
+                Schema schema = workload.equals("wide") ? WIDE : SMALL;
+                try (VectorSchemaRoot memtable = memtable(workload, schema, rows, allocator)) {
                     System.out.printf(
                             "%n%s: %,d rows%n%-22s %10s %12s %14s %14s %14s %16s %9s %14s%n",
                             workload,
@@ -133,6 +137,13 @@ public final class CompressionBenchmark {
                     }
                     profiles.forEach(System.out::print);
                     parquet(workload, schema, memtable, dir);
+                    if (schema == SMALL) {
+                        for (Setting setting : settings) {
+                            if (setting.codec().codec() == PageCompression.Codec.ZSTD) {
+                                stringViews(workload, setting, memtable, dir, allocator);
+                            }
+                        }
+                    }
                 }
             }
         } finally {
@@ -196,6 +207,9 @@ public final class CompressionBenchmark {
         GenerationStats stats = null;
         Path path = null;
         for (int r = 0; r <= reps; r++) { // the first is a warm-up
+            if (path != null) {
+                Files.delete(java.nio.file.Path.of(path.toUri())); // the disk may be small
+            }
             path = new Path(dir.resolve(workload + "-" + setting + "-" + r + ".arrow").toUri());
             long start = System.nanoTime();
             stats = writer.write(path, memtable, new BitSet(), allocator);
@@ -255,6 +269,7 @@ public final class CompressionBenchmark {
             }
         }
         int rows = memtable.getRowCount();
+        Files.delete(java.nio.file.Path.of(path.toUri()));
         System.out.printf(
                 "%-22s %10.2f %,12.0f %14.1f %14.1f %14.0f %16.1f %,9d %14.1f%n",
                 setting,
@@ -273,8 +288,8 @@ public final class CompressionBenchmark {
      * Where the bytes on storage go: per column and buffer (validity, offsets, data), the bytes per
      * row of all pages' buffers as the record batches' headers give them (compressed, with their
      * 8-byte length prefix), the headers themselves (page metadata, padding included), and the rest
-     * of the file: the footer (the key index and the key filter, Base64 in the footer's metadata),
-     * the schema and the magic.
+     * of the file: the key index and key filter (raw bytes before the footer since format version
+     * 3), the schema and the magic.
      */
     private static String profile(
             Setting setting, Schema schema, List<byte[]> pages, int rows, long fileBytes)
@@ -325,7 +340,7 @@ public final class CompressionBenchmark {
                 Statement sql = db.createStatement()) {
             sql.execute("SET threads TO 1");
             sql.execute(
-                    workload.equals("small")
+                    !workload.equals("wide")
                             ? "CREATE TABLE t (id BIGINT, v BIGINT, s VARCHAR)"
                             : "CREATE TABLE t (id BIGINT, ts TIMESTAMP, price DECIMAL(12, 2),"
                                     + " qty INTEGER, name VARCHAR, country VARCHAR, flag BOOLEAN,"
@@ -338,7 +353,7 @@ public final class CompressionBenchmark {
                 for (int i : order) {
                     appender.beginRow();
                     appender.append(((BigIntVector) memtable.getVector("id")).get(i));
-                    if (workload.equals("small")) {
+                    if (!workload.equals("wide")) {
                         appender.append(((BigIntVector) memtable.getVector("v")).get(i));
                         appender.append(string(memtable, "s", i));
                     } else {
@@ -382,6 +397,158 @@ public final class CompressionBenchmark {
         }
     }
 
+    /**
+     * The string column as Arrow's {@code Utf8View} (16-byte views, strings of up to 12 bytes
+     * inline) against {@code Utf8} (4-byte offsets and the bytes): the same rows sorted by id, in
+     * pages of the same row count as a generation's default page, written by Arrow's own file
+     * writer with its ZSTD codec at {@code setting}'s level. Prints bytes per row of each file and
+     * of the string column's buffers. The files stay in {@code -Dkiln.views.dir} if set (to check
+     * other readers), else in {@code dir}.
+     */
+    private static void stringViews(
+            String workload,
+            Setting setting,
+            VectorSchemaRoot memtable,
+            java.nio.file.Path dir,
+            BufferAllocator allocator)
+            throws Exception {
+        int rows = memtable.getRowCount();
+        Integer[] order = sortedById(memtable);
+        VarCharVector source = (VarCharVector) memtable.getVector("s");
+        long stringBytes = source.getDataBuffer().writerIndex();
+        // Rows per page of a generation's default target: 8 + 8 + 1 (id, v, row kind), 4 + the
+        // mean string length, plus validity bits.
+        int pageRows =
+                (int)
+                        (GenerationWriter.DEFAULT_TARGET_PAGE_BYTES
+                                / (17.25 + 4 + (double) stringBytes / rows));
+        String keep = System.getProperty("kiln.views.dir");
+        java.nio.file.Path out = keep == null ? dir : java.nio.file.Path.of(keep);
+        Files.createDirectories(out);
+        StringBuilder line = new StringBuilder();
+        for (boolean view : new boolean[] {false, true}) {
+            Schema schema =
+                    new Schema(
+                            List.of(
+                                    notNull("id", new ArrowType.Int(64, true)),
+                                    nullable("v", new ArrowType.Int(64, true)),
+                                    nullable(
+                                            "s",
+                                            view
+                                                    ? ArrowType.Utf8View.INSTANCE
+                                                    : ArrowType.Utf8.INSTANCE)));
+            java.nio.file.Path file =
+                    out.resolve(
+                            workload
+                                    + "-"
+                                    + (view ? "utf8view" : "utf8")
+                                    + "-zstd"
+                                    + setting.codec().level()
+                                    + ".arrow");
+            try (VectorSchemaRoot page = VectorSchemaRoot.create(schema, allocator);
+                    java.nio.channels.FileChannel channel =
+                            java.nio.channels.FileChannel.open(
+                                    file,
+                                    java.nio.file.StandardOpenOption.CREATE,
+                                    java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
+                                    java.nio.file.StandardOpenOption.WRITE);
+                    org.apache.arrow.vector.ipc.ArrowFileWriter writer =
+                            new org.apache.arrow.vector.ipc.ArrowFileWriter(
+                                    page,
+                                    null,
+                                    channel,
+                                    null,
+                                    org.apache.arrow.vector.ipc.message.IpcOption.DEFAULT,
+                                    org.apache.arrow.compression.CommonsCompressionFactory.INSTANCE,
+                                    org.apache.arrow.vector.compression.CompressionUtil.CodecType
+                                            .ZSTD,
+                                    java.util.Optional.of(setting.codec().level()))) {
+                writer.start();
+                BigIntVector id = (BigIntVector) page.getVector("id");
+                BigIntVector v = (BigIntVector) page.getVector("v");
+                FieldVector s = page.getVector("s");
+                for (int from = 0; from < rows; from += pageRows) {
+                    int n = Math.min(pageRows, rows - from);
+                    page.allocateNew();
+                    for (int i = 0; i < n; i++) {
+                        int r = order[from + i];
+                        id.setSafe(i, ((BigIntVector) memtable.getVector("id")).get(r));
+                        v.setSafe(i, ((BigIntVector) memtable.getVector("v")).get(r));
+                        byte[] b = source.get(r);
+                        if (view) {
+                            ((org.apache.arrow.vector.ViewVarCharVector) s).setSafe(i, b);
+                        } else {
+                            ((VarCharVector) s).setSafe(i, b);
+                        }
+                    }
+                    page.setRowCount(n);
+                    writer.writeBatch();
+                }
+                writer.end();
+            }
+            long fileBytes = Files.size(file);
+            // The string column's buffers on storage, from each record batch's header.
+            long[] columnBytes = new long[4];
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file);
+                    org.apache.arrow.vector.ipc.ArrowFileReader reader =
+                            new org.apache.arrow.vector.ipc.ArrowFileReader(
+                                    channel,
+                                    allocator,
+                                    org.apache.arrow.compression.CommonsCompressionFactory
+                                            .INSTANCE)) {
+                for (org.apache.arrow.vector.ipc.message.ArrowBlock block :
+                        reader.getRecordBlocks()) {
+                    channel.position(block.getOffset());
+                    MessageMetadataResult message =
+                            MessageSerializer.readMessage(new ReadChannel(channel));
+                    RecordBatch batch =
+                            (RecordBatch) message.getMessage().header(new RecordBatch());
+                    // id: validity, data; v: validity, data; s: validity, then offsets + data
+                    // (Utf8) or views + variadic data buffers (Utf8View).
+                    for (int b = 4; b < batch.buffersLength(); b++) {
+                        columnBytes[Math.min(b - 4, 3)] += batch.buffers(b).length();
+                    }
+                }
+                // Every row reads back equal (Arrow decodes its own file).
+                long checked = 0;
+                while (reader.loadNextBatch()) {
+                    VectorSchemaRoot read = reader.getVectorSchemaRoot();
+                    for (int i = 0; i < read.getRowCount(); i++, checked++) {
+                        int r = order[(int) checked];
+                        byte[] b =
+                                view
+                                        ? ((org.apache.arrow.vector.ViewVarCharVector)
+                                                        read.getVector("s"))
+                                                .get(i)
+                                        : ((VarCharVector) read.getVector("s")).get(i);
+                        if (!Arrays.equals(b, source.get(r))) {
+                            throw new IllegalStateException("row " + checked + " differs");
+                        }
+                    }
+                }
+                if (checked != rows) {
+                    throw new IllegalStateException(checked + " rows read of " + rows);
+                }
+            }
+            line.append(
+                    String.format(
+                            "  %s s as %-8s file %.2f B/row; s: validity %.2f, %s %.2f, data %.2f"
+                                    + " (%d rows/page)%n",
+                            setting.codec(),
+                            view ? "Utf8View" : "Utf8",
+                            (double) fileBytes / rows,
+                            (double) columnBytes[0] / rows,
+                            view ? "views" : "offsets",
+                            (double) columnBytes[1] / rows,
+                            (double) (columnBytes[2] + columnBytes[3]) / rows,
+                            pageRows));
+            if (keep == null) {
+                Files.delete(file);
+            }
+        }
+        System.out.print(line);
+    }
+
     private static Integer[] sortedById(VectorSchemaRoot memtable) {
         BigIntVector id = (BigIntVector) memtable.getVector("id");
         Integer[] order = new Integer[memtable.getRowCount()];
@@ -398,7 +565,9 @@ public final class CompressionBenchmark {
     }
 
     /** Rows of {@code schema}: distinct ids, a random half of [0, 2 rows), in random order. */
-    private static VectorSchemaRoot memtable(Schema schema, int rows, BufferAllocator allocator) {
+    private static VectorSchemaRoot memtable(
+            String workload, Schema schema, int rows, BufferAllocator allocator) {
+        boolean issue = workload.equals("issue");
         Random random = new Random(42);
         long[] ids = new long[2 * rows];
         for (int i = 0; i < ids.length; i++) {
@@ -422,11 +591,12 @@ public final class CompressionBenchmark {
         for (int r = 0; r < rows; r++) {
             ((BigIntVector) root.getVector("id")).setSafe(r, ids[r]);
             if (schema == SMALL) {
-                ((BigIntVector) root.getVector("v")).setSafe(r, random.nextInt(1_000_000_000));
+                ((BigIntVector) root.getVector("v"))
+                        .setSafe(r, random.nextInt(issue ? 1 << 30 : 1_000_000_000));
                 ((VarCharVector) root.getVector("s"))
                         .setSafe(
                                 r,
-                                letters(random, 2 + random.nextInt(4))
+                                letters(random, issue ? 4 : 2 + random.nextInt(4))
                                         .getBytes(StandardCharsets.UTF_8));
             } else {
                 ((TimeStampMicroVector) root.getVector("ts"))
