@@ -40,10 +40,11 @@ import static dev.kiln.warm.Uncacheable.unwrap;
  * completed by someone else (a {@link WarmGate}'s deadline or retirement). With a disk tier, it
  * first copies the file from its start to the disk tier, within the disk budget, in large reads;
  * the page phase then reads the disk. With write-through, a warm of a file whose writer handed it
- * over in this process ({@link WriteThrough}) first puts that in the cache, and then loads only
- * what is missing. It tells {@code reads} the storage requests it makes (the open's and its chunks'
- * range reads; not its copy to the disk tier). Thread-safe; each warm loops over chunks that
- * complete at once, so the stack stays flat however many there are.
+ * over in this process ({@link WriteThrough}) first puts that in the cache, and then loads only the
+ * pages that were not handed over, planned from the footer handed over (it does not open the file
+ * again). It tells {@code reads} the storage requests it makes (the open's and its chunks' range
+ * reads; not its copy to the disk tier). Thread-safe; each warm loops over chunks that complete at
+ * once, so the stack stays flat however many there are.
  */
 final class PageWarmer implements GenerationWarmer {
 
@@ -118,8 +119,12 @@ final class PageWarmer implements GenerationWarmer {
                                     warming.completeExceptionally(unwrap(error));
                                 } else if (!warming.isDone()) {
                                     // Not the pages handed over: if the cache evicted some of
-                                    // them already, loading them again would not keep them.
-                                    warm(file, state, warming, staged.pages.size());
+                                    // them already, loading them again would not keep them. Nor
+                                    // the footer: the warm holds it, so it plans the rest from
+                                    // it instead of opening the file again (which would read it
+                                    // back if the open-generation tier dropped it on adoption).
+                                    warmPages(
+                                            staged.generation, state, warming, staged.pages.size());
                                 }
                             });
         }
@@ -138,16 +143,24 @@ final class PageWarmer implements GenerationWarmer {
                             if (error != null) {
                                 warming.completeExceptionally(unwrap(error));
                             } else {
-                                PageWarm pages =
-                                        new PageWarm(opened.value(), state, warming, fromPage);
-                                if (disk == null || diskBudgetBytes <= 0) {
-                                    pages.run();
-                                } else {
-                                    // The disk first, in large reads; the pages then load from it.
-                                    new DiskCopy(opened.value(), state, warming, pages::run).run();
-                                }
+                                warmPages(opened.value(), state, warming, fromPage);
                             }
                         });
+    }
+
+    /**
+     * Loads the pages of the open {@code generation} from {@code fromPage} on (with a disk tier,
+     * after its copy there), completing {@code warming}; stops once it is completed.
+     */
+    private void warmPages(
+            Generation generation, PathState state, CompletableFuture<Void> warming, int fromPage) {
+        PageWarm pages = new PageWarm(generation, state, warming, fromPage);
+        if (disk == null || diskBudgetBytes <= 0) {
+            pages.run();
+        } else {
+            // The disk first, in large reads; the pages then load from it.
+            new DiskCopy(generation, state, warming, pages::run).run();
+        }
     }
 
     /**

@@ -107,6 +107,28 @@ class GenerationCacheWriteThroughTest {
         assertThat(io.requests(gen)).isZero();
     }
 
+    /**
+     * The warm of a file handed over holds its footer: it plans the pages past what was staged from
+     * it, and never opens the file again, even when the open-generation tier dropped the footer the
+     * moment it was adopted (here a bound smaller than any footer).
+     */
+    @Test
+    void aWarmOfAFileHandedOverNeverReadsItsFooterBackEvenIfTheTierDroppedIt() throws Exception {
+        GenerationCache cache = cache(builder().maximumGenerationBytes(1));
+        Path gen = path("gen-1");
+        Handover handover = cache.handover(gen);
+        TestGenerations.write(gen, 0, ROWS, 7, allocator, handover, TestGenerations::name);
+        GenerationFile file = TestGenerations.fileOf(gen).withChecksum(handover.checksum());
+
+        assertThat(warm(cache, file)).isEqualTo(WarmOutcome.WARMED);
+
+        assertThat(io.requests(gen)).isZero();
+        assertThat(io.lengthRequests(gen)).isZero();
+        assertThat(cache.warmStorageReads()).isZero();
+        assertThat(cache.writeThroughBytes()).isZero();
+        assertThat(cache.cachedPages()).isGreaterThan(10);
+    }
+
     /** The control: the same warm of the same file, not handed over, reads it. */
     @Test
     void aWarmOfAFileNotHandedOverReadsItAndCountsTheReads() throws Exception {

@@ -16,6 +16,7 @@ package dev.kiln.flink.sink;
 
 import dev.kiln.flink.runtime.KilnMemory;
 import dev.kiln.format.GenerationWriter;
+import dev.kiln.io.ByteRange;
 import dev.kiln.io.KilnThreads;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.Compaction;
@@ -36,6 +37,7 @@ import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.VectorSchemaRoot;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,10 +87,11 @@ import java.util.stream.IntStream;
  *
  * <p>Write-through: given the TaskManager's shared cache of the table, each output is handed to it
  * as it is written ({@link Handover}), as the writer's flushes are, and {@link #checksum} names the
- * file for the warm step. The round then warms its outputs in the cache itself (one at a time,
- * before it ends), off the commit path, so that the warm step before their commit finds them warm;
- * outputs of a round that fails are dropped from the cache at once, those of a compaction the
- * committer drops are evicted as anything else never looked up.
+ * file for the warm step. The round warms each output in the cache itself as soon as it is written
+ * (before it writes the next), off the commit path, so that the staging bound holds one output of
+ * the round at a time and the warm step before their commit finds them warm; outputs of a round
+ * that fails are dropped from the cache at once, those of a compaction the committer drops are
+ * evicted as anything else never looked up.
  *
  * <p>Threading: {@link #poll} and {@link #close} on the writer's task thread; rounds on the given
  * executor, one at a time, which this class owns and shuts down.
@@ -273,11 +276,52 @@ final class WriterCompaction implements AutoCloseable {
         }
     }
 
-    /** Hands the output written at {@code path} over to the cache; on the round's thread. */
+    /**
+     * Hands the output written at {@code path} over to the cache and, once it is written, warms it
+     * there (waiting for that warm) before the round writes its next output; on the round's thread.
+     */
     private GenerationWriter.Listener handOver(Path path) {
         Handover handover = cache.handover(path);
         handovers.put(path.toString(), handover);
-        return handover;
+        return new GenerationWriter.Listener() {
+            @Override
+            public void pageWritten(int page, VectorSchemaRoot rows, ByteRange block) {
+                handover.pageWritten(page, rows, block);
+            }
+
+            @Override
+            public void written(long fileLength, byte[] tail) {
+                handover.written(fileLength, tail);
+                warm(new GenerationFile(path, fileLength).withChecksum(handover.checksum()));
+            }
+
+            @Override
+            public void failed() {
+                handover.failed();
+            }
+        };
+    }
+
+    /**
+     * Warms an output the round has just written and handed over, waiting for the warm (at most the
+     * gate's deadline; a warm never fails): its staged pages go into the cache before the next
+     * output is staged, so the staging bound holds one output of the round at a time, not all of
+     * them (what did not fit it would be read back), and the warm step before the output's commit
+     * finds it warm. One at a time, so that the warm step's own warms always find a free slot of
+     * the gate.
+     */
+    private void warm(GenerationFile file) {
+        if (file.checksum() == GenerationFile.NO_CHECKSUM) {
+            return; // not staged: the warm step warms it
+        }
+        try {
+            cache.warmGate().warm(file).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // closing: the warm step warms it
+        } catch (ExecutionException e) {
+            // Not thrown (a gate's request never fails); the warm step warms it then.
+            LOG.debug("Warming compaction output {} failed", file.key(), e);
+        }
     }
 
     private Round runRound(Set<Compaction> pending) {
@@ -354,7 +398,6 @@ final class WriterCompaction implements AutoCloseable {
                     sums.put(compaction, handover.checksum());
                 }
             }
-            warmOutputs(compactions, sums);
             if (!compactions.isEmpty()) {
                 for (Compaction compaction : compactions) {
                     for (GenerationRef input : base.newestFirst(compaction.bucket())) {
@@ -372,33 +415,6 @@ final class WriterCompaction implements AutoCloseable {
             return new Round(compactions, resolved, true, sums);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    /**
-     * Warms the outputs handed over in the cache, one after the other, before the round ends: the
-     * warm step before their commit then finds them warm (in this TaskManager) instead of adopting
-     * their pages, and reading those that did not fit the staging bound, while the checkpoint
-     * barrier waits. One at a time, so that the warm step's own warms always find a free slot of
-     * the gate. Each wait is bounded by the gate's deadline; a warm never fails.
-     */
-    private void warmOutputs(List<Compaction> compactions, Map<Compaction, Long> sums) {
-        for (Compaction compaction : compactions) {
-            Long checksum = sums.get(compaction);
-            if (checksum == null) {
-                continue;
-            }
-            GenerationFile file =
-                    GenerationFile.of(table, compaction.output()).withChecksum(checksum);
-            try {
-                cache.warmGate().warm(file).get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt(); // closing: the warm step warms them
-                return;
-            } catch (ExecutionException e) {
-                // Not thrown (a gate's request never fails); the warm step warms it then.
-                LOG.debug("Warming compaction output {} failed", file.key(), e);
-            }
         }
     }
 

@@ -117,6 +117,44 @@ class WriterCompactionWriteThroughTest {
         assertThat(reads.totalRequests()).isZero();
     }
 
+    /**
+     * Each output is warmed as soon as it is written, before the round stages the next: a staging
+     * bound that holds one output (here one page, 8 KiB) but not two still takes every output into
+     * the cache without a storage request. A round that staged all its outputs before warming them
+     * left the second one's page to its warm, which read it.
+     */
+    @Test
+    void eachOutputIsWarmedBeforeTheNextIsStagedSoTheBoundNeedsToHoldOneOutputOnly()
+            throws Exception {
+        // A quarter of 48 KiB (12 KiB) for loads and staging: one output's page, not two.
+        GenerationCache small =
+                GenerationCache.builder(reads, allocator)
+                        .warmOnOpen(false)
+                        .maximumPageBytes(48 << 10)
+                        .build();
+        try {
+            KilnTable table = tableOfThreeGenerations(2);
+            List<Compaction> done;
+            try (WriterCompaction compacting = compaction(table, small)) {
+                compacting.poll(false);
+                done = compacting.poll(true);
+            }
+            assertThat(done).hasSize(2);
+            int pages = 0;
+            for (Compaction compaction : done) {
+                Path output = table.resolve(compaction.output().path());
+                assertThat(small.warmGate().isWarm(output)).as("%s", output).isTrue();
+                pages += small.open(output, compaction.output().sizeBytes()).get().pageCount();
+            }
+            assertThat(small.warmStorageReads()).isZero();
+            assertThat(reads.totalRequests()).isZero();
+            assertThat(small.writeThroughBytes()).isZero();
+            assertThat(small.cachedPages()).isEqualTo(pages);
+        } finally {
+            small.close();
+        }
+    }
+
     /** The control: the same compaction without a cache hands nothing over. */
     @Test
     void withoutACacheNothingIsHandedOver() throws Exception {
