@@ -90,6 +90,16 @@ public final class GenerationWriter {
     /** Default {@link Builder#filterFalsePositiveRate}: 1%, about 9.6 bits per key. */
     public static final double DEFAULT_FILTER_FALSE_POSITIVE_RATE = 0.01;
 
+    /** The generation format version written by default: the key index raw before the footer. */
+    public static final int FORMAT_VERSION = GenerationFormat.FORMAT_VERSION;
+
+    /**
+     * The older format version a writer may still write (the key index Base64 in the footer's
+     * metadata), for tables that readers of a Kiln before {@link #FORMAT_VERSION} still read.
+     */
+    public static final int FORMAT_VERSION_BASE64_INDEX =
+            GenerationFormat.FORMAT_VERSION_BASE64_INDEX;
+
     private final Schema schema;
     private final Schema fileSchema;
     private final KeyCodec keyCodec;
@@ -898,7 +908,7 @@ public final class GenerationWriter {
         private double falsePositiveRate = DEFAULT_FILTER_FALSE_POSITIVE_RATE;
         private PageCompression compression = PageCompression.NONE;
         private PageEncoder.CompressorFactory compressors = PageEncoder.CODECS;
-        private int formatVersion = GenerationFormat.FORMAT_VERSION;
+        private int formatVersion = FORMAT_VERSION;
 
         private Builder(Schema schema, List<String> keyColumns) {
             this.schema = requireNonNull(schema, "schema");
@@ -977,13 +987,22 @@ public final class GenerationWriter {
         }
 
         /**
-         * Sets the format version written (tests: files as an older writer wrote them); default
-         * {@link GenerationFormat#FORMAT_VERSION}.
+         * Sets the generation format version written: {@value #FORMAT_VERSION} (the default: the
+         * key index as raw bytes before the footer) or {@value #FORMAT_VERSION_BASE64_INDEX} (the
+         * index Base64 in the footer's metadata, about 0.4 B per row more), which Kiln releases
+         * before version {@value #FORMAT_VERSION} read. Readers read both.
+         *
+         * @throws IllegalArgumentException naming {@code generationFormatVersion} if it is neither
          */
-        Builder formatVersion(int version) {
-            if (version != GenerationFormat.FORMAT_VERSION
-                    && version != GenerationFormat.FORMAT_VERSION_BASE64_INDEX) {
-                throw new IllegalArgumentException("cannot write format version " + version);
+        public Builder formatVersion(int version) {
+            if (version != FORMAT_VERSION && version != FORMAT_VERSION_BASE64_INDEX) {
+                throw new IllegalArgumentException(
+                        "generationFormatVersion must be "
+                                + FORMAT_VERSION_BASE64_INDEX
+                                + " or "
+                                + FORMAT_VERSION
+                                + ", but was "
+                                + version);
             }
             this.formatVersion = version;
             return this;

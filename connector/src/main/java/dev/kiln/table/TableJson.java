@@ -14,6 +14,7 @@
 
 package dev.kiln.table;
 
+import dev.kiln.format.GenerationWriter;
 import dev.kiln.format.PageCompression;
 
 import org.apache.flink.core.fs.Path;
@@ -64,7 +65,8 @@ final class TableJson {
             @Nullable String compression,
             @Nullable Integer compressionLevel,
             @Nullable String pageSizeBasis,
-            @Nullable Integer compactionCompressionLevel) {
+            @Nullable Integer compactionCompressionLevel,
+            @Nullable Integer generationFormatVersion) {
         @Override
         public boolean equals(Object o) {
             return o instanceof TableFile other
@@ -78,7 +80,8 @@ final class TableJson {
                     && Objects.equals(compression, other.compression)
                     && Objects.equals(compressionLevel, other.compressionLevel)
                     && Objects.equals(pageSizeBasis, other.pageSizeBasis)
-                    && Objects.equals(compactionCompressionLevel, other.compactionCompressionLevel);
+                    && Objects.equals(compactionCompressionLevel, other.compactionCompressionLevel)
+                    && Objects.equals(generationFormatVersion, other.generationFormatVersion);
         }
 
         @Override
@@ -94,6 +97,7 @@ final class TableJson {
             h = 31 * h + Objects.hashCode(compressionLevel);
             h = 31 * h + Objects.hashCode(pageSizeBasis);
             h = 31 * h + Objects.hashCode(compactionCompressionLevel);
+            h = 31 * h + Objects.hashCode(generationFormatVersion);
             return h;
         }
 
@@ -121,6 +125,8 @@ final class TableJson {
                     + pageSizeBasis
                     + ", compactionCompressionLevel="
                     + compactionCompressionLevel
+                    + ", generationFormatVersion="
+                    + generationFormatVersion
                     + "]";
         }
     }
@@ -179,7 +185,8 @@ final class TableJson {
                                 ? options.compression().level()
                                 : null,
                         options.pageSizeBasis().optionValue(),
-                        options.compactionCompressionLevel()));
+                        options.compactionCompressionLevel(),
+                        options.generationFormatVersion()));
     }
 
     /**
@@ -211,6 +218,11 @@ final class TableJson {
                                             : TableOptions.PageSizeBasis.parse(
                                                     "pageSizeBasis", file.pageSizeBasis()))
                             .compactionCompressionLevel(file.compactionCompressionLevel())
+                            // A table from before the option writes what older readers read.
+                            .generationFormatVersion(
+                                    file.generationFormatVersion() == null
+                                            ? GenerationWriter.FORMAT_VERSION_BASE64_INDEX
+                                            : file.generationFormatVersion())
                             .build();
             return new TableMeta(options, file.tableId());
         } catch (InvalidManifestException e) {

@@ -581,8 +581,8 @@ public final class KilnSink<IN>
                                     filterFalsePositiveRate != null
                                             ? filterFalsePositiveRate
                                             : existing.filterFalsePositiveRate())
-                            .compression(
-                                    compression != null ? compression : existing.compression());
+                            .compression(compression != null ? compression : existing.compression())
+                            .generationFormatVersion(existing.generationFormatVersion());
             if (write.build().compression().codec() == PageCompression.Codec.ZSTD) {
                 // Compaction writes from the table's own metadata; kept here for completeness.
                 write.compactionCompressionLevel(existing.compactionCompressionLevel());

@@ -14,6 +14,7 @@
 
 package dev.kiln.flink.sink;
 
+import dev.kiln.format.GenerationWriter;
 import dev.kiln.format.PageCompression;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.TableOptions;
@@ -82,6 +83,29 @@ class KilnSinkBuilderTest {
                 .compression(PageCompression.NONE)
                 .build();
         assertThat(KilnTable.open(other).options().compression()).isEqualTo(PageCompression.NONE);
+    }
+
+    @Test
+    void theSinkWritesTheTablesGenerationFormatVersion() throws Exception {
+        KilnSink<RowData> created =
+                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY).build();
+        assertThat(created.settings().writeOptions().generationFormatVersion())
+                .isEqualTo(GenerationWriter.FORMAT_VERSION);
+
+        // A table that older readers still read (as one created before the option): the sink
+        // keeps writing its version.
+        Path older = new Path(dir.resolve("older").toUri());
+        TableOptions table = KilnTable.open(path()).options();
+        KilnTable.create(
+                older,
+                TableOptions.builder(table.schema(), table.primaryKey())
+                        .bucketCount(table.bucketCount())
+                        .generationFormatVersion(GenerationWriter.FORMAT_VERSION_BASE64_INDEX)
+                        .build());
+        KilnSink<RowData> onOlder =
+                KilnSink.forRowData(older, SinkTestData.ROW_TYPE, SinkTestData.KEY).build();
+        assertThat(onOlder.settings().writeOptions().generationFormatVersion())
+                .isEqualTo(GenerationWriter.FORMAT_VERSION_BASE64_INDEX);
     }
 
     @Test
