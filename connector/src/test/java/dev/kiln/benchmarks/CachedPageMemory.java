@@ -82,6 +82,7 @@ public final class CachedPageMemory {
         } finally {
             ioPool.shutdownNow();
             ioPool.awaitTermination(10, TimeUnit.SECONDS);
+            GenerationFixture.deleteRecursively(dir);
         }
     }
 

@@ -160,6 +160,7 @@ public class LookupThroughCommitsBenchmark {
         cache.close();
         io.shutdownNow();
         allocator.close();
+        GenerationFixture.deleteRecursively(dir);
     }
 
     @Benchmark

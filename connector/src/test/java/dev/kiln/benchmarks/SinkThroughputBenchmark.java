@@ -114,9 +114,17 @@ public class SinkThroughputBenchmark {
     public String compression;
 
     @Benchmark
-    @SuppressWarnings("unchecked")
     public long writeAndCommit() throws Exception {
         java.nio.file.Path dir = Files.createTempDirectory("kiln-sink-bench");
+        try {
+            return writeAndCommit(dir);
+        } finally {
+            GenerationFixture.deleteRecursively(dir); // a job's table and checkpoints: 0.1-1 GB
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private long writeAndCommit(java.nio.file.Path dir) throws Exception {
         InMemoryReporter reporter = InMemoryReporter.createWithRetainedMetrics();
         Configuration config = reporter.addToConfiguration(new Configuration());
         config.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
