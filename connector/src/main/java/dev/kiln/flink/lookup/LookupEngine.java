@@ -239,6 +239,15 @@ public final class LookupEngine implements AutoCloseable {
      * <p>{@code reader} runs under the page's reference and must copy what it keeps (see {@link
      * RowReader}): the page may be evicted and closed as soon as this returns.
      *
+     * <p>Unlike {@link #lookup}, this reads the follower's current snapshot without pinning it (a
+     * pin is two atomic updates of a count shared with the follower, per hit). Nothing it reads can
+     * be released under it: pages are read under their own references, and an open generation's
+     * footer is heap, found in the cache or in a slot that serves it only while it is cached. If
+     * the follower swaps meanwhile and the old snapshot's generations are released and removed from
+     * the cache, the attempt finds less and returns {@code null}: the caller's {@link
+     * #lookupMissed} then answers from the snapshot it pins, which is at least as new, so answers
+     * still never go back in time.
+     *
      * @return {@code null} (not answered here), {@link LookupResult#absent()} (the key has no row:
      *     never written, or deleted), or what {@code reader} returned for the key's newest row
      * @throws RuntimeException what the snapshot's read threw (a corrupt page); counted as a
@@ -251,21 +260,19 @@ public final class LookupEngine implements AutoCloseable {
             return null;
         }
         int bucket = table.options().bucketOf(key);
-        SnapshotFollower.Pin pin;
-        try {
-            pin = follower.pin();
-        } catch (RuntimeException e) {
-            return null; // lookup() fails it, typed
+        // Not pinned (see the javadoc): closed, lost or not initialized gives null, and
+        // lookupMissed() then fails it, typed.
+        Snapshot snapshot = follower.currentUnpinned();
+        if (snapshot == null) {
+            return null;
         }
         Object answer;
         try {
-            answer = pin.snapshot().lookupIfCached(bucket, key, cache, reader);
+            answer = snapshot.lookupIfCached(bucket, key, cache, reader);
         } catch (RuntimeException e) {
             metrics.lookups.inc();
             metrics.failures.inc();
             throw e;
-        } finally {
-            pin.release();
         }
         if (answer != null) {
             if (!ownsBucket.test(bucket)) {
