@@ -179,6 +179,7 @@ public class LookupBenchmark {
         cache.close();
         io.shutdownNow();
         allocator.close();
+        GenerationFixture.deleteRecursively(dir);
     }
 
     @Benchmark
