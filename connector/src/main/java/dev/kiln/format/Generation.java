@@ -95,6 +95,9 @@ public final class Generation {
     /** See {@link #pageSlots()}. */
     private final AtomicReferenceArray<Object> pageSlots;
 
+    /** See {@link #uncached()}; set once, never cleared. */
+    private volatile boolean uncached;
+
     Generation(
             RangeReader io,
             Path path,
@@ -399,6 +402,21 @@ public final class Generation {
      */
     public AtomicReferenceArray<Object> pageSlots() {
         return pageSlots;
+    }
+
+    /**
+     * Marks this open generation as removed from the cache that held it (evicted or invalidated,
+     * for any reason). Set once and never cleared, also if the same object is cached again: a cache
+     * that keeps open generations in slots outside it serves one from a slot only while this is not
+     * set, and finds it through the cache otherwise. This class never reads it.
+     */
+    public void markUncached() {
+        uncached = true;
+    }
+
+    /** Whether {@link #markUncached()} was called. */
+    public boolean uncached() {
+        return uncached;
     }
 
     /** Returns the number of pages. */

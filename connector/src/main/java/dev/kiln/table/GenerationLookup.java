@@ -83,6 +83,17 @@ public interface GenerationLookup {
     }
 
     /**
+     * Like {@link #lookupIfCached(String, byte[], RowReader)}, given the {@code slot} the calling
+     * {@link Snapshot} keeps for this generation, where an implementation may keep what it found
+     * for the snapshot's next lookups of it. The default ignores the slot.
+     */
+    @Nullable
+    default <T> Object lookupIfCached(
+            String path, GenerationSlot slot, byte[] key, RowReader<T> reader) {
+        return lookupIfCached(path, key, reader);
+    }
+
+    /**
      * Returns a lookup that opens the generation and reads the key's page on every call, caching
      * nothing; pages are decoded into {@code allocator} and released before the future completes.
      * The caller owns {@code io} and {@code allocator}.

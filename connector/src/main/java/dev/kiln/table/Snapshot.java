@@ -227,10 +227,11 @@ public final class Snapshot {
                 if (path == null) {
                     return null;
                 }
-                // Racy but benign: a Checked is immutable, and every writer writes an equal one.
+                // Racy but benign: every writer writes the one the map holds (or, racing its put,
+                // an equal one whose slot is only a cache).
                 paths[g] = path;
             }
-            Object answer = through.lookupIfCached(path.location, key, reader);
+            Object answer = through.lookupIfCached(path.location, path.slot, key, reader);
             if (answer == null) {
                 return null;
             }
@@ -270,10 +271,14 @@ public final class Snapshot {
         return path.path;
     }
 
-    /** A generation's path, checked for links, and how caches name it. */
+    /**
+     * A generation's path, checked for links, how caches name it, and the slot where the lookup
+     * this snapshot reads through may keep what it found for it ({@link GenerationSlot}).
+     */
     private static final class Checked {
         final Path path;
         final String location;
+        final GenerationSlot slot = new GenerationSlot();
 
         Checked(Path path) {
             this.path = path;

@@ -23,6 +23,7 @@ import dev.kiln.format.RowReader;
 import dev.kiln.io.RangeCoalescer;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.GenerationLookup;
+import dev.kiln.table.GenerationSlot;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.Path;
@@ -317,6 +318,20 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     @Nullable
     public <T> Object lookupIfCached(String path, byte[] key, RowReader<T> reader) {
         return lookups.lookupIfCached(path, key, reader);
+    }
+
+    /**
+     * Like {@link #lookupIfCached(String, byte[], RowReader)}, keeping the open generation in the
+     * snapshot's {@code slot}: found there, it is read without a cache lookup while it is cached
+     * (the cache's removal marks it {@linkplain Generation#uncached() uncached}, and a marked one
+     * is never served from a slot); the cache's policy is told of one in {@value
+     * Lookups#TOUCH_EVERY} such hits.
+     */
+    @Override
+    @Nullable
+    public <T> Object lookupIfCached(
+            String path, GenerationSlot slot, byte[] key, RowReader<T> reader) {
+        return lookups.lookupIfCached(path, slot, key, reader);
     }
 
     /**

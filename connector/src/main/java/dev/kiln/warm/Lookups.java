@@ -19,6 +19,7 @@ import dev.kiln.format.Generation;
 import dev.kiln.format.LookupResult;
 import dev.kiln.format.Page;
 import dev.kiln.format.RowReader;
+import dev.kiln.table.GenerationSlot;
 import dev.kiln.warm.GenerationCache.ColdReadListener;
 import dev.kiln.warm.PathStates.PathState;
 
@@ -44,6 +45,10 @@ import static java.util.Objects.requireNonNull;
 final class Lookups {
 
     static final ColdReadListener NO_COLD_READS = key -> {};
+
+    /** A hit through a generation slot tells the cache's policy of one in this many of them. */
+    static final int TOUCH_EVERY = 8;
+
     private static final Runnable NOTHING = () -> {};
 
     private final PathStates paths;
@@ -149,6 +154,50 @@ final class Lookups {
         if (generation == null) {
             return null;
         }
+        return lookupIfCached(generation, path, key, reader);
+    }
+
+    /**
+     * Like {@link #lookupIfCached(String, byte[], RowReader)}, finding the open generation in
+     * {@code slot} (a snapshot's, for this path) while it is cached: a generation found there is
+     * read only if the cache has not removed it ({@link Generation#uncached()}, set by the cache's
+     * removal before or while a reader could find it there, and never cleared), else it is found
+     * through the cache as above and put in the slot. One in {@value #TOUCH_EVERY} hits through the
+     * slot tells the cache's policy of the access.
+     *
+     * <p>A reader racing the removal may read the generation once more, as one that found it in the
+     * cache just before the removal does: its footer is heap, and its pages are read under their
+     * own references, so nothing released is read.
+     */
+    @Nullable
+    <T> Object lookupIfCached(String path, GenerationSlot slot, byte[] key, RowReader<T> reader) {
+        if (work.closed()) {
+            return null;
+        }
+        Generation generation;
+        Object held = slot.get();
+        if (held instanceof Generation resident && !resident.uncached()) {
+            generation = resident;
+            if (slot.countHit(TOUCH_EVERY)) {
+                generations.getIfPresent(path); // the access, for the eviction policy
+            }
+        } else {
+            if (held != null) {
+                slot.clear(held); // removed from the cache: hold it no longer
+            }
+            generation = generations.getIfPresent(path);
+            if (generation == null) {
+                return null;
+            }
+            if (!generation.uncached()) {
+                slot.set(generation);
+            }
+        }
+        return lookupIfCached(generation, path, key, reader);
+    }
+
+    private <T> Object lookupIfCached(
+            Generation generation, String path, byte[] key, RowReader<T> reader) {
         int page = generation.pageOf(key);
         if (page < 0) {
             return LookupResult.absent();

@@ -74,6 +74,8 @@ final class OpenGenerations {
                         .executor(Runnable::run)
                         .removalListener(
                                 (path, generation, cause) -> {
+                                    // Never served from a snapshot's slot again (Lookups).
+                                    generation.markUncached();
                                     if (cause == RemovalCause.EVICTED) {
                                         evictedForRoom.accept(path);
                                     }

@@ -127,6 +127,49 @@ class SnapshotTest {
         assertThat(asked.get(0)).isSameAs(table.resolve(g1.path()).toString().intern());
     }
 
+    /**
+     * A snapshot hands its generation lookup one slot per generation path, the same one to every
+     * lookup of that snapshot, and a new one in another snapshot: what a lookup keeps there is
+     * never seen by a snapshot of another version.
+     */
+    @Test
+    void eachGenerationHasOneSlotPerSnapshot() throws IOException {
+        KilnTable table = KilnTable.create(root(), KilnTableTest.options(1));
+        GenerationRef g1 = write(table, 0, 0, 100, id -> "v1-" + id);
+        table.commit(new Commit("w", 1, List.of(g1), List.of()));
+        List<GenerationSlot> slots = new ArrayList<>();
+        GenerationLookup recording =
+                new GenerationLookup() {
+                    @Override
+                    public java.util.concurrent.CompletableFuture<List<LookupResult>> lookupAll(
+                            Path path, List<byte[]> keys) {
+                        return direct.lookupAll(path, keys);
+                    }
+
+                    @Override
+                    public <T> Object lookupIfCached(
+                            String path,
+                            GenerationSlot slot,
+                            byte[] key,
+                            dev.kiln.format.RowReader<T> reader) {
+                        slots.add(slot);
+                        return LookupResult.absent();
+                    }
+                };
+        Snapshot snapshot = table.snapshot(recording);
+        snapshot.checkPaths();
+        Snapshot other = table.snapshot(recording);
+        other.checkPaths();
+
+        snapshot.lookupIfCached(key(table, 42L), recording);
+        snapshot.lookupIfCached(key(table, 7L), recording);
+        other.lookupIfCached(key(table, 42L), recording);
+
+        assertThat(slots).hasSize(3).doesNotContainNull();
+        assertThat(slots.get(1)).isSameAs(slots.get(0));
+        assertThat(slots.get(2)).isNotSameAs(slots.get(0));
+    }
+
     @Test
     void generationsWhoseKeyRangeExcludesTheKeyAreNotRead() throws IOException {
         KilnTable table = KilnTable.create(root(), KilnTableTest.options(1));

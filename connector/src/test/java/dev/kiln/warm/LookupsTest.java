@@ -17,6 +17,7 @@ package dev.kiln.warm;
 import dev.kiln.format.Generation;
 import dev.kiln.format.LookupResult;
 import dev.kiln.format.RowReader;
+import dev.kiln.table.GenerationSlot;
 
 import org.apache.flink.core.fs.Path;
 
@@ -36,6 +37,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static dev.kiln.warm.GenerationCacheTest.assertAnswer;
 import static dev.kiln.warm.OpenGenerations.UNKNOWN_LENGTH;
 import static dev.kiln.warm.TestGenerations.key;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The read path alone: opens, the warm-on-open trigger, cold reads, the mode switch. */
@@ -272,6 +274,114 @@ class LookupsTest {
         for (int p = 0; p < open.pageCount(); p++) {
             assertThat(open.pageSlots().get(p)).as("slot %d after the last eviction", p).isNull();
         }
+    }
+
+    @Test
+    void aGenerationInASnapshotsSlotIsReadFromThereUntilTheCacheRemovesIt() throws Exception {
+        Lookups lookups = lookups(true, false);
+        Path gen = parts.write("gen", 0, ROWS, 4);
+        String path = gen.toString();
+        GenerationSlot slot = new GenerationSlot();
+        assertThat(lookups.lookupIfCached(path, slot, key(9), ID)).as("not open").isNull();
+        assertThat(slot.get()).isNull();
+
+        lookups.lookup(gen, key(9)).get(10, TimeUnit.SECONDS);
+        Generation cached = generations.getIfPresent(path);
+        assertThat(lookups.lookupIfCached(path, slot, key(9), ID)).isEqualTo(9L);
+        assertThat(slot.get()).as("put in the slot by the hit").isSameAs(cached);
+
+        // Read from the slot, not the cache: a generation the cache does not hold, put there,
+        // answers (its own page slots get the page), the cached one's slots stay as they were.
+        Generation elsewhere = generations.openPrivately(gen, UNKNOWN_LENGTH).get(10, SECONDS);
+        slot.set(elsewhere);
+        int page = cached.pageOf(key(11));
+        assertThat(lookups.lookupIfCached(path, slot, key(11), ID)).isEqualTo(11L);
+        assertThat(elsewhere.pageSlots().get(page)).as("read through the slot's").isNotNull();
+        assertThat(slot.get()).isSameAs(elsewhere);
+
+        // Once marked removed, never served from the slot again: the cache's is, and replaces it.
+        elsewhere.markUncached();
+        assertThat(lookups.lookupIfCached(path, slot, key(11), ID)).isEqualTo(11L);
+        assertThat(slot.get()).isSameAs(cached);
+
+        // The cache's removal marks it: the slot does not serve it, and lets it go.
+        generations.invalidateAll(p -> true);
+        assertThat(cached.uncached()).isTrue();
+        RowReader<Long> mustNotRead =
+                (p, row) -> {
+                    throw new AssertionError("answered from a generation the cache removed");
+                };
+        assertThat(lookups.lookupIfCached(path, slot, key(9), mustNotRead)).isNull();
+        assertThat(slot.get()).isNull();
+
+        // Opened again: a new generation, put in the slot by the next hit.
+        lookups.lookup(gen, key(9)).get(10, TimeUnit.SECONDS);
+        assertThat(lookups.lookupIfCached(path, slot, key(9), ID)).isEqualTo(9L);
+        assertThat(slot.get()).isSameAs(generations.getIfPresent(path)).isNotSameAs(cached);
+
+        parts.work.close();
+        assertThat(lookups.lookupIfCached(path, slot, key(9), ID)).as("closed").isNull();
+    }
+
+    /**
+     * Lookups through a snapshot's generation slot while the generation (and its pages) is removed
+     * from the cache and opened again, over and over: every answer is the right row or a miss;
+     * after a removal no lookup is answered from the removed generation (a hit needs a generation
+     * the cache holds or held when the lookup began); every page's memory is returned (the
+     * fixture's allocator fails its close otherwise).
+     */
+    @Test
+    void removalsRacingGenerationSlotHitsNeverServeARemovedGeneration() throws Exception {
+        Lookups lookups = lookups(true, false);
+        Path gen = parts.write("gen", 0, ROWS, 4);
+        String path = gen.toString();
+        long[] ids = {1, 2, 3, 5, 7, 9, 10, 11, ROWS / 2 + 1, ROWS - 1};
+        GenerationSlot slot = new GenerationSlot();
+        AtomicInteger hits = new AtomicInteger();
+        for (int round = 0; round < 200; round++) {
+            for (long id : ids) {
+                lookups.lookup(gen, key(id)).get(10, TimeUnit.SECONDS);
+            }
+            CountDownLatch start = new CountDownLatch(1);
+            List<Throwable> errors = new CopyOnWriteArrayList<>();
+            Thread reader =
+                    new Thread(
+                            () -> {
+                                try {
+                                    start.await();
+                                    for (int i = 0; i < 200; i++) {
+                                        long id = ids[i % ids.length];
+                                        Object answer =
+                                                lookups.lookupIfCached(path, slot, key(id), ID);
+                                        if (answer != null) {
+                                            assertThat(answer).isEqualTo(id);
+                                            hits.incrementAndGet();
+                                        }
+                                    }
+                                } catch (Throwable t) {
+                                    errors.add(t);
+                                }
+                            });
+            reader.start();
+            start.countDown();
+            for (int i = 0; i < 3; i++) {
+                generations.invalidateAll(p -> true);
+                if (i == 1) {
+                    pages.invalidateAll(p -> true);
+                }
+                lookups.lookup(gen, key(ids[i])).get(10, TimeUnit.SECONDS);
+            }
+            reader.join();
+            assertThat(errors).isEmpty();
+            // Removed with no reader left: the slot's generation, if any, is never served again.
+            Object held = slot.get();
+            generations.invalidateAll(p -> true);
+            assertThat(held == null || ((Generation) held).uncached()).isTrue();
+            assertThat(lookups.lookupIfCached(path, slot, key(1), ID)).isNull();
+            assertThat(slot.get()).isNull();
+        }
+        assertThat(hits).as("hits made while the generation came and went").hasPositiveValue();
+        pages.invalidateAll(p -> true);
     }
 
     @Test

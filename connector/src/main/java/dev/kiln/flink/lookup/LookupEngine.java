@@ -37,6 +37,8 @@ import org.apache.flink.metrics.ThreadSafeSimpleCounter;
 
 import javax.annotation.Nullable;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -237,6 +239,15 @@ public final class LookupEngine implements AutoCloseable {
      * <p>{@code reader} runs under the page's reference and must copy what it keeps (see {@link
      * RowReader}): the page may be evicted and closed as soon as this returns.
      *
+     * <p>Unlike {@link #lookup}, this reads the follower's current snapshot without pinning it (a
+     * pin is two atomic updates of a count shared with the follower, per hit). Nothing it reads can
+     * be released under it: pages are read under their own references, and an open generation's
+     * footer is heap, found in the cache or in a slot that serves it only while it is cached. If
+     * the follower swaps meanwhile and the old snapshot's generations are released and removed from
+     * the cache, the attempt finds less and returns {@code null}: the caller's {@link
+     * #lookupMissed} then answers from the snapshot it pins, which is at least as new, so answers
+     * still never go back in time.
+     *
      * @return {@code null} (not answered here), {@link LookupResult#absent()} (the key has no row:
      *     never written, or deleted), or what {@code reader} returned for the key's newest row
      * @throws RuntimeException what the snapshot's read threw (a corrupt page); counted as a
@@ -249,21 +260,19 @@ public final class LookupEngine implements AutoCloseable {
             return null;
         }
         int bucket = table.options().bucketOf(key);
-        SnapshotFollower.Pin pin;
-        try {
-            pin = follower.pin();
-        } catch (RuntimeException e) {
-            return null; // lookup() fails it, typed
+        // Not pinned (see the javadoc): closed, lost or not initialized gives null, and
+        // lookupMissed() then fails it, typed.
+        Snapshot snapshot = follower.currentUnpinned();
+        if (snapshot == null) {
+            return null;
         }
         Object answer;
         try {
-            answer = pin.snapshot().lookupIfCached(bucket, key, cache, reader);
+            answer = snapshot.lookupIfCached(bucket, key, cache, reader);
         } catch (RuntimeException e) {
             metrics.lookups.inc();
             metrics.failures.inc();
             throw e;
-        } finally {
-            pin.release();
         }
         if (answer != null) {
             if (!ownsBucket.test(bucket)) {
@@ -459,13 +468,76 @@ public final class LookupEngine implements AutoCloseable {
      */
     @Internal
     public static final class Metrics {
-        final Counter inline = new ThreadSafeSimpleCounter();
+        final Counter inline = new OwnedCounter();
         final Counter lookups = new PlusInline(inline);
         final Counter hits = new PlusInline(inline);
         final Counter coldReads = new ThreadSafeSimpleCounter();
         final Counter notOwned = new ThreadSafeSimpleCounter();
         final Counter batches = new ThreadSafeSimpleCounter();
         final Counter failures = new ThreadSafeSimpleCounter();
+
+        /**
+         * A counter for the hit path, which one thread runs (the lookup function's task thread):
+         * the first thread to count owns it and counts in a plain field, written and read with
+         * opaque accesses (no fence, no atomic instruction), as Flink's own {@code SimpleCounter}
+         * counts on the task thread; any other thread counts in a {@link LongAdder}. Reads as both;
+         * thread-safe, no count is lost.
+         */
+        static final class OwnedCounter implements Counter {
+            private static final VarHandle OWNED;
+            private static final VarHandle OWNER;
+
+            static {
+                try {
+                    MethodHandles.Lookup lookup = MethodHandles.lookup();
+                    OWNED = lookup.findVarHandle(OwnedCounter.class, "owned", long.class);
+                    OWNER = lookup.findVarHandle(OwnedCounter.class, "owner", Thread.class);
+                } catch (ReflectiveOperationException e) {
+                    throw new ExceptionInInitializerError(e);
+                }
+            }
+
+            /** The thread that counts in {@link #owned}; set once, by the first to count. */
+            @Nullable private volatile Thread owner;
+
+            /** The owner's count; written by the owner only. */
+            @SuppressWarnings("unused")
+            private long owned;
+
+            private final LongAdder others = new LongAdder();
+
+            @Override
+            public void inc() {
+                inc(1);
+            }
+
+            @Override
+            public void inc(long n) {
+                Thread self = Thread.currentThread();
+                Thread counting = owner;
+                if (counting == self
+                        || (counting == null && OWNER.compareAndSet(this, null, self))) {
+                    OWNED.setOpaque(this, (long) OWNED.getOpaque(this) + n);
+                } else {
+                    others.add(n);
+                }
+            }
+
+            @Override
+            public void dec() {
+                inc(-1);
+            }
+
+            @Override
+            public void dec(long n) {
+                inc(-n);
+            }
+
+            @Override
+            public long getCount() {
+                return (long) OWNED.getOpaque(this) + others.sum();
+            }
+        }
 
         /** Counts its own increments, and reads as them plus the inline hits. Thread-safe. */
         private static final class PlusInline implements Counter {

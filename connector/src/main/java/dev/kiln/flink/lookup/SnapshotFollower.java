@@ -356,6 +356,18 @@ public final class SnapshotFollower implements AutoCloseable {
     }
 
     /**
+     * Returns the snapshot lookups read now without pinning it, for {@link
+     * LookupEngine#lookupIfCached}'s read of what is cached: {@code null} before {@link
+     * #initialize()}, once closed and once the table is lost. Its generations may be released while
+     * the caller reads it (the follower swapped away from it and its last reader finished): a read
+     * that only finds what the cache holds then finds less, never anything released.
+     */
+    @Nullable
+    Snapshot currentUnpinned() {
+        return swap.unpinned();
+    }
+
+    /**
      * Returns the version of {@link #current()}, or -1 before the first (and while the table does
      * not exist yet).
      */

@@ -17,6 +17,7 @@ package dev.kiln.flink.lookup;
 import dev.kiln.flink.lookup.SnapshotFollower.Pin;
 import dev.kiln.flink.lookup.SnapshotFollower.TableLost;
 import dev.kiln.table.KilnTableException;
+import dev.kiln.table.Snapshot;
 
 import org.apache.flink.core.fs.Path;
 
@@ -98,6 +99,20 @@ final class SwapPoint {
         }
         swapped.complete(null);
         return true;
+    }
+
+    /**
+     * Returns the current pin's snapshot without acquiring it, for a read that takes no hold of its
+     * own ({@link SnapshotFollower#currentUnpinned()}); {@code null} before the first install, once
+     * closed and once lost.
+     */
+    @Nullable
+    Snapshot unpinned() {
+        Pin pin = current;
+        if (pin == null || closed || lost != null) {
+            return null;
+        }
+        return pin.snapshot();
     }
 
     /** Returns the current pin acquired for a reader; call {@link Pin#release()} once. */

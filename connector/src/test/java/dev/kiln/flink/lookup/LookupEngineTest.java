@@ -17,6 +17,7 @@ package dev.kiln.flink.lookup;
 import dev.kiln.Latches;
 import dev.kiln.format.CorruptGenerationException;
 import dev.kiln.format.LookupResult;
+import dev.kiln.format.RowReader;
 import dev.kiln.io.InstrumentedRangeReader;
 import dev.kiln.io.RangeReader;
 import dev.kiln.table.GenerationRef;
@@ -44,12 +45,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntPredicate;
 import java.util.stream.LongStream;
 
@@ -478,6 +482,62 @@ class LookupEngineTest {
         }
         assertThat(answered).isEqualTo(underNext ? List.of(2L, 2L, 3L) : List.of(2L, 3L));
         assertThat(follower.expiredVersions()).isOne();
+    }
+
+    /**
+     * {@code lookupIfCached} reads the current snapshot without pinning it. Hits racing swaps whose
+     * old snapshots' generations are released and removed from the cache (compactions retire them):
+     * every hit is the key's row of a version published by then, a thread's hits never go back in
+     * time, and no released page is read (the allocator's close fails on a leak, and a freed page's
+     * read would not give a published value).
+     */
+    @Test
+    void unpinnedHitsRacingSwapsThatRetireGenerationsNeverGoBackInTime() throws Exception {
+        long id = 5;
+        int bucket = table.bucketOf(id);
+        table.upsert(0, LongStream.range(0, 20).toArray());
+        useInstrumentedCache();
+        SnapshotFollower follower = follower(cache, b -> true, true);
+        follower.initialize();
+        LookupEngine engine = engine(cache, follower, b -> true, 64, Duration.ZERO);
+        RowReader<Long> value = (page, row) -> page.vector(2).getDataBuffer().getLong(row * 8L);
+        AtomicLong published = new AtomicLong();
+        AtomicInteger hits = new AtomicInteger();
+        for (long round = 1; round <= 60; round++) {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Throwable> errors = new CopyOnWriteArrayList<>();
+            Thread reader =
+                    new Thread(
+                            () -> {
+                                try {
+                                    start.await();
+                                    long last = -1;
+                                    for (int i = 0; i < 300; i++) {
+                                        Object answer = engine.lookupIfCached(table.key(id), value);
+                                        if (answer instanceof Long v) {
+                                            assertThat(v).isGreaterThanOrEqualTo(last);
+                                            assertThat(v).isLessThanOrEqualTo(published.get());
+                                            last = v;
+                                            hits.incrementAndGet();
+                                        }
+                                    }
+                                } catch (Throwable t) {
+                                    errors.add(t);
+                                }
+                            });
+            reader.start();
+            start.countDown();
+            published.set(round);
+            table.upsert(round, id);
+            if (round % 3 == 0) {
+                table.compact(bucket);
+            }
+            assertThat(follower.poll()).isTrue();
+            reader.join();
+            assertThat(errors).as("round %d", round).isEmpty();
+        }
+        assertThat(hits).as("hits made while versions swapped").hasPositiveValue();
+        assertThat(engine.lookupIfCached(table.key(id), value)).isEqualTo(60L);
     }
 
     @Test
