@@ -54,6 +54,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -713,6 +714,7 @@ class KilnLookupFunctionTest {
             inputs.addAll(shuffledIds(0, 200, 10 + i));
         }
         AtomicInteger views = new AtomicInteger();
+        CountDownLatch firstView = new CountDownLatch(1);
         KilnLookupFunction<Long, String> function =
                 KilnLookup.builder(table.root())
                         .keyOf((Long id) -> id)
@@ -723,6 +725,7 @@ class KilnLookupFunctionTest {
                                     }
                                     if (row instanceof PageRowView) {
                                         views.incrementAndGet();
+                                        firstView.countDown();
                                     }
                                     return id
                                             + "="
@@ -746,14 +749,17 @@ class KilnLookupFunctionTest {
             GenerationCache cache = function.cache();
             AtomicBoolean stop = new AtomicBoolean();
             AtomicInteger evictions = new AtomicInteger();
+            // Evictions start once a hit was answered through the view (so that one is, whatever
+            // the scheduling), then race the remaining hits until the input ends; at least one.
             Thread evictor =
                     new Thread(
                             () -> {
                                 try {
-                                    while (!stop.get()) {
+                                    firstView.await(30, TimeUnit.SECONDS);
+                                    do {
                                         cache.evictPaths(paths).get(10, TimeUnit.SECONDS);
                                         evictions.incrementAndGet();
-                                    }
+                                    } while (!stop.get());
                                 } catch (Throwable t) {
                                     errors.add(t);
                                 }
