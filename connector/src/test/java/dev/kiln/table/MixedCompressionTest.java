@@ -14,6 +14,7 @@
 
 package dev.kiln.table;
 
+import dev.kiln.format.Generation;
 import dev.kiln.format.GenerationWriter;
 import dev.kiln.format.LookupResult;
 import dev.kiln.format.PageCompression;
@@ -49,9 +50,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * A table whose generations mix page codecs: old uncompressed generations next to new LZ4 and ZSTD
- * ones answer lookups as one table, a compaction across them writes the table's codec, and the
- * table metadata records the codec (a table from before the option writes uncompressed pages).
+ * A table whose generations mix how they were written: old uncompressed generations next to new LZ4
+ * and ZSTD ones, and generation format versions 2 and 3, answer lookups as one table; a compaction
+ * across them writes the table's codec and format version; the table metadata records both (a table
+ * from before the options writes uncompressed pages in format version 2, what older readers read).
  */
 class MixedCompressionTest {
 
@@ -264,6 +266,109 @@ class MixedCompressionTest {
         assertThatThrownBy(() -> TableJson.readTable(path, checksummed(mapper, file)))
                 .isInstanceOf(InvalidManifestException.class)
                 .hasMessageContaining("pageSizeBasis");
+    }
+
+    @Test
+    void aNewTableRecordsTheLatestVersionAndItsWritersWriteIt() throws Exception {
+        Path path = new Path(dir.resolve("t").toUri());
+        KilnTable.create(path, TableOptions.builder(KilnTableTest.SCHEMA, List.of("id")).build());
+        KilnTable table = KilnTable.open(path);
+        assertThat(table.options().generationFormatVersion())
+                .isEqualTo(GenerationWriter.FORMAT_VERSION)
+                .isEqualTo(3);
+        GenerationRef written = GenerationFiles.write(table, allocator, 0, rows(0, 200));
+        assertThat(versionOf(table, written)).isEqualTo(GenerationWriter.FORMAT_VERSION);
+    }
+
+    @Test
+    void aTableCreatedBeforeTheOptionWritesAndCompactsTheOlderVersion() throws Exception {
+        Path path = new Path(dir.resolve("t").toUri());
+        KilnTable.create(path, TableOptions.builder(KilnTableTest.SCHEMA, List.of("id")).build());
+        withoutFormatVersion(path);
+        KilnTable table = KilnTable.open(path);
+        assertThat(table.options().generationFormatVersion())
+                .isEqualTo(GenerationWriter.FORMAT_VERSION_BASE64_INDEX);
+
+        // One generation of each version (the newer one as a newer writer would add it), with
+        // deletes, then a compaction across both: it writes the table's version.
+        Map<Long, String> reference = new TreeMap<>();
+        Map<Long, String> first = rows(0, 300);
+        GenerationRef old = GenerationFiles.write(table, allocator, 0, first);
+        assertThat(versionOf(table, old)).isEqualTo(GenerationWriter.FORMAT_VERSION_BASE64_INDEX);
+        reference.putAll(first);
+        table.commit(new Commit("w", 1, List.of(old), List.of()));
+        Map<Long, String> second = rows(150, 450);
+        second.put(7L, null);
+        GenerationWriter newer =
+                GenerationWriter.builder(table.options().schema(), List.of("id"))
+                        .formatVersion(GenerationWriter.FORMAT_VERSION)
+                        .build();
+        GenerationRef recent = GenerationFiles.write(table, newer, allocator, 0, second);
+        assertThat(versionOf(table, recent)).isEqualTo(GenerationWriter.FORMAT_VERSION);
+        reference.putAll(second);
+        table.commit(new Commit("w", 2, List.of(recent), List.of()));
+        assertTableEquals(table, table.latestManifest(), reference);
+
+        Compaction merged =
+                new GenerationMerger(table, io, allocator).merge(0, List.of(old, recent), true);
+        assertThat(versionOf(table, merged.output()))
+                .isEqualTo(GenerationWriter.FORMAT_VERSION_BASE64_INDEX);
+        Manifest after = table.commit(new Commit("c", 1, List.of(), List.of(), List.of(merged)));
+        assertTableEquals(table, after, reference);
+    }
+
+    @Test
+    void theVersionIsRecordedAsSetAndAnUnknownOneIsRefusedNamingTheOption() throws Exception {
+        Path path = new Path(dir.resolve("t").toUri());
+        TableOptions options =
+                TableOptions.builder(KilnTableTest.SCHEMA, List.of("id"))
+                        .generationFormatVersion(GenerationWriter.FORMAT_VERSION_BASE64_INDEX)
+                        .build();
+        KilnTable.create(path, options);
+        assertThat(KilnTable.open(path).options()).isEqualTo(options);
+        assertThat(KilnTable.open(path).options().generationFormatVersion())
+                .isEqualTo(GenerationWriter.FORMAT_VERSION_BASE64_INDEX);
+        for (int version : new int[] {0, 1, 4, -3}) {
+            assertThatThrownBy(
+                            () ->
+                                    TableOptions.builder(KilnTableTest.SCHEMA, List.of("id"))
+                                            .generationFormatVersion(version))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("generationFormatVersion")
+                    .hasMessageContaining(Integer.toString(version));
+        }
+        // An unknown version in stored metadata makes the table unreadable, named.
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode file = (ObjectNode) mapper.readTree(TableJson.writeTable(options, "id-1"));
+        ((ObjectNode) file.get("body")).put("generationFormatVersion", 9);
+        assertThatThrownBy(() -> TableJson.readTable(path, checksummed(mapper, file)))
+                .isInstanceOf(InvalidManifestException.class)
+                .hasMessageContaining("generationFormatVersion");
+    }
+
+    /** Rewrites the table's metadata as a Kiln before the option wrote it: without the field. */
+    private static void withoutFormatVersion(Path root) throws Exception {
+        java.nio.file.Path metadata =
+                java.nio.file.Path.of(new TablePaths(root).tableFile().toUri());
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode file = (ObjectNode) mapper.readTree(Files.readAllBytes(metadata));
+        ObjectNode body = (ObjectNode) file.get("body");
+        assertThat(body.has("generationFormatVersion")).isTrue();
+        body.remove("generationFormatVersion");
+        Files.write(metadata, checksummed(mapper, file));
+    }
+
+    private static Map<Long, String> rows(long from, long to) {
+        Map<Long, String> rows = new TreeMap<>();
+        for (long id = from; id < to; id++) {
+            rows.put(id, id % 17 == 0 ? null : "v" + from + "-" + id + (id % 5 == 0 ? "" : "-ü"));
+        }
+        return rows;
+    }
+
+    private int versionOf(KilnTable table, GenerationRef ref) throws Exception {
+        Generation g = Generation.open(io, table.resolve(ref.path())).get(30, TimeUnit.SECONDS);
+        return g.formatVersion();
     }
 
     private static byte[] checksummed(ObjectMapper mapper, ObjectNode file) throws Exception {

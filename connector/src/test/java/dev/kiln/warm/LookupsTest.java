@@ -240,33 +240,14 @@ class LookupsTest {
             for (long id : ids) {
                 lookups.lookup(gen, key(id)).get(10, TimeUnit.SECONDS);
             }
-            CountDownLatch start = new CountDownLatch(1);
-            List<Throwable> errors = new CopyOnWriteArrayList<>();
-            Thread reader =
-                    new Thread(
-                            () -> {
-                                try {
-                                    start.await();
-                                    for (int i = 0; i < 200; i++) {
-                                        long id = ids[i % ids.length];
-                                        Object answer = lookups.lookupIfCached(path, key(id), ID);
-                                        if (answer != null) {
-                                            assertThat(answer).isEqualTo(id);
-                                            hits.incrementAndGet();
-                                        }
-                                    }
-                                } catch (Throwable t) {
-                                    errors.add(t);
-                                }
-                            });
-            reader.start();
-            start.countDown();
-            for (int i = 0; i < 3; i++) {
-                pages.invalidateAll(p -> true);
-                lookups.lookup(gen, key(ids[i])).get(10, TimeUnit.SECONDS);
-            }
-            reader.join();
-            assertThat(errors).isEmpty();
+            hits.addAndGet(
+                    race(
+                            ids,
+                            id -> lookups.lookupIfCached(path, key(id), ID),
+                            i -> {
+                                pages.invalidateAll(p -> true);
+                                lookups.lookup(gen, key(ids[i])).get(10, TimeUnit.SECONDS);
+                            }));
         }
         assertThat(hits).as("hits made while pages came and went").hasPositiveValue();
         pages.invalidateAll(p -> true);
@@ -342,37 +323,17 @@ class LookupsTest {
             for (long id : ids) {
                 lookups.lookup(gen, key(id)).get(10, TimeUnit.SECONDS);
             }
-            CountDownLatch start = new CountDownLatch(1);
-            List<Throwable> errors = new CopyOnWriteArrayList<>();
-            Thread reader =
-                    new Thread(
-                            () -> {
-                                try {
-                                    start.await();
-                                    for (int i = 0; i < 200; i++) {
-                                        long id = ids[i % ids.length];
-                                        Object answer =
-                                                lookups.lookupIfCached(path, slot, key(id), ID);
-                                        if (answer != null) {
-                                            assertThat(answer).isEqualTo(id);
-                                            hits.incrementAndGet();
-                                        }
-                                    }
-                                } catch (Throwable t) {
-                                    errors.add(t);
+            hits.addAndGet(
+                    race(
+                            ids,
+                            id -> lookups.lookupIfCached(path, slot, key(id), ID),
+                            i -> {
+                                generations.invalidateAll(p -> true);
+                                if (i == 1) {
+                                    pages.invalidateAll(p -> true);
                                 }
-                            });
-            reader.start();
-            start.countDown();
-            for (int i = 0; i < 3; i++) {
-                generations.invalidateAll(p -> true);
-                if (i == 1) {
-                    pages.invalidateAll(p -> true);
-                }
-                lookups.lookup(gen, key(ids[i])).get(10, TimeUnit.SECONDS);
-            }
-            reader.join();
-            assertThat(errors).isEmpty();
+                                lookups.lookup(gen, key(ids[i])).get(10, TimeUnit.SECONDS);
+                            }));
             // Removed with no reader left: the slot's generation, if any, is never served again.
             Object held = slot.get();
             generations.invalidateAll(p -> true);
@@ -420,5 +381,47 @@ class LookupsTest {
         }
         parts = new PartsFixture(dir);
         assertThat(lengthRequests).containsExactly(1, 2);
+    }
+
+    /** A step of what {@link #race} runs against the reader. */
+    private interface Churn {
+        void step(int i) throws Exception;
+    }
+
+    /**
+     * Starts a reader making 200 lookups of {@code ids} in turn through {@code read}, and runs
+     * {@code churn} three times meanwhile (a latch starts both together); every answer must be the
+     * key's id or a miss. Returns the hits.
+     */
+    private static int race(long[] ids, java.util.function.LongFunction<Object> read, Churn churn)
+            throws Exception {
+        CountDownLatch start = new CountDownLatch(1);
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        AtomicInteger hits = new AtomicInteger();
+        Thread reader =
+                new Thread(
+                        () -> {
+                            try {
+                                start.await();
+                                for (int i = 0; i < 200; i++) {
+                                    long id = ids[i % ids.length];
+                                    Object answer = read.apply(id);
+                                    if (answer != null) {
+                                        assertThat(answer).isEqualTo(id);
+                                        hits.incrementAndGet();
+                                    }
+                                }
+                            } catch (Throwable t) {
+                                errors.add(t);
+                            }
+                        });
+        reader.start();
+        start.countDown();
+        for (int i = 0; i < 3; i++) {
+            churn.step(i);
+        }
+        reader.join();
+        assertThat(errors).isEmpty();
+        return hits.get();
     }
 }
