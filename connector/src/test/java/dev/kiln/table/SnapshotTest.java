@@ -102,29 +102,14 @@ class SnapshotTest {
         KilnTable table = KilnTable.create(root(), KilnTableTest.options(1));
         GenerationRef g1 = write(table, 0, 0, 100, id -> "v1-" + id);
         table.commit(new Commit("w", 1, List.of(g1), List.of()));
-        List<String> asked = new ArrayList<>();
-        GenerationLookup recording =
-                new GenerationLookup() {
-                    @Override
-                    public java.util.concurrent.CompletableFuture<List<LookupResult>> lookupAll(
-                            Path path, List<byte[]> keys) {
-                        return direct.lookupAll(path, keys);
-                    }
-
-                    @Override
-                    public <T> Object lookupIfCached(
-                            String path, byte[] key, dev.kiln.format.RowReader<T> reader) {
-                        asked.add(path);
-                        return LookupResult.absent();
-                    }
-                };
+        Recording recording = new Recording();
         Snapshot snapshot = table.snapshot(recording);
         snapshot.checkPaths();
 
         assertThat(snapshot.lookupIfCached(key(table, 42L), recording)).isNotNull();
 
-        assertThat(asked).hasSize(1);
-        assertThat(asked.get(0)).isSameAs(table.resolve(g1.path()).toString().intern());
+        assertThat(recording.paths).hasSize(1);
+        assertThat(recording.paths.get(0)).isSameAs(table.resolve(g1.path()).toString().intern());
     }
 
     /**
@@ -137,25 +122,7 @@ class SnapshotTest {
         KilnTable table = KilnTable.create(root(), KilnTableTest.options(1));
         GenerationRef g1 = write(table, 0, 0, 100, id -> "v1-" + id);
         table.commit(new Commit("w", 1, List.of(g1), List.of()));
-        List<GenerationSlot> slots = new ArrayList<>();
-        GenerationLookup recording =
-                new GenerationLookup() {
-                    @Override
-                    public java.util.concurrent.CompletableFuture<List<LookupResult>> lookupAll(
-                            Path path, List<byte[]> keys) {
-                        return direct.lookupAll(path, keys);
-                    }
-
-                    @Override
-                    public <T> Object lookupIfCached(
-                            String path,
-                            GenerationSlot slot,
-                            byte[] key,
-                            dev.kiln.format.RowReader<T> reader) {
-                        slots.add(slot);
-                        return LookupResult.absent();
-                    }
-                };
+        Recording recording = new Recording();
         Snapshot snapshot = table.snapshot(recording);
         snapshot.checkPaths();
         Snapshot other = table.snapshot(recording);
@@ -165,6 +132,7 @@ class SnapshotTest {
         snapshot.lookupIfCached(key(table, 7L), recording);
         other.lookupIfCached(key(table, 42L), recording);
 
+        List<GenerationSlot> slots = recording.slots;
         assertThat(slots).hasSize(3).doesNotContainNull();
         assertThat(slots.get(1)).isSameAs(slots.get(0));
         assertThat(slots.get(2)).isNotSameAs(slots.get(0));
@@ -305,5 +273,28 @@ class SnapshotTest {
         return result.status() == LookupResult.Status.FOUND
                 ? result.values().get(1).toString()
                 : null;
+    }
+
+    /**
+     * Reads through {@link #direct}, and records the path and slot of each read of what is cached,
+     * answering it absent.
+     */
+    private final class Recording implements GenerationLookup {
+        final List<String> paths = new ArrayList<>();
+        final List<GenerationSlot> slots = new ArrayList<>();
+
+        @Override
+        public java.util.concurrent.CompletableFuture<List<LookupResult>> lookupAll(
+                Path path, List<byte[]> keys) {
+            return direct.lookupAll(path, keys);
+        }
+
+        @Override
+        public <T> Object lookupIfCached(
+                String path, GenerationSlot slot, byte[] key, dev.kiln.format.RowReader<T> reader) {
+            paths.add(path);
+            slots.add(slot);
+            return LookupResult.absent();
+        }
     }
 }

@@ -37,8 +37,6 @@ import org.apache.flink.metrics.ThreadSafeSimpleCounter;
 
 import javax.annotation.Nullable;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -475,69 +473,6 @@ public final class LookupEngine implements AutoCloseable {
         final Counter notOwned = new ThreadSafeSimpleCounter();
         final Counter batches = new ThreadSafeSimpleCounter();
         final Counter failures = new ThreadSafeSimpleCounter();
-
-        /**
-         * A counter for the hit path, which one thread runs (the lookup function's task thread):
-         * the first thread to count owns it and counts in a plain field, written and read with
-         * opaque accesses (no fence, no atomic instruction), as Flink's own {@code SimpleCounter}
-         * counts on the task thread; any other thread counts in a {@link LongAdder}. Reads as both;
-         * thread-safe, no count is lost.
-         */
-        static final class OwnedCounter implements Counter {
-            private static final VarHandle OWNED;
-            private static final VarHandle OWNER;
-
-            static {
-                try {
-                    MethodHandles.Lookup lookup = MethodHandles.lookup();
-                    OWNED = lookup.findVarHandle(OwnedCounter.class, "owned", long.class);
-                    OWNER = lookup.findVarHandle(OwnedCounter.class, "owner", Thread.class);
-                } catch (ReflectiveOperationException e) {
-                    throw new ExceptionInInitializerError(e);
-                }
-            }
-
-            /** The thread that counts in {@link #owned}; set once, by the first to count. */
-            @Nullable private volatile Thread owner;
-
-            /** The owner's count; written by the owner only. */
-            @SuppressWarnings("unused")
-            private long owned;
-
-            private final LongAdder others = new LongAdder();
-
-            @Override
-            public void inc() {
-                inc(1);
-            }
-
-            @Override
-            public void inc(long n) {
-                Thread self = Thread.currentThread();
-                Thread counting = owner;
-                if (counting == self
-                        || (counting == null && OWNER.compareAndSet(this, null, self))) {
-                    OWNED.setOpaque(this, (long) OWNED.getOpaque(this) + n);
-                } else {
-                    others.add(n);
-                }
-            }
-
-            @Override
-            public void dec() {
-                inc(-1);
-            }
-
-            @Override
-            public void dec(long n) {
-                inc(-n);
-            }
-
-            @Override
-            public long getCount() {
-                return (long) OWNED.getOpaque(this) + others.sum();
-            }
-        }
 
         /** Counts its own increments, and reads as them plus the inline hits. Thread-safe. */
         private static final class PlusInline implements Counter {

@@ -28,7 +28,7 @@ class OwnedCounterTest {
     @Test
     void theOwnersAndOtherThreadsCountsAddUpExactlyWhileCountingConcurrently() throws Exception {
         for (int round = 0; round < 20; round++) {
-            LookupEngine.Metrics.OwnedCounter counter = new LookupEngine.Metrics.OwnedCounter();
+            OwnedCounter counter = new OwnedCounter();
             counter.inc(); // this thread owns it from here on
             CountDownLatch start = new CountDownLatch(1);
             List<Thread> threads = new ArrayList<>();
@@ -70,7 +70,7 @@ class OwnedCounterTest {
 
     @Test
     void aCounterFirstCountedByAnotherThreadCountsThisThreadsIncrementsToo() throws Exception {
-        LookupEngine.Metrics.OwnedCounter counter = new LookupEngine.Metrics.OwnedCounter();
+        OwnedCounter counter = new OwnedCounter();
         Thread owner = new Thread(() -> counter.inc(5));
         owner.start();
         owner.join();
