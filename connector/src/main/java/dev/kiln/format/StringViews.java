@@ -127,9 +127,11 @@ final class StringViews {
             views.clear();
             views.setInitialCapacity(rows);
             views.allocateNew();
-        } else {
-            views.reset(); // zeroed: a view's unused bytes are written as zeros
         }
+        // Arrow memory is not zeroed: the bytes of a view after its value, and null rows' views,
+        // are written as zeros, so that one set of rows always gives the same file.
+        views.reset();
+        views.zeroVector();
         ArrowBuf data = strings.getDataBuffer();
         for (int i = 0; i < rows; i++) {
             if (strings.isNull(i)) {

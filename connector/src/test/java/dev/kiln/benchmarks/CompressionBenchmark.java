@@ -81,7 +81,7 @@ import java.util.concurrent.Executors;
  */
 public final class CompressionBenchmark {
 
-    private static final Schema SMALL =
+    static final Schema SMALL =
             new Schema(
                     List.of(
                             notNull("id", new ArrowType.Int(64, true)),
@@ -565,7 +565,7 @@ public final class CompressionBenchmark {
     }
 
     /** Rows of {@code schema}: distinct ids, a random half of [0, 2 rows), in random order. */
-    private static VectorSchemaRoot memtable(
+    static VectorSchemaRoot memtable(
             String workload, Schema schema, int rows, BufferAllocator allocator) {
         boolean issue = workload.equals("issue");
         Random random = new Random(42);
