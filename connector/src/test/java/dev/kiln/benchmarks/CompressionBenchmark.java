@@ -281,18 +281,29 @@ public final class CompressionBenchmark {
                 bestValidate / 1e3 / pages.size(),
                 rows / pages.size(),
                 cacheBytes / 1024.0 / pages.size());
-        return profile(setting, memtable.getSchema(), pages, rows, stats.fileBytes());
+        return profile(
+                setting,
+                memtable.getSchema(),
+                g.stringViewColumns(),
+                pages,
+                rows,
+                stats.fileBytes());
     }
 
     /**
-     * Where the bytes on storage go: per column and buffer (validity, offsets, data), the bytes per
-     * row of all pages' buffers as the record batches' headers give them (compressed, with their
-     * 8-byte length prefix), the headers themselves (page metadata, padding included), and the rest
-     * of the file: the key index and key filter (raw bytes before the footer since format version
-     * 3), the schema and the magic.
+     * Where the bytes on storage go: per column and buffer (validity, offsets, data; validity and
+     * views for a string column stored as views), the bytes per row of all pages' buffers as the
+     * record batches' headers give them (compressed, with their 8-byte length prefix), the headers
+     * themselves (page metadata, padding included), and the rest of the file: the key index and key
+     * filter (raw bytes before the footer since format version 3), the schema and the magic.
      */
     private static String profile(
-            Setting setting, Schema schema, List<byte[]> pages, int rows, long fileBytes)
+            Setting setting,
+            Schema schema,
+            java.util.Set<String> stringViews,
+            List<byte[]> pages,
+            int rows,
+            long fileBytes)
             throws Exception {
         List<Field> fields = new ArrayList<>(schema.getFields());
         fields.add(
@@ -301,6 +312,10 @@ public final class CompressionBenchmark {
         for (Field f : fields) {
             boolean variable = f.getType() instanceof ArrowType.Utf8;
             names.add(f.getName() + ".validity");
+            if (stringViews.contains(f.getName())) {
+                names.add(f.getName() + ".views"); // inline: no data buffers
+                continue;
+            }
             if (variable) {
                 names.add(f.getName() + ".offsets");
             }

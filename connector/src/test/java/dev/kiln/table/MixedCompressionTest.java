@@ -490,26 +490,13 @@ class MixedCompressionTest {
     /** Every key of {@code reference} and keys between them, looked up in {@code manifest}. */
     private void assertStringTableEquals(
             KilnTable table, Manifest manifest, Map<String, String> reference) throws Exception {
-        Snapshot snapshot = new Snapshot(table, manifest, GenerationLookup.direct(io, allocator));
         List<String> keys = new ArrayList<>();
         for (String k : reference.keySet()) {
             keys.add(k);
             keys.add(k + "\0");
             keys.add(k + "é");
         }
-        List<byte[]> encoded = new ArrayList<>();
-        for (String k : keys) {
-            encoded.add(table.options().keyCodec().encode(k));
-        }
-        List<LookupResult> results = snapshot.lookupAll(encoded).get(30, TimeUnit.SECONDS);
-        for (int i = 0; i < keys.size(); i++) {
-            LookupResult r = results.get(i);
-            String value =
-                    r.status() == LookupResult.Status.FOUND
-                            ? (String) text(r.values().get(1))
-                            : null;
-            assertThat(value).as("key '%s'", keys.get(i)).isEqualTo(reference.get(keys.get(i)));
-        }
+        assertAnswers(table, manifest, keys, reference);
     }
 
     /** Rewrites the table's metadata as a Kiln before the option wrote it: without the field. */
@@ -546,19 +533,30 @@ class MixedCompressionTest {
 
     private void assertTableEquals(KilnTable table, Manifest manifest, Map<Long, String> reference)
             throws Exception {
-        Snapshot snapshot = new Snapshot(table, manifest, GenerationLookup.direct(io, allocator));
-        List<byte[]> keys = new ArrayList<>();
+        List<Long> keys = new ArrayList<>();
         for (long id = 0; id < 600; id++) {
-            keys.add(table.options().keyCodec().encode(id));
+            keys.add(id);
         }
-        List<LookupResult> results = snapshot.lookupAll(keys).get(30, TimeUnit.SECONDS);
-        for (int id = 0; id < keys.size(); id++) {
-            LookupResult r = results.get(id);
+        assertAnswers(table, manifest, keys, reference);
+    }
+
+    /** Looks {@code keys} up in {@code manifest}: each answers its value in {@code reference}. */
+    private <K> void assertAnswers(
+            KilnTable table, Manifest manifest, List<K> keys, Map<K, String> reference)
+            throws Exception {
+        Snapshot snapshot = new Snapshot(table, manifest, GenerationLookup.direct(io, allocator));
+        List<byte[]> encoded = new ArrayList<>();
+        for (K k : keys) {
+            encoded.add(table.options().keyCodec().encode(k));
+        }
+        List<LookupResult> results = snapshot.lookupAll(encoded).get(30, TimeUnit.SECONDS);
+        for (int i = 0; i < keys.size(); i++) {
+            LookupResult r = results.get(i);
             String value =
                     r.status() == LookupResult.Status.FOUND
                             ? (String) text(r.values().get(1))
                             : null;
-            assertThat(value).as("key %d", id).isEqualTo(reference.get((long) id));
+            assertThat(value).as("key '%s'", keys.get(i)).isEqualTo(reference.get(keys.get(i)));
         }
     }
 
