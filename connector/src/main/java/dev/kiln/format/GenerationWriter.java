@@ -28,8 +28,10 @@ import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.ValueVector;
+import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VariableWidthFieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ViewVarCharVector;
 import org.apache.arrow.vector.ipc.ArrowFileWriter;
 import org.apache.arrow.vector.ipc.WriteChannel;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
@@ -48,8 +50,10 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -90,12 +94,24 @@ public final class GenerationWriter {
     /** Default {@link Builder#filterFalsePositiveRate}: 1%, about 9.6 bits per key. */
     public static final double DEFAULT_FILTER_FALSE_POSITIVE_RATE = 0.01;
 
-    /** The generation format version written by default: the key index raw before the footer. */
+    /**
+     * The generation format version written by default: the key index raw before the footer, and
+     * string columns whose values all fit in 12 bytes stored as Arrow string views ({@code
+     * Utf8View}).
+     */
     public static final int FORMAT_VERSION = GenerationFormat.FORMAT_VERSION;
 
     /**
-     * The older format version a writer may still write (the key index Base64 in the footer's
-     * metadata), for tables that readers of a Kiln before {@link #FORMAT_VERSION} still read.
+     * An older format version a writer may still write (the key index raw before the footer,
+     * strings always {@code Utf8}), for tables that readers of a Kiln before {@link
+     * #FORMAT_VERSION} still read.
+     */
+    public static final int FORMAT_VERSION_RAW_INDEX = GenerationFormat.FORMAT_VERSION_RAW_INDEX;
+
+    /**
+     * The oldest format version a writer may still write (the key index Base64 in the footer's
+     * metadata), for tables that readers of a Kiln before {@link #FORMAT_VERSION_RAW_INDEX} still
+     * read.
      */
     public static final int FORMAT_VERSION_BASE64_INDEX =
             GenerationFormat.FORMAT_VERSION_BASE64_INDEX;
@@ -305,7 +321,7 @@ public final class GenerationWriter {
         assert keysMatch(rows, keyBytes, keyEnds);
         int[] kept = sortAndDeduplicate(keyBytes, keyEnds, n);
         FieldVector[] sources = rows.getFieldVectors().toArray(new FieldVector[0]);
-        try (Appender out = open(path, allocator, listener, kept.length)) {
+        try (Appender out = open(path, allocator, listener, kept.length, inlineStrings(rows))) {
             for (int src : kept) {
                 out.append(
                         keyBytes,
@@ -317,6 +333,20 @@ public final class GenerationWriter {
             }
             return out.finish();
         }
+    }
+
+    /** The string columns of {@code rows} whose every value fits in a string view. */
+    private Set<String> inlineStrings(VectorSchemaRoot rows) {
+        Set<String> inline = new LinkedHashSet<>();
+        if (formatVersion >= GenerationFormat.FORMAT_VERSION) {
+            for (FieldVector v : rows.getFieldVectors()) {
+                if (v instanceof VarCharVector strings
+                        && StringViews.fitsInline(strings, rows.getRowCount())) {
+                    inline.add(v.getName());
+                }
+            }
+        }
+        return inline;
     }
 
     private static int start(int[] keyEnds, int i) {
@@ -349,7 +379,7 @@ public final class GenerationWriter {
      * @throws IOException if the file exists already or cannot be created
      */
     public Appender open(Path path, BufferAllocator allocator) throws IOException {
-        return open(path, allocator, null, -1);
+        return open(path, allocator, null, -1, Set.of());
     }
 
     /**
@@ -360,25 +390,56 @@ public final class GenerationWriter {
      */
     public Appender open(Path path, BufferAllocator allocator, @Nullable Listener listener)
             throws IOException {
-        return open(path, allocator, listener, -1);
+        return open(path, allocator, listener, -1, Set.of());
     }
 
     /**
-     * Like {@link #open(Path, BufferAllocator, Listener)}.
+     * Like {@link #open(Path, BufferAllocator, Listener)}, storing the string columns named in
+     * {@code stringViews} as Arrow string views when this writer writes format version {@value
+     * #FORMAT_VERSION} (ignored in older versions): every value appended to such a column must be
+     * at most 12 bytes, as when every input of a merge stored the column as views ({@link
+     * Generation#stringViewColumns}).
+     *
+     * @throws IllegalArgumentException if a name in {@code stringViews} is not a string column
+     */
+    public Appender open(
+            Path path,
+            BufferAllocator allocator,
+            @Nullable Listener listener,
+            Set<String> stringViews)
+            throws IOException {
+        for (String name : stringViews) {
+            Field f = fileSchema.findField(name);
+            if (f == null || !StringViews.isString(f)) {
+                throw new IllegalArgumentException(
+                        "'" + name + "' is not a string column of " + schema);
+            }
+        }
+        return open(path, allocator, listener, -1, stringViews);
+    }
+
+    /**
+     * Like {@link #open(Path, BufferAllocator, Listener, Set)}.
      *
      * @param rowCount how many rows will be appended, if known (the key filter is then filled as
      *     rows come, not from hashes kept until {@link Appender#finish}), else -1
      */
     private Appender open(
-            Path path, BufferAllocator allocator, @Nullable Listener listener, int rowCount)
+            Path path,
+            BufferAllocator allocator,
+            @Nullable Listener listener,
+            int rowCount,
+            Set<String> stringViews)
             throws IOException {
         requireNonNull(path, "path");
         requireNonNull(allocator, "allocator");
+        Set<String> views =
+                formatVersion >= GenerationFormat.FORMAT_VERSION ? stringViews : Set.of();
         FileSystem fs = path.getFileSystem();
         FSDataOutputStream stream = fs.create(path, FileSystem.WriteMode.NO_OVERWRITE);
         Appender appender = null;
         try {
-            appender = new Appender(path, fs, stream, allocator, listener, rowCount);
+            appender = new Appender(path, fs, stream, allocator, listener, rowCount, views);
             return appender;
         } finally {
             if (appender == null) {
@@ -476,6 +537,20 @@ public final class GenerationWriter {
         // finish(), once the pages are written and their checksums known.
         private final Map<String, String> footerMetadata = new HashMap<>();
         private final VectorSchemaRoot page;
+
+        /** The file's schema: {@link #fileSchema} with the string view columns as views. */
+        private final Schema storedSchema;
+
+        /**
+         * The page as it is stored: {@link #page} itself, or with each string view column's vector
+         * (in {@link #views}, filled from the page's) in place of the page's.
+         */
+        private final VectorSchemaRoot storedPage;
+
+        /** The string view columns' vectors of {@link #storedPage}, and their indexes in it. */
+        private final ViewVarCharVector[] views;
+
+        private final int[] viewColumns;
         private final PageFileWriter writer;
         private final PageEncoder encoder;
         private final FieldVector[] targets;
@@ -514,7 +589,8 @@ public final class GenerationWriter {
                 FSDataOutputStream stream,
                 BufferAllocator allocator,
                 @Nullable Listener listener,
-                int rowCount)
+                int rowCount,
+                Set<String> stringViews)
                 throws IOException {
             this.path = path;
             this.fs = fs;
@@ -526,9 +602,26 @@ public final class GenerationWriter {
                     rowCount >= 0 ? BloomFilter.create(rowCount, falsePositiveRate) : null;
             this.hashes = rowCount >= 0 ? null : new long[256];
             this.page = VectorSchemaRoot.create(fileSchema, allocator);
+            this.storedSchema = StringViews.stored(fileSchema, stringViews);
+            this.views = new ViewVarCharVector[stringViews.size()];
+            this.viewColumns = new int[stringViews.size()];
             PageEncoder created = null;
             boolean opened = false;
+            VectorSchemaRoot stored = page;
             try {
+                if (!stringViews.isEmpty()) {
+                    List<FieldVector> vectors = new ArrayList<>(page.getFieldVectors());
+                    int v = 0;
+                    for (int c = 0; c < vectors.size(); c++) {
+                        Field f = storedSchema.getFields().get(c);
+                        if (StringViews.isView(f)) {
+                            viewColumns[v] = c;
+                            views[v] = new ViewVarCharVector(f, allocator);
+                            vectors.set(c, views[v++]);
+                        }
+                    }
+                    stored = new VectorSchemaRoot(vectors);
+                }
                 PageEncoder.BufferCompressor compressor;
                 try {
                     compressor = compressors.create(compression);
@@ -541,7 +634,7 @@ public final class GenerationWriter {
                 }
                 created = new PageEncoder(allocator, compressor, compression.toString());
                 this.encoder = created;
-                this.writer = new PageFileWriter(page, channel, footerMetadata);
+                this.writer = new PageFileWriter(stored, channel, footerMetadata);
                 writer.start();
                 opened = true;
             } finally {
@@ -551,10 +644,11 @@ public final class GenerationWriter {
                             created.close();
                         }
                     } finally {
-                        page.close();
+                        closePage();
                     }
                 }
             }
+            this.storedPage = stored;
             List<FieldVector> vectors = page.getFieldVectors();
             this.targets = vectors.subList(0, vectors.size() - 1).toArray(new FieldVector[0]);
             this.kinds = (TinyIntVector) vectors.get(vectors.size() - 1);
@@ -629,9 +723,14 @@ public final class GenerationWriter {
 
         private void writePage() throws IOException {
             page.setRowCount(count);
+            for (int v = 0; v < views.length; v++) {
+                StringViews.copy((VarCharVector) targets[viewColumns[v]], views[v], count);
+            }
+            storedPage.setRowCount(count);
             channel.resetChecksum();
             long start = channel.position();
-            try (ArrowRecordBatch batch = encoder.encode(page, path.toString(), pageRows.size())) {
+            try (ArrowRecordBatch batch =
+                    encoder.encode(storedPage, path.toString(), pageRows.size())) {
                 writer.writePage(batch);
             }
             ArrowBlock block = writer.getRecordBlocks().get(pageRows.size());
@@ -702,7 +801,7 @@ public final class GenerationWriter {
                             formatVersion,
                             keyCodec.keyColumns(),
                             GenerationFormat.footerFingerprint(
-                                    fileSchema, keyCodec.keyColumns(), writer.getRecordBlocks()),
+                                    storedSchema, keyCodec.keyColumns(), writer.getRecordBlocks()),
                             rows,
                             tombstones,
                             pageRows.stream().mapToInt(Integer::intValue).toArray(),
@@ -754,13 +853,25 @@ public final class GenerationWriter {
             try {
                 encoder.close();
             } finally {
-                page.close();
+                closePage();
             }
             if (!finished) {
                 if (listener != null) {
                     listener.failed();
                 }
                 abort(path, fs, stream);
+            }
+        }
+
+        private void closePage() {
+            try {
+                for (ViewVarCharVector v : views) {
+                    if (v != null) {
+                        v.close();
+                    }
+                }
+            } finally {
+                page.close();
             }
         }
     }
@@ -987,18 +1098,25 @@ public final class GenerationWriter {
         }
 
         /**
-         * Sets the generation format version written: {@value #FORMAT_VERSION} (the default: the
-         * key index as raw bytes before the footer) or {@value #FORMAT_VERSION_BASE64_INDEX} (the
-         * index Base64 in the footer's metadata, about 0.4 B per row more), which Kiln releases
-         * before version {@value #FORMAT_VERSION} read. Readers read both.
+         * Sets the generation format version written: {@value #FORMAT_VERSION} (the default: string
+         * columns whose values all fit in 12 bytes stored as Arrow string views, chosen per
+         * generation), {@value #FORMAT_VERSION_RAW_INDEX} (strings always {@code Utf8}, which Kiln
+         * releases before version {@value #FORMAT_VERSION} read) or {@value
+         * #FORMAT_VERSION_BASE64_INDEX} (also the index Base64 in the footer's metadata, about 0.4
+         * B per row more, which Kiln releases before version {@value #FORMAT_VERSION_RAW_INDEX}
+         * read). Readers read all three.
          *
-         * @throws IllegalArgumentException naming {@code generationFormatVersion} if it is neither
+         * @throws IllegalArgumentException naming {@code generationFormatVersion} if it is none
          */
         public Builder formatVersion(int version) {
-            if (version != FORMAT_VERSION && version != FORMAT_VERSION_BASE64_INDEX) {
+            if (version != FORMAT_VERSION
+                    && version != FORMAT_VERSION_RAW_INDEX
+                    && version != FORMAT_VERSION_BASE64_INDEX) {
                 throw new IllegalArgumentException(
                         "generationFormatVersion must be "
                                 + FORMAT_VERSION_BASE64_INDEX
+                                + ", "
+                                + FORMAT_VERSION_RAW_INDEX
                                 + " or "
                                 + FORMAT_VERSION
                                 + ", but was "

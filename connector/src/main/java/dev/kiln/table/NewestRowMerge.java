@@ -28,8 +28,10 @@ import org.apache.arrow.vector.FieldVector;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -88,6 +90,22 @@ public final class NewestRowMerge implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * Returns the string columns that every generation merged stores as string views ({@link
+     * Generation#stringViewColumns}): columns whose every value is at most 12 bytes, which the
+     * merge's output may store as views too. Empty when nothing is merged.
+     */
+    public Set<String> stringViewColumns() {
+        if (cursors.isEmpty()) {
+            return Set.of();
+        }
+        Set<String> common = new LinkedHashSet<>(cursors.get(0).generation.stringViewColumns());
+        for (Cursor c : cursors) {
+            common.retainAll(c.generation.stringViewColumns());
+        }
+        return common;
     }
 
     /**
