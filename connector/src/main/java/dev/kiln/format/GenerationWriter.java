@@ -410,8 +410,9 @@ public final class GenerationWriter {
             prefixes[i] = prefix(keyBytes, start(keyEnds, i) + shared, keyEnds[i]);
         }
         // A stable sort by key: for one key, rows stay in index order, the last written last.
-        sortByKey(keyBytes, keyEnds, prefixes, order, new long[n], new int[n], 0, n);
+        // Its scratch array, free once it returns, then collects the rows kept.
         int[] kept = new int[n];
+        sortByKey(keyBytes, keyEnds, prefixes, order, new long[n], kept, 0, n);
         int count = 0;
         for (int i = 0; i < n; i++) {
             boolean lastOfKey =
@@ -422,7 +423,7 @@ public final class GenerationWriter {
                 kept[count++] = order[i];
             }
         }
-        return Arrays.copyOf(kept, count);
+        return count == n ? kept : Arrays.copyOf(kept, count);
     }
 
     /** How many leading bytes all {@code n} keys of a key block have in common. */
