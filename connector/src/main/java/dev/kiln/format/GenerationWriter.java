@@ -464,58 +464,140 @@ public final class GenerationWriter {
     /** Returns the row indexes to write: by key, and of each key only the last row written. */
     private static int[] sortAndDeduplicate(byte[] keyBytes, int[] keyEnds, int n) {
         int[] order = new int[n];
+        long[] prefixes = new long[n];
+        int shared = sharedPrefixLength(keyBytes, keyEnds, n);
         for (int i = 0; i < n; i++) {
             order[i] = i;
+            prefixes[i] = prefix(keyBytes, start(keyEnds, i) + shared, keyEnds[i]);
         }
         // A stable sort by key: for one key, rows stay in index order, the last written last.
-        sortByKey(keyBytes, keyEnds, order, new int[n], 0, n);
+        // Its scratch array, free once it returns, then collects the rows kept.
         int[] kept = new int[n];
+        sortByKey(keyBytes, keyEnds, prefixes, order, new long[n], kept, 0, n);
         int count = 0;
         for (int i = 0; i < n; i++) {
             boolean lastOfKey =
-                    i + 1 == n || compareKeys(keyBytes, keyEnds, order[i], order[i + 1]) != 0;
+                    i + 1 == n
+                            || prefixes[i] != prefixes[i + 1]
+                            || compareKeys(keyBytes, keyEnds, order[i], order[i + 1]) != 0;
             if (lastOfKey) {
                 kept[count++] = order[i];
             }
         }
-        return Arrays.copyOf(kept, count);
+        return count == n ? kept : Arrays.copyOf(kept, count);
+    }
+
+    /** How many leading bytes all {@code n} keys of a key block have in common. */
+    private static int sharedPrefixLength(byte[] keyBytes, int[] keyEnds, int n) {
+        if (n == 0) {
+            return 0;
+        }
+        int shared = keyEnds[0];
+        for (int i = 1; i < n && shared > 0; i++) {
+            int from = keyEnds[i - 1];
+            int length = keyEnds[i] - from;
+            int mismatch =
+                    Arrays.mismatch(
+                            keyBytes, 0, shared, keyBytes, from, from + Math.min(shared, length));
+            if (mismatch >= 0) {
+                shared = mismatch;
+            }
+        }
+        return shared;
     }
 
     /**
-     * Sorts {@code order[from, to)} by the keys of the rows they name, stably: a merge sort on
-     * primitive indexes (no boxing), which skips the merge of halves already in order, so rows
-     * written in key order sort in linear time.
+     * The up to 8 bytes {@code keyBytes[from, to)} as an unsigned big-endian number, zero-padded on
+     * the right: of two keys with the same bytes before {@code from}, the one with the smaller
+     * prefix sorts first; equal prefixes say nothing, the whole keys decide.
+     */
+    private static long prefix(byte[] keyBytes, int from, int to) {
+        int end = Math.min(to, from + Long.BYTES);
+        long prefix = 0;
+        for (int i = from; i < end; i++) {
+            prefix = (prefix << 8) | (keyBytes[i] & 0xFF);
+        }
+        return prefix << (8 * (Long.BYTES - (end - from)));
+    }
+
+    /**
+     * Orders rows {@code a} and {@code b} by key, their key prefixes ({@link #prefix}) first, the
+     * whole keys only where these are equal.
+     */
+    private static int compareKeys(
+            byte[] keyBytes, int[] keyEnds, int a, long prefixA, int b, long prefixB) {
+        if (prefixA != prefixB) {
+            return Long.compareUnsigned(prefixA, prefixB);
+        }
+        return compareKeys(keyBytes, keyEnds, a, b);
+    }
+
+    /**
+     * Sorts {@code order[from, to)} by the keys of the rows they name, stably, moving {@code
+     * prefixes[from, to)} (each row's key prefix, {@link #prefix}) with them: a merge sort on
+     * primitives (no boxing) that compares the prefixes held beside the indexes, so most compares
+     * touch no key bytes, and that skips the merge of halves already in order, so rows written in
+     * key order sort in linear time.
      */
     private static void sortByKey(
-            byte[] keyBytes, int[] keyEnds, int[] order, int[] scratch, int from, int to) {
+            byte[] keyBytes,
+            int[] keyEnds,
+            long[] prefixes,
+            int[] order,
+            long[] prefixScratch,
+            int[] scratch,
+            int from,
+            int to) {
         int length = to - from;
         if (length < 16) {
             for (int i = from + 1; i < to; i++) {
                 int x = order[i];
+                long px = prefixes[i];
                 int j = i - 1;
-                while (j >= from && compareKeys(keyBytes, keyEnds, order[j], x) > 0) {
+                while (j >= from
+                        && compareKeys(keyBytes, keyEnds, order[j], prefixes[j], x, px) > 0) {
                     order[j + 1] = order[j];
+                    prefixes[j + 1] = prefixes[j];
                     j--;
                 }
                 order[j + 1] = x;
+                prefixes[j + 1] = px;
             }
             return;
         }
         int mid = (from + to) >>> 1;
-        sortByKey(keyBytes, keyEnds, order, scratch, from, mid);
-        sortByKey(keyBytes, keyEnds, order, scratch, mid, to);
-        if (compareKeys(keyBytes, keyEnds, order[mid - 1], order[mid]) <= 0) {
+        sortByKey(keyBytes, keyEnds, prefixes, order, prefixScratch, scratch, from, mid);
+        sortByKey(keyBytes, keyEnds, prefixes, order, prefixScratch, scratch, mid, to);
+        if (compareKeys(
+                        keyBytes,
+                        keyEnds,
+                        order[mid - 1],
+                        prefixes[mid - 1],
+                        order[mid],
+                        prefixes[mid])
+                <= 0) {
             return;
         }
         System.arraycopy(order, from, scratch, from, length);
+        System.arraycopy(prefixes, from, prefixScratch, from, length);
         int i = from;
         int j = mid;
         for (int k = from; k < to; k++) {
             if (j >= to
-                    || (i < mid && compareKeys(keyBytes, keyEnds, scratch[i], scratch[j]) <= 0)) {
-                order[k] = scratch[i++];
+                    || (i < mid
+                            && compareKeys(
+                                            keyBytes,
+                                            keyEnds,
+                                            scratch[i],
+                                            prefixScratch[i],
+                                            scratch[j],
+                                            prefixScratch[j])
+                                    <= 0)) {
+                order[k] = scratch[i];
+                prefixes[k] = prefixScratch[i++];
             } else {
-                order[k] = scratch[j++];
+                order[k] = scratch[j];
+                prefixes[k] = prefixScratch[j++];
             }
         }
     }
