@@ -124,49 +124,55 @@ final class PageWarmer implements GenerationWarmer {
                 staged != null || writeThrough == null ? null : writeThrough.takeHeld(file);
         if (held != null) {
             // Warmed ahead of its commit, its footer since dropped by the open-generation tier:
-            // the footer held for this warm goes back in; pages still cached cost nothing.
+            // the footer held for this warm goes back in, and that is all. Not the pages the page
+            // tier evicted since (for room, as it may after the commit): had the footer stayed,
+            // this request would have found the generation warm and loaded nothing either.
             writeThrough
                     .adopt(held, state)
                     .whenComplete(
                             (adopted, error) -> {
                                 if (error != null) {
                                     warming.completeExceptionally(unwrap(error));
-                                } else if (!warming.isDone()) {
-                                    warmPages(
-                                            adopted,
-                                            state,
-                                            warming,
-                                            0,
-                                            reads.of(WarmReadCause.EVICTED_BEFORE_COMMIT));
+                                } else {
+                                    warming.complete(null);
                                 }
                             });
         } else if (staged == null) {
             warm(file, state, warming, 0);
         } else {
             // What the writer handed over first; then as any warm, which finds it cached and
-            // reads only what was not handed over.
-            writeThrough
-                    .adopt(staged, state)
-                    .whenComplete(
-                            (adopted, error) -> {
-                                if (error != null) {
-                                    warming.completeExceptionally(unwrap(error));
-                                } else if (!warming.isDone()) {
-                                    // Not the pages handed over: if the cache evicted some of
-                                    // them already, loading them again would not keep them. Nor
-                                    // the footer: the warm holds it, so it plans the rest from
-                                    // it instead of opening the file again (which would read it
-                                    // back if the open-generation tier dropped it on adoption).
-                                    warmPages(
-                                            staged.generation,
-                                            state,
-                                            warming,
-                                            staged.pages.size(),
-                                            reads.of(WarmReadCause.PAST_STAGED_PAGES));
-                                }
-                            });
+            // reads only what was not handed over. Not the pages handed over: if the cache
+            // evicted some of them already, loading them again would not keep them. Nor the
+            // footer: the warm holds it, so it plans the rest from it instead of opening the file
+            // again (which would read it back if the open-generation tier dropped it on adoption).
+            warmPagesOnceAdopted(
+                    writeThrough.adopt(staged, state).thenApply(adopted -> staged.generation),
+                    state,
+                    warming,
+                    staged.pages.size(),
+                    WarmReadCause.PAST_STAGED_PAGES);
         }
         return warming;
+    }
+
+    /**
+     * Once {@code adopted} (what a writer handed over, put in the cache) completes, loads the pages
+     * of its generation from {@code fromPage} on, counting their reads as {@code cause}'s.
+     */
+    private void warmPagesOnceAdopted(
+            CompletableFuture<Generation> adopted,
+            PathState state,
+            CompletableFuture<Void> warming,
+            int fromPage,
+            WarmReadCause cause) {
+        adopted.whenComplete(
+                (generation, error) -> {
+                    if (error != null) {
+                        warming.completeExceptionally(unwrap(error));
+                    } else if (!warming.isDone()) {
+                        warmPages(generation, state, warming, fromPage, reads.of(cause));
+                    }
+                });
     }
 
     /**

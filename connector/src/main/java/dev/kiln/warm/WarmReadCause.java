@@ -31,11 +31,5 @@ public enum WarmReadCause {
     NOT_HANDED_OVER,
 
     /** Pages of a file handed over past those staged (they did not fit the staging bound). */
-    PAST_STAGED_PAGES,
-
-    /**
-     * Pages of a file warmed ahead of its commit ({@link GenerationCache#warmAheadOfCommit}) that
-     * the page tier evicted before the commit's warm, read back by it.
-     */
-    EVICTED_BEFORE_COMMIT
+    PAST_STAGED_PAGES
 }

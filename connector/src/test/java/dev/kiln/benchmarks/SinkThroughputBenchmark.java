@@ -195,8 +195,7 @@ public class SinkThroughputBenchmark {
         for (String cause :
                 List.of(
                         "kilnWarmStorageReadsNotHandedOver",
-                        "kilnWarmStorageReadsPastStagedPages",
-                        "kilnWarmStorageReadsEvictedBeforeCommit")) {
+                        "kilnWarmStorageReadsPastStagedPages")) {
             long reads = -1;
             for (Metric m : reporter.findMetrics(result.getJobID(), cause).values()) {
                 reads = Math.max(reads, ((Gauge<Long>) m).getValue());

@@ -45,8 +45,6 @@ final class KilnSinkMetrics {
     static final String WARM_STORAGE_READS_NOT_HANDED_OVER = "kilnWarmStorageReadsNotHandedOver";
     static final String WARM_STORAGE_READS_PAST_STAGED_PAGES =
             "kilnWarmStorageReadsPastStagedPages";
-    static final String WARM_STORAGE_READS_EVICTED_BEFORE_COMMIT =
-            "kilnWarmStorageReadsEvictedBeforeCommit";
     static final String OFF_HEAP_BYTES = "kilnOffHeapBytes";
     static final String OFF_HEAP_BOUND_BYTES = "kilnOffHeapBoundBytes";
 

@@ -163,11 +163,6 @@ final class WarmBeforeCommitOperator
                 KilnSinkMetrics.WARM_STORAGE_READS_PAST_STAGED_PAGES,
                 cache,
                 WarmReadCause.PAST_STAGED_PAGES);
-        causeGauge(
-                metrics,
-                KilnSinkMetrics.WARM_STORAGE_READS_EVICTED_BEFORE_COMMIT,
-                cache,
-                WarmReadCause.EVICTED_BEFORE_COMMIT);
         for (GenerationWarmerFactory factory : settings.warmers()) {
             gates.add(
                     new WarmGate(
