@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-CODECS = ["none", "lz4-frame", "zstd", "zstd-stored", "zstd-19"]
+CODECS = ["none", "lz4-frame", "zstd", "zstd-stored", "zstd-19", "zstd-utf8"]
 
 
 def double(x):

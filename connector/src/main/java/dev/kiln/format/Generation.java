@@ -31,7 +31,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
 import java.io.EOFException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -78,6 +80,10 @@ public final class Generation {
     private final long fileLength;
     private final Schema schema;
     private final Schema fileSchema;
+
+    /** {@link #fileSchema} with string views as {@code Utf8}: the schema of the pages. */
+    private final Schema pageSchema;
+
     private final KeyCodec keyCodec;
     private final GenerationFormat.Index index;
     private final List<ArrowBlock> blocks;
@@ -112,6 +118,7 @@ public final class Generation {
         this.fileLength = fileLength;
         this.schema = schema;
         this.fileSchema = fileSchema;
+        this.pageSchema = StringViews.inMemory(fileSchema);
         this.keyCodec = keyCodec;
         this.index = index;
         this.blocks = blocks;
@@ -342,7 +349,7 @@ public final class Generation {
      */
     public Page writtenPage(int page, VectorSchemaRoot rows) {
         checkPage(page);
-        if (!rows.getSchema().getFields().equals(fileSchema.getFields())) {
+        if (!rows.getSchema().getFields().equals(pageSchema.getFields())) {
             throw new IllegalArgumentException(
                     "rows of " + rows.getSchema() + " are not a page of " + path);
         }
@@ -372,6 +379,15 @@ public final class Generation {
     /** Returns the format version the file was written in. */
     public int formatVersion() {
         return index.version;
+    }
+
+    /**
+     * Returns the string columns this file stores as Arrow string views ({@code Utf8View}, format
+     * version 4; every value of such a column is at most 12 bytes), in schema order. Its pages hold
+     * them as {@code Utf8}, as {@link #schema} says, whatever their stored type.
+     */
+    public Set<String> stringViewColumns() {
+        return Collections.unmodifiableSet(StringViews.viewColumns(fileSchema));
     }
 
     /** Returns the schema of the rows (without the row-kind column). */

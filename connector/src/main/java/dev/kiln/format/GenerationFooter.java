@@ -88,8 +88,8 @@ final class GenerationFooter {
 
     /**
      * The Arrow footer of a generation, parsed, with its format version checked, and where its
-     * index lies: in the file's body (format version 3, {@link #indexInBody}) or in the footer's
-     * metadata (version 2).
+     * index lies: in the file's body (format versions 3 and 4, {@link #indexInBody}) or in the
+     * footer's metadata (version 2).
      */
     static final class Footer {
         final ArrowFooter arrow;
@@ -106,7 +106,7 @@ final class GenerationFooter {
 
         /** Whether the index is read from the body, at {@link #indexRange}. */
         boolean indexInBody() {
-            return version >= GenerationFormat.FORMAT_VERSION;
+            return version >= GenerationFormat.FORMAT_VERSION_RAW_INDEX;
         }
 
         ByteRange indexRange() {
@@ -115,8 +115,8 @@ final class GenerationFooter {
     }
 
     /**
-     * Parses the Arrow footer at {@code footerStart}, checks its format version and, for version 3,
-     * that the index's range lies in the body before the footer.
+     * Parses the Arrow footer at {@code footerStart}, checks its format version and, for versions 3
+     * and 4, that the index's range lies in the body before the footer.
      */
     static Footer footer(Path path, long footerStart, byte[] footerBytes)
             throws CorruptGenerationException {
@@ -140,7 +140,12 @@ final class GenerationFooter {
         if (version.equals(Integer.toString(GenerationFormat.FORMAT_VERSION_BASE64_INDEX))) {
             return new Footer(footer, GenerationFormat.FORMAT_VERSION_BASE64_INDEX, -1, 0);
         }
-        if (!version.equals(Integer.toString(GenerationFormat.FORMAT_VERSION))) {
+        int bodyIndexVersion;
+        if (version.equals(Integer.toString(GenerationFormat.FORMAT_VERSION))) {
+            bodyIndexVersion = GenerationFormat.FORMAT_VERSION;
+        } else if (version.equals(Integer.toString(GenerationFormat.FORMAT_VERSION_RAW_INDEX))) {
+            bodyIndexVersion = GenerationFormat.FORMAT_VERSION_RAW_INDEX;
+        } else {
             throw new UnsupportedFormatVersionException(path, footerStart, version);
         }
         String offset = meta.get(GenerationFormat.META_INDEX_OFFSET);
@@ -176,7 +181,7 @@ final class GenerationFooter {
                             + indexLength
                             + ") does not lie between the file's header and its footer");
         }
-        return new Footer(footer, GenerationFormat.FORMAT_VERSION, indexOffset, (int) indexLength);
+        return new Footer(footer, bodyIndexVersion, indexOffset, (int) indexLength);
     }
 
     private static org.apache.arrow.flatbuf.Footer arrowFooter(byte[] footerBytes) {
@@ -237,7 +242,12 @@ final class GenerationFooter {
         Schema schema;
         KeyCodec codec;
         try {
-            List<Field> fields = fileSchema.getFields();
+            Schema pageSchema = StringViews.inMemory(fileSchema);
+            if (pageSchema != fileSchema && index.version < GenerationFormat.FORMAT_VERSION) {
+                throw new IllegalArgumentException(
+                        "string views in a file of format version " + index.version);
+            }
+            List<Field> fields = pageSchema.getFields();
             Field kind = fields.isEmpty() ? null : fields.get(fields.size() - 1);
             if (kind == null || !kind.equals(GenerationFormat.kindField())) {
                 throw new IllegalArgumentException(
@@ -245,14 +255,14 @@ final class GenerationFooter {
             }
             schema =
                     new Schema(
-                            fields.subList(0, fields.size() - 1), fileSchema.getCustomMetadata());
+                            fields.subList(0, fields.size() - 1), pageSchema.getCustomMetadata());
             GenerationFormat.checkSchema(schema);
             codec = KeyCodec.of(schema, index.keyColumns);
         } catch (RuntimeException e) {
             throw new CorruptGenerationException(
                     path, footerStart, "invalid schema in the footer: " + e.getMessage(), e);
         }
-        // The pages end before the index (version 3) or the footer (version 2).
+        // The pages end before the index (versions 3 and 4) or the footer (version 2).
         long pagesEnd = parsed.indexInBody() ? parsed.indexOffset : footerStart;
         checkBlocks(path, footerStart, pagesEnd, footer, index, blocks);
         return new Generation(io, path, fileLength, schema, fileSchema, codec, index, blocks);

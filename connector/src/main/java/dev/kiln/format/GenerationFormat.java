@@ -39,6 +39,11 @@ import java.util.zip.CRC32C;
 /**
  * Constants of the generation file format and the codec of its index. See {@code docs/format.md}.
  *
+ * <p>Format version 4 is version 3 whose string columns may be stored as Arrow's string views
+ * ({@code Utf8View}), every value inline in its view (at most 12 bytes; no variadic data buffers);
+ * the writer chooses per generation and column ({@link StringViews}). Readers read them as {@code
+ * Utf8}.
+ *
  * <p>Format version 3 stores the index as raw bytes in the file's body, after the last record batch
  * and the IPC end-of-stream marker and before the Arrow footer (which Arrow readers skip: they read
  * only the blocks the footer lists); the footer's custom metadata gives its offset ({@value
@@ -46,7 +51,7 @@ import java.util.zip.CRC32C;
  * Format version 2 stored the same index Base64-encoded in the footer's custom metadata ({@value
  * #META_INDEX}); it is still read.
  *
- * <p>Index layout (big-endian), format versions 2 and 3: int version; int key column count, then
+ * <p>Index layout (big-endian), format versions 2 to 4: int version; int key column count, then
  * each name (modified UTF-8); long footer fingerprint ({@link #footerFingerprint}); long row count;
  * long tombstone count; int page count, then per page: int row count, int CRC32C of the page's
  * block bytes, int length and bytes of the page's first encoded key; int length and bytes of the
@@ -57,8 +62,14 @@ import java.util.zip.CRC32C;
  */
 final class GenerationFormat {
 
-    /** The version this writer writes: the index as raw bytes before the footer. */
-    static final int FORMAT_VERSION = 3;
+    /**
+     * The newest version: version 3 whose string columns may be stored as Arrow string views
+     * ({@code Utf8View}, inline only; {@link StringViews}).
+     */
+    static final int FORMAT_VERSION = 4;
+
+    /** The index as raw bytes before the footer; string columns only as {@code Utf8}. */
+    static final int FORMAT_VERSION_RAW_INDEX = 3;
 
     /** The oldest version read: the index Base64-encoded in the footer's metadata. */
     static final int FORMAT_VERSION_BASE64_INDEX = 2;
@@ -189,6 +200,7 @@ final class GenerationFormat {
                 break;
             case Bool:
             case Utf8:
+            case Utf8View:
             case LargeUtf8:
             case Binary:
             case LargeBinary:

@@ -28,8 +28,10 @@ import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.ValueVector;
+import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VariableWidthFieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ViewVarCharVector;
 import org.apache.arrow.vector.ipc.ArrowFileWriter;
 import org.apache.arrow.vector.ipc.WriteChannel;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
@@ -48,8 +50,10 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -90,12 +94,24 @@ public final class GenerationWriter {
     /** Default {@link Builder#filterFalsePositiveRate}: 1%, about 9.6 bits per key. */
     public static final double DEFAULT_FILTER_FALSE_POSITIVE_RATE = 0.01;
 
-    /** The generation format version written by default: the key index raw before the footer. */
+    /**
+     * The generation format version written by default: the key index raw before the footer, and
+     * string columns whose values all fit in 12 bytes stored as Arrow string views ({@code
+     * Utf8View}).
+     */
     public static final int FORMAT_VERSION = GenerationFormat.FORMAT_VERSION;
 
     /**
-     * The older format version a writer may still write (the key index Base64 in the footer's
-     * metadata), for tables that readers of a Kiln before {@link #FORMAT_VERSION} still read.
+     * An older format version a writer may still write (the key index raw before the footer,
+     * strings always {@code Utf8}), for tables that readers of a Kiln before {@link
+     * #FORMAT_VERSION} still read.
+     */
+    public static final int FORMAT_VERSION_RAW_INDEX = GenerationFormat.FORMAT_VERSION_RAW_INDEX;
+
+    /**
+     * The oldest format version a writer may still write (the key index Base64 in the footer's
+     * metadata), for tables that readers of a Kiln before {@link #FORMAT_VERSION_RAW_INDEX} still
+     * read.
      */
     public static final int FORMAT_VERSION_BASE64_INDEX =
             GenerationFormat.FORMAT_VERSION_BASE64_INDEX;
@@ -305,7 +321,7 @@ public final class GenerationWriter {
         assert keysMatch(rows, keyBytes, keyEnds);
         int[] kept = sortAndDeduplicate(keyBytes, keyEnds, n);
         FieldVector[] sources = rows.getFieldVectors().toArray(new FieldVector[0]);
-        try (Appender out = open(path, allocator, listener, kept.length)) {
+        try (Appender out = open(path, allocator, listener, kept.length, inlineStrings(rows))) {
             for (int src : kept) {
                 out.append(
                         keyBytes,
@@ -317,6 +333,20 @@ public final class GenerationWriter {
             }
             return out.finish();
         }
+    }
+
+    /** The string columns of {@code rows} whose every value fits in a string view. */
+    private Set<String> inlineStrings(VectorSchemaRoot rows) {
+        Set<String> inline = new LinkedHashSet<>();
+        if (formatVersion >= GenerationFormat.FORMAT_VERSION) {
+            for (FieldVector v : rows.getFieldVectors()) {
+                if (v instanceof VarCharVector strings
+                        && StringViews.fitsInline(strings, rows.getRowCount())) {
+                    inline.add(v.getName());
+                }
+            }
+        }
+        return inline;
     }
 
     private static int start(int[] keyEnds, int i) {
@@ -349,7 +379,7 @@ public final class GenerationWriter {
      * @throws IOException if the file exists already or cannot be created
      */
     public Appender open(Path path, BufferAllocator allocator) throws IOException {
-        return open(path, allocator, null, -1);
+        return open(path, allocator, null, -1, Set.of());
     }
 
     /**
@@ -360,25 +390,56 @@ public final class GenerationWriter {
      */
     public Appender open(Path path, BufferAllocator allocator, @Nullable Listener listener)
             throws IOException {
-        return open(path, allocator, listener, -1);
+        return open(path, allocator, listener, -1, Set.of());
     }
 
     /**
-     * Like {@link #open(Path, BufferAllocator, Listener)}.
+     * Like {@link #open(Path, BufferAllocator, Listener)}, storing the string columns named in
+     * {@code stringViews} as Arrow string views when this writer writes format version {@value
+     * #FORMAT_VERSION} (ignored in older versions): every value appended to such a column must be
+     * at most 12 bytes, as when every input of a merge stored the column as views ({@link
+     * Generation#stringViewColumns}).
+     *
+     * @throws IllegalArgumentException if a name in {@code stringViews} is not a string column
+     */
+    public Appender open(
+            Path path,
+            BufferAllocator allocator,
+            @Nullable Listener listener,
+            Set<String> stringViews)
+            throws IOException {
+        for (String name : stringViews) {
+            Field f = fileSchema.findField(name);
+            if (f == null || !StringViews.isString(f)) {
+                throw new IllegalArgumentException(
+                        "'" + name + "' is not a string column of " + schema);
+            }
+        }
+        return open(path, allocator, listener, -1, stringViews);
+    }
+
+    /**
+     * Like {@link #open(Path, BufferAllocator, Listener, Set)}.
      *
      * @param rowCount how many rows will be appended, if known (the key filter is then filled as
      *     rows come, not from hashes kept until {@link Appender#finish}), else -1
      */
     private Appender open(
-            Path path, BufferAllocator allocator, @Nullable Listener listener, int rowCount)
+            Path path,
+            BufferAllocator allocator,
+            @Nullable Listener listener,
+            int rowCount,
+            Set<String> stringViews)
             throws IOException {
         requireNonNull(path, "path");
         requireNonNull(allocator, "allocator");
+        Set<String> views =
+                formatVersion >= GenerationFormat.FORMAT_VERSION ? stringViews : Set.of();
         FileSystem fs = path.getFileSystem();
         FSDataOutputStream stream = fs.create(path, FileSystem.WriteMode.NO_OVERWRITE);
         Appender appender = null;
         try {
-            appender = new Appender(path, fs, stream, allocator, listener, rowCount);
+            appender = new Appender(path, fs, stream, allocator, listener, rowCount, views);
             return appender;
         } finally {
             if (appender == null) {
@@ -403,58 +464,140 @@ public final class GenerationWriter {
     /** Returns the row indexes to write: by key, and of each key only the last row written. */
     private static int[] sortAndDeduplicate(byte[] keyBytes, int[] keyEnds, int n) {
         int[] order = new int[n];
+        long[] prefixes = new long[n];
+        int shared = sharedPrefixLength(keyBytes, keyEnds, n);
         for (int i = 0; i < n; i++) {
             order[i] = i;
+            prefixes[i] = prefix(keyBytes, start(keyEnds, i) + shared, keyEnds[i]);
         }
         // A stable sort by key: for one key, rows stay in index order, the last written last.
-        sortByKey(keyBytes, keyEnds, order, new int[n], 0, n);
+        // Its scratch array, free once it returns, then collects the rows kept.
         int[] kept = new int[n];
+        sortByKey(keyBytes, keyEnds, prefixes, order, new long[n], kept, 0, n);
         int count = 0;
         for (int i = 0; i < n; i++) {
             boolean lastOfKey =
-                    i + 1 == n || compareKeys(keyBytes, keyEnds, order[i], order[i + 1]) != 0;
+                    i + 1 == n
+                            || prefixes[i] != prefixes[i + 1]
+                            || compareKeys(keyBytes, keyEnds, order[i], order[i + 1]) != 0;
             if (lastOfKey) {
                 kept[count++] = order[i];
             }
         }
-        return Arrays.copyOf(kept, count);
+        return count == n ? kept : Arrays.copyOf(kept, count);
+    }
+
+    /** How many leading bytes all {@code n} keys of a key block have in common. */
+    private static int sharedPrefixLength(byte[] keyBytes, int[] keyEnds, int n) {
+        if (n == 0) {
+            return 0;
+        }
+        int shared = keyEnds[0];
+        for (int i = 1; i < n && shared > 0; i++) {
+            int from = keyEnds[i - 1];
+            int length = keyEnds[i] - from;
+            int mismatch =
+                    Arrays.mismatch(
+                            keyBytes, 0, shared, keyBytes, from, from + Math.min(shared, length));
+            if (mismatch >= 0) {
+                shared = mismatch;
+            }
+        }
+        return shared;
     }
 
     /**
-     * Sorts {@code order[from, to)} by the keys of the rows they name, stably: a merge sort on
-     * primitive indexes (no boxing), which skips the merge of halves already in order, so rows
-     * written in key order sort in linear time.
+     * The up to 8 bytes {@code keyBytes[from, to)} as an unsigned big-endian number, zero-padded on
+     * the right: of two keys with the same bytes before {@code from}, the one with the smaller
+     * prefix sorts first; equal prefixes say nothing, the whole keys decide.
+     */
+    private static long prefix(byte[] keyBytes, int from, int to) {
+        int end = Math.min(to, from + Long.BYTES);
+        long prefix = 0;
+        for (int i = from; i < end; i++) {
+            prefix = (prefix << 8) | (keyBytes[i] & 0xFF);
+        }
+        return prefix << (8 * (Long.BYTES - (end - from)));
+    }
+
+    /**
+     * Orders rows {@code a} and {@code b} by key, their key prefixes ({@link #prefix}) first, the
+     * whole keys only where these are equal.
+     */
+    private static int compareKeys(
+            byte[] keyBytes, int[] keyEnds, int a, long prefixA, int b, long prefixB) {
+        if (prefixA != prefixB) {
+            return Long.compareUnsigned(prefixA, prefixB);
+        }
+        return compareKeys(keyBytes, keyEnds, a, b);
+    }
+
+    /**
+     * Sorts {@code order[from, to)} by the keys of the rows they name, stably, moving {@code
+     * prefixes[from, to)} (each row's key prefix, {@link #prefix}) with them: a merge sort on
+     * primitives (no boxing) that compares the prefixes held beside the indexes, so most compares
+     * touch no key bytes, and that skips the merge of halves already in order, so rows written in
+     * key order sort in linear time.
      */
     private static void sortByKey(
-            byte[] keyBytes, int[] keyEnds, int[] order, int[] scratch, int from, int to) {
+            byte[] keyBytes,
+            int[] keyEnds,
+            long[] prefixes,
+            int[] order,
+            long[] prefixScratch,
+            int[] scratch,
+            int from,
+            int to) {
         int length = to - from;
         if (length < 16) {
             for (int i = from + 1; i < to; i++) {
                 int x = order[i];
+                long px = prefixes[i];
                 int j = i - 1;
-                while (j >= from && compareKeys(keyBytes, keyEnds, order[j], x) > 0) {
+                while (j >= from
+                        && compareKeys(keyBytes, keyEnds, order[j], prefixes[j], x, px) > 0) {
                     order[j + 1] = order[j];
+                    prefixes[j + 1] = prefixes[j];
                     j--;
                 }
                 order[j + 1] = x;
+                prefixes[j + 1] = px;
             }
             return;
         }
         int mid = (from + to) >>> 1;
-        sortByKey(keyBytes, keyEnds, order, scratch, from, mid);
-        sortByKey(keyBytes, keyEnds, order, scratch, mid, to);
-        if (compareKeys(keyBytes, keyEnds, order[mid - 1], order[mid]) <= 0) {
+        sortByKey(keyBytes, keyEnds, prefixes, order, prefixScratch, scratch, from, mid);
+        sortByKey(keyBytes, keyEnds, prefixes, order, prefixScratch, scratch, mid, to);
+        if (compareKeys(
+                        keyBytes,
+                        keyEnds,
+                        order[mid - 1],
+                        prefixes[mid - 1],
+                        order[mid],
+                        prefixes[mid])
+                <= 0) {
             return;
         }
         System.arraycopy(order, from, scratch, from, length);
+        System.arraycopy(prefixes, from, prefixScratch, from, length);
         int i = from;
         int j = mid;
         for (int k = from; k < to; k++) {
             if (j >= to
-                    || (i < mid && compareKeys(keyBytes, keyEnds, scratch[i], scratch[j]) <= 0)) {
-                order[k] = scratch[i++];
+                    || (i < mid
+                            && compareKeys(
+                                            keyBytes,
+                                            keyEnds,
+                                            scratch[i],
+                                            prefixScratch[i],
+                                            scratch[j],
+                                            prefixScratch[j])
+                                    <= 0)) {
+                order[k] = scratch[i];
+                prefixes[k] = prefixScratch[i++];
             } else {
-                order[k] = scratch[j++];
+                order[k] = scratch[j];
+                prefixes[k] = prefixScratch[j++];
             }
         }
     }
@@ -476,6 +619,20 @@ public final class GenerationWriter {
         // finish(), once the pages are written and their checksums known.
         private final Map<String, String> footerMetadata = new HashMap<>();
         private final VectorSchemaRoot page;
+
+        /** The file's schema: {@link #fileSchema} with the string view columns as views. */
+        private final Schema storedSchema;
+
+        /**
+         * The page as it is stored: {@link #page} itself, or with each string view column's vector
+         * (in {@link #views}, filled from the page's) in place of the page's.
+         */
+        private final VectorSchemaRoot storedPage;
+
+        /** The string view columns' vectors of {@link #storedPage}, and their indexes in it. */
+        private final ViewVarCharVector[] views;
+
+        private final int[] viewColumns;
         private final PageFileWriter writer;
         private final PageEncoder encoder;
         private final FieldVector[] targets;
@@ -514,7 +671,8 @@ public final class GenerationWriter {
                 FSDataOutputStream stream,
                 BufferAllocator allocator,
                 @Nullable Listener listener,
-                int rowCount)
+                int rowCount,
+                Set<String> stringViews)
                 throws IOException {
             this.path = path;
             this.fs = fs;
@@ -526,9 +684,26 @@ public final class GenerationWriter {
                     rowCount >= 0 ? BloomFilter.create(rowCount, falsePositiveRate) : null;
             this.hashes = rowCount >= 0 ? null : new long[256];
             this.page = VectorSchemaRoot.create(fileSchema, allocator);
+            this.storedSchema = StringViews.stored(fileSchema, stringViews);
+            this.views = new ViewVarCharVector[stringViews.size()];
+            this.viewColumns = new int[stringViews.size()];
             PageEncoder created = null;
             boolean opened = false;
+            VectorSchemaRoot stored = page;
             try {
+                if (!stringViews.isEmpty()) {
+                    List<FieldVector> vectors = new ArrayList<>(page.getFieldVectors());
+                    int v = 0;
+                    for (int c = 0; c < vectors.size(); c++) {
+                        Field f = storedSchema.getFields().get(c);
+                        if (StringViews.isView(f)) {
+                            viewColumns[v] = c;
+                            views[v] = new ViewVarCharVector(f, allocator);
+                            vectors.set(c, views[v++]);
+                        }
+                    }
+                    stored = new VectorSchemaRoot(vectors);
+                }
                 PageEncoder.BufferCompressor compressor;
                 try {
                     compressor = compressors.create(compression);
@@ -541,7 +716,7 @@ public final class GenerationWriter {
                 }
                 created = new PageEncoder(allocator, compressor, compression.toString());
                 this.encoder = created;
-                this.writer = new PageFileWriter(page, channel, footerMetadata);
+                this.writer = new PageFileWriter(stored, channel, footerMetadata);
                 writer.start();
                 opened = true;
             } finally {
@@ -551,10 +726,11 @@ public final class GenerationWriter {
                             created.close();
                         }
                     } finally {
-                        page.close();
+                        closePage();
                     }
                 }
             }
+            this.storedPage = stored;
             List<FieldVector> vectors = page.getFieldVectors();
             this.targets = vectors.subList(0, vectors.size() - 1).toArray(new FieldVector[0]);
             this.kinds = (TinyIntVector) vectors.get(vectors.size() - 1);
@@ -629,9 +805,14 @@ public final class GenerationWriter {
 
         private void writePage() throws IOException {
             page.setRowCount(count);
+            for (int v = 0; v < views.length; v++) {
+                StringViews.copy((VarCharVector) targets[viewColumns[v]], views[v], count);
+            }
+            storedPage.setRowCount(count);
             channel.resetChecksum();
             long start = channel.position();
-            try (ArrowRecordBatch batch = encoder.encode(page, path.toString(), pageRows.size())) {
+            try (ArrowRecordBatch batch =
+                    encoder.encode(storedPage, path.toString(), pageRows.size())) {
                 writer.writePage(batch);
             }
             ArrowBlock block = writer.getRecordBlocks().get(pageRows.size());
@@ -702,7 +883,7 @@ public final class GenerationWriter {
                             formatVersion,
                             keyCodec.keyColumns(),
                             GenerationFormat.footerFingerprint(
-                                    fileSchema, keyCodec.keyColumns(), writer.getRecordBlocks()),
+                                    storedSchema, keyCodec.keyColumns(), writer.getRecordBlocks()),
                             rows,
                             tombstones,
                             pageRows.stream().mapToInt(Integer::intValue).toArray(),
@@ -754,13 +935,25 @@ public final class GenerationWriter {
             try {
                 encoder.close();
             } finally {
-                page.close();
+                closePage();
             }
             if (!finished) {
                 if (listener != null) {
                     listener.failed();
                 }
                 abort(path, fs, stream);
+            }
+        }
+
+        private void closePage() {
+            try {
+                for (ViewVarCharVector v : views) {
+                    if (v != null) {
+                        v.close();
+                    }
+                }
+            } finally {
+                page.close();
             }
         }
     }
@@ -987,18 +1180,25 @@ public final class GenerationWriter {
         }
 
         /**
-         * Sets the generation format version written: {@value #FORMAT_VERSION} (the default: the
-         * key index as raw bytes before the footer) or {@value #FORMAT_VERSION_BASE64_INDEX} (the
-         * index Base64 in the footer's metadata, about 0.4 B per row more), which Kiln releases
-         * before version {@value #FORMAT_VERSION} read. Readers read both.
+         * Sets the generation format version written: {@value #FORMAT_VERSION} (the default: string
+         * columns whose values all fit in 12 bytes stored as Arrow string views, chosen per
+         * generation), {@value #FORMAT_VERSION_RAW_INDEX} (strings always {@code Utf8}, which Kiln
+         * releases before version {@value #FORMAT_VERSION} read) or {@value
+         * #FORMAT_VERSION_BASE64_INDEX} (also the index Base64 in the footer's metadata, about 0.4
+         * B per row more, which Kiln releases before version {@value #FORMAT_VERSION_RAW_INDEX}
+         * read). Readers read all three.
          *
-         * @throws IllegalArgumentException naming {@code generationFormatVersion} if it is neither
+         * @throws IllegalArgumentException naming {@code generationFormatVersion} if it is none
          */
         public Builder formatVersion(int version) {
-            if (version != FORMAT_VERSION && version != FORMAT_VERSION_BASE64_INDEX) {
+            if (version != FORMAT_VERSION
+                    && version != FORMAT_VERSION_RAW_INDEX
+                    && version != FORMAT_VERSION_BASE64_INDEX) {
                 throw new IllegalArgumentException(
                         "generationFormatVersion must be "
                                 + FORMAT_VERSION_BASE64_INDEX
+                                + ", "
+                                + FORMAT_VERSION_RAW_INDEX
                                 + " or "
                                 + FORMAT_VERSION
                                 + ", but was "

@@ -191,6 +191,19 @@ public final class KeyCodec {
      *     a value's class or range does not fit its column (the message names the column)
      */
     public byte[] encode(Object... values) {
+        return encodeInto(null, values);
+    }
+
+    /**
+     * Like {@link #encode(Object...)}, written into {@code into} when the key is fixed-length and
+     * {@code into} has that length ({@link #fixedLength()}), which is then returned; otherwise into
+     * a new array. For callers that encode one probe key after another on one thread and keep none
+     * of them (a lookup's hit path).
+     *
+     * @throws NullKeyException if a value is {@code null}
+     * @throws IllegalArgumentException as {@link #encode(Object...)}
+     */
+    public byte[] encodeInto(@Nullable byte[] into, Object... values) {
         requireNonNull(values, "values");
         if (values.length != codecs.length) {
             throw new IllegalArgumentException(
@@ -201,7 +214,7 @@ public final class KeyCodec {
                             + ", but got "
                             + values.length);
         }
-        Out out = new Out(fixedLength > 0 ? fixedLength : 32);
+        Out out = newOut(into);
         for (int k = 0; k < codecs.length; k++) {
             Object value = values[k];
             if (value == null) {
@@ -238,6 +251,22 @@ public final class KeyCodec {
     }
 
     /**
+     * Returns the length of every encoded key if every key column is fixed-width (integer-like,
+     * floating point, boolean), else -1.
+     */
+    public int fixedLength() {
+        return fixedLength;
+    }
+
+    /** An output over {@code into} if it is a fixed-length key's length, else a new buffer. */
+    private Out newOut(@Nullable byte[] into) {
+        if (into != null && fixedLength > 0 && into.length == fixedLength) {
+            return new Out(into, 0);
+        }
+        return new Out(fixedLength > 0 ? fixedLength : 32);
+    }
+
+    /**
      * Encodes the key of a key of one integer-like column ({@link #isSingleInteger()}) from its
      * value in the column's unit: {@code writer().integer(value).toByteArray()}, writing straight
      * into the result.
@@ -246,6 +275,16 @@ public final class KeyCodec {
      *     or the value is out of its range
      */
     public byte[] encodeInteger(long value) {
+        return encodeInteger(value, null);
+    }
+
+    /**
+     * Like {@link #encodeInteger(long)}, written into {@code into} if it has the column's width
+     * ({@link #fixedLength()}), which is then returned; otherwise into a new array.
+     *
+     * @throws IllegalArgumentException as {@link #encodeInteger(long)}
+     */
+    public byte[] encodeInteger(long value, @Nullable byte[] into) {
         if (!isSingleInteger()) {
             throw new IllegalArgumentException("the key " + columns + " is not one integer column");
         }
@@ -254,7 +293,7 @@ public final class KeyCodec {
             throw new IllegalArgumentException(
                     "key column '" + columns.get(0) + "' cannot hold " + value + ": out of range");
         }
-        byte[] key = new byte[integer.width];
+        byte[] key = into != null && into.length == integer.width ? into : new byte[integer.width];
         long bits = value ^ integer.signFlip;
         for (int i = integer.width - 1; i >= 0; i--, bits >>>= 8) {
             key[i] = (byte) bits;
@@ -269,7 +308,16 @@ public final class KeyCodec {
      * writer.
      */
     public Writer writer() {
-        return new Writer();
+        return new Writer(null);
+    }
+
+    /**
+     * Like {@link #writer()}, writing into {@code into} when the key is fixed-length and {@code
+     * into} has that length ({@link #fixedLength()}): {@link Writer#toByteArray()} then returns
+     * {@code into}.
+     */
+    public Writer writer(@Nullable byte[] into) {
+        return new Writer(into);
     }
 
     /**
@@ -279,10 +327,12 @@ public final class KeyCodec {
      */
     @Internal
     public final class Writer {
-        private final Out out = new Out(fixedLength > 0 ? fixedLength : 32);
+        private final Out out;
         private int column;
 
-        private Writer() {}
+        private Writer(@Nullable byte[] into) {
+            out = newOut(into);
+        }
 
         /**
          * Writes the next column, an integer-like one (integer, date, time, timestamp, duration),
@@ -735,6 +785,12 @@ public final class KeyCodec {
 
         Out(int capacity) {
             bytes = new byte[capacity];
+        }
+
+        /** Writes into {@code bytes} from {@code size} on. */
+        Out(byte[] bytes, int size) {
+            this.bytes = bytes;
+            this.size = size;
         }
 
         void write(int b) {

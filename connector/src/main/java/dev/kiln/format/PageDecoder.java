@@ -35,9 +35,12 @@ import org.apache.arrow.vector.DecimalVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.TypeLayout;
+import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ViewVarCharVector;
 import org.apache.arrow.vector.compression.CompressionUtil;
+import org.apache.arrow.vector.compression.NoCompressionCodec;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
 import org.apache.arrow.vector.ipc.message.ArrowFieldNode;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
@@ -77,8 +80,18 @@ final class PageDecoder {
     /** Each compressed buffer starts with its uncompressed length (int64, little-endian). */
     private static final long PREFIX_BYTES = CompressionUtil.SIZE_OF_UNCOMPRESSED_LENGTH;
 
+    /** Each row's view in a string view column's views buffer. */
+    private static final long VIEW_BYTES = ViewVarCharVector.ELEMENT_SIZE;
+
     private final Path path;
     private final Schema fileSchema;
+
+    /** {@link #fileSchema} with string views as {@code Utf8}: the decoded pages' schema. */
+    private final Schema pageSchema;
+
+    /** How many string columns the file stores as views ({@link StringViews}). */
+    private final int viewColumns;
+
     private final KeyCodec keyCodec;
     private final GenerationFormat.Index index;
     private final List<ArrowBlock> blocks;
@@ -91,6 +104,8 @@ final class PageDecoder {
             List<ArrowBlock> blocks) {
         this.path = path;
         this.fileSchema = fileSchema;
+        this.pageSchema = StringViews.inMemory(fileSchema);
+        this.viewColumns = StringViews.viewColumns(fileSchema).size();
         this.keyCodec = keyCodec;
         this.index = index;
         this.blocks = blocks;
@@ -152,6 +167,11 @@ final class PageDecoder {
                                 + loadCompressed(
                                         page, block, header, blockBytes, body, root, allocator);
             }
+            if (viewColumns > 0) {
+                VectorSchemaRoot stored = root;
+                root = VectorSchemaRoot.create(pageSchema, allocator); // if not, root is stored
+                decodedBytes += fromViews(stored, root);
+            }
             validate(root);
             checkRows(page, block, root, rows);
             Page decoded = new Page(page, root, keyCodec, decodedBytes);
@@ -169,6 +189,30 @@ final class PageDecoder {
             if (root != null) {
                 root.close();
             }
+        }
+    }
+
+    /**
+     * Moves the columns of {@code stored} (closed on return) into {@code root}, of {@link
+     * #pageSchema}: string views are copied as {@code Utf8} (checked: {@link StringViews#copy(
+     * ViewVarCharVector, VarCharVector)}), other columns transferred. Returns the bytes this adds.
+     */
+    private static long fromViews(VectorSchemaRoot stored, VectorSchemaRoot root) {
+        try (stored) {
+            long added = 0;
+            List<FieldVector> from = stored.getFieldVectors();
+            List<FieldVector> to = root.getFieldVectors();
+            for (int c = 0; c < from.size(); c++) {
+                FieldVector source = from.get(c);
+                if (source instanceof ViewVarCharVector viewVector) {
+                    StringViews.copy(viewVector, (VarCharVector) to.get(c));
+                    added += to.get(c).getBufferSize() - source.getBufferSize();
+                } else {
+                    source.makeTransferPair(to.get(c)).transfer();
+                }
+            }
+            root.setRowCount(stored.getRowCount());
+            return added;
         }
     }
 
@@ -262,7 +306,18 @@ final class PageDecoder {
                 FieldNode node = batch.nodes(c);
                 nodes.add(new ArrowFieldNode(node.length(), node.nullCount()));
             }
-            try (ArrowRecordBatch loaded = new ArrowRecordBatch(rows, nodes, buffers)) {
+            List<Long> variadicCounts = new ArrayList<>();
+            for (int v = 0; v < batch.variadicBufferCountsLength(); v++) {
+                variadicCounts.add(batch.variadicBufferCounts(v));
+            }
+            try (ArrowRecordBatch loaded =
+                    new ArrowRecordBatch(
+                            rows,
+                            nodes,
+                            buffers,
+                            NoCompressionCodec.DEFAULT_BODY_COMPRESSION,
+                            variadicCounts,
+                            true)) {
                 new VectorLoader(root).load(loaded);
             }
             return decoded;
@@ -475,8 +530,16 @@ final class PageDecoder {
             }
             header.codec = compression.codec();
         }
-        if (batch.variadicBufferCountsLength() != 0) {
-            return "variadic buffers, which generations do not use";
+        if (batch.variadicBufferCountsLength() != viewColumns) {
+            return batch.variadicBufferCountsLength()
+                    + " variadic buffer counts for "
+                    + viewColumns
+                    + " string view columns";
+        }
+        for (int v = 0; v < viewColumns; v++) {
+            if (batch.variadicBufferCounts(v) != 0) {
+                return "variadic buffers (string views not inline), which generations do not use";
+            }
         }
         List<Field> fields = fileSchema.getFields();
         if (batch.nodesLength() != fields.size()) {
@@ -589,6 +652,8 @@ final class PageDecoder {
                 return (rows + 7L) / 8;
             case OFFSET:
                 return (rows + 1L) * bits / 8;
+            case VIEWS:
+                return rows * VIEW_BYTES;
             default:
                 return (rows * bits + 7) / 8;
         }
@@ -605,6 +670,8 @@ final class PageDecoder {
                 return (rows + 1L) * bits / 8;
             case DATA:
                 return variableWidth ? 0 : (rows * bits + 7) / 8;
+            case VIEWS:
+                return rows * VIEW_BYTES;
             default:
                 return 0;
         }

@@ -17,6 +17,7 @@ package dev.kiln.format;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.util.MemoryUtil;
+import org.apache.arrow.vector.BaseVariableWidthViewVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.compression.CompressionUtil;
@@ -147,7 +148,7 @@ final class PageEncoder implements AutoCloseable {
                             nodes,
                             buffers,
                             bodyCompression,
-                            List.of(),
+                            variadicBufferCounts(page),
                             true,
                             false);
             done = true;
@@ -162,6 +163,17 @@ final class PageEncoder implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** One count per string view column, as Arrow IPC requires: 0, the views are inline. */
+    private static List<Long> variadicBufferCounts(VectorSchemaRoot page) {
+        List<Long> counts = new ArrayList<>();
+        for (FieldVector v : page.getFieldVectors()) {
+            if (v instanceof BaseVariableWidthViewVector views) {
+                counts.add((long) views.getDataBuffers().size());
+            }
+        }
+        return counts;
     }
 
     private void compressInto(

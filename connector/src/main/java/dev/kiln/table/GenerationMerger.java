@@ -95,7 +95,8 @@ final class GenerationMerger {
                                                 allocator,
                                                 outputListener == null
                                                         ? null
-                                                        : outputListener.apply(resolved));
+                                                        : outputListener.apply(resolved),
+                                                rows.stringViewColumns());
                     }
                     out.append(rows.key(), rows.vectors(), rows.row(), delete);
                 }

@@ -27,9 +27,10 @@ import org.apache.arrow.vector.FieldVector;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -47,14 +48,16 @@ import java.util.concurrent.CompletionException;
 @Internal
 public final class NewestRowMerge implements AutoCloseable {
 
-    /** Smallest key first; for one key, the newest generation (lowest age) first. */
-    private static final Comparator<Cursor> ORDER =
-            Comparator.<Cursor, byte[]>comparing(c -> c.key, KeyCodec::compare)
-                    .thenComparingInt(c -> c.age);
-
     private final BufferAllocator allocator;
     private final List<Cursor> cursors = new ArrayList<>();
-    private final PriorityQueue<Cursor> heap = new PriorityQueue<>(ORDER);
+
+    /**
+     * The cursors that have a row, as a binary heap in {@link #precedes} order: the current row's
+     * cursor is at the top until the next {@link #next} moves it on and sifts it down in place.
+     */
+    private Cursor[] heap = new Cursor[0];
+
+    private int size;
     private Cursor current;
 
     /**
@@ -80,14 +83,36 @@ public final class NewestRowMerge implements AutoCloseable {
                         join(Generation.open(io, table.resolve(ref.path()), ref.sizeBytes()));
                 Cursor cursor = new Cursor(generation, age++);
                 cursors.add(cursor);
+            }
+            heap = new Cursor[cursors.size()];
+            for (Cursor cursor : cursors) {
                 if (cursor.advance()) {
-                    heap.add(cursor);
+                    heap[size++] = cursor;
                 }
+            }
+            for (int i = size / 2 - 1; i >= 0; i--) {
+                siftDown(i);
             }
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
         }
+    }
+
+    /**
+     * Returns the string columns that every generation merged stores as string views ({@link
+     * Generation#stringViewColumns}): columns whose every value is at most 12 bytes, which the
+     * merge's output may store as views too. Empty when nothing is merged.
+     */
+    public Set<String> stringViewColumns() {
+        if (cursors.isEmpty()) {
+            return Set.of();
+        }
+        Set<String> common = new LinkedHashSet<>(cursors.get(0).generation.stringViewColumns());
+        for (Cursor c : cursors) {
+            common.retainAll(c.generation.stringViewColumns());
+        }
+        return common;
     }
 
     /**
@@ -98,23 +123,65 @@ public final class NewestRowMerge implements AutoCloseable {
      */
     public boolean next() throws IOException {
         if (current != null) {
-            Cursor done = current;
             current = null;
-            if (done.advance()) {
-                heap.add(done);
-            }
+            advance(0);
         }
-        if (heap.isEmpty()) {
+        if (size == 0) {
             return false;
         }
-        current = heap.poll();
-        while (!heap.isEmpty() && KeyCodec.compare(heap.peek().key, current.key) == 0) {
-            Cursor older = heap.poll();
-            if (older.advance()) {
-                heap.add(older);
+        Cursor newest = heap[0];
+        // The older rows of the same key are the smallest of the rest: a child of the top.
+        for (int child = smallerChild(0);
+                child >= 0 && KeyCodec.compare(heap[child].key, newest.key) == 0;
+                child = smallerChild(0)) {
+            advance(child);
+        }
+        current = newest;
+        return true;
+    }
+
+    /**
+     * Moves the cursor at heap index {@code i} to its next row and restores the heap below it, or
+     * takes it out of the heap past its last row. Its new place is never above {@code i}: its key
+     * grows, and an element moved into {@code i} from the heap's end is not smaller than the top,
+     * which is {@code i}'s parent whenever {@code i} is not the top.
+     */
+    private void advance(int i) throws IOException {
+        if (!heap[i].advance()) {
+            heap[i] = heap[--size];
+            heap[size] = null;
+            if (i == size) {
+                return;
             }
         }
-        return true;
+        siftDown(i);
+    }
+
+    private void siftDown(int i) {
+        Cursor moving = heap[i];
+        for (int child = smallerChild(i);
+                child >= 0 && precedes(heap[child], moving);
+                child = smallerChild(i)) {
+            heap[i] = heap[child];
+            i = child;
+            heap[i] = moving;
+        }
+    }
+
+    /** The heap index of the smaller child of {@code i}, or -1 if it has none. */
+    private int smallerChild(int i) {
+        int left = 2 * i + 1;
+        if (left >= size) {
+            return -1;
+        }
+        int right = left + 1;
+        return right < size && precedes(heap[right], heap[left]) ? right : left;
+    }
+
+    /** Smallest key first; for one key, the newest generation (lowest age) first. */
+    private static boolean precedes(Cursor a, Cursor b) {
+        int byKey = KeyCodec.compare(a.key, b.key);
+        return byKey < 0 || (byKey == 0 && a.age < b.age);
     }
 
     /** Returns the current row's encoded key. */
@@ -149,7 +216,8 @@ public final class NewestRowMerge implements AutoCloseable {
         for (Cursor cursor : cursors) {
             cursor.release();
         }
-        heap.clear();
+        Arrays.fill(heap, null);
+        size = 0;
         current = null;
     }
 

@@ -250,9 +250,10 @@ public final class TableOptions implements Serializable {
 
     /**
      * Returns the format version of the generation files this table's writers write: {@link
-     * GenerationWriter#FORMAT_VERSION} for a table created with this Kiln unless set otherwise,
-     * {@link GenerationWriter#FORMAT_VERSION_BASE64_INDEX} for a table created before (so that
-     * readers of an older Kiln keep reading its new generations). Readers read both.
+     * GenerationWriter#FORMAT_VERSION} for a table created with this Kiln unless set otherwise, the
+     * version recorded at its creation for a table created before ({@link
+     * GenerationWriter#FORMAT_VERSION_BASE64_INDEX} if none was: so that readers of an older Kiln
+     * keep reading its new generations). Readers read every version.
      */
     public int generationFormatVersion() {
         // null in a form serialized before the option existed
@@ -430,11 +431,13 @@ public final class TableOptions implements Serializable {
 
         /**
          * Sets the format version of the generation files written (default {@link
-         * GenerationWriter#FORMAT_VERSION}); {@link GenerationWriter#FORMAT_VERSION_BASE64_INDEX}
-         * keeps them readable by a Kiln older than version {@link GenerationWriter#FORMAT_VERSION},
-         * at about 0.4 B per row more.
+         * GenerationWriter#FORMAT_VERSION}: short strings as Arrow string views); {@link
+         * GenerationWriter#FORMAT_VERSION_RAW_INDEX} keeps them readable by a Kiln older than
+         * version {@link GenerationWriter#FORMAT_VERSION} (strings always {@code Utf8}), {@link
+         * GenerationWriter#FORMAT_VERSION_BASE64_INDEX} by a Kiln older than version {@link
+         * GenerationWriter#FORMAT_VERSION_RAW_INDEX}, at about 0.4 B per row more.
          *
-         * @throws IllegalArgumentException naming {@code generationFormatVersion} if it is neither
+         * @throws IllegalArgumentException naming {@code generationFormatVersion} if it is none
          */
         public Builder generationFormatVersion(int version) {
             writer.formatVersion(version);

@@ -81,7 +81,7 @@ import java.util.concurrent.Executors;
  */
 public final class CompressionBenchmark {
 
-    private static final Schema SMALL =
+    static final Schema SMALL =
             new Schema(
                     List.of(
                             notNull("id", new ArrowType.Int(64, true)),
@@ -153,12 +153,26 @@ public final class CompressionBenchmark {
     }
 
     /**
-     * A codec and a page target: {@code codec[@<KiB>k[-stored]]}, e.g. {@code zstd-3}, {@code
-     * zstd-19@512k} (pages cut at 512 KiB of Arrow buffers) or {@code zstd-3@128k-stored} (pages
-     * cut at about 128 KiB of bytes on storage).
+     * A codec, a page target and a format version: {@code codec[@<KiB>k[-stored]][/v<version>]},
+     * e.g. {@code zstd-3}, {@code zstd-19@512k} (pages cut at 512 KiB of Arrow buffers), {@code
+     * zstd-3@128k-stored} (pages cut at about 128 KiB of bytes on storage) or {@code zstd-3/v3}
+     * (format version 3: strings as {@code Utf8}, never as views; default the writer's default).
      */
-    private record Setting(PageCompression codec, long targetPageBytes, boolean stored) {
+    private record Setting(
+            PageCompression codec, long targetPageBytes, boolean stored, int formatVersion) {
         static Setting parse(String spec) {
+            int version = GenerationWriter.FORMAT_VERSION;
+            int slash = spec.indexOf("/v");
+            if (slash >= 0) {
+                version = Integer.parseInt(spec.substring(slash + 2));
+                spec = spec.substring(0, slash);
+            }
+            Setting setting = parse(spec, version);
+            GenerationWriter.builder(SMALL, List.of("id")).formatVersion(version); // validates
+            return setting;
+        }
+
+        private static Setting parse(String spec, int version) {
             String[] parts = spec.split("@", 2);
             String c = parts[0];
             PageCompression codec =
@@ -166,7 +180,8 @@ public final class CompressionBenchmark {
                             ? PageCompression.zstd(Integer.parseInt(c.substring(5)))
                             : PageCompression.parse("codec", c, "level", null);
             if (parts.length == 1) {
-                return new Setting(codec, GenerationWriter.DEFAULT_TARGET_PAGE_BYTES, false);
+                return new Setting(
+                        codec, GenerationWriter.DEFAULT_TARGET_PAGE_BYTES, false, version);
             }
             String page = parts[1];
             boolean stored = page.endsWith("-stored");
@@ -177,12 +192,19 @@ public final class CompressionBenchmark {
                 throw new IllegalArgumentException("page target must be <KiB>k: " + spec);
             }
             long kib = Long.parseLong(page.substring(0, page.length() - 1));
-            return new Setting(codec, kib * 1024, stored);
+            return new Setting(codec, kib * 1024, stored, version);
         }
 
         @Override
         public String toString() {
-            return codec + "@" + targetPageBytes / 1024 + "k" + (stored ? "-stored" : "");
+            return codec
+                    + "@"
+                    + targetPageBytes / 1024
+                    + "k"
+                    + (stored ? "-stored" : "")
+                    + (formatVersion == GenerationWriter.FORMAT_VERSION
+                            ? ""
+                            : "-v" + formatVersion);
         }
     }
 
@@ -197,7 +219,9 @@ public final class CompressionBenchmark {
             throws Exception {
         PageCompression codec = setting.codec();
         GenerationWriter.Builder builder =
-                GenerationWriter.builder(memtable.getSchema(), List.of("id")).compression(codec);
+                GenerationWriter.builder(memtable.getSchema(), List.of("id"))
+                        .compression(codec)
+                        .formatVersion(setting.formatVersion());
         builder =
                 setting.stored()
                         ? builder.targetStoredPageBytes(setting.targetPageBytes())
@@ -281,18 +305,29 @@ public final class CompressionBenchmark {
                 bestValidate / 1e3 / pages.size(),
                 rows / pages.size(),
                 cacheBytes / 1024.0 / pages.size());
-        return profile(setting, memtable.getSchema(), pages, rows, stats.fileBytes());
+        return profile(
+                setting,
+                memtable.getSchema(),
+                g.stringViewColumns(),
+                pages,
+                rows,
+                stats.fileBytes());
     }
 
     /**
-     * Where the bytes on storage go: per column and buffer (validity, offsets, data), the bytes per
-     * row of all pages' buffers as the record batches' headers give them (compressed, with their
-     * 8-byte length prefix), the headers themselves (page metadata, padding included), and the rest
-     * of the file: the key index and key filter (raw bytes before the footer since format version
-     * 3), the schema and the magic.
+     * Where the bytes on storage go: per column and buffer (validity, offsets, data; validity and
+     * views for a string column stored as views), the bytes per row of all pages' buffers as the
+     * record batches' headers give them (compressed, with their 8-byte length prefix), the headers
+     * themselves (page metadata, padding included), and the rest of the file: the key index and key
+     * filter (raw bytes before the footer since format version 3), the schema and the magic.
      */
     private static String profile(
-            Setting setting, Schema schema, List<byte[]> pages, int rows, long fileBytes)
+            Setting setting,
+            Schema schema,
+            java.util.Set<String> stringViews,
+            List<byte[]> pages,
+            int rows,
+            long fileBytes)
             throws Exception {
         List<Field> fields = new ArrayList<>(schema.getFields());
         fields.add(
@@ -301,6 +336,10 @@ public final class CompressionBenchmark {
         for (Field f : fields) {
             boolean variable = f.getType() instanceof ArrowType.Utf8;
             names.add(f.getName() + ".validity");
+            if (stringViews.contains(f.getName())) {
+                names.add(f.getName() + ".views"); // inline: no data buffers
+                continue;
+            }
             if (variable) {
                 names.add(f.getName() + ".offsets");
             }
@@ -565,7 +604,7 @@ public final class CompressionBenchmark {
     }
 
     /** Rows of {@code schema}: distinct ids, a random half of [0, 2 rows), in random order. */
-    private static VectorSchemaRoot memtable(
+    static VectorSchemaRoot memtable(
             String workload, Schema schema, int rows, BufferAllocator allocator) {
         boolean issue = workload.equals("issue");
         Random random = new Random(42);

@@ -105,6 +105,7 @@ public class LookupBenchmark {
     private RowData[] rowKeys;
     private RowData[] streamKeys;
     private KeyEncoder keyEncoder;
+    private byte[] probe;
     private RowDataReader rowReader;
     private PageRowReader pageRows;
     private ViewReader<Object> allColumnsView;
@@ -151,6 +152,7 @@ public class LookupBenchmark {
             streamKeys[i] = GenericRowData.of((long) keyAt(i));
         }
         keyEncoder = new KeyEncoder(table.table.options());
+        probe = keyEncoder.newProbe();
         rowReader = new RowDataReader(FlinkArrowTypes.toRowType(table.table.options().schema()));
         pageRows = new PageRowReader(FlinkArrowTypes.toRowType(table.table.options().schema()));
         rowSerializer =
@@ -238,12 +240,12 @@ public class LookupBenchmark {
      * miss; returns how many rows were emitted so far.
      */
     private int lookUp(RowData keyRow) {
-        byte[] key = keyEncoder.encode(keyRow);
+        byte[] key = keyEncoder.encode(keyRow, probe);
         Object hit = engine.lookupIfCached(key, pageRows);
         if (hit != null) {
             emit(hit == LookupResult.absent() ? null : (RowData) hit);
         } else {
-            engine.lookupMissed(key)
+            engine.lookupMissed(key == probe ? key.clone() : key)
                     .whenComplete(
                             (answer, error) ->
                                     emit(
@@ -308,7 +310,7 @@ public class LookupBenchmark {
         for (int i = 0; i < IN_FLIGHT; i++) {
             int k = nextInStream();
             RowData input = streamKeys[k];
-            byte[] key = keyEncoder.encode(input);
+            byte[] key = keyEncoder.encode(input, probe);
             Object hit = engine.lookupIfCached(key, pageRows);
             if (hit != null) {
                 emitOut(result.apply(input, hit == LookupResult.absent() ? null : (RowData) hit));
@@ -325,7 +327,7 @@ public class LookupBenchmark {
         for (int i = 0; i < IN_FLIGHT; i++) {
             int k = nextInStream();
             RowData input = streamKeys[k];
-            byte[] key = keyEncoder.encode(input);
+            byte[] key = keyEncoder.encode(input, probe);
             Object hit = engine.lookupIfCached(key, reader.input(input));
             if (hit == reader) {
                 emitOut(reader.take());
@@ -341,7 +343,7 @@ public class LookupBenchmark {
 
     /** A miss, as the lookup function answers it: a batch, then the row copied. */
     private void missed(RowData input, byte[] key, Result<Object> result) {
-        engine.lookupMissed(key)
+        engine.lookupMissed(key == probe ? key.clone() : key)
                 .whenComplete(
                         (answer, error) ->
                                 emitOut(
@@ -418,7 +420,7 @@ public class LookupBenchmark {
         long found = 0;
         for (int i = 0; i < IN_FLIGHT; i++) {
             int k = nextInStream();
-            Object hit = engine.lookupIfCached(keyEncoder.encode(streamKeys[k]), rows);
+            Object hit = engine.lookupIfCached(keyEncoder.encode(streamKeys[k], probe), rows);
             if (hit instanceof RowData row) {
                 found += rowSerializer.copy(row).getArity();
             }

@@ -113,4 +113,32 @@ class BloomFilterTest {
             }
         }
     }
+
+    /**
+     * The bit a hash sets is bit {@code h mod bits} (unsigned) of the filter, as files written
+     * before the word was found without a division hold it: for filters of 1 to millions of words
+     * and hashes at the edges of the unsigned range and random.
+     */
+    @Test
+    void aHashSetsTheBitOfItsUnsignedRemainder() {
+        Random random = new Random(22);
+        long[] edges = {0, 1, 63, 64, -1, -64, -65, Long.MIN_VALUE, Long.MAX_VALUE, 1L << 58};
+        for (long keys : new long[] {1, 7, 50, 400, 401, 999, 30_000, 123_457, 2_000_000}) {
+            BloomFilter filter = BloomFilter.create(keys, 0.01);
+            long bits = filter.bitCount();
+            long words = bits / 64;
+            for (int i = 0; i < 200_000; i++) {
+                long h = i < edges.length ? edges[i] : random.nextLong();
+                if (i % 3 == 0 && i >= edges.length) {
+                    // hashes near a multiple of the filter's size, where a quotient is off by one
+                    h = Long.divideUnsigned(h, bits) * bits + (i % 6) - 3;
+                }
+                long bit = Long.remainderUnsigned(h, bits);
+                assertThat(filter.wordOf(h))
+                        .as("hash %d in %d words", h, words)
+                        .isEqualTo(bit >>> 6);
+                assertThat(bit & 63).isEqualTo(h & 63);
+            }
+        }
+    }
 }

@@ -338,14 +338,14 @@ class CorruptionTest {
 
     @Test
     void anUnknownFormatVersionIsItsOwnType() throws Exception {
-        Path path = plainArrowFile("v4.arrow", Map.of("kiln.format.version", "4"));
+        Path path = plainArrowFile("v5.arrow", Map.of("kiln.format.version", "5"));
         Throwable e = catchCause(Generation.open(io, path));
         assertThat(e)
                 .isInstanceOf(UnsupportedFormatVersionException.class)
                 .hasMessageContaining(path.toString())
                 .hasMessageContaining("at offset ")
-                .hasMessageContaining("format version 4");
-        assertThat(((UnsupportedFormatVersionException) e).version()).isEqualTo("4");
+                .hasMessageContaining("format version 5");
+        assertThat(((UnsupportedFormatVersionException) e).version()).isEqualTo("5");
     }
 
     @Test
@@ -355,7 +355,7 @@ class CorruptionTest {
         assertThat(catchCause(Generation.open(io, path)))
                 .isInstanceOf(UnsupportedFormatVersionException.class)
                 .hasMessageContaining(
-                        "format version 1 is not supported (this reader supports 2 to 3)");
+                        "format version 1 is not supported (this reader supports 2 to 4)");
     }
 
     @Test

@@ -368,6 +368,7 @@ class GenerationTest {
             VectorSchemaRoot root = reader.getVectorSchemaRoot();
             assertThat(root.getSchema().getFields())
                     .hasSize(Memtables.ALL_TYPES.getFields().size() + 1);
+            // Its strings (over 12 bytes) stay Utf8 in format version 4 (StringViewsTest).
             assertThat(
                             root.getSchema()
                                     .getFields()
@@ -379,7 +380,7 @@ class GenerationTest {
                                     .get(Memtables.ALL_TYPES.getFields().size())
                                     .getName())
                     .isEqualTo("_kiln_kind");
-            assertThat(reader.getMetaData()).containsEntry("kiln.format.version", "3");
+            assertThat(reader.getMetaData()).containsEntry("kiln.format.version", "4");
             // The index is raw bytes in the body, not Base64 in the footer's metadata.
             assertThat(reader.getMetaData()).doesNotContainKey("kiln.index");
             List<ArrowBlock> blocks = reader.getRecordBlocks();
@@ -567,6 +568,32 @@ class GenerationTest {
 
     @Test
     void compositeKeysKeepTheLastWritePerKeyIncludingTombstones() throws Exception {
+        keepsTheLastWritePerKeyIncludingTombstones(List.of("", "a", "a\0", "ab", "b"));
+    }
+
+    /**
+     * The writer sorts on 8-byte key prefixes taken after the bytes every key of the batch shares:
+     * keys alike in their first 8 or 16 bytes after those, keys that are prefixes of others, and
+     * keys ending in zero bytes still sort by their whole bytes, and of each key the last write
+     * stays.
+     */
+    @Test
+    void keysAlikeBeyondTheirSortPrefixesKeepTheLastWritePerKey() throws Exception {
+        String shared = "tenant/long-shared-part/";
+        keepsTheLastWritePerKeyIncludingTombstones(
+                List.of(
+                        shared,
+                        shared + "\0",
+                        shared + "\0\0",
+                        shared + "12345678",
+                        shared + "12345678\0",
+                        shared + "123456789",
+                        shared + "1234567812345678a",
+                        shared + "1234567812345678b",
+                        shared + "12345677\u00ff"));
+    }
+
+    private void keepsTheLastWritePerKeyIncludingTombstones(List<String> tenants) throws Exception {
         Schema schema =
                 new Schema(
                         List.of(
@@ -590,7 +617,7 @@ class GenerationTest {
             IntVector seq = (IntVector) memtable.getVector("seq");
             VarCharVector v = (VarCharVector) memtable.getVector("v");
             for (int i = 0; i < writes; i++) {
-                String t = List.of("", "a", "a\0", "ab", "b").get(random.nextInt(5));
+                String t = tenants.get(random.nextInt(tenants.size()));
                 int s = random.nextInt(400) - 200;
                 tenant.setSafe(i, t.getBytes(StandardCharsets.UTF_8));
                 seq.setSafe(i, s);

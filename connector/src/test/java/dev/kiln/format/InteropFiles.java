@@ -133,6 +133,15 @@ public final class InteropFiles {
                     .compression(PageCompression.ZSTD)
                     .build()
                     .write(new Path(stored.toUri()), root, new BitSet(), allocator);
+            // Format version 3: the strings as Utf8 (the files above store them as views).
+            java.nio.file.Path utf8 = dir.resolve("zstd-utf8.arrow");
+            Files.deleteIfExists(utf8);
+            GenerationWriter.builder(SCHEMA, List.of("id"))
+                    .targetPageBytes(16 * 1024)
+                    .compression(PageCompression.ZSTD)
+                    .formatVersion(GenerationWriter.FORMAT_VERSION_RAW_INDEX)
+                    .build()
+                    .write(new Path(utf8.toUri()), root, new BitSet(), allocator);
             java.nio.file.Path level19 = dir.resolve("zstd-19.arrow");
             Files.deleteIfExists(level19);
             GenerationWriter.builder(SCHEMA, List.of("id"))

@@ -164,6 +164,50 @@ class KeyCodecTest {
      * encodeInteger, the unboxed path of one-column integer keys, gives the bytes of encode for
      * every integer-stored type and width, and rejects what does not fit as encode does.
      */
+    /**
+     * A probe array (the lookup hit path's) is written in place for a fixed-length key, to the
+     * bytes of encode, by every encoding path; where the key's length varies, or the array is not
+     * the key's length, a new array is returned and the one given is not the result.
+     */
+    @Test
+    void probeKeysAreWrittenInPlaceOnlyWhenTheKeyIsFixedLength() {
+        KeyCodec pair =
+                KeyCodec.of(
+                        new Schema(
+                                List.of(
+                                        field("a", new ArrowType.Int(32, true)),
+                                        field("b", new ArrowType.Int(64, true)))),
+                        List.of("a", "b"));
+        assertThat(pair.fixedLength()).isEqualTo(12);
+        byte[] probe = new byte[12];
+        for (long v : new long[] {Long.MIN_VALUE, -1, 0, 7, Long.MAX_VALUE}) {
+            byte[] expected = pair.encode((int) v, v);
+            assertThat(pair.encodeInto(probe, (int) v, v)).isSameAs(probe).isEqualTo(expected);
+            assertThat(pair.writer(probe).integer((int) v).integer(v).toByteArray())
+                    .isSameAs(probe)
+                    .isEqualTo(expected);
+            byte[] other = new byte[8];
+            assertThat(pair.encodeInto(other, (int) v, v)).isNotSameAs(other).isEqualTo(expected);
+        }
+        KeyCodec single =
+                KeyCodec.of(
+                        new Schema(List.of(field("id", new ArrowType.Int(64, true)))),
+                        List.of("id"));
+        byte[] eight = new byte[single.fixedLength()];
+        for (long v : new long[] {Long.MIN_VALUE, -1, 0, 42, Long.MAX_VALUE}) {
+            assertThat(single.encodeInteger(v, eight)).isSameAs(eight).isEqualTo(single.encode(v));
+            assertThat(single.encodeInto(eight, v)).isSameAs(eight).isEqualTo(single.encode(v));
+        }
+        KeyCodec text =
+                KeyCodec.of(new Schema(List.of(field("s", ArrowType.Utf8.INSTANCE))), List.of("s"));
+        assertThat(text.fixedLength()).isEqualTo(-1);
+        byte[] five = new byte[5];
+        assertThat(text.encodeInto(five, "abc")).isNotSameAs(five).isEqualTo(text.encode("abc"));
+        assertThat(text.writer(five).value("abc").toByteArray())
+                .isNotSameAs(five)
+                .isEqualTo(text.encode("abc"));
+    }
+
     @Test
     void encodeIntegerGivesTheBytesOfEncode() {
         Random random = new Random(3);

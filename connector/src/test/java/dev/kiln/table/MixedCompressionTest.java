@@ -26,6 +26,11 @@ import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.arrow.vector.types.pojo.Schema;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -36,8 +41,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -275,7 +282,7 @@ class MixedCompressionTest {
         KilnTable table = KilnTable.open(path);
         assertThat(table.options().generationFormatVersion())
                 .isEqualTo(GenerationWriter.FORMAT_VERSION)
-                .isEqualTo(3);
+                .isEqualTo(4);
         GenerationRef written = GenerationFiles.write(table, allocator, 0, rows(0, 200));
         assertThat(versionOf(table, written)).isEqualTo(GenerationWriter.FORMAT_VERSION);
     }
@@ -328,7 +335,7 @@ class MixedCompressionTest {
         assertThat(KilnTable.open(path).options()).isEqualTo(options);
         assertThat(KilnTable.open(path).options().generationFormatVersion())
                 .isEqualTo(GenerationWriter.FORMAT_VERSION_BASE64_INDEX);
-        for (int version : new int[] {0, 1, 4, -3}) {
+        for (int version : new int[] {0, 1, 5, -3}) {
             assertThatThrownBy(
                             () ->
                                     TableOptions.builder(KilnTableTest.SCHEMA, List.of("id"))
@@ -344,6 +351,152 @@ class MixedCompressionTest {
         assertThatThrownBy(() -> TableJson.readTable(path, checksummed(mapper, file)))
                 .isInstanceOf(InvalidManifestException.class)
                 .hasMessageContaining("generationFormatVersion");
+    }
+
+    /** A string key and a string value: what the string views of format version 4 store. */
+    private static final Schema STRING_KEYED =
+            new Schema(
+                    List.of(
+                            new Field("k", FieldType.notNullable(ArrowType.Utf8.INSTANCE), null),
+                            new Field("name", FieldType.nullable(ArrowType.Utf8.INSTANCE), null)));
+
+    @Test
+    void aTableMixingUtf8AndStringViewGenerationsAnswersMergesAndCompactsRight() throws Exception {
+        KilnTable table =
+                KilnTable.create(
+                        new Path(dir.resolve("t").toUri()),
+                        TableOptions.builder(STRING_KEYED, List.of("k"))
+                                .bucketCount(1)
+                                .targetPageBytes(1024)
+                                .build());
+        GenerationWriter utf8 =
+                GenerationWriter.builder(STRING_KEYED, List.of("k"))
+                        .targetPageBytes(1024)
+                        .compression(TableOptions.DEFAULT_COMPRESSION)
+                        .formatVersion(GenerationWriter.FORMAT_VERSION_RAW_INDEX)
+                        .build();
+        GenerationWriter views = table.options().newWriter();
+        // Oldest first: a Utf8 generation (as a table's older writer made it), two of views, one
+        // of version 4 whose long value keeps its column Utf8; overlapping keys, deletes.
+        List<GenerationRef> written = new ArrayList<>();
+        Map<String, String> reference = new TreeMap<>();
+        Object[][] plan = {{utf8, 0, ""}, {views, 100, ""}, {views, 250, ""}, {views, 320, "+"}};
+        for (int g = 0; g < plan.length; g++) {
+            Map<String, String> rows = new TreeMap<>();
+            int from = (Integer) plan[g][1];
+            for (int i = from; i < from + 300; i++) {
+                rows.put(stringKey(i), i % 19 == g ? null : "g" + g + "-" + i % 1000 + plan[g][2]);
+            }
+            if (!((String) plan[g][2]).isEmpty()) {
+                rows.put(stringKey(from + 1), "a value over twelve bytes");
+            }
+            GenerationRef ref = writeStrings(table, (GenerationWriter) plan[g][0], rows);
+            written.add(ref);
+            reference.putAll(rows);
+            table.commit(new Commit("w", g + 1, List.of(ref), List.of()));
+        }
+        assertThat(viewsOf(table, written.get(0))).isEmpty();
+        assertThat(viewsOf(table, written.get(1))).containsExactly("k", "name");
+        assertThat(viewsOf(table, written.get(3))).containsExactly("k");
+        assertStringTableEquals(table, table.latestManifest(), reference);
+
+        // The rows a merge yields (as the source's bucket reads and compaction read them), newest
+        // per key, in key order, across Utf8 and view generations.
+        List<GenerationRef> newestFirst = new ArrayList<>(written);
+        java.util.Collections.reverse(newestFirst);
+        Map<String, String> merged = new java.util.LinkedHashMap<>();
+        try (NewestRowMerge rows = new NewestRowMerge(table, newestFirst, io, allocator)) {
+            assertThat(rows.stringViewColumns()).isEmpty(); // the Utf8 generation has none
+            while (rows.next()) {
+                org.apache.arrow.vector.VarCharVector k =
+                        (org.apache.arrow.vector.VarCharVector) rows.vectors()[0];
+                org.apache.arrow.vector.VarCharVector name =
+                        (org.apache.arrow.vector.VarCharVector) rows.vectors()[1];
+                String key = new String(k.get(rows.row()), StandardCharsets.UTF_8);
+                assertThat(rows.key()).isEqualTo(table.options().keyCodec().encode(key));
+                merged.put(
+                        key,
+                        rows.deleted()
+                                ? null
+                                : new String(name.get(rows.row()), StandardCharsets.UTF_8));
+            }
+        }
+        assertThat(merged).isEqualTo(reference);
+        assertThat(new ArrayList<>(merged.keySet())).isEqualTo(sortedByEncodedKey(table, merged));
+
+        // Compacting the two view generations keeps views; compacting all four, Utf8 where an
+        // input had Utf8.
+        Compaction ofViews =
+                new GenerationMerger(table, io, allocator)
+                        .merge(0, List.of(written.get(1), written.get(2)), false);
+        assertThat(viewsOf(table, ofViews.output())).containsExactly("k", "name");
+        Manifest afterViews =
+                table.commit(new Commit("c", 1, List.of(), List.of(), List.of(ofViews)));
+        assertStringTableEquals(table, afterViews, reference);
+        Compaction ofAll =
+                new GenerationMerger(table, io, allocator)
+                        .merge(0, List.of(written.get(0), ofViews.output(), written.get(3)), true);
+        assertThat(viewsOf(table, ofAll.output())).isEmpty();
+        Manifest after = table.commit(new Commit("c", 2, List.of(), List.of(), List.of(ofAll)));
+        assertThat(after.generations()).containsExactly(ofAll.output());
+        assertStringTableEquals(table, after, reference);
+    }
+
+    /** Keys of 1 to 12 bytes, prefixes of one another among them. */
+    private static String stringKey(int i) {
+        return Integer.toString(i % 97, 36) + "é".repeat(i / 97 % 4) + (i % 3 == 0 ? "" : "~" + i);
+    }
+
+    private static List<String> sortedByEncodedKey(KilnTable table, Map<String, String> rows) {
+        List<String> keys = new ArrayList<>(rows.keySet());
+        keys.sort(
+                (a, b) ->
+                        dev.kiln.format.KeyCodec.compare(
+                                table.options().keyCodec().encode(a),
+                                table.options().keyCodec().encode(b)));
+        return keys;
+    }
+
+    private GenerationRef writeStrings(
+            KilnTable table, GenerationWriter writer, Map<String, String> rows) throws Exception {
+        String path = table.newGenerationPath(0);
+        try (VectorSchemaRoot root = VectorSchemaRoot.create(STRING_KEYED, allocator)) {
+            BitSet deletes = new BitSet();
+            int row = 0;
+            for (Map.Entry<String, String> e : rows.entrySet()) {
+                ((org.apache.arrow.vector.VarCharVector) root.getVector("k"))
+                        .setSafe(row, e.getKey().getBytes(StandardCharsets.UTF_8));
+                if (e.getValue() == null) {
+                    deletes.set(row);
+                    root.getVector("name").setNull(row);
+                } else {
+                    ((org.apache.arrow.vector.VarCharVector) root.getVector("name"))
+                            .setSafe(row, e.getValue().getBytes(StandardCharsets.UTF_8));
+                }
+                row++;
+            }
+            root.setRowCount(row);
+            return GenerationRef.of(
+                    path, 0, writer.write(table.resolve(path), root, deletes, allocator));
+        }
+    }
+
+    private java.util.Set<String> viewsOf(KilnTable table, GenerationRef ref) throws Exception {
+        return Generation.open(io, table.resolve(ref.path()))
+                .get(30, TimeUnit.SECONDS)
+                .stringViewColumns();
+    }
+
+    /** Every key of {@code reference} and keys between them, looked up in {@code manifest}. */
+    private void assertStringTableEquals(
+            KilnTable table, Manifest manifest, Map<String, String> reference) throws Exception {
+        List<String> keys = new ArrayList<>();
+        for (String k : reference.keySet()) {
+            keys.add(k);
+            keys.add(k + "\0");
+            keys.add(k + "é");
+        }
+        assertAnswers(table, manifest, keys, reference);
     }
 
     /** Rewrites the table's metadata as a Kiln before the option wrote it: without the field. */
@@ -380,19 +533,30 @@ class MixedCompressionTest {
 
     private void assertTableEquals(KilnTable table, Manifest manifest, Map<Long, String> reference)
             throws Exception {
-        Snapshot snapshot = new Snapshot(table, manifest, GenerationLookup.direct(io, allocator));
-        List<byte[]> keys = new ArrayList<>();
+        List<Long> keys = new ArrayList<>();
         for (long id = 0; id < 600; id++) {
-            keys.add(table.options().keyCodec().encode(id));
+            keys.add(id);
         }
-        List<LookupResult> results = snapshot.lookupAll(keys).get(30, TimeUnit.SECONDS);
-        for (int id = 0; id < keys.size(); id++) {
-            LookupResult r = results.get(id);
+        assertAnswers(table, manifest, keys, reference);
+    }
+
+    /** Looks {@code keys} up in {@code manifest}: each answers its value in {@code reference}. */
+    private <K> void assertAnswers(
+            KilnTable table, Manifest manifest, List<K> keys, Map<K, String> reference)
+            throws Exception {
+        Snapshot snapshot = new Snapshot(table, manifest, GenerationLookup.direct(io, allocator));
+        List<byte[]> encoded = new ArrayList<>();
+        for (K k : keys) {
+            encoded.add(table.options().keyCodec().encode(k));
+        }
+        List<LookupResult> results = snapshot.lookupAll(encoded).get(30, TimeUnit.SECONDS);
+        for (int i = 0; i < keys.size(); i++) {
+            LookupResult r = results.get(i);
             String value =
                     r.status() == LookupResult.Status.FOUND
                             ? (String) text(r.values().get(1))
                             : null;
-            assertThat(value).as("key %d", id).isEqualTo(reference.get((long) id));
+            assertThat(value).as("key '%s'", keys.get(i)).isEqualTo(reference.get(keys.get(i)));
         }
     }
 

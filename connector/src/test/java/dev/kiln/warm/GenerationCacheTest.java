@@ -449,12 +449,13 @@ class GenerationCacheTest {
             throws Exception {
         Path gen = write("gen-1", 0, ROWS, 3);
         Generation opened = cache(builder()).open(gen).get(10, TimeUnit.SECONDS);
+        long pageBytes;
+        try (dev.kiln.format.Page page = opened.loadPage(0, allocator).join()) {
+            pageBytes = page.sizeBytes(); // what the cache weighs: decoded, not stored, bytes
+        }
         // Room for about two pages: nearly every read evicts another reader's page.
         GenerationCache cache =
-                cache(
-                        builder()
-                                .maximumPageBytes(2 * opened.pageRange(0).length() + 1)
-                                .warmOnOpen(false));
+                cache(builder().maximumPageBytes(2 * pageBytes + 1).warmOnOpen(false));
         for (int iteration = 0; iteration < 20; iteration++) {
             Random random = new Random(iteration);
             CountDownLatch start = new CountDownLatch(1);

@@ -21,6 +21,8 @@ import org.apache.flink.annotation.Internal;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.RowType;
 
+import javax.annotation.Nullable;
+
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,12 +59,38 @@ public final class KeyEncoder implements Serializable {
      * @throws NullPointerException if {@code key} is null
      */
     public byte[] encode(Object key) {
+        return encode(key, null);
+    }
+
+    /**
+     * Like {@link #encode(Object)}, written into {@code into} when the table's key is fixed-length
+     * and {@code into} has that length ({@link #newProbe()}), which is then returned; otherwise
+     * into a new array. For a caller that encodes one probe key after another on one thread and
+     * keeps none of them past the next (a lookup's hit path): it copies the key if it must keep it.
+     *
+     * @throws InvalidRowException as {@link #encode(Object)}
+     * @throws IllegalArgumentException as {@link #encode(Object)}
+     * @throws NullPointerException if {@code key} is null
+     */
+    public byte[] encode(Object key, @Nullable byte[] into) {
         requireNonNull(key, "the key function returned null");
         if (key instanceof RowData row) {
-            return rows().key(row);
+            return rows().key(row, into);
         }
         KeyCodec keyCodec = codec();
-        return key instanceof Object[] values ? keyCodec.encode(values) : keyCodec.encode(key);
+        return key instanceof Object[] values
+                ? keyCodec.encodeInto(into, values)
+                : keyCodec.encodeInto(into, key);
+    }
+
+    /**
+     * Returns a new array to encode probe keys into with {@link #encode(Object, byte[])}, or {@code
+     * null} if the table's key length varies (a string or bytes column).
+     */
+    @Nullable
+    public byte[] newProbe() {
+        int length = codec().fixedLength();
+        return length > 0 ? new byte[length] : null;
     }
 
     /** Returns the bucket of an encoded key. */

@@ -21,6 +21,8 @@ import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.RowType;
 
+import javax.annotation.Nullable;
+
 import java.io.Serializable;
 import java.util.List;
 
@@ -64,10 +66,34 @@ public final class RowKeyExtractor implements Serializable {
      * @throws InvalidRowException naming the column if a key column is null or cannot be encoded
      */
     public byte[] key(RowData row) {
+        return key(row, null);
+    }
+
+    /**
+     * Returns a new array to encode probe keys into with {@link #key(RowData, byte[])}, or {@code
+     * null} if the key's length varies (a string or bytes column), when there is nothing to reuse.
+     */
+    @Nullable
+    public byte[] newProbe() {
         if (codec == null) {
             init();
         }
-        KeyCodec.Writer writer = singleInteger == null ? codec.writer() : null;
+        int length = codec.fixedLength();
+        return length > 0 ? new byte[length] : null;
+    }
+
+    /**
+     * Like {@link #key(RowData)}, written into {@code into} when the key is fixed-length and {@code
+     * into} has that length ({@link #newProbe()}), which is then returned; otherwise into a new
+     * array. For a caller that encodes one probe key after another on one thread and keeps none.
+     *
+     * @throws InvalidRowException as {@link #key(RowData)}
+     */
+    public byte[] key(RowData row, @Nullable byte[] into) {
+        if (codec == null) {
+            init();
+        }
+        KeyCodec.Writer writer = singleInteger == null ? codec.writer(into) : null;
         for (int k = 0; k < positions.length; k++) {
             int pos = positions[k];
             String column = primaryKey.get(k);
@@ -95,7 +121,7 @@ public final class RowKeyExtractor implements Serializable {
             if (singleInteger != null) {
                 // One integer-like column (the usual key): straight into the key's bytes.
                 try {
-                    return codec.encodeInteger(singleInteger.value(row, pos));
+                    return codec.encodeInteger(singleInteger.value(row, pos), into);
                 } catch (IllegalArgumentException e) {
                     throw new InvalidRowException(null, e.getMessage(), e);
                 }

@@ -107,6 +107,10 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
     private transient SnapshotFollower follower;
     private transient LookupEngine engine;
     private transient KeyEncoder keys;
+
+    /** The array the hit path encodes fixed-length keys into (null if keys vary in length). */
+    @Nullable private transient byte[] probe;
+
     private transient RowDataReader rows;
     private transient PageRowReader pageRows;
 
@@ -141,6 +145,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
                         ? KilnTable.open(tablePath)
                         : KilnTable.expect(tablePath, expected);
         keys = new KeyEncoder(table.options());
+        probe = keys.newProbe();
         RowType rowType = FlinkArrowTypes.toRowType(table.options().schema());
         if (emittedRowType != null && !emittedRowType.equals(rowType)) {
             throw new IllegalStateException(
@@ -193,7 +198,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
     public void asyncInvoke(IN input, ResultFuture<OUT> resultFuture) {
         byte[] key;
         try {
-            key = keys.encode(keyOf.keyOf(input));
+            key = keys.encode(keyOf.keyOf(input), probe);
         } catch (Throwable t) {
             ExceptionUtils.rethrowIfFatalErrorOrOOM(t);
             metrics.failures.inc();
@@ -226,7 +231,8 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
             }
             return;
         }
-        engine.lookupMissed(key)
+        // A miss outlives this call, the probe array does not: the next input reuses it.
+        engine.lookupMissed(key == probe ? key.clone() : key)
                 .whenComplete(
                         (found, error) -> {
                             if (error != null) {

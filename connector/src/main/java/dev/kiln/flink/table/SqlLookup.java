@@ -69,6 +69,10 @@ final class SqlLookup implements Serializable {
     private transient SnapshotFollower follower;
     private transient LookupEngine engine;
     private transient RowKeyExtractor keys;
+
+    /** The array the hit path encodes fixed-length keys into (null if keys vary in length). */
+    @Nullable private transient byte[] probe;
+
     private transient RowDataReader rows;
     private transient PageRowReader pageRows;
     private transient RowData.FieldGetter[] keyGetters;
@@ -127,6 +131,7 @@ final class SqlLookup implements Serializable {
         IntPredicate owns =
                 ownedBuckets(shuffledBuckets, table.options().bucketCount(), subtask, parallelism);
         keys = new RowKeyExtractor(keyRowType, primaryKey);
+        probe = keys.newProbe();
         rows = new RowDataReader(producedType);
         pageRows = new PageRowReader(producedType, columns);
         keyGetters = getters(keyRowType);
@@ -178,7 +183,7 @@ final class SqlLookup implements Serializable {
         }
         byte[] key;
         try {
-            key = keys.key(keyRow);
+            key = keys.key(keyRow, probe);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -194,7 +199,8 @@ final class SqlLookup implements Serializable {
             return CompletableFuture.completedFuture(
                     answer(keyRow, hit == LookupResult.absent() ? null : (RowData) hit));
         }
-        return engine.lookupMissed(key)
+        // A miss outlives this call, the probe array does not: the next key row reuses it.
+        return engine.lookupMissed(key == probe ? key.clone() : key)
                 .handle(
                         (found, error) -> {
                             if (error != null) {
