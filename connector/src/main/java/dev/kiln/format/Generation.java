@@ -430,6 +430,15 @@ public final class Generation {
         uncached = true;
     }
 
+    /**
+     * Returns this open generation as if opened again from the same bytes: the same parts, no
+     * {@linkplain #pageSlots() page slots} filled, not {@linkplain #uncached() marked uncached}.
+     * What a cache puts back when it adopts again a generation it removed.
+     */
+    public Generation copy() {
+        return new Generation(io, path, fileLength, schema, fileSchema, keyCodec, index, blocks);
+    }
+
     /** Whether {@link #markUncached()} was called. */
     public boolean uncached() {
         return uncached;

@@ -216,6 +216,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                         builder.writeThrough ? budget.budgetBytes() : 0,
                         builder.warmPageBudgetBytes,
                         builder.writeThroughTimeToLive.toNanos(),
+                        builder.maximumGenerationBytes,
                         System::nanoTime);
         this.warmer =
                 new PageWarmer(
@@ -232,6 +233,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                         counters::warmReads);
         this.warmGate = new WarmGate(warmer, builder.maxConcurrentWarms, builder.warmDeadline);
         warmGate.stillWarm(path -> generations.getIfPresent(path) != null);
+        warmGate.foundWarm(writeThrough::releaseHeld);
     }
 
     /**
@@ -356,6 +358,30 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
      */
     public long warmStorageReads() {
         return counters.warmStorageReads();
+    }
+
+    /** Returns the storage requests the default warmer made for {@code cause}. */
+    public long warmStorageReads(WarmReadCause cause) {
+        return counters.warmStorageReads(requireNonNull(cause, "cause"));
+    }
+
+    /**
+     * Warms {@code file}, handed over by a writer in this process ({@link #handover}, naming its
+     * checksum), ahead of its commit, as {@link #warmGate()}{@code .warm(file)} does, and holds its
+     * footer until the commit's warm (the next request of the gate naming the path and a checksum):
+     * if the open-generation tier drops the footer meanwhile (which unmarks the path in the gate),
+     * that warm puts it back without a read. Held footers are bounded by {@code
+     * maximumGenerationBytes} (the oldest is let go first) and by {@code writeThroughTimeToLive};
+     * retirement and close let them go.
+     */
+    public CompletableFuture<WarmOutcome> warmAheadOfCommit(GenerationFile file) {
+        writeThrough.holdForCommit(requireNonNull(file, "file"));
+        return warmGate.warm(file);
+    }
+
+    /** Returns the footer bytes held for their commit ({@link #warmAheadOfCommit}). */
+    public long heldForCommitBytes() {
+        return writeThrough.heldBytes();
     }
 
     /** Returns the Arrow memory staged by write-through handovers waiting for their warm. */

@@ -48,6 +48,20 @@ import static dev.kiln.warm.Uncacheable.unwrap;
  */
 final class PageWarmer implements GenerationWarmer {
 
+    /** Where the warmer counts the storage requests it makes, by cause. */
+    @FunctionalInterface
+    interface Reads {
+        /** Reads that nobody counts. */
+        Reads NONE = (cause, reads) -> {};
+
+        void count(WarmReadCause cause, long reads);
+
+        /** Returns a counter of {@code cause}'s reads. */
+        default LongConsumer of(WarmReadCause cause) {
+            return reads -> count(cause, reads);
+        }
+    }
+
     /** How the warmer opens a generation: as the cache's lookups do. */
     @FunctionalInterface
     interface Opener {
@@ -66,7 +80,7 @@ final class PageWarmer implements GenerationWarmer {
     private final long diskBudgetBytes;
     private final long diskChunkBytes;
     @Nullable private final WriteThrough writeThrough;
-    private final LongConsumer reads;
+    private final Reads reads;
 
     /**
      * @param budgetBytes the block bytes of pages to load per generation; 0 loads none
@@ -87,7 +101,7 @@ final class PageWarmer implements GenerationWarmer {
             long diskBudgetBytes,
             long diskChunkBytes,
             @Nullable WriteThrough writeThrough,
-            LongConsumer reads) {
+            Reads reads) {
         this.paths = paths;
         this.opener = opener;
         this.pages = pages;
@@ -106,29 +120,59 @@ final class PageWarmer implements GenerationWarmer {
         PathState state = paths.state(file.path());
         CompletableFuture<Void> warming = new CompletableFuture<>();
         WriteThrough.Staged staged = writeThrough == null ? null : writeThrough.take(file);
-        if (staged == null) {
-            warm(file, state, warming, 0);
-        } else {
-            // What the writer handed over first; then as any warm, which finds it cached and
-            // reads only what was not handed over.
+        WriteThrough.Held held =
+                staged != null || writeThrough == null ? null : writeThrough.takeHeld(file);
+        if (held != null) {
+            // Warmed ahead of its commit, its footer since dropped by the open-generation tier:
+            // the footer held for this warm goes back in, and that is all. Not the pages the page
+            // tier evicted since (for room, as it may after the commit): had the footer stayed,
+            // this request would have found the generation warm and loaded nothing either.
             writeThrough
-                    .adopt(staged, state)
+                    .adopt(held, state)
                     .whenComplete(
                             (adopted, error) -> {
                                 if (error != null) {
                                     warming.completeExceptionally(unwrap(error));
-                                } else if (!warming.isDone()) {
-                                    // Not the pages handed over: if the cache evicted some of
-                                    // them already, loading them again would not keep them. Nor
-                                    // the footer: the warm holds it, so it plans the rest from
-                                    // it instead of opening the file again (which would read it
-                                    // back if the open-generation tier dropped it on adoption).
-                                    warmPages(
-                                            staged.generation, state, warming, staged.pages.size());
+                                } else {
+                                    warming.complete(null);
                                 }
                             });
+        } else if (staged == null) {
+            warm(file, state, warming, 0);
+        } else {
+            // What the writer handed over first; then as any warm, which finds it cached and
+            // reads only what was not handed over. Not the pages handed over: if the cache
+            // evicted some of them already, loading them again would not keep them. Nor the
+            // footer: the warm holds it, so it plans the rest from it instead of opening the file
+            // again (which would read it back if the open-generation tier dropped it on adoption).
+            warmPagesOnceAdopted(
+                    writeThrough.adopt(staged, state).thenApply(adopted -> staged.generation),
+                    state,
+                    warming,
+                    staged.pages.size(),
+                    WarmReadCause.PAST_STAGED_PAGES);
         }
         return warming;
+    }
+
+    /**
+     * Once {@code adopted} (what a writer handed over, put in the cache) completes, loads the pages
+     * of its generation from {@code fromPage} on, counting their reads as {@code cause}'s.
+     */
+    private void warmPagesOnceAdopted(
+            CompletableFuture<Generation> adopted,
+            PathState state,
+            CompletableFuture<Void> warming,
+            int fromPage,
+            WarmReadCause cause) {
+        adopted.whenComplete(
+                (generation, error) -> {
+                    if (error != null) {
+                        warming.completeExceptionally(unwrap(error));
+                    } else if (!warming.isDone()) {
+                        warmPages(generation, state, warming, fromPage, reads.of(cause));
+                    }
+                });
     }
 
     /**
@@ -137,13 +181,14 @@ final class PageWarmer implements GenerationWarmer {
      */
     private void warm(
             GenerationFile file, PathState state, CompletableFuture<Void> warming, int fromPage) {
-        opener.open(file.path(), file.length(), state, reads)
+        LongConsumer counted = reads.of(WarmReadCause.NOT_HANDED_OVER);
+        opener.open(file.path(), file.length(), state, counted)
                 .whenComplete(
                         (opened, error) -> {
                             if (error != null) {
                                 warming.completeExceptionally(unwrap(error));
                             } else {
-                                warmPages(opened.value(), state, warming, fromPage);
+                                warmPages(opened.value(), state, warming, fromPage, counted);
                             }
                         });
     }
@@ -153,8 +198,12 @@ final class PageWarmer implements GenerationWarmer {
      * after its copy there), completing {@code warming}; stops once it is completed.
      */
     private void warmPages(
-            Generation generation, PathState state, CompletableFuture<Void> warming, int fromPage) {
-        PageWarm pages = new PageWarm(generation, state, warming, fromPage);
+            Generation generation,
+            PathState state,
+            CompletableFuture<Void> warming,
+            int fromPage,
+            LongConsumer reads) {
+        PageWarm pages = new PageWarm(generation, state, warming, fromPage, reads);
         if (disk == null || diskBudgetBytes <= 0) {
             pages.run();
         } else {
@@ -276,13 +325,16 @@ final class PageWarmer implements GenerationWarmer {
         private final PathState state;
         private final CompletableFuture<Void> warming;
         private final List<List<PageKey>> chunks;
+        private final LongConsumer reads;
         private int next;
 
         PageWarm(
                 Generation generation,
                 PathState state,
                 CompletableFuture<Void> warming,
-                int fromPage) {
+                int fromPage,
+                LongConsumer reads) {
+            this.reads = reads;
             this.generation = generation;
             this.state = state;
             this.warming = warming;

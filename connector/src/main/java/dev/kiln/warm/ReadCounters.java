@@ -30,7 +30,13 @@ final class ReadCounters {
     private final LongAdder uncachedPageReads = new LongAdder();
     private final LongAdder pagesRead = new LongAdder();
     private final LongAdder distinctPagesRead = new LongAdder();
-    private final LongAdder warmStorageReads = new LongAdder();
+    private final LongAdder[] warmStorageReads = new LongAdder[WarmReadCause.values().length];
+
+    ReadCounters() {
+        for (int i = 0; i < warmStorageReads.length; i++) {
+            warmStorageReads[i] = new LongAdder();
+        }
+    }
 
     /**
      * Counts a read of {@code page}, distinct unless {@code state} (its path's current lifetime,
@@ -48,13 +54,21 @@ final class ReadCounters {
         uncachedPageReads.increment();
     }
 
-    /** Counts {@code reads} storage requests a warm made. */
-    void warmReads(long reads) {
-        warmStorageReads.add(reads);
+    /** Counts {@code reads} storage requests a warm made for {@code cause}. */
+    void warmReads(WarmReadCause cause, long reads) {
+        warmStorageReads[cause.ordinal()].add(reads);
     }
 
     long warmStorageReads() {
-        return warmStorageReads.sum();
+        long sum = 0;
+        for (LongAdder reads : warmStorageReads) {
+            sum += reads.sum();
+        }
+        return sum;
+    }
+
+    long warmStorageReads(WarmReadCause cause) {
+        return warmStorageReads[cause.ordinal()].sum();
     }
 
     long uncachedPageReads() {

@@ -39,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
@@ -98,6 +99,7 @@ public final class WarmGate implements AutoCloseable {
     private final Map<String, Attempt> attempts = new ConcurrentHashMap<>();
     private final Set<String> warmPaths = ConcurrentHashMap.newKeySet();
     private volatile Predicate<String> stillWarm = path -> true;
+    private volatile Consumer<GenerationFile> foundWarm = file -> {};
     private final Queue<Attempt> queued = new ConcurrentLinkedQueue<>();
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger drainRequests = new AtomicInteger();
@@ -147,6 +149,7 @@ public final class WarmGate implements AutoCloseable {
             return count(WarmOutcome.FAILED);
         }
         if (warmPaths.contains(path)) {
+            foundWarm.accept(file);
             return count(WarmOutcome.ALREADY_WARM);
         }
         // Built outside the map: nothing that can complete (and unregister) an attempt runs
@@ -160,6 +163,7 @@ public final class WarmGate implements AutoCloseable {
         if (warmPaths.contains(path)) {
             // An earlier attempt succeeded between the first check and the registration.
             attempts.remove(path, fresh);
+            foundWarm.accept(file);
             fresh.settle(WarmOutcome.ALREADY_WARM);
             return count(WarmOutcome.ALREADY_WARM);
         }
@@ -251,6 +255,14 @@ public final class WarmGate implements AutoCloseable {
      */
     void stillWarm(Predicate<String> stillWarm) {
         this.stillWarm = requireNonNull(stillWarm, "stillWarm");
+    }
+
+    /**
+     * Sets what is told of each request that found its path warm (for a cache's own gate: a request
+     * ends what the cache held for it). Set once, before the first warm.
+     */
+    void foundWarm(Consumer<GenerationFile> foundWarm) {
+        this.foundWarm = requireNonNull(foundWarm, "foundWarm");
     }
 
     /** Returns a snapshot of this gate's counters. */

@@ -14,6 +14,7 @@
 
 package dev.kiln.warm;
 
+import dev.kiln.cache.CachedValue;
 import dev.kiln.format.CorruptGenerationException;
 import dev.kiln.format.Generation;
 import dev.kiln.format.Page;
@@ -67,7 +68,15 @@ import java.util.function.Predicate;
  * entry not taken within {@code timeToLiveNanos} is dropped at the next handover or warm;
  * retirement and close drop entries of their paths at once. Every staged page is counted as a live
  * page of the cache's {@link WorkInFlight} until released, so a close waits for handovers in
- * progress. Thread-safe.
+ * progress.
+ *
+ * <p>Held for the commit: the footer of an entry marked {@link #holdForCommit} (a file warmed ahead
+ * of its commit, as the writer's compaction round warms its outputs) is kept when a warm takes the
+ * entry, until the next warm request naming that path and a checksum (the commit's: {@link
+ * #takeHeld}, {@link #releaseHeld}), so that the commit's warm puts it back without a read if the
+ * open-generation tier dropped it meanwhile. Held footers are heap, at most {@code
+ * maximumHeldBytes} of them (weighed as the tier weighs them; the oldest goes first), each for at
+ * most {@code timeToLiveNanos}; retirement and close drop them with the entries. Thread-safe.
  */
 final class WriteThrough {
 
@@ -86,11 +95,20 @@ final class WriteThrough {
 
     private final Map<String, Staged> staged = new LinkedHashMap<>();
 
+    private final long maximumHeldBytes;
+
+    /** Footers held for their commit's warm, in the order they were held; under the lock. */
+    private final Map<String, Held> held = new LinkedHashMap<>();
+
+    private long heldBytes;
+
     /**
      * @param maximumBytes the most Arrow memory staged pages take; 0 stages footers only
      * @param pageBudgetBytes the block bytes of pages staged per file, from the first (the warm
      *     budget: what a warm would load)
-     * @param timeToLiveNanos how long an entry waits for its warm at most
+     * @param timeToLiveNanos how long an entry waits for its warm (and a held footer for its
+     *     commit's) at most
+     * @param maximumHeldBytes the most footer bytes held for their commit
      * @param clock {@link System#nanoTime()}, or a test's
      */
     WriteThrough(
@@ -100,7 +118,9 @@ final class WriteThrough {
             long maximumBytes,
             long pageBudgetBytes,
             long timeToLiveNanos,
+            long maximumHeldBytes,
             LongSupplier clock) {
+        this.maximumHeldBytes = maximumHeldBytes;
         this.generations = generations;
         this.pages = pages;
         this.work = work;
@@ -118,6 +138,11 @@ final class WriteThrough {
     /** Returns the Arrow memory staged pages (and handovers in progress) hold. */
     long reservedBytes() {
         return reservedBytes.get();
+    }
+
+    /** Returns the footer bytes held for their commit. */
+    synchronized long heldBytes() {
+        return heldBytes;
     }
 
     /** Returns how many files are staged. */
@@ -231,6 +256,51 @@ final class WriteThrough {
     }
 
     /**
+     * Marks the entry of {@code file}, if it is staged and is that very file, so that the warm that
+     * takes it keeps its footer for the commit's warm ({@link #takeHeld}).
+     */
+    synchronized void holdForCommit(GenerationFile file) {
+        Staged entry = staged.get(file.key());
+        if (entry != null && entry.is(file)) {
+            entry.holdForCommit = true;
+        }
+    }
+
+    /**
+     * Returns the footer held for the commit of {@code file}, and lets it go, if it is that very
+     * file (otherwise {@code null}, letting go a held footer of the path when {@code file} names a
+     * checksum: a request naming one is the commit's). Expired footers are let go.
+     */
+    @Nullable
+    synchronized Held takeHeld(GenerationFile file) {
+        expireHeld();
+        Held footer = held.get(file.key());
+        if (footer == null || file.checksum() == GenerationFile.NO_CHECKSUM) {
+            return null;
+        }
+        letGo(footer);
+        return footer.fileLength == file.length() && footer.checksum == file.checksum()
+                ? footer
+                : null;
+    }
+
+    /**
+     * Lets go the footer held for {@code file}'s commit: its warm found the generation warm (the
+     * footer still cached).
+     */
+    void releaseHeld(GenerationFile file) {
+        takeHeld(file);
+    }
+
+    /**
+     * Puts the footer held for the commit in the cache as {@code state}'s (a copy: the one the tier
+     * removed stays {@linkplain Generation#uncached() uncached}); returns the generation cached.
+     */
+    CompletableFuture<Generation> adopt(Held footer, PathState state) {
+        return generations.adopt(state, footer.generation.copy()).thenApply(CachedValue::value);
+    }
+
+    /**
      * Takes the entry of {@code file} if it is that very file (path, length and checksum);
      * otherwise returns {@code null}, dropping an entry of the path whose length or checksum differ
      * from a request that names both. Expired entries are dropped.
@@ -244,8 +314,11 @@ final class WriteThrough {
             Staged entry = staged.get(file.key());
             if (entry != null && file.checksum() != GenerationFile.NO_CHECKSUM) {
                 staged.remove(file.key());
-                if (entry.fileLength == file.length() && entry.checksum == file.checksum()) {
+                if (entry.is(file)) {
                     taken = entry;
+                    if (entry.holdForCommit) {
+                        hold(entry);
+                    }
                 } else {
                     dropped.add(entry);
                 }
@@ -283,10 +356,17 @@ final class WriteThrough {
                 .whenComplete((done, error) -> unreserve(entry.bytes));
     }
 
-    /** Drops (releasing) the entries of the paths {@code paths} matches. */
+    /** Drops (releasing) the entries and held footers of the paths {@code paths} matches. */
     void invalidateAll(Predicate<String> paths) {
         List<Staged> dropped = new ArrayList<>();
         synchronized (this) {
+            for (Iterator<Held> it = held.values().iterator(); it.hasNext(); ) {
+                Held footer = it.next();
+                if (paths.test(footer.path)) {
+                    it.remove();
+                    heldBytes -= footer.bytes;
+                }
+            }
             for (Iterator<Staged> it = staged.values().iterator(); it.hasNext(); ) {
                 Staged entry = it.next();
                 if (paths.test(entry.path)) {
@@ -313,6 +393,44 @@ final class WriteThrough {
             work.pageReleased();
         }
         unreserve(entry.bytes);
+    }
+
+    /** Holds the footer of {@code entry}, letting the oldest go past the bound; holds the lock. */
+    private void hold(Staged entry) {
+        expireHeld();
+        Held footer = new Held(entry);
+        if (footer.bytes > maximumHeldBytes) {
+            return;
+        }
+        Held previous = held.remove(footer.path);
+        if (previous != null) {
+            heldBytes -= previous.bytes;
+        }
+        held.put(footer.path, footer);
+        heldBytes += footer.bytes;
+        for (Iterator<Held> it = held.values().iterator(); heldBytes > maximumHeldBytes; ) {
+            Held oldest = it.next();
+            it.remove();
+            heldBytes -= oldest.bytes;
+        }
+    }
+
+    private void letGo(Held footer) {
+        held.remove(footer.path);
+        heldBytes -= footer.bytes;
+    }
+
+    /** Lets the footers held longer than the time to live go; holds the lock. */
+    private void expireHeld() {
+        long now = clock.getAsLong();
+        for (Iterator<Held> it = held.values().iterator(); it.hasNext(); ) {
+            Held footer = it.next();
+            if (now - footer.heldAtNanos < timeToLiveNanos) {
+                break; // in the order held: the rest are younger
+            }
+            it.remove();
+            heldBytes -= footer.bytes;
+        }
     }
 
     /** Moves the entries older than the time to live to {@code dropped}; holds the lock. */
@@ -413,6 +531,9 @@ final class WriteThrough {
         final long bytes;
         final long stagedAtNanos;
 
+        /** Whether the warm that takes it keeps its footer for the commit; under the lock. */
+        boolean holdForCommit;
+
         Staged(
                 String path,
                 long fileLength,
@@ -427,6 +548,30 @@ final class WriteThrough {
             this.pages = pages;
             this.bytes = bytes;
             this.stagedAtNanos = clock.getAsLong();
+        }
+
+        /** Returns whether {@code file} names this very file: path, length and checksum. */
+        boolean is(GenerationFile file) {
+            return fileLength == file.length() && checksum == file.checksum();
+        }
+    }
+
+    /** The footer of a file taken by a warm ahead of its commit, held for the commit's warm. */
+    final class Held {
+        final String path;
+        final long fileLength;
+        final long checksum;
+        final Generation generation;
+        final long bytes;
+        final long heldAtNanos;
+
+        Held(Staged entry) {
+            this.path = entry.path;
+            this.fileLength = entry.fileLength;
+            this.checksum = entry.checksum;
+            this.generation = entry.generation;
+            this.bytes = OpenGenerations.footerBytes(entry.generation);
+            this.heldAtNanos = clock.getAsLong();
         }
     }
 }

@@ -190,6 +190,26 @@ public class SinkThroughputBenchmark {
         for (Metric m : reporter.findMetrics(result.getJobID(), "kilnWarmStorageReads").values()) {
             warmReads = Math.max(warmReads, ((Gauge<Long>) m).getValue());
         }
+        // The same by cause (none printed by a build without them).
+        StringBuilder causes = new StringBuilder();
+        for (String cause :
+                List.of(
+                        "kilnWarmStorageReadsNotHandedOver",
+                        "kilnWarmStorageReadsPastStagedPages")) {
+            long reads = -1;
+            for (Metric m : reporter.findMetrics(result.getJobID(), cause).values()) {
+                reads = Math.max(reads, ((Gauge<Long>) m).getValue());
+            }
+            if (reads >= 0) {
+                causes.append(causes.length() == 0 ? " (" : ", ")
+                        .append(cause.substring("kilnWarmStorageReads".length()))
+                        .append(' ')
+                        .append(reads);
+            }
+        }
+        if (causes.length() > 0) {
+            causes.append(')');
+        }
         // The warm step's time per generation, arrival to emitted: what a commit waits for there.
         String warmStep = "";
         for (Metric m : reporter.findMetrics(result.getJobID(), "kilnWarmDurationMs").values()) {
@@ -205,7 +225,7 @@ public class SinkThroughputBenchmark {
         System.out.printf(
                 "%nwarming=%s writeThrough=%s compaction=%s rows=%d: %.0f rows/s,"
                         + " %.0f rows per CPU-second, %d manifests, %d compactions,"
-                        + " %d generations committed, %d warm storage reads,"
+                        + " %d generations committed, %d warm storage reads%s,"
                         + " commit latency p50 %.0f ms, p99 %.0f ms (%d commits)%s%n",
                 warming,
                 warming && writeThrough,
@@ -217,6 +237,7 @@ public class SinkThroughputBenchmark {
                 compactions,
                 generations,
                 warmReads,
+                causes,
                 stats.getQuantile(0.5),
                 stats.getQuantile(0.99),
                 stats.size(),

@@ -140,6 +140,78 @@ class GenerationCacheWriteThroughTest {
 
         assertThat(io.requests(gen)).isPositive();
         assertThat(cache.warmStorageReads()).isEqualTo(io.requests(gen));
+        assertThat(cache.warmStorageReads(WarmReadCause.NOT_HANDED_OVER))
+                .isEqualTo(io.requests(gen));
+    }
+
+    /**
+     * A file warmed ahead of its commit (as the writer's compaction round warms its outputs) keeps
+     * its footer for the commit's warm: when the open-generation tier drops it meanwhile (which
+     * unmarks the path), the commit's warm puts it back without a storage request.
+     */
+    @Test
+    void aFooterHeldForItsCommitIsPutBackWithoutAReadAfterTheTierDroppedIt() throws Exception {
+        // The tier holds one footer of these generations, not two.
+        GenerationCache cache = cache(builder().maximumGenerationBytes(footerBytes() * 3 / 2));
+        Path ahead = path("compacted");
+        GenerationFile aheadFile = handOver(cache, ahead);
+        assertThat(cache.warmAheadOfCommit(aheadFile).get(TIMEOUT_SECONDS, TimeUnit.SECONDS))
+                .isEqualTo(WarmOutcome.WARMED);
+        assertThat(cache.heldForCommitBytes()).isEqualTo(footerBytes());
+        // A flush's warm puts its footer in the tier, which drops the compacted one's.
+        assertThat(warm(cache, handOver(cache, path("flushed")))).isEqualTo(WarmOutcome.WARMED);
+        assertThat(cache.warmGate().isWarm(ahead)).isFalse();
+
+        assertThat(warm(cache, aheadFile)).isEqualTo(WarmOutcome.WARMED);
+
+        assertThat(io.requests(ahead)).isZero();
+        assertThat(io.lengthRequests(ahead)).isZero();
+        assertThat(cache.warmStorageReads()).isZero();
+        assertThat(cache.heldForCommitBytes()).as("the commit's warm lets it go").isZero();
+        assertAnswers(cache, ahead, TestGenerations::name);
+    }
+
+    /**
+     * Footers held for their commit stay within the open-generation bound (the oldest goes first,
+     * and its commit's warm reads storage, counted), a commit's warm that finds the generation warm
+     * lets its footer go, and retirement lets go those of its paths.
+     */
+    @Test
+    void footersHeldForTheirCommitStayWithinTheBoundAndGoOnCommitOrRetirement() throws Exception {
+        long bound = footerBytes() * 3 / 2;
+        GenerationCache cache = cache(builder().maximumGenerationBytes(bound));
+        Path first = path("compacted-1");
+        Path second = path("compacted-2");
+        GenerationFile firstFile = handOver(cache, first);
+        GenerationFile secondFile = handOver(cache, second);
+        cache.warmAheadOfCommit(firstFile).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        cache.warmAheadOfCommit(secondFile).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        assertThat(cache.heldForCommitBytes()).isEqualTo(footerBytes()).isLessThan(bound);
+
+        assertThat(warm(cache, firstFile)).isEqualTo(WarmOutcome.WARMED);
+        assertThat(io.requests(first)).isPositive();
+        assertThat(cache.warmStorageReads(WarmReadCause.NOT_HANDED_OVER))
+                .isEqualTo(io.requests(first));
+        // Whether the tier dropped the second's footer for the first's or not: no read.
+        assertThat(warm(cache, secondFile)).isIn(WarmOutcome.WARMED, WarmOutcome.ALREADY_WARM);
+        assertThat(io.requests(second)).isZero();
+        assertThat(cache.heldForCommitBytes()).isZero();
+
+        // With room in the tier the commit's warm finds the generation warm, and lets go.
+        GenerationCache roomy = cache(builder());
+        Path third = path("compacted-3");
+        GenerationFile thirdFile = handOver(roomy, third);
+        roomy.warmAheadOfCommit(thirdFile).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        assertThat(roomy.heldForCommitBytes()).isPositive();
+        assertThat(warm(roomy, thirdFile)).isEqualTo(WarmOutcome.ALREADY_WARM);
+        assertThat(roomy.heldForCommitBytes()).as("found warm: let go").isZero();
+
+        Path fourth = path("compacted-4");
+        roomy.warmAheadOfCommit(handOver(roomy, fourth)).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        assertThat(roomy.heldForCommitBytes()).isPositive();
+        roomy.evictPaths(Set.of(fourth)).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        assertThat(roomy.heldForCommitBytes()).isZero();
+        assertThat(io.requests(third) + io.requests(fourth)).isZero();
     }
 
     @Test
@@ -200,6 +272,9 @@ class GenerationCacheWriteThroughTest {
 
         assertThat(io.lengthRequests(gen)).isZero();
         assertThat(cache.warmStorageReads()).isEqualTo(io.requests(gen));
+        assertThat(cache.warmStorageReads(WarmReadCause.PAST_STAGED_PAGES))
+                .isPositive()
+                .isEqualTo(io.requests(gen));
         assertThat(cache.writeThroughBytes()).isZero();
         assertAnswers(cache, gen, TestGenerations::name);
     }
@@ -370,6 +445,27 @@ class GenerationCacheWriteThroughTest {
         GenerationCache cache = builder.build();
         caches.add(cache);
         return cache;
+    }
+
+    /** Writes a generation at {@code gen}, handing it over to {@code cache}; returns its file. */
+    private GenerationFile handOver(GenerationCache cache, Path gen) throws Exception {
+        Handover handover = cache.handover(gen);
+        TestGenerations.write(gen, 0, ROWS, 7, allocator, handover, TestGenerations::name);
+        return TestGenerations.fileOf(gen).withChecksum(handover.checksum());
+    }
+
+    /** The footer bytes of the generations these tests write, as the tier weighs them. */
+    private long footerBytes() throws Exception {
+        Path probe = path("probe");
+        if (!probe.getFileSystem().exists(probe)) {
+            TestGenerations.write(probe, 0, ROWS, 7, allocator);
+        }
+        try (BufferAllocator own = new RootAllocator();
+                GenerationCache reader =
+                        GenerationCache.builder(RangeReader.onFileSystem(ioPool), own).build()) {
+            return OpenGenerations.footerBytes(
+                    reader.open(probe).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        }
     }
 
     private Path path(String name) {

@@ -65,7 +65,7 @@ class PageWarmerTest {
                 0,
                 1,
                 null,
-                OpenGenerations.NO_READS);
+                PageWarmer.Reads.NONE);
     }
 
     @Test

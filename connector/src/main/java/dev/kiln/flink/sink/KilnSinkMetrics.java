@@ -42,6 +42,9 @@ final class KilnSinkMetrics {
     static final String WARM_TIMED_OUT = "kilnWarmsTimedOut";
     static final String HELD_BACK = "kilnCommittablesHeldBack";
     static final String WARM_STORAGE_READS = "kilnWarmStorageReads";
+    static final String WARM_STORAGE_READS_NOT_HANDED_OVER = "kilnWarmStorageReadsNotHandedOver";
+    static final String WARM_STORAGE_READS_PAST_STAGED_PAGES =
+            "kilnWarmStorageReadsPastStagedPages";
     static final String OFF_HEAP_BYTES = "kilnOffHeapBytes";
     static final String OFF_HEAP_BOUND_BYTES = "kilnOffHeapBoundBytes";
 

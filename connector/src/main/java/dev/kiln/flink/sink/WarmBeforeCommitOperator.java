@@ -23,6 +23,7 @@ import dev.kiln.warm.GenerationCache;
 import dev.kiln.warm.GenerationFile;
 import dev.kiln.warm.WarmGate;
 import dev.kiln.warm.WarmOutcome;
+import dev.kiln.warm.WarmReadCause;
 
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.metrics.Counter;
@@ -151,6 +152,17 @@ final class WarmBeforeCommitOperator
                         return cache.warmStorageReads();
                     }
                 });
+        // The same, by cause (docs/sink.md).
+        causeGauge(
+                metrics,
+                KilnSinkMetrics.WARM_STORAGE_READS_NOT_HANDED_OVER,
+                cache,
+                WarmReadCause.NOT_HANDED_OVER);
+        causeGauge(
+                metrics,
+                KilnSinkMetrics.WARM_STORAGE_READS_PAST_STAGED_PAGES,
+                cache,
+                WarmReadCause.PAST_STAGED_PAGES);
         for (GenerationWarmerFactory factory : settings.warmers()) {
             gates.add(
                     new WarmGate(
@@ -158,6 +170,18 @@ final class WarmBeforeCommitOperator
                             settings.warmConcurrency(),
                             settings.warmDeadline()));
         }
+    }
+
+    private static void causeGauge(
+            MetricGroup metrics, String name, GenerationCache cache, WarmReadCause cause) {
+        metrics.gauge(
+                name,
+                new Gauge<Long>() {
+                    @Override
+                    public Long getValue() {
+                        return cache.warmStorageReads(cause);
+                    }
+                });
     }
 
     @Override

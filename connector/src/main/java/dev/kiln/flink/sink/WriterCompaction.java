@@ -315,7 +315,7 @@ final class WriterCompaction implements AutoCloseable {
             return; // not staged: the warm step warms it
         }
         try {
-            cache.warmGate().warm(file).get();
+            cache.warmAheadOfCommit(file).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // closing: the warm step warms it
         } catch (ExecutionException e) {

@@ -107,11 +107,14 @@ class WriterCompactionWriteThroughTest {
         assertThat(reads.totalRequests()).isZero();
         assertThat(cache.cachedPages())
                 .isEqualTo(cache.open(output, compaction.output().sizeBytes()).get().pageCount());
+        // Its footer is held for the commit's warm, in case the tier drops it before.
+        assertThat(cache.heldForCommitBytes()).isPositive();
 
         // So the warm step before its commit finds it warm: nothing left to do there.
         GenerationFile file = GenerationFile.of(table, compaction.output()).withChecksum(checksum);
         WarmOutcome outcome = cache.warmGate().warm(file).get(10, TimeUnit.SECONDS);
         assertThat(outcome).isEqualTo(WarmOutcome.ALREADY_WARM);
+        assertThat(cache.heldForCommitBytes()).as("the commit's warm lets it go").isZero();
         // Every key answers as the table's last writes say, still without a storage request.
         assertAnswers(table, compaction.output());
         assertThat(reads.totalRequests()).isZero();
