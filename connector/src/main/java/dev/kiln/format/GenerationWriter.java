@@ -466,6 +466,9 @@ public final class GenerationWriter {
         int[] order = new int[n];
         long[] prefixes = new long[n];
         int shared = sharedPrefixLength(keyBytes, keyEnds, n);
+        // Keys of one length whose bytes after the shared ones fit in a prefix: equal prefixes
+        // are equal keys (a BIGINT key's), and the whole keys need never be compared.
+        boolean prefixIsKey = n > 0 && sameLength(keyEnds, n) && keyEnds[0] - shared <= Long.BYTES;
         for (int i = 0; i < n; i++) {
             order[i] = i;
             prefixes[i] = prefix(keyBytes, start(keyEnds, i) + shared, keyEnds[i]);
@@ -473,18 +476,29 @@ public final class GenerationWriter {
         // A stable sort by key: for one key, rows stay in index order, the last written last.
         // Its scratch array, free once it returns, then collects the rows kept.
         int[] kept = new int[n];
-        sortByKey(keyBytes, keyEnds, prefixes, order, new long[n], kept, 0, n);
+        sortByKey(keyBytes, keyEnds, prefixes, prefixIsKey, order, new long[n], kept, 0, n);
         int count = 0;
         for (int i = 0; i < n; i++) {
             boolean lastOfKey =
                     i + 1 == n
                             || prefixes[i] != prefixes[i + 1]
-                            || compareKeys(keyBytes, keyEnds, order[i], order[i + 1]) != 0;
+                            || !prefixIsKey
+                                    && compareKeys(keyBytes, keyEnds, order[i], order[i + 1]) != 0;
             if (lastOfKey) {
                 kept[count++] = order[i];
             }
         }
         return count == n ? kept : Arrays.copyOf(kept, count);
+    }
+
+    /** Whether all {@code n} keys of a key block have the same length. */
+    private static boolean sameLength(int[] keyEnds, int n) {
+        for (int i = 1; i < n; i++) {
+            if (keyEnds[i] - keyEnds[i - 1] != keyEnds[0]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** How many leading bytes all {@code n} keys of a key block have in common. */
@@ -522,14 +536,20 @@ public final class GenerationWriter {
 
     /**
      * Orders rows {@code a} and {@code b} by key, their key prefixes ({@link #prefix}) first, the
-     * whole keys only where these are equal.
+     * whole keys only where these are equal and do not hold the whole keys ({@code prefixIsKey}).
      */
     private static int compareKeys(
-            byte[] keyBytes, int[] keyEnds, int a, long prefixA, int b, long prefixB) {
+            byte[] keyBytes,
+            int[] keyEnds,
+            boolean prefixIsKey,
+            int a,
+            long prefixA,
+            int b,
+            long prefixB) {
         if (prefixA != prefixB) {
             return Long.compareUnsigned(prefixA, prefixB);
         }
-        return compareKeys(keyBytes, keyEnds, a, b);
+        return prefixIsKey ? 0 : compareKeys(keyBytes, keyEnds, a, b);
     }
 
     /**
@@ -543,6 +563,7 @@ public final class GenerationWriter {
             byte[] keyBytes,
             int[] keyEnds,
             long[] prefixes,
+            boolean prefixIsKey,
             int[] order,
             long[] prefixScratch,
             int[] scratch,
@@ -555,7 +576,8 @@ public final class GenerationWriter {
                 long px = prefixes[i];
                 int j = i - 1;
                 while (j >= from
-                        && compareKeys(keyBytes, keyEnds, order[j], prefixes[j], x, px) > 0) {
+                        && compareKeys(keyBytes, keyEnds, prefixIsKey, order[j], prefixes[j], x, px)
+                                > 0) {
                     order[j + 1] = order[j];
                     prefixes[j + 1] = prefixes[j];
                     j--;
@@ -566,11 +588,13 @@ public final class GenerationWriter {
             return;
         }
         int mid = (from + to) >>> 1;
-        sortByKey(keyBytes, keyEnds, prefixes, order, prefixScratch, scratch, from, mid);
-        sortByKey(keyBytes, keyEnds, prefixes, order, prefixScratch, scratch, mid, to);
+        sortByKey(
+                keyBytes, keyEnds, prefixes, prefixIsKey, order, prefixScratch, scratch, from, mid);
+        sortByKey(keyBytes, keyEnds, prefixes, prefixIsKey, order, prefixScratch, scratch, mid, to);
         if (compareKeys(
                         keyBytes,
                         keyEnds,
+                        prefixIsKey,
                         order[mid - 1],
                         prefixes[mid - 1],
                         order[mid],
@@ -588,6 +612,7 @@ public final class GenerationWriter {
                             && compareKeys(
                                             keyBytes,
                                             keyEnds,
+                                            prefixIsKey,
                                             scratch[i],
                                             prefixScratch[i],
                                             scratch[j],

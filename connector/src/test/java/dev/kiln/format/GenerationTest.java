@@ -25,6 +25,7 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.DecimalVector;
+import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -568,7 +569,8 @@ class GenerationTest {
 
     @Test
     void compositeKeysKeepTheLastWritePerKeyIncludingTombstones() throws Exception {
-        keepsTheLastWritePerKeyIncludingTombstones(List.of("", "a", "a\0", "ab", "b"));
+        keepsTheLastWritePerKeyIncludingTombstones(
+                List.of("", "a", "a\0", "ab", "b"), ArrowType.Utf8.INSTANCE);
     }
 
     /**
@@ -590,14 +592,29 @@ class GenerationTest {
                         shared + "123456789",
                         shared + "1234567812345678a",
                         shared + "1234567812345678b",
-                        shared + "12345677\u00ff"));
+                        shared + "12345677\u00ff"),
+                ArrowType.Utf8.INSTANCE);
     }
 
-    private void keepsTheLastWritePerKeyIncludingTombstones(List<String> tenants) throws Exception {
+    /**
+     * Keys of one length (a BIGINT and an INT): where all keys share their first 4 bytes, the 8
+     * bytes after them are the whole key and equal prefixes are equal keys; where they share less,
+     * rows whose 8-byte prefixes are equal still differ in their last bytes.
+     */
+    @Test
+    void fixedLengthKeysKeepTheLastWritePerKeyWhetherOrNotTheirPrefixesHoldThem() throws Exception {
+        ArrowType bigint = new ArrowType.Int(64, true);
+        keepsTheLastWritePerKeyIncludingTombstones(List.of(0L, 1L, 255L, 256L, 65_536L), bigint);
+        keepsTheLastWritePerKeyIncludingTombstones(
+                List.of(0L, 1L << 40, (1L << 40) + 1, -1L, Long.MAX_VALUE), bigint);
+    }
+
+    private void keepsTheLastWritePerKeyIncludingTombstones(List<?> tenants, ArrowType tenantType)
+            throws Exception {
         Schema schema =
                 new Schema(
                         List.of(
-                                Memtables.notNull("tenant", ArrowType.Utf8.INSTANCE),
+                                Memtables.notNull("tenant", tenantType),
                                 Memtables.notNull("seq", new ArrowType.Int(32, true)),
                                 Memtables.nullable("v", ArrowType.Utf8.INSTANCE)));
         GenerationWriter writer =
@@ -610,16 +627,21 @@ class GenerationTest {
         BitSet deletes = new BitSet();
         // key -> {kind, value} of the last write, in encoded-key order
         TreeMap<byte[], Object[]> model = new TreeMap<>(KeyCodec::compare);
-        Path path = path("composite.arrow");
+        Path path = path("composite-" + tenants.hashCode() + ".arrow");
         GenerationStats stats;
         try (VectorSchemaRoot memtable = VectorSchemaRoot.create(schema, allocator)) {
-            VarCharVector tenant = (VarCharVector) memtable.getVector("tenant");
+            FieldVector tenant = memtable.getVector("tenant");
             IntVector seq = (IntVector) memtable.getVector("seq");
             VarCharVector v = (VarCharVector) memtable.getVector("v");
             for (int i = 0; i < writes; i++) {
-                String t = tenants.get(random.nextInt(tenants.size()));
+                Object t = tenants.get(random.nextInt(tenants.size()));
                 int s = random.nextInt(400) - 200;
-                tenant.setSafe(i, t.getBytes(StandardCharsets.UTF_8));
+                if (tenant instanceof BigIntVector longs) {
+                    longs.setSafe(i, (Long) t);
+                } else {
+                    ((VarCharVector) tenant)
+                            .setSafe(i, ((String) t).getBytes(StandardCharsets.UTF_8));
+                }
                 seq.setSafe(i, s);
                 String value = "w" + i;
                 v.setSafe(i, value.getBytes(StandardCharsets.UTF_8));
