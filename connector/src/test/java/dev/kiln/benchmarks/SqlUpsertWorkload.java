@@ -21,6 +21,7 @@ import dev.kiln.table.GenerationRef;
 import dev.kiln.table.KilnTable;
 import dev.kiln.table.Manifest;
 
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
@@ -47,6 +48,11 @@ import java.util.stream.Stream;
  * manifest's generations), of its directory (with generations not yet expired), and of Parquet
  * files (ZSTD and snappy, written by DuckDB) of the same final rows sorted by id; then it compacts
  * the table to one generation per bucket ({@link CompactAction}) and prints its bytes again.
+ *
+ * <p>For each job it also prints where the process's CPU time went by thread ({@link
+ * ThreadCpuSplit}), and for Kiln the writers' counters ({@link CountersReporter}): rows,
+ * generations flushed, compactions and the rows they read and wrote, since a job that runs more
+ * compactions does more work per row.
  *
  * <p>Usage: {@code SqlUpsertWorkload [rows] [keys] [parallelism] [dir]}; defaults 20,000,000,
  * 2,000,000, 2 and a temporary directory. A plain program, not JMH: one job per sink is the figure.
@@ -99,7 +105,16 @@ public final class SqlUpsertWorkload {
     private static double[] run(
             String sink, java.nio.file.Path table, long rows, long keys, int parallelism)
             throws Exception {
-        TableEnvironment tEnv = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+        Configuration config = new Configuration();
+        config.setString(
+                "metrics.reporter.counters.factory.class",
+                CountersReporter.Factory.class.getName());
+        TableEnvironment tEnv =
+                TableEnvironment.create(
+                        EnvironmentSettings.newInstance()
+                                .inStreamingMode()
+                                .withConfiguration(config)
+                                .build());
         tEnv.getConfig().set("parallelism.default", String.valueOf(parallelism));
         tEnv.getConfig().set("execution.checkpointing.interval", "1 s");
         tEnv.executeSql(
@@ -121,11 +136,27 @@ public final class SqlUpsertWorkload {
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean)
                         ManagementFactory.getOperatingSystemMXBean();
+        CountersReporter.clear();
+        ThreadCpuSplit split = ThreadCpuSplit.start();
         long cpuBefore = os.getProcessCpuTime();
         long start = System.nanoTime();
         tEnv.executeSql("INSERT INTO t SELECT * FROM upserts").await();
         double seconds = (System.nanoTime() - start) / 1e9;
         double cpuSeconds = (os.getProcessCpuTime() - cpuBefore) / 1e9;
+        System.out.print(split.stop(String.format("%-9s cpu ", sink)));
+        if (sink.equals("kiln")) {
+            System.out.printf(
+                    "kiln      writers: %,d rows, %,d generations flushed; compaction: %,d"
+                            + " compactions, %,d rows read and %,d written (%,d B read, %,d B"
+                            + " written)%n",
+                    CountersReporter.sum("kilnRowsWritten"),
+                    CountersReporter.sum("kilnGenerationsWritten"),
+                    CountersReporter.sum("kilnCompactionsRun"),
+                    CountersReporter.sum("kilnCompactionRowsRead"),
+                    CountersReporter.sum("kilnCompactionRowsWritten"),
+                    CountersReporter.sum("kilnCompactionBytesRead"),
+                    CountersReporter.sum("kilnCompactionBytesWritten"));
+        }
         return new double[] {rows / seconds, rows / cpuSeconds};
     }
 

@@ -31,6 +31,8 @@ final class KilnSinkMetrics {
     static final String COMPACTIONS_RUN = "kilnCompactionsRun";
     static final String COMPACTION_BYTES_READ = "kilnCompactionBytesRead";
     static final String COMPACTION_BYTES_WRITTEN = "kilnCompactionBytesWritten";
+    static final String COMPACTION_ROWS_READ = "kilnCompactionRowsRead";
+    static final String COMPACTION_ROWS_WRITTEN = "kilnCompactionRowsWritten";
     static final String COMPACTION_DURATION = "kilnCompactionDurationMs";
     static final String COMPACTIONS_FAILED = "kilnCompactionsFailed";
 

@@ -133,6 +133,8 @@ final class WriterCompaction implements AutoCloseable {
     private final Counter compactionsRun;
     private final Counter bytesRead;
     private final Counter bytesWritten;
+    private final Counter rowsRead;
+    private final Counter rowsWritten;
     private final Counter roundsFailed;
     private final Histogram duration;
 
@@ -199,6 +201,8 @@ final class WriterCompaction implements AutoCloseable {
         this.compactionsRun = metrics.counter(KilnSinkMetrics.COMPACTIONS_RUN);
         this.bytesRead = metrics.counter(KilnSinkMetrics.COMPACTION_BYTES_READ);
         this.bytesWritten = metrics.counter(KilnSinkMetrics.COMPACTION_BYTES_WRITTEN);
+        this.rowsRead = metrics.counter(KilnSinkMetrics.COMPACTION_ROWS_READ);
+        this.rowsWritten = metrics.counter(KilnSinkMetrics.COMPACTION_ROWS_WRITTEN);
         this.roundsFailed = metrics.counter(KilnSinkMetrics.COMPACTIONS_FAILED);
         this.duration =
                 metrics.histogram(
@@ -403,10 +407,12 @@ final class WriterCompaction implements AutoCloseable {
                     for (GenerationRef input : base.newestFirst(compaction.bucket())) {
                         if (compaction.inputs().contains(input.path())) {
                             bytesRead.inc(input.sizeBytes());
+                            rowsRead.inc(input.rowCount());
                         }
                     }
                     if (compaction.output() != null) {
                         bytesWritten.inc(compaction.output().sizeBytes());
+                        rowsWritten.inc(compaction.output().rowCount());
                     }
                 }
                 compactionsRun.inc(compactions.size());

@@ -144,14 +144,22 @@ class WriterCompactionTest {
             assertThat(done).extracting(Compaction::bucket).containsExactlyInAnyOrder(1, 3);
             assertThat(metrics.count(KilnSinkMetrics.COMPACTIONS_RUN)).isEqualTo(2);
             long read = 0;
+            long rowsRead = 0;
             for (int bucket : List.of(1, 3)) {
                 for (GenerationRef input : base.newestFirst(bucket)) {
                     read += input.sizeBytes();
+                    rowsRead += input.rowCount();
                 }
             }
             assertThat(metrics.count(KilnSinkMetrics.COMPACTION_BYTES_READ)).isEqualTo(read);
             assertThat(metrics.count(KilnSinkMetrics.COMPACTION_BYTES_WRITTEN))
                     .isEqualTo(done.stream().mapToLong(c -> c.output().sizeBytes()).sum());
+            assertThat(metrics.count(KilnSinkMetrics.COMPACTION_ROWS_READ))
+                    .isEqualTo(rowsRead)
+                    .isPositive();
+            assertThat(metrics.count(KilnSinkMetrics.COMPACTION_ROWS_WRITTEN))
+                    .isEqualTo(done.stream().mapToLong(c -> c.output().rowCount()).sum())
+                    .isPositive();
             assertThat(metrics.count(KilnSinkMetrics.COMPACTIONS_FAILED)).isZero();
         }
     }
