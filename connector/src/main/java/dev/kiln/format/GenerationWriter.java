@@ -25,6 +25,7 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BaseLargeVariableWidthVector;
 import org.apache.arrow.vector.BitVector;
+import org.apache.arrow.vector.DensityAwareVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.ValueVector;
@@ -90,6 +91,12 @@ public final class GenerationWriter {
      * can hold and decode cheaply (a 128 KiB target gives pages of at most 512 KiB decoded).
      */
     public static final int MAX_DECODED_PER_STORED_PAGE_BYTES = 4;
+
+    /**
+     * The most rows an appender allocates its page's vectors for before the first row is copied:
+     * beyond, they grow as rows come.
+     */
+    private static final int MAX_ALLOCATED_PAGE_ROWS = 1 << 20;
 
     /** Default {@link Builder#filterFalsePositiveRate}: 1%, about 9.6 bits per key. */
     public static final double DEFAULT_FILTER_FALSE_POSITIVE_RATE = 0.01;
@@ -321,7 +328,8 @@ public final class GenerationWriter {
         assert keysMatch(rows, keyBytes, keyEnds);
         int[] kept = sortAndDeduplicate(keyBytes, keyEnds, n);
         FieldVector[] sources = rows.getFieldVectors().toArray(new FieldVector[0]);
-        try (Appender out = open(path, allocator, listener, kept.length, inlineStrings(rows))) {
+        try (Appender out =
+                open(path, allocator, listener, kept.length, inlineStrings(rows), true)) {
             for (int src : kept) {
                 out.append(
                         keyBytes,
@@ -379,7 +387,7 @@ public final class GenerationWriter {
      * @throws IOException if the file exists already or cannot be created
      */
     public Appender open(Path path, BufferAllocator allocator) throws IOException {
-        return open(path, allocator, null, -1, Set.of());
+        return open(path, allocator, null, -1, Set.of(), false);
     }
 
     /**
@@ -390,7 +398,7 @@ public final class GenerationWriter {
      */
     public Appender open(Path path, BufferAllocator allocator, @Nullable Listener listener)
             throws IOException {
-        return open(path, allocator, listener, -1, Set.of());
+        return open(path, allocator, listener, -1, Set.of(), false);
     }
 
     /**
@@ -415,7 +423,7 @@ public final class GenerationWriter {
                         "'" + name + "' is not a string column of " + schema);
             }
         }
-        return open(path, allocator, listener, -1, stringViews);
+        return open(path, allocator, listener, -1, stringViews, false);
     }
 
     /**
@@ -423,13 +431,17 @@ public final class GenerationWriter {
      *
      * @param rowCount how many rows will be appended, if known (the key filter is then filled as
      *     rows come, not from hashes kept until {@link Appender#finish}), else -1
+     * @param keysSorted whether the caller appends keys in strictly increasing order by
+     *     construction (sorted and de-duplicated by {@link #write}), so that the appender need not
+     *     check them
      */
     private Appender open(
             Path path,
             BufferAllocator allocator,
             @Nullable Listener listener,
             int rowCount,
-            Set<String> stringViews)
+            Set<String> stringViews,
+            boolean keysSorted)
             throws IOException {
         requireNonNull(path, "path");
         requireNonNull(allocator, "allocator");
@@ -439,7 +451,9 @@ public final class GenerationWriter {
         FSDataOutputStream stream = fs.create(path, FileSystem.WriteMode.NO_OVERWRITE);
         Appender appender = null;
         try {
-            appender = new Appender(path, fs, stream, allocator, listener, rowCount, views);
+            appender =
+                    new Appender(
+                            path, fs, stream, allocator, listener, rowCount, views, keysSorted);
             return appender;
         } finally {
             if (appender == null) {
@@ -671,6 +685,10 @@ public final class GenerationWriter {
         @Nullable private final BloomFilter knownFilter;
 
         private final int expectedRows;
+
+        /** Whether the keys come in order by construction, so {@link #append} does not check. */
+        private final boolean keysSorted;
+
         private long[] hashes;
         private int rows;
         private long tombstones;
@@ -697,9 +715,11 @@ public final class GenerationWriter {
                 BufferAllocator allocator,
                 @Nullable Listener listener,
                 int rowCount,
-                Set<String> stringViews)
+                Set<String> stringViews,
+                boolean keysSorted)
                 throws IOException {
             this.path = path;
+            this.keysSorted = keysSorted;
             this.fs = fs;
             this.stream = stream;
             this.listener = listener;
@@ -778,14 +798,20 @@ public final class GenerationWriter {
         }
 
         /**
-         * As {@link #append(byte[], FieldVector[], int, boolean)}, the key {@code keys[from, to)}.
+         * As {@link #append(byte[], FieldVector[], int, boolean)}, the key {@code keys[from, to)},
+         * so that a caller holding many keys in one array need not copy each: the appender keeps
+         * references to {@code keys}; do not modify it.
+         *
+         * @throws IllegalArgumentException if the key is not greater than the previous key
          */
-        void append(byte[] keys, int from, int to, FieldVector[] columns, int row, boolean delete)
+        public void append(
+                byte[] keys, int from, int to, FieldVector[] columns, int row, boolean delete)
                 throws IOException {
             if (finished || closed) {
                 throw new IllegalStateException("appending to a finished generation " + path);
             }
-            if (lastKeyBytes != null
+            if (!keysSorted
+                    && lastKeyBytes != null
                     && Arrays.compareUnsigned(keys, from, to, lastKeyBytes, lastKeyFrom, lastKeyTo)
                             <= 0) {
                 throw new IllegalArgumentException(
@@ -795,8 +821,12 @@ public final class GenerationWriter {
                 writePage();
             }
             if (count == 0) {
-                for (FieldVector v : page.getFieldVectors()) {
-                    v.reset();
+                if (pageRows.isEmpty()) {
+                    allocatePage(columns, row);
+                } else {
+                    for (FieldVector v : page.getFieldVectors()) {
+                        v.reset();
+                    }
                 }
                 firstKeys.add(Arrays.copyOfRange(keys, from, to));
             }
@@ -826,6 +856,36 @@ public final class GenerationWriter {
             lastKeyBytes = keys;
             lastKeyFrom = from;
             lastKeyTo = to;
+        }
+
+        /**
+         * Allocates the page's vectors once, for the rows a page holds if its rows are like {@code
+         * row} of {@code columns} (at the most Arrow bytes a page may reach, and no more rows than
+         * announced): filling vectors allocated empty grows each buffer by doubling, a copy each
+         * time, on every generation's first page.
+         */
+        private void allocatePage(FieldVector[] columns, int row) {
+            long limit =
+                    storedPageBytes
+                            ? targetPageBytes * MAX_DECODED_PER_STORED_PAGE_BYTES
+                            : targetPageBytes;
+            long rowsPerPage = limit / Math.max(1, sizer.bytes(columns, row)) + 1;
+            if (expectedRows >= 0) {
+                rowsPerPage = Math.min(rowsPerPage, expectedRows);
+            }
+            int capacity = (int) Math.max(1, Math.min(rowsPerPage, MAX_ALLOCATED_PAGE_ROWS));
+            for (int c = 0; c < targets.length; c++) {
+                FieldVector v = targets[c];
+                if (v instanceof DensityAwareVector sized
+                        && columns[c] instanceof VariableWidthFieldVector values) {
+                    sized.setInitialCapacity(capacity, Math.max(1, values.getValueLength(row)));
+                } else {
+                    v.setInitialCapacity(capacity);
+                }
+                v.allocateNew();
+            }
+            kinds.setInitialCapacity(capacity);
+            kinds.allocateNew();
         }
 
         private void writePage() throws IOException {

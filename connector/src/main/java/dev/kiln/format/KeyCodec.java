@@ -817,6 +817,16 @@ public final class KeyCodec {
             write(TERMINATOR);
         }
 
+        /** How many bytes were written. */
+        int size() {
+            return size;
+        }
+
+        /** The buffer written into: its first {@link #size} bytes (it grows as it fills). */
+        byte[] buffer() {
+            return bytes;
+        }
+
         /** The bytes written; the buffer itself if they fill it exactly (then do not write on). */
         byte[] toByteArray() {
             return size == bytes.length ? bytes : Arrays.copyOf(bytes, size);

@@ -139,6 +139,24 @@ public final class Page implements AutoCloseable {
         return keyCodec.encode(root, row);
     }
 
+    /**
+     * Returns the encoded keys of all rows, in one array: what a merge reads row after row, with no
+     * array per row ({@link #key} makes one).
+     *
+     * @throws NullKeyException if a key column is null in a row (a valid page's never is)
+     */
+    public KeyBlock keys() {
+        int n = root.getRowCount();
+        int fixed = keyCodec.fixedLength();
+        KeyCodec.Out out = new KeyCodec.Out(Math.max(1, n * (fixed > 0 ? fixed : 16)));
+        int[] ends = new int[n];
+        for (int row = 0; row < n; row++) {
+            keyCodec.encodeInto(root, row, out);
+            ends[row] = out.size();
+        }
+        return new KeyBlock(out.buffer(), ends);
+    }
+
     /** Returns the kind of row {@code row}. */
     public RowKind kind(int row) {
         return RowKind.ofCode(kinds.get(row));

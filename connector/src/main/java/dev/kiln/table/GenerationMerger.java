@@ -98,7 +98,7 @@ final class GenerationMerger {
                                                         : outputListener.apply(resolved),
                                                 rows.stringViewColumns());
                     }
-                    out.append(rows.key(), rows.vectors(), rows.row(), delete);
+                    rows.appendTo(out);
                 }
             }
             if (out == null) {

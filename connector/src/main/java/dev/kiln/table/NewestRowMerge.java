@@ -15,6 +15,8 @@
 package dev.kiln.table;
 
 import dev.kiln.format.Generation;
+import dev.kiln.format.GenerationWriter;
+import dev.kiln.format.KeyBlock;
 import dev.kiln.format.KeyCodec;
 import dev.kiln.format.Page;
 import dev.kiln.format.RowKind;
@@ -132,7 +134,7 @@ public final class NewestRowMerge implements AutoCloseable {
         Cursor newest = heap[0];
         // The older rows of the same key are the smallest of the rest: a child of the top.
         for (int child = smallerChild(0);
-                child >= 0 && KeyCodec.compare(heap[child].key, newest.key) == 0;
+                child >= 0 && compareKeys(heap[child], newest) == 0;
                 child = smallerChild(0)) {
             advance(child);
         }
@@ -180,13 +182,37 @@ public final class NewestRowMerge implements AutoCloseable {
 
     /** Smallest key first; for one key, the newest generation (lowest age) first. */
     private static boolean precedes(Cursor a, Cursor b) {
-        int byKey = KeyCodec.compare(a.key, b.key);
+        int byKey = compareKeys(a, b);
         return byKey < 0 || (byKey == 0 && a.age < b.age);
     }
 
-    /** Returns the current row's encoded key. */
+    /** Compares the cursors' current keys in place, as {@link KeyCodec#compare} would. */
+    private static int compareKeys(Cursor a, Cursor b) {
+        return Arrays.compareUnsigned(
+                a.keyBytes, a.keyFrom, a.keyTo, b.keyBytes, b.keyFrom, b.keyTo);
+    }
+
+    /** Returns the current row's encoded key (a copy). */
     public byte[] key() {
-        return current().key;
+        Cursor c = current();
+        return Arrays.copyOfRange(c.keyBytes, c.keyFrom, c.keyTo);
+    }
+
+    /**
+     * Appends the current row to {@code out}, a tombstone if it is one, with its key as the page
+     * holds it: no copy of the key.
+     *
+     * @throws IOException if {@code out} cannot write a full page
+     */
+    public void appendTo(GenerationWriter.Appender out) throws IOException {
+        Cursor c = current();
+        out.append(
+                c.keyBytes,
+                c.keyFrom,
+                c.keyTo,
+                c.vectors,
+                c.row,
+                c.page.kind(c.row) == RowKind.DELETE);
     }
 
     /** Returns the page holding the current row. */
@@ -253,7 +279,13 @@ public final class NewestRowMerge implements AutoCloseable {
         Page page;
         FieldVector[] vectors;
         int row = -1;
-        byte[] key;
+
+        /** The page's keys ({@link Page#keys}); the current row's is {@code [keyFrom, keyTo)}. */
+        KeyBlock keys;
+
+        byte[] keyBytes;
+        int keyFrom;
+        int keyTo;
 
         Cursor(Generation generation, int age) {
             this.generation = generation;
@@ -266,14 +298,18 @@ public final class NewestRowMerge implements AutoCloseable {
             while (page == null || row >= page.rowCount()) {
                 release();
                 if (++pageIndex >= generation.pageCount()) {
-                    key = null;
+                    keys = null;
+                    keyBytes = null;
                     return false;
                 }
                 page = join(generation.loadPage(pageIndex, allocator));
                 vectors = page.root().getFieldVectors().toArray(new FieldVector[0]);
+                keys = page.keys();
+                keyBytes = keys.bytes();
                 row = 0;
             }
-            key = page.key(row);
+            keyFrom = keys.from(row);
+            keyTo = keys.to(row);
             return true;
         }
 
