@@ -579,6 +579,40 @@ public final class KeyCodec {
         return prefix;
     }
 
+    /** As {@link #prefix(byte[])} of the encoded key {@code keys[from, to)}, read in place. */
+    public static long prefix(byte[] keys, int from, int to) {
+        if (to - from >= Long.BYTES) {
+            return (long) BIG_ENDIAN_LONG.get(keys, from);
+        }
+        long prefix = 0;
+        for (int i = 0; i < Long.BYTES; i++) {
+            prefix = (prefix << 8) | (from + i < to ? keys[from + i] & 0xFF : 0);
+        }
+        return prefix;
+    }
+
+    /**
+     * Compares the encoded keys {@code a[aFrom, aTo)} and {@code b[bFrom, bTo)} in place, as {@link
+     * #compare(byte[], byte[])} compares them as arrays, given their {@link #prefix} values.
+     */
+    public static int compare(
+            byte[] a,
+            int aFrom,
+            int aTo,
+            long aPrefix,
+            byte[] b,
+            int bFrom,
+            int bTo,
+            long bPrefix) {
+        if (aPrefix != bPrefix) {
+            return Long.compareUnsigned(aPrefix, bPrefix);
+        }
+        if (aTo - aFrom <= Long.BYTES && bTo - bFrom <= Long.BYTES) {
+            return Integer.compare(aTo - aFrom, bTo - bFrom);
+        }
+        return Arrays.compareUnsigned(a, aFrom, aTo, b, bFrom, bTo);
+    }
+
     /**
      * Returns a stable 64-bit hash of an encoded key: XXH64 with seed 0. It never changes between
      * versions, as buckets are derived from it.

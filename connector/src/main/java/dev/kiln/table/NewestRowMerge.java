@@ -186,10 +186,17 @@ public final class NewestRowMerge implements AutoCloseable {
         return byKey < 0 || (byKey == 0 && a.age < b.age);
     }
 
-    /** Compares the cursors' current keys in place, as {@link KeyCodec#compare} would. */
+    /** Compares the cursors' current keys in place, their prefixes first. */
     private static int compareKeys(Cursor a, Cursor b) {
-        return Arrays.compareUnsigned(
-                a.keyBytes, a.keyFrom, a.keyTo, b.keyBytes, b.keyFrom, b.keyTo);
+        return KeyCodec.compare(
+                a.keyBytes,
+                a.keyFrom,
+                a.keyTo,
+                a.keyPrefix,
+                b.keyBytes,
+                b.keyFrom,
+                b.keyTo,
+                b.keyPrefix);
     }
 
     /** Returns the current row's encoded key (a copy). */
@@ -287,6 +294,9 @@ public final class NewestRowMerge implements AutoCloseable {
         int keyFrom;
         int keyTo;
 
+        /** {@link KeyCodec#prefix} of the current key: most compares need nothing else. */
+        long keyPrefix;
+
         Cursor(Generation generation, int age) {
             this.generation = generation;
             this.age = age;
@@ -310,6 +320,7 @@ public final class NewestRowMerge implements AutoCloseable {
             }
             keyFrom = keys.from(row);
             keyTo = keys.to(row);
+            keyPrefix = KeyCodec.prefix(keyBytes, keyFrom, keyTo);
             return true;
         }
 

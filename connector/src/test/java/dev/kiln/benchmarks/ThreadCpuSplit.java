@@ -147,27 +147,22 @@ final class ThreadCpuSplit {
                 break;
             }
             shown += e.getValue();
-            out.append(
-                    String.format(
-                            "%s%5.1f%% %6.1f s  %s%n",
-                            prefix,
-                            100.0 * e.getValue() / process,
-                            e.getValue() / 1e9,
-                            e.getKey()));
+            out.append(line(prefix, e.getValue(), process, e.getKey()));
         }
         out.append(
-                String.format(
-                        "%s%5.1f%% %6.1f s  other Java threads (each under 1%%)%n",
-                        prefix,
-                        100.0 * (threadsTotal - shown) / process,
-                        (threadsTotal - shown) / 1e9));
+                line(prefix, threadsTotal - shown, process, "other Java threads (each under 1%)"));
         out.append(
-                String.format(
-                        "%s%5.1f%% %6.1f s  not a Java thread (GC, JIT, native)%n",
+                line(
                         prefix,
-                        100.0 * (process - threadsTotal) / process,
-                        (process - threadsTotal) / 1e9));
+                        process - threadsTotal,
+                        process,
+                        "not a Java thread (GC, JIT, native)"));
         return out.toString();
+    }
+
+    private static String line(String prefix, long nanos, long process, String what) {
+        return String.format(
+                "%s%5.1f%% %6.1f s  %s%n", prefix, 100.0 * nanos / process, nanos / 1e9, what);
     }
 
     /** A thread's name without its subtask suffix and with its numbers as {@code #}. */

@@ -493,4 +493,55 @@ class KeyCompareTest {
         }
         return new Schema(fields);
     }
+
+    /**
+     * Keys compared in place (inside larger arrays, as a merge holds a page's keys) order as the
+     * arrays do: lengths around the 8-byte prefix, zero bytes past it, shared prefixes.
+     */
+    @Test
+    void keysComparedInPlaceOrderAsTheirArrays() {
+        Random random = new Random(522);
+        byte[] alphabet = {0, 1, (byte) 0x7F, (byte) 0x80, (byte) 0xFF};
+        for (int i = 0; i < 200_000; i++) {
+            byte[] a = new byte[random.nextInt(18)];
+            for (int b = 0; b < a.length; b++) {
+                a[b] = alphabet[random.nextInt(alphabet.length)];
+            }
+            byte[] b = random.nextBoolean() ? a.clone() : new byte[random.nextInt(18)];
+            if (b.length > 0 && random.nextBoolean()) {
+                b[random.nextInt(b.length)] = alphabet[random.nextInt(alphabet.length)];
+            } else if (b != a && !Arrays.equals(a, b)) {
+                for (int k = 0; k < b.length; k++) {
+                    b[k] =
+                            k < a.length && random.nextInt(4) > 0
+                                    ? a[k]
+                                    : alphabet[random.nextInt(5)];
+                }
+            }
+            int aAt = random.nextInt(5);
+            int bAt = random.nextInt(5);
+            byte[] aBlock = new byte[aAt + a.length + random.nextInt(9)];
+            byte[] bBlock = new byte[bAt + b.length + random.nextInt(9)];
+            random.nextBytes(aBlock);
+            random.nextBytes(bBlock);
+            System.arraycopy(a, 0, aBlock, aAt, a.length);
+            System.arraycopy(b, 0, bBlock, bAt, b.length);
+            long aPrefix = KeyCodec.prefix(aBlock, aAt, aAt + a.length);
+            long bPrefix = KeyCodec.prefix(bBlock, bAt, bAt + b.length);
+            assertThat(aPrefix).isEqualTo(KeyCodec.prefix(a));
+            assertThat(
+                            Integer.signum(
+                                    KeyCodec.compare(
+                                            aBlock,
+                                            aAt,
+                                            aAt + a.length,
+                                            aPrefix,
+                                            bBlock,
+                                            bAt,
+                                            bAt + b.length,
+                                            bPrefix)))
+                    .as("%s vs %s", Arrays.toString(a), Arrays.toString(b))
+                    .isEqualTo(Integer.signum(Arrays.compareUnsigned(a, b)));
+        }
+    }
 }
