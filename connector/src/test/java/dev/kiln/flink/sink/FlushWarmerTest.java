@@ -28,6 +28,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import javax.annotation.Nullable;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -59,7 +61,11 @@ class FlushWarmerTest {
                 KilnCacheRegistry.instance().acquire(table.root(), CacheSettings.defaults())) {
             GenerationCache cache = own.cache();
             List<WrittenGeneration> written = new ArrayList<>();
-            try (KilnSinkWriter<RowData> writer = writer(table)) {
+            try (KilnSinkWriter<RowData> writer =
+                    writer(
+                            table,
+                            KilnCacheRegistry.instance()
+                                    .acquire(table.root(), CacheSettings.defaults()))) {
                 // Two checkpoints, the first with flushes past the size bound too.
                 for (int checkpoint = 0; checkpoint < 2; checkpoint++) {
                     for (long i = 0; i < EVENTS; i++) {
@@ -103,15 +109,7 @@ class FlushWarmerTest {
         try (KilnCacheRegistry.Lease own =
                 KilnCacheRegistry.instance().acquire(table.root(), CacheSettings.defaults())) {
             List<WrittenGeneration> written;
-            try (KilnSinkWriter<RowData> writer =
-                    new KilnSinkWriter<>(
-                            table,
-                            table.options(),
-                            SinkTestData.ROW_TYPE,
-                            row -> row,
-                            1 << 20,
-                            null,
-                            SinkFixtures.writerMetrics())) {
+            try (KilnSinkWriter<RowData> writer = writer(table, null)) {
                 for (long i = 0; i < EVENTS; i++) {
                     writer.write(SinkTestData.toRow(SinkTestData.event(i)), null);
                 }
@@ -126,8 +124,9 @@ class FlushWarmerTest {
         }
     }
 
-    /** A writer holding its own lease on the table's shared cache, as {@link KilnSink} makes it. */
-    private static KilnSinkWriter<RowData> writer(KilnTable table) {
+    /** A writer flushing past 4 KB, with its own lease on the shared cache as KilnSink gives it. */
+    private static KilnSinkWriter<RowData> writer(
+            KilnTable table, @Nullable KilnCacheRegistry.Lease lease) {
         return new KilnSinkWriter<>(
                 table,
                 table.options(),
@@ -135,7 +134,7 @@ class FlushWarmerTest {
                 row -> row,
                 4_000,
                 null,
-                KilnCacheRegistry.instance().acquire(table.root(), CacheSettings.defaults()),
+                lease,
                 SinkFixtures.writerMetrics());
     }
 }
