@@ -45,7 +45,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class FlushWarmer implements AutoCloseable {
 
-    /** How long {@link #close} waits for the warms it started to be started. */
+    /** How long {@link #close} waits for the warm its thread is starting, at most. */
     private static final long CLOSE_WAIT_SECONDS = 10;
 
     private final GenerationCache cache;
