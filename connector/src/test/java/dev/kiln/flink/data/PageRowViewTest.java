@@ -215,7 +215,7 @@ class PageRowViewTest {
     }
 
     /** NaN, -0.0, empty strings and bytes, extreme decimals, on some rows. */
-    private static GenericRowData special(long id, GenericRowData row) {
+    static GenericRowData special(long id, GenericRowData row) {
         switch ((int) (id % 6)) {
             case 0:
                 row.setField(6, Float.NaN);
@@ -254,7 +254,7 @@ class PageRowViewTest {
         return row;
     }
 
-    private static void assertSameValue(Object actual, Object expected, int column) {
+    static void assertSameValue(Object actual, Object expected, int column) {
         if (expected instanceof byte[] bytes) {
             assertThat(actual).as("column %d", column).isInstanceOf(byte[].class);
             assertThat(Arrays.equals((byte[]) actual, bytes)).as("column %d", column).isTrue();

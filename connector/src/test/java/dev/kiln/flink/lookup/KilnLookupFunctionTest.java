@@ -526,7 +526,7 @@ class KilnLookupFunctionTest {
             assertThat(classes)
                     .as("reuse %s", reuse)
                     .isNotEmpty()
-                    .containsOnly(reuse ? "PageRowView" : "GenericRowData");
+                    .containsOnly(reuse ? "PageRowView" : "BinaryRowData");
         }
     }
 
