@@ -42,21 +42,26 @@ import static java.util.Objects.requireNonNull;
 /**
  * Reads a found row straight from its page's Arrow vectors into a {@link BinaryRowData}, Flink's
  * own binary row, written in one piece: the cached-lookup hit path's way to the row a lookup hands
- * on when it hands a copy (object reuse off, {@code build()}, the SQL lookup join). One exactly
- * sized {@code byte[]} per row: the fixed-length part (null bits, then 8 bytes per field) and the
- * variable-length part (strings and binaries longer than 7 bytes, wide decimals, timestamps of a
- * precision above 3), laid out as Flink's {@code BinaryRowWriter} lays them out, so the row has the
- * same bytes as {@code RowDataSerializer#toBinaryRow} of the same values and Flink's serializers
- * copy and serialize it as one memory copy. Strings and binaries are copied from the page's data
- * buffer into the row's array without a {@code byte[]} or a {@code StringData} of their own;
- * floating-point numbers keep their bits (NaN, -0.0). {@link RowDataReader} gives a {@code
- * GenericRowData} of the same values from a row's value list.
+ * on when it hands a copy (object reuse off, {@code build()}, the SQL lookup join). A row is its
+ * fixed-length part (null bits, then 8 bytes per field) and its variable-length part (strings and
+ * binaries longer than 7 bytes, decimals of more than 18 digits, timestamps of a precision above
+ * 3), laid out as Flink's {@code BinaryRowWriter} lays them out: the row has the same bytes as
+ * {@code RowDataSerializer#toBinaryRow} of the same values, and Flink's serializers copy and
+ * serialize it as one memory copy. Strings and binaries are copied from the page's data buffer into
+ * the row without a {@code byte[]} or a {@code StringData} of their own; floating-point numbers
+ * keep their bits (NaN, -0.0). {@link RowDataReader} gives a {@code GenericRowData} of the same
+ * values from a row's value list.
  *
- * <p>The row is a compact copy, not a view: it refers to nothing of the page, so it stays valid
- * after the page is evicted and closed (an async lookup's result is emitted later, on the task
- * thread). That is the contract of {@link RowReader}. Its row kind is {@code INSERT}.
+ * <p>The row is a copy, not a view: it refers to nothing of the page, so it stays valid after the
+ * page is evicted and closed (an async lookup's result is emitted later, on the task thread), and
+ * nothing ever writes its bytes again. That is the contract of {@link RowReader}. Its row kind is
+ * {@code INSERT}. Rows of up to {@value #CHUNK_BYTES}/4 bytes are written one after another into
+ * arrays of {@value #CHUNK_BYTES} bytes, each row its own range of one (as Flink's rows in its sort
+ * buffers and pages are), which saves a row its own array, {@code MemorySegment} and segment array;
+ * so a row kept (not copied: Flink's serializers copy a row's own bytes only) keeps its array
+ * reachable, at most {@value #CHUNK_BYTES} bytes. Larger rows get an array of their own.
  *
- * <p>Immutable and thread-safe.
+ * <p>Not thread-safe: one reader per thread (a lookup function's, used by its task thread).
  */
 @Internal
 public final class PageRowReader implements RowReader<RowData> {
@@ -86,10 +91,18 @@ public final class PageRowReader implements RowReader<RowData> {
 
     private static final int INLINE_DATA_AT = BinaryRowData.LITTLE_ENDIAN ? 0 : 1;
 
+    /** The bytes of the arrays rows are written into, one after another. */
+    static final int CHUNK_BYTES = 2048;
+
     private final int[] columns;
     private final int[] kinds;
     private final int nullBitsBytes;
     private final int fixedBytes;
+
+    /** The array rows are written into now, and how much of it they took. */
+    private MemorySegment[] chunk;
+
+    private int chunkUsed = CHUNK_BYTES;
 
     /**
      * Reads all columns of rows of {@code rowType}, which must be the page's columns in order (the
@@ -136,15 +149,29 @@ public final class PageRowReader implements RowReader<RowData> {
         for (int i = 0; i < arity; i++) {
             size += variableBytes(kinds[i], page.vector(columns[i]), row);
         }
-        byte[] bytes = new byte[size];
-        MemorySegment segment = MemorySegmentFactory.wrap(bytes);
+        MemorySegment[] segments;
+        int base;
+        if (size > CHUNK_BYTES / 4) {
+            segments = new MemorySegment[] {MemorySegmentFactory.wrap(new byte[size])};
+            base = 0;
+        } else {
+            if (CHUNK_BYTES - chunkUsed < size) {
+                chunk = new MemorySegment[] {MemorySegmentFactory.wrap(new byte[CHUNK_BYTES])};
+                chunkUsed = 0;
+            }
+            segments = chunk;
+            base = chunkUsed;
+            chunkUsed += size;
+        }
+        MemorySegment segment = segments[0];
+        byte[] bytes = segment.getArray();
         int cursor = fixedBytes;
         for (int i = 0; i < arity; i++) {
             FieldVector vector = page.vector(columns[i]);
-            int at = nullBitsBytes + i * 8;
+            int at = base + nullBitsBytes + i * 8;
             if (vector.isNull(row)) {
                 int bit = i + BinaryRowData.HEADER_SIZE_IN_BITS;
-                bytes[bit >>> 3] |= (byte) (1 << (bit & 7));
+                bytes[base + (bit >>> 3)] |= (byte) (1 << (bit & 7));
                 continue;
             }
             ArrowBuf data = vector.getDataBuffer();
@@ -173,25 +200,35 @@ public final class PageRowReader implements RowReader<RowData> {
                     segment.putLong(at, data.getLong((long) row * DecimalVector.TYPE_WIDTH));
                     break;
                 case DECIMAL:
-                    cursor = writeDecimal(data, row, segment, at, cursor);
+                    cursor = writeDecimal(data, row, segment, base, at, cursor);
                     break;
                 case TIMESTAMP_MICROS:
                     cursor =
                             writeTimestamp(
-                                    data.getLong((long) row * 8), 1_000L, segment, at, cursor);
+                                    data.getLong((long) row * 8),
+                                    1_000L,
+                                    segment,
+                                    base,
+                                    at,
+                                    cursor);
                     break;
                 case TIMESTAMP_NANOS:
                     cursor =
                             writeTimestamp(
-                                    data.getLong((long) row * 8), 1_000_000L, segment, at, cursor);
+                                    data.getLong((long) row * 8),
+                                    1_000_000L,
+                                    segment,
+                                    base,
+                                    at,
+                                    cursor);
                     break;
                 default:
-                    cursor = writeBytes(vector, data, row, bytes, segment, at, cursor);
+                    cursor = writeBytes(vector, data, row, bytes, segment, base, at, cursor);
                     break;
             }
         }
         BinaryRowData out = new BinaryRowData(arity);
-        out.pointTo(segment, 0, size);
+        out.pointTo(segments, base, size);
         return out;
     }
 
@@ -226,6 +263,7 @@ public final class PageRowReader implements RowReader<RowData> {
             int row,
             byte[] bytes,
             MemorySegment segment,
+            int base,
             int at,
             int cursor) {
         ArrowBuf offsets = vector.getOffsetBuffer();
@@ -236,7 +274,7 @@ public final class PageRowReader implements RowReader<RowData> {
             bytes[at + INLINE_MARK_AT] = (byte) (0x80 | length);
             return cursor;
         }
-        data.getBytes(start, bytes, cursor, length);
+        data.getBytes(start, bytes, base + cursor, length);
         segment.putLong(at, ((long) cursor << 32) | length);
         return cursor + roundUpToWord(length);
     }
@@ -247,7 +285,7 @@ public final class PageRowReader implements RowReader<RowData> {
      * cursor}, in 16 reserved bytes, with its offset and length in the field.
      */
     private static int writeDecimal(
-            ArrowBuf data, int row, MemorySegment segment, int at, int cursor) {
+            ArrowBuf data, int row, MemorySegment segment, int base, int at, int cursor) {
         long low = data.getLong((long) row * DecimalVector.TYPE_WIDTH);
         long high = data.getLong((long) row * DecimalVector.TYPE_WIDTH + 8);
         int bits =
@@ -258,7 +296,7 @@ public final class PageRowReader implements RowReader<RowData> {
         for (int b = 0; b < length; b++) {
             int shift = (length - 1 - b) * 8;
             long word = shift < 64 ? low >>> shift : high >>> (shift - 64);
-            segment.put(cursor + b, (byte) word);
+            segment.put(base + cursor + b, (byte) word);
         }
         segment.putLong(at, ((long) cursor << 32) | length);
         return cursor + DECIMAL_BYTES;
@@ -270,9 +308,9 @@ public final class PageRowReader implements RowReader<RowData> {
      * nanoseconds of the millisecond, as {@code BinaryRowWriter#writeTimestamp}.
      */
     private static int writeTimestamp(
-            long epoch, long perMilli, MemorySegment segment, int at, int cursor) {
+            long epoch, long perMilli, MemorySegment segment, int base, int at, int cursor) {
         long nanosPerUnit = 1_000_000L / perMilli;
-        segment.putLong(cursor, Math.floorDiv(epoch, perMilli));
+        segment.putLong(base + cursor, Math.floorDiv(epoch, perMilli));
         segment.putLong(at, ((long) cursor << 32) | Math.floorMod(epoch, perMilli) * nanosPerUnit);
         return cursor + 8;
     }

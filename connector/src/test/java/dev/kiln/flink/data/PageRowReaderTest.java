@@ -146,9 +146,10 @@ class PageRowReaderTest {
     }
 
     /**
-     * Copies read through the cache's hit path, then the generation evicted, the cache closed, its
-     * memory released (the allocator checks none is left) and allocated again and overwritten: the
-     * copies still hold the rows written, as Flink's serializer reads them.
+     * Copies read through the cache's hit path, many of them into a shared array, then the
+     * generation evicted, the cache closed, its memory released (the allocator checks none is left)
+     * and allocated again and overwritten: the copies still hold the rows written (no later read
+     * wrote over them), as Flink's serializer reads them.
      */
     @Test
     void copiesStayValidAfterTheirPagesAreEvictedClosedAndTheirMemoryReused() throws Exception {
@@ -167,6 +168,13 @@ class PageRowReaderTest {
                 assertThat(hit).as("cached hit of %d", id).isInstanceOf(BinaryRowData.class);
                 kept.add((RowData) hit);
             }
+            assertThat(
+                            kept.stream()
+                                    .map(r -> ((BinaryRowData) r).getSegments()[0])
+                                    .distinct()
+                                    .count())
+                    .as("arrays the rows were written into")
+                    .isBetween(2L, kept.size() / 4L);
             cache.evictPaths(Set.of(path)).join();
             assertThat(cache.cachedPages()).isZero();
         }
