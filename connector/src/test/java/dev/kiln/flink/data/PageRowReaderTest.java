@@ -95,7 +95,7 @@ class PageRowReaderTest {
     @Test
     void everyFieldOfTheCopyEqualsTheViewsAndTheValuesCopysAndItsBytesAreFlinks() throws Exception {
         Map<Long, GenericRowData> written = new HashMap<>();
-        Path path = write("copy.arrow", 600, 4096, written);
+        Path path = write(dir, allocator, "copy.arrow", 600, 4096, written);
         RowData.FieldGetter[] getters = getters(TYPE);
         PageRowReader copies = new PageRowReader(TYPE);
         PageRowView view = new PageRowView(TYPE);
@@ -154,7 +154,7 @@ class PageRowReaderTest {
     @Test
     void copiesStayValidAfterTheirPagesAreEvictedClosedAndTheirMemoryReused() throws Exception {
         Map<Long, GenericRowData> written = new HashMap<>();
-        Path path = write("evicted.arrow", 300, 4096, written);
+        Path path = write(dir, allocator, "evicted.arrow", 300, 4096, written);
         TableOptions options = options();
         PageRowReader copies = new PageRowReader(TYPE);
         List<RowData> kept = new ArrayList<>();
@@ -203,7 +203,7 @@ class PageRowReaderTest {
     /** A projection in another order, as the SQL lookup produces it: the view's fields. */
     @Test
     void aProjectionHoldsTheViewsFieldsInItsOrder() throws Exception {
-        Path path = write("projected.arrow", 200, 4096, new HashMap<>());
+        Path path = write(dir, allocator, "projected.arrow", 200, 4096, new HashMap<>());
         int[] columns = {12, 0, 8, 9, 22, 1, 27, 7, 15, 21};
         List<RowType.RowField> fields = new ArrayList<>();
         for (int c : columns) {
@@ -232,7 +232,18 @@ class PageRowReaderTest {
         }
     }
 
-    private Path write(String name, int rows, int pageBytes, Map<Long, GenericRowData> written)
+    /**
+     * Writes {@code rows} rows of every column type ({@link RowDataMemtableTest#allTypesRow} with
+     * {@link PageRowViewTest#special} and {@link #edges} values) to {@code name} in {@code dir}, in
+     * pages of about {@code pageBytes}, and puts each in {@code written} by id.
+     */
+    static Path write(
+            java.nio.file.Path dir,
+            BufferAllocator allocator,
+            String name,
+            int rows,
+            int pageBytes,
+            Map<Long, GenericRowData> written)
             throws Exception {
         Path path = new Path(dir.resolve(name).toUri());
         TableOptions options =
@@ -311,7 +322,7 @@ class PageRowReaderTest {
         return row;
     }
 
-    private static RowData.FieldGetter[] getters(RowType type) {
+    static RowData.FieldGetter[] getters(RowType type) {
         RowData.FieldGetter[] getters = new RowData.FieldGetter[type.getFieldCount()];
         for (int c = 0; c < getters.length; c++) {
             getters[c] = RowData.createFieldGetter(type.getTypeAt(c), c);
