@@ -35,6 +35,8 @@ import org.apache.arrow.vector.DurationVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.types.TimeUnit;
 
+import javax.annotation.Nullable;
+
 import java.util.List;
 
 import static java.util.Objects.requireNonNull;
@@ -55,11 +57,11 @@ import static java.util.Objects.requireNonNull;
  * <p>The row is a copy, not a view: it refers to nothing of the page, so it stays valid after the
  * page is evicted and closed (an async lookup's result is emitted later, on the task thread), and
  * nothing ever writes its bytes again. That is the contract of {@link RowReader}. Its row kind is
- * {@code INSERT}. Rows of up to {@value #CHUNK_BYTES}/4 bytes are written one after another into
- * arrays of {@value #CHUNK_BYTES} bytes, each row its own range of one (as Flink's rows in its sort
- * buffers and pages are), which saves a row its own array, {@code MemorySegment} and segment array;
- * so a row kept (not copied: Flink's serializers copy a row's own bytes only) keeps its array
- * reachable, at most {@value #CHUNK_BYTES} bytes. Larger rows get an array of their own.
+ * {@code INSERT}. Rows of up to 512 bytes are written one after another into arrays of 2 KiB, each
+ * row its own range of one (as Flink's rows in its sort buffers and pages are), which saves a row
+ * its own array, {@code MemorySegment} and segment array; so a row kept (not copied: Flink's
+ * serializers copy a row's own bytes only) keeps its array reachable, at most 2 KiB. Larger rows
+ * get an array of their own.
  *
  * <p>Not thread-safe: one reader per thread (a lookup function's, used by its task thread).
  */
@@ -92,7 +94,10 @@ public final class PageRowReader implements RowReader<RowData> {
     private static final int INLINE_DATA_AT = BinaryRowData.LITTLE_ENDIAN ? 0 : 1;
 
     /** The bytes of the arrays rows are written into, one after another. */
-    static final int CHUNK_BYTES = 2048;
+    private static final int CHUNK_BYTES = 2048;
+
+    /** The largest row written into a shared array; a larger one gets an array of its own. */
+    private static final int MAX_SHARED_ROW_BYTES = CHUNK_BYTES / 4;
 
     private final int[] columns;
     private final int[] kinds;
@@ -100,7 +105,7 @@ public final class PageRowReader implements RowReader<RowData> {
     private final int fixedBytes;
 
     /** The array rows are written into now, and how much of it they took. */
-    private MemorySegment[] chunk;
+    @Nullable private MemorySegment[] chunk;
 
     private int chunkUsed = CHUNK_BYTES;
 
@@ -151,7 +156,7 @@ public final class PageRowReader implements RowReader<RowData> {
         }
         MemorySegment[] segments;
         int base;
-        if (size > CHUNK_BYTES / 4) {
+        if (size > MAX_SHARED_ROW_BYTES) {
             segments = new MemorySegment[] {MemorySegmentFactory.wrap(new byte[size])};
             base = 0;
         } else {
