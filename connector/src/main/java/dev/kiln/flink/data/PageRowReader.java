@@ -35,8 +35,6 @@ import org.apache.arrow.vector.DurationVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.types.TimeUnit;
 
-import javax.annotation.Nullable;
-
 import java.util.List;
 
 import static java.util.Objects.requireNonNull;
@@ -57,13 +55,10 @@ import static java.util.Objects.requireNonNull;
  * <p>The row is a copy, not a view: it refers to nothing of the page, so it stays valid after the
  * page is evicted and closed (an async lookup's result is emitted later, on the task thread), and
  * nothing ever writes its bytes again. That is the contract of {@link RowReader}. Its row kind is
- * {@code INSERT}. Rows of up to 512 bytes are written one after another into arrays of 2 KiB, each
- * row its own range of one (as Flink's rows in its sort buffers and pages are), which saves a row
- * its own array, {@code MemorySegment} and segment array; so a row kept (not copied: Flink's
- * serializers copy a row's own bytes only) keeps its array reachable, at most 2 KiB. Larger rows
- * get an array of their own.
+ * {@code INSERT}. Each row has an exactly sized array of its own, as a row Flink's serializers
+ * deserialize does: a row the user keeps holds its own bytes and nothing more.
  *
- * <p>Not thread-safe: one reader per thread (a lookup function's, used by its task thread).
+ * <p>Immutable and thread-safe.
  */
 @Internal
 public final class PageRowReader implements RowReader<RowData> {
@@ -93,21 +88,10 @@ public final class PageRowReader implements RowReader<RowData> {
 
     private static final int INLINE_DATA_AT = BinaryRowData.LITTLE_ENDIAN ? 0 : 1;
 
-    /** The bytes of the arrays rows are written into, one after another. */
-    private static final int CHUNK_BYTES = 2048;
-
-    /** The largest row written into a shared array; a larger one gets an array of its own. */
-    private static final int MAX_SHARED_ROW_BYTES = CHUNK_BYTES / 4;
-
     private final int[] columns;
     private final int[] kinds;
     private final int nullBitsBytes;
     private final int fixedBytes;
-
-    /** The array rows are written into now, and how much of it they took. */
-    @Nullable private MemorySegment[] chunk;
-
-    private int chunkUsed = CHUNK_BYTES;
 
     /**
      * Reads all columns of rows of {@code rowType}, which must be the page's columns in order (the
@@ -154,29 +138,15 @@ public final class PageRowReader implements RowReader<RowData> {
         for (int i = 0; i < arity; i++) {
             size += variableBytes(kinds[i], page.vector(columns[i]), row);
         }
-        MemorySegment[] segments;
-        int base;
-        if (size > MAX_SHARED_ROW_BYTES) {
-            segments = new MemorySegment[] {MemorySegmentFactory.wrap(new byte[size])};
-            base = 0;
-        } else {
-            if (CHUNK_BYTES - chunkUsed < size) {
-                chunk = new MemorySegment[] {MemorySegmentFactory.wrap(new byte[CHUNK_BYTES])};
-                chunkUsed = 0;
-            }
-            segments = chunk;
-            base = chunkUsed;
-            chunkUsed += size;
-        }
-        MemorySegment segment = segments[0];
-        byte[] bytes = segment.getArray();
+        byte[] bytes = new byte[size];
+        MemorySegment segment = MemorySegmentFactory.wrap(bytes);
         int cursor = fixedBytes;
         for (int i = 0; i < arity; i++) {
             FieldVector vector = page.vector(columns[i]);
-            int at = base + nullBitsBytes + i * 8;
+            int at = nullBitsBytes + i * 8;
             if (vector.isNull(row)) {
                 int bit = i + BinaryRowData.HEADER_SIZE_IN_BITS;
-                bytes[base + (bit >>> 3)] |= (byte) (1 << (bit & 7));
+                bytes[bit >>> 3] |= (byte) (1 << (bit & 7));
                 continue;
             }
             ArrowBuf data = vector.getDataBuffer();
@@ -205,35 +175,25 @@ public final class PageRowReader implements RowReader<RowData> {
                     segment.putLong(at, data.getLong((long) row * DecimalVector.TYPE_WIDTH));
                     break;
                 case DECIMAL:
-                    cursor = writeDecimal(data, row, segment, base, at, cursor);
+                    cursor = writeDecimal(data, row, segment, at, cursor);
                     break;
                 case TIMESTAMP_MICROS:
                     cursor =
                             writeTimestamp(
-                                    data.getLong((long) row * 8),
-                                    1_000L,
-                                    segment,
-                                    base,
-                                    at,
-                                    cursor);
+                                    data.getLong((long) row * 8), 1_000L, segment, at, cursor);
                     break;
                 case TIMESTAMP_NANOS:
                     cursor =
                             writeTimestamp(
-                                    data.getLong((long) row * 8),
-                                    1_000_000L,
-                                    segment,
-                                    base,
-                                    at,
-                                    cursor);
+                                    data.getLong((long) row * 8), 1_000_000L, segment, at, cursor);
                     break;
                 default:
-                    cursor = writeBytes(vector, data, row, bytes, segment, base, at, cursor);
+                    cursor = writeBytes(vector, data, row, bytes, segment, at, cursor);
                     break;
             }
         }
         BinaryRowData out = new BinaryRowData(arity);
-        out.pointTo(segments, base, size);
+        out.pointTo(segment, 0, size);
         return out;
     }
 
@@ -268,7 +228,6 @@ public final class PageRowReader implements RowReader<RowData> {
             int row,
             byte[] bytes,
             MemorySegment segment,
-            int base,
             int at,
             int cursor) {
         ArrowBuf offsets = vector.getOffsetBuffer();
@@ -279,7 +238,7 @@ public final class PageRowReader implements RowReader<RowData> {
             bytes[at + INLINE_MARK_AT] = (byte) (0x80 | length);
             return cursor;
         }
-        data.getBytes(start, bytes, base + cursor, length);
+        data.getBytes(start, bytes, cursor, length);
         segment.putLong(at, ((long) cursor << 32) | length);
         return cursor + roundUpToWord(length);
     }
@@ -290,7 +249,7 @@ public final class PageRowReader implements RowReader<RowData> {
      * cursor}, in 16 reserved bytes, with its offset and length in the field.
      */
     private static int writeDecimal(
-            ArrowBuf data, int row, MemorySegment segment, int base, int at, int cursor) {
+            ArrowBuf data, int row, MemorySegment segment, int at, int cursor) {
         long low = data.getLong((long) row * DecimalVector.TYPE_WIDTH);
         long high = data.getLong((long) row * DecimalVector.TYPE_WIDTH + 8);
         int bits =
@@ -301,7 +260,7 @@ public final class PageRowReader implements RowReader<RowData> {
         for (int b = 0; b < length; b++) {
             int shift = (length - 1 - b) * 8;
             long word = shift < 64 ? low >>> shift : high >>> (shift - 64);
-            segment.put(base + cursor + b, (byte) word);
+            segment.put(cursor + b, (byte) word);
         }
         segment.putLong(at, ((long) cursor << 32) | length);
         return cursor + DECIMAL_BYTES;
@@ -313,9 +272,9 @@ public final class PageRowReader implements RowReader<RowData> {
      * nanoseconds of the millisecond, as {@code BinaryRowWriter#writeTimestamp}.
      */
     private static int writeTimestamp(
-            long epoch, long perMilli, MemorySegment segment, int base, int at, int cursor) {
+            long epoch, long perMilli, MemorySegment segment, int at, int cursor) {
         long nanosPerUnit = 1_000_000L / perMilli;
-        segment.putLong(base + cursor, Math.floorDiv(epoch, perMilli));
+        segment.putLong(cursor, Math.floorDiv(epoch, perMilli));
         segment.putLong(at, ((long) cursor << 32) | Math.floorMod(epoch, perMilli) * nanosPerUnit);
         return cursor + 8;
     }
