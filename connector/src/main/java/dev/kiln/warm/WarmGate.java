@@ -158,7 +158,8 @@ public final class WarmGate implements AutoCloseable {
         Attempt attempt = attempts.putIfAbsent(path, fresh);
         if (attempt != null) {
             joined.increment();
-            return request(attempt);
+            // The warm it joined answers it as a warm it found done would have.
+            return request(attempt).whenComplete((outcome, error) -> foundWarm.accept(file));
         }
         if (warmPaths.contains(path)) {
             // An earlier attempt succeeded between the first check and the registration.
@@ -258,8 +259,9 @@ public final class WarmGate implements AutoCloseable {
     }
 
     /**
-     * Sets what is told of each request that found its path warm (for a cache's own gate: a request
-     * ends what the cache held for it). Set once, before the first warm.
+     * Sets what is told of each request that found its path warm, or joined a warm of its path
+     * (told once its request completes), for a cache's own gate: a request ends what the cache held
+     * for it. Set once, before the first warm.
      */
     void foundWarm(Consumer<GenerationFile> foundWarm) {
         this.foundWarm = requireNonNull(foundWarm, "foundWarm");

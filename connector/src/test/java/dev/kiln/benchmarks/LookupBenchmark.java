@@ -28,17 +28,17 @@ import dev.kiln.io.RangeReader;
 import dev.kiln.table.Snapshot;
 import dev.kiln.warm.GenerationCache;
 
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
-import org.apache.flink.table.data.binary.BinaryRowData;
-import org.apache.flink.table.data.writer.BinaryRowWriter;
+import org.apache.flink.table.data.utils.JoinedRowData;
 import org.apache.flink.table.runtime.typeutils.RowDataSerializer;
+import org.apache.flink.table.types.logical.BigIntType;
+import org.apache.flink.table.types.logical.RowType;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.FieldVector;
-import org.apache.arrow.vector.VariableWidthFieldVector;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -110,6 +110,8 @@ public class LookupBenchmark {
     private PageRowReader pageRows;
     private ViewReader<Object> allColumnsView;
     private RowDataSerializer rowSerializer;
+    private RowDataSerializer joinedSerializer;
+    private final DataOutputSerializer joinedOut = new DataOutputSerializer(256);
     private ViewReader<Object> oneColumnView;
     private Collection<RowData> emitted;
     private Cache<Integer, Integer> caffeine;
@@ -155,8 +157,12 @@ public class LookupBenchmark {
         probe = keyEncoder.newProbe();
         rowReader = new RowDataReader(FlinkArrowTypes.toRowType(table.table.options().schema()));
         pageRows = new PageRowReader(FlinkArrowTypes.toRowType(table.table.options().schema()));
-        rowSerializer =
-                new RowDataSerializer(FlinkArrowTypes.toRowType(table.table.options().schema()));
+        RowType rowType = FlinkArrowTypes.toRowType(table.table.options().schema());
+        rowSerializer = new RowDataSerializer(rowType);
+        List<RowType.RowField> joined = new java.util.ArrayList<>();
+        joined.add(new RowType.RowField("key", new BigIntType(false)));
+        joined.addAll(rowType.getFields());
+        joinedSerializer = new RowDataSerializer(new RowType(joined));
         allColumnsView =
                 new ViewReader<>(
                         ALL_COLUMNS,
@@ -397,30 +403,17 @@ public class LookupBenchmark {
     }
 
     /**
-     * Issue 22 goal 1, step 3, part 3 (an experiment, not the product): the row as {@code build()}
-     * and SQL hand it on, a copy, then copied by Flink's {@link RowDataSerializer} as the next
-     * chained operator gets it without object reuse; {@code GenericRowData} (what Kiln builds) vs a
-     * {@code BinaryRowData} written with Flink's {@code BinaryRowWriter} ({@link #BINARY_ROWS},
-     * this table's three columns only).
+     * The row as {@code build()} and SQL hand it on, a copy, then copied by Flink's {@link
+     * RowDataSerializer} as the next chained operator gets it without object reuse: field by field
+     * for a {@code GenericRowData}, one memory copy for a {@code BinaryRowData}.
      */
     @Benchmark
     @OperationsPerInvocation(IN_FLIGHT)
-    public long copiedOnGeneric() {
-        return copiedOn(pageRows);
-    }
-
-    /** {@link #copiedOnGeneric} with the row built as a {@code BinaryRowData}. */
-    @Benchmark
-    @OperationsPerInvocation(IN_FLIGHT)
-    public long copiedOnBinary() {
-        return copiedOn(BINARY_ROWS);
-    }
-
-    private long copiedOn(RowReader<RowData> rows) {
+    public long copiedDownstream() {
         long found = 0;
         for (int i = 0; i < IN_FLIGHT; i++) {
             int k = nextInStream();
-            Object hit = engine.lookupIfCached(keyEncoder.encode(streamKeys[k], probe), rows);
+            Object hit = engine.lookupIfCached(keyEncoder.encode(streamKeys[k], probe), pageRows);
             if (hit instanceof RowData row) {
                 found += rowSerializer.copy(row).getArity();
             }
@@ -428,28 +421,28 @@ public class LookupBenchmark {
         return found;
     }
 
-    /** {@link LookupTable}'s rows {@code (BIGINT, STRING, BIGINT)} as {@code BinaryRowData}. */
-    static final RowReader<RowData> BINARY_ROWS =
-            (page, row) -> {
-                BinaryRowData out = new BinaryRowData(3);
-                BinaryRowWriter writer = new BinaryRowWriter(out, 64);
-                writer.writeLong(0, page.vector(0).getDataBuffer().getLong((long) row * 8));
-                FieldVector payload = page.vector(1);
-                if (payload.isNull(row)) {
-                    writer.setNullAt(1);
-                } else {
-                    // A string's bytes are laid out as binary's in a BinaryRowData.
-                    writer.writeBinary(1, ((VariableWidthFieldVector) payload).get(row));
-                }
-                FieldVector v = page.vector(2);
-                if (v.isNull(row)) {
-                    writer.setNullAt(2);
-                } else {
-                    writer.writeLong(2, v.getDataBuffer().getLong((long) row * 8));
-                }
-                writer.complete();
-                return out;
-            };
+    /**
+     * A SQL lookup join's output (no SQL benchmark runs a lookup join): the copied row joined to
+     * its input row as Flink's lookup join emits it ({@link JoinedRowData}), then serialized by
+     * {@link RowDataSerializer} of the joined type as the exchange after the join writes it (to a
+     * binary row, then its bytes).
+     */
+    @Benchmark
+    @OperationsPerInvocation(IN_FLIGHT)
+    public long sqlJoinSerialized() throws java.io.IOException {
+        long found = 0;
+        for (int i = 0; i < IN_FLIGHT; i++) {
+            int k = nextInStream();
+            RowData input = streamKeys[k];
+            Object hit = engine.lookupIfCached(keyEncoder.encode(input, probe), pageRows);
+            if (hit instanceof RowData row) {
+                joinedOut.clear();
+                joinedSerializer.serialize(new JoinedRowData(input, row), joinedOut);
+                found += joinedOut.length();
+            }
+        }
+        return found;
+    }
 
     /**
      * The engine's own hit path, without the key's encoding nor a result row: {@code

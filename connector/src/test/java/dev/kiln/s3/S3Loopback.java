@@ -21,6 +21,7 @@ import org.apache.flink.core.fs.Path;
 import org.apache.flink.core.plugin.DefaultPluginManager;
 import org.apache.flink.core.plugin.PluginDescriptor;
 import org.apache.flink.core.plugin.PluginManager;
+import org.apache.flink.util.FileUtils;
 
 import org.gaul.s3proxy.BlobStores;
 import org.gaul.s3proxy.S3Proxy;
@@ -157,6 +158,9 @@ public final class S3Loopback implements BeforeAllCallback, AfterAllCallback {
         }
         if (server != null) {
             server.stop();
+        }
+        if (bufferDir != null) {
+            FileUtils.deleteDirectoryQuietly(bufferDir.toFile());
         }
     }
 

@@ -38,6 +38,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -169,6 +171,57 @@ class GenerationCacheWriteThroughTest {
         assertThat(cache.warmStorageReads()).isZero();
         assertThat(cache.heldForCommitBytes()).as("the commit's warm lets it go").isZero();
         assertAnswers(cache, ahead, TestGenerations::name);
+    }
+
+    /**
+     * A commit's warm that joins the warm ahead of it still in flight (a writer warms what it
+     * flushes on a thread of its own, the warm step asks moments later) lets the held footer go
+     * once that warm is done, as one that finds the generation warm does: otherwise flushes'
+     * footers would stay held until they expire, crowding out those of compaction outputs.
+     */
+    @Test
+    void aCommitsWarmThatJoinsTheWarmAheadLetsTheHeldFooterGo() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService blocked = Executors.newSingleThreadExecutor();
+        try {
+            blocked.execute(
+                    () -> {
+                        try {
+                            release.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    });
+            InstrumentedRangeReader slow =
+                    InstrumentedRangeReader.wrap(RangeReader.onFileSystem(blocked));
+            GenerationCache cache =
+                    cache(
+                            GenerationCache.builder(slow, allocator)
+                                    .warmOnOpen(false)
+                                    .maxConcurrentWarms(1));
+            // The gate's one slot: a warm of a file nothing was handed over of, its reads queued.
+            Path other = path("other");
+            TestGenerations.write(other, 0, ROWS, 7, allocator);
+            CompletableFuture<WarmOutcome> reading =
+                    cache.warmGate().warm(TestGenerations.fileOf(other));
+            Path flushed = path("flushed");
+            GenerationFile file = handOver(cache, flushed);
+            CompletableFuture<WarmOutcome> ahead = cache.warmAheadOfCommit(file);
+            CompletableFuture<WarmOutcome> commits = cache.warmGate().warm(file);
+            assertThat(cache.warmGate().stats().joined()).isEqualTo(1);
+
+            release.countDown();
+            assertThat(reading.get(TIMEOUT_SECONDS, TimeUnit.SECONDS))
+                    .isEqualTo(WarmOutcome.WARMED);
+            assertThat(ahead.get(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isEqualTo(WarmOutcome.WARMED);
+            assertThat(commits.get(TIMEOUT_SECONDS, TimeUnit.SECONDS))
+                    .isEqualTo(WarmOutcome.WARMED);
+            assertThat(cache.heldForCommitBytes()).as("let go by the joined request").isZero();
+            assertThat(slow.requests(flushed)).isZero();
+        } finally {
+            release.countDown();
+            blocked.shutdownNow();
+        }
     }
 
     /**

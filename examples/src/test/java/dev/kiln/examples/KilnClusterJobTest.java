@@ -33,7 +33,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.CloseableIterator;
+import org.apache.flink.util.FileUtils;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,6 +59,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class KilnClusterJobTest {
 
+    private static final java.nio.file.Path CHECKPOINTS = checkpoints();
+
     private static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
 
     @RegisterExtension
@@ -76,14 +80,21 @@ class KilnClusterJobTest {
         Configuration config = new Configuration();
         config.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
         config.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        config.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, CHECKPOINTS.toUri().toString());
+        return METRICS.addToConfiguration(config);
+    }
+
+    private static java.nio.file.Path checkpoints() {
         try {
-            config.set(
-                    CheckpointingOptions.CHECKPOINTS_DIRECTORY,
-                    Files.createTempDirectory("kiln-cluster-job-checkpoints").toUri().toString());
+            return Files.createTempDirectory("kiln-cluster-job-checkpoints");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return METRICS.addToConfiguration(config);
+    }
+
+    @AfterAll
+    static void deleteCheckpoints() {
+        FileUtils.deleteDirectoryQuietly(CHECKPOINTS.toFile());
     }
 
     @Test

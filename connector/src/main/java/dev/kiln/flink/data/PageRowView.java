@@ -24,18 +24,25 @@ import org.apache.flink.table.data.RawValueData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
 import org.apache.flink.table.data.TimestampData;
+import org.apache.flink.table.types.logical.DecimalType;
+import org.apache.flink.table.types.logical.LocalZonedTimestampType;
 import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.LogicalTypeRoot;
 import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.table.types.logical.TimestampType;
 import org.apache.flink.types.RowKind;
 import org.apache.flink.types.variant.Variant;
 
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.vector.DecimalVector;
 import org.apache.arrow.vector.DurationVector;
 import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VariableWidthFieldVector;
 import org.apache.arrow.vector.types.TimeUnit;
 
 import javax.annotation.Nullable;
 
+import java.math.BigDecimal;
 import java.util.List;
 
 import static java.util.Objects.requireNonNull;
@@ -54,7 +61,7 @@ import static java.util.Objects.requireNonNull;
  * {@code STRING}/{@code CHAR}/{@code VARCHAR} field read is a {@code BinaryStringData} over a fresh
  * copy of its bytes, a {@code BYTES}/{@code BINARY}/{@code VARBINARY} field a fresh {@code byte[]},
  * a {@code DECIMAL} a {@code DecimalData}, a {@code TIMESTAMP} a {@code TimestampData}: each read
- * of such a field allocates its value, equal to {@link PageRowReader}'s (the same readers), and the
+ * of such a field allocates its value, equal to the field of {@link PageRowReader}'s copy, and the
  * value is the caller's to keep: it does not refer to the page. Only the fields read are paid for.
  *
  * <p>Kiln tables hold scalar columns only: {@link #getArray}, {@link #getMap}, {@link #getRow},
@@ -74,10 +81,8 @@ public final class PageRowView implements RowData {
 
     private final int arity;
 
-    /**
-     * The reader of each object-valued field ({@link PageRowReader}'s), {@code null} for others.
-     */
-    private final PageRowReader.Column[] objects;
+    /** The reader of each object-valued field, {@code null} for others. */
+    private final Column[] objects;
 
     @Nullable private Page page;
     private int row;
@@ -93,13 +98,13 @@ public final class PageRowView implements RowData {
     public PageRowView(RowType rowType) {
         requireNonNull(rowType, "rowType");
         this.arity = rowType.getFieldCount();
-        this.objects = new PageRowReader.Column[arity];
+        this.objects = new Column[arity];
         List<String> names = rowType.getFieldNames();
         for (int i = 0; i < arity; i++) {
             LogicalType type = rowType.getTypeAt(i);
             FlinkArrowTypes.arrowType(names.get(i), type);
             if (isObjectValued(type.getTypeRoot())) {
-                objects[i] = PageRowReader.column(type);
+                objects[i] = column(type);
             }
         }
     }
@@ -214,7 +219,7 @@ public final class PageRowView implements RowData {
     @Nullable
     private Object object(int pos) {
         FieldVector vector = vector(pos);
-        PageRowReader.Column reader = objects[pos];
+        Column reader = objects[pos];
         if (reader == null) {
             throw new IllegalArgumentException("field " + pos + " is not of an object type");
         }
@@ -269,6 +274,102 @@ public final class PageRowView implements RowData {
         return page == null
                 ? "PageRowView{detached}"
                 : "PageRowView{row " + row + " of " + page + "}";
+    }
+
+    /** Reads the non-null value of one row of a vector as Flink's internal value. */
+    @FunctionalInterface
+    private interface Column {
+        Object read(FieldVector vector, int row);
+    }
+
+    private static Column column(LogicalType type) {
+        switch (type.getTypeRoot()) {
+            case BOOLEAN:
+                return (v, row) -> (v.getDataBuffer().getByte(row >> 3) >> (row & 7) & 1) != 0;
+            case TINYINT:
+                return (v, row) -> v.getDataBuffer().getByte(row);
+            case SMALLINT:
+                return (v, row) -> v.getDataBuffer().getShort((long) row * 2);
+            case INTEGER:
+            case DATE:
+            case TIME_WITHOUT_TIME_ZONE: // TimeMilli: milliseconds of the day, as Flink's TIME
+            case INTERVAL_YEAR_MONTH: // IntervalYear: months, as Flink's
+                return (v, row) -> v.getDataBuffer().getInt((long) row * 4);
+            case BIGINT:
+                return (v, row) -> v.getDataBuffer().getLong((long) row * 8);
+            case FLOAT:
+                return (v, row) -> v.getDataBuffer().getFloat((long) row * 4);
+            case DOUBLE:
+                return (v, row) -> v.getDataBuffer().getDouble((long) row * 8);
+            case INTERVAL_DAY_TIME:
+                return (v, row) -> {
+                    DurationVector d = (DurationVector) v;
+                    return d.getUnit() == TimeUnit.MILLISECOND
+                            ? DurationVector.get(d.getDataBuffer(), row)
+                            : d.getObject(row).toMillis();
+                };
+            case DECIMAL:
+                return decimal((DecimalType) type);
+            case CHAR:
+            case VARCHAR:
+                return (v, row) -> StringData.fromBytes(((VariableWidthFieldVector) v).get(row));
+            case BINARY:
+            case VARBINARY:
+                return (v, row) -> ((VariableWidthFieldVector) v).get(row);
+            case TIMESTAMP_WITHOUT_TIME_ZONE:
+                return timestamp(
+                        FlinkArrowTypes.timestampUnit(((TimestampType) type).getPrecision()));
+            case TIMESTAMP_WITH_LOCAL_TIME_ZONE:
+                return timestamp(
+                        FlinkArrowTypes.timestampUnit(
+                                ((LocalZonedTimestampType) type).getPrecision()));
+            default:
+                throw new IllegalStateException("unmapped type " + type);
+        }
+    }
+
+    private static Column decimal(DecimalType type) {
+        int precision = type.getPrecision();
+        int scale = type.getScale();
+        if (DecimalData.isCompact(precision)) {
+            // Little-endian 128-bit two's complement: a value of at most 18 digits is its low
+            // 64 bits (the high ones are its sign).
+            return (v, row) ->
+                    DecimalData.fromUnscaledLong(
+                            v.getDataBuffer().getLong((long) row * DecimalVector.TYPE_WIDTH),
+                            precision,
+                            scale);
+        }
+        return (v, row) -> {
+            BigDecimal value = ((DecimalVector) v).getObject(row);
+            return DecimalData.fromBigDecimal(value, precision, scale);
+        };
+    }
+
+    /** An epoch count in {@code unit}, as {@code ColumnConverter}'s timestamps read it. */
+    private static Column timestamp(TimeUnit unit) {
+        switch (unit) {
+            case MILLISECOND:
+                return (v, row) -> TimestampData.fromEpochMillis(epoch(v, row));
+            case MICROSECOND:
+                return (v, row) -> {
+                    long epoch = epoch(v, row);
+                    return TimestampData.fromEpochMillis(
+                            Math.floorDiv(epoch, 1000L), (int) Math.floorMod(epoch, 1000L) * 1000);
+                };
+            default:
+                return (v, row) -> {
+                    long epoch = epoch(v, row);
+                    return TimestampData.fromEpochMillis(
+                            Math.floorDiv(epoch, 1_000_000L),
+                            (int) Math.floorMod(epoch, 1_000_000L));
+                };
+        }
+    }
+
+    private static long epoch(FieldVector vector, int row) {
+        ArrowBuf data = vector.getDataBuffer();
+        return data.getLong((long) row * 8);
     }
 
     private static boolean isObjectValued(LogicalTypeRoot root) {

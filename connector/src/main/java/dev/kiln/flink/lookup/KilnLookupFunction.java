@@ -37,6 +37,7 @@ import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.runtime.typeutils.RowDataSerializer;
 import org.apache.flink.table.types.logical.RowType;
 import org.apache.flink.util.ExceptionUtils;
 
@@ -114,6 +115,9 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
     private transient RowDataReader rows;
     private transient PageRowReader pageRows;
 
+    /** Converts a batch's rows to binary ones, as hits are; used under its own lock. */
+    private transient RowDataSerializer binaryRows;
+
     /** The hit path under object reuse, or {@code null} for copies; the task thread's only. */
     @Nullable private transient ViewResults<IN, OUT> viewResults;
 
@@ -158,6 +162,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
         }
         rows = new RowDataReader(rowType);
         pageRows = new PageRowReader(rowType);
+        binaryRows = new RowDataSerializer(rowType);
         // build() emits the row itself, later: it must be a copy. A result function under object
         // reuse may be handed a view of the page, valid during its call (Flink's contract).
         viewResults =
@@ -243,7 +248,7 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
                             try {
                                 row =
                                         found.status() == LookupResult.Status.FOUND
-                                                ? rows.read(found.values())
+                                                ? binary(rows.read(found.values()))
                                                 : null;
                             } catch (Throwable t) {
                                 ExceptionUtils.rethrowIfFatalErrorOrOOM(t);
@@ -253,6 +258,18 @@ public final class KilnLookupFunction<IN, OUT> extends RichAsyncFunction<IN, OUT
                             }
                             complete(input, row, resultFuture);
                         });
+    }
+
+    /**
+     * {@code row} as a {@code BinaryRowData} of its own: a row answered from a batch is handed on
+     * as the same class as a hit's ({@link PageRowReader}), whichever path answered. Batches
+     * complete on the cache's I/O threads and the dispatcher, so the serializer's reused writer is
+     * used under its lock.
+     */
+    private RowData binary(RowData row) {
+        synchronized (binaryRows) {
+            return binaryRows.toBinaryRow(row).copy();
+        }
     }
 
     /** Hands {@code row} (or none) to the result function and completes with what it returns. */

@@ -51,6 +51,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The writer of a {@link KilnSink}: an Arrow memtable per bucket, flushed to a new generation file
@@ -68,7 +69,9 @@ import java.util.TreeSet;
  * the generation's pages and footer to it as they are written ({@link Handover}), and the emitted
  * {@link WrittenGeneration} names the file's checksum, so that the warm step in this TaskManager
  * takes them instead of reading the file back. The background compaction hands its outputs over the
- * same way ({@link WriterCompaction}). The lease is closed with the writer, after the compaction.
+ * same way ({@link WriterCompaction}). Each flushed generation is then warmed there at once, on a
+ * thread of its own ({@link FlushWarmer}), while the writer flushes the next bucket, so that the
+ * warm step finds it warm. The lease is closed with the writer, after the compaction.
  *
  * <p>Metrics: Flink's standard {@code numRecordsSend} counts every element written (upserts and
  * deletes), {@code numBytesSend} the bytes of the generation files flushed; Kiln's own counters are
@@ -98,6 +101,10 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
     private final List<WrittenGeneration> written = new ArrayList<>();
     private final WriterCompaction compaction;
     @Nullable private final KilnCacheRegistry.Lease cache;
+
+    /** Warms each generation flushed with write-through as soon as it is written. */
+    @Nullable private final FlushWarmer flushWarmer;
+
     private long flushSequence;
     private boolean endOfInput;
 
@@ -167,6 +174,7 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
         this.memtableBytes = memtableBytes;
         this.compaction = compaction;
         this.cache = cache;
+        this.flushWarmer = cache == null ? null : new FlushWarmer(cache.cache());
         this.allocator = allocator;
         this.bucketCount = writeOptions.bucketCount();
         this.rowsWritten = metrics.counter(KilnSinkMetrics.ROWS_WRITTEN);
@@ -258,16 +266,31 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
         // Write-through: the pages and footer, from memory, to this TaskManager's cache.
         Handover handover = cache == null ? null : cache.cache().handover(resolved);
         GenerationStats stats = memtable.flush(resolved, handover);
-        written.add(
+        WrittenGeneration generation =
                 new WrittenGeneration(
                         GenerationRef.of(path, bucket, stats),
                         flushSequence++,
                         System.currentTimeMillis(),
                         null,
-                        handover == null ? GenerationFile.NO_CHECKSUM : handover.checksum()));
+                        handover == null ? GenerationFile.NO_CHECKSUM : handover.checksum());
+        written.add(generation);
+        if (flushWarmer != null) {
+            // The file the warm step will name: its warm then finds this one done or joins it.
+            flushWarmer.warm(
+                    GenerationFile.of(table, generation.generation())
+                            .withChecksum(generation.checksum()));
+        }
         generationsWritten.inc();
         bytesFlushed.inc(stats.fileBytes());
         bytesSend.inc(stats.fileBytes());
+    }
+
+    /** Returns a future that completes when the flushes' warms started so far settled (tests). */
+    @VisibleForTesting
+    CompletableFuture<Void> flushWarmsSettled() {
+        return flushWarmer == null
+                ? CompletableFuture.completedFuture(null)
+                : flushWarmer.settled();
     }
 
     /**
@@ -280,6 +303,9 @@ final class KilnSinkWriter<IN> implements CommittingSinkWriter<IN, WrittenGenera
     @Override
     public void close() {
         Throwable error = null;
+        if (flushWarmer != null) {
+            error = attempt(error, flushWarmer::close);
+        }
         if (compaction != null) {
             error = attempt(error, compaction::close);
         }

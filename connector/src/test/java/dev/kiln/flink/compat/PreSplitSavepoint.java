@@ -14,6 +14,8 @@
 
 package dev.kiln.flink.compat;
 
+import dev.kiln.TemporaryDirectories;
+
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.core.fs.Path;
@@ -56,7 +58,8 @@ public final class PreSplitSavepoint {
                                 .setNumberSlotsPerTaskManager(4)
                                 .setConfiguration(
                                         CompatJob.clusterConfig(
-                                                Files.createTempDirectory("checkpoints")))
+                                                TemporaryDirectories.create(
+                                                        "kiln-pre-split-checkpoints")))
                                 .build());
         cluster.before();
         try {

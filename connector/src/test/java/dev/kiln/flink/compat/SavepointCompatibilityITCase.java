@@ -14,6 +14,7 @@
 
 package dev.kiln.flink.compat;
 
+import dev.kiln.TemporaryDirectories;
 import dev.kiln.flink.lookup.KilnLookup;
 import dev.kiln.flink.sink.KilnSink;
 import dev.kiln.format.LookupResult;
@@ -36,7 +37,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
@@ -69,11 +69,7 @@ class SavepointCompatibilityITCase {
     @TempDir java.nio.file.Path dir;
 
     private static java.nio.file.Path checkpoints() {
-        try {
-            return Files.createTempDirectory("kiln-compat-checkpoints");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return TemporaryDirectories.create("kiln-compat-checkpoints");
     }
 
     @Test

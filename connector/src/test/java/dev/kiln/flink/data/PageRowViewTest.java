@@ -86,26 +86,8 @@ class PageRowViewTest {
     @Test
     void everyFieldOfTheViewEqualsTheCopysAndTheRowWritten() throws Exception {
         Map<Long, GenericRowData> written = new HashMap<>();
-        Path path = new Path(dir.resolve("view.arrow").toUri());
-        TableOptions options =
-                TableOptions.builder(
-                                FlinkArrowTypes.toArrowSchema(TYPE, List.of("id")), List.of("id"))
-                        .bucketCount(1)
-                        .targetPageBytes(4096)
-                        .build();
-        Random random = new Random(22);
-        try (RowDataMemtable memtable = new RowDataMemtable(TYPE, options, allocator)) {
-            for (long id = 0; id < 600; id++) {
-                GenericRowData row = special(id, RowDataMemtableTest.allTypesRow(id, random));
-                written.put(id, row);
-                memtable.add(row);
-            }
-            memtable.flush(path);
-        }
-        RowData.FieldGetter[] getters = new RowData.FieldGetter[TYPE.getFieldCount()];
-        for (int c = 0; c < getters.length; c++) {
-            getters[c] = RowData.createFieldGetter(TYPE.getTypeAt(c), c);
-        }
+        Path path = PageRowReaderTest.write(dir, allocator, "view.arrow", 600, 4096, written);
+        RowData.FieldGetter[] getters = PageRowReaderTest.getters(TYPE);
         PageRowReader copies = new PageRowReader(TYPE);
         PageRowView view = new PageRowView(TYPE);
         RowDataSerializer serializer = new RowDataSerializer(TYPE);
@@ -215,7 +197,7 @@ class PageRowViewTest {
     }
 
     /** NaN, -0.0, empty strings and bytes, extreme decimals, on some rows. */
-    private static GenericRowData special(long id, GenericRowData row) {
+    static GenericRowData special(long id, GenericRowData row) {
         switch ((int) (id % 6)) {
             case 0:
                 row.setField(6, Float.NaN);
@@ -254,7 +236,7 @@ class PageRowViewTest {
         return row;
     }
 
-    private static void assertSameValue(Object actual, Object expected, int column) {
+    static void assertSameValue(Object actual, Object expected, int column) {
         if (expected instanceof byte[] bytes) {
             assertThat(actual).as("column %d", column).isInstanceOf(byte[].class);
             assertThat(Arrays.equals((byte[]) actual, bytes)).as("column %d", column).isTrue();

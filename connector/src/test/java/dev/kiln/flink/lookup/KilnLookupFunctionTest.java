@@ -526,8 +526,42 @@ class KilnLookupFunctionTest {
             assertThat(classes)
                     .as("reuse %s", reuse)
                     .isNotEmpty()
-                    .containsOnly(reuse ? "PageRowView" : "GenericRowData");
+                    .containsOnly(reuse ? "PageRowView" : "BinaryRowData");
         }
+    }
+
+    /**
+     * A row answered from a batch (nothing warmed: the lookup misses the cache, and its answer
+     * completes on a Kiln thread) is handed over as the same class as a hit's: a {@code
+     * BinaryRowData}.
+     */
+    @Test
+    void aRowAnsweredFromABatchIsABinaryRowAsAHitsIs() throws Exception {
+        Thread task = Thread.currentThread();
+        List<String> seen = new CopyOnWriteArrayList<>();
+        KilnLookupFunction<Long, String> function =
+                KilnLookup.builder(table.root())
+                        .options(LookupOptions.builder().warmBeforeSwap(false).build())
+                        .keyOf((Long id) -> id)
+                        .build(
+                                (id, row) -> {
+                                    seen.add(
+                                            row.getClass().getSimpleName()
+                                                    + (Thread.currentThread() == task
+                                                            ? " inline"
+                                                            : " batch"));
+                                    return id + "=" + row.getLong(2) + "/" + row.getString(1);
+                                },
+                                Types.STRING);
+        try (OneInputStreamOperatorTestHarness<Long, String> harness =
+                harness(function, 0, 1, OrderMode.ORDERED)) {
+            harness.open();
+            harness.processElement(130L, 1);
+            harness.endInput();
+            assertThat(outputs(harness))
+                    .containsExactly("130=" + table.valueAt(written.version(), 130L) + "/n130");
+        }
+        assertThat(seen).containsExactly("BinaryRowData batch");
     }
 
     /** {@code build()} emits the row itself, after the page is released: a copy under reuse too. */

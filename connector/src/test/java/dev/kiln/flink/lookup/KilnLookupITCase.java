@@ -14,6 +14,7 @@
 
 package dev.kiln.flink.lookup;
 
+import dev.kiln.TemporaryDirectories;
 import dev.kiln.flink.data.PageRowView;
 import dev.kiln.flink.runtime.CacheSettings;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
@@ -61,7 +62,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -795,13 +795,9 @@ class KilnLookupITCase {
         Configuration config = new Configuration();
         config.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
         config.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-        try {
-            config.set(
-                    CheckpointingOptions.CHECKPOINTS_DIRECTORY,
-                    Files.createTempDirectory("kiln-lookup-checkpoints").toUri().toString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        config.set(
+                CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                TemporaryDirectories.create("kiln-lookup-checkpoints").toUri().toString());
         config.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         config.set(TaskManagerOptions.TASK_OFF_HEAP_MEMORY, TASK_OFF_HEAP);
         return config;

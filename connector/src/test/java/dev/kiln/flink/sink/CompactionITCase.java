@@ -14,6 +14,7 @@
 
 package dev.kiln.flink.sink;
 
+import dev.kiln.TemporaryDirectories;
 import dev.kiln.cache.CacheStats;
 import dev.kiln.flink.runtime.CacheSettings;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
@@ -77,11 +78,7 @@ class CompactionITCase {
     @TempDir java.nio.file.Path dir;
 
     private static java.nio.file.Path checkpoints() {
-        try {
-            return Files.createTempDirectory("kiln-checkpoints");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return TemporaryDirectories.create("kiln-checkpoints");
     }
 
     @BeforeEach

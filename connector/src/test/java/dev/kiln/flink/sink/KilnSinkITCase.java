@@ -14,6 +14,7 @@
 
 package dev.kiln.flink.sink;
 
+import dev.kiln.TemporaryDirectories;
 import dev.kiln.flink.data.InvalidRowException;
 import dev.kiln.flink.data.RowDataConverter;
 import dev.kiln.s3.FaultProxy.Fault;
@@ -45,8 +46,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -90,11 +89,7 @@ class KilnSinkITCase {
     }
 
     private static java.nio.file.Path checkpoints() {
-        try {
-            return Files.createTempDirectory("kiln-checkpoints");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return TemporaryDirectories.create("kiln-checkpoints");
     }
 
     @BeforeEach

@@ -14,6 +14,7 @@
 
 package dev.kiln.flink.sink;
 
+import dev.kiln.TemporaryDirectories;
 import dev.kiln.cache.CacheStats;
 import dev.kiln.flink.runtime.CacheSettings;
 import dev.kiln.flink.runtime.KilnCacheRegistry;
@@ -37,8 +38,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,11 +77,7 @@ class WarmBeforeCommitITCase {
     @TempDir java.nio.file.Path dir;
 
     private static java.nio.file.Path checkpoints() {
-        try {
-            return Files.createTempDirectory("kiln-checkpoints");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return TemporaryDirectories.create("kiln-checkpoints");
     }
 
     @BeforeEach

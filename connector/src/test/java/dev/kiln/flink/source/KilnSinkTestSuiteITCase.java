@@ -14,6 +14,7 @@
 
 package dev.kiln.flink.source;
 
+import dev.kiln.TemporaryDirectories;
 import dev.kiln.flink.data.RowDataConverter;
 import dev.kiln.flink.sink.KilnSink;
 import dev.kiln.io.RangeReader;
@@ -49,7 +50,6 @@ import org.apache.arrow.memory.RootAllocator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URL;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -100,12 +100,8 @@ class KilnSinkTestSuiteITCase extends SinkTestSuiteBase<String> {
     }
 
     private static java.nio.file.Path newTableDir() {
-        try {
-            return Files.createTempDirectory("kiln-sink-suite-" + TABLES.incrementAndGet())
-                    .resolve("table");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return TemporaryDirectories.create("kiln-sink-suite-" + TABLES.incrementAndGet())
+                .resolve("table");
     }
 
     /** A Kiln table in a directory of its own per test case; records are its keys. */

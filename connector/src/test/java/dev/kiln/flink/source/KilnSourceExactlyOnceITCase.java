@@ -14,6 +14,7 @@
 
 package dev.kiln.flink.source;
 
+import dev.kiln.TemporaryDirectories;
 import dev.kiln.flink.sink.KilnSink;
 import dev.kiln.flink.sink.SinkTestData;
 import dev.kiln.table.Commit;
@@ -52,9 +53,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -137,13 +135,9 @@ class KilnSourceExactlyOnceITCase {
         Configuration config = new Configuration();
         config.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
         config.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-        try {
-            config.set(
-                    CheckpointingOptions.CHECKPOINTS_DIRECTORY,
-                    Files.createTempDirectory("kiln-source-checkpoints").toUri().toString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        config.set(
+                CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                TemporaryDirectories.create("kiln-source-checkpoints").toUri().toString());
         config.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         config.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
         config.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ZERO);
