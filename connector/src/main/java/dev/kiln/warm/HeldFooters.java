@@ -14,6 +14,9 @@
 
 package dev.kiln.warm;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,6 +29,8 @@ import java.util.function.Predicate;
  * guards it.
  */
 final class HeldFooters {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HeldFooters.class);
 
     private final long maximumBytes;
     private final long timeToLiveNanos;
@@ -40,6 +45,10 @@ final class HeldFooters {
     /** Holds {@code footer} (replacing one of its path), letting the oldest go past the bound. */
     void hold(WriteThrough.Held footer) {
         if (footer.bytes > maximumBytes) {
+            LOG.debug(
+                    "Not holding the footer of {}: {} bytes, past the bound",
+                    footer.path,
+                    footer.bytes);
             return;
         }
         WriteThrough.Held previous = held.remove(footer.path);
@@ -52,6 +61,7 @@ final class HeldFooters {
             WriteThrough.Held oldest = it.next();
             it.remove();
             bytes -= oldest.bytes;
+            LOG.debug("Footer held for the commit of {} let go: the bound is full", oldest.path);
         }
     }
 
