@@ -40,7 +40,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.zip.CRC32C;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -183,10 +182,8 @@ class BottommostFilterTest {
         ObjectNode body = (ObjectNode) file.get("body");
         assertThat(body.has("bottommostFilterFalsePositiveRate")).isTrue();
         body.remove("bottommostFilterFalsePositiveRate");
-        CRC32C crc = new CRC32C();
-        crc.update(mapper.writeValueAsBytes(body));
-        file.put("crc32c", crc.getValue());
-        TableOptions old = TableJson.readTable(path, mapper.writeValueAsBytes(file)).options();
+        TableOptions old =
+                TableJson.readTable(path, MixedCompressionTest.checksummed(mapper, file)).options();
         assertThat(old.bottommostFilterFalsePositiveRate()).isNull();
         assertThat(old.newBottommostCompactionWriter().filterFalsePositiveRate())
                 .isEqualTo(GenerationWriter.DEFAULT_FILTER_FALSE_POSITIVE_RATE);
