@@ -52,7 +52,8 @@ import java.util.stream.Stream;
  * <p>For each job it also prints where the process's CPU time went by thread ({@link
  * ThreadCpuSplit}), and for Kiln the writers' counters ({@link CountersReporter}): rows,
  * generations flushed, compactions and the rows they read and wrote, since a job that runs more
- * compactions does more work per row.
+ * compactions does more work per row; and the Kiln job's rates over its second half ({@link
+ * SecondHalf}), past the start-up work that a long-running job pays once.
  *
  * <p>Usage: {@code SqlUpsertWorkload [rows] [keys] [parallelism] [dir] [kiln options]}; defaults
  * 20,000,000, 2,000,000, 2, a temporary directory and none. {@code kiln options} are more {@code
@@ -161,11 +162,22 @@ public final class SqlUpsertWorkload {
                         ManagementFactory.getOperatingSystemMXBean();
         CountersReporter.clear();
         ThreadCpuSplit split = ThreadCpuSplit.start();
+        SecondHalf secondHalf =
+                sink.equals("kiln")
+                        ? SecondHalf.watch(() -> CountersReporter.sum("kilnRowsWritten"), rows / 2)
+                        : null;
         long cpuBefore = os.getProcessCpuTime();
         long start = System.nanoTime();
         tEnv.executeSql("INSERT INTO t SELECT * FROM upserts").await();
         double seconds = (System.nanoTime() - start) / 1e9;
         double cpuSeconds = (os.getProcessCpuTime() - cpuBefore) / 1e9;
+        double[] half = secondHalf == null ? null : secondHalf.stop(rows);
+        if (half != null) {
+            System.out.printf(
+                    "%-9s second half (from the writers' %,d th row): %,.0f rows/s, %,.0f rows per"
+                            + " CPU-second%n",
+                    sink, rows / 2, half[0], half[1]);
+        }
         System.out.print(split.stop(String.format("%-9s cpu ", sink)));
         if (sink.equals("kiln")) {
             System.out.printf(
