@@ -7,7 +7,8 @@
 //
 // <dir> holds none.arrow, lz4-frame.arrow, zstd.arrow, zstd-stored.arrow (pages cut at bytes on
 // storage), zstd-19.arrow (their strings as Utf8View, format version 4), zstd-utf8.arrow (format
-// version 3, strings as Utf8) and expected.json, as written by
+// version 3, strings as Utf8), zstd-filter-0.9.arrow (a key filter sized for 0.9, as a table's
+// bottommost compaction outputs may have) and expected.json, as written by
 // dev.kiln.format.InteropFiles (connector test classes). Exit code 0 if every file reads and every
 // row matches, 1 otherwise.
 import { readFileSync } from 'node:fs';
@@ -78,7 +79,7 @@ function unscaled(vector, i) {
 }
 
 let failed = false;
-for (const codec of ['none', 'lz4-frame', 'zstd', 'zstd-stored', 'zstd-19', 'zstd-utf8']) {
+for (const codec of ['none', 'lz4-frame', 'zstd', 'zstd-stored', 'zstd-19', 'zstd-utf8', 'zstd-filter-0.9']) {
   const file = join(dir, `${codec}.arrow`);
   try {
     const table = tableFromIPC(readFileSync(file));

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-CODECS = ["none", "lz4-frame", "zstd", "zstd-stored", "zstd-19", "zstd-utf8"]
+CODECS = ["none", "lz4-frame", "zstd", "zstd-stored", "zstd-19", "zstd-utf8", "zstd-filter-0.9"]
 
 
 def double(x):

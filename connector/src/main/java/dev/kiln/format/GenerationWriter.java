@@ -170,6 +170,11 @@ public final class GenerationWriter {
         return compression;
     }
 
+    /** Returns the false-positive rate this writer sizes key filters for. */
+    public double filterFalsePositiveRate() {
+        return falsePositiveRate;
+    }
+
     /**
      * Returns whether pages are cut at {@link Builder#targetStoredPageBytes} (bytes on storage)
      * rather than {@link Builder#targetPageBytes} (Arrow bytes).

@@ -33,7 +33,9 @@ import java.util.function.Function;
 /**
  * Merges a run of generations of one bucket into one: the newest row per key, tombstones kept
  * unless the caller says the run starts at the bucket's oldest live generation (then nothing older
- * can hold a key a tombstone would hide, and tombstones go).
+ * can hold a key a tombstone would hide, and tombstones go). Such a bottommost output is written by
+ * {@link TableOptions#newBottommostCompactionWriter} (its key filter may be sized for another
+ * rate), every other by {@link TableOptions#newCompactionWriter}.
  *
  * <p>A streaming k-way merge ({@link NewestRowMerge}, as the source reads a bucket): each surviving
  * row is copied from its input page into the output's page ({@link GenerationWriter#open}), written
@@ -87,9 +89,11 @@ final class GenerationMerger {
                     if (out == null) {
                         path = table.newGenerationPath(bucket);
                         Path resolved = table.resolve(path);
+                        TableOptions options = table.options();
                         out =
-                                table.options()
-                                        .newCompactionWriter()
+                                (dropTombstones
+                                                ? options.newBottommostCompactionWriter()
+                                                : options.newCompactionWriter())
                                         .open(
                                                 resolved,
                                                 allocator,

@@ -66,7 +66,8 @@ final class TableJson {
             @Nullable Integer compressionLevel,
             @Nullable String pageSizeBasis,
             @Nullable Integer compactionCompressionLevel,
-            @Nullable Integer generationFormatVersion) {
+            @Nullable Integer generationFormatVersion,
+            @Nullable Double bottommostFilterFalsePositiveRate) {
         @Override
         public boolean equals(Object o) {
             return o instanceof TableFile other
@@ -81,7 +82,10 @@ final class TableJson {
                     && Objects.equals(compressionLevel, other.compressionLevel)
                     && Objects.equals(pageSizeBasis, other.pageSizeBasis)
                     && Objects.equals(compactionCompressionLevel, other.compactionCompressionLevel)
-                    && Objects.equals(generationFormatVersion, other.generationFormatVersion);
+                    && Objects.equals(generationFormatVersion, other.generationFormatVersion)
+                    && Objects.equals(
+                            bottommostFilterFalsePositiveRate,
+                            other.bottommostFilterFalsePositiveRate);
         }
 
         @Override
@@ -98,6 +102,7 @@ final class TableJson {
             h = 31 * h + Objects.hashCode(pageSizeBasis);
             h = 31 * h + Objects.hashCode(compactionCompressionLevel);
             h = 31 * h + Objects.hashCode(generationFormatVersion);
+            h = 31 * h + Objects.hashCode(bottommostFilterFalsePositiveRate);
             return h;
         }
 
@@ -127,6 +132,8 @@ final class TableJson {
                     + compactionCompressionLevel
                     + ", generationFormatVersion="
                     + generationFormatVersion
+                    + ", bottommostFilterFalsePositiveRate="
+                    + bottommostFilterFalsePositiveRate
                     + "]";
         }
     }
@@ -186,7 +193,8 @@ final class TableJson {
                                 : null,
                         options.pageSizeBasis().optionValue(),
                         options.compactionCompressionLevel(),
-                        options.generationFormatVersion()));
+                        options.generationFormatVersion(),
+                        options.bottommostFilterFalsePositiveRate()));
     }
 
     /**
@@ -218,6 +226,10 @@ final class TableJson {
                                             : TableOptions.PageSizeBasis.parse(
                                                     "pageSizeBasis", file.pageSizeBasis()))
                             .compactionCompressionLevel(file.compactionCompressionLevel())
+                            // Read by an older Kiln as absent: its compactions size every filter
+                            // for filterFalsePositiveRate, in files every Kiln reads.
+                            .bottommostFilterFalsePositiveRate(
+                                    file.bottommostFilterFalsePositiveRate())
                             // A table from before the option writes what older readers read.
                             .generationFormatVersion(
                                     file.generationFormatVersion() == null

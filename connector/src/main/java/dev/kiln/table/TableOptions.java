@@ -37,7 +37,7 @@ import static java.util.Objects.requireNonNull;
 /**
  * What a table is, fixed when it is created: the row schema, the primary key, the bucket count, and
  * how generations are written (page size and what it counts, key filter false-positive rate, page
- * compression, and compaction outputs' ZSTD level).
+ * compression, and compaction outputs' ZSTD level and, for bottommost outputs, key filter rate).
  *
  * <p>Immutable, thread-safe and {@link Serializable} (Flink ships it to tasks): the schema is held
  * as Arrow's JSON form. Built and validated by {@link #builder}; every error names the option. A
@@ -75,6 +75,7 @@ public final class TableOptions implements Serializable {
     private final PageCompression compression;
     @Nullable private final Integer compactionCompressionLevel;
     @Nullable private final Integer generationFormatVersion;
+    @Nullable private final Double bottommostFilterFalsePositiveRate;
     private transient Schema schema;
 
     private TableOptions(Builder builder) {
@@ -88,6 +89,7 @@ public final class TableOptions implements Serializable {
         this.compression = builder.compression;
         this.compactionCompressionLevel = builder.compactionCompressionLevel;
         this.generationFormatVersion = builder.generationFormatVersion;
+        this.bottommostFilterFalsePositiveRate = builder.bottommostFilterFalsePositiveRate;
     }
 
     /**
@@ -193,6 +195,19 @@ public final class TableOptions implements Serializable {
         return count;
     }
 
+    /**
+     * Returns {@code rate} if it is a valid key filter false-positive rate, in (0, 1).
+     *
+     * @param option how the caller names the setting, for the error
+     * @throws IllegalArgumentException naming {@code option} if {@code rate} is out of range
+     */
+    public static double checkFilterFalsePositiveRate(String option, double rate) {
+        if (!(rate > 0 && rate < 1)) {
+            throw new IllegalArgumentException(option + " must be in (0, 1), but was " + rate);
+        }
+        return rate;
+    }
+
     /** Returns the number of buckets: a key's bucket is {@code KeyCodec.bucket(key, count)}. */
     public int bucketCount() {
         return bucketCount;
@@ -212,6 +227,19 @@ public final class TableOptions implements Serializable {
     /** Returns the false-positive rate generation key filters are sized for. */
     public double filterFalsePositiveRate() {
         return filterFalsePositiveRate;
+    }
+
+    /**
+     * Returns the false-positive rate the key filters of bottommost compaction outputs are sized
+     * for, or {@code null} if they are sized for {@link #filterFalsePositiveRate} like the others.
+     * A bottommost output is written by a compaction whose run starts at its bucket's oldest
+     * generation (the one that drops tombstones): it holds most of the bucket's rows and is probed
+     * only for keys every newer generation's filter let through, so its filter saves reads only for
+     * keys absent from the whole table.
+     */
+    @Nullable
+    public Double bottommostFilterFalsePositiveRate() {
+        return bottommostFilterFalsePositiveRate;
     }
 
     /** Returns how the buffers of new generations' pages are compressed. */
@@ -264,7 +292,7 @@ public final class TableOptions implements Serializable {
 
     /** Returns a writer of generations of this table. */
     public GenerationWriter newWriter() {
-        return newWriter(compression);
+        return newWriter(compression, filterFalsePositiveRate);
     }
 
     /**
@@ -272,13 +300,26 @@ public final class TableOptions implements Serializable {
      * #compactionCompression}.
      */
     public GenerationWriter newCompactionWriter() {
-        return newWriter(compactionCompression());
+        return newWriter(compactionCompression(), filterFalsePositiveRate);
     }
 
-    private GenerationWriter newWriter(PageCompression pageCompression) {
+    /**
+     * Returns a writer of bottommost compaction outputs (see {@link
+     * #bottommostFilterFalsePositiveRate}): {@link #newCompactionWriter} with key filters sized for
+     * {@link #bottommostFilterFalsePositiveRate} if one is set.
+     */
+    public GenerationWriter newBottommostCompactionWriter() {
+        return newWriter(
+                compactionCompression(),
+                bottommostFilterFalsePositiveRate == null
+                        ? filterFalsePositiveRate
+                        : bottommostFilterFalsePositiveRate);
+    }
+
+    private GenerationWriter newWriter(PageCompression pageCompression, double filterRate) {
         GenerationWriter.Builder writer =
                 GenerationWriter.builder(schema(), primaryKey)
-                        .filterFalsePositiveRate(filterFalsePositiveRate)
+                        .filterFalsePositiveRate(filterRate)
                         .compression(pageCompression)
                         .formatVersion(generationFormatVersion());
         return (pageSizeBasis() == PageSizeBasis.STORED
@@ -302,7 +343,9 @@ public final class TableOptions implements Serializable {
                 && Double.compare(filterFalsePositiveRate, other.filterFalsePositiveRate) == 0
                 && compression.equals(other.compression)
                 && Objects.equals(compactionCompressionLevel, other.compactionCompressionLevel)
-                && generationFormatVersion() == other.generationFormatVersion();
+                && generationFormatVersion() == other.generationFormatVersion()
+                && Objects.equals(
+                        bottommostFilterFalsePositiveRate, other.bottommostFilterFalsePositiveRate);
     }
 
     @Override
@@ -316,7 +359,8 @@ public final class TableOptions implements Serializable {
                 filterFalsePositiveRate,
                 compression,
                 compactionCompressionLevel,
-                generationFormatVersion());
+                generationFormatVersion(),
+                bottommostFilterFalsePositiveRate);
     }
 
     @Override
@@ -337,6 +381,8 @@ public final class TableOptions implements Serializable {
                 + compactionCompressionLevel
                 + ", generationFormatVersion="
                 + generationFormatVersion()
+                + ", bottommostFilterFalsePositiveRate="
+                + bottommostFilterFalsePositiveRate
                 + ", schema="
                 + schema()
                 + "}";
@@ -359,6 +405,7 @@ public final class TableOptions implements Serializable {
         private PageCompression compression = DEFAULT_COMPRESSION;
         @Nullable private Integer compactionCompressionLevel;
         private int generationFormatVersion = GenerationWriter.FORMAT_VERSION;
+        @Nullable private Double bottommostFilterFalsePositiveRate;
 
         private Builder(Schema schema, List<String> primaryKey) {
             this.schema = requireNonNull(schema, "schema");
@@ -398,6 +445,27 @@ public final class TableOptions implements Serializable {
         public Builder filterFalsePositiveRate(double rate) {
             writer.filterFalsePositiveRate(rate);
             this.filterFalsePositiveRate = rate;
+            return this;
+        }
+
+        /**
+         * Sets the false-positive rate of the key filters of bottommost compaction outputs (see
+         * {@link TableOptions#bottommostFilterFalsePositiveRate}; default: none, {@link
+         * #filterFalsePositiveRate}). A higher rate takes filter bytes off most of the table's rows
+         * (at 1%, about 1.2 B per row; at 0.9, 0.03) for storage reads of keys absent from the
+         * whole table: each such lookup of an uncached bottommost generation reads a page with this
+         * probability. The files are the same format whatever the rate: every Kiln reads them.
+         * {@code null} clears it.
+         *
+         * @throws IllegalArgumentException naming {@code bottommostFilterFalsePositiveRate} unless
+         *     the rate is in (0, 1)
+         */
+        public Builder bottommostFilterFalsePositiveRate(@Nullable Double rate) {
+            this.bottommostFilterFalsePositiveRate =
+                    rate == null
+                            ? null
+                            : checkFilterFalsePositiveRate(
+                                    "bottommostFilterFalsePositiveRate", rate);
             return this;
         }
 

@@ -52,10 +52,14 @@ import java.util.stream.Stream;
  * <p>For each job it also prints where the process's CPU time went by thread ({@link
  * ThreadCpuSplit}), and for Kiln the writers' counters ({@link CountersReporter}): rows,
  * generations flushed, compactions and the rows they read and wrote, since a job that runs more
- * compactions does more work per row.
+ * compactions does more work per row; and the Kiln job's rates over its second half ({@link
+ * SecondHalf}), past the start-up work that a long-running job pays once.
  *
- * <p>Usage: {@code SqlUpsertWorkload [rows] [keys] [parallelism] [dir]}; defaults 20,000,000,
- * 2,000,000, 2 and a temporary directory. A plain program, not JMH: one job per sink is the figure.
+ * <p>Usage: {@code SqlUpsertWorkload [rows] [keys] [parallelism] [dir] [kiln options]}; defaults
+ * 20,000,000, 2,000,000, 2, a temporary directory and none. {@code kiln options} are more {@code
+ * WITH} options of the Kiln table, comma-separated {@code key=value} (for example {@code
+ * write.filter-fpp.bottommost=0.9,write.compression.compaction-level=9}); a new table records them.
+ * A plain program, not JMH: one job per sink is the figure.
  */
 public final class SqlUpsertWorkload {
 
@@ -69,9 +73,21 @@ public final class SqlUpsertWorkload {
                 args.length > 3
                         ? java.nio.file.Path.of(args[3])
                         : Files.createTempDirectory("kiln-sql-upserts");
+        StringBuilder with = new StringBuilder();
+        if (args.length > 4 && !args[4].isBlank()) {
+            for (String option : args[4].split(",")) {
+                String[] kv = option.split("=", 2);
+                with.append(", '")
+                        .append(kv[0].trim())
+                        .append("' = '")
+                        .append(kv[1].trim())
+                        .append("'");
+            }
+            System.out.println("kiln      options:" + with.substring(1));
+        }
         for (String sink : new String[] {"blackhole", "kiln"}) {
             java.nio.file.Path table = dir.resolve(sink + "-" + System.nanoTime());
-            double[] figures = run(sink, table, rows, keys, parallelism);
+            double[] figures = run(sink, table, rows, keys, parallelism, with.toString());
             System.out.printf(
                     "%-9s %,d rows over %,d keys, parallelism %d: %,.0f rows/s, %,.0f rows per"
                             + " CPU-second%n",
@@ -103,7 +119,12 @@ public final class SqlUpsertWorkload {
     }
 
     private static double[] run(
-            String sink, java.nio.file.Path table, long rows, long keys, int parallelism)
+            String sink,
+            java.nio.file.Path table,
+            long rows,
+            long keys,
+            int parallelism,
+            String kilnOptions)
             throws Exception {
         Configuration config = new Configuration();
         config.setString(
@@ -130,7 +151,10 @@ public final class SqlUpsertWorkload {
                 "CREATE TABLE t (id BIGINT, v BIGINT, s STRING, PRIMARY KEY (id) NOT ENFORCED)"
                         + " WITH ("
                         + (sink.equals("kiln")
-                                ? "'connector' = 'kiln', 'path' = '" + table.toUri() + "'"
+                                ? "'connector' = 'kiln', 'path' = '"
+                                        + table.toUri()
+                                        + "'"
+                                        + kilnOptions
                                 : "'connector' = 'blackhole'")
                         + ")");
         com.sun.management.OperatingSystemMXBean os =
@@ -138,11 +162,22 @@ public final class SqlUpsertWorkload {
                         ManagementFactory.getOperatingSystemMXBean();
         CountersReporter.clear();
         ThreadCpuSplit split = ThreadCpuSplit.start();
+        SecondHalf secondHalf =
+                sink.equals("kiln")
+                        ? SecondHalf.watch(() -> CountersReporter.sum("kilnRowsWritten"), rows / 2)
+                        : null;
         long cpuBefore = os.getProcessCpuTime();
         long start = System.nanoTime();
         tEnv.executeSql("INSERT INTO t SELECT * FROM upserts").await();
         double seconds = (System.nanoTime() - start) / 1e9;
         double cpuSeconds = (os.getProcessCpuTime() - cpuBefore) / 1e9;
+        double[] half = secondHalf == null ? null : secondHalf.stop(rows);
+        if (half != null) {
+            System.out.printf(
+                    "%-9s second half (from the writers' %,d th row): %,.0f rows/s, %,.0f rows per"
+                            + " CPU-second%n",
+                    sink, rows / 2, half[0], half[1]);
+        }
         System.out.print(split.stop(String.format("%-9s cpu ", sink)));
         if (sink.equals("kiln")) {
             System.out.printf(

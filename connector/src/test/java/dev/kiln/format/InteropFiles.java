@@ -38,9 +38,10 @@ import java.util.List;
 /**
  * Writes generation files for other Arrow readers to check (docs/tools/read_generations.mjs, see
  * docs/format.md): {@code none.arrow}, {@code lz4-frame.arrow}, {@code zstd.arrow}, {@code
- * zstd-stored.arrow} (pages cut at bytes on storage) and {@code zstd-19.arrow} of the same rows,
- * several pages each, and {@code expected.json}, the rows as that script prints them. Args: the
- * output directory.
+ * zstd-stored.arrow} (pages cut at bytes on storage), {@code zstd-19.arrow}, {@code
+ * zstd-utf8.arrow} (format version 3) and {@code zstd-filter-0.9.arrow} (a key filter sized for
+ * 0.9, as a bottommost compaction output may have) of the same rows, several pages each, and {@code
+ * expected.json}, the rows as that script prints them. Args: the output directory.
  */
 public final class InteropFiles {
 
@@ -142,6 +143,15 @@ public final class InteropFiles {
                     .formatVersion(GenerationWriter.FORMAT_VERSION_RAW_INDEX)
                     .build()
                     .write(new Path(utf8.toUri()), root, new BitSet(), allocator);
+            // A key filter sized for 0.9, as a table's bottommost compaction outputs may have.
+            java.nio.file.Path weakFilter = dir.resolve("zstd-filter-0.9.arrow");
+            Files.deleteIfExists(weakFilter);
+            GenerationWriter.builder(SCHEMA, List.of("id"))
+                    .targetPageBytes(16 * 1024)
+                    .compression(PageCompression.ZSTD)
+                    .filterFalsePositiveRate(0.9)
+                    .build()
+                    .write(new Path(weakFilter.toUri()), root, new BitSet(), allocator);
             java.nio.file.Path level19 = dir.resolve("zstd-19.arrow");
             Files.deleteIfExists(level19);
             GenerationWriter.builder(SCHEMA, List.of("id"))

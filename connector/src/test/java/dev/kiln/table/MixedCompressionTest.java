@@ -524,7 +524,8 @@ class MixedCompressionTest {
         return g.formatVersion();
     }
 
-    private static byte[] checksummed(ObjectMapper mapper, ObjectNode file) throws Exception {
+    /** {@code file} as bytes, its {@code crc32c} set to the checksum of its (edited) body. */
+    static byte[] checksummed(ObjectMapper mapper, ObjectNode file) throws Exception {
         CRC32C crc = new CRC32C();
         crc.update(mapper.writeValueAsBytes(file.get("body")));
         file.put("crc32c", crc.getValue());

@@ -24,6 +24,8 @@ import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.RowType;
 
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.BaseVariableWidthVector;
+import org.apache.arrow.vector.DensityAwareVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.types.pojo.Field;
@@ -83,6 +85,15 @@ public final class RowDataMemtable implements AutoCloseable {
     private long sizeBytes;
 
     /**
+     * How many rows the last flush wrote, and each column's bytes per value in it (variable-width
+     * columns): the next rows' vectors are allocated once for as many, as a flush frees them, where
+     * vectors filled from empty would grow by doubling, a copy of every buffer each time.
+     */
+    private int lastFlushRows;
+
+    private final double[] lastFlushDensity;
+
+    /**
      * @param rowType the rows' type; it must map to the table's schema exactly
      * @param options the table's options (schema, key, page size, filter)
      * @param allocator where the vectors live; stays owned by the caller
@@ -110,6 +121,7 @@ public final class RowDataMemtable implements AutoCloseable {
         this.names = new String[n];
         this.nullable = new boolean[n];
         this.keyColumn = new boolean[n];
+        this.lastFlushDensity = new double[n];
         for (int c = 0; c < n; c++) {
             Field field = declared.get(c);
             names[c] = field.getName();
@@ -168,6 +180,9 @@ public final class RowDataMemtable implements AutoCloseable {
             key = keys.key(row);
         } else {
             assert Arrays.equals(key, keys.key(row)) : "the key given is not the row's key";
+        }
+        if (rows == 0 && lastFlushRows > 0) {
+            allocateLikeLastFlush();
         }
         // the row's values in the vectors, and its encoded key, kept on the heap until the flush
         long bytes = ROW_OVERHEAD_BYTES + KEY_OVERHEAD_BYTES + key.length;
@@ -253,6 +268,12 @@ public final class RowDataMemtable implements AutoCloseable {
         root.setRowCount(rows);
         GenerationStats stats =
                 writer.write(path, root, deletes, keyBytes, keyEnds, allocator, listener);
+        lastFlushRows = rows;
+        for (int c = 0; c < vectors.length; c++) {
+            if (vectors[c] instanceof BaseVariableWidthVector) {
+                lastFlushDensity[c] = ((BaseVariableWidthVector) vectors[c]).getDensity();
+            }
+        }
         root.clear();
         root.setRowCount(0);
         deletes.clear();
@@ -260,6 +281,19 @@ public final class RowDataMemtable implements AutoCloseable {
         rows = 0;
         sizeBytes = 0;
         return stats;
+    }
+
+    private void allocateLikeLastFlush() {
+        for (int c = 0; c < vectors.length; c++) {
+            FieldVector v = vectors[c];
+            if (v instanceof DensityAwareVector && lastFlushDensity[c] > 0) {
+                ((DensityAwareVector) v).setInitialCapacity(lastFlushRows, lastFlushDensity[c]);
+            } else {
+                v.setInitialCapacity(lastFlushRows);
+            }
+            v.allocateNew();
+        }
+        lastFlushRows = 0;
     }
 
     /** Returns the table options rows are written with. */

@@ -234,6 +234,7 @@ public final class KilnSink<IN>
         private Double filterFalsePositiveRate;
         private PageCompression compression;
         private Integer compactionCompressionLevel;
+        private Double bottommostFilterFalsePositiveRate;
         private long memtableBytes = DEFAULT_MEMTABLE_BYTES;
         private boolean warming = true;
         private boolean writeThrough = true;
@@ -303,6 +304,27 @@ public final class KilnSink<IN>
         public Builder<IN> compactionCompressionLevel(int level) {
             PageCompression.parse("compression", "zstd", "compactionCompressionLevel", level);
             this.compactionCompressionLevel = level;
+            return this;
+        }
+
+        /**
+         * Sets the key filter false-positive rate of bottommost compaction outputs (written by a
+         * compaction whose run starts at the bucket's oldest generation: most of the table's rows),
+         * recorded by a new table; an existing table's is fixed: the build fails with a {@link
+         * TableMismatchException} if it differs. Default: the table's (none for a new table: the
+         * table's {@link #filterFalsePositiveRate}). Such a generation is probed only for keys
+         * every newer generation's filter let through, so a higher rate (0.9: about 0.03 B per row
+         * instead of 1.2 at 1%) costs only lookups of keys absent from the whole table, a page read
+         * each with this probability when the page is not cached. The files are the same format at
+         * every rate. See {@code docs/compaction.md}.
+         *
+         * @throws IllegalArgumentException naming {@code bottommostFilterFalsePositiveRate} unless
+         *     it is in (0, 1)
+         */
+        public Builder<IN> bottommostFilterFalsePositiveRate(double rate) {
+            this.bottommostFilterFalsePositiveRate =
+                    TableOptions.checkFilterFalsePositiveRate(
+                            "bottommostFilterFalsePositiveRate", rate);
             return this;
         }
 
@@ -559,6 +581,16 @@ public final class KilnSink<IN>
                                 + " (fixed when the table is created), but the sink sets "
                                 + compactionCompressionLevel;
             }
+            if (difference == null
+                    && bottommostFilterFalsePositiveRate != null
+                    && !bottommostFilterFalsePositiveRate.equals(
+                            existing.bottommostFilterFalsePositiveRate())) {
+                difference =
+                        "the table's bottommost filter false-positive rate is "
+                                + existing.bottommostFilterFalsePositiveRate()
+                                + " (fixed when the table is created), but the sink sets "
+                                + bottommostFilterFalsePositiveRate;
+            }
             if (difference != null) {
                 throw new TableMismatchException(
                         "the Kiln table at "
@@ -582,7 +614,10 @@ public final class KilnSink<IN>
                                             ? filterFalsePositiveRate
                                             : existing.filterFalsePositiveRate())
                             .compression(compression != null ? compression : existing.compression())
-                            .generationFormatVersion(existing.generationFormatVersion());
+                            .generationFormatVersion(existing.generationFormatVersion())
+                            // Compaction writes from the table's own metadata, like the level.
+                            .bottommostFilterFalsePositiveRate(
+                                    existing.bottommostFilterFalsePositiveRate());
             if (write.build().compression().codec() == PageCompression.Codec.ZSTD) {
                 // Compaction writes from the table's own metadata; kept here for completeness.
                 write.compactionCompressionLevel(existing.compactionCompressionLevel());
@@ -626,6 +661,9 @@ public final class KilnSink<IN>
                 }
                 if (filterFalsePositiveRate != null) {
                     options.filterFalsePositiveRate(filterFalsePositiveRate);
+                }
+                if (bottommostFilterFalsePositiveRate != null) {
+                    options.bottommostFilterFalsePositiveRate(bottommostFilterFalsePositiveRate);
                 }
                 if (compression != null) {
                     options.compression(compression);

@@ -92,6 +92,8 @@ public final class KilnDynamicTableSink implements DynamicTableSink {
                 .ifPresent(size -> builder.targetPageBytes(size.getBytes()));
         options.getOptional(KilnOptions.WRITE_FILTER_FPP)
                 .ifPresent(builder::filterFalsePositiveRate);
+        options.getOptional(KilnOptions.WRITE_FILTER_FPP_BOTTOMMOST)
+                .ifPresent(builder::bottommostFilterFalsePositiveRate);
         PageCompression compression = KilnOptions.compression(options);
         if (compression != null) {
             builder.compression(compression);

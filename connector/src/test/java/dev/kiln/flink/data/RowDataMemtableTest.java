@@ -33,6 +33,7 @@ import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.RowType;
 import org.apache.flink.types.RowKind;
 
+import org.apache.arrow.memory.AllocationListener;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
@@ -50,6 +51,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -115,6 +117,49 @@ public class RowDataMemtableTest {
             // value bytes: 1 (string) + 4 (offset) + 8 (BIGINT) + 2 (validity, kind)
             assertThat(memtable.sizeBytes() - one)
                     .isEqualTo(15 + key.length + RowDataMemtable.KEY_OVERHEAD_BYTES);
+        }
+    }
+
+    @Test
+    void rowsAfterAFlushGoToVectorsAllocatedOnceForAsManyRows() throws Exception {
+        AtomicInteger allocations = new AtomicInteger();
+        AllocationListener counting =
+                new AllocationListener() {
+                    @Override
+                    public void onAllocation(long size) {
+                        allocations.incrementAndGet();
+                    }
+                };
+        TableOptions options = options(TYPE, List.of("id"));
+        Random random = new Random(7);
+        int rows = 20_000;
+        List<RowData> lastRows = new ArrayList<>();
+        try (BufferAllocator counted = new RootAllocator(counting, Long.MAX_VALUE);
+                RowDataMemtable memtable = new RowDataMemtable(TYPE, options, counted)) {
+            for (int cycle = 0; cycle < 3; cycle++) {
+                lastRows.clear();
+                int afterFirstRow = 0;
+                for (int i = 0; i < rows; i++) {
+                    GenericRowData row = allTypesRow((long) cycle * rows + i, random);
+                    memtable.add(row);
+                    lastRows.add(row);
+                    if (i == 0) {
+                        afterFirstRow = allocations.get();
+                    }
+                }
+                if (cycle > 0) {
+                    // every vector allocated at the first row for the last flush's rows: none grew
+                    assertThat(allocations.get()).as("cycle %d", cycle).isEqualTo(afterFirstRow);
+                }
+                assertThat(memtable.flush(path("cycle-" + cycle)).rowCount()).isEqualTo(rows);
+            }
+        }
+        RowDataReader reader = new RowDataReader(TYPE);
+        Generation generation = Generation.open(io, path("cycle-2")).join();
+        for (RowData row : lastRows) {
+            LookupResult result =
+                    generation.lookup(options.keyCodec().encode(row.getLong(0)), allocator).join();
+            assertSameRow(reader.read(result.values()), row);
         }
     }
 

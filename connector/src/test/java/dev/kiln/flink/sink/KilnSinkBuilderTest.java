@@ -158,6 +158,42 @@ class KilnSinkBuilderTest {
     }
 
     @Test
+    void aNewTableRecordsTheBottommostFilterRateWhichIsFixedAfterwards() throws Exception {
+        KilnSink<RowData> first =
+                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
+                        .bottommostFilterFalsePositiveRate(0.9)
+                        .build();
+        TableOptions table = KilnTable.open(path()).options();
+        assertThat(table.bottommostFilterFalsePositiveRate()).isEqualTo(0.9);
+        assertThat(table.newBottommostCompactionWriter().filterFalsePositiveRate()).isEqualTo(0.9);
+        assertThat(first.settings().writeOptions().bottommostFilterFalsePositiveRate())
+                .isEqualTo(0.9);
+        // Flushes keep the table's rate.
+        assertThat(first.settings().writeOptions().newWriter().filterFalsePositiveRate())
+                .isEqualTo(table.filterFalsePositiveRate());
+
+        // A later sink keeps it, and may not change it.
+        KilnSink<RowData> again =
+                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY).build();
+        assertThat(again.settings().writeOptions().bottommostFilterFalsePositiveRate())
+                .isEqualTo(0.9);
+        assertThatThrownBy(
+                        () ->
+                                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
+                                        .bottommostFilterFalsePositiveRate(0.5)
+                                        .build())
+                .isInstanceOf(TableMismatchException.class)
+                .hasMessageContaining("bottommost filter false-positive rate is 0.9")
+                .hasMessageContaining("0.5");
+        assertThatThrownBy(
+                        () ->
+                                KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY)
+                                        .bottommostFilterFalsePositiveRate(1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("bottommostFilterFalsePositiveRate");
+    }
+
+    @Test
     void anExistingTableOfAnotherShapeIsATypedErrorNamingTheDifference() {
         KilnSink.forRowData(path(), SinkTestData.ROW_TYPE, SinkTestData.KEY).bucketCount(4).build();
 

@@ -89,6 +89,22 @@ class KilnOptionsCompressionTest {
                 .hasMessageContaining("zstd");
     }
 
+    @Test
+    void theBottommostFilterRateIsOptionalAndFailsNamingTheOption() {
+        KilnOptions.validate(new Configuration());
+        Configuration config = new Configuration();
+        config.set(KilnOptions.WRITE_FILTER_FPP_BOTTOMMOST, 0.9);
+        KilnOptions.validate(config);
+        for (double bad : new double[] {0, 1, 2}) {
+            Configuration rate = new Configuration();
+            rate.set(KilnOptions.WRITE_FILTER_FPP_BOTTOMMOST, bad);
+            assertThatThrownBy(() -> KilnOptions.validate(rate))
+                    .isInstanceOf(ValidationException.class)
+                    .hasMessageContaining("'write.filter-fpp.bottommost'")
+                    .hasMessageContaining(Double.toString(bad));
+        }
+    }
+
     private static Configuration config(String codec, Integer level) {
         Configuration config = new Configuration();
         if (codec != null) {

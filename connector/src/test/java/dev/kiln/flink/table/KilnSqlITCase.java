@@ -487,7 +487,8 @@ class KilnSqlITCase {
         createCustomers(
                 "customers",
                 "'bucket' = '2', 'write.page-size.basis' = 'stored',"
-                        + " 'write.compression.compaction-level' = '19'");
+                        + " 'write.compression.compaction-level' = '19',"
+                        + " 'write.filter-fpp.bottommost' = '0.5'");
         insertChanges(
                 "customers",
                 customer(RowKind.INSERT, 1, "ann", 1),
@@ -498,6 +499,7 @@ class KilnSqlITCase {
                 .isEqualTo(dev.kiln.table.TableOptions.PageSizeBasis.STORED);
         assertThat(options.compactionCompression())
                 .isEqualTo(dev.kiln.format.PageCompression.zstd(19));
+        assertThat(options.bottommostFilterFalsePositiveRate()).isEqualTo(0.5);
         assertThat(query("SELECT id, name FROM customers"))
                 .containsExactlyInAnyOrder(Row.of(1L, "ann"), Row.of(2L, "bob"));
     }
