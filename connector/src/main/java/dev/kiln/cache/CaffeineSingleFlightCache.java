@@ -493,6 +493,13 @@ final class CaffeineSingleFlightCache<K, V> implements SingleFlightCache<K, V> {
     }
 
     @Override
+    public void maximumBytes(long bytes) {
+        if (weigher != null) {
+            cache.synchronous().policy().eviction().ifPresent(e -> e.setMaximum(bytes));
+        }
+    }
+
+    @Override
     public long weightedSizeBytes() {
         cleanUp();
         return cache.synchronous()

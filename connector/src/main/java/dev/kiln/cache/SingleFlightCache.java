@@ -119,6 +119,12 @@ public interface SingleFlightCache<K, V> {
     long weightedSizeBytes();
 
     /**
+     * Sets the bound on the weight of the entries held (a cache built with a weigher; otherwise
+     * nothing changes), evicting before it returns what exceeds a lowered bound.
+     */
+    void maximumBytes(long bytes);
+
+    /**
      * Returns the number of cached entries (including loads in flight), after pending maintenance.
      */
     long estimatedSize();

@@ -140,6 +140,12 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
     /** The share of {@code maximumPageBytes} that loads in flight reserve from: a quarter. */
     private static final int LOAD_SHARE_DIVISOR = 4;
 
+    /**
+     * The share of the cached pages' bound that staged pages may borrow past the loads' quarter: a
+     * half, so that a compaction output larger than the quarter is handed over whole.
+     */
+    private static final int LENDABLE_SHARE_DIVISOR = 2;
+
     private final Executor maintenance;
     @Nullable private final DiskTier disk;
 
@@ -193,6 +199,7 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
                         pageAllocator,
                         builder.coalescer,
                         cachedBytes,
+                        cachedBytes / LENDABLE_SHARE_DIVISOR,
                         budget,
                         counters,
                         work,
@@ -370,16 +377,31 @@ public final class GenerationCache implements GenerationLookup, AutoCloseable {
      * checksum), ahead of its commit, as {@link #warmGate()}{@code .warm(file)} does, and holds its
      * footer until the commit's warm (the next request of the gate naming the path and a checksum):
      * if the open-generation tier drops the footer meanwhile (which unmarks the path in the gate),
-     * that warm puts it back without a read. Held footers are bounded by {@code
+     * that warm puts it back without a read. For a file committed after a later checkpoint than the
+     * coming one (a compaction round's output): held footers of such files are bounded by {@code
      * maximumGenerationBytes} (the oldest is let go first) and by {@code writeThroughTimeToLive};
      * retirement and close let them go.
      */
     public CompletableFuture<WarmOutcome> warmAheadOfCommit(GenerationFile file) {
-        writeThrough.holdForCommit(requireNonNull(file, "file"));
+        writeThrough.holdForCommit(requireNonNull(file, "file"), false);
         return warmGate.warm(file);
     }
 
-    /** Returns the footer bytes held for their commit ({@link #warmAheadOfCommit}). */
+    /**
+     * Like {@link #warmAheadOfCommit}, for a file committed at the coming checkpoint (a flush's,
+     * whose commit's warm follows within moments): its footer is held within a bound of its own, a
+     * quarter of {@code maximumGenerationBytes}, so that these footers never push out those of
+     * files waiting a checkpoint longer.
+     */
+    public CompletableFuture<WarmOutcome> warmAheadOfNextCommit(GenerationFile file) {
+        writeThrough.holdForCommit(requireNonNull(file, "file"), true);
+        return warmGate.warm(file);
+    }
+
+    /**
+     * Returns the footer bytes held for their commit ({@link #warmAheadOfCommit}, {@link
+     * #warmAheadOfNextCommit}).
+     */
     public long heldForCommitBytes() {
         return writeThrough.heldBytes();
     }

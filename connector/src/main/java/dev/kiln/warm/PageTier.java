@@ -76,17 +76,24 @@ final class PageTier {
     private final WorkInFlight work;
     private final PathStates paths;
     private final SingleFlightCache<PageKey, SharedPage> pages;
+    private final long cachedBytes;
+    private final long lendableBytes;
+
+    /** The bytes of the cached pages' bound lent to staged pages; under {@code this}. */
+    private long lentBytes;
 
     /**
      * @param allocator the caller's allocator, which private reads decode into
      * @param pageAllocator the allocator cached pages decode into
      * @param cachedBytes the bound on the Arrow memory of cached pages
+     * @param lendableBytes the most of {@code cachedBytes} {@linkplain #lend lent} at a time
      */
     PageTier(
             BufferAllocator allocator,
             BufferAllocator pageAllocator,
             RangeCoalescer coalescer,
             long cachedBytes,
+            long lendableBytes,
             LoadBudget budget,
             ReadCounters counters,
             WorkInFlight work,
@@ -98,6 +105,8 @@ final class PageTier {
         this.counters = counters;
         this.work = work;
         this.paths = paths;
+        this.cachedBytes = cachedBytes;
+        this.lendableBytes = lendableBytes;
         this.pages =
                 SingleFlightCache.<PageKey, SharedPage>builder()
                         .maximumBytes(cachedBytes)
@@ -435,6 +444,39 @@ final class PageTier {
 
     void unreserve(long bytes) {
         budget.unreserve(bytes);
+    }
+
+    /**
+     * Lends {@code bytes} of the cached pages' bound to pages on their way into the cache (pages a
+     * writer handed over that do not fit the loads' quarter): the bound is lowered by them, which
+     * evicts the coldest pages before this returns, so the page allocator has the room. At most
+     * {@code lendableBytes} are lent at a time.
+     *
+     * @return whether they were lent; if so, the caller {@linkplain #giveBack gives them back}
+     */
+    synchronized boolean lend(long bytes) {
+        if (bytes == 0) {
+            return true;
+        }
+        if (lentBytes + bytes > lendableBytes) {
+            return false;
+        }
+        lentBytes += bytes;
+        pages.maximumBytes(cachedBytes - lentBytes);
+        return true;
+    }
+
+    /** Gives back {@code bytes} {@linkplain #lend lent}, raising the cached pages' bound again. */
+    synchronized void giveBack(long bytes) {
+        if (bytes != 0) {
+            lentBytes -= bytes;
+            pages.maximumBytes(cachedBytes - lentBytes);
+        }
+    }
+
+    /** Returns the bytes of the cached pages' bound lent now. */
+    synchronized long lentBytes() {
+        return lentBytes;
     }
 
     /** Discards the cached pages of the paths {@code paths} matches, releasing them. */

@@ -62,7 +62,9 @@ import java.util.function.Predicate;
  *
  * <p>Memory: staged pages live in the page allocator (so its limit bounds them with everything
  * else) and reserve their Arrow memory in the {@link LoadBudget} while staged, at most {@code
- * maximumBytes} of them in all (handovers in progress included); a page reserves an upper bound of
+ * maximumBytes} of them in all (handovers in progress included); past that, the page tier {@link
+ * PageTier#lend lends} them room from the cached pages' bound, lowered (evicting the coldest pages)
+ * while they are staged and raised again as they are put there; a page reserves an upper bound of
  * its copy before it is copied ({@link #copyBytesAtMost}), so a page that does not fit is never
  * allocated: it is not staged, nor is any later page of its file (a warm loads in key order). An
  * entry not taken within {@code timeToLiveNanos} is dropped at the next handover or warm;
@@ -75,12 +77,17 @@ import java.util.function.Predicate;
  * entry, until the next warm request naming that path and a checksum (the commit's: {@link
  * #takeHeld}, {@link #releaseHeld}), so that the commit's warm puts it back without a read if the
  * open-generation tier dropped it meanwhile. Held footers are heap, at most {@code
- * maximumHeldBytes} of them (weighed as the tier weighs them; the oldest goes first), each for at
- * most {@code timeToLiveNanos}; retirement and close drop them with the entries. Thread-safe.
+ * maximumHeldBytes} of them for commits after a later checkpoint (compaction outputs) and a quarter
+ * of that for the coming checkpoint's (flushes), each bound apart so that neither kind pushes the
+ * other out (weighed as the tier weighs them; the oldest goes first), each for at most {@code
+ * timeToLiveNanos}; retirement and close drop them with the entries. Thread-safe.
  */
 final class WriteThrough {
 
     private static final Logger LOG = LoggerFactory.getLogger(WriteThrough.class);
+
+    /** The footers held for the coming checkpoint's commit get a quarter of the held bound. */
+    private static final int NEXT_CHECKPOINT_HELD_DIVISOR = 4;
 
     private final OpenGenerations generations;
     private final PageTier pages;
@@ -95,12 +102,11 @@ final class WriteThrough {
 
     private final Map<String, Staged> staged = new LinkedHashMap<>();
 
-    private final long maximumHeldBytes;
+    /** Footers of files committed after a later checkpoint (compaction outputs); under the lock. */
+    private final HeldFooters heldForLater;
 
-    /** Footers held for their commit's warm, in the order they were held; under the lock. */
-    private final Map<String, Held> held = new LinkedHashMap<>();
-
-    private long heldBytes;
+    /** Footers of files committed at the coming checkpoint (flushes); under the lock. */
+    private final HeldFooters heldForNext;
 
     /**
      * @param maximumBytes the most Arrow memory staged pages take; 0 stages footers only
@@ -108,7 +114,8 @@ final class WriteThrough {
      *     budget: what a warm would load)
      * @param timeToLiveNanos how long an entry waits for its warm (and a held footer for its
      *     commit's) at most
-     * @param maximumHeldBytes the most footer bytes held for their commit
+     * @param maximumHeldBytes the most footer bytes held for a commit after a later checkpoint; a
+     *     quarter more for the coming checkpoint's
      * @param clock {@link System#nanoTime()}, or a test's
      */
     WriteThrough(
@@ -120,7 +127,9 @@ final class WriteThrough {
             long timeToLiveNanos,
             long maximumHeldBytes,
             LongSupplier clock) {
-        this.maximumHeldBytes = maximumHeldBytes;
+        this.heldForLater = new HeldFooters(maximumHeldBytes, timeToLiveNanos);
+        this.heldForNext =
+                new HeldFooters(maximumHeldBytes / NEXT_CHECKPOINT_HELD_DIVISOR, timeToLiveNanos);
         this.generations = generations;
         this.pages = pages;
         this.work = work;
@@ -137,12 +146,12 @@ final class WriteThrough {
 
     /** Returns the Arrow memory staged pages (and handovers in progress) hold. */
     long reservedBytes() {
-        return reservedBytes.get();
+        return reservedBytes.get() + pages.lentBytes();
     }
 
     /** Returns the footer bytes held for their commit. */
     synchronized long heldBytes() {
-        return heldBytes;
+        return heldForLater.bytes() + heldForNext.bytes();
     }
 
     /** Returns how many files are staged. */
@@ -165,6 +174,7 @@ final class WriteThrough {
         work.pageDecoded();
         VectorSchemaRoot copy = null;
         long reserved = 0;
+        boolean lent = false;
         boolean staged = false;
         try (ArrowRecordBatch batch = new VectorUnloader(rows).getRecordBatch()) {
             if (work.closed()) {
@@ -173,21 +183,23 @@ final class WriteThrough {
             BufferAllocator allocator = pages.pageAllocator();
             // Reserve before allocating: a page that does not fit the bound is not copied at all.
             long estimate = copyBytesAtMost(batch, allocator.getRoundingPolicy());
-            if (!reserve(estimate)) {
+            // The loads' quarter first; past it, room the cached pages' bound lends.
+            lent = !reserve(estimate);
+            if (lent && !pages.lend(estimate)) {
                 return null;
             }
             reserved = estimate;
             copy = copyOf(batch, rows.getSchema(), allocator);
             long bytes = SharedPage.arrowBytes(copy);
             if (bytes > reserved) {
-                if (!reserve(bytes - reserved)) {
+                if (!reserve(lent, bytes - reserved)) {
                     return null;
                 }
             } else {
-                unreserve(reserved - bytes);
+                unreserve(lent, reserved - bytes);
             }
             reserved = bytes;
-            StagedPage page = new StagedPage(copy, bytes);
+            StagedPage page = new StagedPage(copy, bytes, lent);
             staged = true;
             return page;
         } catch (OutOfMemoryException e) {
@@ -200,7 +212,7 @@ final class WriteThrough {
                 if (copy != null) {
                     copy.close();
                 }
-                unreserve(reserved);
+                unreserve(lent, reserved);
                 work.pageReleased();
             }
         }
@@ -226,10 +238,12 @@ final class WriteThrough {
         Generation generation;
         List<Page> wrapped = new ArrayList<>(copied.size());
         long bytes = 0;
+        long lentBytes = 0;
         try {
             generation = generations.ofTail(path, fileLength, tail);
             for (StagedPage page : copied) {
                 bytes += page.bytes;
+                lentBytes += page.lent ? page.bytes : 0;
                 wrapped.add(generation.writtenPage(wrapped.size(), page.rows));
             }
         } catch (CorruptGenerationException | RuntimeException e) {
@@ -238,7 +252,14 @@ final class WriteThrough {
             return;
         }
         Staged entry =
-                new Staged(path.toString(), fileLength, checksum, generation, wrapped, bytes);
+                new Staged(
+                        path.toString(),
+                        fileLength,
+                        checksum,
+                        generation,
+                        wrapped,
+                        bytes,
+                        lentBytes);
         List<Staged> dropped = new ArrayList<>();
         synchronized (this) {
             if (work.closed()) {
@@ -257,12 +278,15 @@ final class WriteThrough {
 
     /**
      * Marks the entry of {@code file}, if it is staged and is that very file, so that the warm that
-     * takes it keeps its footer for the commit's warm ({@link #takeHeld}).
+     * takes it keeps its footer for the commit's warm ({@link #takeHeld}): within a bound of its
+     * own if that commit is the coming checkpoint's ({@code atNextCheckpoint}: a flush's, whose
+     * commit's warm follows within moments), so that such footers never push out those waiting a
+     * checkpoint longer (a compaction round's outputs).
      */
-    synchronized void holdForCommit(GenerationFile file) {
+    synchronized void holdForCommit(GenerationFile file, boolean atNextCheckpoint) {
         Staged entry = staged.get(file.key());
         if (entry != null && entry.is(file)) {
-            entry.holdForCommit = true;
+            entry.heldIn = atNextCheckpoint ? heldForNext : heldForLater;
         }
     }
 
@@ -273,12 +297,19 @@ final class WriteThrough {
      */
     @Nullable
     synchronized Held takeHeld(GenerationFile file) {
-        expireHeld();
-        Held footer = held.get(file.key());
-        if (footer == null || file.checksum() == GenerationFile.NO_CHECKSUM) {
+        long now = clock.getAsLong();
+        heldForLater.expire(now);
+        heldForNext.expire(now);
+        if (file.checksum() == GenerationFile.NO_CHECKSUM) {
             return null;
         }
-        letGo(footer);
+        Held footer = heldForLater.take(file.key());
+        if (footer == null) {
+            footer = heldForNext.take(file.key());
+        }
+        if (footer == null) {
+            return null;
+        }
         return footer.fileLength == file.length() && footer.checksum == file.checksum()
                 ? footer
                 : null;
@@ -316,8 +347,9 @@ final class WriteThrough {
                 staged.remove(file.key());
                 if (entry.is(file)) {
                     taken = entry;
-                    if (entry.holdForCommit) {
-                        hold(entry);
+                    if (entry.heldIn != null) {
+                        entry.heldIn.expire(clock.getAsLong());
+                        entry.heldIn.hold(new Held(entry));
                     }
                 } else {
                     dropped.add(entry);
@@ -330,13 +362,15 @@ final class WriteThrough {
 
     /**
      * Puts {@code entry}'s generation and pages in the cache as {@code state}'s (what is cached
-     * already stays, the copy is released) and gives its reservation back.
+     * already stays, the copy is released) and gives its reservation back: what the cached pages'
+     * bound lent before its pages are put there, so that they enter it within the whole bound.
      */
     CompletableFuture<Void> adopt(Staged entry, PathState state) {
         return generations
                 .adopt(state, entry.generation)
                 .handle(
                         (opened, error) -> {
+                            pages.giveBack(entry.lentBytes);
                             List<CompletableFuture<Boolean>> puts = new ArrayList<>();
                             for (Page page : entry.pages) {
                                 if (error == null) {
@@ -353,20 +387,15 @@ final class WriteThrough {
                             return CompletableFuture.allOf(puts.toArray(new CompletableFuture[0]));
                         })
                 .thenCompose(f -> f)
-                .whenComplete((done, error) -> unreserve(entry.bytes));
+                .whenComplete((done, error) -> unreserve(entry.bytes - entry.lentBytes));
     }
 
     /** Drops (releasing) the entries and held footers of the paths {@code paths} matches. */
     void invalidateAll(Predicate<String> paths) {
         List<Staged> dropped = new ArrayList<>();
         synchronized (this) {
-            for (Iterator<Held> it = held.values().iterator(); it.hasNext(); ) {
-                Held footer = it.next();
-                if (paths.test(footer.path)) {
-                    it.remove();
-                    heldBytes -= footer.bytes;
-                }
-            }
+            heldForLater.invalidateAll(paths);
+            heldForNext.invalidateAll(paths);
             for (Iterator<Staged> it = staged.values().iterator(); it.hasNext(); ) {
                 Staged entry = it.next();
                 if (paths.test(entry.path)) {
@@ -383,7 +412,7 @@ final class WriteThrough {
         for (StagedPage page : copied) {
             page.rows.close();
             work.pageReleased();
-            unreserve(page.bytes);
+            unreserve(page.lent, page.bytes);
         }
     }
 
@@ -392,45 +421,8 @@ final class WriteThrough {
             page.close();
             work.pageReleased();
         }
-        unreserve(entry.bytes);
-    }
-
-    /** Holds the footer of {@code entry}, letting the oldest go past the bound; holds the lock. */
-    private void hold(Staged entry) {
-        expireHeld();
-        Held footer = new Held(entry);
-        if (footer.bytes > maximumHeldBytes) {
-            return;
-        }
-        Held previous = held.remove(footer.path);
-        if (previous != null) {
-            heldBytes -= previous.bytes;
-        }
-        held.put(footer.path, footer);
-        heldBytes += footer.bytes;
-        for (Iterator<Held> it = held.values().iterator(); heldBytes > maximumHeldBytes; ) {
-            Held oldest = it.next();
-            it.remove();
-            heldBytes -= oldest.bytes;
-        }
-    }
-
-    private void letGo(Held footer) {
-        held.remove(footer.path);
-        heldBytes -= footer.bytes;
-    }
-
-    /** Lets the footers held longer than the time to live go; holds the lock. */
-    private void expireHeld() {
-        long now = clock.getAsLong();
-        for (Iterator<Held> it = held.values().iterator(); it.hasNext(); ) {
-            Held footer = it.next();
-            if (now - footer.heldAtNanos < timeToLiveNanos) {
-                break; // in the order held: the rest are younger
-            }
-            it.remove();
-            heldBytes -= footer.bytes;
-        }
+        pages.giveBack(entry.lentBytes);
+        unreserve(entry.bytes - entry.lentBytes);
     }
 
     /** Moves the entries older than the time to live to {@code dropped}; holds the lock. */
@@ -467,6 +459,20 @@ final class WriteThrough {
         if (bytes != 0) {
             reservedBytes.addAndGet(-bytes);
             pages.unreserve(bytes);
+        }
+    }
+
+    /** Reserves {@code bytes} more in the loads' quarter, or borrows them if {@code lent}. */
+    private boolean reserve(boolean lent, long bytes) {
+        return lent ? pages.lend(bytes) : reserve(bytes);
+    }
+
+    /** Gives {@code bytes} back to the loads' quarter, or to the lender if {@code lent}. */
+    private void unreserve(boolean lent, long bytes) {
+        if (lent) {
+            pages.giveBack(bytes);
+        } else {
+            unreserve(bytes);
         }
     }
 
@@ -515,9 +521,13 @@ final class WriteThrough {
         final VectorSchemaRoot rows;
         final long bytes;
 
-        StagedPage(VectorSchemaRoot rows, long bytes) {
+        /** Whether {@link #bytes} were lent by the cached pages' bound, not the loads' quarter. */
+        final boolean lent;
+
+        StagedPage(VectorSchemaRoot rows, long bytes, boolean lent) {
             this.rows = rows;
             this.bytes = bytes;
+            this.lent = lent;
         }
     }
 
@@ -529,10 +539,16 @@ final class WriteThrough {
         final Generation generation;
         final List<Page> pages;
         final long bytes;
+
+        /** The part of {@link #bytes} lent by the cached pages' bound. */
+        final long lentBytes;
+
         final long stagedAtNanos;
 
-        /** Whether the warm that takes it keeps its footer for the commit; under the lock. */
-        boolean holdForCommit;
+        /**
+         * Where the warm that takes it keeps its footer for the commit, if it does; under the lock.
+         */
+        @Nullable HeldFooters heldIn;
 
         Staged(
                 String path,
@@ -540,13 +556,15 @@ final class WriteThrough {
                 long checksum,
                 Generation generation,
                 List<Page> pages,
-                long bytes) {
+                long bytes,
+                long lentBytes) {
             this.path = path;
             this.fileLength = fileLength;
             this.checksum = checksum;
             this.generation = generation;
             this.pages = pages;
             this.bytes = bytes;
+            this.lentBytes = lentBytes;
             this.stagedAtNanos = clock.getAsLong();
         }
 

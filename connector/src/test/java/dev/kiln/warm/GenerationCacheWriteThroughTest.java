@@ -267,6 +267,39 @@ class GenerationCacheWriteThroughTest {
         assertThat(io.requests(third) + io.requests(fourth)).isZero();
     }
 
+    /**
+     * Footers held for the coming checkpoint's commit (flushes) have a bound of their own, a
+     * quarter of the held bound: however many flushes are warmed ahead meanwhile, they never push
+     * out the footer of a compaction output waiting for a later commit, whose warm then reads
+     * nothing.
+     */
+    @Test
+    void flushesHeldForTheNextCommitNeverPushOutAnOutputsHeldFooter() throws Exception {
+        long footer = footerBytes();
+        // Outputs' footers: 4.5 of these footers; flushes': a quarter of that, room for one.
+        GenerationCache cache = cache(builder().maximumGenerationBytes(footer * 9 / 2));
+        Path output = path("compacted");
+        GenerationFile outputFile = handOver(cache, output);
+        cache.warmAheadOfCommit(outputFile).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        GenerationFile lastFlush = null;
+        for (int i = 0; i < 5; i++) {
+            lastFlush = handOver(cache, path("flushed-" + i));
+            assertThat(
+                            cache.warmAheadOfNextCommit(lastFlush)
+                                    .get(TIMEOUT_SECONDS, TimeUnit.SECONDS))
+                    .isEqualTo(WarmOutcome.WARMED);
+        }
+        // The output's footer and the last flush's; the flushes before it let go in their bound.
+        assertThat(cache.heldForCommitBytes()).isEqualTo(2 * footer);
+
+        assertThat(warm(cache, lastFlush)).isIn(WarmOutcome.WARMED, WarmOutcome.ALREADY_WARM);
+        assertThat(warm(cache, outputFile)).isIn(WarmOutcome.WARMED, WarmOutcome.ALREADY_WARM);
+        assertThat(io.requests(output)).isZero();
+        assertThat(io.requests(path("flushed-4"))).isZero();
+        assertThat(cache.heldForCommitBytes()).isZero();
+        assertAnswers(cache, output, TestGenerations::name);
+    }
+
     @Test
     void aDifferentFileAtTheSamePathIsNeverServedFromWhatWasHandedOver() throws Exception {
         GenerationCache cache = cache(builder());
@@ -313,12 +346,13 @@ class GenerationCacheWriteThroughTest {
 
     @Test
     void whatDoesNotFitTheBoundIsReadFromStorageAndOnlyThat() throws Exception {
-        // 32 KiB of page memory: a quarter (8 KiB) for loads, which staged pages reserve from.
+        // 32 KiB of page memory: a quarter (8 KiB) for loads, which staged pages reserve from,
+        // and half the cached pages' 24 KiB lendable past it.
         GenerationCache cache = cache(builder().maximumPageBytes(32 << 10));
         Path gen = path("gen-1");
         Handover handover = cache.handover(gen);
         TestGenerations.write(gen, 0, ROWS, 7, allocator, handover, TestGenerations::name);
-        assertThat(cache.writeThroughBytes()).isPositive().isLessThanOrEqualTo(8 << 10);
+        assertThat(cache.writeThroughBytes()).isGreaterThan(8 << 10).isLessThanOrEqualTo(20 << 10);
 
         GenerationFile file = TestGenerations.fileOf(gen).withChecksum(handover.checksum());
         assertThat(warm(cache, file)).isEqualTo(WarmOutcome.WARMED);
@@ -329,6 +363,45 @@ class GenerationCacheWriteThroughTest {
                 .isPositive()
                 .isEqualTo(io.requests(gen));
         assertThat(cache.writeThroughBytes()).isZero();
+        assertAnswers(cache, gen, TestGenerations::name);
+    }
+
+    /**
+     * A file larger than the loads' quarter (a large compaction output) is staged whole, with room
+     * the cached pages' bound lends it (evicting the coldest cached pages), and its warm reads
+     * nothing; once its pages are in the cache the bound is whole again and the cache holds no more
+     * than it.
+     */
+    @Test
+    void aFileLargerThanTheLoadsQuarterIsStagedWholeWithRoomTheCachedPagesLend() throws Exception {
+        long size = stagedBytesOfOneFile();
+        // A quarter of 0.6 files for loads and staging, 1.8 files of cached pages, 0.9 lendable.
+        long maximum = size * 12 / 5;
+        GenerationCache cache = cache(builder().maximumPageBytes(maximum));
+        long cachedBound = maximum - maximum / 4;
+        for (String name : List.of("old-1", "old-2")) {
+            Path old = path(name);
+            TestGenerations.write(old, 0, ROWS, 7, allocator);
+            assertThat(warm(cache, TestGenerations.fileOf(old))).isEqualTo(WarmOutcome.WARMED);
+        }
+        long cachedBefore = cache.cachedPages();
+
+        Path gen = path("gen-1");
+        Handover handover = cache.handover(gen);
+        TestGenerations.write(gen, 0, ROWS, 7, allocator, handover, TestGenerations::name);
+        assertThat(cache.writeThroughBytes()).isEqualTo(size).isGreaterThan(maximum / 4);
+        assertThat(cache.cachedPages())
+                .as("cold pages evicted for the lent room")
+                .isLessThan(cachedBefore);
+        assertThat(cache.pageAllocator().getAllocatedMemory()).isLessThanOrEqualTo(maximum);
+
+        GenerationFile file = TestGenerations.fileOf(gen).withChecksum(handover.checksum());
+        assertThat(warm(cache, file)).isEqualTo(WarmOutcome.WARMED);
+
+        assertThat(io.requests(gen)).isZero();
+        assertThat(cache.warmStorageReads(WarmReadCause.PAST_STAGED_PAGES)).isZero();
+        assertThat(cache.writeThroughBytes()).isZero();
+        assertThat(cache.cachedPageBytes()).isLessThanOrEqualTo(cachedBound);
         assertAnswers(cache, gen, TestGenerations::name);
     }
 
@@ -505,6 +578,17 @@ class GenerationCacheWriteThroughTest {
         Handover handover = cache.handover(gen);
         TestGenerations.write(gen, 0, ROWS, 7, allocator, handover, TestGenerations::name);
         return TestGenerations.fileOf(gen).withChecksum(handover.checksum());
+    }
+
+    /** The Arrow memory the pages of a generation these tests write take when staged. */
+    private long stagedBytesOfOneFile() throws Exception {
+        GenerationCache probe = cache(builder());
+        Path gen = path("probe-staged");
+        TestGenerations.write(
+                gen, 0, ROWS, 7, allocator, probe.handover(gen), TestGenerations::name);
+        long bytes = probe.writeThroughBytes();
+        probe.evictPaths(Set.of(gen)).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        return bytes;
     }
 
     /** The footer bytes of the generations these tests write, as the tier weighs them. */

@@ -84,6 +84,7 @@ final class PartsFixture implements AutoCloseable {
                         pageAllocator,
                         RangeCoalescer.defaults(),
                         cachedBytes,
+                        cachedBytes / 2,
                         budget,
                         counters,
                         work,

@@ -30,13 +30,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * Warms each generation a writer flushes with write-through in the TaskManager's shared cache as
  * soon as it is written, on a thread of its own, ahead of its commit ({@link
- * GenerationCache#warmAheadOfCommit}): while the writer flushes its next bucket, the cache adopts
- * what the last one handed over (its footer and pages, with the evictions that makes room for), so
- * that the warm step before the commit finds the generations warm, or joins the warm of the last
- * one still running, instead of adopting them all on its own thread while the checkpoint's barrier
- * waits behind them. The warm step still requests every generation and waits for it: this only
- * moves work ahead of it. Memory: nothing of its own; what the warms adopt was staged (and counted)
- * by the handovers.
+ * GenerationCache#warmAheadOfNextCommit}): while the writer flushes its next bucket, the cache
+ * adopts what the last one handed over (its footer and pages, with the evictions that makes room
+ * for), so that the warm step before the commit finds the generations warm, or joins the warm of
+ * the last one still running, instead of adopting them all on its own thread while the checkpoint's
+ * barrier waits behind them. The warm step still requests every generation and waits for it: this
+ * only moves work ahead of it. Memory: nothing of its own; what the warms adopt was staged (and
+ * counted) by the handovers.
  *
  * <p>Threading: {@link #warm}, {@link #settled} and {@link #close} on the writer's task thread; the
  * warms start on this class's one thread, in flush order, which {@link #close} shuts down (the
@@ -67,7 +67,7 @@ final class FlushWarmer implements AutoCloseable {
         inFlight.removeIf(CompletableFuture::isDone);
         try {
             inFlight.add(
-                    CompletableFuture.supplyAsync(() -> cache.warmAheadOfCommit(file), thread)
+                    CompletableFuture.supplyAsync(() -> cache.warmAheadOfNextCommit(file), thread)
                             .thenCompose(warm -> warm));
         } catch (RejectedExecutionException e) {
             // Closed: the warm step warms it.
