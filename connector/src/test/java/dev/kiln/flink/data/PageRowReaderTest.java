@@ -53,6 +53,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@link PageRowReader}'s copy, a {@link BinaryRowData} written from the page's vectors: field for
@@ -142,6 +143,56 @@ class PageRowReaderTest {
         assertThat(rows).isEqualTo(600);
         for (int c = 1; c < nulls.length; c++) {
             assertThat(nulls[c]).as("NULLs in column %d", c).isPositive();
+        }
+    }
+
+    /**
+     * Pages that hold NULLs in a column and pages that hold none ({@link Page#nullFree}): the
+     * reader, reused across them, reads the validity bits only where a page has a NULL, and every
+     * copy is still {@code toBinaryRow}'s of the row's values, NULL exactly where one was written.
+     * A closed page's rows are refused, never read from released memory.
+     */
+    @Test
+    void pagesWithAndWithoutNullsInAColumnAreReadAlike() throws Exception {
+        Map<Long, GenericRowData> written = new HashMap<>();
+        Path path = write(dir, allocator, "nulls.arrow", 600, 4096, written, true);
+        RowData.FieldGetter[] getters = getters(TYPE);
+        PageRowReader copies = new PageRowReader(TYPE);
+        RowDataReader values = new RowDataReader(TYPE);
+        RowDataSerializer serializer = new RowDataSerializer(TYPE);
+        Generation generation = Generation.open(io, path).join();
+        int[] pagesWithNulls = new int[getters.length];
+        int[] pagesWithout = new int[getters.length];
+        int rows = 0;
+        for (int p = 0; p < generation.pageCount(); p++) {
+            Page page = generation.loadPage(p, allocator).join();
+            try (page) {
+                for (int c = 1; c < getters.length; c++) {
+                    if (page.nullFree(c)) {
+                        pagesWithout[c]++;
+                    } else {
+                        pagesWithNulls[c]++;
+                    }
+                }
+                for (int row = 0; row < page.rowCount(); row++, rows++) {
+                    RowData copy = copies.read(page, row);
+                    GenericRowData original = written.get(copy.getLong(0));
+                    for (int c = 0; c < getters.length; c++) {
+                        assertThat(copy.isNullAt(c)).isEqualTo(original.isNullAt(c));
+                        PageRowViewTest.assertSameValue(
+                                getters[c].getFieldOrNull(copy), original.getField(c), c);
+                    }
+                    assertThat(copy)
+                            .isEqualTo(
+                                    serializer.toBinaryRow(values.read(page.values(row))).copy());
+                }
+            }
+            assertThatThrownBy(() -> copies.read(page, 0)).isInstanceOf(RuntimeException.class);
+        }
+        assertThat(rows).isEqualTo(600);
+        for (int c = 1; c < getters.length; c++) {
+            assertThat(pagesWithNulls[c]).as("pages with NULLs in column %d", c).isPositive();
+            assertThat(pagesWithout[c]).as("pages without NULLs in column %d", c).isPositive();
         }
     }
 
@@ -245,6 +296,23 @@ class PageRowReaderTest {
             int pageBytes,
             Map<Long, GenericRowData> written)
             throws Exception {
+        return write(dir, allocator, name, rows, pageBytes, written, false);
+    }
+
+    /**
+     * Like {@link #write(java.nio.file.Path, BufferAllocator, String, int, int, Map)}; with {@code
+     * nullsInFirstHalfOnly}, the rows of the second half of the ids have every field set (a NULL
+     * replaced by a value of its column from another row).
+     */
+    static Path write(
+            java.nio.file.Path dir,
+            BufferAllocator allocator,
+            String name,
+            int rows,
+            int pageBytes,
+            Map<Long, GenericRowData> written,
+            boolean nullsInFirstHalfOnly)
+            throws Exception {
         Path path = new Path(dir.resolve(name).toUri());
         TableOptions options =
                 TableOptions.builder(
@@ -253,14 +321,31 @@ class PageRowReaderTest {
                         .targetPageBytes(pageBytes)
                         .build();
         Random random = new Random(22);
+        List<GenericRowData> generated = new ArrayList<>();
+        Object[] someValue = new Object[TYPE.getFieldCount()];
+        for (long id = 0; id < rows; id++) {
+            GenericRowData row =
+                    edges(
+                            id,
+                            PageRowViewTest.special(
+                                    id, RowDataMemtableTest.allTypesRow(id, random)));
+            generated.add(row);
+            for (int c = 0; c < someValue.length; c++) {
+                if (someValue[c] == null) {
+                    someValue[c] = row.getField(c);
+                }
+            }
+        }
         try (RowDataMemtable memtable = new RowDataMemtable(TYPE, options, allocator)) {
-            for (long id = 0; id < rows; id++) {
-                GenericRowData row =
-                        edges(
-                                id,
-                                PageRowViewTest.special(
-                                        id, RowDataMemtableTest.allTypesRow(id, random)));
-                written.put(id, row);
+            for (GenericRowData row : generated) {
+                if (nullsInFirstHalfOnly && row.getLong(0) >= rows / 2) {
+                    for (int c = 0; c < someValue.length; c++) {
+                        if (row.isNullAt(c)) {
+                            row.setField(c, someValue[c]);
+                        }
+                    }
+                }
+                written.put(row.getLong(0), row);
                 memtable.add(row);
             }
             memtable.flush(path);
