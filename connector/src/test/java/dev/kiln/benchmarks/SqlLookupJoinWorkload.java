@@ -14,8 +14,6 @@
 
 package dev.kiln.benchmarks;
 
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.util.FileUtils;
 
@@ -80,18 +78,7 @@ public final class SqlLookupJoinWorkload {
 
     private static TableEnvironment tableEnvironment(
             int parallelism, java.nio.file.Path table, long keys, long probes) {
-        Configuration config = new Configuration();
-        config.setString(
-                "metrics.reporter.counters.factory.class",
-                CountersReporter.Factory.class.getName());
-        TableEnvironment tEnv =
-                TableEnvironment.create(
-                        EnvironmentSettings.newInstance()
-                                .inStreamingMode()
-                                .withConfiguration(config)
-                                .build());
-        tEnv.getConfig().set("parallelism.default", String.valueOf(parallelism));
-        tEnv.getConfig().set("execution.checkpointing.interval", "1 s");
+        TableEnvironment tEnv = SqlUpsertWorkload.tableEnvironment(parallelism);
         // The sequence source's state outgrows the JobManager's memory-backed checkpoints.
         tEnv.getConfig()
                 .set(

@@ -96,7 +96,7 @@ class PageRowReaderTest {
     @Test
     void everyFieldOfTheCopyEqualsTheViewsAndTheValuesCopysAndItsBytesAreFlinks() throws Exception {
         Map<Long, GenericRowData> written = new HashMap<>();
-        Path path = write(dir, allocator, "copy.arrow", 600, 4096, written);
+        Path path = write(dir, allocator, "copy.arrow", 600, 4096, written, false);
         RowData.FieldGetter[] getters = getters(TYPE);
         PageRowReader copies = new PageRowReader(TYPE);
         PageRowView view = new PageRowView(TYPE);
@@ -205,7 +205,7 @@ class PageRowReaderTest {
     @Test
     void copiesStayValidAfterTheirPagesAreEvictedClosedAndTheirMemoryReused() throws Exception {
         Map<Long, GenericRowData> written = new HashMap<>();
-        Path path = write(dir, allocator, "evicted.arrow", 300, 4096, written);
+        Path path = write(dir, allocator, "evicted.arrow", 300, 4096, written, false);
         TableOptions options = options();
         PageRowReader copies = new PageRowReader(TYPE);
         List<RowData> kept = new ArrayList<>();
@@ -254,7 +254,7 @@ class PageRowReaderTest {
     /** A projection in another order, as the SQL lookup produces it: the view's fields. */
     @Test
     void aProjectionHoldsTheViewsFieldsInItsOrder() throws Exception {
-        Path path = write(dir, allocator, "projected.arrow", 200, 4096, new HashMap<>());
+        Path path = write(dir, allocator, "projected.arrow", 200, 4096, new HashMap<>(), false);
         int[] columns = {12, 0, 8, 9, 22, 1, 27, 7, 15, 21};
         List<RowType.RowField> fields = new ArrayList<>();
         for (int c : columns) {
@@ -286,21 +286,7 @@ class PageRowReaderTest {
     /**
      * Writes {@code rows} rows of every column type ({@link RowDataMemtableTest#allTypesRow} with
      * {@link PageRowViewTest#special} and {@link #edges} values) to {@code name} in {@code dir}, in
-     * pages of about {@code pageBytes}, and puts each in {@code written} by id.
-     */
-    static Path write(
-            java.nio.file.Path dir,
-            BufferAllocator allocator,
-            String name,
-            int rows,
-            int pageBytes,
-            Map<Long, GenericRowData> written)
-            throws Exception {
-        return write(dir, allocator, name, rows, pageBytes, written, false);
-    }
-
-    /**
-     * Like {@link #write(java.nio.file.Path, BufferAllocator, String, int, int, Map)}; with {@code
+     * pages of about {@code pageBytes}, and puts each in {@code written} by id. With {@code
      * nullsInFirstHalfOnly}, the rows of the second half of the ids have every field set (a NULL
      * replaced by a value of its column from another row).
      */
