@@ -32,12 +32,14 @@ import java.nio.file.Files;
  *
  * <p>Jobs, each {@code rounds} times in the order given: {@code none} (the same probes and
  * projection into the blackhole without the join), {@code async} (the default, {@code
- * 'lookup.async' = 'true'}) and {@code sync} ({@code 'lookup.async' = 'false'}). For each it prints
- * probes per second of the job's wall time, probes per CPU-second of the whole process, the CPU
- * split by thread ({@link ThreadCpuSplit}; GC and JIT are the part no Java thread reports), and for
- * a join the lookup counters ({@link CountersReporter}): lookups, inline hits, batches, cold reads.
- * The join's own cost per lookup is the difference of a join job's and the {@code none} job's
- * process CPU per probe.
+ * 'lookup.async' = 'true'}), {@code async-no-timeout} (the same with Flink's {@code
+ * table.exec.async-lookup.timeout} at 0, so its async operator registers no timer per row) and
+ * {@code sync} ({@code 'lookup.async' = 'false'}). For each it prints probes per second of the
+ * job's wall time, probes per CPU-second of the whole process, the CPU split by thread ({@link
+ * ThreadCpuSplit}; GC and JIT are the part no Java thread reports), and for a join the lookup
+ * counters ({@link CountersReporter}): lookups, inline hits, batches, cold reads. The join's own
+ * cost per lookup is the difference of a join job's and the {@code none} job's process CPU per
+ * probe.
  *
  * <p>Usage: {@code SqlLookupJoinWorkload [probes] [keys] [parallelism] [rounds] [jobs...]};
  * defaults 20,000,000, 2,000,000, 2, 1 and {@code none async sync}. The table is written to a
@@ -125,17 +127,23 @@ public final class SqlLookupJoinWorkload {
                 query = "INSERT INTO out_rows SELECT id, x, x, 'abcd' FROM probes";
                 break;
             case "async":
+            case "async-no-timeout":
             case "sync":
                 query =
                         "INSERT INTO out_rows SELECT p.id, p.x, c.v, c.s FROM probes AS p JOIN t"
                                 + " /*+ OPTIONS('lookup.async' = '"
-                                + job.equals("async")
+                                + job.startsWith("async")
                                 + "') */ FOR SYSTEM_TIME AS OF p.proc_time AS c ON p.id = c.id";
                 break;
             default:
-                throw new IllegalArgumentException("unknown job " + job + ": none, async, sync");
+                throw new IllegalArgumentException(
+                        "unknown job " + job + ": none, async, async-no-timeout, sync");
         }
         TableEnvironment tEnv = tableEnvironment(parallelism, table, keys, probes);
+        if (job.equals("async-no-timeout")) {
+            // Flink's async operator registers no timeout timer per row with a timeout of 0.
+            tEnv.getConfig().set("table.exec.async-lookup.timeout", "0 ms");
+        }
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean)
                         ManagementFactory.getOperatingSystemMXBean();
