@@ -72,6 +72,9 @@ public final class Page implements AutoCloseable {
      */
     private final boolean kindsReadable;
 
+    /** Per column of the generation's schema: whether it holds no null, counted once. */
+    private final boolean[] nullFree;
+
     Page(int index, VectorSchemaRoot root, KeyCodec keyCodec, long sizeBytes) {
         this.index = index;
         this.root = root;
@@ -91,6 +94,10 @@ public final class Page implements AutoCloseable {
         this.kindsReadable =
                 kinds.getNullCount() == 0
                         && kinds.getDataBuffer().capacity() >= (long) root.getRowCount();
+        this.nullFree = new boolean[userColumns];
+        for (int c = 0; c < userColumns; c++) {
+            this.nullFree[c] = this.vectors[c].getNullCount() == 0;
+        }
     }
 
     /** Returns this page's position in its generation, from 0. */
@@ -119,6 +126,15 @@ public final class Page implements AutoCloseable {
      */
     public FieldVector vector(int column) {
         return vectors[column];
+    }
+
+    /**
+     * Returns whether column {@code column} of the generation's schema holds no null in this page
+     * (counted once, when the page was built): a reader of a found row may then skip the column's
+     * validity bits, a cache line of their own.
+     */
+    public boolean nullFree(int column) {
+        return nullFree[column];
     }
 
     /** Returns the bytes of Arrow memory this page holds (its block's size), for cache weighers. */

@@ -126,18 +126,7 @@ public final class SqlUpsertWorkload {
             int parallelism,
             String kilnOptions)
             throws Exception {
-        Configuration config = new Configuration();
-        config.setString(
-                "metrics.reporter.counters.factory.class",
-                CountersReporter.Factory.class.getName());
-        TableEnvironment tEnv =
-                TableEnvironment.create(
-                        EnvironmentSettings.newInstance()
-                                .inStreamingMode()
-                                .withConfiguration(config)
-                                .build());
-        tEnv.getConfig().set("parallelism.default", String.valueOf(parallelism));
-        tEnv.getConfig().set("execution.checkpointing.interval", "1 s");
+        TableEnvironment tEnv = tableEnvironment(parallelism);
         tEnv.executeSql(
                 "CREATE TEMPORARY TABLE upserts (id BIGINT, v BIGINT, s STRING) WITH ("
                         + "'connector' = 'datagen', 'number-of-rows' = '"
@@ -193,6 +182,27 @@ public final class SqlUpsertWorkload {
                     CountersReporter.sum("kilnCompactionBytesWritten"));
         }
         return new double[] {rows / seconds, rows / cpuSeconds};
+    }
+
+    /**
+     * A streaming {@link TableEnvironment} on an embedded MiniCluster whose counters {@link
+     * CountersReporter} keeps, at {@code parallelism}, with a checkpoint (and so a Kiln commit) per
+     * second.
+     */
+    static TableEnvironment tableEnvironment(int parallelism) {
+        Configuration config = new Configuration();
+        config.setString(
+                "metrics.reporter.counters.factory.class",
+                CountersReporter.Factory.class.getName());
+        TableEnvironment tEnv =
+                TableEnvironment.create(
+                        EnvironmentSettings.newInstance()
+                                .inStreamingMode()
+                                .withConfiguration(config)
+                                .build());
+        tEnv.getConfig().set("parallelism.default", String.valueOf(parallelism));
+        tEnv.getConfig().set("execution.checkpointing.interval", "1 s");
+        return tEnv;
     }
 
     private static void bytes(java.nio.file.Path table) throws Exception {

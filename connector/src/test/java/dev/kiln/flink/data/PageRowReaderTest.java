@@ -53,6 +53,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@link PageRowReader}'s copy, a {@link BinaryRowData} written from the page's vectors: field for
@@ -95,7 +96,7 @@ class PageRowReaderTest {
     @Test
     void everyFieldOfTheCopyEqualsTheViewsAndTheValuesCopysAndItsBytesAreFlinks() throws Exception {
         Map<Long, GenericRowData> written = new HashMap<>();
-        Path path = write(dir, allocator, "copy.arrow", 600, 4096, written);
+        Path path = write(dir, allocator, "copy.arrow", 600, 4096, written, false);
         RowData.FieldGetter[] getters = getters(TYPE);
         PageRowReader copies = new PageRowReader(TYPE);
         PageRowView view = new PageRowView(TYPE);
@@ -146,6 +147,56 @@ class PageRowReaderTest {
     }
 
     /**
+     * Pages that hold NULLs in a column and pages that hold none ({@link Page#nullFree}): the
+     * reader, reused across them, reads the validity bits only where a page has a NULL, and every
+     * copy is still {@code toBinaryRow}'s of the row's values, NULL exactly where one was written.
+     * A closed page's rows are refused, never read from released memory.
+     */
+    @Test
+    void pagesWithAndWithoutNullsInAColumnAreReadAlike() throws Exception {
+        Map<Long, GenericRowData> written = new HashMap<>();
+        Path path = write(dir, allocator, "nulls.arrow", 600, 4096, written, true);
+        RowData.FieldGetter[] getters = getters(TYPE);
+        PageRowReader copies = new PageRowReader(TYPE);
+        RowDataReader values = new RowDataReader(TYPE);
+        RowDataSerializer serializer = new RowDataSerializer(TYPE);
+        Generation generation = Generation.open(io, path).join();
+        int[] pagesWithNulls = new int[getters.length];
+        int[] pagesWithout = new int[getters.length];
+        int rows = 0;
+        for (int p = 0; p < generation.pageCount(); p++) {
+            Page page = generation.loadPage(p, allocator).join();
+            try (page) {
+                for (int c = 1; c < getters.length; c++) {
+                    if (page.nullFree(c)) {
+                        pagesWithout[c]++;
+                    } else {
+                        pagesWithNulls[c]++;
+                    }
+                }
+                for (int row = 0; row < page.rowCount(); row++, rows++) {
+                    RowData copy = copies.read(page, row);
+                    GenericRowData original = written.get(copy.getLong(0));
+                    for (int c = 0; c < getters.length; c++) {
+                        assertThat(copy.isNullAt(c)).isEqualTo(original.isNullAt(c));
+                        PageRowViewTest.assertSameValue(
+                                getters[c].getFieldOrNull(copy), original.getField(c), c);
+                    }
+                    assertThat(copy)
+                            .isEqualTo(
+                                    serializer.toBinaryRow(values.read(page.values(row))).copy());
+                }
+            }
+            assertThatThrownBy(() -> copies.read(page, 0)).isInstanceOf(RuntimeException.class);
+        }
+        assertThat(rows).isEqualTo(600);
+        for (int c = 1; c < getters.length; c++) {
+            assertThat(pagesWithNulls[c]).as("pages with NULLs in column %d", c).isPositive();
+            assertThat(pagesWithout[c]).as("pages without NULLs in column %d", c).isPositive();
+        }
+    }
+
+    /**
      * Copies read through the cache's hit path, each in an array of its own (a kept row keeps no
      * other row's bytes), then the generation evicted, the cache closed, its memory released (the
      * allocator checks none is left) and allocated again and overwritten: the copies still hold the
@@ -154,7 +205,7 @@ class PageRowReaderTest {
     @Test
     void copiesStayValidAfterTheirPagesAreEvictedClosedAndTheirMemoryReused() throws Exception {
         Map<Long, GenericRowData> written = new HashMap<>();
-        Path path = write(dir, allocator, "evicted.arrow", 300, 4096, written);
+        Path path = write(dir, allocator, "evicted.arrow", 300, 4096, written, false);
         TableOptions options = options();
         PageRowReader copies = new PageRowReader(TYPE);
         List<RowData> kept = new ArrayList<>();
@@ -203,7 +254,7 @@ class PageRowReaderTest {
     /** A projection in another order, as the SQL lookup produces it: the view's fields. */
     @Test
     void aProjectionHoldsTheViewsFieldsInItsOrder() throws Exception {
-        Path path = write(dir, allocator, "projected.arrow", 200, 4096, new HashMap<>());
+        Path path = write(dir, allocator, "projected.arrow", 200, 4096, new HashMap<>(), false);
         int[] columns = {12, 0, 8, 9, 22, 1, 27, 7, 15, 21};
         List<RowType.RowField> fields = new ArrayList<>();
         for (int c : columns) {
@@ -235,7 +286,9 @@ class PageRowReaderTest {
     /**
      * Writes {@code rows} rows of every column type ({@link RowDataMemtableTest#allTypesRow} with
      * {@link PageRowViewTest#special} and {@link #edges} values) to {@code name} in {@code dir}, in
-     * pages of about {@code pageBytes}, and puts each in {@code written} by id.
+     * pages of about {@code pageBytes}, and puts each in {@code written} by id. With {@code
+     * nullsInFirstHalfOnly}, the rows of the second half of the ids have every field set (a NULL
+     * replaced by a value of its column from another row).
      */
     static Path write(
             java.nio.file.Path dir,
@@ -243,7 +296,8 @@ class PageRowReaderTest {
             String name,
             int rows,
             int pageBytes,
-            Map<Long, GenericRowData> written)
+            Map<Long, GenericRowData> written,
+            boolean nullsInFirstHalfOnly)
             throws Exception {
         Path path = new Path(dir.resolve(name).toUri());
         TableOptions options =
@@ -253,14 +307,31 @@ class PageRowReaderTest {
                         .targetPageBytes(pageBytes)
                         .build();
         Random random = new Random(22);
+        List<GenericRowData> generated = new ArrayList<>();
+        Object[] someValue = new Object[TYPE.getFieldCount()];
+        for (long id = 0; id < rows; id++) {
+            GenericRowData row =
+                    edges(
+                            id,
+                            PageRowViewTest.special(
+                                    id, RowDataMemtableTest.allTypesRow(id, random)));
+            generated.add(row);
+            for (int c = 0; c < someValue.length; c++) {
+                if (someValue[c] == null) {
+                    someValue[c] = row.getField(c);
+                }
+            }
+        }
         try (RowDataMemtable memtable = new RowDataMemtable(TYPE, options, allocator)) {
-            for (long id = 0; id < rows; id++) {
-                GenericRowData row =
-                        edges(
-                                id,
-                                PageRowViewTest.special(
-                                        id, RowDataMemtableTest.allTypesRow(id, random)));
-                written.put(id, row);
+            for (GenericRowData row : generated) {
+                if (nullsInFirstHalfOnly && row.getLong(0) >= rows / 2) {
+                    for (int c = 0; c < someValue.length; c++) {
+                        if (row.isNullAt(c)) {
+                            row.setField(c, someValue[c]);
+                        }
+                    }
+                }
+                written.put(row.getLong(0), row);
                 memtable.add(row);
             }
             memtable.flush(path);

@@ -86,7 +86,8 @@ class PageRowViewTest {
     @Test
     void everyFieldOfTheViewEqualsTheCopysAndTheRowWritten() throws Exception {
         Map<Long, GenericRowData> written = new HashMap<>();
-        Path path = PageRowReaderTest.write(dir, allocator, "view.arrow", 600, 4096, written);
+        Path path =
+                PageRowReaderTest.write(dir, allocator, "view.arrow", 600, 4096, written, false);
         RowData.FieldGetter[] getters = PageRowReaderTest.getters(TYPE);
         PageRowReader copies = new PageRowReader(TYPE);
         PageRowView view = new PageRowView(TYPE);
