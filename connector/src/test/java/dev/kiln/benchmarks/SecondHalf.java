@@ -25,10 +25,37 @@ import java.util.function.LongSupplier;
  * at the job's end. The first half carries the JIT compiler's and the class loader's start-up work,
  * which a long-running job pays once; the second half is closer to its steady state. The counter is
  * read up to one poll late, so the half may hold a few more rows than counted.
+ *
+ * <p>With the system property {@code kiln.profile.second-half} set to a file, and async-profiler's
+ * Java API ({@code one.profiler.AsyncProfiler}) on the class path, the second half is also
+ * profiled: the profiler starts at the mark with the options of {@code kiln.profile.options}
+ * (default {@code event=cpu,interval=1ms,threads}) and writes collapsed stacks, one root frame per
+ * thread, to the file at {@link #stop}.
  */
 final class SecondHalf {
 
     static final long POLL_MILLIS = 50;
+
+    private static final String PROFILE_FILE = System.getProperty("kiln.profile.second-half");
+    private static final String PROFILE_OPTIONS =
+            System.getProperty("kiln.profile.options", "event=cpu,interval=1ms,threads");
+
+    /**
+     * Runs an async-profiler command if a profile was asked for; a failure is printed, not thrown.
+     */
+    private static void profile(String command) {
+        if (PROFILE_FILE == null) {
+            return;
+        }
+        try {
+            Class<?> profiler = Class.forName("one.profiler.AsyncProfiler");
+            Object instance = profiler.getMethod("getInstance").invoke(null);
+            Object answer = profiler.getMethod("execute", String.class).invoke(instance, command);
+            System.out.print("profiler: " + command + ": " + answer);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            System.out.println("profiler: " + command + " failed: " + e);
+        }
+    }
 
     private final com.sun.management.OperatingSystemMXBean os =
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
@@ -49,6 +76,7 @@ final class SecondHalf {
                                         markNanos = System.nanoTime();
                                         markCpu = os.getProcessCpuTime();
                                         markRows = now;
+                                        profile("start," + PROFILE_OPTIONS);
                                         return;
                                     }
                                 } while (!stopped.await(POLL_MILLIS, TimeUnit.MILLISECONDS));
@@ -75,6 +103,9 @@ final class SecondHalf {
         long endCpu = os.getProcessCpuTime();
         stopped.countDown();
         poller.join();
+        if (markRows >= 0 && PROFILE_FILE != null) {
+            profile("stop,collapsed,file=" + PROFILE_FILE);
+        }
         if (markRows < 0) {
             return null;
         }
