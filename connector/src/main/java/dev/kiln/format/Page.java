@@ -16,6 +16,7 @@ package dev.kiln.format;
 
 import org.apache.flink.annotation.Internal;
 
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.util.MemoryUtil;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.TinyIntVector;
@@ -72,6 +73,16 @@ public final class Page implements AutoCloseable {
      */
     private final boolean kindsReadable;
 
+    /**
+     * Whether a row of this page may be a tombstone: false if the row-kind column is {@linkplain
+     * #kindsReadable readable} and holds no {@link RowKind#DELETE} code (counted once, when the
+     * page was built; a page's rows never change). A lookup that finds a row in a page without
+     * tombstones then reads no row kind: the kinds are a buffer of their own, and on a table larger
+     * than the CPU's caches the found row's kind is a memory read of its own, after the search (a
+     * compacted bottommost generation, which drops tombstones, never holds one).
+     */
+    private final boolean mayHoldTombstones;
+
     /** Per column of the generation's schema: whether it holds no null, counted once. */
     private final boolean[] nullFree;
 
@@ -94,6 +105,7 @@ public final class Page implements AutoCloseable {
         this.kindsReadable =
                 kinds.getNullCount() == 0
                         && kinds.getDataBuffer().capacity() >= (long) root.getRowCount();
+        this.mayHoldTombstones = !kindsReadable || holdsDelete(kinds, root.getRowCount());
         this.nullFree = new boolean[userColumns];
         for (int c = 0; c < userColumns; c++) {
             this.nullFree[c] = this.vectors[c].getNullCount() == 0;
@@ -135,6 +147,26 @@ public final class Page implements AutoCloseable {
      */
     public boolean nullFree(int column) {
         return nullFree[column];
+    }
+
+    /**
+     * Returns whether a row of this page may be a tombstone (see {@link #mayHoldTombstones}): if
+     * not, {@link #lookup(byte[], RowReader)} reads no row kind.
+     */
+    boolean mayHoldTombstones() {
+        return mayHoldTombstones;
+    }
+
+    /** Whether one of the first {@code rows} kinds (readable: no null, a byte each) is a delete. */
+    private static boolean holdsDelete(TinyIntVector kinds, int rows) {
+        byte delete = RowKind.DELETE.code();
+        ArrowBuf data = kinds.getDataBuffer();
+        for (int row = 0; row < rows; row++) {
+            if (data.getByte(row) == delete) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Returns the bytes of Arrow memory this page holds (its block's size), for cache weighers. */
@@ -209,14 +241,15 @@ public final class Page implements AutoCloseable {
      * Returns what this page says about encoded key {@code key}, reading a found row with {@code
      * reader} (while the caller holds the page): {@link LookupResult#absent()} if the page has no
      * such row, {@link LookupResult#deleted()} if it holds a tombstone, otherwise what {@code
-     * reader} returned for the row.
+     * reader} returned for the row. In a page without tombstones ({@link #mayHoldTombstones}) a
+     * found row's kind is not read.
      */
     public <T> Object lookup(byte[] key, RowReader<T> reader) {
         int row = find(key);
         if (row < 0) {
             return LookupResult.absent();
         }
-        return kindOfFound(row) == RowKind.DELETE.code()
+        return mayHoldTombstones && kindOfFound(row) == RowKind.DELETE.code()
                 ? LookupResult.deleted()
                 : reader.read(this, row);
     }

@@ -49,6 +49,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -91,8 +92,15 @@ import java.util.concurrent.TimeUnit;
 @Fork(1)
 public class LookupBenchmark {
 
-    static final int KEYS = 20_000;
     static final int IN_FLIGHT = 1_000;
+
+    /**
+     * Keys in the table: 20,000 (about 2 MB of pages, within the CPU's caches) or 2,000,000 (about
+     * 200 MB, as the SQL lookup join's table: every lookup reaches memory). Every page is cached in
+     * both (the cache is sized to the table: 0 cold reads, checked by the setup).
+     */
+    @Param({"20000", "2000000"})
+    public int keys;
 
     private java.nio.file.Path dir;
     private BufferAllocator allocator;
@@ -101,7 +109,7 @@ public class LookupBenchmark {
     private SnapshotFollower follower;
     private LookupEngine engine;
     private Snapshot snapshot;
-    private byte[][] keys;
+    private byte[][] encoded;
     private RowData[] rowKeys;
     private RowData[] streamKeys;
     private KeyEncoder keyEncoder;
@@ -123,9 +131,15 @@ public class LookupBenchmark {
         dir = Files.createTempDirectory("kiln-lookup-bench");
         allocator = new RootAllocator();
         io = Executors.newFixedThreadPool(4);
-        LookupTable table = new LookupTable(dir, 4, KEYS, allocator);
+        LookupTable table = new LookupTable(dir, 4, keys, allocator);
         table.rewrite(1);
-        cache = GenerationCache.builder(RangeReader.onFileSystem(io), allocator).build();
+        // Sized to the table at either count (about 100 B of Arrow memory per row): the warm loads
+        // every page, and every lookup is a hit.
+        cache =
+                GenerationCache.builder(RangeReader.onFileSystem(io), allocator)
+                        .maximumPageBytes(1L << 30)
+                        .warmPageBudgetBytes(512L << 20)
+                        .build();
         follower =
                 new SnapshotFollower(
                         table.table,
@@ -140,17 +154,17 @@ public class LookupBenchmark {
                 new LookupEngine(
                         table.table, cache, follower, b -> true, 128, Duration.ZERO, metrics);
         snapshot = follower.current();
-        keys = new byte[KEYS][];
-        for (int id = 0; id < KEYS; id++) {
-            keys[id] = table.key(id);
+        encoded = new byte[keys][];
+        for (int id = 0; id < keys; id++) {
+            encoded[id] = table.key(id);
         }
-        rowKeys = new RowData[KEYS];
-        for (int id = 0; id < KEYS; id++) {
+        rowKeys = new RowData[keys];
+        for (int id = 0; id < keys; id++) {
             rowKeys[id] = GenericRowData.of((long) id);
         }
         // The same keys in the order nextKey() visits them, allocated in that order.
-        streamKeys = new RowData[KEYS];
-        for (int i = 0; i < KEYS; i++) {
+        streamKeys = new RowData[keys];
+        for (int i = 0; i < keys; i++) {
             streamKeys[i] = GenericRowData.of((long) keyAt(i));
         }
         keyEncoder = new KeyEncoder(table.table.options());
@@ -171,10 +185,29 @@ public class LookupBenchmark {
                 new ViewReader<>(
                         ONE_COLUMN,
                         new PageRowView(FlinkArrowTypes.toRowType(table.table.options().schema())));
-        caffeine = Caffeine.newBuilder().maximumSize(KEYS).build();
-        for (int id = 0; id < KEYS; id++) {
+        caffeine = Caffeine.newBuilder().maximumSize(keys).build();
+        for (int id = 0; id < keys; id++) {
             caffeine.put(id, id);
         }
+        // Every key answered inline: the whole table is cached (else the figures would mix in
+        // batched cold reads). The teardown prints the cold reads again, after the measurement.
+        int misses = 0;
+        for (int id = 0; id < keys; id++) {
+            if (engine.lookupIfCached(encoded[id], NO_ROW) == null) {
+                misses++;
+            }
+        }
+        if (misses != 0 || metrics.coldReads() != 0) {
+            throw new IllegalStateException(
+                    misses
+                            + " of "
+                            + keys
+                            + " keys not cached after the warm, cold reads "
+                            + metrics.coldReads());
+        }
+        System.out.printf(
+                "%n  setup: %,d keys, all cached: %,d pages, %,d bytes%n",
+                keys, cache.cachedPages(), cache.cachedPageBytes());
     }
 
     @TearDown
@@ -196,7 +229,7 @@ public class LookupBenchmark {
         @SuppressWarnings("unchecked")
         CompletableFuture<LookupResult>[] answers = new CompletableFuture[IN_FLIGHT];
         for (int i = 0; i < IN_FLIGHT; i++) {
-            answers[i] = engine.lookup(keys[nextKey()]);
+            answers[i] = engine.lookup(encoded[nextKey()]);
         }
         long found = 0;
         for (CompletableFuture<LookupResult> answer : answers) {
@@ -454,7 +487,7 @@ public class LookupBenchmark {
     public long engineHitNoRow() {
         long found = 0;
         for (int i = 0; i < IN_FLIGHT; i++) {
-            if (engine.lookupIfCached(keys[nextKey()], NO_ROW) == Boolean.TRUE) {
+            if (engine.lookupIfCached(encoded[nextKey()], NO_ROW) == Boolean.TRUE) {
                 found++;
             }
         }
@@ -469,7 +502,7 @@ public class LookupBenchmark {
 
     @Benchmark
     public LookupResult snapshotOneAtATime() {
-        return snapshot.lookup(keys[nextKey()]).join();
+        return snapshot.lookup(encoded[nextKey()]).join();
     }
 
     @Benchmark
@@ -484,11 +517,12 @@ public class LookupBenchmark {
     /** The next position in allocation (stream) order, wrapping around. */
     private int nextInStream() {
         int k = next;
-        next = k + 1 == KEYS ? 0 : k + 1;
+        next = k + 1 == keys ? 0 : k + 1;
         return k;
     }
 
-    private static int keyAt(int k) {
-        return (k * 7919) % KEYS;
+    /** The {@code k}-th key visited: a stride of 7,919 (a prime, so every key once per round). */
+    private int keyAt(int k) {
+        return (int) ((k * 7919L) % keys);
     }
 }
